@@ -1,0 +1,220 @@
+"""Builds the immutable Campaign model from a resolved document that passed validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from engine.model import (
+    Audience,
+    Campaign,
+    CaseType,
+    Check,
+    Clock,
+    ClockDue,
+    ClockEvent,
+    DateRef,
+    Duration,
+    Escalation,
+    Field,
+    Measure,
+    Overdue,
+    PeriodDue,
+    Phase,
+    Report,
+    Role,
+    Row,
+    Section,
+    Selector,
+    State,
+    Stricter,
+    Target,
+    Transition,
+)
+from engine.semantics import as_list
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in as_list(value))
+
+
+def _date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(str(value))
+
+
+def _opt_date(value: Any) -> dt.date | None:
+    return None if value is None else _date(value)
+
+
+def _duration(value: Any) -> Duration | None:
+    return None if value is None else Duration.parse(str(value))
+
+
+def _durations(value: Any) -> tuple[Duration, ...]:
+    return tuple(Duration.parse(str(v)) for v in as_list(value))
+
+
+def _plain(value: Any) -> Any:
+    """Position-carrying containers -> plain dicts and lists (for JSON Schema fragments)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _date_ref(value: Any) -> DateRef:
+    if isinstance(value, str):
+        return DateRef(date=_date(value))
+    return DateRef(date=_opt_date(value.get("date")), phase=value.get("phase"),
+                   after=_duration(value.get("after")), roll=value.get("roll"))
+
+
+def _period_due(value: Any) -> PeriodDue | None:
+    if not isinstance(value, dict):
+        return None
+    return PeriodDue(day=value.get("day", "last"), month=value.get("month", "last"),
+                     roll=value.get("roll"))
+
+
+def _audience(value: Any) -> Audience:
+    if value == "units":
+        return Audience("units")
+    if value == "orgs":
+        return Audience("orgs")
+    if isinstance(value, dict):
+        if "orgs" in value:
+            return Audience("orgs", levels=_strs(value["orgs"].get("level")))
+        return Audience("units", selectors=_strs(value.get("units")))
+    return Audience("units", selectors=_strs(value))
+
+
+def _check(item: dict[str, Any]) -> Check:
+    recurring = "every" in item
+    due = item.get("due")
+    deadlines: tuple[DateRef, ...] = ()
+    if not recurring:
+        if due is None and item.get("phase"):
+            deadlines = (DateRef(phase=item["phase"]),)
+        elif due is not None:
+            deadlines = tuple(_date_ref(d) for d in as_list(due))
+    return Check(
+        id=item["id"], name=item["name"], who=item["who"], audience=_audience(item["for"]),
+        phase=item.get("phase"), every=item.get("every"), times=item.get("times", 1),
+        start=_opt_date(item.get("start")), end=_opt_date(item.get("end")),
+        deadlines=deadlines, period_due=_period_due(due) if recurring else None,
+        stricter=tuple(Stricter(selectors=_strs(s["for"]), every=s.get("every"),
+                                times=s.get("times"), due=_period_due(s.get("due")))
+                       for s in as_list(item.get("stricter"))),
+        evidence=_plain(item.get("evidence")), report=item.get("report"),
+        basis=item.get("basis"), remind=_durations(item.get("remind")),
+    )
+
+
+def _field(name: str, item: dict[str, Any]) -> Field:
+    schema = {k: _plain(v) for k, v in item.items() if k not in ("labels", "remove")}
+    kind = item.get("type")
+    if kind == "date":
+        schema.update(type="string", format="date")
+    elif kind == "datetime":
+        schema.update(type="string", format="date-time")
+    return Field(name=name, title=item.get("title", name), type=kind, schema=schema,
+                 enum=tuple(item.get("enum", ())), labels=dict(item.get("labels", {})))
+
+
+def _event(value: Any) -> ClockEvent | None:
+    if not isinstance(value, dict):
+        return None
+    return ClockEvent(enter=_strs(value.get("enter")), triggers=_strs(value.get("trigger")))
+
+
+def _clock(item: dict[str, Any]) -> Clock:
+    due = item["due"]
+    overdue = item.get("overdue")
+    return Clock(
+        id=item["id"], name=item["name"],
+        due=ClockDue(field=due.get("field"), after=_duration(due.get("after")),
+                     roll=due.get("roll")),
+        runs_in=_strs(item.get("runs_in")), starts_on=_event(item.get("starts_on")),
+        stops_on=_event(item.get("stops_on")), who=_strs(item.get("who")),
+        remind=_durations(item.get("remind")),
+        overdue=None if not isinstance(overdue, dict) else Overdue(
+            remind_every=_duration(overdue.get("remind_every")),
+            notify=_strs(overdue.get("notify")), fire=overdue.get("fire"),
+            escalate=tuple(Escalation(after=Duration.parse(e["after"]),
+                                      notify=_strs(e.get("notify")), fire=e.get("fire"))
+                           for e in as_list(overdue.get("escalate")))),
+    )
+
+
+def _case_type(name: str, item: dict[str, Any]) -> CaseType:
+    return CaseType(
+        id=name, name=item["name"],
+        fields={k: _field(k, v) for k, v in item.get("fields", {}).items()},
+        required=_strs(item.get("required")), initial=item["initial"],
+        states={k: State(k, v.get("name", k), bool(v.get("final")))
+                for k, v in item["states"].items()},
+        transitions=tuple(
+            Transition(id=t.get("id", t["trigger"]), trigger=t["trigger"],
+                       name=t.get("name", t["trigger"]), sources=_strs(t["from"]),
+                       target=t.get("to"), who=_strs(t.get("who")),
+                       requires=_strs(t.get("requires")),
+                       when=_plain(t.get("when")), signoffs=_strs(t.get("signoffs")))
+            for t in item["transitions"]),
+        clocks=tuple(_clock(c) for c in as_list(item.get("clocks"))),
+    )
+
+
+def _measure(item: dict[str, Any]) -> Measure:
+    where = _plain(item.get("where"))
+    if "count" in item:
+        return Measure("count", case=item["count"], where=where)
+    if "count_units" in item:
+        return Measure("count_units", case=item["count_units"], where=where)
+    if "sum" in item:
+        return Measure("sum", case=item["sum"]["case"], field=item["sum"]["field"], where=where)
+    checks = item["count_checks"]
+    return Measure("count_checks", check=checks["check"], status=checks.get("status", "all"))
+
+
+def _row(item: dict[str, Any]) -> Row:
+    manual = item.get("manual")
+    return Row(id=item["id"], name=item["name"], unit=item.get("unit"),
+               measure=None if manual else _measure(item), manual=manual,
+               parts=_strs(item.get("parts")))
+
+
+def _report(name: str, item: dict[str, Any]) -> Report:
+    return Report(
+        id=name, name=item["name"],
+        sections=tuple(Section(s["id"], s.get("name", ""), tuple(_row(r) for r in s.get("rows", [])))
+                       for s in item["sections"]),
+        cumulative=bool(item.get("cumulative", False)),
+        group_by=item.get("group_by", "org"), notes=_strs(item.get("notes")),
+    )
+
+
+def build_campaign(doc: dict[str, Any]) -> Campaign:
+    """The Campaign for a resolved, valid document."""
+    return Campaign(
+        id=doc["id"], title=doc["title"], issuer=doc.get("issuer"),
+        document=doc.get("document"), extends=doc.get("extends"),
+        period_start=_date(doc["period"]["start"]), period_end=_date(doc["period"]["end"]),
+        timezone=doc.get("timezone", "Asia/Shanghai"),
+        calendar=cast(Any, doc.get("calendar", "cn")),
+        roll_to_working_day=doc.get("roll_to_working_day", True),
+        org_levels={k: v.get("name", k) for k, v in doc.get("org_levels", {}).items()},
+        industries=dict(doc.get("industries", {})), tags=dict(doc.get("tags", {})),
+        roles={k: Role(k, v["name"], v["scope"]) for k, v in doc.get("roles", {}).items()},
+        selectors={k: Selector(k, _strs(v.get("industry")), _strs(v.get("tags")),
+                               _strs(v.get("level")), _strs(v.get("any")), v.get("not"))
+                   for k, v in doc.get("selectors", {}).items()},
+        phases=tuple(Phase(p["id"], p["name"], _date(p["due"]), _opt_date(p.get("start")))
+                     for p in doc.get("phases", [])),
+        checks=tuple(_check(c) for c in doc.get("checks", [])),
+        cases={k: _case_type(k, v) for k, v in doc.get("cases", {}).items()},
+        reports={k: _report(k, v) for k, v in doc.get("reports", {}).items()},
+        targets=tuple(Target(t["id"], t["name"], _date(t["by"]), _measure(t["measure"]),
+                             t["goal"].get("max"), t["goal"].get("min"))
+                      for t in doc.get("targets", [])),
+    )

@@ -1,0 +1,240 @@
+"""Campaign YAML read safely into plain containers that remember where each value stood.
+
+Safety: only the YAML safe subset is constructed (no Python tags), the text has a size limit, and a
+document whose aliases expand past a node limit is refused ("billion laughs"). Dates stay strings
+(the schema checks them) and only `true`/`false` are booleans, so `no` or `on` never turn into
+booleans by surprise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from engine.errors import Problem
+
+MAX_BYTES = 1_000_000
+MAX_EXPANDED_NODES = 100_000
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where a value stands: file, 1-based line and column."""
+
+    source: str
+    line: int
+    column: int
+
+
+class Mapping(dict[str, Any]):
+    """A YAML mapping that remembers the position of itself, its keys and its values."""
+
+    mark: Mark
+    key_marks: dict[str, Mark]
+    value_marks: dict[str, Mark]
+
+    def __init__(self, mark: Mark) -> None:
+        super().__init__()
+        self.mark = mark
+        self.key_marks = {}
+        self.value_marks = {}
+
+    def put(self, key: str, value: Any, key_mark: Mark, value_mark: Mark) -> None:
+        self[key] = value
+        self.key_marks[key] = key_mark
+        self.value_marks[key] = value_mark
+
+
+class Sequence(list[Any]):
+    """A YAML sequence that remembers the position of itself and of each item."""
+
+    mark: Mark
+    item_marks: list[Mark]
+
+    def __init__(self, mark: Mark) -> None:
+        super().__init__()
+        self.mark = mark
+        self.item_marks = []
+
+    def push(self, value: Any, mark: Mark) -> None:
+        self.append(value)
+        self.item_marks.append(mark)
+
+
+class DocumentError(Exception):
+    """The text is not a readable campaign document; carries the problems."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2-style scalars: no timestamps, booleans only true/false."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+              yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    def __init__(self, text: str) -> None:
+        yaml.reader.Reader.__init__(self, text)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+def _mark(source: str, node: Node) -> Mark:
+    return Mark(source, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _expanded_size(node: Node, memo: dict[int, int], depth: int = 0) -> int:
+    """Node count with every alias expanded, memoised so shared subtrees are cheap to count."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    if depth > 200:
+        return MAX_EXPANDED_NODES + 1
+    size = 1
+    if isinstance(node, SequenceNode):
+        for child in node.value:
+            size += _expanded_size(child, memo, depth + 1)
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            size += _expanded_size(key, memo, depth + 1) + _expanded_size(value, memo, depth + 1)
+    memo[id(node)] = size
+    return size
+
+
+class _Builder:
+    """Turns a composed node tree into Mapping/Sequence/scalars, collecting problems."""
+
+    def __init__(self, loader: _Loader, source: str) -> None:
+        self.loader = loader
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def build(self, node: Node, path: str) -> Any:
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            seq = Sequence(_mark(self.source, node))
+            for index, child in enumerate(node.value):
+                seq.push(self.build(child, f"{path}[{index}]"), _mark(self.source, child))
+            return seq
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: MappingNode, path: str) -> Mapping:
+        self.loader.flatten_mapping(node)  # applies `<<:` merge keys
+        result = Mapping(_mark(self.source, node))
+        for key_node, value_node in node.value:
+            key_mark = _mark(self.source, key_node)
+            if not isinstance(key_node, ScalarNode):
+                self._problem(key_mark, path, "a key must be a plain word", "write the key as text")
+                continue
+            key = str(self.loader.construct_object(key_node))
+            child_path = join_path(path, key)
+            if key in result:
+                first = result.key_marks[key]
+                self._problem(key_mark, child_path, f"duplicate key {key!r}",
+                              f"already given at line {first.line}; keep one")
+                continue
+            result.put(key, self.build(value_node, child_path), key_mark,
+                       _mark(self.source, value_node))
+        return result
+
+    def _problem(self, mark: Mark, path: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(mark.source, mark.line, mark.column, path, message, hint))
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def join_path(path: str, key: str | int) -> str:
+    """Extend a JSON path: `$.a` + `b` -> `$.a.b`, + 3 -> `$.a[3]`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _IDENT.match(key):
+        return f"{path}.{key}"
+    return f"{path}[{key!r}]"
+
+
+def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES,
+          max_nodes: int = MAX_EXPANDED_NODES) -> Mapping:
+    """Parse campaign text; raise DocumentError with located problems if it cannot be read."""
+    if len(text.encode("utf-8", errors="replace")) > max_bytes:
+        raise DocumentError([Problem(source, 1, 1, "$", f"file is larger than {max_bytes} bytes",
+                                     "split the campaign or remove unused parts")])
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise DocumentError([Problem(source, 1, 1, "$", "the file is empty",
+                                         "start with `paicha: 1`, `id:` and `title:`")])
+        size = _expanded_size(root, {})
+        if size > max_nodes:
+            raise DocumentError([Problem(
+                source, 1, 1, "$",
+                f"aliases expand the document past {max_nodes} values",
+                "remove the nested `&anchor`/`*alias` references")])
+        builder = _Builder(loader, source)
+        document = builder.build(root, "$")
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = str(exc.problem or exc.context or "unreadable YAML")
+        raise DocumentError([Problem(source, line, column, "$", f"YAML syntax: {message}",
+                                     "check indentation, colons and quotes on this line")]) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentError([Problem(source, 1, 1, "$", f"YAML: {exc}",
+                                     "only plain YAML is allowed (no !tags)")]) from exc
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise DocumentError(builder.problems)
+    if not isinstance(document, Mapping):
+        raise DocumentError([Problem(source, 1, 1, "$", "a campaign must be a mapping of keys",
+                                     "start with `paicha: 1`, `id:` and `title:`")])
+    return document
+
+
+def locate(document: Mapping, path: list[str | int], *, key: bool = False) -> Mark:
+    """The mark of the value at `path` (or of its key); the nearest existing ancestor if absent."""
+    node: Any = document
+    mark = document.mark
+    for step in path:
+        if isinstance(node, Mapping) and isinstance(step, str) and step in node:
+            mark = node.key_marks[step] if key and step == path[-1] else node.value_marks[step]
+            node = node[step]
+        elif isinstance(node, Sequence) and isinstance(step, int) and 0 <= step < len(node):
+            mark = node.item_marks[step]
+            node = node[step]
+        else:
+            break
+    return mark
+
+
+def walk(node: Any, path: str = "$") -> Iterator[tuple[str, Any]]:
+    """Every (path, value) below node, depth first."""
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, join_path(path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, join_path(path, index))

@@ -1,0 +1,105 @@
+"""`extends`: a child campaign is its parent with items overridden, added or removed by id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.document import Mapping, Mark, Sequence
+
+# Lists whose items are keyed by `id` (transitions by `id`, else `trigger`) merge item by item;
+# every other list (stricter, remind, requires, signoffs, enum …) is replaced whole.
+_KEYED_LISTS = {"phases", "checks", "transitions", "clocks", "targets", "sections", "rows"}
+
+# Keys that belong to the child alone: they describe the file, not the inherited content.
+_CHILD_ONLY = ("extends",)
+
+
+def item_key(item: Any) -> str | None:
+    """The id an item of a keyed list is merged by."""
+    if not isinstance(item, dict):
+        return None
+    key = item.get("id", item.get("trigger"))
+    return key if isinstance(key, str) else None
+
+
+def is_removal(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("remove") is True
+
+
+def merge(parent: Any, child: Any, key: str | None = None) -> Any:
+    """The child's value laid over the parent's; positions come from whichever side supplied it."""
+    if isinstance(parent, Mapping) and isinstance(child, Mapping):
+        return _merge_mapping(parent, child)
+    if key in _KEYED_LISTS and isinstance(parent, Sequence) and isinstance(child, Sequence):
+        return _merge_keyed(parent, child, key)
+    return child
+
+
+def _merge_mapping(parent: Mapping, child: Mapping) -> Mapping:
+    result = Mapping(child.mark)
+    for name, value in parent.items():
+        if name in _CHILD_ONLY:
+            continue
+        if name in child:
+            if is_removal(child[name]):
+                continue
+            result.put(name, merge(value, child[name], name),
+                       child.key_marks[name], child.value_marks[name])
+        else:
+            result.put(name, value, parent.key_marks[name], parent.value_marks[name])
+    for name, value in child.items():
+        if name not in parent and not is_removal(value):
+            result.put(name, value, child.key_marks[name], child.value_marks[name])
+    return result
+
+
+def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
+    result = Sequence(child.mark)
+    overrides: dict[str, tuple[Any, Mark]] = {}
+    for item, mark in zip(child, child.item_marks, strict=True):
+        key = item_key(item)
+        if key is not None:
+            overrides.setdefault(key, (item, mark))
+    used: set[str] = set()
+    for item, mark in zip(parent, parent.item_marks, strict=True):
+        key = item_key(item)
+        if key is not None and key in overrides:
+            used.add(key)
+            override, override_mark = overrides[key]
+            if is_removal(override):
+                continue
+            result.push(merge(item, override), override_mark)
+        else:
+            result.push(item, mark)
+    for item, mark in zip(child, child.item_marks, strict=True):
+        key = item_key(item)
+        if key is None or key not in used:
+            if not is_removal(item):
+                result.push(item, mark)
+            used.add(key or "")
+    return result
+
+
+def orphan_removals(parent: Any, child: Any, path: list[str | int] | None = None
+                    ) -> list[tuple[list[str | int], str]]:
+    """`remove: true` entries in the child that match nothing in the parent (paths + id)."""
+    path = path or []
+    found: list[tuple[list[str | int], str]] = []
+    if isinstance(child, Mapping):
+        for name, value in child.items():
+            here: list[str | int] = [*path, name]
+            parent_value = parent.get(name) if isinstance(parent, dict) else None
+            if is_removal(value) and parent_value is None:
+                found.append((here, name))
+            elif isinstance(value, Sequence) and name in _KEYED_LISTS:
+                parent_items = {item_key(i): i for i in parent_value or []} \
+                    if isinstance(parent_value, list) else {}
+                for index, item in enumerate(value):
+                    key = item_key(item)
+                    if is_removal(item) and key not in parent_items:
+                        found.append(([*here, index], key or "?"))
+                    elif key in parent_items:
+                        found.extend(orphan_removals(parent_items[key], item, [*here, index]))
+            elif isinstance(value, Mapping):
+                found.extend(orphan_removals(parent_value, value, here))
+    return found

@@ -1,0 +1,191 @@
+"""Campaign text -> validated Campaign: parse, schema, `extends`, meaning, then the model.
+
+The loader does no I/O: the schema is handed in, and parents are looked up through a
+CampaignSource the caller provides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engine.build import build_campaign
+from engine.document import DocumentError, Mapping, locate, parse
+from engine.errors import CampaignInvalid, Problem
+from engine.inherit import merge, orphan_removals
+from engine.model import Campaign
+from engine.schema import SchemaChecker, _path, did_you_mean
+from engine.semantics import SemanticChecker, as_list, parse_date
+from engine.workdays import StatutoryCalendar
+
+
+class CampaignSource(Protocol):
+    """Where parent campaigns are found by id."""
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        """(text, source name) of the campaign with this id, or None."""
+
+    def ids(self) -> Seq[str]:
+        """Every id this source knows, for did-you-mean hints."""
+
+
+class NoParents:
+    """A source that knows no campaigns (for standalone files)."""
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        return None
+
+    def ids(self) -> Seq[str]:
+        return ()
+
+
+@dataclass
+class Resolved:
+    """A campaign document with its parents merged in, and what was found on the way."""
+
+    document: Mapping | None
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    parent: Mapping | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A valid campaign, its resolved document and any warnings."""
+
+    campaign: Campaign
+    document: Mapping
+    warnings: list[Problem]
+    sources: list[str]
+
+
+class CampaignLoader:
+    """Loads and validates campaigns against one schema and one source of parents."""
+
+    def __init__(self, schema: dict[str, Any], parents: CampaignSource | None = None) -> None:
+        self.schema = SchemaChecker(schema)
+        self.parents = parents or NoParents()
+
+    def load(self, text: str, source: str) -> Loaded:
+        """The validated campaign; raises CampaignInvalid with every problem otherwise."""
+        resolved = self.resolve(text, source)
+        if resolved.errors or resolved.document is None:
+            raise CampaignInvalid(resolved.problems)
+        return Loaded(build_campaign(resolved.document), resolved.document,
+                      sorted(resolved.warnings), resolved.sources)
+
+    def check(self, text: str, source: str) -> list[Problem]:
+        """Every problem (errors and warnings) of a campaign text, sorted by position."""
+        return sorted(self.resolve(text, source).problems)
+
+    def resolve(self, text: str, source: str) -> Resolved:
+        resolved = self._resolve(text, source, chain=())
+        if resolved.document is not None and not resolved.errors:
+            resolved.problems.extend(SemanticChecker(resolved.document).run())
+            resolved.problems.extend(_calendar_coverage(resolved.document))
+            if resolved.parent is not None:
+                resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
+        elif resolved.document is not None:
+            # Shape errors first; meaning is still checked so that one run shows everything,
+            # skipping only what the shape errors make meaningless.
+            resolved.problems.extend(SemanticChecker(resolved.document).run())
+        resolved.problems = _dedupe(resolved.problems)
+        return resolved
+
+    def _resolve(self, text: str, source: str, chain: tuple[str, ...]) -> Resolved:
+        try:
+            document = parse(text, source)
+        except DocumentError as exc:
+            return Resolved(None, list(exc.problems), [source])
+        problems = self.schema.check(document)
+        parent_id = document.get("extends")
+        own_id = document.get("id")
+        if not isinstance(parent_id, str):
+            return Resolved(document, problems, [source])
+        mark = locate(document, ["extends"])
+        if parent_id == own_id or parent_id in chain:
+            problems.append(Problem(mark.source, mark.line, mark.column, "$.extends",
+                                    f"campaign {parent_id!r} extends itself",
+                                    "a chain of `extends` must end at a campaign without one"))
+            return Resolved(document, problems, [source])
+        found = self.parents.find(parent_id)
+        if found is None:
+            problems.append(Problem(mark.source, mark.line, mark.column, "$.extends",
+                                    f"unknown parent campaign {parent_id!r}",
+                                    did_you_mean(parent_id, self.parents.ids())
+                                    or "pass the parent's file too, or put it in campaigns/"))
+            return Resolved(document, problems, [source])
+        parent = self._resolve(found[0], found[1],
+                               (*chain, own_id if isinstance(own_id, str) else source))
+        problems.extend(parent.problems)
+        if parent.document is None:
+            return Resolved(document, problems, [source, *parent.sources])
+        for path, item_id in orphan_removals(parent.document, document):
+            mark = locate(document, path)
+            problems.append(Problem(mark.source, mark.line, mark.column, _path(path),
+                                    f"`remove: true` but the parent has no {item_id!r} here",
+                                    "check the id against the parent campaign"))
+        merged = merge(parent.document, document)
+        assert isinstance(merged, Mapping)
+        return Resolved(merged, problems, [source, *parent.sources], parent.document)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems))
+
+
+def _calendar_coverage(document: Mapping) -> list[Problem]:
+    if document.get("calendar", "cn") != "cn" or not isinstance(document.get("period"), dict):
+        return []
+    problems = []
+    for key in ("start", "end"):
+        day = parse_date(document["period"].get(key))
+        calendar = StatutoryCalendar()
+        if day and not calendar.first <= day <= calendar.last:
+            mark = locate(document, ["period", key])
+            problems.append(Problem(
+                mark.source, mark.line, mark.column, f"$.period.{key}",
+                f"{day} is outside the statutory calendar ({calendar.first} to {calendar.last})",
+                "upgrade the chinesecalendar package once the State Council publishes the year, "
+                "or set `calendar: none`"))
+    return problems
+
+
+def _one_off_dates(document: Mapping) -> dict[str, tuple[list[str | int], dt.date]]:
+    """Phase deadlines and dated one-off checks, by item key, with the path of each date."""
+    found: dict[str, tuple[list[str | int], dt.date]] = {}
+    for index, phase in enumerate(as_list(document.get("phases"))):
+        day = parse_date(phase.get("due")) if isinstance(phase, dict) else None
+        if day:
+            found[f"phase {phase['id']}"] = (["phases", index, "due"], day)
+    for index, check in enumerate(as_list(document.get("checks"))):
+        if isinstance(check, dict) and "every" not in check:
+            day = parse_date(check.get("due"))
+            if day:
+                found[f"check {check['id']}"] = (["checks", index, "due"], day)
+    return found
+
+
+def _later_than_parent(child: Mapping, parent: Mapping) -> list[Problem]:
+    """Warn where a child's deadline is later than the one its parent sets for the same item."""
+    theirs = _one_off_dates(parent)
+    problems = []
+    for key, (path, day) in _one_off_dates(child).items():
+        if key in theirs and day > theirs[key][1]:
+            mark = locate(child, path)
+            problems.append(Problem(
+                mark.source, mark.line, mark.column, _path(path),
+                f"{key} is due {day}, later than the parent's {theirs[key][1]}",
+                "a local plan usually sets the same or an earlier deadline; check the date",
+                "warning"))
+    return problems

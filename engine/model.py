@@ -1,0 +1,294 @@
+"""The campaign model: immutable values built from a validated campaign document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import Any, Literal
+
+Recurrence = Literal["week", "month", "quarter", "half_year", "year"]
+Scope = Literal["unit", "org"]
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A span of calendar days (`3d`) or working days (`3wd`); negative means before."""
+
+    days: int
+    working: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        working = text.endswith("wd")
+        return cls(int(text[:-2] if working else text[:-1]), working)
+
+    def __str__(self) -> str:
+        return f"{self.days}{'wd' if self.working else 'd'}"
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A named predicate over units and orgs; all given parts must match."""
+
+    id: str
+    industries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
+    negated: str | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    name: str
+    due: dt.date
+    start: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DateRef:
+    """A one-off deadline: a date or a phase end, optionally shifted by a duration."""
+
+    date: dt.date | None = None
+    phase: str | None = None
+    after: Duration | None = None
+    roll: bool | None = None
+
+
+@dataclass(frozen=True)
+class PeriodDue:
+    """A deadline inside each period: day N (or last) of month M (1-based, last, or next)."""
+
+    day: int | Literal["last"] = "last"
+    month: int | Literal["last", "next"] = "last"
+    roll: bool | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a check applies to: units (optionally by selector) or orgs (optionally by level)."""
+
+    kind: Literal["units", "orgs"]
+    selectors: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stricter:
+    selectors: tuple[str, ...]
+    every: Recurrence | None = None
+    times: int | None = None
+    due: PeriodDue | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """An obligation of a role: one-off (`deadlines`) or recurring (`every`)."""
+
+    id: str
+    name: str
+    who: str
+    audience: Audience
+    phase: str | None = None
+    every: Recurrence | None = None
+    times: int = 1
+    start: dt.date | None = None
+    end: dt.date | None = None
+    deadlines: tuple[DateRef, ...] = ()
+    period_due: PeriodDue | None = None
+    stricter: tuple[Stricter, ...] = ()
+    evidence: dict[str, Any] | None = _field(default=None, hash=False)
+    report: str | None = None
+    basis: str | None = None
+    remind: tuple[Duration, ...] = ()
+
+    @property
+    def recurring(self) -> bool:
+        return self.every is not None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A case field; `schema` is the JSON Schema fragment its values must satisfy."""
+
+    name: str
+    title: str
+    type: str | None
+    schema: dict[str, Any] = _field(hash=False)
+    enum: tuple[Any, ...] = ()
+    labels: dict[str, str] = _field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class State:
+    id: str
+    name: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A lifecycle transition; `target` None means internal (records data, state unchanged)."""
+
+    id: str
+    trigger: str
+    name: str
+    sources: tuple[str, ...]
+    target: str | None
+    who: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    when: dict[str, Any] | None = _field(default=None, hash=False)
+    signoffs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    enter: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockDue:
+    field: str | None = None
+    after: Duration | None = None
+    roll: bool | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    after: Duration
+    notify: tuple[str, ...] = ()
+    fire: str | None = None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    remind_every: Duration | None = None
+    notify: tuple[str, ...] = ()
+    fire: str | None = None
+    escalate: tuple[Escalation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A deadline that runs while a case is in some states (or between two events)."""
+
+    id: str
+    name: str
+    due: ClockDue
+    runs_in: tuple[str, ...] = ()
+    starts_on: ClockEvent | None = None
+    stops_on: ClockEvent | None = None
+    who: tuple[str, ...] = ()
+    remind: tuple[Duration, ...] = ()
+    overdue: Overdue | None = None
+
+
+@dataclass(frozen=True)
+class CaseType:
+    id: str
+    name: str
+    fields: dict[str, Field] = _field(hash=False)
+    required: tuple[str, ...]
+    initial: str
+    states: dict[str, State] = _field(hash=False)
+    transitions: tuple[Transition, ...]
+    clocks: tuple[Clock, ...] = ()
+
+    @property
+    def finals(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.states.values() if s.final)
+
+    def data_schema(self) -> dict[str, Any]:
+        """JSON Schema of a case's data (every field optional; `required` checked on open)."""
+        return {"type": "object",
+                "properties": {name: f.schema for name, f in self.fields.items()}}
+
+
+@dataclass(frozen=True)
+class Measure:
+    kind: Literal["count", "sum", "count_units", "count_checks"]
+    case: str | None = None
+    field: str | None = None
+    check: str | None = None
+    status: str = "all"
+    where: dict[str, Any] | None = _field(default=None, hash=False)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    name: str
+    unit: str | None = None
+    measure: Measure | None = None
+    manual: str | None = None
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    name: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    name: str
+    sections: tuple[Section, ...]
+    cumulative: bool = False
+    group_by: Literal["org", "unit"] = "org"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return tuple(row for section in self.sections for row in section.rows)
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    name: str
+    by: dt.date
+    measure: Measure
+    goal_max: float | None = None
+    goal_min: float | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A resolved, validated campaign (its parent, if any, already merged in)."""
+
+    id: str
+    title: str
+    period_start: dt.date
+    period_end: dt.date
+    issuer: str | None = None
+    document: str | None = None
+    extends: str | None = None
+    timezone: str = "Asia/Shanghai"
+    calendar: Literal["cn", "none"] = "cn"
+    roll_to_working_day: bool = True
+    org_levels: dict[str, str] = _field(default_factory=dict, hash=False)
+    industries: dict[str, str] = _field(default_factory=dict, hash=False)
+    tags: dict[str, str] = _field(default_factory=dict, hash=False)
+    roles: dict[str, Role] = _field(default_factory=dict, hash=False)
+    selectors: dict[str, Selector] = _field(default_factory=dict, hash=False)
+    phases: tuple[Phase, ...] = ()
+    checks: tuple[Check, ...] = ()
+    cases: dict[str, CaseType] = _field(default_factory=dict, hash=False)
+    reports: dict[str, Report] = _field(default_factory=dict, hash=False)
+    targets: tuple[Target, ...] = ()
+
+    def phase(self, phase_id: str) -> Phase:
+        return next(p for p in self.phases if p.id == phase_id)

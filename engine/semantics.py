@@ -1,0 +1,684 @@
+"""Checks a resolved campaign document for meaning: references, lifecycles, clocks and dates.
+
+Runs on documents that may also have schema errors, so every access is defensive: a part of the
+wrong shape is skipped here (the schema already reported it), never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import jsonschema
+
+from engine.document import Mapping, locate
+from engine.errors import Problem, Severity
+from engine.schema import _path, did_you_mean
+
+Path = list[str | int]
+
+CASE_RESERVED_KEYS = {
+    "state": "the case's state",
+    "open": "true while the case is not in a final state",
+    "overdue": "true while a clock of the case is past due",
+    "reported_before": "reported before a date",
+    "reported_after": "reported on or after a date",
+    "closed_before": "reached a final state before a date",
+    "closed_after": "reached a final state on or after a date",
+}
+_DATE_KEYS = {"reported_before", "reported_after", "closed_before", "closed_after"}
+_OPERATORS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "present"}
+_DURATION = re.compile(r"^-?\d+(d|wd)$")
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+class SemanticChecker:
+    """Collects every meaning problem of one resolved document."""
+
+    def __init__(self, document: Mapping) -> None:
+        self.doc = document
+        self.problems: list[Problem] = []
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def report(self, path: Path, message: str, hint: str = "", *, key: bool = False,
+               severity: Severity = "error") -> None:
+        mark = locate(self.doc, path, key=key)
+        self.problems.append(Problem(mark.source, mark.line, mark.column, _path(path), message,
+                                     hint, severity))
+
+    def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
+        if not isinstance(item, dict):
+            return
+        for key in keys:
+            if key not in item:
+                self.report(path, f"{what} has no `{key}`", f"add `{key}:` here or in the parent")
+
+    def known(self, value: Any, choices: Iterable[str], path: Path, what: str) -> bool:
+        choices = list(choices)
+        if isinstance(value, str) and value not in choices:
+            self.report(path, f"unknown {what} {value!r}", did_you_mean(value, choices))
+            return False
+        return True
+
+    def known_each(self, value: Any, choices: Iterable[str], path: Path, what: str) -> None:
+        choices = list(choices)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                self.known(item, choices, [*path, index], what)
+        else:
+            self.known(value, choices, path, what)
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def run(self) -> list[Problem]:
+        doc = self.doc
+        self.roles = self._mapping_keys("roles")
+        self.selectors = self._mapping_keys("selectors")
+        self.levels = self._mapping_keys("org_levels")
+        self.industries = self._mapping_keys("industries")
+        self.tags = self._mapping_keys("tags")
+        self.reports = self._mapping_keys("reports")
+        self.cases = doc.get("cases") if isinstance(doc.get("cases"), dict) else {}
+        self.period = self._period()
+        self.phase_due = self._phases()
+        self._roles()
+        self._selectors()
+        self.check_ids = self._checks()
+        for name, case in self.cases.items():
+            if isinstance(case, dict):
+                CaseTypeChecker(self, name, case).run()
+        self._reports()
+        self._targets()
+        return self.problems
+
+    def _mapping_keys(self, key: str) -> list[str]:
+        value = self.doc.get(key)
+        return [k for k in value] if isinstance(value, dict) else []
+
+    def in_period(self, value: Any, path: Path, what: str) -> None:
+        day = parse_date(value)
+        if day is None or self.period is None:
+            return
+        start, end = self.period
+        if not start <= day <= end:
+            self.report(path, f"{what} {day} is outside the campaign period {start} to {end}",
+                        "correct the date or widen `period`")
+
+    # -- top level -------------------------------------------------------------------------
+
+    def _period(self) -> tuple[dt.date, dt.date] | None:
+        period = self.doc.get("period")
+        if period is None:
+            self.report([], "the campaign has no `period`",
+                        "add `period: {start: YYYY-MM-DD, end: YYYY-MM-DD}`")
+            return None
+        if not isinstance(period, dict):
+            return None
+        start, end = parse_date(period.get("start")), parse_date(period.get("end"))
+        if start is None or end is None:
+            return None
+        if end < start:
+            self.report(["period", "end"], f"period ends ({end}) before it starts ({start})",
+                        "swap the dates")
+            return None
+        return start, end
+
+    def _roles(self) -> None:
+        roles = self.doc.get("roles")
+        if not isinstance(roles, dict):
+            return
+        for name, role in roles.items():
+            self.require(role, ["roles", name], ["name", "scope"], f"role {name!r}")
+
+    def _selectors(self) -> None:
+        selectors = self.doc.get("selectors")
+        if not isinstance(selectors, dict):
+            return
+        for name, selector in selectors.items():
+            if not isinstance(selector, dict):
+                continue
+            path: Path = ["selectors", name]
+            if self.industries:
+                self.known_each(selector.get("industry"), self.industries, [*path, "industry"],
+                                "industry")
+            if self.tags:
+                self.known_each(selector.get("tags"), self.tags, [*path, "tags"], "tag")
+            self.known_each(selector.get("level"), self.levels, [*path, "level"], "org level")
+            self.known_each(selector.get("any"), self.selectors, [*path, "any"], "selector")
+            self.known(selector.get("not"), self.selectors, [*path, "not"], "selector")
+        self._selector_cycles(selectors)
+
+    def _selector_cycles(self, selectors: dict[str, Any]) -> None:
+        def refs(name: str) -> list[str]:
+            selector = selectors.get(name)
+            if not isinstance(selector, dict):
+                return []
+            found = [s for s in as_list(selector.get("any")) if isinstance(s, str)]
+            if isinstance(selector.get("not"), str):
+                found.append(selector["not"])
+            return found
+
+        for start in selectors:
+            seen: set[str] = set()
+            queue = deque(refs(start))
+            while queue:
+                current = queue.popleft()
+                if current == start:
+                    self.report(["selectors", start], f"selector {start!r} refers to itself",
+                                "a selector may not depend on itself through any/not")
+                    break
+                if current in seen:
+                    continue
+                seen.add(current)
+                queue.extend(refs(current))
+
+    def _phases(self) -> dict[str, dt.date]:
+        phases = self.doc.get("phases")
+        due: dict[str, dt.date] = {}
+        if not isinstance(phases, list):
+            return due
+        self.duplicate_ids(phases, ["phases"], "phase")
+        previous: tuple[str, dt.date] | None = None
+        for index, phase in enumerate(phases):
+            if not isinstance(phase, dict):
+                continue
+            path: Path = ["phases", index]
+            self.require(phase, path, ["name", "due"], f"phase {phase.get('id')!r}")
+            day = parse_date(phase.get("due"))
+            start = parse_date(phase.get("start"))
+            self.in_period(phase.get("due"), [*path, "due"], "phase deadline")
+            self.in_period(phase.get("start"), [*path, "start"], "phase start")
+            if day and start and start > day:
+                self.report([*path, "start"], f"phase starts ({start}) after its deadline ({day})",
+                            "swap the dates")
+            if day and isinstance(phase.get("id"), str):
+                due[phase["id"]] = day
+                if previous and day < previous[1]:
+                    self.report([*path, "due"],
+                                f"phases out of order: {phase['id']!r} is due {day}, before "
+                                f"the previous phase {previous[0]!r} ({previous[1]})",
+                                "list phases in the order they happen, or correct the date")
+                previous = (phase["id"], day)
+        return due
+
+    def duplicate_ids(self, items: list[Any], path: Path, what: str, key: str = "id") -> None:
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            ident = item.get(key, item.get("trigger")) if key == "id" else item.get(key)
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                self.report([*path, index, key if key in item else "trigger"],
+                            f"duplicate {what} id {ident!r}",
+                            f"{path[-1]}[{seen[ident]}] already uses it; ids must be unique")
+            else:
+                seen[ident] = index
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _checks(self) -> list[str]:
+        checks = self.doc.get("checks")
+        if not isinstance(checks, list):
+            return []
+        self.duplicate_ids(checks, ["checks"], "check")
+        ids: list[str] = []
+        for index, check in enumerate(checks):
+            if not isinstance(check, dict):
+                continue
+            if isinstance(check.get("id"), str):
+                ids.append(check["id"])
+            self._check(check, ["checks", index])
+        return ids
+
+    def _check(self, check: dict[str, Any], path: Path) -> None:
+        what = f"check {check.get('id')!r}"
+        self.require(check, path, ["name", "who", "for"], what)
+        self.known(check.get("who"), self.roles, [*path, "who"], "role")
+        self.audience(check.get("for"), [*path, "for"])
+        self.known(check.get("phase"), self.phase_due, [*path, "phase"], "phase")
+        self.known(check.get("report"), self.reports, [*path, "report"], "report")
+        recurring = "every" in check
+        due = check.get("due")
+        if not recurring and due is None and "phase" not in check:
+            self.report(path, f"{what} has neither `due` nor `every`",
+                        "give a deadline (`due: 2023-06-30` or `due: {phase: self_check}`) "
+                        "or a recurrence (`every: month`)")
+        if recurring:
+            if due is not None and not (isinstance(due, dict) and "day" in due):
+                self.report([*path, "due"],
+                            f"{what} recurs every {check.get('every')}, so its due must be a day "
+                            "in each period", "write `due: {day: 28}` or `due: {day: last}`")
+            elif isinstance(due, dict):
+                self.period_due(due, check.get("every"), [*path, "due"])
+        else:
+            if isinstance(due, dict) and "day" in due:
+                self.report([*path, "due"], f"{what} has a day-of-period due but no `every`",
+                            "add `every: month` (or quarter, half_year, year)")
+            for index, one in enumerate(as_list(due) if isinstance(due, list) else [due]):
+                sub: Path = [*path, "due", index] if isinstance(due, list) else [*path, "due"]
+                self.date_ref(one, sub)
+            for key in ("stricter", "start", "end"):
+                if key in check:
+                    self.report([*path, key], f"`{key}` applies only to recurring checks",
+                                "add `every:` or remove this key")
+        self.in_period(check.get("start"), [*path, "start"], "check start")
+        self.in_period(check.get("end"), [*path, "end"], "check end")
+        start, end = parse_date(check.get("start")), parse_date(check.get("end"))
+        if start and end and end < start:
+            self.report([*path, "end"], f"{what} ends ({end}) before it starts ({start})",
+                        "swap the dates")
+        for index, variant in enumerate(as_list(check.get("stricter"))):
+            if not isinstance(variant, dict):
+                continue
+            sub = [*path, "stricter", index]
+            self.known_each(variant.get("for"), self.selectors, [*sub, "for"], "selector")
+            if isinstance(variant.get("due"), dict):
+                self.period_due(variant["due"], variant.get("every", check.get("every")),
+                                [*sub, "due"])
+        self.json_schema(check.get("evidence"), [*path, "evidence"])
+        self.durations(check.get("remind"), [*path, "remind"])
+
+    def audience(self, value: Any, path: Path) -> None:
+        if value in ("units", "orgs"):
+            return
+        if isinstance(value, (str, list)):
+            self.known_each(value, self.selectors, path, "selector")
+        elif isinstance(value, dict):
+            if "units" in value:
+                self.known_each(value["units"], self.selectors, [*path, "units"], "selector")
+            orgs = value.get("orgs")
+            if isinstance(orgs, dict):
+                self.known_each(orgs.get("level"), self.levels, [*path, "orgs", "level"],
+                                "org level")
+
+    def period_due(self, due: dict[str, Any], every: Any, path: Path) -> None:
+        months = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12}.get(str(every))
+        month = due.get("month")
+        if every == "week":
+            self.report(path, "a weekly check is due on the last day of each week",
+                        "remove `due:`; weekly deadlines cannot name a day of the month")
+        elif isinstance(month, int) and months is not None and month > months:
+            self.report([*path, "month"],
+                        f"month {month} does not exist in a period of {months} month(s)",
+                        f"use a month from 1 to {months}, `last` or `next`")
+
+    def date_ref(self, value: Any, path: Path) -> None:
+        if isinstance(value, str):
+            self.in_period(value, path, "deadline")
+        elif isinstance(value, dict):
+            self.known(value.get("phase"), self.phase_due, [*path, "phase"], "phase")
+            self.in_period(value.get("date"), [*path, "date"], "deadline")
+
+    def durations(self, value: Any, path: Path) -> None:
+        for index, item in enumerate(as_list(value)):
+            if isinstance(item, str) and not _DURATION.match(item):
+                self.report([*path, index], f"{item!r} is not a duration", "write 3d or 3wd")
+
+    def json_schema(self, value: Any, path: Path) -> None:
+        if not isinstance(value, dict):
+            return
+        try:
+            jsonschema.Draft202012Validator.check_schema(value)
+        except jsonschema.SchemaError as exc:
+            self.report([*path, *exc.absolute_path],
+                        f"not a valid JSON Schema: {exc.message}",
+                        "see https://json-schema.org/understanding-json-schema/")
+
+    # -- reports and targets ---------------------------------------------------------------
+
+    def _reports(self) -> None:
+        reports = self.doc.get("reports")
+        if not isinstance(reports, dict):
+            return
+        for name, report in reports.items():
+            if not isinstance(report, dict):
+                continue
+            path: Path = ["reports", name]
+            self.require(report, path, ["name", "sections"], f"report {name!r}")
+            sections = report.get("sections")
+            if not isinstance(sections, list):
+                continue
+            self.duplicate_ids(sections, [*path, "sections"], "section")
+            all_rows: list[tuple[Path, Any]] = []
+            for s_index, section in enumerate(sections):
+                if not isinstance(section, dict):
+                    continue
+                rows = section.get("rows")
+                if not isinstance(rows, list):
+                    continue
+                for r_index, row in enumerate(rows):
+                    all_rows.append(([*path, "sections", s_index, "rows", r_index], row))
+            seen: dict[str, Path] = {}
+            for row_path, row in all_rows:
+                if not isinstance(row, dict):
+                    continue
+                ident = row.get("id")
+                if isinstance(ident, str):
+                    if ident in seen:
+                        self.report([*row_path, "id"], f"duplicate row id {ident!r}",
+                                    f"already used at {_path(seen[ident])}")
+                    seen[ident] = row_path
+                self.require(row, row_path, ["name"], f"row {ident!r}")
+                measures = [k for k in ("count", "sum", "count_units", "count_checks", "manual")
+                            if k in row]
+                if len(measures) != 1:
+                    self.report(row_path,
+                                f"row {ident!r} needs exactly one of count, sum, count_units, "
+                                f"count_checks, manual (has {', '.join(measures) or 'none'})",
+                                "rows the system cannot derive are `manual: integer`")
+                    continue
+                if "parts" in row and "manual" not in row:
+                    self.report([*row_path, "parts"], "`parts` applies only to manual rows",
+                                "remove `parts` or make the row manual")
+                self.measure(row, row_path)
+
+    def measure(self, item: dict[str, Any], path: Path) -> None:
+        case_name: Any = None
+        if "count" in item:
+            case_name = item["count"]
+            self.known(case_name, self.cases, [*path, "count"], "case type")
+        elif "count_units" in item:
+            case_name = item["count_units"]
+            self.known(case_name, self.cases, [*path, "count_units"], "case type")
+        elif isinstance(item.get("sum"), dict):
+            case_name = item["sum"].get("case")
+            if self.known(case_name, self.cases, [*path, "sum", "case"], "case type"):
+                fields = self.case_fields(case_name)
+                field = item["sum"].get("field")
+                if self.known(field, fields, [*path, "sum", "field"], f"field of {case_name!r}"):
+                    kind = fields.get(field, {}).get("type") if isinstance(field, str) else None
+                    if kind not in ("integer", "number", None):
+                        self.report([*path, "sum", "field"],
+                                    f"field {field!r} is {kind}, not a number", "sum a number field")
+        elif isinstance(item.get("count_checks"), dict):
+            self.known(item["count_checks"].get("check"), self.check_ids,
+                       [*path, "count_checks", "check"], "check")
+            if "where" in item:
+                self.report([*path, "where"], "`where` filters cases, not checks",
+                            "remove `where` or count cases")
+            return
+        if "where" in item and isinstance(case_name, str) and case_name in self.cases:
+            self.condition(item["where"], [*path, "where"], case_name, reserved=True)
+
+    def case_fields(self, case_name: str) -> dict[str, Any]:
+        case = self.cases.get(case_name)
+        fields = case.get("fields") if isinstance(case, dict) else None
+        return fields if isinstance(fields, dict) else {}
+
+    def case_states(self, case_name: str) -> list[str]:
+        case = self.cases.get(case_name)
+        states = case.get("states") if isinstance(case, dict) else None
+        return list(states) if isinstance(states, dict) else []
+
+    def condition(self, value: Any, path: Path, case_name: str, *, reserved: bool) -> None:
+        if not isinstance(value, dict):
+            return
+        fields = self.case_fields(case_name)
+        for key, operand in value.items():
+            sub: Path = [*path, key]
+            if key in ("all", "any"):
+                for index, part in enumerate(as_list(operand)):
+                    self.condition(part, [*sub, index], case_name, reserved=reserved)
+                continue
+            if key == "not":
+                self.condition(operand, sub, case_name, reserved=reserved)
+                continue
+            choices = list(fields) + (list(CASE_RESERVED_KEYS) if reserved else [])
+            if key not in choices:
+                hint = did_you_mean(key, choices)
+                if not reserved and key in CASE_RESERVED_KEYS:
+                    hint = f"{key!r} may be used in report filters, not in transition conditions"
+                self.report(sub, f"unknown field {key!r} of case type {case_name!r}", hint,
+                            key=True)
+                continue
+            if key == "state":
+                values = operand if not isinstance(operand, dict) else \
+                    operand.get("in", operand.get("eq", operand.get("not_in", operand.get("ne"))))
+                state_path = sub if not isinstance(operand, dict) else [*sub, next(iter(operand))]
+                self.known_each(values, self.case_states(case_name), state_path, "state")
+                continue
+            if key in _DATE_KEYS:
+                if parse_date(operand) is None:
+                    self.report(sub, f"{key} needs a date", "write YYYY-MM-DD")
+                continue
+            if key in ("open", "overdue"):
+                if not isinstance(operand, bool):
+                    self.report(sub, f"{key} is true or false", f"write `{key}: true`")
+                continue
+            self._operand(fields.get(key), operand, sub, key)
+
+    def _operand(self, field: Any, operand: Any, path: Path, name: str) -> None:
+        enum = field.get("enum") if isinstance(field, dict) else None
+        if isinstance(operand, dict):
+            for op, arg in operand.items():
+                if op not in _OPERATORS:
+                    self.report([*path, op], f"unknown operator {op!r}",
+                                did_you_mean(op, _OPERATORS), key=True)
+                elif enum and op in ("eq", "ne", "in", "not_in"):
+                    self._enum_values(enum, arg, [*path, op], name)
+        elif enum:
+            self._enum_values(enum, operand, path, name)
+
+    def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
+        for index, item in enumerate(as_list(value)):
+            if item not in enum:
+                where = [*path, index] if isinstance(value, list) else path
+                self.report(where, f"{item!r} is not a value of field {name!r}",
+                            did_you_mean(item, [str(e) for e in enum]))
+
+    def _targets(self) -> None:
+        targets = self.doc.get("targets")
+        if not isinstance(targets, list):
+            return
+        self.duplicate_ids(targets, ["targets"], "target")
+        for index, target in enumerate(targets):
+            if not isinstance(target, dict):
+                continue
+            path: Path = ["targets", index]
+            self.require(target, path, ["name", "by", "measure", "goal"],
+                         f"target {target.get('id')!r}")
+            self.in_period(target.get("by"), [*path, "by"], "target date")
+            if isinstance(target.get("measure"), dict):
+                self.measure(target["measure"], [*path, "measure"])
+
+
+class CaseTypeChecker:
+    """The lifecycle of one case type: states, transitions, clocks."""
+
+    def __init__(self, parent: SemanticChecker, name: str, case: dict[str, Any]) -> None:
+        self.p = parent
+        self.name = name
+        self.case = case
+        self.path: Path = ["cases", name]
+        states = case.get("states")
+        self.states: dict[str, Any] = states if isinstance(states, dict) else {}
+        self.finals = {s for s, v in self.states.items() if isinstance(v, dict) and v.get("final")}
+        self.fields = parent.case_fields(name)
+        transitions = case.get("transitions")
+        self.transitions: list[Any] = transitions if isinstance(transitions, list) else []
+        self.triggers = {t.get("trigger") for t in self.transitions
+                         if isinstance(t, dict) and isinstance(t.get("trigger"), str)}
+
+    def run(self) -> None:
+        p, path = self.p, self.path
+        p.require(self.case, path, ["name", "initial", "states", "transitions"],
+                  f"case type {self.name!r}")
+        for key in as_list(self.case.get("required")):
+            p.known(key, self.fields, [*path, "required", as_list(self.case["required"]).index(key)],
+                    f"field of {self.name!r}")
+        for field_name, field in self.fields.items():
+            if isinstance(field, dict):
+                schema = {k: v for k, v in field.items() if k not in ("labels", "remove")}
+                if schema.get("type") in ("date", "datetime"):
+                    schema["type"] = "string"
+                p.json_schema(schema, [*path, "fields", field_name])
+                labels = field.get("labels")
+                if isinstance(labels, dict) and isinstance(field.get("enum"), list):
+                    for label in labels:
+                        if label not in field["enum"]:
+                            p.report([*path, "fields", field_name, "labels", label],
+                                     f"label for {label!r}, which is not a value of the field",
+                                     did_you_mean(label, [str(e) for e in field["enum"]]),
+                                     key=True)
+        if not self.states:
+            return
+        if not self.finals:
+            p.report([*path, "states"], f"case type {self.name!r} has no final state",
+                     "mark the closing state with `final: true`")
+        initial = self.case.get("initial")
+        p.known(initial, self.states, [*path, "initial"], "state")
+        p.duplicate_ids(self.transitions, [*path, "transitions"], "transition")
+        for index, transition in enumerate(self.transitions):
+            if isinstance(transition, dict):
+                self._transition(transition, [*path, "transitions", index])
+        if isinstance(initial, str) and initial in self.states:
+            self._reachability(initial)
+        clocks = self.case.get("clocks")
+        if isinstance(clocks, list):
+            p.duplicate_ids(clocks, [*path, "clocks"], "clock")
+            for index, clock in enumerate(clocks):
+                if isinstance(clock, dict):
+                    self._clock(clock, [*path, "clocks", index])
+
+    def sources(self, transition: dict[str, Any]) -> list[str]:
+        return [s for s in as_list(transition.get("from")) if isinstance(s, str)]
+
+    def _transition(self, transition: dict[str, Any], path: Path) -> None:
+        p = self.p
+        trigger = transition.get("trigger")
+        p.require(transition, path, ["from"], f"transition {trigger!r}")
+        p.known_each(transition.get("from"), self.states, [*path, "from"], "state")
+        target = transition.get("to")
+        p.known(target, self.states, [*path, "to"], "state")
+        p.known_each(transition.get("who"), p.roles, [*path, "who"], "role")
+        p.known_each(transition.get("signoffs"), p.roles, [*path, "signoffs"], "role")
+        if "who" not in transition and "signoffs" not in transition:
+            p.report(path, f"transition {trigger!r} says nobody may fire it",
+                     "add `who: <role>` or a `signoffs:` chain")
+        for index, field in enumerate(as_list(transition.get("requires"))):
+            p.known(field, self.fields, [*path, "requires", index], f"field of {self.name!r}")
+        p.condition(transition.get("when"), [*path, "when"], self.name, reserved=False)
+        if target is not None:
+            for index, source in enumerate(as_list(transition.get("from"))):
+                if source in self.finals and source != target:
+                    where = [*path, "from", index] if isinstance(transition["from"], list) \
+                        else [*path, "from"]
+                    p.report(where, f"final state {source!r} cannot be left "
+                             f"(transition {trigger!r} leads to {target!r})",
+                             "remove `final: true` from the state, or drop `to:` to make an "
+                             "internal transition that records data only")
+        elif "signoffs" in transition:
+            p.report(path, f"sign-off chain {trigger!r} has no `to`",
+                     "a sign-off chain must lead to the state it approves")
+
+    def _reachability(self, initial: str) -> None:
+        edges: dict[str, set[str]] = {s: set() for s in self.states}
+        for transition in self.transitions:
+            if not isinstance(transition, dict) or not isinstance(transition.get("to"), str):
+                continue
+            for source in self.sources(transition):
+                if source in edges and transition["to"] in self.states:
+                    edges[source].add(transition["to"])
+        reached = {initial}
+        queue = deque([initial])
+        while queue:
+            for nxt in edges[queue.popleft()]:
+                if nxt not in reached:
+                    reached.add(nxt)
+                    queue.append(nxt)
+        self.reachable = reached
+        for state in self.states:
+            path: Path = [*self.path, "states", state]
+            if state not in reached:
+                self.p.report(path, f"state {state!r} cannot be reached from {initial!r}",
+                              "add a transition into it or remove the state", key=True)
+            elif state not in self.finals and not (edges[state] - {state}):
+                self.p.report(path, f"state {state!r} has no way out and is not final",
+                              "add a transition out of it or mark it `final: true`", key=True)
+
+    def _clock(self, clock: dict[str, Any], path: Path) -> None:
+        p = self.p
+        ident = clock.get("id")
+        p.require(clock, path, ["name", "due"], f"clock {ident!r}")
+        p.known_each(clock.get("runs_in"), self.states, [*path, "runs_in"], "state")
+        p.known_each(clock.get("who"), p.roles, [*path, "who"], "role")
+        for key in ("starts_on", "stops_on"):
+            event = clock.get(key)
+            if isinstance(event, dict):
+                p.known_each(event.get("enter"), self.states, [*path, key, "enter"], "state")
+                p.known_each(event.get("trigger"), self.triggers, [*path, key, "trigger"],
+                             "trigger")
+        if "runs_in" not in clock and "starts_on" not in clock:
+            p.report(path, f"clock {ident!r} can never start",
+                     "add `runs_in: [states]` or `starts_on: {enter: state}`")
+        elif "starts_on" in clock and "runs_in" not in clock and "stops_on" not in clock:
+            p.report(path, f"clock {ident!r} can never stop",
+                     "add `stops_on: {enter: state}` or `stops_on: {trigger: event}`")
+        reachable = getattr(self, "reachable", set(self.states))
+        run_states = [s for s in as_list(clock.get("runs_in")) if s in self.states]
+        starts = clock.get("starts_on") if isinstance(clock.get("starts_on"), dict) else {}
+        start_states = [s for s in as_list(starts.get("enter")) if s in self.states]
+        candidates = run_states + start_states
+        if candidates and not any(s in reachable for s in candidates) \
+                and not starts.get("trigger"):
+            p.report(path, f"clock {ident!r} can never start: its states are unreachable",
+                     "run it in a state the case can reach")
+        if run_states and all(s in self.finals for s in run_states) and "stops_on" not in clock:
+            p.report([*path, "runs_in"], f"clock {ident!r} runs in final states only, so it "
+                     "never stops", "add `stops_on:`")
+        due = clock.get("due")
+        if isinstance(due, dict):
+            field = due.get("field")
+            if p.known(field, self.fields, [*path, "due", "field"], f"field of {self.name!r}") \
+                    and isinstance(field, str):
+                kind = self.fields[field].get("type") if isinstance(self.fields[field], dict) \
+                    else None
+                if kind not in ("date", "datetime"):
+                    p.report([*path, "due", "field"],
+                             f"field {field!r} is not a date (type {kind})",
+                             "give the field `type: date`")
+            if "field" not in due and "after" not in due:
+                p.report([*path, "due"], "a clock's due needs `field` or `after`",
+                         "write `due: {after: 3d}` or `due: {field: deadline}`")
+        p.durations(clock.get("remind"), [*path, "remind"])
+        overdue = clock.get("overdue")
+        if isinstance(overdue, dict):
+            p.known_each(overdue.get("notify"), p.roles, [*path, "overdue", "notify"], "role")
+            self._fire(overdue.get("fire"), [*path, "overdue", "fire"], run_states)
+            for index, step in enumerate(as_list(overdue.get("escalate"))):
+                if isinstance(step, dict):
+                    sub: Path = [*path, "overdue", "escalate", index]
+                    p.known_each(step.get("notify"), p.roles, [*sub, "notify"], "role")
+                    self._fire(step.get("fire"), [*sub, "fire"], run_states)
+
+    def _fire(self, trigger: Any, path: Path, run_states: list[str]) -> None:
+        if not self.p.known(trigger, self.triggers, path, "trigger") or not isinstance(trigger, str):
+            return
+        if not run_states:
+            return
+        sources = {s for t in self.transitions if isinstance(t, dict) and t.get("trigger") == trigger
+                   for s in self.sources(t)}
+        if not sources & set(run_states):
+            self.p.report(path, f"trigger {trigger!r} cannot fire from any state the clock runs "
+                          f"in ({', '.join(run_states)})",
+                          f"add one of them to the `from:` of {trigger!r}", severity="warning")

@@ -1,0 +1,5 @@
+import sys
+
+from paicha.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Campaign files on disk: the bundled folder, the schema, and parent lookup by id."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.loader import CampaignLoader
+
+_ID_LINE = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)['\"]?\s*(#.*)?$", re.MULTILINE)
+
+
+def bundled_dir() -> Path:
+    """The bundled campaigns: $PAICHA_CAMPAIGNS_DIR, else campaigns/ of this checkout."""
+    configured = os.environ.get("PAICHA_CAMPAIGNS_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "campaigns"
+
+
+@cache
+def campaign_schema() -> dict[str, Any]:
+    path = Path(__file__).resolve().parent.parent / "campaigns" / "schema" / "campaign.schema.json"
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+def display_name(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class CampaignFiles:
+    """Finds campaigns by id: files named first, then the bundled folder, then their folders."""
+
+    def __init__(self, files: Iterable[Path] = (), folders: Iterable[Path] = ()) -> None:
+        self._named = list(files)
+        self._folders = [*folders, bundled_dir(), *{f.parent for f in self._named}]
+        self._index: dict[str, Path] | None = None
+
+    def _build_index(self) -> dict[str, Path]:
+        index: dict[str, Path] = {}
+        candidates = list(self._named)
+        for folder in self._folders:
+            if folder.is_dir():
+                candidates.extend(sorted(folder.glob("*.yaml")))
+        for path in candidates:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            match = _ID_LINE.search(text)
+            if match:
+                index.setdefault(match.group(1), path)
+        return index
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        if self._index is None:
+            self._index = self._build_index()
+        path = self._index.get(campaign_id)
+        if path is None:
+            return None
+        return path.read_text(encoding="utf-8"), display_name(path)
+
+    def ids(self) -> Sequence[str]:
+        if self._index is None:
+            self._index = self._build_index()
+        return sorted(self._index)
+
+
+def loader_for(files: Iterable[Path] = ()) -> CampaignLoader:
+    """A loader that finds parents among the given files and the bundled campaigns."""
+    return CampaignLoader(campaign_schema(), CampaignFiles(files))
