@@ -66,15 +66,20 @@ def _plain(value: Any) -> Any:
 def _date_ref(value: Any) -> DateRef:
     if isinstance(value, str):
         return DateRef(date=_date(value))
-    return DateRef(date=_opt_date(value.get("date")), phase=value.get("phase"),
-                   after=_duration(value.get("after")), roll=value.get("roll"))
+    return DateRef(
+        date=_opt_date(value.get("date")),
+        phase=value.get("phase"),
+        after=_duration(value.get("after")),
+        roll=value.get("roll"),
+    )
 
 
 def _period_due(value: Any) -> PeriodDue | None:
     if not isinstance(value, dict):
         return None
-    return PeriodDue(day=value.get("day", "last"), month=value.get("month", "last"),
-                     roll=value.get("roll"))
+    return PeriodDue(
+        day=value.get("day", "last"), month=value.get("month", "last"), roll=value.get("roll")
+    )
 
 
 def _audience(value: Any) -> Audience:
@@ -99,15 +104,30 @@ def _check(item: dict[str, Any]) -> Check:
         elif due is not None:
             deadlines = tuple(_date_ref(d) for d in as_list(due))
     return Check(
-        id=item["id"], name=item["name"], who=item["who"], audience=_audience(item["for"]),
-        phase=item.get("phase"), every=item.get("every"), times=item.get("times", 1),
-        start=_opt_date(item.get("start")), end=_opt_date(item.get("end")),
-        deadlines=deadlines, period_due=_period_due(due) if recurring else None,
-        stricter=tuple(Stricter(selectors=_strs(s["for"]), every=s.get("every"),
-                                times=s.get("times"), due=_period_due(s.get("due")))
-                       for s in as_list(item.get("stricter"))),
-        evidence=_plain(item.get("evidence")), report=item.get("report"),
-        basis=item.get("basis"), remind=_durations(item.get("remind")),
+        id=item["id"],
+        name=item["name"],
+        who=item["who"],
+        audience=_audience(item["for"]),
+        phase=item.get("phase"),
+        every=item.get("every"),
+        times=item.get("times", 1),
+        start=_opt_date(item.get("start")),
+        end=_opt_date(item.get("end")),
+        deadlines=deadlines,
+        period_due=_period_due(due) if recurring else None,
+        stricter=tuple(
+            Stricter(
+                selectors=_strs(s["for"]),
+                every=s.get("every"),
+                times=s.get("times"),
+                due=_period_due(s.get("due")),
+            )
+            for s in as_list(item.get("stricter"))
+        ),
+        evidence=_plain(item.get("evidence")),
+        report=item.get("report"),
+        basis=item.get("basis"),
+        remind=_durations(item.get("remind")),
     )
 
 
@@ -118,8 +138,14 @@ def _field(name: str, item: dict[str, Any]) -> Field:
         schema.update(type="string", format="date")
     elif kind == "datetime":
         schema.update(type="string", format="date-time")
-    return Field(name=name, title=item.get("title", name), type=kind, schema=schema,
-                 enum=tuple(item.get("enum", ())), labels=dict(item.get("labels", {})))
+    return Field(
+        name=name,
+        title=item.get("title", name),
+        type=kind,
+        schema=schema,
+        enum=tuple(item.get("enum", ())),
+        labels=dict(item.get("labels", {})),
+    )
 
 
 def _event(value: Any) -> ClockEvent | None:
@@ -132,36 +158,60 @@ def _clock(item: dict[str, Any]) -> Clock:
     due = item["due"]
     overdue = item.get("overdue")
     return Clock(
-        id=item["id"], name=item["name"],
-        due=ClockDue(field=due.get("field"), after=_duration(due.get("after")),
-                     roll=due.get("roll")),
-        runs_in=_strs(item.get("runs_in")), starts_on=_event(item.get("starts_on")),
-        stops_on=_event(item.get("stops_on")), who=_strs(item.get("who")),
+        id=item["id"],
+        name=item["name"],
+        due=ClockDue(
+            field=due.get("field"), after=_duration(due.get("after")), roll=due.get("roll")
+        ),
+        runs_in=_strs(item.get("runs_in")),
+        starts_on=_event(item.get("starts_on")),
+        stops_on=_event(item.get("stops_on")),
+        who=_strs(item.get("who")),
         remind=_durations(item.get("remind")),
-        overdue=None if not isinstance(overdue, dict) else Overdue(
+        overdue=None
+        if not isinstance(overdue, dict)
+        else Overdue(
             remind_every=_duration(overdue.get("remind_every")),
-            notify=_strs(overdue.get("notify")), fire=overdue.get("fire"),
-            escalate=tuple(Escalation(after=Duration.parse(e["after"]),
-                                      notify=_strs(e.get("notify")), fire=e.get("fire"))
-                           for e in as_list(overdue.get("escalate")))),
+            notify=_strs(overdue.get("notify")),
+            fire=overdue.get("fire"),
+            escalate=tuple(
+                Escalation(
+                    after=Duration.parse(e["after"]),
+                    notify=_strs(e.get("notify")),
+                    fire=e.get("fire"),
+                )
+                for e in as_list(overdue.get("escalate"))
+            ),
+        ),
     )
 
 
 def _case_type(name: str, item: dict[str, Any]) -> CaseType:
     return CaseType(
-        id=name, name=item["name"],
+        id=name,
+        name=item["name"],
         fields={k: _field(k, v) for k, v in item.get("fields", {}).items()},
-        required=_strs(item.get("required")), initial=item["initial"],
-        states={k: State(k, v.get("name", k), bool(v.get("final")))
-                for k, v in item["states"].items()},
+        required=_strs(item.get("required")),
+        initial=item["initial"],
+        states={
+            k: State(k, v.get("name", k), bool(v.get("final"))) for k, v in item["states"].items()
+        },
         transitions=tuple(
-            Transition(id=t.get("id", t["trigger"]), trigger=t["trigger"],
-                       name=t.get("name", t["trigger"]), sources=_strs(t["from"]),
-                       target=t.get("to"), who=_strs(t.get("who")),
-                       requires=_strs(t.get("requires")),
-                       when=_plain(t.get("when")), signoffs=_strs(t.get("signoffs")))
-            for t in item["transitions"]),
+            Transition(
+                id=t.get("id", t["trigger"]),
+                trigger=t["trigger"],
+                name=t.get("name", t["trigger"]),
+                sources=_strs(t["from"]),
+                target=t.get("to"),
+                who=_strs(t.get("who")),
+                requires=_strs(t.get("requires")),
+                when=_plain(t.get("when")),
+                signoffs=_strs(t.get("signoffs")),
+            )
+            for t in item["transitions"]
+        ),
         clocks=tuple(_clock(c) for c in as_list(item.get("clocks"))),
+        opened_by=_strs(item.get("who")),
     )
 
 
@@ -179,42 +229,74 @@ def _measure(item: dict[str, Any]) -> Measure:
 
 def _row(item: dict[str, Any]) -> Row:
     manual = item.get("manual")
-    return Row(id=item["id"], name=item["name"], unit=item.get("unit"),
-               measure=None if manual else _measure(item), manual=manual,
-               parts=_strs(item.get("parts")))
+    return Row(
+        id=item["id"],
+        name=item["name"],
+        unit=item.get("unit"),
+        measure=None if manual else _measure(item),
+        manual=manual,
+        parts=_strs(item.get("parts")),
+    )
 
 
 def _report(name: str, item: dict[str, Any]) -> Report:
     return Report(
-        id=name, name=item["name"],
-        sections=tuple(Section(s["id"], s.get("name", ""), tuple(_row(r) for r in s.get("rows", [])))
-                       for s in item["sections"]),
+        id=name,
+        name=item["name"],
+        sections=tuple(
+            Section(s["id"], s.get("name", ""), tuple(_row(r) for r in s.get("rows", [])))
+            for s in item["sections"]
+        ),
         cumulative=bool(item.get("cumulative", False)),
-        group_by=item.get("group_by", "org"), notes=_strs(item.get("notes")),
+        group_by=item.get("group_by", "org"),
+        notes=_strs(item.get("notes")),
     )
 
 
 def build_campaign(doc: dict[str, Any]) -> Campaign:
     """The Campaign for a resolved, valid document."""
     return Campaign(
-        id=doc["id"], title=doc["title"], issuer=doc.get("issuer"),
-        document=doc.get("document"), extends=doc.get("extends"),
-        period_start=_date(doc["period"]["start"]), period_end=_date(doc["period"]["end"]),
+        id=doc["id"],
+        title=doc["title"],
+        issuer=doc.get("issuer"),
+        document=doc.get("document"),
+        extends=doc.get("extends"),
+        period_start=_date(doc["period"]["start"]),
+        period_end=_date(doc["period"]["end"]),
         timezone=doc.get("timezone", "Asia/Shanghai"),
         calendar=cast(Any, doc.get("calendar", "cn")),
         roll_to_working_day=doc.get("roll_to_working_day", True),
         org_levels={k: v.get("name", k) for k, v in doc.get("org_levels", {}).items()},
-        industries=dict(doc.get("industries", {})), tags=dict(doc.get("tags", {})),
+        industries=dict(doc.get("industries", {})),
+        tags=dict(doc.get("tags", {})),
         roles={k: Role(k, v["name"], v["scope"]) for k, v in doc.get("roles", {}).items()},
-        selectors={k: Selector(k, _strs(v.get("industry")), _strs(v.get("tags")),
-                               _strs(v.get("level")), _strs(v.get("any")), v.get("not"))
-                   for k, v in doc.get("selectors", {}).items()},
-        phases=tuple(Phase(p["id"], p["name"], _date(p["due"]), _opt_date(p.get("start")))
-                     for p in doc.get("phases", [])),
+        selectors={
+            k: Selector(
+                k,
+                _strs(v.get("industry")),
+                _strs(v.get("tags")),
+                _strs(v.get("level")),
+                _strs(v.get("any")),
+                v.get("not"),
+            )
+            for k, v in doc.get("selectors", {}).items()
+        },
+        phases=tuple(
+            Phase(p["id"], p["name"], _date(p["due"]), _opt_date(p.get("start")))
+            for p in doc.get("phases", [])
+        ),
         checks=tuple(_check(c) for c in doc.get("checks", [])),
         cases={k: _case_type(k, v) for k, v in doc.get("cases", {}).items()},
         reports={k: _report(k, v) for k, v in doc.get("reports", {}).items()},
-        targets=tuple(Target(t["id"], t["name"], _date(t["by"]), _measure(t["measure"]),
-                             t["goal"].get("max"), t["goal"].get("min"))
-                      for t in doc.get("targets", [])),
+        targets=tuple(
+            Target(
+                t["id"],
+                t["name"],
+                _date(t["by"]),
+                _measure(t["measure"]),
+                t["goal"].get("max"),
+                t["goal"].get("min"),
+            )
+            for t in doc.get("targets", [])
+        ),
     )

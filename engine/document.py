@@ -79,8 +79,11 @@ class _Resolver(yaml.resolver.Resolver):
 
 
 _Resolver.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
 _Resolver.add_implicit_resolver(
@@ -88,8 +91,14 @@ _Resolver.add_implicit_resolver(
 )
 
 
-class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-              yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
     def __init__(self, text: str) -> None:
         yaml.reader.Reader.__init__(self, text)
         yaml.scanner.Scanner.__init__(self)
@@ -121,6 +130,9 @@ def _expanded_size(node: Node, memo: dict[int, int], depth: int = 0) -> int:
     return size
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 class _Builder:
     """Turns a composed node tree into Mapping/Sequence/scalars, collecting problems."""
 
@@ -130,6 +142,15 @@ class _Builder:
         self.problems: list[Problem] = []
 
     def build(self, node: Node, path: str) -> Any:
+        if isinstance(node, (MappingNode, SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            mark = _mark(self.source, node)
+            self._problem(
+                mark,
+                path,
+                f"tag {node.tag!r} is not allowed",
+                "campaign files are plain YAML: remove the `!` tag",
+            )
+            return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -151,11 +172,16 @@ class _Builder:
             child_path = join_path(path, key)
             if key in result:
                 first = result.key_marks[key]
-                self._problem(key_mark, child_path, f"duplicate key {key!r}",
-                              f"already given at line {first.line}; keep one")
+                self._problem(
+                    key_mark,
+                    child_path,
+                    f"duplicate key {key!r}",
+                    f"already given at line {first.line}; keep one",
+                )
                 continue
-            result.put(key, self.build(value_node, child_path), key_mark,
-                       _mark(self.source, value_node))
+            result.put(
+                key, self.build(value_node, child_path), key_mark, _mark(self.source, value_node)
+            )
         return result
 
     def _problem(self, mark: Mark, path: str, message: str, hint: str) -> None:
@@ -174,42 +200,92 @@ def join_path(path: str, key: str | int) -> str:
     return f"{path}[{key!r}]"
 
 
-def parse(text: str, source: str, *, max_bytes: int = MAX_BYTES,
-          max_nodes: int = MAX_EXPANDED_NODES) -> Mapping:
+def parse(
+    text: str, source: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_EXPANDED_NODES
+) -> Mapping:
     """Parse campaign text; raise DocumentError with located problems if it cannot be read."""
     if len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise DocumentError([Problem(source, 1, 1, "$", f"file is larger than {max_bytes} bytes",
-                                     "split the campaign or remove unused parts")])
+        raise DocumentError(
+            [
+                Problem(
+                    source,
+                    1,
+                    1,
+                    "$",
+                    f"file is larger than {max_bytes} bytes",
+                    "split the campaign or remove unused parts",
+                )
+            ]
+        )
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
-            raise DocumentError([Problem(source, 1, 1, "$", "the file is empty",
-                                         "start with `paicha: 1`, `id:` and `title:`")])
+            raise DocumentError(
+                [
+                    Problem(
+                        source,
+                        1,
+                        1,
+                        "$",
+                        "the file is empty",
+                        "start with `paicha: 1`, `id:` and `title:`",
+                    )
+                ]
+            )
         size = _expanded_size(root, {})
         if size > max_nodes:
-            raise DocumentError([Problem(
-                source, 1, 1, "$",
-                f"aliases expand the document past {max_nodes} values",
-                "remove the nested `&anchor`/`*alias` references")])
+            raise DocumentError(
+                [
+                    Problem(
+                        source,
+                        1,
+                        1,
+                        "$",
+                        f"aliases expand the document past {max_nodes} values",
+                        "remove the nested `&anchor`/`*alias` references",
+                    )
+                ]
+            )
         builder = _Builder(loader, source)
         document = builder.build(root, "$")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = str(exc.problem or exc.context or "unreadable YAML")
-        raise DocumentError([Problem(source, line, column, "$", f"YAML syntax: {message}",
-                                     "check indentation, colons and quotes on this line")]) from exc
+        raise DocumentError(
+            [
+                Problem(
+                    source,
+                    line,
+                    column,
+                    "$",
+                    f"YAML syntax: {message}",
+                    "check indentation, colons and quotes on this line",
+                )
+            ]
+        ) from exc
     except yaml.YAMLError as exc:
-        raise DocumentError([Problem(source, 1, 1, "$", f"YAML: {exc}",
-                                     "only plain YAML is allowed (no !tags)")]) from exc
+        raise DocumentError(
+            [Problem(source, 1, 1, "$", f"YAML: {exc}", "only plain YAML is allowed (no !tags)")]
+        ) from exc
     finally:
         loader.dispose()
     if builder.problems:
         raise DocumentError(builder.problems)
     if not isinstance(document, Mapping):
-        raise DocumentError([Problem(source, 1, 1, "$", "a campaign must be a mapping of keys",
-                                     "start with `paicha: 1`, `id:` and `title:`")])
+        raise DocumentError(
+            [
+                Problem(
+                    source,
+                    1,
+                    1,
+                    "$",
+                    "a campaign must be a mapping of keys",
+                    "start with `paicha: 1`, `id:` and `title:`",
+                )
+            ]
+        )
     return document
 
 

@@ -43,8 +43,12 @@ def _merge_mapping(parent: Mapping, child: Mapping) -> Mapping:
         if name in child:
             if is_removal(child[name]):
                 continue
-            result.put(name, merge(value, child[name], name),
-                       child.key_marks[name], child.value_marks[name])
+            result.put(
+                name,
+                merge(value, child[name], name),
+                child.key_marks[name],
+                child.value_marks[name],
+            )
         else:
             result.put(name, value, parent.key_marks[name], parent.value_marks[name])
     for name, value in child.items():
@@ -80,8 +84,9 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
     return result
 
 
-def orphan_removals(parent: Any, child: Any, path: list[str | int] | None = None
-                    ) -> list[tuple[list[str | int], str]]:
+def orphan_removals(
+    parent: Any, child: Any, path: list[str | int] | None = None
+) -> list[tuple[list[str | int], str]]:
     """`remove: true` entries in the child that match nothing in the parent (paths + id)."""
     path = path or []
     found: list[tuple[list[str | int], str]] = []
@@ -92,8 +97,11 @@ def orphan_removals(parent: Any, child: Any, path: list[str | int] | None = None
             if is_removal(value) and parent_value is None:
                 found.append((here, name))
             elif isinstance(value, Sequence) and name in _KEYED_LISTS:
-                parent_items = {item_key(i): i for i in parent_value or []} \
-                    if isinstance(parent_value, list) else {}
+                parent_items = (
+                    {item_key(i): i for i in parent_value or []}
+                    if isinstance(parent_value, list)
+                    else {}
+                )
                 for index, item in enumerate(value):
                     key = item_key(item)
                     if is_removal(item) and key not in parent_items:

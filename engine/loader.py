@@ -49,6 +49,7 @@ class Resolved:
     problems: list[Problem] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     parent: Mapping | None = None
+    partial: bool = False  # a child whose parent could not be merged: too incomplete to judge
 
     @property
     def errors(self) -> list[Problem]:
@@ -81,8 +82,12 @@ class CampaignLoader:
         resolved = self.resolve(text, source)
         if resolved.errors or resolved.document is None:
             raise CampaignInvalid(resolved.problems)
-        return Loaded(build_campaign(resolved.document), resolved.document,
-                      sorted(resolved.warnings), resolved.sources)
+        return Loaded(
+            build_campaign(resolved.document),
+            resolved.document,
+            sorted(resolved.warnings),
+            resolved.sources,
+        )
 
     def check(self, text: str, source: str) -> list[Problem]:
         """Every problem (errors and warnings) of a campaign text, sorted by position."""
@@ -90,15 +95,16 @@ class CampaignLoader:
 
     def resolve(self, text: str, source: str) -> Resolved:
         resolved = self._resolve(text, source, chain=())
-        if resolved.document is not None and not resolved.errors:
-            resolved.problems.extend(SemanticChecker(resolved.document).run())
+        if resolved.document is None or resolved.partial:
+            return resolved
+        shape_ok = not resolved.errors
+        # Meaning is checked even after shape errors so that one run shows everything; the
+        # checker skips what the shape errors make meaningless.
+        resolved.problems.extend(SemanticChecker(resolved.document).run())
+        if shape_ok:
             resolved.problems.extend(_calendar_coverage(resolved.document))
             if resolved.parent is not None:
                 resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
-        elif resolved.document is not None:
-            # Shape errors first; meaning is still checked so that one run shows everything,
-            # skipping only what the shape errors make meaningless.
-            resolved.problems.extend(SemanticChecker(resolved.document).run())
         resolved.problems = _dedupe(resolved.problems)
         return resolved
 
@@ -114,27 +120,49 @@ class CampaignLoader:
             return Resolved(document, problems, [source])
         mark = locate(document, ["extends"])
         if parent_id == own_id or parent_id in chain:
-            problems.append(Problem(mark.source, mark.line, mark.column, "$.extends",
-                                    f"campaign {parent_id!r} extends itself",
-                                    "a chain of `extends` must end at a campaign without one"))
-            return Resolved(document, problems, [source])
+            problems.append(
+                Problem(
+                    mark.source,
+                    mark.line,
+                    mark.column,
+                    "$.extends",
+                    f"campaign {parent_id!r} extends itself",
+                    "a chain of `extends` must end at a campaign without one",
+                )
+            )
+            return Resolved(document, problems, [source], partial=True)
         found = self.parents.find(parent_id)
         if found is None:
-            problems.append(Problem(mark.source, mark.line, mark.column, "$.extends",
-                                    f"unknown parent campaign {parent_id!r}",
-                                    did_you_mean(parent_id, self.parents.ids())
-                                    or "pass the parent's file too, or put it in campaigns/"))
-            return Resolved(document, problems, [source])
-        parent = self._resolve(found[0], found[1],
-                               (*chain, own_id if isinstance(own_id, str) else source))
+            problems.append(
+                Problem(
+                    mark.source,
+                    mark.line,
+                    mark.column,
+                    "$.extends",
+                    f"unknown parent campaign {parent_id!r}",
+                    did_you_mean(parent_id, self.parents.ids())
+                    or "pass the parent's file too, or put it in campaigns/",
+                )
+            )
+            return Resolved(document, problems, [source], partial=True)
+        parent = self._resolve(
+            found[0], found[1], (*chain, own_id if isinstance(own_id, str) else source)
+        )
         problems.extend(parent.problems)
-        if parent.document is None:
-            return Resolved(document, problems, [source, *parent.sources])
+        if parent.document is None or parent.partial:
+            return Resolved(document, problems, [source, *parent.sources], partial=True)
         for path, item_id in orphan_removals(parent.document, document):
             mark = locate(document, path)
-            problems.append(Problem(mark.source, mark.line, mark.column, _path(path),
-                                    f"`remove: true` but the parent has no {item_id!r} here",
-                                    "check the id against the parent campaign"))
+            problems.append(
+                Problem(
+                    mark.source,
+                    mark.line,
+                    mark.column,
+                    _path(path),
+                    f"`remove: true` but the parent has no {item_id!r} here",
+                    "check the id against the parent campaign",
+                )
+            )
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
         return Resolved(merged, problems, [source, *parent.sources], parent.document)
@@ -153,11 +181,18 @@ def _calendar_coverage(document: Mapping) -> list[Problem]:
         calendar = StatutoryCalendar()
         if day and not calendar.first <= day <= calendar.last:
             mark = locate(document, ["period", key])
-            problems.append(Problem(
-                mark.source, mark.line, mark.column, f"$.period.{key}",
-                f"{day} is outside the statutory calendar ({calendar.first} to {calendar.last})",
-                "upgrade the chinesecalendar package once the State Council publishes the year, "
-                "or set `calendar: none`"))
+            problems.append(
+                Problem(
+                    mark.source,
+                    mark.line,
+                    mark.column,
+                    f"$.period.{key}",
+                    f"{day} is outside the statutory calendar "
+                    f"({calendar.first} to {calendar.last})",
+                    "upgrade the chinesecalendar package once the State Council publishes the "
+                    "year, or set `calendar: none`",
+                )
+            )
     return problems
 
 
@@ -183,9 +218,15 @@ def _later_than_parent(child: Mapping, parent: Mapping) -> list[Problem]:
     for key, (path, day) in _one_off_dates(child).items():
         if key in theirs and day > theirs[key][1]:
             mark = locate(child, path)
-            problems.append(Problem(
-                mark.source, mark.line, mark.column, _path(path),
-                f"{key} is due {day}, later than the parent's {theirs[key][1]}",
-                "a local plan usually sets the same or an earlier deadline; check the date",
-                "warning"))
+            problems.append(
+                Problem(
+                    mark.source,
+                    mark.line,
+                    mark.column,
+                    _path(path),
+                    f"{key} is due {day}, later than the parent's {theirs[key][1]}",
+                    "a local plan usually sets the same or an earlier deadline; check the date",
+                    "warning",
+                )
+            )
     return problems

@@ -203,6 +203,7 @@ class CaseType:
     states: dict[str, State] = _field(hash=False)
     transitions: tuple[Transition, ...]
     clocks: tuple[Clock, ...] = ()
+    opened_by: tuple[str, ...] = ()  # roles that may open a case; empty: any role of the campaign
 
     @property
     def finals(self) -> frozenset[str]:
@@ -210,8 +211,7 @@ class CaseType:
 
     def data_schema(self) -> dict[str, Any]:
         """JSON Schema of a case's data (every field optional; `required` checked on open)."""
-        return {"type": "object",
-                "properties": {name: f.schema for name, f in self.fields.items()}}
+        return {"type": "object", "properties": {name: f.schema for name, f in self.fields.items()}}
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ class SchemaChecker:
         jsonschema.Draft202012Validator.check_schema(schema)
         self.schema = schema
         self._validator = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.FormatChecker(["date"]))
+            schema, format_checker=jsonschema.FormatChecker(["date"])
+        )
 
     def check(self, document: Mapping) -> list[Problem]:
         problems: list[Problem] = []
@@ -83,13 +84,13 @@ class SchemaChecker:
 
     def _explain(self, document: Mapping, error: ValidationError) -> list[Problem]:
         parts = list(error.absolute_path)
-        path = _path(parts)
         validator = error.validator
         instance = error.instance
         schema = error.schema if isinstance(error.schema, dict) else {}
 
-        def problem(message: str, hint: str = "", at: list[str | int] | None = None,
-                    key: bool = False) -> Problem:
+        def problem(
+            message: str, hint: str = "", at: list[str | int] | None = None, key: bool = False
+        ) -> Problem:
             where = parts if at is None else at
             mark = locate(document, where, key=key)
             return Problem(mark.source, mark.line, mark.column, _path(where), message, hint)
@@ -98,44 +99,69 @@ class SchemaChecker:
             allowed = list(schema.get("properties", {}))
             extra = [k for k in instance if k not in allowed]
             if not allowed:
-                return [problem(f"{_describe(instance[k])} is not allowed for {k!r}", "",
-                                [*parts, k]) for k in extra]
-            return [problem(f"unknown key {k!r}", did_you_mean(k, allowed), [*parts, k], key=True)
-                    for k in extra]
+                return [
+                    problem(f"{_describe(instance[k])} is not allowed for {k!r}", "", [*parts, k])
+                    for k in extra
+                ]
+            return [
+                problem(f"unknown key {k!r}", did_you_mean(k, allowed), [*parts, k], key=True)
+                for k in extra
+            ]
         if validator == "required":
             missing = [k for k in error.validator_value if k not in instance]
             return [problem(f"missing required key {k!r}", f"add `{k}:`") for k in missing]
         if validator == "enum":
-            return [problem(f"{_describe(instance)} is not allowed here",
-                            did_you_mean(instance, [str(v) for v in error.validator_value]))]
+            return [
+                problem(
+                    f"{_describe(instance)} is not allowed here",
+                    did_you_mean(instance, [str(v) for v in error.validator_value]),
+                )
+            ]
         if validator == "const":
             return [problem(f"{_describe(instance)} must be {error.validator_value!r}")]
         if validator == "type":
             expected = error.validator_value
-            words = " or ".join(_TYPE_WORDS.get(t, t) for t in
-                                (expected if isinstance(expected, list) else [expected]))
+            words = " or ".join(
+                _TYPE_WORDS.get(str(t), str(t))
+                for t in (expected if isinstance(expected, list) else [expected])
+            )
             return [problem(f"expected {words}, got {_describe(instance)}")]
         if validator == "pattern":
             pattern = str(error.validator_value)
             if "d|wd" in pattern:
-                return [problem(f"{_describe(instance)} is not a duration",
-                                "write days as 3d (calendar days) or 3wd (working days)")]
+                return [
+                    problem(
+                        f"{_describe(instance)} is not a duration",
+                        "write days as 3d (calendar days) or 3wd (working days)",
+                    )
+                ]
             if "\\d{4}" in pattern:
                 return [problem(f"{_describe(instance)} is not a date", "write YYYY-MM-DD")]
-            return [problem(f"{_describe(instance)} is not a valid id",
-                            "use lower-case English letters, digits and _ , starting with a letter;"
-                            " Chinese names go in `name`")]
+            return [
+                problem(
+                    f"{_describe(instance)} is not a valid id",
+                    "use lower-case English letters, digits and _ , starting with a letter;"
+                    " Chinese names go in `name`",
+                )
+            ]
         if validator == "format":
             return [problem(f"{_describe(instance)} is not a real date", "write YYYY-MM-DD")]
         if validator in ("minimum", "maximum"):
-            return [problem(f"{_describe(instance)} is out of range ({validator} "
-                            f"{error.validator_value})")]
+            return [
+                problem(
+                    f"{_describe(instance)} is out of range ({validator} {error.validator_value})"
+                )
+            ]
         if validator in ("minItems", "minProperties"):
             return [problem("must not be empty")]
         if validator in ("maxProperties",):
             return [problem("give only one of the choices here")]
         if validator in ("oneOf", "anyOf"):
             described = schema.get("description", "")
-            return [problem(f"{_describe(instance)} is not a valid value here",
-                            described if isinstance(described, str) else "")]
+            return [
+                problem(
+                    f"{_describe(instance)} is not a valid value here",
+                    described if isinstance(described, str) else "",
+                )
+            ]
         return [problem(error.message)]

@@ -58,11 +58,19 @@ class SemanticChecker:
 
     # -- reporting -------------------------------------------------------------------------
 
-    def report(self, path: Path, message: str, hint: str = "", *, key: bool = False,
-               severity: Severity = "error") -> None:
+    def report(
+        self,
+        path: Path,
+        message: str,
+        hint: str = "",
+        *,
+        key: bool = False,
+        severity: Severity = "error",
+    ) -> None:
         mark = locate(self.doc, path, key=key)
-        self.problems.append(Problem(mark.source, mark.line, mark.column, _path(path), message,
-                                     hint, severity))
+        self.problems.append(
+            Problem(mark.source, mark.line, mark.column, _path(path), message, hint, severity)
+        )
 
     def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
         if not isinstance(item, dict):
@@ -96,7 +104,8 @@ class SemanticChecker:
         self.industries = self._mapping_keys("industries")
         self.tags = self._mapping_keys("tags")
         self.reports = self._mapping_keys("reports")
-        self.cases = doc.get("cases") if isinstance(doc.get("cases"), dict) else {}
+        cases = doc.get("cases")
+        self.cases: dict[str, Any] = cases if isinstance(cases, dict) else {}
         self.period = self._period()
         self.phase_due = self._phases()
         self._roles()
@@ -119,16 +128,22 @@ class SemanticChecker:
             return
         start, end = self.period
         if not start <= day <= end:
-            self.report(path, f"{what} {day} is outside the campaign period {start} to {end}",
-                        "correct the date or widen `period`")
+            self.report(
+                path,
+                f"{what} {day} is outside the campaign period {start} to {end}",
+                "correct the date or widen `period`",
+            )
 
     # -- top level -------------------------------------------------------------------------
 
     def _period(self) -> tuple[dt.date, dt.date] | None:
         period = self.doc.get("period")
         if period is None:
-            self.report([], "the campaign has no `period`",
-                        "add `period: {start: YYYY-MM-DD, end: YYYY-MM-DD}`")
+            self.report(
+                [],
+                "the campaign has no `period`",
+                "add `period: {start: YYYY-MM-DD, end: YYYY-MM-DD}`",
+            )
             return None
         if not isinstance(period, dict):
             return None
@@ -136,8 +151,11 @@ class SemanticChecker:
         if start is None or end is None:
             return None
         if end < start:
-            self.report(["period", "end"], f"period ends ({end}) before it starts ({start})",
-                        "swap the dates")
+            self.report(
+                ["period", "end"],
+                f"period ends ({end}) before it starts ({start})",
+                "swap the dates",
+            )
             return None
         return start, end
 
@@ -157,8 +175,9 @@ class SemanticChecker:
                 continue
             path: Path = ["selectors", name]
             if self.industries:
-                self.known_each(selector.get("industry"), self.industries, [*path, "industry"],
-                                "industry")
+                self.known_each(
+                    selector.get("industry"), self.industries, [*path, "industry"], "industry"
+                )
             if self.tags:
                 self.known_each(selector.get("tags"), self.tags, [*path, "tags"], "tag")
             self.known_each(selector.get("level"), self.levels, [*path, "level"], "org level")
@@ -182,8 +201,11 @@ class SemanticChecker:
             while queue:
                 current = queue.popleft()
                 if current == start:
-                    self.report(["selectors", start], f"selector {start!r} refers to itself",
-                                "a selector may not depend on itself through any/not")
+                    self.report(
+                        ["selectors", start],
+                        f"selector {start!r} refers to itself",
+                        "a selector may not depend on itself through any/not",
+                    )
                     break
                 if current in seen:
                     continue
@@ -207,15 +229,20 @@ class SemanticChecker:
             self.in_period(phase.get("due"), [*path, "due"], "phase deadline")
             self.in_period(phase.get("start"), [*path, "start"], "phase start")
             if day and start and start > day:
-                self.report([*path, "start"], f"phase starts ({start}) after its deadline ({day})",
-                            "swap the dates")
+                self.report(
+                    [*path, "start"],
+                    f"phase starts ({start}) after its deadline ({day})",
+                    "swap the dates",
+                )
             if day and isinstance(phase.get("id"), str):
                 due[phase["id"]] = day
                 if previous and day < previous[1]:
-                    self.report([*path, "due"],
-                                f"phases out of order: {phase['id']!r} is due {day}, before "
-                                f"the previous phase {previous[0]!r} ({previous[1]})",
-                                "list phases in the order they happen, or correct the date")
+                    self.report(
+                        [*path, "due"],
+                        f"phases out of order: {phase['id']!r} is due {day}, before "
+                        f"the previous phase {previous[0]!r} ({previous[1]})",
+                        "list phases in the order they happen, or correct the date",
+                    )
                 previous = (phase["id"], day)
         return due
 
@@ -228,9 +255,11 @@ class SemanticChecker:
             if not isinstance(ident, str):
                 continue
             if ident in seen:
-                self.report([*path, index, key if key in item else "trigger"],
-                            f"duplicate {what} id {ident!r}",
-                            f"{path[-1]}[{seen[ident]}] already uses it; ids must be unique")
+                self.report(
+                    [*path, index, key if key in item else "trigger"],
+                    f"duplicate {what} id {ident!r}",
+                    f"{path[-1]}[{seen[ident]}] already uses it; ids must be unique",
+                )
             else:
                 seen[ident] = index
 
@@ -260,41 +289,55 @@ class SemanticChecker:
         recurring = "every" in check
         due = check.get("due")
         if not recurring and due is None and "phase" not in check:
-            self.report(path, f"{what} has neither `due` nor `every`",
-                        "give a deadline (`due: 2023-06-30` or `due: {phase: self_check}`) "
-                        "or a recurrence (`every: month`)")
+            self.report(
+                path,
+                f"{what} has neither `due` nor `every`",
+                "give a deadline (`due: 2023-06-30` or `due: {phase: self_check}`) "
+                "or a recurrence (`every: month`)",
+            )
         if recurring:
             if due is not None and not (isinstance(due, dict) and "day" in due):
-                self.report([*path, "due"],
-                            f"{what} recurs every {check.get('every')}, so its due must be a day "
-                            "in each period", "write `due: {day: 28}` or `due: {day: last}`")
+                self.report(
+                    [*path, "due"],
+                    f"{what} recurs every {check.get('every')}, so its due must be a day "
+                    "in each period",
+                    "write `due: {day: 28}` or `due: {day: last}`",
+                )
             elif isinstance(due, dict):
                 self.period_due(due, check.get("every"), [*path, "due"])
         else:
             if isinstance(due, dict) and "day" in due:
-                self.report([*path, "due"], f"{what} has a day-of-period due but no `every`",
-                            "add `every: month` (or quarter, half_year, year)")
+                self.report(
+                    [*path, "due"],
+                    f"{what} has a day-of-period due but no `every`",
+                    "add `every: month` (or quarter, half_year, year)",
+                )
             for index, one in enumerate(as_list(due) if isinstance(due, list) else [due]):
                 sub: Path = [*path, "due", index] if isinstance(due, list) else [*path, "due"]
                 self.date_ref(one, sub)
             for key in ("stricter", "start", "end"):
                 if key in check:
-                    self.report([*path, key], f"`{key}` applies only to recurring checks",
-                                "add `every:` or remove this key")
+                    self.report(
+                        [*path, key],
+                        f"`{key}` applies only to recurring checks",
+                        "add `every:` or remove this key",
+                    )
         self.in_period(check.get("start"), [*path, "start"], "check start")
         self.in_period(check.get("end"), [*path, "end"], "check end")
         start, end = parse_date(check.get("start")), parse_date(check.get("end"))
         if start and end and end < start:
-            self.report([*path, "end"], f"{what} ends ({end}) before it starts ({start})",
-                        "swap the dates")
+            self.report(
+                [*path, "end"], f"{what} ends ({end}) before it starts ({start})", "swap the dates"
+            )
         for index, variant in enumerate(as_list(check.get("stricter"))):
             if not isinstance(variant, dict):
                 continue
             sub = [*path, "stricter", index]
             self.known_each(variant.get("for"), self.selectors, [*sub, "for"], "selector")
             if isinstance(variant.get("due"), dict):
-                self.period_due(variant["due"], variant.get("every", check.get("every")),
-                                [*sub, "due"])
+                self.period_due(
+                    variant["due"], variant.get("every", check.get("every")), [*sub, "due"]
+                )
         self.json_schema(check.get("evidence"), [*path, "evidence"])
         self.durations(check.get("remind"), [*path, "remind"])
 
@@ -308,19 +351,25 @@ class SemanticChecker:
                 self.known_each(value["units"], self.selectors, [*path, "units"], "selector")
             orgs = value.get("orgs")
             if isinstance(orgs, dict):
-                self.known_each(orgs.get("level"), self.levels, [*path, "orgs", "level"],
-                                "org level")
+                self.known_each(
+                    orgs.get("level"), self.levels, [*path, "orgs", "level"], "org level"
+                )
 
     def period_due(self, due: dict[str, Any], every: Any, path: Path) -> None:
         months = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12}.get(str(every))
         month = due.get("month")
         if every == "week":
-            self.report(path, "a weekly check is due on the last day of each week",
-                        "remove `due:`; weekly deadlines cannot name a day of the month")
+            self.report(
+                path,
+                "a weekly check is due on the last day of each week",
+                "remove `due:`; weekly deadlines cannot name a day of the month",
+            )
         elif isinstance(month, int) and months is not None and month > months:
-            self.report([*path, "month"],
-                        f"month {month} does not exist in a period of {months} month(s)",
-                        f"use a month from 1 to {months}, `last` or `next`")
+            self.report(
+                [*path, "month"],
+                f"month {month} does not exist in a period of {months} month(s)",
+                f"use a month from 1 to {months}, `last` or `next`",
+            )
 
     def date_ref(self, value: Any, path: Path) -> None:
         if isinstance(value, str):
@@ -340,9 +389,11 @@ class SemanticChecker:
         try:
             jsonschema.Draft202012Validator.check_schema(value)
         except jsonschema.SchemaError as exc:
-            self.report([*path, *exc.absolute_path],
-                        f"not a valid JSON Schema: {exc.message}",
-                        "see https://json-schema.org/understanding-json-schema/")
+            self.report(
+                [*path, *exc.absolute_path],
+                f"not a valid JSON Schema: {exc.message}",
+                "see https://json-schema.org/understanding-json-schema/",
+            )
 
     # -- reports and targets ---------------------------------------------------------------
 
@@ -375,21 +426,30 @@ class SemanticChecker:
                 ident = row.get("id")
                 if isinstance(ident, str):
                     if ident in seen:
-                        self.report([*row_path, "id"], f"duplicate row id {ident!r}",
-                                    f"already used at {_path(seen[ident])}")
+                        self.report(
+                            [*row_path, "id"],
+                            f"duplicate row id {ident!r}",
+                            f"already used at {_path(seen[ident])}",
+                        )
                     seen[ident] = row_path
                 self.require(row, row_path, ["name"], f"row {ident!r}")
-                measures = [k for k in ("count", "sum", "count_units", "count_checks", "manual")
-                            if k in row]
+                measures = [
+                    k for k in ("count", "sum", "count_units", "count_checks", "manual") if k in row
+                ]
                 if len(measures) != 1:
-                    self.report(row_path,
-                                f"row {ident!r} needs exactly one of count, sum, count_units, "
-                                f"count_checks, manual (has {', '.join(measures) or 'none'})",
-                                "rows the system cannot derive are `manual: integer`")
+                    self.report(
+                        row_path,
+                        f"row {ident!r} needs exactly one of count, sum, count_units, "
+                        f"count_checks, manual (has {', '.join(measures) or 'none'})",
+                        "rows the system cannot derive are `manual: integer`",
+                    )
                     continue
                 if "parts" in row and "manual" not in row:
-                    self.report([*row_path, "parts"], "`parts` applies only to manual rows",
-                                "remove `parts` or make the row manual")
+                    self.report(
+                        [*row_path, "parts"],
+                        "`parts` applies only to manual rows",
+                        "remove `parts` or make the row manual",
+                    )
                 self.measure(row, row_path)
 
     def measure(self, item: dict[str, Any], path: Path) -> None:
@@ -406,16 +466,27 @@ class SemanticChecker:
                 fields = self.case_fields(case_name)
                 field = item["sum"].get("field")
                 if self.known(field, fields, [*path, "sum", "field"], f"field of {case_name!r}"):
-                    kind = fields.get(field, {}).get("type") if isinstance(field, str) else None
-                    if kind not in ("integer", "number", None):
-                        self.report([*path, "sum", "field"],
-                                    f"field {field!r} is {kind}, not a number", "sum a number field")
+                    spec = fields.get(field) if isinstance(field, str) else None
+                    kind = spec.get("type") if isinstance(spec, dict) else None
+                    if isinstance(spec, dict) and kind not in ("integer", "number"):
+                        self.report(
+                            [*path, "sum", "field"],
+                            f"field {field!r} is {kind or 'untyped'}, not a number",
+                            "sum a field of `type: number` or `type: integer`",
+                        )
         elif isinstance(item.get("count_checks"), dict):
-            self.known(item["count_checks"].get("check"), self.check_ids,
-                       [*path, "count_checks", "check"], "check")
+            self.known(
+                item["count_checks"].get("check"),
+                self.check_ids,
+                [*path, "count_checks", "check"],
+                "check",
+            )
             if "where" in item:
-                self.report([*path, "where"], "`where` filters cases, not checks",
-                            "remove `where` or count cases")
+                self.report(
+                    [*path, "where"],
+                    "`where` filters cases, not checks",
+                    "remove `where` or count cases",
+                )
             return
         if "where" in item and isinstance(case_name, str) and case_name in self.cases:
             self.condition(item["where"], [*path, "where"], case_name, reserved=True)
@@ -448,12 +519,18 @@ class SemanticChecker:
                 hint = did_you_mean(key, choices)
                 if not reserved and key in CASE_RESERVED_KEYS:
                     hint = f"{key!r} may be used in report filters, not in transition conditions"
-                self.report(sub, f"unknown field {key!r} of case type {case_name!r}", hint,
-                            key=True)
+                self.report(
+                    sub, f"unknown field {key!r} of case type {case_name!r}", hint, key=True
+                )
                 continue
             if key == "state":
-                values = operand if not isinstance(operand, dict) else \
-                    operand.get("in", operand.get("eq", operand.get("not_in", operand.get("ne"))))
+                values = (
+                    operand
+                    if not isinstance(operand, dict)
+                    else operand.get(
+                        "in", operand.get("eq", operand.get("not_in", operand.get("ne")))
+                    )
+                )
                 state_path = sub if not isinstance(operand, dict) else [*sub, next(iter(operand))]
                 self.known_each(values, self.case_states(case_name), state_path, "state")
                 continue
@@ -472,8 +549,12 @@ class SemanticChecker:
         if isinstance(operand, dict):
             for op, arg in operand.items():
                 if op not in _OPERATORS:
-                    self.report([*path, op], f"unknown operator {op!r}",
-                                did_you_mean(op, _OPERATORS), key=True)
+                    self.report(
+                        [*path, op],
+                        f"unknown operator {op!r}",
+                        did_you_mean(op, _OPERATORS),
+                        key=True,
+                    )
                 elif enum and op in ("eq", "ne", "in", "not_in"):
                     self._enum_values(enum, arg, [*path, op], name)
         elif enum:
@@ -483,8 +564,11 @@ class SemanticChecker:
         for index, item in enumerate(as_list(value)):
             if item not in enum:
                 where = [*path, index] if isinstance(value, list) else path
-                self.report(where, f"{item!r} is not a value of field {name!r}",
-                            did_you_mean(item, [str(e) for e in enum]))
+                self.report(
+                    where,
+                    f"{item!r} is not a value of field {name!r}",
+                    did_you_mean(item, [str(e) for e in enum]),
+                )
 
     def _targets(self) -> None:
         targets = self.doc.get("targets")
@@ -495,8 +579,9 @@ class SemanticChecker:
             if not isinstance(target, dict):
                 continue
             path: Path = ["targets", index]
-            self.require(target, path, ["name", "by", "measure", "goal"],
-                         f"target {target.get('id')!r}")
+            self.require(
+                target, path, ["name", "by", "measure", "goal"], f"target {target.get('id')!r}"
+            )
             self.in_period(target.get("by"), [*path, "by"], "target date")
             if isinstance(target.get("measure"), dict):
                 self.measure(target["measure"], [*path, "measure"])
@@ -516,16 +601,29 @@ class CaseTypeChecker:
         self.fields = parent.case_fields(name)
         transitions = case.get("transitions")
         self.transitions: list[Any] = transitions if isinstance(transitions, list) else []
-        self.triggers = {t.get("trigger") for t in self.transitions
-                         if isinstance(t, dict) and isinstance(t.get("trigger"), str)}
+        self.reachable: set[str] = set()
+        self.triggers: set[str] = {
+            t["trigger"]
+            for t in self.transitions
+            if isinstance(t, dict) and isinstance(t.get("trigger"), str)
+        }
 
     def run(self) -> None:
         p, path = self.p, self.path
-        p.require(self.case, path, ["name", "initial", "states", "transitions"],
-                  f"case type {self.name!r}")
+        p.require(
+            self.case,
+            path,
+            ["name", "initial", "states", "transitions"],
+            f"case type {self.name!r}",
+        )
+        p.known_each(self.case.get("who"), p.roles, [*path, "who"], "role")
         for key in as_list(self.case.get("required")):
-            p.known(key, self.fields, [*path, "required", as_list(self.case["required"]).index(key)],
-                    f"field of {self.name!r}")
+            p.known(
+                key,
+                self.fields,
+                [*path, "required", as_list(self.case["required"]).index(key)],
+                f"field of {self.name!r}",
+            )
         for field_name, field in self.fields.items():
             if isinstance(field, dict):
                 schema = {k: v for k, v in field.items() if k not in ("labels", "remove")}
@@ -536,15 +634,20 @@ class CaseTypeChecker:
                 if isinstance(labels, dict) and isinstance(field.get("enum"), list):
                     for label in labels:
                         if label not in field["enum"]:
-                            p.report([*path, "fields", field_name, "labels", label],
-                                     f"label for {label!r}, which is not a value of the field",
-                                     did_you_mean(label, [str(e) for e in field["enum"]]),
-                                     key=True)
+                            p.report(
+                                [*path, "fields", field_name, "labels", label],
+                                f"label for {label!r}, which is not a value of the field",
+                                did_you_mean(label, [str(e) for e in field["enum"]]),
+                                key=True,
+                            )
         if not self.states:
             return
         if not self.finals:
-            p.report([*path, "states"], f"case type {self.name!r} has no final state",
-                     "mark the closing state with `final: true`")
+            p.report(
+                [*path, "states"],
+                f"case type {self.name!r} has no final state",
+                "mark the closing state with `final: true`",
+            )
         initial = self.case.get("initial")
         p.known(initial, self.states, [*path, "initial"], "state")
         p.duplicate_ids(self.transitions, [*path, "transitions"], "transition")
@@ -566,30 +669,44 @@ class CaseTypeChecker:
     def _transition(self, transition: dict[str, Any], path: Path) -> None:
         p = self.p
         trigger = transition.get("trigger")
-        p.require(transition, path, ["from"], f"transition {trigger!r}")
+        p.require(
+            transition, path, ["trigger", "from"], f"transition {transition.get('id', trigger)!r}"
+        )
         p.known_each(transition.get("from"), self.states, [*path, "from"], "state")
         target = transition.get("to")
         p.known(target, self.states, [*path, "to"], "state")
         p.known_each(transition.get("who"), p.roles, [*path, "who"], "role")
         p.known_each(transition.get("signoffs"), p.roles, [*path, "signoffs"], "role")
         if "who" not in transition and "signoffs" not in transition:
-            p.report(path, f"transition {trigger!r} says nobody may fire it",
-                     "add `who: <role>` or a `signoffs:` chain")
+            p.report(
+                path,
+                f"transition {trigger!r} says nobody may fire it",
+                "add `who: <role>` or a `signoffs:` chain",
+            )
         for index, field in enumerate(as_list(transition.get("requires"))):
             p.known(field, self.fields, [*path, "requires", index], f"field of {self.name!r}")
         p.condition(transition.get("when"), [*path, "when"], self.name, reserved=False)
         if target is not None:
             for index, source in enumerate(as_list(transition.get("from"))):
                 if source in self.finals and source != target:
-                    where = [*path, "from", index] if isinstance(transition["from"], list) \
+                    where = (
+                        [*path, "from", index]
+                        if isinstance(transition["from"], list)
                         else [*path, "from"]
-                    p.report(where, f"final state {source!r} cannot be left "
-                             f"(transition {trigger!r} leads to {target!r})",
-                             "remove `final: true` from the state, or drop `to:` to make an "
-                             "internal transition that records data only")
+                    )
+                    p.report(
+                        where,
+                        f"final state {source!r} cannot be left "
+                        f"(transition {trigger!r} leads to {target!r})",
+                        "remove `final: true` from the state, or drop `to:` to make an "
+                        "internal transition that records data only",
+                    )
         elif "signoffs" in transition:
-            p.report(path, f"sign-off chain {trigger!r} has no `to`",
-                     "a sign-off chain must lead to the state it approves")
+            p.report(
+                path,
+                f"sign-off chain {trigger!r} has no `to`",
+                "a sign-off chain must lead to the state it approves",
+            )
 
     def _reachability(self, initial: str) -> None:
         edges: dict[str, set[str]] = {s: set() for s in self.states}
@@ -610,11 +727,19 @@ class CaseTypeChecker:
         for state in self.states:
             path: Path = [*self.path, "states", state]
             if state not in reached:
-                self.p.report(path, f"state {state!r} cannot be reached from {initial!r}",
-                              "add a transition into it or remove the state", key=True)
+                self.p.report(
+                    path,
+                    f"state {state!r} cannot be reached from {initial!r}",
+                    "add a transition into it or remove the state",
+                    key=True,
+                )
             elif state not in self.finals and not (edges[state] - {state}):
-                self.p.report(path, f"state {state!r} has no way out and is not final",
-                              "add a transition out of it or mark it `final: true`", key=True)
+                self.p.report(
+                    path,
+                    f"state {state!r} has no way out and is not final",
+                    "add a transition out of it or mark it `final: true`",
+                    key=True,
+                )
 
     def _clock(self, clock: dict[str, Any], path: Path) -> None:
         p = self.p
@@ -626,40 +751,60 @@ class CaseTypeChecker:
             event = clock.get(key)
             if isinstance(event, dict):
                 p.known_each(event.get("enter"), self.states, [*path, key, "enter"], "state")
-                p.known_each(event.get("trigger"), self.triggers, [*path, key, "trigger"],
-                             "trigger")
+                p.known_each(
+                    event.get("trigger"), self.triggers, [*path, key, "trigger"], "trigger"
+                )
         if "runs_in" not in clock and "starts_on" not in clock:
-            p.report(path, f"clock {ident!r} can never start",
-                     "add `runs_in: [states]` or `starts_on: {enter: state}`")
+            p.report(
+                path,
+                f"clock {ident!r} can never start",
+                "add `runs_in: [states]` or `starts_on: {enter: state}`",
+            )
         elif "starts_on" in clock and "runs_in" not in clock and "stops_on" not in clock:
-            p.report(path, f"clock {ident!r} can never stop",
-                     "add `stops_on: {enter: state}` or `stops_on: {trigger: event}`")
-        reachable = getattr(self, "reachable", set(self.states))
+            p.report(
+                path,
+                f"clock {ident!r} can never stop",
+                "add `stops_on: {enter: state}` or `stops_on: {trigger: event}`",
+            )
+        reachable = self.reachable or set(self.states)
         run_states = [s for s in as_list(clock.get("runs_in")) if s in self.states]
-        starts = clock.get("starts_on") if isinstance(clock.get("starts_on"), dict) else {}
+        starts_on = clock.get("starts_on")
+        starts: dict[str, Any] = starts_on if isinstance(starts_on, dict) else {}
         start_states = [s for s in as_list(starts.get("enter")) if s in self.states]
         candidates = run_states + start_states
-        if candidates and not any(s in reachable for s in candidates) \
-                and not starts.get("trigger"):
-            p.report(path, f"clock {ident!r} can never start: its states are unreachable",
-                     "run it in a state the case can reach")
+        if candidates and not any(s in reachable for s in candidates) and not starts.get("trigger"):
+            p.report(
+                path,
+                f"clock {ident!r} can never start: its states are unreachable",
+                "run it in a state the case can reach",
+            )
         if run_states and all(s in self.finals for s in run_states) and "stops_on" not in clock:
-            p.report([*path, "runs_in"], f"clock {ident!r} runs in final states only, so it "
-                     "never stops", "add `stops_on:`")
+            p.report(
+                [*path, "runs_in"],
+                f"clock {ident!r} runs in final states only, so it never stops",
+                "add `stops_on:`",
+            )
         due = clock.get("due")
         if isinstance(due, dict):
             field = due.get("field")
-            if p.known(field, self.fields, [*path, "due", "field"], f"field of {self.name!r}") \
-                    and isinstance(field, str):
-                kind = self.fields[field].get("type") if isinstance(self.fields[field], dict) \
-                    else None
+            if p.known(
+                field, self.fields, [*path, "due", "field"], f"field of {self.name!r}"
+            ) and isinstance(field, str):
+                kind = (
+                    self.fields[field].get("type") if isinstance(self.fields[field], dict) else None
+                )
                 if kind not in ("date", "datetime"):
-                    p.report([*path, "due", "field"],
-                             f"field {field!r} is not a date (type {kind})",
-                             "give the field `type: date`")
+                    p.report(
+                        [*path, "due", "field"],
+                        f"field {field!r} is not a date (type {kind})",
+                        "give the field `type: date`",
+                    )
             if "field" not in due and "after" not in due:
-                p.report([*path, "due"], "a clock's due needs `field` or `after`",
-                         "write `due: {after: 3d}` or `due: {field: deadline}`")
+                p.report(
+                    [*path, "due"],
+                    "a clock's due needs `field` or `after`",
+                    "write `due: {after: 3d}` or `due: {field: deadline}`",
+                )
         p.durations(clock.get("remind"), [*path, "remind"])
         overdue = clock.get("overdue")
         if isinstance(overdue, dict):
@@ -672,13 +817,23 @@ class CaseTypeChecker:
                     self._fire(step.get("fire"), [*sub, "fire"], run_states)
 
     def _fire(self, trigger: Any, path: Path, run_states: list[str]) -> None:
-        if not self.p.known(trigger, self.triggers, path, "trigger") or not isinstance(trigger, str):
+        if not self.p.known(trigger, self.triggers, path, "trigger") or not isinstance(
+            trigger, str
+        ):
             return
         if not run_states:
             return
-        sources = {s for t in self.transitions if isinstance(t, dict) and t.get("trigger") == trigger
-                   for s in self.sources(t)}
+        sources = {
+            s
+            for t in self.transitions
+            if isinstance(t, dict) and t.get("trigger") == trigger
+            for s in self.sources(t)
+        }
         if not sources & set(run_states):
-            self.p.report(path, f"trigger {trigger!r} cannot fire from any state the clock runs "
-                          f"in ({', '.join(run_states)})",
-                          f"add one of them to the `from:` of {trigger!r}", severity="warning")
+            self.p.report(
+                path,
+                f"trigger {trigger!r} cannot fire from any state the clock runs "
+                f"in ({', '.join(run_states)})",
+                f"add one of them to the `from:` of {trigger!r}",
+                severity="warning",
+            )
