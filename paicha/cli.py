@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -33,20 +34,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems = loader.check(_read(path), display_name(path))
         errors += sum(p.severity == "error" for p in problems)
         warnings += sum(p.severity == "warning" for p in problems)
-        results.append({"file": display_name(path),
-                        "valid": not any(p.severity == "error" for p in problems),
-                        "problems": [p.as_dict() for p in problems]})
+        results.append(
+            {
+                "file": display_name(path),
+                "valid": not any(p.severity == "error" for p in problems),
+                "problems": [p.as_dict() for p in problems],
+            }
+        )
         if args.format == "text":
             for problem in problems:
                 print(problem, file=sys.stdout)
     if args.format == "json":
-        json.dump({"files": results, "errors": errors, "warnings": warnings}, sys.stdout,
-                  ensure_ascii=False, indent=2)
+        json.dump(
+            {"files": results, "errors": errors, "warnings": warnings},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
         print()
     else:
         verdict = "ok" if not errors else "invalid"
-        print(f"{verdict}: {len(paths)} file(s), {errors} error(s), {warnings} warning(s)",
-              file=sys.stderr)
+        print(
+            f"{verdict}: {len(paths)} file(s), {errors} error(s), {warnings} warning(s)",
+            file=sys.stderr,
+        )
     return 1 if errors else 0
 
 
@@ -74,15 +85,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# Modules that add a command: each has `register(commands)` adding its subparser.
+_COMMAND_MODULES: list[str] = []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="paicha", description="Workflow engine for work-safety governance campaigns.")
+        prog="paicha", description="Workflow engine for work-safety governance campaigns."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
-        "validate", help="check campaign files and report every problem",
+        "validate",
+        help="check campaign files and report every problem",
         description="Check campaign files; exit 0 when valid, 1 with every problem otherwise. "
-                    "Without files, checks the bundled campaigns.")
+        "Without files, checks the bundled campaigns.",
+    )
     validate.add_argument("files", nargs="*", metavar="FILE")
     validate.add_argument("--format", choices=["text", "json"], default="text")
     validate.set_defaults(run=cmd_validate)
@@ -90,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print a campaign with its parents merged in")
     show.add_argument("file", metavar="FILE")
     show.set_defaults(run=cmd_show)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
