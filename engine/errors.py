@@ -79,3 +79,78 @@ class CalendarOutOfRange(PaichaError):
             f"{day} is outside the statutory calendar ({first} to {last}); "
             "upgrade the chinesecalendar package or set `calendar: none`"
         )
+
+
+class CaseNotFound(PaichaError):
+    """No case with this id."""
+
+    code = "case_not_found"
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"no case {case_id!r}")
+
+
+class Refused(PaichaError):
+    """An event the lifecycle will not accept; the message says why and what would work."""
+
+    code = "refused"
+
+
+class TransitionNotAllowed(Refused):
+    """The trigger cannot fire in the case's current state."""
+
+    code = "transition_not_allowed"
+
+    def __init__(self, case_id: str, state: str, trigger: str, allowed: Sequence[str]) -> None:
+        self.case_id, self.state, self.trigger = case_id, state, trigger
+        self.allowed = list(allowed)
+        options = ", ".join(self.allowed) or "none: the case is closed"
+        super().__init__(f"case {case_id}: {trigger!r} is not allowed in state {state!r}; "
+                         f"allowed now: {options}")
+
+
+class RoleNotAllowed(Refused):
+    """The actor holds none of the roles the transition (or the next sign-off) needs."""
+
+    code = "role_not_allowed"
+
+    def __init__(self, case_id: str, trigger: str, required: Sequence[str],
+                 held: Iterable[str], *, signoff: bool = False) -> None:
+        self.case_id, self.trigger = case_id, trigger
+        self.required, self.held = list(required), sorted(held)
+        what = "the next sign-off needs" if signoff else "needs one of the roles"
+        super().__init__(f"case {case_id}: {trigger!r} {what} {', '.join(self.required)}; "
+                         f"you hold {', '.join(self.held) or 'no role'}")
+
+
+class MissingFields(Refused):
+    """Fields the transition requires are not filled."""
+
+    code = "missing_fields"
+
+    def __init__(self, case_id: str, trigger: str, fields: Sequence[str]) -> None:
+        self.case_id, self.trigger, self.fields = case_id, trigger, list(fields)
+        super().__init__(f"case {case_id}: {trigger!r} requires {', '.join(self.fields)}; "
+                         "send them in the event data")
+
+
+class ConditionFailed(Refused):
+    """The case's data does not satisfy the transition's condition."""
+
+    code = "condition_failed"
+
+    def __init__(self, case_id: str, trigger: str, conditions: Sequence[str]) -> None:
+        self.case_id, self.trigger, self.conditions = case_id, trigger, list(conditions)
+        super().__init__(f"case {case_id}: {trigger!r} needs "
+                         f"{' or '.join(self.conditions)}, which the case does not meet")
+
+
+class InvalidData(Refused):
+    """Event or case data does not fit the case type's field schema."""
+
+    code = "invalid_data"
+
+    def __init__(self, case_id: str, problems: Sequence[str]) -> None:
+        self.case_id, self.problems = case_id, list(problems)
+        super().__init__(f"case {case_id}: invalid data: {'; '.join(self.problems)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +22,19 @@ _TYPE_WORDS = {
     "boolean": "true or false",
     "null": "nothing",
 }
+
+
+def format_checker() -> jsonschema.FormatChecker:
+    """Checks `date` and `date-time` strings (ISO 8601) without optional format packages."""
+    checker = jsonschema.FormatChecker(["date"])
+    checker.checks("date-time", raises=ValueError)(_is_datetime)
+    return checker
+
+
+def _is_datetime(value: object) -> bool:
+    if isinstance(value, str):
+        dt.datetime.fromisoformat(value)
+    return True
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
@@ -58,7 +72,7 @@ class SchemaChecker:
         jsonschema.Draft202012Validator.check_schema(schema)
         self.schema = schema
         self._validator = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.FormatChecker(["date"])
+            schema, format_checker=format_checker()
         )
 
     def check(self, document: Mapping) -> list[Problem]:

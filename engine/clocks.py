@@ -1,0 +1,243 @@
+"""Case clocks: when a clock starts, stops or restarts, the timers it arms, and what a due timer
+decides (remind, declare overdue, escalate). No I/O: adapters store and sweep the timers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
+from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
+
+TimerKind = Literal["remind", "overdue", "overdue_repeat", "escalate"]
+
+# A timer handled more than this after its time is marked late (after downtime).
+LATE_AFTER = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One moment at which a clock needs attention; `key` is stable, for idempotent delivery."""
+
+    case_id: str
+    clock_id: str
+    kind: TimerKind
+    at: dt.datetime
+    due_date: dt.date
+    label: str
+    step: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.case_id}/{self.clock_id}/{self.due_date}/{self.kind}/{self.label}"
+
+
+@dataclass(frozen=True)
+class ArmClock:
+    """Start a clock: store these timers."""
+
+    case_id: str
+    clock_id: str
+    due_date: dt.date
+    due_at: dt.datetime
+    timers: tuple[Timer, ...]
+
+
+@dataclass(frozen=True)
+class StopClock:
+    """Stop a clock: cancel its pending timers."""
+
+    case_id: str
+    clock_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClockUnarmed:
+    """A clock should start but its due date cannot be known (the date field is empty)."""
+
+    case_id: str
+    clock_id: str
+    reason: str
+
+
+ClockEffect = ArmClock | StopClock | ClockUnarmed
+
+
+@dataclass(frozen=True)
+class Notify:
+    """A message for the holders of some roles about a case's clock."""
+
+    case_id: str
+    clock_id: str
+    kind: TimerKind
+    roles: tuple[str, ...]
+    message: str
+    due_date: dt.date
+    key: str
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class TimerDecision:
+    """What a due timer leads to: messages, an automatic event, the next timer to store."""
+
+    notifications: tuple[Notify, ...] = ()
+    fire: str | None = None
+    next_timer: Timer | None = None
+    stale: bool = False
+
+
+def _matches(event: ClockEvent | None, before: str | None, after: str, trigger: str) -> bool:
+    if event is None:
+        return False
+    entered = after in event.enter and after != before
+    return entered or trigger in event.triggers
+
+
+def _starts(clock: Clock, before: str | None, after: str, trigger: str) -> bool:
+    if clock.runs_in and after in clock.runs_in and before not in clock.runs_in:
+        return True
+    return _matches(clock.starts_on, before, after, trigger)
+
+
+def _stops(clock: Clock, before: str | None, after: str, trigger: str) -> bool:
+    if clock.runs_in and before in clock.runs_in and after not in clock.runs_in:
+        return True
+    return _matches(clock.stops_on, before, after, trigger)
+
+
+def running_in(clock: Clock, state: str) -> bool | None:
+    """Whether a state-bound clock runs in `state`; None for event-bound clocks (history)."""
+    return state in clock.runs_in if clock.runs_in else None
+
+
+def due_date(
+    clock: Clock, facts: Mapping[str, Any], started: dt.date, deadlines: Deadlines
+) -> dt.date | None:
+    """The clock's deadline: a date field, `after` its start (or the field), rolled if due."""
+    base = started
+    if clock.due.field is not None:
+        raw = facts.get(clock.due.field)
+        if not raw:
+            return None
+        base = dt.date.fromisoformat(str(raw)[:10])
+        if clock.due.after is None:
+            return deadlines.finish(base, clock.due.roll)
+    if clock.due.after is None:
+        return None
+    return deadlines.after(base, clock.due.after, clock.due.roll)
+
+
+def reminder_day(due: dt.date, offset: Duration, deadlines: Deadlines) -> dt.date:
+    """Day of a reminder `offset` from the deadline; one on a rest day goes out the working day
+    before, so that nobody is reminded on a Sunday of a Monday deadline."""
+    day = deadlines.shift(due, offset)
+    return deadlines.previous_working_day(day) if offset.days < 0 else day
+
+
+def arm(
+    campaign: Campaign, clock: Clock, case_id: str, due: dt.date, now: dt.datetime,
+    deadlines: Deadlines,
+) -> ArmClock:
+    """The timers of a clock that starts now with deadline `due`; past reminders are skipped."""
+    tz = campaign.timezone
+    due_at = end_of_day(due, tz)
+    timers: list[Timer] = []
+    for offset in clock.remind:
+        at = local_instant(reminder_day(due, offset, deadlines), REMINDER_TIME, tz)
+        if offset.days == 0:
+            at = min(at, due_at)
+        if at >= now:
+            timers.append(Timer(case_id, clock.id, "remind", at, due, str(offset)))
+    timers.append(Timer(case_id, clock.id, "overdue", due_at, due, "due"))
+    if clock.overdue is not None:
+        for step, escalation in enumerate(clock.overdue.escalate):
+            day = deadlines.shift(due, escalation.after)
+            timers.append(Timer(case_id, clock.id, "escalate", end_of_day(day, tz), due,
+                                str(escalation.after), step))
+    return ArmClock(case_id, clock.id, due, due_at, tuple(sorted(timers, key=lambda t: t.at)))
+
+
+def clock_effects(
+    campaign: Campaign,
+    case_type: CaseType,
+    case_id: str,
+    before: str | None,
+    after: str,
+    trigger: str,
+    facts: Mapping[str, Any],
+    changed: Mapping[str, Any],
+    now: dt.datetime,
+    deadlines: Deadlines,
+) -> list[ClockEffect]:
+    """Clocks that stop, start or restart because a case went from `before` to `after`."""
+    effects: list[ClockEffect] = []
+    today = local_date(now, campaign.timezone)
+    for clock in case_type.clocks:
+        starts = _starts(clock, before, after, trigger)
+        stops = _stops(clock, before, after, trigger)
+        # A running clock whose deadline field changed (a new 整改期限) restarts with it.
+        still_running = running_in(clock, after) and before in clock.runs_in
+        moved = bool(still_running and clock.due.field and clock.due.field in changed)
+        if stops or moved:
+            effects.append(StopClock(case_id, clock.id, "deadline changed" if moved else
+                                     f"left {before}" if before else trigger))
+        if (starts and not stops) or moved or (starts and stops and after in clock.runs_in):
+            due = due_date(clock, facts, today, deadlines)
+            if due is None:
+                effects.append(ClockUnarmed(case_id, clock.id,
+                                            f"field {clock.due.field!r} is empty"))
+            else:
+                effects.append(arm(campaign, clock, case_id, due, now, deadlines))
+    return effects
+
+
+def decide(
+    campaign: Campaign,
+    case_type: CaseType,
+    timer: Timer,
+    state: str,
+    now: dt.datetime,
+    deadlines: Deadlines,
+) -> TimerDecision:
+    """What a due timer means for a case now in `state`: the one code path for simulate and the
+    live sweep. A timer whose clock no longer runs is stale and sends nothing."""
+    clock = next((c for c in case_type.clocks if c.id == timer.clock_id), None)
+    if clock is None or running_in(clock, state) is False:
+        return TimerDecision(stale=True)
+    late = now - timer.at > LATE_AFTER
+    label = f"{clock.name}（{timer.due_date}）"
+    who = clock.who
+    overdue = clock.overdue
+
+    def notify(roles: tuple[str, ...], message: str) -> Notify:
+        return Notify(timer.case_id, clock.id, timer.kind, roles, message, timer.due_date,
+                      timer.key, late)
+
+    if timer.kind == "remind":
+        days = (timer.due_date - local_date(timer.at, campaign.timezone)).days
+        when = "今日到期" if days <= 0 else f"{days}日后到期"
+        return TimerDecision((notify(who, f"{label}{when}"),))
+    if timer.kind in ("overdue", "overdue_repeat"):
+        roles = tuple(dict.fromkeys(who + (overdue.notify if overdue else ())))
+        days = (local_date(now, campaign.timezone) - timer.due_date).days
+        message = f"{label}已逾期" + (f"{days}日" if days > 0 else "")
+        repeat = None
+        if overdue is not None and overdue.remind_every is not None:
+            step = timer.step + 1
+            day = deadlines.shift(local_date(timer.at, campaign.timezone) if timer.kind ==
+                                  "overdue_repeat" else timer.due_date, overdue.remind_every)
+            repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
+                           local_instant(day, REMINDER_TIME, campaign.timezone),
+                           timer.due_date, f"+{step}", step)
+        fire = overdue.fire if overdue is not None and timer.kind == "overdue" else None
+        return TimerDecision((notify(roles, message),), fire, repeat)
+    if overdue is None or timer.step >= len(overdue.escalate):
+        return TimerDecision(stale=True)
+    escalation = overdue.escalate[timer.step]
+    message = f"{label}逾期{escalation.after}，升级督办"
+    return TimerDecision((notify(escalation.notify, message),), escalation.fire)

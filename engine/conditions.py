@@ -1,0 +1,81 @@
+"""Declarative conditions from YAML, evaluated through our own registry of operators.
+
+Nothing in a condition is ever imported or evaluated as code: every operator is a name looked up
+in `OPERATORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_MISSING = object()
+
+
+def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def check(value: Any, operand: Any) -> bool:
+        if value is _MISSING or value is None:
+            return False
+        try:
+            return op(value, operand)
+        except TypeError:  # comparing a number with text: not satisfied, not a crash
+            return False
+
+    return check
+
+
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda value, operand: value == operand,
+    "ne": lambda value, operand: value != operand,
+    "in": lambda value, operand: value in operand,
+    "not_in": lambda value, operand: value not in operand,
+    "gt": _compare(lambda a, b: a > b),
+    "gte": _compare(lambda a, b: a >= b),
+    "lt": _compare(lambda a, b: a < b),
+    "lte": _compare(lambda a, b: a <= b),
+    "present": lambda value, operand: (value not in (_MISSING, None, "", [])) == bool(operand),
+}
+
+
+def holds(condition: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> bool:
+    """Whether `facts` (field name -> value) satisfy the condition."""
+    if not condition:
+        return True
+    for key, operand in condition.items():
+        if key == "all":
+            ok = all(holds(part, facts) for part in operand)
+        elif key == "any":
+            ok = any(holds(part, facts) for part in operand)
+        elif key == "not":
+            ok = not holds(operand, facts)
+        else:
+            ok = _test(facts.get(key, _MISSING), operand)
+        if not ok:
+            return False
+    return True
+
+
+def _test(value: Any, operand: Any) -> bool:
+    if isinstance(operand, Mapping):
+        return all(OPERATORS[op](value, arg) for op, arg in operand.items())
+    if isinstance(operand, list):
+        return value in operand
+    return bool(value == operand)
+
+
+def describe(condition: Mapping[str, Any]) -> str:
+    """A short human reading of a condition, for refusals: `grade = general`."""
+    parts = []
+    for key, operand in condition.items():
+        if key in ("all", "any"):
+            joiner = " and " if key == "all" else " or "
+            parts.append("(" + joiner.join(describe(p) for p in operand) + ")")
+        elif key == "not":
+            parts.append(f"not ({describe(operand)})")
+        elif isinstance(operand, Mapping):
+            parts.extend(f"{key} {op} {arg!r}" for op, arg in operand.items())
+        elif isinstance(operand, list):
+            parts.append(f"{key} in {operand!r}")
+        else:
+            parts.append(f"{key} = {operand!r}")
+    return " and ".join(parts)

@@ -1,0 +1,275 @@
+"""Case lifecycles: one `transitions` machine per case type and campaign version, fired per call
+with a light cursor as the model, returning what happened and what must follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+from transitions import EventData, Machine
+
+from engine.clocks import ClockEffect, clock_effects
+from engine.conditions import describe, holds
+from engine.dates import Deadlines
+from engine.errors import (
+    ConditionFailed,
+    InvalidData,
+    MissingFields,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+)
+from engine.model import Campaign, CaseType, Transition
+from engine.schema import format_checker
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who fires an event: the roles they hold *for this case* (scope already checked)."""
+
+    id: str
+    roles: frozenset[str]
+    system: bool = False
+
+
+SYSTEM = Actor("system", frozenset(), system=True)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature in a pending sign-off chain."""
+
+    transition: str
+    role: str
+    actor: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the core needs to know of a case; adapters load and store it."""
+
+    id: str
+    type: str
+    state: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 1
+    signatures: tuple[Signature, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The decision for one event: the case after it, and the effects adapters must apply."""
+
+    case: Case
+    trigger: str
+    transition: str
+    source: str | None
+    target: str
+    actor: Actor
+    role: str | None
+    at: dt.datetime
+    completed: bool
+    data: Mapping[str, Any]
+    effects: tuple[ClockEffect, ...] = ()
+
+    @property
+    def changed_state(self) -> bool:
+        return self.source != self.target
+
+
+class _Cursor:
+    """The per-call model the shared machine moves; holds nothing but the state."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+class _Chosen:
+    """Machine condition: only the transition the core has already chosen may execute."""
+
+    def __init__(self, transition_id: str) -> None:
+        self.transition_id = transition_id
+
+    def __call__(self, event: EventData) -> bool:
+        return bool(event.kwargs.get("transition_id") == self.transition_id)
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+class Lifecycle:
+    """The lifecycle of one case type of one campaign version."""
+
+    def __init__(self, campaign: Campaign, case_type: CaseType, deadlines: Deadlines) -> None:
+        self.campaign = campaign
+        self.type = case_type
+        self.deadlines = deadlines
+        self.by_trigger: dict[str, list[Transition]] = {}
+        for transition in case_type.transitions:
+            self.by_trigger.setdefault(transition.trigger, []).append(transition)
+        self.machine = Machine(
+            model=None,
+            states=list(case_type.states),
+            initial=case_type.initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for transition in case_type.transitions:
+            self.machine.add_transition(
+                transition.trigger,
+                source=list(transition.sources),
+                dest=transition.target,  # None: internal, the state stays
+                conditions=[_Chosen(transition.id)],
+            )
+        schema = dict(case_type.data_schema(), additionalProperties=False)
+        self._validator = jsonschema.Draft202012Validator(
+            schema, format_checker=format_checker()
+        )
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def allowed_triggers(self, case: Case, actor: Actor | None = None) -> list[str]:
+        """Triggers that can fire from the case's state (for this actor, if given), in order."""
+        found: list[str] = []
+        facts = case.data
+        for transition in self.type.transitions:
+            if case.state not in transition.sources or transition.trigger in found:
+                continue
+            if actor is not None and not (
+                holds(transition.when, facts) and self._role_for(transition, case, actor)
+            ):
+                continue
+            found.append(transition.trigger)
+        return found
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def open(
+        self,
+        case_id: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+    ) -> Outcome:
+        """Open a case in the initial state; refuse missing required fields or bad data."""
+        if self.type.opened_by and not actor.system and not actor.roles & set(self.type.opened_by):
+            raise RoleNotAllowed(case_id, "open", self.type.opened_by, actor.roles)
+        self._validate(case_id, data)
+        missing = [f for f in self.type.required if _absent(data.get(f))]
+        if missing:
+            raise MissingFields(case_id, "open", missing)
+        case = Case(case_id, self.type.id, self.type.initial, MappingProxyType(dict(data)))
+        role = next(iter(sorted(actor.roles & set(self.type.opened_by or actor.roles))), None)
+        effects = clock_effects(
+            self.campaign, self.type, case_id, None, case.state, "open", case.data, {}, now,
+            self.deadlines,
+        )
+        return Outcome(case, "open", "open", None, case.state, actor, role, now, True,
+                       MappingProxyType(dict(data)), tuple(effects))
+
+    def fire(
+        self,
+        case: Case,
+        trigger: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        now: dt.datetime,
+    ) -> Outcome:
+        """Fire `trigger` on `case`; returns the outcome or raises a Refused error saying why."""
+        candidates = [t for t in self.by_trigger.get(trigger, ()) if case.state in t.sources]
+        if not candidates:
+            raise TransitionNotAllowed(case.id, case.state, trigger, self.allowed_triggers(case))
+        facts = {**case.data, **data}
+        passing = [t for t in candidates if holds(t.when, facts)]
+        if not passing:
+            raise ConditionFailed(case.id, trigger, [describe(t.when or {}) for t in candidates])
+        chosen, role = self._choose(case, trigger, passing, actor)
+        self._validate(case.id, data)
+        if not actor.system:
+            # Transitions the system fires (a clock's escalation) cannot fill in fields a person
+            # must provide, so `requires` binds people only.
+            missing = [f for f in chosen.requires if _absent(facts.get(f))]
+            if missing:
+                raise MissingFields(case.id, trigger, missing)
+        merged = MappingProxyType(facts)
+
+        if chosen.signoffs:
+            signed = [s for s in case.signatures if s.transition == chosen.id]
+            signatures = (*case.signatures, Signature(chosen.id, role or "", actor.id, now))
+            if len(signed) + 1 < len(chosen.signoffs):
+                pending = replace(case, data=merged, version=case.version + 1,
+                                  signatures=signatures)
+                return Outcome(pending, trigger, chosen.id, case.state, case.state, actor, role,
+                               now, False, MappingProxyType(dict(data)))
+
+        cursor = _Cursor(case.state)
+        if not self.machine.events[trigger].trigger(cursor, transition_id=chosen.id):
+            raise RuntimeError(f"machine refused {chosen.id!r} after the core accepted it")
+        target = cursor.state
+        signatures = () if (target != case.state or chosen.signoffs) else case.signatures
+        after = replace(case, state=target, data=merged, version=case.version + 1,
+                        signatures=signatures)
+        effects = clock_effects(
+            self.campaign, self.type, case.id, case.state, target, trigger, merged, data, now,
+            self.deadlines,
+        )
+        return Outcome(after, trigger, chosen.id, case.state, target, actor, role, now, True,
+                       MappingProxyType(dict(data)), tuple(effects))
+
+    def _choose(
+        self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor
+    ) -> tuple[Transition, str | None]:
+        if actor.system:
+            return passing[0], None
+        for transition in passing:
+            role = self._role_for(transition, case, actor)
+            if role:
+                return transition, role
+        first = passing[0]
+        if first.signoffs:
+            expected = self._next_signer(first, case)
+            raise RoleNotAllowed(case.id, trigger, [expected], actor.roles, signoff=True)
+        required = sorted({r for t in passing for r in t.who})
+        raise RoleNotAllowed(case.id, trigger, required, actor.roles)
+
+    def _next_signer(self, transition: Transition, case: Case) -> str:
+        signed = sum(1 for s in case.signatures if s.transition == transition.id)
+        return transition.signoffs[signed]
+
+    def _role_for(self, transition: Transition, case: Case, actor: Actor) -> str | None:
+        if actor.system:
+            return None
+        if transition.signoffs:
+            expected = self._next_signer(transition, case)
+            return expected if expected in actor.roles else None
+        held = [r for r in transition.who if r in actor.roles]
+        return held[0] if held else None
+
+    def _validate(self, case_id: str, data: Mapping[str, Any]) -> None:
+        errors = sorted(self._validator.iter_errors(dict(data)), key=lambda e: list(e.path))
+        if errors:
+            problems = []
+            for error in errors:
+                where = ".".join(str(p) for p in error.absolute_path)
+                if error.validator == "additionalProperties":
+                    known = ", ".join(self.type.fields)
+                    problems.append(f"{error.message} (fields of {self.type.id}: {known})")
+                else:
+                    problems.append(f"{where or 'data'}: {error.message}")
+            raise InvalidData(case_id, problems)
+
+
+def lifecycles(campaign: Campaign) -> dict[str, Lifecycle]:
+    """One lifecycle per case type of a campaign version; build once and reuse for every case."""
+    deadlines = Deadlines.for_campaign(campaign)
+    return {name: Lifecycle(campaign, case_type, deadlines)
+            for name, case_type in campaign.cases.items()}
