@@ -35,12 +35,14 @@ class Mapping(dict[str, Any]):
     """A YAML mapping that remembers the position of itself, its keys and its values."""
 
     mark: Mark
+    origin: str
     key_marks: dict[str, Mark]
     value_marks: dict[str, Mark]
 
-    def __init__(self, mark: Mark) -> None:
+    def __init__(self, mark: Mark, origin: str = "$") -> None:
         super().__init__()
         self.mark = mark
+        self.origin = origin  # its JSON path in its own file (differs after `extends` merging)
         self.key_marks = {}
         self.value_marks = {}
 
@@ -54,11 +56,13 @@ class Sequence(list[Any]):
     """A YAML sequence that remembers the position of itself and of each item."""
 
     mark: Mark
+    origin: str
     item_marks: list[Mark]
 
-    def __init__(self, mark: Mark) -> None:
+    def __init__(self, mark: Mark, origin: str = "$") -> None:
         super().__init__()
         self.mark = mark
+        self.origin = origin
         self.item_marks = []
 
     def push(self, value: Any, mark: Mark) -> None:
@@ -154,7 +158,7 @@ class _Builder:
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
-            seq = Sequence(_mark(self.source, node))
+            seq = Sequence(_mark(self.source, node), path)
             for index, child in enumerate(node.value):
                 seq.push(self.build(child, f"{path}[{index}]"), _mark(self.source, child))
             return seq
@@ -162,7 +166,7 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: str) -> Mapping:
         self.loader.flatten_mapping(node)  # applies `<<:` merge keys
-        result = Mapping(_mark(self.source, node))
+        result = Mapping(_mark(self.source, node), path)
         for key_node, value_node in node.value:
             key_mark = _mark(self.source, key_node)
             if not isinstance(key_node, ScalarNode):
@@ -303,6 +307,32 @@ def locate(document: Mapping, path: list[str | int], *, key: bool = False) -> Ma
         else:
             break
     return mark
+
+
+def origin_path(document: Mapping, path: list[str | int]) -> str:
+    """The JSON path of `path` as numbered in the file the value came from.
+
+    After `extends` merging, list indices of the resolved campaign differ from those in the
+    child file; an error should name the place the author can find in their own file.
+    """
+    target = locate(document, path).source
+    node: Any = document
+    best: tuple[str, int] | None = (document.origin, 0) if document.mark.source == target else None
+    for depth, step in enumerate(path, start=1):
+        in_mapping = isinstance(node, dict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if in_mapping or in_list:
+            node = node[step]
+        else:
+            break
+        if isinstance(node, (Mapping, Sequence)) and node.mark.source == target:
+            best = (node.origin, depth)
+    if best is None:
+        best = ("$", 0)
+    text = best[0]
+    for step in path[best[1]:]:
+        text = join_path(text, step)
+    return text
 
 
 def walk(node: Any, path: str = "$") -> Iterator[tuple[str, Any]]:

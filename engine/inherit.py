@@ -36,7 +36,7 @@ def merge(parent: Any, child: Any, key: str | None = None) -> Any:
 
 
 def _merge_mapping(parent: Mapping, child: Mapping) -> Mapping:
-    result = Mapping(child.mark)
+    result = Mapping(child.mark, child.origin)
     for name, value in parent.items():
         if name in _CHILD_ONLY:
             continue
@@ -58,7 +58,7 @@ def _merge_mapping(parent: Mapping, child: Mapping) -> Mapping:
 
 
 def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
-    result = Sequence(child.mark)
+    result = Sequence(child.mark, child.origin)
     overrides: dict[str, tuple[Any, Mark]] = {}
     for item, mark in zip(child, child.item_marks, strict=True):
         key = item_key(item)
@@ -84,30 +84,37 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
     return result
 
 
-def orphan_removals(
-    parent: Any, child: Any, path: list[str | int] | None = None
-) -> list[tuple[list[str | int], str]]:
-    """`remove: true` entries in the child that match nothing in the parent (paths + id)."""
-    path = path or []
-    found: list[tuple[list[str | int], str]] = []
-    if isinstance(child, Mapping):
-        for name, value in child.items():
-            here: list[str | int] = [*path, name]
-            parent_value = parent.get(name) if isinstance(parent, dict) else None
-            if is_removal(value) and parent_value is None:
-                found.append((here, name))
-            elif isinstance(value, Sequence) and name in _KEYED_LISTS:
-                parent_items = (
-                    {item_key(i): i for i in parent_value or []}
-                    if isinstance(parent_value, list)
-                    else {}
-                )
-                for index, item in enumerate(value):
-                    key = item_key(item)
-                    if is_removal(item) and key not in parent_items:
-                        found.append(([*here, index], key or "?"))
-                    elif key in parent_items:
-                        found.extend(orphan_removals(parent_items[key], item, [*here, index]))
-            elif isinstance(value, Mapping):
-                found.extend(orphan_removals(parent_value, value, here))
+def unmatched_ids(parent: Any, child: Any) -> list[tuple[list[str | int], str, list[str]]]:
+    """Child items that remove or override an id the parent lacks: almost always a misspelling.
+
+    Yields (path in the child, the id, the parent's ids there) for every `remove: true` with no
+    match and every new keyed item without a `name` (a new item needs one; an override doesn't).
+    """
+    return _unmatched(parent, child, [])
+
+
+def _unmatched(
+    parent: Any, child: Any, path: list[str | int]
+) -> list[tuple[list[str | int], str, list[str]]]:
+    found: list[tuple[list[str | int], str, list[str]]] = []
+    if not isinstance(child, Mapping):
+        return found
+    for name, value in child.items():
+        here: list[str | int] = [*path, name]
+        parent_value = parent.get(name) if isinstance(parent, dict) else None
+        if is_removal(value) and parent_value is None:
+            known = list(parent) if isinstance(parent, dict) else []
+            found.append((here, name, known))
+        elif isinstance(value, Sequence) and name in _KEYED_LISTS:
+            items = parent_value if isinstance(parent_value, list) else []
+            by_key = {item_key(i): i for i in items}
+            known = [k for k in by_key if k]
+            for index, item in enumerate(value):
+                key = item_key(item)
+                if key in by_key:
+                    found.extend(_unmatched(by_key[key], item, [*here, index]))
+                elif is_removal(item) or (known and isinstance(item, dict) and "name" not in item):
+                    found.append(([*here, index], key or "?", known))
+        elif isinstance(value, Mapping):
+            found.extend(_unmatched(parent_value, value, here))
     return found

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.build import build_campaign
-from engine.document import DocumentError, Mapping, locate, parse
+from engine.document import DocumentError, Mapping, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
-from engine.inherit import merge, orphan_removals
+from engine.inherit import is_removal, merge, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, _path, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
@@ -151,21 +151,24 @@ class CampaignLoader:
         problems.extend(parent.problems)
         if parent.document is None or parent.partial:
             return Resolved(document, problems, [source, *parent.sources], partial=True)
-        for path, item_id in orphan_removals(parent.document, document):
+        for path, item_id, known in unmatched_ids(parent.document, document):
             mark = locate(document, path)
-            problems.append(
-                Problem(
-                    mark.source,
-                    mark.line,
-                    mark.column,
-                    _path(path),
-                    f"`remove: true` but the parent has no {item_id!r} here",
-                    "check the id against the parent campaign",
-                )
-            )
+            removal = isinstance(path, list) and _is_removal_at(document, path)
+            message = (f"`remove: true` but the parent has no {item_id!r} here" if removal
+                       else f"{item_id!r} is not in the parent, and a new item needs a `name`")
+            problems.append(Problem(mark.source, mark.line, mark.column, _path(path), message,
+                                    did_you_mean(item_id, known)
+                                    or "check the id against the parent campaign"))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
         return Resolved(merged, problems, [source, *parent.sources], parent.document)
+
+
+def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
+    node: Any = document
+    for step in path:
+        node = node[step]
+    return is_removal(node)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -223,7 +226,7 @@ def _later_than_parent(child: Mapping, parent: Mapping) -> list[Problem]:
                     mark.source,
                     mark.line,
                     mark.column,
-                    _path(path),
+                    origin_path(child, path),
                     f"{key} is due {day}, later than the parent's {theirs[key][1]}",
                     "a local plan usually sets the same or an earlier deadline; check the date",
                     "warning",

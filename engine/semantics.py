@@ -7,14 +7,13 @@ wrong shape is skipped here (the schema already reported it), never a crash.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 import jsonschema
 
-from engine.document import Mapping, locate
+from engine.document import Mapping, locate, origin_path
 from engine.errors import Problem, Severity
 from engine.schema import _path, did_you_mean
 
@@ -31,7 +30,6 @@ CASE_RESERVED_KEYS = {
 }
 _DATE_KEYS = {"reported_before", "reported_after", "closed_before", "closed_after"}
 _OPERATORS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "present"}
-_DURATION = re.compile(r"^-?\d+(d|wd)$")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -69,7 +67,8 @@ class SemanticChecker:
     ) -> None:
         mark = locate(self.doc, path, key=key)
         self.problems.append(
-            Problem(mark.source, mark.line, mark.column, _path(path), message, hint, severity)
+            Problem(mark.source, mark.line, mark.column, origin_path(self.doc, path), message,
+                    hint, severity)
         )
 
     def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
@@ -339,7 +338,6 @@ class SemanticChecker:
                     variant["due"], variant.get("every", check.get("every")), [*sub, "due"]
                 )
         self.json_schema(check.get("evidence"), [*path, "evidence"])
-        self.durations(check.get("remind"), [*path, "remind"])
 
     def audience(self, value: Any, path: Path) -> None:
         if value in ("units", "orgs"):
@@ -377,11 +375,6 @@ class SemanticChecker:
         elif isinstance(value, dict):
             self.known(value.get("phase"), self.phase_due, [*path, "phase"], "phase")
             self.in_period(value.get("date"), [*path, "date"], "deadline")
-
-    def durations(self, value: Any, path: Path) -> None:
-        for index, item in enumerate(as_list(value)):
-            if isinstance(item, str) and not _DURATION.match(item):
-                self.report([*path, index], f"{item!r} is not a duration", "write 3d or 3wd")
 
     def json_schema(self, value: Any, path: Path) -> None:
         if not isinstance(value, dict):
@@ -805,7 +798,6 @@ class CaseTypeChecker:
                     "a clock's due needs `field` or `after`",
                     "write `due: {after: 3d}` or `due: {field: deadline}`",
                 )
-        p.durations(clock.get("remind"), [*path, "remind"])
         overdue = clock.get("overdue")
         if isinstance(overdue, dict):
             p.known_each(overdue.get("notify"), p.roles, [*path, "overdue", "notify"], "role")

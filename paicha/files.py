@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from engine.errors import CampaignInvalid
 from engine.loader import CampaignLoader
+from engine.model import Campaign
 
 _ID_LINE = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)['\"]?\s*(#.*)?$", re.MULTILINE)
 
@@ -77,3 +80,20 @@ class CampaignFiles:
 def loader_for(files: Iterable[Path] = ()) -> CampaignLoader:
     """A loader that finds parents among the given files and the bundled campaigns."""
     return CampaignLoader(campaign_schema(), CampaignFiles(files))
+
+
+def load_or_exit(path: Path) -> Campaign:
+    """Load a campaign for a command, or print every problem and exit 1."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"paicha: {path}: cannot read: {exc}") from None
+    try:
+        loaded = loader_for([path]).load(text, display_name(path))
+    except CampaignInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit(1) from None
+    for warning in loaded.warnings:
+        print(warning, file=sys.stderr)
+    return loaded.campaign

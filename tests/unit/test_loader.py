@@ -141,6 +141,11 @@ def test_child_removes_only_with_the_marker() -> None:
     assert campaign.cases["hazard"].transitions[1].signoffs == ("office",)
 
 
+def test_a_misspelt_override_suggests_the_parent_id() -> None:
+    found = errors(child("checks:\n  - {id: inspection, times: 2}\n"))
+    assert any(p.path == "$.checks[0]" and p.hint == "did you mean 'inspect'?" for p in found)
+
+
 def test_removing_what_the_parent_lacks_is_an_error() -> None:
     found = errors(child("checks:\n  - {id: dril, remove: true}\n"))
     assert [(p.line, p.path) for p in found] == [(6, "$.checks[0]")]
@@ -156,7 +161,8 @@ def test_removing_a_role_still_in_use_names_every_use() -> None:
 def test_later_deadline_than_parent_is_a_warning_not_an_error() -> None:
     loaded = loader().load(child("phases:\n  - {id: self_check, due: 2023-07-31}\n"), "child.yaml")
     [warning] = loaded.warnings
-    assert (warning.source, warning.line, warning.path) == ("child.yaml", 6, "$.phases[1].due")
+    # The path is numbered as in the child's own file, where self_check is its first phase.
+    assert (warning.source, warning.line, warning.path) == ("child.yaml", 6, "$.phases[0].due")
     assert "later than the parent's 2023-06-30" in warning.message
 
 
@@ -220,7 +226,7 @@ def test_conditions_and_report_filters_are_checked_against_fields() -> None:
     found = {p.path: p for p in errors(text)}
     assert (
         "'minor' is not a value of field 'grade'"
-        in found["$.cases.hazard.transitions[2].when.grade.in[1]"].message
+        in found["$.cases.hazard.transitions[0].when.grade.in[1]"].message
     )
     assert (
         found["$.reports.dispatch.sections[0].rows[1].where.state"].hint == "did you mean 'closed'?"
