@@ -146,3 +146,17 @@ def test_show_prints_a_standalone_campaign_that_loads_the_same() -> None:
     assert alone.phases == original.phases
     assert alone.checks == original.checks
     assert alone.reports == original.reports
+
+
+def test_the_worked_example_in_the_reference_validates_as_written() -> None:
+    example = ROOT / "tests/campaigns/docs_example/town-example.yaml"
+    text = example.read_text(encoding="utf-8")
+    reference = (ROOT / "docs/campaign-language.md").read_text(encoding="utf-8")
+    assert text.strip() in reference, "the example file and the one in the reference differ"
+    loaded = loader_for([example]).load(text, example.name)
+    campaign = loaded.campaign
+    accept = next(t for t in campaign.cases["hazard"].transitions if t.signoffs)
+    assert len(accept.signoffs) == 5
+    inspection = next(c for c in campaign.checks if c.id == "principal_inspection")
+    assert any(s.times == 2 and s.every == "month" for s in inspection.stricter)
+    assert loaded.warnings == []
