@@ -229,8 +229,10 @@ def decide(
         repeat = None
         if overdue is not None and overdue.remind_every is not None:
             step = timer.step + 1
-            day = deadlines.shift(local_date(timer.at, campaign.timezone) if timer.kind ==
-                                  "overdue_repeat" else timer.due_date, overdue.remind_every)
+            previous = (local_date(timer.at, campaign.timezone) if timer.kind == "overdue_repeat"
+                        else timer.due_date)
+            # Repeats go out on working days only: nobody is nagged on a Sunday.
+            day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
             repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
                            local_instant(day, REMINDER_TIME, campaign.timezone),
                            timer.due_date, f"+{step}", step)

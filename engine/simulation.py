@@ -1,0 +1,188 @@
+"""A dry run of a campaign on a fake clock: every deadline, reminder and escalation, in order.
+
+Case clocks go through `engine.clocks.decide`, the same decision the live sweep makes, so what
+the dry run prints is what the scheduler will do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.checks import Expander, Subject
+from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide, reminder_day
+from engine.dates import REMINDER_TIME, Deadlines, local_instant
+from engine.errors import Refused
+from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, lifecycles
+from engine.model import Campaign, Duration
+
+HappeningKind = Literal[
+    "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
+    "clock_started", "clock_stopped", "clock_unarmed", "remind", "overdue", "overdue_repeat",
+    "escalate", "auto_fired",
+]
+
+
+@dataclass(frozen=True)
+class ScriptedEvent:
+    """One line of an events file: open a case or fire a trigger at a given moment."""
+
+    at: dt.datetime
+    case: str
+    action: Literal["open", "fire"]
+    roles: frozenset[str]
+    case_type: str | None = None
+    trigger: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    actor: str = "simulated"
+
+
+@dataclass(frozen=True)
+class Happening:
+    """Something the engine would do at a moment: remind, declare overdue, escalate …"""
+
+    at: dt.datetime
+    kind: HappeningKind
+    subject: str
+    text: str
+    roles: tuple[str, ...] = ()
+
+
+# Default reminders for checks that declare none: on the due day.
+DEFAULT_CHECK_REMINDERS = (Duration(0),)
+
+
+class Simulation:
+    """Walks a campaign from `start` to `end` for some subjects and scripted case events."""
+
+    def __init__(self, campaign: Campaign, start: dt.date, end: dt.date) -> None:
+        self.campaign = campaign
+        self.start, self.end = start, end
+        self.deadlines = Deadlines.for_campaign(campaign)
+        self.lifecycles: dict[str, Lifecycle] = lifecycles(campaign)
+        self.cases: dict[str, Case] = {}
+        self._generation: dict[tuple[str, str], int] = {}
+        self._queue: list[tuple[dt.datetime, int, Any]] = []
+        self._order = itertools.count()
+        self._limit = local_instant(end + dt.timedelta(days=1), dt.time(0), campaign.timezone)
+        self._begin = local_instant(start, dt.time(0), campaign.timezone)
+
+    def _push(self, at: dt.datetime, item: Any) -> None:
+        if self._begin <= at < self._limit:
+            heapq.heappush(self._queue, (at, next(self._order), item))
+
+    def _at_nine(self, day: dt.date) -> dt.datetime:
+        return local_instant(day, REMINDER_TIME, self.campaign.timezone)
+
+    def run(
+        self, subjects: Iterable[Subject], events: Sequence[ScriptedEvent] = ()
+    ) -> Iterator[Happening]:
+        """Every happening between start and end, in time order."""
+        for phase in self.campaign.phases:
+            due = self.deadlines.finish(phase.due)
+            self._push(self._at_nine(due), Happening(
+                self._at_nine(due), "phase_due", phase.id,
+                f"阶段「{phase.name}」今日截止" + (f"（原定{phase.due}，遇休息日顺延）"
+                                                   if due != phase.due else "")))
+        self._obligations(subjects)
+        for event in events:
+            self._push(event.at, event)
+        while self._queue:
+            _, _, item = heapq.heappop(self._queue)
+            if isinstance(item, Happening):
+                yield item
+            elif isinstance(item, ScriptedEvent):
+                yield from self._event(item)
+            elif isinstance(item, tuple):
+                yield from self._timer(*item)
+
+    def _obligations(self, subjects: Iterable[Subject]) -> None:
+        expander = Expander(self.campaign, self.deadlines, start=self.start)
+        checks = {c.id: c for c in self.campaign.checks}
+        for obligation in expander.for_subjects(subjects):
+            if obligation.due > self.end + dt.timedelta(days=31):
+                continue
+            check = checks[obligation.check]
+            period = f"（{obligation.period}）" if obligation.period else ""
+            times = f"，需完成{obligation.times}次" if obligation.times > 1 else ""
+            for offset in check.remind or DEFAULT_CHECK_REMINDERS:
+                day = reminder_day(obligation.due, offset, self.deadlines)
+                at = self._at_nine(day)
+                kind: HappeningKind = "check_due" if offset.days == 0 else "check_reminder"
+                when = "今日到期" if offset.days == 0 else f"{obligation.due}到期"
+                self._push(at, Happening(at, kind, obligation.subject,
+                                         f"{obligation.name}{period}{when}{times}",
+                                         (obligation.role,)))
+
+    def _event(self, event: ScriptedEvent) -> Iterator[Happening]:
+        actor = Actor(event.actor, event.roles)
+        try:
+            if event.action == "open":
+                lifecycle = self.lifecycles[event.case_type or ""]
+                outcome = lifecycle.open(event.case, event.data, actor, event.at)
+                yield Happening(event.at, "opened", event.case,
+                                f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
+            else:
+                case = self.cases[event.case]
+                outcome = self.lifecycles[case.type].fire(
+                    case, event.trigger or "", event.data, actor, event.at)
+                kind: HappeningKind = "fired" if outcome.completed else "signed"
+                yield Happening(event.at, kind, event.case,
+                                f"{event.trigger}：{outcome.source} → {self._state(outcome)}",
+                                tuple(sorted(event.roles)))
+        except (Refused, KeyError) as exc:
+            reason = str(exc) if isinstance(exc, Refused) else f"unknown case or type {exc}"
+            yield Happening(event.at, "refused", event.case, reason, tuple(sorted(event.roles)))
+            return
+        yield from self._apply(outcome)
+
+    def _state(self, outcome: Outcome) -> str:
+        case_type = self.campaign.cases[outcome.case.type]
+        return case_type.states[outcome.case.state].name
+
+    def _apply(self, outcome: Outcome) -> Iterator[Happening]:
+        self.cases[outcome.case.id] = outcome.case
+        clocks = {c.id: c for c in self.campaign.cases[outcome.case.type].clocks}
+        for effect in outcome.effects:
+            key = (effect.case_id, effect.clock_id)
+            name = clocks[effect.clock_id].name
+            if isinstance(effect, StopClock):
+                self._generation[key] = self._generation.get(key, 0) + 1
+                yield Happening(outcome.at, "clock_stopped", effect.case_id,
+                                f"{name}停止计时（{effect.reason}）")
+            elif isinstance(effect, ClockUnarmed):
+                yield Happening(outcome.at, "clock_unarmed", effect.case_id,
+                                f"{name}无法计时：{effect.reason}")
+            elif isinstance(effect, ArmClock):
+                generation = self._generation.setdefault(key, 0)
+                yield Happening(outcome.at, "clock_started", effect.case_id,
+                                f"{name}开始计时，期限{effect.due_date}")
+                for timer in effect.timers:
+                    self._push(timer.at, (timer, generation))
+
+    def _timer(self, timer: Timer, generation: int) -> Iterator[Happening]:
+        if self._generation.get((timer.case_id, timer.clock_id), 0) != generation:
+            return  # cancelled: the clock stopped or restarted after this timer was armed
+        case = self.cases[timer.case_id]
+        case_type = self.campaign.cases[case.type]
+        decision = decide(self.campaign, case_type, timer, case.state, timer.at, self.deadlines)
+        if decision.stale:
+            return
+        for note in decision.notifications:
+            yield Happening(timer.at, note.kind, timer.case_id, note.message, note.roles)
+        if decision.next_timer is not None:
+            self._push(decision.next_timer.at, (decision.next_timer, generation))
+        if decision.fire:
+            try:
+                outcome = self.lifecycles[case.type].fire(case, decision.fire, {}, SYSTEM,
+                                                          timer.at)
+            except Refused as exc:
+                yield Happening(timer.at, "refused", timer.case_id, f"自动{decision.fire}：{exc}")
+                return
+            yield Happening(timer.at, "auto_fired", timer.case_id,
+                            f"自动{decision.fire}：{outcome.source} → {self._state(outcome)}")
+            yield from self._apply(outcome)

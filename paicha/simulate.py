@@ -1,0 +1,171 @@
+"""`paicha simulate`: walk a campaign on a fake clock and print everything that would fire."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.dates import local_date
+from engine.document import DocumentError, Mapping, locate, parse
+from engine.errors import CalendarOutOfRange, Problem
+from engine.model import Campaign
+from engine.simulation import Happening, ScriptedEvent, Simulation
+from paicha.files import display_name, load_or_exit
+from paicha.subjects import SubjectsInvalid, parse_orgs, parse_units, read_text
+
+_WEEKDAYS = "一二三四五六日"
+
+
+class EventsInvalid(Exception):
+    """The events file has problems; carries them located by line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the events file")
+
+
+def _instant(text: Any, timezone: str) -> dt.datetime | None:
+    """`2023-06-01` (09:00 local) or `2023-06-01 14:30` (local) -> aware UTC."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text if len(text) > 10 else f"{text} 09:00")
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value.astimezone(dt.UTC)
+
+
+def parse_events(text: str, source: str, campaign: Campaign) -> list[ScriptedEvent]:
+    """Scripted case events from an events YAML file (format in docs/cli.md)."""
+    try:
+        document = parse(text, source)
+    except DocumentError as exc:
+        raise EventsInvalid(list(exc.problems)) from None
+    items = document.get("events")
+    problems: list[Problem] = []
+
+    def problem(path: list[str | int], message: str, hint: str = "") -> None:
+        mark = locate(document, path)
+        shown = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        problems.append(Problem(mark.source, mark.line, mark.column, shown, message, hint))
+
+    if not isinstance(items, list):
+        problem(["events"], "the file needs a list under `events:`",
+                "write `events:` then one `- {at: …, case: …, open|fire: …, as: role}` a line")
+        raise EventsInvalid(problems)
+    events: list[ScriptedEvent] = []
+    for index, item in enumerate(items):
+        path: list[str | int] = ["events", index]
+        if not isinstance(item, Mapping):
+            problem(path, "each event is a mapping")
+            continue
+        at = _instant(item.get("at"), campaign.timezone)
+        if at is None:
+            problem([*path, "at"], "missing or unreadable `at`",
+                    "write 2023-06-01 or 2023-06-01 14:30")
+        roles = item.get("as")
+        role_list = [roles] if isinstance(roles, str) else roles if isinstance(roles, list) else []
+        unknown = [r for r in role_list if r not in campaign.roles]
+        if not role_list or unknown:
+            problem([*path, "as"], f"unknown role(s) {unknown}" if unknown else "missing `as:`",
+                    "known: " + ", ".join(campaign.roles))
+        if ("open" in item) == ("fire" in item):
+            problem(path, "give exactly one of `open: <case type>` or `fire: <trigger>`")
+            continue
+        if "open" in item and item["open"] not in campaign.cases:
+            problem([*path, "open"], f"unknown case type {item['open']!r}",
+                    "known: " + ", ".join(campaign.cases))
+        data = item.get("data", {})
+        if not isinstance(data, dict) or not isinstance(item.get("case"), str):
+            problem(path, "`case:` (an id) and `data:` (a mapping) are needed")
+            continue
+        if at is None or problems:
+            continue
+        events.append(ScriptedEvent(
+            at=at, case=item["case"], action="open" if "open" in item else "fire",
+            roles=frozenset(role_list), case_type=item.get("open"), trigger=item.get("fire"),
+            data=dict(data), actor=str(item.get("actor", "simulated"))))
+    if problems:
+        raise EventsInvalid(problems)
+    return sorted(events, key=lambda e: e.at)
+
+
+def format_happening(happening: Happening, campaign: Campaign) -> str:
+    local = happening.at.astimezone(ZoneInfo(campaign.timezone))
+    day = local_date(happening.at, campaign.timezone)
+    roles = "、".join(campaign.roles[r].name if r in campaign.roles else r
+                     for r in happening.roles)
+    to = f"  → {roles}" if roles else ""
+    return (f"{day} 周{_WEEKDAYS[day.weekday()]} {local:%H:%M}  {happening.kind:<15} "
+            f"{happening.subject}  {happening.text}{to}")
+
+
+def run(args: argparse.Namespace) -> int:
+    campaign = load_or_exit(Path(args.file))
+    start = args.start or campaign.period_start
+    end = args.end or campaign.period_end
+    if end < start:
+        print(f"paicha: --to {end} is before --from {start}", file=sys.stderr)
+        return 2
+    problems: list[Problem] = []
+    orgs = None
+    units = []
+    events: Sequence[ScriptedEvent] = ()
+    try:
+        if args.orgs:
+            orgs = parse_orgs(read_text(Path(args.orgs)), display_name(Path(args.orgs)), campaign)
+        if args.units:
+            units = parse_units(read_text(Path(args.units)), display_name(Path(args.units)),
+                                campaign, orgs)
+    except SubjectsInvalid as exc:
+        problems.extend(exc.problems)
+    if args.events:
+        try:
+            events = parse_events(read_text(Path(args.events)), display_name(Path(args.events)),
+                                  campaign)
+        except EventsInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        for problem in sorted(problems):
+            print(problem, file=sys.stderr)
+        return 1
+    simulation = Simulation(campaign, start, end)
+    count = 0
+    try:
+        for happening in simulation.run([*(orgs or []), *units], events):
+            print(format_happening(happening, campaign))
+            count += 1
+    except CalendarOutOfRange as exc:
+        print(f"paicha: {exc}", file=sys.stderr)
+        return 1
+    print(f"{count} happening(s) from {start} to {end}", file=sys.stderr)
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "simulate", help="dry-run a campaign on a fake clock",
+        description="Walk the campaign day by day and print every phase deadline, check "
+                    "reminder, case clock reminder, overdue notice and escalation that would "
+                    "fire, with case events scripted in an events file.")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--units", metavar="CSV", help="units: id,name,org,industry,tags")
+    parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
+    parser.add_argument("--events", metavar="YAML", help="scripted case events")
+    parser.add_argument("--from", dest="start", type=_date, metavar="DATE")
+    parser.add_argument("--to", dest="end", type=_date, metavar="DATE")
+    parser.set_defaults(run=run)
