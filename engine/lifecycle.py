@@ -255,6 +255,8 @@ class Lifecycle:
         return held[0] if held else None
 
     def _validate(self, case_id: str, data: Mapping[str, Any]) -> None:
+        if not data or self._validator.is_valid(dict(data)):
+            return
         errors = sorted(self._validator.iter_errors(dict(data)), key=lambda e: list(e.path))
         if errors:
             problems = []

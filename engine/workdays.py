@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Protocol
 
 import chinese_calendar
@@ -30,7 +31,13 @@ class StatutoryCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         if not self.first <= day <= self.last:
             raise CalendarOutOfRange(day, self.first, self.last)
-        return bool(chinese_calendar.is_workday(day))
+        return _statutory_workday(day)
+
+
+@functools.lru_cache(maxsize=8192)
+def _statutory_workday(day: dt.date) -> bool:
+    # chinesecalendar scans its whole holiday table on every call; the answer never changes.
+    return bool(chinese_calendar.is_workday(day))
 
 
 class EveryDayCalendar:
