@@ -95,6 +95,19 @@ _Resolver.add_implicit_resolver(
 )
 
 
+MAX_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _Cycle(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
 class _Loader(
     yaml.reader.Reader,
     yaml.scanner.Scanner,
@@ -110,6 +123,18 @@ class _Loader(
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        # PyYAML composes recursively; a deeply nested file would overflow the stack.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            node: Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self._depth -= 1
 
 
 def _mark(source: str, node: Node) -> Mark:
@@ -119,10 +144,13 @@ def _mark(source: str, node: Node) -> Mark:
 def _expanded_size(node: Node, memo: dict[int, int], depth: int = 0) -> int:
     """Node count with every alias expanded, memoised so shared subtrees are cheap to count."""
     known = memo.get(id(node))
+    if known == -1:
+        raise _Cycle(node.start_mark)
     if known is not None:
         return known
-    if depth > 200:
-        return MAX_EXPANDED_NODES + 1
+    if depth > 3 * MAX_DEPTH:  # aliases nested inside aliases: deeper than any file is written
+        raise _TooDeep(node.start_mark)
+    memo[id(node)] = -1  # in progress: meeting it again below means an alias cycle
     size = 1
     if isinstance(node, SequenceNode):
         for child in node.value:
@@ -135,6 +163,7 @@ def _expanded_size(node: Node, memo: dict[int, int], depth: int = 0) -> int:
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null")}
 
 
 class _Builder:
@@ -154,6 +183,11 @@ class _Builder:
                 f"tag {node.tag!r} is not allowed",
                 "campaign files are plain YAML: remove the `!` tag",
             )
+            return None
+        if isinstance(node, ScalarNode) and node.tag not in _SCALAR_TAGS:
+            mark = _mark(self.source, node)
+            self._problem(mark, path, f"tag {node.tag!r} is not allowed",
+                          "campaign files are plain YAML: remove the `!` tag")
             return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
@@ -204,92 +238,108 @@ def join_path(path: str, key: str | int) -> str:
     return f"{path}[{key!r}]"
 
 
+def _refuse(source: str, line: int, column: int, message: str, hint: str,
+            path: str = "$") -> DocumentError:
+    return DocumentError([Problem(source, line, column, path, message, hint)])
+
+
+def _overflow_at(node: Node, limit: int, memo: dict[int, int], path: str) -> tuple[Node, str]:
+    """The value at which the expanded size first passes the limit: where the bomb goes off."""
+    total = 1
+    children: list[tuple[Node, str]] = []
+    if isinstance(node, MappingNode):
+        children = [(v, join_path(path, str(k.value))) for k, v in node.value]
+    elif isinstance(node, SequenceNode):
+        children = [(v, join_path(path, i)) for i, v in enumerate(node.value)]
+    for child, child_path in children:
+        size = _expanded_size(child, memo)
+        if size > limit:
+            # Inside a list the items are aliases whose marks point at their anchors elsewhere;
+            # the list itself is the place to name.
+            if isinstance(child, MappingNode):
+                return _overflow_at(child, limit, memo, child_path)
+            return child, child_path
+        total += size
+        if total > limit:
+            return child, child_path
+    return node, path
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> DocumentError:
+    mark = exc.problem_mark or exc.context_mark
+    context = str(exc.context or "")
+    # Where an unclosed bracket, quote or key *started* is the useful place, not where the
+    # scanner gave up (usually the next line).
+    if exc.context_mark is not None and ("scanning" in context or "flow" in context):
+        mark = exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.splitlines()
+    hint = "check indentation, colons and quotes on this line"
+    previous = lines[line - 2] if 1 < line <= len(lines) + 1 else ""
+    if "found '<scalar>'" in str(exc.problem) and (
+        previous.count('"') % 2 or previous.count("'") % 2
+    ):
+        line, column = line - 1, previous.find('"' if previous.count('"') % 2 else "'") + 1
+        return _refuse(source, line, column, "YAML syntax: a quote opened here is never closed",
+                       "add the closing quote at the end of the text")
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "：" in here and ":" not in here.split("#")[0]:
+        hint = "use an ASCII colon ':' after the key, not the full-width '：'"
+    message = str(exc.problem or exc.context or "unreadable YAML")
+    return _refuse(source, line, column, f"YAML syntax: {message}", hint)
+
+
 def parse(
     text: str, source: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_EXPANDED_NODES
 ) -> Mapping:
     """Parse campaign text; raise DocumentError with located problems if it cannot be read."""
     if len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise DocumentError(
-            [
-                Problem(
-                    source,
-                    1,
-                    1,
-                    "$",
-                    f"file is larger than {max_bytes} bytes",
-                    "split the campaign or remove unused parts",
-                )
-            ]
-        )
-    loader = _Loader(text)
+        raise _refuse(source, 1, 1, f"file is larger than {max_bytes} bytes",
+                      "split the campaign or remove unused parts")
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         root = loader.get_single_node()
         if root is None:
-            raise DocumentError(
-                [
-                    Problem(
-                        source,
-                        1,
-                        1,
-                        "$",
-                        "the file is empty",
-                        "start with `paicha: 1`, `id:` and `title:`",
-                    )
-                ]
-            )
-        size = _expanded_size(root, {})
-        if size > max_nodes:
-            raise DocumentError(
-                [
-                    Problem(
-                        source,
-                        1,
-                        1,
-                        "$",
-                        f"aliases expand the document past {max_nodes} values",
-                        "remove the nested `&anchor`/`*alias` references",
-                    )
-                ]
-            )
+            raise _refuse(source, 1, 1, "the file is empty",
+                          "start with `paicha: 1`, `id:` and `title:`")
+        memo: dict[int, int] = {}
+        if _expanded_size(root, memo) > max_nodes:
+            node, path = _overflow_at(root, max_nodes, memo, "$")
+            mark = _mark(source, node)
+            raise _refuse(source, mark.line, mark.column,
+                          f"aliases expand the document past {max_nodes} values",
+                          "remove the nested `&anchor`/`*alias` references", path)
         builder = _Builder(loader, source)
         document = builder.build(root, "$")
+    except _TooDeep as exc:
+        raise _refuse(source, exc.mark.line + 1, exc.mark.column + 1,
+                      f"the document nests more than {MAX_DEPTH} levels deep",
+                      "a campaign needs only a few levels; check the brackets") from None
+    except _Cycle as exc:
+        raise _refuse(source, exc.mark.line + 1, exc.mark.column + 1,
+                      "an alias refers to the value that contains it",
+                      "remove the `*alias` inside its own `&anchor`") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = str(exc.problem or exc.context or "unreadable YAML")
-        raise DocumentError(
-            [
-                Problem(
-                    source,
-                    line,
-                    column,
-                    "$",
-                    f"YAML syntax: {message}",
-                    "check indentation, colons and quotes on this line",
-                )
-            ]
-        ) from exc
+        raise _syntax_problem(exc, text, source) from exc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise _refuse(source, line, column,
+                      f"the character {exc.character!r} is not allowed in YAML",
+                      "delete it (often pasted from Word); use plain spaces and line breaks"
+                      ) from exc
     except yaml.YAMLError as exc:
-        raise DocumentError(
-            [Problem(source, 1, 1, "$", f"YAML: {exc}", "only plain YAML is allowed (no !tags)")]
-        ) from exc
+        raise _refuse(source, 1, 1, f"YAML: {exc}", "only plain YAML is allowed") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if builder.problems:
         raise DocumentError(builder.problems)
     if not isinstance(document, Mapping):
-        raise DocumentError(
-            [
-                Problem(
-                    source,
-                    1,
-                    1,
-                    "$",
-                    "a campaign must be a mapping of keys",
-                    "start with `paicha: 1`, `id:` and `title:`",
-                )
-            ]
-        )
+        mark = _mark(source, root)
+        raise _refuse(source, mark.line, mark.column, "a campaign must be a mapping of keys",
+                      "start with `paicha: 1`, `id:` and `title:`")
     return document
 
 
@@ -299,7 +349,10 @@ def locate(document: Mapping, path: list[str | int], *, key: bool = False) -> Ma
     mark = document.mark
     for step in path:
         if isinstance(node, Mapping) and isinstance(step, str) and step in node:
-            mark = node.key_marks[step] if key and step == path[-1] else node.value_marks[step]
+            key_mark, value_mark = node.key_marks[step], node.value_marks[step]
+            # A block mapping or list starts on the line after its key; the key names it.
+            block = isinstance(node[step], (dict, list)) and value_mark.line > key_mark.line
+            mark = key_mark if (key and step == path[-1]) or block else value_mark
             node = node[step]
         elif isinstance(node, Sequence) and isinstance(step, int) and 0 <= step < len(node):
             mark = node.item_marks[step]

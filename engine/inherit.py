@@ -118,3 +118,23 @@ def _unmatched(
         elif isinstance(value, Mapping):
             found.extend(_unmatched(parent_value, value, here))
     return found
+
+
+def removals(child: Any, path: list[str | int] | None = None) -> list[tuple[list[str | int], str]]:
+    """Every `remove: true` in a child document: (its path, the id it removes)."""
+    path = path or []
+    found: list[tuple[list[str | int], str]] = []
+    if isinstance(child, dict):
+        for name, value in child.items():
+            if is_removal(value):
+                found.append(([*path, name], name))
+            else:
+                found.extend(removals(value, [*path, name]))
+    elif isinstance(child, list):
+        for index, item in enumerate(child):
+            key = item_key(item)
+            if is_removal(item) and key:
+                found.append(([*path, index], key))
+            else:
+                found.extend(removals(item, [*path, index]))
+    return found

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engine.build import build_campaign
 from engine.document import DocumentError, Mapping, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
-from engine.inherit import is_removal, merge, unmatched_ids
+from engine.inherit import is_removal, merge, removals, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, _path, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
@@ -50,6 +50,7 @@ class Resolved:
     sources: list[str] = field(default_factory=list)
     parent: Mapping | None = None
     partial: bool = False  # a child whose parent could not be merged: too incomplete to judge
+    own: Mapping | None = None  # the child's own document, before merging
 
     @property
     def errors(self) -> list[Problem]:
@@ -100,7 +101,10 @@ class CampaignLoader:
         shape_ok = not resolved.errors
         # Meaning is checked even after shape errors so that one run shows everything; the
         # checker skips what the shape errors make meaningless.
-        resolved.problems.extend(SemanticChecker(resolved.document).run())
+        meaning = SemanticChecker(resolved.document).run()
+        if resolved.own is not None:
+            meaning = _blame_removals(meaning, resolved.own, source)
+        resolved.problems.extend(meaning)
         if shape_ok:
             resolved.problems.extend(_calendar_coverage(resolved.document))
             if resolved.parent is not None:
@@ -161,7 +165,28 @@ class CampaignLoader:
                                     or "check the id against the parent campaign"))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
-        return Resolved(merged, problems, [source, *parent.sources], parent.document)
+        return Resolved(merged, problems, [source, *parent.sources], parent.document,
+                        own=document)
+
+
+def _blame_removals(problems: list[Problem], child: Mapping, source: str) -> list[Problem]:
+    """A reference in the parent to something the child removed is the child's doing: report
+    it at the removal, in the file the author can change, naming where it is still used."""
+    removed = {item_id: path for path, item_id in removals(child)}
+    result = []
+    for problem in problems:
+        name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+        if problem.source != source and problem.message.startswith("unknown ") and \
+                name in removed:
+            mark = locate(child, removed[name])
+            result.append(Problem(
+                mark.source, mark.line, mark.column, origin_path(child, removed[name]),
+                f"{name!r} is removed here but still used by the parent at "
+                f"{problem.source}:{problem.line} ({problem.path})",
+                "also override or remove the item that uses it, or keep this one"))
+        else:
+            result.append(problem)
+    return result
 
 
 def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
@@ -172,7 +197,15 @@ def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return sorted(set(problems))
+    """Every problem once; a generic complaint yields to a specific one on the same line."""
+    unique = sorted(set(problems))
+    specific = {(p.source, p.line) for p in unique
+                if not p.message.endswith(("is not a valid value here", "is not a real date"))}
+    dated = {(p.source, p.path) for p in unique if p.message.endswith("is not a date")}
+    return [p for p in unique
+            if not (p.message.endswith("is not a valid value here")
+                    and (p.source, p.line) in specific)
+            and not (p.message.endswith("is not a real date") and (p.source, p.path) in dated)]
 
 
 def _calendar_coverage(document: Mapping) -> list[Problem]:

@@ -56,6 +56,8 @@ def _path(parts: Iterable[str | int]) -> str:
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -67,8 +67,15 @@ class SemanticChecker:
     ) -> None:
         mark = locate(self.doc, path, key=key)
         self.problems.append(
-            Problem(mark.source, mark.line, mark.column, origin_path(self.doc, path), message,
-                    hint, severity)
+            Problem(
+                mark.source,
+                mark.line,
+                mark.column,
+                origin_path(self.doc, path),
+                message,
+                hint,
+                severity,
+            )
         )
 
     def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
@@ -78,10 +85,12 @@ class SemanticChecker:
             if key not in item:
                 self.report(path, f"{what} has no `{key}`", f"add `{key}:` here or in the parent")
 
-    def known(self, value: Any, choices: Iterable[str], path: Path, what: str) -> bool:
+    def known(
+        self, value: Any, choices: Iterable[str], path: Path, what: str, owner: str = ""
+    ) -> bool:
         choices = list(choices)
         if isinstance(value, str) and value not in choices:
-            self.report(path, f"unknown {what} {value!r}", did_you_mean(value, choices))
+            self.report(path, f"unknown {what} {value!r}{owner}", did_you_mean(value, choices))
             return False
         return True
 
@@ -214,6 +223,7 @@ class SemanticChecker:
     def _phases(self) -> dict[str, dt.date]:
         phases = self.doc.get("phases")
         due: dict[str, dt.date] = {}
+        self.phase_ids: list[str] = []
         if not isinstance(phases, list):
             return due
         self.duplicate_ids(phases, ["phases"], "phase")
@@ -233,6 +243,8 @@ class SemanticChecker:
                     f"phase starts ({start}) after its deadline ({day})",
                     "swap the dates",
                 )
+            if isinstance(phase.get("id"), str):
+                self.phase_ids.append(phase["id"])
             if day and isinstance(phase.get("id"), str):
                 due[phase["id"]] = day
                 if previous and day < previous[1]:
@@ -283,7 +295,7 @@ class SemanticChecker:
         self.require(check, path, ["name", "who", "for"], what)
         self.known(check.get("who"), self.roles, [*path, "who"], "role")
         self.audience(check.get("for"), [*path, "for"])
-        self.known(check.get("phase"), self.phase_due, [*path, "phase"], "phase")
+        self.known(check.get("phase"), self.phase_ids, [*path, "phase"], "phase")
         self.known(check.get("report"), self.reports, [*path, "report"], "report")
         recurring = "every" in check
         due = check.get("due")
@@ -373,7 +385,7 @@ class SemanticChecker:
         if isinstance(value, str):
             self.in_period(value, path, "deadline")
         elif isinstance(value, dict):
-            self.known(value.get("phase"), self.phase_due, [*path, "phase"], "phase")
+            self.known(value.get("phase"), self.phase_ids, [*path, "phase"], "phase")
             self.in_period(value.get("date"), [*path, "date"], "deadline")
 
     def json_schema(self, value: Any, path: Path) -> None:
@@ -458,7 +470,13 @@ class SemanticChecker:
             if self.known(case_name, self.cases, [*path, "sum", "case"], "case type"):
                 fields = self.case_fields(case_name)
                 field = item["sum"].get("field")
-                if self.known(field, fields, [*path, "sum", "field"], f"field of {case_name!r}"):
+                if self.known(
+                    field,
+                    fields,
+                    [*path, "sum", "field"],
+                    "field",
+                    owner=f" of case type {case_name!r}",
+                ):
                     spec = fields.get(field) if isinstance(field, str) else None
                     kind = spec.get("type") if isinstance(spec, dict) else None
                     if isinstance(spec, dict) and kind not in ("integer", "number"):
@@ -615,7 +633,8 @@ class CaseTypeChecker:
                 key,
                 self.fields,
                 [*path, "required", as_list(self.case["required"]).index(key)],
-                f"field of {self.name!r}",
+                "field",
+                owner=f" of case type {self.name!r}",
             )
         for field_name, field in self.fields.items():
             if isinstance(field, dict):
@@ -677,7 +696,13 @@ class CaseTypeChecker:
                 "add `who: <role>` or a `signoffs:` chain",
             )
         for index, field in enumerate(as_list(transition.get("requires"))):
-            p.known(field, self.fields, [*path, "requires", index], f"field of {self.name!r}")
+            p.known(
+                field,
+                self.fields,
+                [*path, "requires", index],
+                "field",
+                owner=f" of case type {self.name!r}",
+            )
         p.condition(transition.get("when"), [*path, "when"], self.name, reserved=False)
         if target is not None:
             for index, source in enumerate(as_list(transition.get("from"))):
@@ -781,7 +806,11 @@ class CaseTypeChecker:
         if isinstance(due, dict):
             field = due.get("field")
             if p.known(
-                field, self.fields, [*path, "due", "field"], f"field of {self.name!r}"
+                field,
+                self.fields,
+                [*path, "due", "field"],
+                "field",
+                owner=f" of case type {self.name!r}",
             ) and isinstance(field, str):
                 kind = (
                     self.fields[field].get("type") if isinstance(self.fields[field], dict) else None

@@ -20,8 +20,9 @@ def test_dates_stay_text_and_only_true_false_are_booleans() -> None:
 
 
 def test_a_missing_path_points_at_the_nearest_ancestor() -> None:
-    doc = parse("a:\n  b: 1\n", "f.yaml")
-    assert locate(doc, ["a", "zzz", 3]).line == 2
+    doc = parse("a:\n  b: 1\nc: {d: 1}\n", "f.yaml")
+    assert locate(doc, ["a", "zzz", 3]).line == 1  # a block value is named by its key
+    assert locate(doc, ["c", "zzz"]).column == 4  # a flow value by where it starts
 
 
 def test_duplicate_keys_are_refused_with_both_lines() -> None:
