@@ -184,8 +184,9 @@ def clock_effects(
         still_running = running_in(clock, after) and before in clock.runs_in
         moved = bool(still_running and clock.due.field and clock.due.field in changed)
         if stops or moved:
-            effects.append(StopClock(case_id, clock.id, "deadline changed" if moved else
-                                     f"left {before}" if before else trigger))
+            left = clock.runs_in and before in clock.runs_in and after not in clock.runs_in
+            reason = "deadline changed" if moved else f"left {before}" if left else trigger
+            effects.append(StopClock(case_id, clock.id, reason))
         if (starts and not stops) or moved or (starts and stops and after in clock.runs_in):
             due = due_date(clock, facts, today, deadlines)
             if due is None:

@@ -17,6 +17,7 @@ from engine.clocks import ClockEffect, clock_effects
 from engine.conditions import describe, holds
 from engine.dates import Deadlines
 from engine.errors import (
+    CalendarOutOfRange,
     ConditionFailed,
     InvalidData,
     MissingFields,
@@ -145,7 +146,7 @@ class Lifecycle:
             if case.state not in transition.sources or transition.trigger in found:
                 continue
             if actor is not None and not (
-                holds(transition.when, facts) and self._role_for(transition, case, actor)
+                holds(transition.when, facts) and self._may_fire(transition, case, actor)
             ):
                 continue
             found.append(transition.trigger)
@@ -169,10 +170,7 @@ class Lifecycle:
             raise MissingFields(case_id, "open", missing)
         case = Case(case_id, self.type.id, self.type.initial, MappingProxyType(dict(data)))
         role = next(iter(sorted(actor.roles & set(self.type.opened_by or actor.roles))), None)
-        effects = clock_effects(
-            self.campaign, self.type, case_id, None, case.state, "open", case.data, {}, now,
-            self.deadlines,
-        )
+        effects = self._clock_effects(case_id, None, case.state, "open", case.data, {}, now)
         return Outcome(case, "open", "open", None, case.state, actor, role, now, True,
                        MappingProxyType(dict(data)), tuple(effects))
 
@@ -189,7 +187,9 @@ class Lifecycle:
         if not candidates:
             raise TransitionNotAllowed(case.id, case.state, trigger, self.allowed_triggers(case))
         facts = {**case.data, **data}
-        passing = [t for t in candidates if holds(t.when, facts)]
+        # Conditions judge what is on record, not what the event sends: otherwise an event
+        # could re-grade a major hazard as general to take the general path.
+        passing = [t for t in candidates if holds(t.when, case.data)]
         if not passing:
             raise ConditionFailed(case.id, trigger, [describe(t.when or {}) for t in candidates])
         chosen, role = self._choose(case, trigger, passing, actor)
@@ -218,18 +218,37 @@ class Lifecycle:
         signatures = () if (target != case.state or chosen.signoffs) else case.signatures
         after = replace(case, state=target, data=merged, version=case.version + 1,
                         signatures=signatures)
-        effects = clock_effects(
-            self.campaign, self.type, case.id, case.state, target, trigger, merged, data, now,
-            self.deadlines,
-        )
+        effects = self._clock_effects(case.id, case.state, target, trigger, merged, data, now)
         return Outcome(after, trigger, chosen.id, case.state, target, actor, role, now, True,
                        MappingProxyType(dict(data)), tuple(effects))
+
+    def _clock_effects(
+        self,
+        case_id: str,
+        before: str | None,
+        after: str,
+        trigger: str,
+        facts: Mapping[str, Any],
+        changed: Mapping[str, Any],
+        now: dt.datetime,
+    ) -> list[ClockEffect]:
+        try:
+            return clock_effects(self.campaign, self.type, case_id, before, after, trigger, facts,
+                                 changed, now, self.deadlines)
+        except CalendarOutOfRange as exc:
+            # Never guess working days for a year the State Council has not published.
+            raise InvalidData(case_id, [str(exc)]) from exc
 
     def _choose(
         self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor
     ) -> tuple[Transition, str | None]:
         if actor.system:
-            return passing[0], None
+            # The system may fire escalations, never sign in a person's place.
+            unsigned = [t for t in passing if not t.signoffs]
+            if unsigned:
+                return unsigned[0], None
+            expected = self._next_signer(passing[0], case)
+            raise RoleNotAllowed(case.id, trigger, [expected], actor.roles, signoff=True)
         for transition in passing:
             role = self._role_for(transition, case, actor)
             if role:
@@ -244,6 +263,11 @@ class Lifecycle:
     def _next_signer(self, transition: Transition, case: Case) -> str:
         signed = sum(1 for s in case.signatures if s.transition == transition.id)
         return transition.signoffs[signed]
+
+    def _may_fire(self, transition: Transition, case: Case, actor: Actor) -> bool:
+        if actor.system:
+            return not transition.signoffs
+        return self._role_for(transition, case, actor) is not None
 
     def _role_for(self, transition: Transition, case: Case, actor: Actor) -> str | None:
         if actor.system:
