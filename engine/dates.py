@@ -74,7 +74,9 @@ def period_containing(every: Recurrence, day: dt.date) -> Period:
 
 def periods(every: Recurrence, start: dt.date, end: dt.date) -> list[Period]:
     """Every calendar period of `every` that overlaps `start`..`end`, in order."""
-    found = []
+    found: list[Period] = []
+    if end < start:  # an empty window overlaps nothing
+        return found
     current = period_containing(every, start)
     while current.first <= end:
         found.append(current)

@@ -1,0 +1,258 @@
+"""Check expansion: the dated obligations a campaign's checks put on each unit and org.
+
+A check applies to a subject through its audience (`for:`); a recurring check yields one
+obligation per calendar period overlapping its window, a one-off check one per deadline. The
+dates depend only on the check and the variant applied, never on the subject, so an `Expander`
+computes each schedule once and stamps it with subject ids: expanding a province's units is a
+stream, not a list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.dates import Deadlines, periods
+from engine.model import Campaign, Check, PeriodDue, Recurrence, Stricter
+from engine.orgs import Org, Unit, matches, matches_any
+
+SubjectKind = Literal["unit", "org"]
+Subject = Unit | Org
+
+# Months in one period of each recurrence (a week has no months to name).
+_MONTHS: dict[Recurrence, int] = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+# (check index, variant index or -1, variant label or None): one check as it applies to a subject.
+_Entry = tuple[int, int, str | None]
+Profile = tuple[_Entry, ...]
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One dated duty of a role for a unit or an org: one period of a check, or one deadline."""
+
+    check: str
+    name: str
+    role: str
+    subject_kind: SubjectKind
+    subject: str
+    period: str | None  # label such as 2023-05 or 2023Q2; None for a one-off deadline
+    first: dt.date | None  # first day of the period; None for a one-off deadline
+    last: dt.date | None  # last day of the period; None for a one-off deadline
+    due: dt.date  # the deadline as it applies, rolled off rest days per the campaign rule
+    nominal: dt.date  # the deadline as written, before rolling
+    times: int = 1
+    variant: str | None = None  # 'stricter: high_risk' when a stricter variant applied
+    report: str | None = None
+
+    def of(self, subject: str) -> Obligation:
+        """The same obligation for another subject (faster than dataclasses.replace)."""
+        return Obligation(
+            self.check, self.name, self.role, self.subject_kind, subject, self.period,
+            self.first, self.last, self.due, self.nominal, self.times, self.variant, self.report,
+        )  # fmt: skip
+
+    @property
+    def rolled(self) -> bool:
+        """Whether the deadline was moved off a rest day."""
+        return self.due != self.nominal
+
+
+def applies(campaign: Campaign, check: Check, subject: Subject) -> bool:
+    """Whether a check's audience (`for:`) includes the unit or org."""
+    audience = check.audience
+    if audience.kind == "orgs":
+        return isinstance(subject, Org) and (
+            not audience.levels or subject.level in audience.levels
+        )
+    return isinstance(subject, Unit) and (
+        not audience.selectors or matches_any(campaign, audience.selectors, subject)
+    )
+
+
+def variant_for(
+    campaign: Campaign, check: Check, subject: Subject
+) -> tuple[int, Stricter, str] | None:
+    """The first stricter variant whose selectors match: (index, variant, label), or None."""
+    for index, variant in enumerate(check.stricter):
+        matched = [s for s in variant.selectors if matches(campaign, s, subject)]
+        if matched:
+            return index, variant, "stricter: " + ", ".join(matched)
+    return None
+
+
+def _fitted(due: PeriodDue | None, every: Recurrence) -> PeriodDue | None:
+    """A check's day-of-period due carried over to a variant's recurrence, if it still fits."""
+    if due is None or not isinstance(due.month, int) or due.month <= _MONTHS[every]:
+        return due
+    # month 6 of a half-year has no counterpart in a quarter: take the period's last month
+    return dataclasses.replace(due, month="last")
+
+
+class Expander:
+    """Expands a campaign's checks for any number of subjects, computing each schedule once."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        deadlines: Deadlines,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> None:
+        self.campaign = campaign
+        self.deadlines = deadlines
+        self.start = start
+        self.end = end
+        self._as_written = Deadlines(deadlines.calendar, roll=False)
+        self._schedules: dict[_Entry, tuple[Obligation, ...]] = {}
+        self._plans: dict[Profile, tuple[Obligation, ...]] = {}
+
+    def profile(self, subject: Subject) -> Profile:
+        """Which checks apply to a subject, and which variant of each."""
+        entries: list[_Entry] = []
+        for index, check in enumerate(self.campaign.checks):
+            if applies(self.campaign, check, subject):
+                found = variant_for(self.campaign, check, subject)
+                entries.append((index, -1, None) if found is None else (index, found[0], found[2]))
+        return tuple(entries)
+
+    def for_subject(self, subject: Subject) -> Iterator[Obligation]:
+        """The subject's obligations, by due date, then check order, then period."""
+        for template in self._plan(self.profile(subject)):
+            yield template.of(subject.id)
+
+    def for_subjects(self, subjects: Iterable[Subject]) -> Iterator[Obligation]:
+        """Every subject's obligations, one subject after the other, each sorted."""
+        for subject in subjects:
+            yield from self.for_subject(subject)
+
+    def by_date(self, subjects: Iterable[Subject]) -> Iterator[Obligation]:
+        """Every obligation sorted by due date, then orgs before units, then subject id.
+
+        Holds the subjects' ids grouped by profile, never the obligations themselves.
+        """
+        groups: dict[Profile, list[str]] = defaultdict(list)
+        for subject in subjects:
+            groups[self.profile(subject)].append(subject.id)
+        due_on: dict[Profile, dict[dt.date, list[Obligation]]] = {}
+        for profile, ids in groups.items():
+            ids.sort()
+            days: dict[dt.date, list[Obligation]] = defaultdict(list)
+            for template in self._plan(profile):
+                days[template.due].append(template)
+            due_on[profile] = days
+        for day in sorted({d for days in due_on.values() for d in days}):
+            streams = [
+                _stamped(groups[profile], days[day])
+                for profile, days in due_on.items()
+                if day in days
+            ]
+            for _, obligation in heapq.merge(*streams, key=lambda item: item[0]):
+                yield obligation
+
+    def _plan(self, profile: Profile) -> tuple[Obligation, ...]:
+        plan = self._plans.get(profile)
+        if plan is None:
+            keyed = [
+                (o.due, entry[0], o.first or o.due, o)
+                for entry in profile
+                for o in self._schedule(entry)
+            ]
+            keyed.sort(key=lambda item: item[:3])
+            plan = self._plans[profile] = tuple(item[3] for item in keyed)
+        return plan
+
+    def _schedule(self, entry: _Entry) -> tuple[Obligation, ...]:
+        schedule = self._schedules.get(entry)
+        if schedule is None:
+            check_index, variant_index, label = entry
+            check = self.campaign.checks[check_index]
+            variant = check.stricter[variant_index] if variant_index >= 0 else None
+            schedule = self._schedules[entry] = tuple(
+                o for o in self._expand(check, variant, label) if self._within(o.due)
+            )
+        return schedule
+
+    def _within(self, day: dt.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def _expand(
+        self, check: Check, variant: Stricter | None, label: str | None
+    ) -> Iterator[Obligation]:
+        every = (variant.every if variant else None) or check.every
+        template = Obligation(
+            check=check.id,
+            name=check.name,
+            role=check.who,
+            subject_kind="org" if check.audience.kind == "orgs" else "unit",
+            subject="",
+            period=None,
+            first=None,
+            last=None,
+            due=self.campaign.period_start,
+            nominal=self.campaign.period_start,
+            times=(variant.times if variant else None) or check.times,
+            variant=label,
+            report=check.report,
+        )
+        if every is None:
+            for ref in check.deadlines:
+                written = dataclasses.replace(ref, roll=False)
+                yield dataclasses.replace(
+                    template,
+                    due=self.deadlines.resolve(ref, self.campaign),
+                    nominal=self._as_written.resolve(written, self.campaign),
+                )
+            return
+        due = variant.due if variant and variant.due else _fitted(check.period_due, every)
+        due_written = dataclasses.replace(due, roll=False) if due else None
+        window_start = check.start or self.campaign.period_start
+        window_end = check.end or self.campaign.period_end
+        for period in periods(every, window_start, window_end):
+            yield dataclasses.replace(
+                template,
+                period=period.label,
+                first=period.first,
+                last=period.last,
+                due=self.deadlines.in_period(period, due),
+                nominal=self._as_written.in_period(period, due_written),
+            )
+
+
+def _stamped(
+    ids: list[str], templates: list[Obligation]
+) -> Iterator[tuple[tuple[int, str], Obligation]]:
+    order = 0 if templates[0].subject_kind == "org" else 1
+    for subject_id in ids:
+        for template in templates:
+            yield (order, subject_id), template.of(subject_id)
+
+
+def obligations_for(
+    campaign: Campaign,
+    subject: Subject,
+    deadlines: Deadlines,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Iterator[Obligation]:
+    """The obligations of one unit or org, sorted by due date; `start`/`end` bound the due dates."""
+    return Expander(campaign, deadlines, start=start, end=end).for_subject(subject)
+
+
+def obligations_of_all(
+    campaign: Campaign,
+    subjects: Iterable[Subject],
+    deadlines: Deadlines,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Iterator[Obligation]:
+    """The obligations of many subjects, lazily, subject by subject, each subject's sorted."""
+    return Expander(campaign, deadlines, start=start, end=end).for_subjects(subjects)

@@ -1,0 +1,302 @@
+"""`paicha timeline`: every phase deadline and obligation of a campaign for given units and orgs."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import heapq
+import os
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.checks import Expander, Obligation
+from engine.dates import Deadlines
+from engine.errors import CalendarOutOfRange, CampaignInvalid, Problem
+from engine.model import Campaign, DateRef
+from engine.orgs import Org, Unit
+from paicha.files import display_name, loader_for
+from paicha.subjects import SubjectsInvalid, parse_orgs, parse_units, read_text
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+CSV_COLUMNS = (
+    "due", "weekday", "kind", "subject_kind", "subject_id", "subject", "role", "role_name",
+    "item", "item_name", "period", "period_first", "period_last", "times", "variant",
+    "nominal_due", "note",
+)  # fmt: skip
+TABLE_COLUMNS = ("due", "day", "subject", "role", "check", "period", "note")
+ALL_SUBJECTS = "—"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a timeline: a phase deadline, or one obligation of one unit or org."""
+
+    due: dt.date
+    nominal: dt.date
+    kind: str  # 'phase' or 'check'
+    subject_kind: str  # 'unit', 'org', or '' for a phase (it concerns everyone)
+    subject_id: str
+    subject: str
+    role: str
+    role_name: str
+    item: str
+    item_name: str
+    period: str = ""
+    first: dt.date | None = None
+    last: dt.date | None = None
+    times: int = 1
+    variant: str = ""
+
+    @property
+    def weekday(self) -> str:
+        """The due date's weekday in Chinese (周一 … 周日)."""
+        return WEEKDAYS[self.due.weekday()]
+
+    @property
+    def note(self) -> str:
+        """What a reader should know beyond the columns: variant, times, rolling."""
+        parts = []
+        if self.kind == "phase":
+            parts.append("phase ends")
+        if self.variant:
+            parts.append(self.variant)
+        if self.times > 1:
+            parts.append(f"{self.times} times per period")
+        if self.due != self.nominal:
+            parts.append(f"rolled from {self.nominal.isoformat()} (rest day)")
+        return "; ".join(parts)
+
+
+def phase_entries(
+    campaign: Campaign,
+    deadlines: Deadlines,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Entry]:
+    """The campaign's phase deadlines, rolled per its rule, within `start`..`end`."""
+    entries = []
+    for phase in campaign.phases:
+        due = deadlines.resolve(DateRef(phase=phase.id), campaign)
+        if (start is None or due >= start) and (end is None or due <= end):
+            entries.append(
+                Entry(due, phase.due, "phase", "", "", ALL_SUBJECTS, "", "", phase.id, phase.name)
+            )
+    return sorted(entries, key=lambda e: e.due)
+
+
+def timeline(
+    campaign: Campaign,
+    units: Sequence[Unit],
+    orgs: Sequence[Org],
+    deadlines: Deadlines,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Iterator[Entry]:
+    """Phase deadlines and obligations, by date, then phases, orgs and units by id."""
+    names = {("unit", u.id): u.name for u in units} | {("org", o.id): o.name for o in orgs}
+    expander = Expander(campaign, deadlines, start=start, end=end)
+
+    def entry(o: Obligation) -> Entry:
+        return Entry(
+            due=o.due,
+            nominal=o.nominal,
+            kind="check",
+            subject_kind=o.subject_kind,
+            subject_id=o.subject,
+            subject=names[o.subject_kind, o.subject],
+            role=o.role,
+            role_name=campaign.roles[o.role].name if o.role in campaign.roles else o.role,
+            item=o.check,
+            item_name=o.name,
+            period=o.period or "",
+            first=o.first,
+            last=o.last,
+            times=o.times,
+            variant=o.variant or "",
+        )
+
+    checks = map(entry, expander.by_date([*orgs, *units]))
+    phases = phase_entries(campaign, deadlines, start=start, end=end)
+    yield from heapq.merge(phases, checks, key=lambda e: (e.due, e.kind != "phase"))
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def write_table(
+    entries: Iterable[Entry],
+    out: TextIO,
+    *,
+    campaign: Campaign,
+    subject_names: Iterable[str],
+) -> int:
+    """Print entries as an aligned table (widths known up front, so it streams); return rows."""
+    widths = [
+        10,
+        4,
+        max(map(_width, [ALL_SUBJECTS, "subject", *subject_names])),
+        max(map(_width, ["role", *(r.name for r in campaign.roles.values())])),
+        max(
+            map(
+                _width,
+                ["check", *(c.name for c in campaign.checks), *(p.name for p in campaign.phases)],
+            )
+        ),
+        8,
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [_pad(c, w) for c, w in zip(cells, widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    out.write(line(TABLE_COLUMNS) + "\n")
+    count = 0
+    for e in entries:
+        cells = (
+            e.due.isoformat(),
+            e.weekday,
+            e.subject,
+            e.role_name,
+            e.item_name,
+            e.period,
+            e.note,
+        )
+        out.write(line(cells) + "\n")
+        count += 1
+    return count
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def write_csv(entries: Iterable[Entry], out: TextIO) -> int:
+    """Write entries as CSV with a header row; return the number of rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for e in entries:
+        writer.writerow(
+            [e.due.isoformat(), e.weekday, e.kind, e.subject_kind, e.subject_id, e.subject,
+             e.role, e.role_name, e.item, e.item_name, e.period, _iso(e.first), _iso(e.last),
+             e.times, e.variant, e.nominal.isoformat(), e.note]
+        )  # fmt: skip
+        count += 1
+    return count
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _fail(problems: Iterable[Problem]) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    """Run `paicha timeline`."""
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError) as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else "not UTF-8 text"
+        print(f"paicha: {path}: {reason}", file=sys.stderr)
+        return 1
+    try:
+        campaign = loader_for([path]).load(text, display_name(path)).campaign
+    except CampaignInvalid as exc:
+        return _fail(exc.problems)
+    if args.start and args.end and args.end < args.start:
+        print(f"paicha: --to {args.end} is before --from {args.start}", file=sys.stderr)
+        return 2
+    problems: list[Problem] = []
+    orgs: list[Org] | None = None
+    units: list[Unit] = []
+    try:
+        if args.orgs:
+            orgs_path = Path(args.orgs)
+            orgs = parse_orgs(read_text(orgs_path), display_name(orgs_path), campaign)
+    except SubjectsInvalid as exc:
+        problems.extend(exc.problems)
+    try:
+        units_path = Path(args.units)
+        units = parse_units(read_text(units_path), display_name(units_path), campaign, orgs)
+    except SubjectsInvalid as exc:
+        problems.extend(exc.problems)
+    if problems:
+        return _fail(problems)
+    entries = timeline(
+        campaign, units, orgs or [], Deadlines.for_campaign(campaign),
+        start=args.start, end=args.end,
+    )  # fmt: skip
+    try:
+        if args.csv:
+            count = write_csv(entries, sys.stdout)
+        else:
+            names = [u.name for u in units] + [o.name for o in orgs or []]
+            count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
+        sys.stdout.flush()
+    except CalendarOutOfRange as exc:
+        print(f"paicha: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `paicha timeline … | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    print(
+        f"{count} line(s): {len(units)} unit(s), {len(orgs or [])} org(s), "
+        f"{len(campaign.phases)} phase(s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the `timeline` subcommand."""
+    parser = commands.add_parser(
+        "timeline",
+        help="print every deadline of a campaign for given units and orgs",
+        description="Print every phase deadline and every obligation of the given units and "
+        "orgs, sorted by due date, as a table or as CSV. Deadlines on rest days are rolled "
+        "to the next working day when the campaign says so.",
+    )
+    parser.add_argument("file", metavar="FILE", help="campaign YAML file")
+    parser.add_argument(
+        "--units",
+        required=True,
+        metavar="CSV",
+        help="units: id,name,org,industry,tags (tags separated by ;)",
+    )
+    parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
+    parser.add_argument("--csv", action="store_true", help="write CSV with a header row")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        metavar="DATE",
+        help="only deadlines on or after this date (YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        metavar="DATE",
+        help="only deadlines on or before this date (YYYY-MM-DD)",
+    )
+    parser.set_defaults(run=cmd_timeline)
