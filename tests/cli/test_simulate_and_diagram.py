@@ -1,0 +1,64 @@
+"""`paicha simulate` and `paicha diagram` as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paicha.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CHONGMING = str(ROOT / "campaigns/special-action-2023-chongming.yaml")
+EVENTS = """\
+events:
+  - {at: 2023-06-01 10:00, case: h1, open: hazard, as: principal,
+     data: {source: self_inspection, grade: major, industry: hazardous_chemicals,
+            found_on: 2023-05-30, description: 报警失效}}
+  - {at: 2023-06-02, case: h1, fire: plan, as: principal,
+     data: {goals_and_tasks: a, measures: b, funds_and_materials: c, responsible: d,
+            deadline: 2023-06-20, safety_measures: e}}
+  - {at: 2023-06-03, case: h1, fire: accept, as: regulator}
+"""
+
+
+def test_simulate_prints_reminders_escalation_and_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS, encoding="utf-8")
+    code = main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv"),
+                 "--orgs", str(ROOT / "tests/data/orgs.csv"),
+                 "--from", "2023-06-01", "--to", "2023-06-30"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert any(line.startswith("2023-06-13 周二 09:00  remind") for line in out)
+    assert any("auto_fired" in line and "挂牌督办" in line for line in out)
+    refused = next(line for line in out if "refused" in line)
+    assert refused.startswith("2023-06-03 周六 09:00") and "'accept' is not allowed" in refused
+    assert any("2023-06-28 周三 09:00  check_due" in line and "调度表" in line for line in out)
+
+
+def test_simulate_names_the_line_of_a_bad_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text("events:\n  - {at: 2023-06-01, case: h1, open: hazrd, as: principal}\n",
+                      encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events)]) == 1
+    err = capsys.readouterr().err
+    assert "events.yaml:2:" in err and "unknown case type 'hazrd'" in err
+
+
+def test_diagram_prints_a_mermaid_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagram", CHONGMING, "--case", "hazard"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("stateDiagram-v2\n")
+    assert "[*] --> reported" in out and "closed --> [*]" in out
+    assert "验收组 → " in out  # the ordered sign-off chain
+
+
+def test_diagram_suggests_a_known_case_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagram", CHONGMING, "--case", "hazrd"]) == 2
+    assert "did you mean 'hazard'?" in capsys.readouterr().err
