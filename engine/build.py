@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
+from engine.document import plain
 from engine.model import (
     Audience,
     Campaign,
@@ -52,15 +53,6 @@ def _duration(value: Any) -> Duration | None:
 
 def _durations(value: Any) -> tuple[Duration, ...]:
     return tuple(Duration.parse(str(v)) for v in as_list(value))
-
-
-def _plain(value: Any) -> Any:
-    """Position-carrying containers -> plain dicts and lists (for JSON Schema fragments)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _date_ref(value: Any) -> DateRef:
@@ -124,7 +116,7 @@ def _check(item: dict[str, Any]) -> Check:
             )
             for s in as_list(item.get("stricter"))
         ),
-        evidence=_plain(item.get("evidence")),
+        evidence=plain(item.get("evidence")),
         report=item.get("report"),
         basis=item.get("basis"),
         remind=_durations(item.get("remind")),
@@ -132,7 +124,7 @@ def _check(item: dict[str, Any]) -> Check:
 
 
 def _field(name: str, item: dict[str, Any]) -> Field:
-    schema = {k: _plain(v) for k, v in item.items() if k not in ("labels", "remove")}
+    schema = {k: plain(v) for k, v in item.items() if k not in ("labels", "remove")}
     kind = item.get("type")
     if kind == "date":
         schema.update(type="string", format="date")
@@ -205,7 +197,7 @@ def _case_type(name: str, item: dict[str, Any]) -> CaseType:
                 target=t.get("to"),
                 who=_strs(t.get("who")),
                 requires=_strs(t.get("requires")),
-                when=_plain(t.get("when")),
+                when=plain(t.get("when")),
                 signoffs=_strs(t.get("signoffs")),
             )
             for t in item["transitions"]
@@ -216,7 +208,7 @@ def _case_type(name: str, item: dict[str, Any]) -> CaseType:
 
 
 def _measure(item: dict[str, Any]) -> Measure:
-    where = _plain(item.get("where"))
+    where = plain(item.get("where"))
     if "count" in item:
         return Measure("count", case=item["count"], where=where)
     if "count_units" in item:

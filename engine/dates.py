@@ -143,8 +143,9 @@ class Deadlines:
             month_first = _add_months(period.first, due.month - 1)
         last = last_day_of_month(month_first.year, month_first.month)
         # A day past the month's end (31 in a 30-day month) means the month's last day.
-        day = last if due.day == "last" else min(last, month_first.replace(day=1)
-                                                  + dt.timedelta(days=due.day - 1))
+        day = last if due.day == "last" else min(
+            last, month_first + dt.timedelta(days=due.day - 1)
+        )
         return self.finish(day, due.roll)
 
     def resolve(self, ref: DateRef, campaign: Campaign) -> dt.date:

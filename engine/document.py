@@ -9,7 +9,7 @@ booleans by surprise.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -388,12 +388,18 @@ def origin_path(document: Mapping, path: list[str | int]) -> str:
     return text
 
 
-def walk(node: Any, path: str = "$") -> Iterator[tuple[str, Any]]:
-    """Every (path, value) below node, depth first."""
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from walk(value, join_path(path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from walk(value, join_path(path, index))
+def format_path(parts: Iterable[str | int]) -> str:
+    """A JSON path from its steps: ["cases", "hazard", 3] -> `$.cases.hazard[3]`."""
+    text = "$"
+    for part in parts:
+        text = join_path(text, part)
+    return text
+
+
+def plain(value: Any) -> Any:
+    """Position-carrying containers as plain dicts and lists (for dumping or JSON Schema)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -20,6 +20,9 @@ class Problem:
     message: str
     hint: str = ""
     severity: Severity = "error"
+    # A catch-all complaint ("not a valid value here") that a specific one on the same line
+    # makes redundant.
+    generic: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         text = f"{self.source}:{self.line}:{self.column}  {self.path}  {self.message}"
@@ -55,17 +58,6 @@ class CampaignInvalid(PaichaError):
         errors = [p for p in self.problems if p.severity == "error"]
         first = f": {errors[0]}" if errors else ""
         super().__init__(f"campaign invalid, {len(errors)} problem(s){first}")
-
-
-class CampaignNotFound(PaichaError):
-    """No campaign with the given id is known."""
-
-    code = "campaign_not_found"
-
-    def __init__(self, campaign_id: str, known: Sequence[str] = ()) -> None:
-        self.campaign_id = campaign_id
-        self.known = list(known)
-        super().__init__(f"no campaign with id {campaign_id!r}")
 
 
 class CalendarOutOfRange(PaichaError):

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.build import build_campaign
-from engine.document import DocumentError, Mapping, locate, origin_path, parse
+from engine.document import DocumentError, Mapping, format_path, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
 from engine.inherit import is_removal, merge, removals, unmatched_ids
 from engine.model import Campaign
-from engine.schema import SchemaChecker, _path, did_you_mean
+from engine.schema import SchemaChecker, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
 from engine.workdays import StatutoryCalendar
 
@@ -77,6 +77,7 @@ class CampaignLoader:
     def __init__(self, schema: dict[str, Any], parents: CampaignSource | None = None) -> None:
         self.schema = SchemaChecker(schema)
         self.parents = parents or NoParents()
+        self._parents: dict[tuple[str, str], Resolved] = {}
 
     def load(self, text: str, source: str) -> Loaded:
         """The validated campaign; raises CampaignInvalid with every problem otherwise."""
@@ -101,10 +102,11 @@ class CampaignLoader:
         shape_ok = not resolved.errors
         # Meaning is checked even after shape errors so that one run shows everything; the
         # checker skips what the shape errors make meaningless.
-        meaning = SemanticChecker(resolved.document).run()
-        if resolved.own is not None:
-            meaning = _blame_removals(meaning, resolved.own, source)
-        resolved.problems.extend(meaning)
+        own = resolved.own
+        removed = {} if own is None else {
+            item_id: (locate(own, path), origin_path(own, path)) for path, item_id in removals(own)
+        }
+        resolved.problems.extend(SemanticChecker(resolved.document, removed).run())
         if shape_ok:
             resolved.problems.extend(_calendar_coverage(resolved.document))
             if resolved.parent is not None:
@@ -149,9 +151,17 @@ class CampaignLoader:
                 )
             )
             return Resolved(document, problems, [source], partial=True)
-        parent = self._resolve(
-            found[0], found[1], (*chain, own_id if isinstance(own_id, str) else source)
-        )
+        # A parent is resolved once per loader: validating a folder of local plans must not
+        # re-parse their common national plan for each. Only clean results are reused, since
+        # what a broken chain reports depends on where it was entered.
+        cache_key = (found[1], found[0])
+        parent = self._parents.get(cache_key)
+        if parent is None:
+            parent = self._resolve(
+                found[0], found[1], (*chain, own_id if isinstance(own_id, str) else source)
+            )
+            if not parent.errors and not parent.partial:
+                self._parents[cache_key] = parent
         problems.extend(parent.problems)
         if parent.document is None or parent.partial:
             return Resolved(document, problems, [source, *parent.sources], partial=True)
@@ -160,33 +170,13 @@ class CampaignLoader:
             removal = isinstance(path, list) and _is_removal_at(document, path)
             message = (f"`remove: true` but the parent has no {item_id!r} here" if removal
                        else f"{item_id!r} is not in the parent, and a new item needs a `name`")
-            problems.append(Problem(mark.source, mark.line, mark.column, _path(path), message,
+            problems.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
                                     did_you_mean(item_id, known)
                                     or "check the id against the parent campaign"))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
         return Resolved(merged, problems, [source, *parent.sources], parent.document,
                         own=document)
-
-
-def _blame_removals(problems: list[Problem], child: Mapping, source: str) -> list[Problem]:
-    """A reference in the parent to something the child removed is the child's doing: report
-    it at the removal, in the file the author can change, naming where it is still used."""
-    removed = {item_id: path for path, item_id in removals(child)}
-    result = []
-    for problem in problems:
-        name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
-        if problem.source != source and problem.message.startswith("unknown ") and \
-                name in removed:
-            mark = locate(child, removed[name])
-            result.append(Problem(
-                mark.source, mark.line, mark.column, origin_path(child, removed[name]),
-                f"{name!r} is removed here but still used by the parent at "
-                f"{problem.source}:{problem.line} ({problem.path})",
-                "also override or remove the item that uses it, or keep this one"))
-        else:
-            result.append(problem)
-    return result
 
 
 def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
@@ -199,13 +189,8 @@ def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     """Every problem once; a generic complaint yields to a specific one on the same line."""
     unique = sorted(set(problems))
-    specific = {(p.source, p.line) for p in unique
-                if not p.message.endswith(("is not a valid value here", "is not a real date"))}
-    dated = {(p.source, p.path) for p in unique if p.message.endswith("is not a date")}
-    return [p for p in unique
-            if not (p.message.endswith("is not a valid value here")
-                    and (p.source, p.line) in specific)
-            and not (p.message.endswith("is not a real date") and (p.source, p.path) in dated)]
+    specific = {(p.source, p.line) for p in unique if not p.generic}
+    return [p for p in unique if not (p.generic and (p.source, p.line) in specific)]
 
 
 def _calendar_coverage(document: Mapping) -> list[Problem]:

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.document import Mapping, join_path, locate
+from engine.document import Mapping, format_path, locate
 from engine.errors import Problem
 
 _TYPE_WORDS = {
@@ -48,13 +48,6 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
     return ""
 
 
-def _path(parts: Iterable[str | int]) -> str:
-    text = "$"
-    for part in parts:
-        text = join_path(text, part)
-    return text
-
-
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -78,9 +71,14 @@ class SchemaChecker:
         )
 
     def check(self, document: Mapping) -> list[Problem]:
+        errors = [self._focus(e) for e in self._validator.iter_errors(document)]
+        # "not a real date" says nothing more about a value already "not a date" (pattern).
+        mis_shaped = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
         problems: list[Problem] = []
-        for error in self._validator.iter_errors(document):
-            problems.extend(self._explain(document, self._focus(error)))
+        for error in errors:
+            if error.validator == "format" and tuple(error.absolute_path) in mis_shaped:
+                continue
+            problems.extend(self._explain(document, error))
         return problems
 
     @staticmethod
@@ -105,11 +103,16 @@ class SchemaChecker:
         schema = error.schema if isinstance(error.schema, dict) else {}
 
         def problem(
-            message: str, hint: str = "", at: list[str | int] | None = None, key: bool = False
+            message: str,
+            hint: str = "",
+            at: list[str | int] | None = None,
+            key: bool = False,
+            generic: bool = False,
         ) -> Problem:
             where = parts if at is None else at
             mark = locate(document, where, key=key)
-            return Problem(mark.source, mark.line, mark.column, _path(where), message, hint)
+            return Problem(mark.source, mark.line, mark.column, format_path(where), message, hint,
+                           generic=generic)
 
         if validator == "additionalProperties" and isinstance(instance, dict):
             allowed = list(schema.get("properties", {}))
@@ -178,6 +181,7 @@ class SchemaChecker:
                 problem(
                     f"{_describe(instance)} is not a valid value here",
                     described if isinstance(described, str) else "",
+                    generic=True,
                 )
             ]
         return [problem(error.message)]

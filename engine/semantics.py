@@ -13,9 +13,9 @@ from typing import Any
 
 import jsonschema
 
-from engine.document import Mapping, locate, origin_path
+from engine.document import Mapping, Mark, format_path, locate, origin_path
 from engine.errors import Problem, Severity
-from engine.schema import _path, did_you_mean
+from engine.schema import did_you_mean
 
 Path = list[str | int]
 
@@ -50,8 +50,13 @@ def parse_date(value: Any) -> dt.date | None:
 class SemanticChecker:
     """Collects every meaning problem of one resolved document."""
 
-    def __init__(self, document: Mapping) -> None:
+    def __init__(
+        self, document: Mapping, removed: dict[str, tuple[Mark, str]] | None = None
+    ) -> None:
         self.doc = document
+        # Ids a child campaign removed: (where, path in the child). A reference the parent
+        # still makes to one is reported at the removal, in the file the author can change.
+        self.removed = removed or {}
         self.problems: list[Problem] = []
 
     # -- reporting -------------------------------------------------------------------------
@@ -78,6 +83,22 @@ class SemanticChecker:
             )
         )
 
+    def unknown(
+        self, path: Path, name: str, message: str, hint: str, *, key: bool = False
+    ) -> None:
+        """An unknown reference: blamed on the child's removal when that is the cause."""
+        site = self.removed.get(name)
+        use = locate(self.doc, path, key=key)
+        if site is None or use.source == site[0].source:
+            self.report(path, message, hint, key=key)
+            return
+        mark, where = site
+        self.problems.append(Problem(
+            mark.source, mark.line, mark.column, where,
+            f"{name!r} is removed here but still used by the parent at "
+            f"{use.source}:{use.line} ({origin_path(self.doc, path)})",
+            "also override or remove the item that uses it, or keep this one"))
+
     def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
         if not isinstance(item, dict):
             return
@@ -90,7 +111,8 @@ class SemanticChecker:
     ) -> bool:
         choices = list(choices)
         if isinstance(value, str) and value not in choices:
-            self.report(path, f"unknown {what} {value!r}{owner}", did_you_mean(value, choices))
+            self.unknown(path, value, f"unknown {what} {value!r}{owner}",
+                         did_you_mean(value, choices))
             return False
         return True
 
@@ -434,7 +456,7 @@ class SemanticChecker:
                         self.report(
                             [*row_path, "id"],
                             f"duplicate row id {ident!r}",
-                            f"already used at {_path(seen[ident])}",
+                            f"already used at {format_path(seen[ident])}",
                         )
                     seen[ident] = row_path
                 self.require(row, row_path, ["name"], f"row {ident!r}")
@@ -530,8 +552,8 @@ class SemanticChecker:
                 hint = did_you_mean(key, choices)
                 if not reserved and key in CASE_RESERVED_KEYS:
                     hint = f"{key!r} may be used in report filters, not in transition conditions"
-                self.report(
-                    sub, f"unknown field {key!r} of case type {case_name!r}", hint, key=True
+                self.unknown(
+                    sub, key, f"unknown field {key!r} of case type {case_name!r}", hint, key=True
                 )
                 continue
             if key == "state":

@@ -101,11 +101,11 @@ class Simulation:
                 yield from self._timer(*item)
 
     def _obligations(self, subjects: Iterable[Subject]) -> None:
-        expander = Expander(self.campaign, self.deadlines, start=self.start)
+        # Obligations due up to a month after the window still send reminders inside it.
+        expander = Expander(self.campaign, self.deadlines, start=self.start,
+                            end=self.end + dt.timedelta(days=31))
         checks = {c.id: c for c in self.campaign.checks}
         for obligation in expander.for_subjects(subjects):
-            if obligation.due > self.end + dt.timedelta(days=31):
-                continue
             check = checks[obligation.check]
             period = f"（{obligation.period}）" if obligation.period else ""
             times = f"，需完成{obligation.times}次" if obligation.times > 1 else ""

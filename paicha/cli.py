@@ -9,21 +9,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from engine.errors import CampaignInvalid
-from paicha.files import bundled_dir, display_name, loader_for
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SystemExit(f"paicha: {path}: no such file") from None
-    except UnicodeDecodeError:
-        raise SystemExit(f"paicha: {path}: not UTF-8 text; save the file as UTF-8") from None
+from engine.document import plain
+from paicha.files import (
+    CommandFailed,
+    bundled_dir,
+    display_name,
+    load_for_command,
+    loader_for,
+    read_campaign,
+)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -32,7 +29,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     results = []
     errors = warnings = 0
     for path in paths:
-        problems = loader.check(_read(path), display_name(path))
+        problems = loader.check(read_campaign(path), display_name(path))
         errors += sum(p.severity == "error" for p in problems)
         warnings += sum(p.severity == "warning" for p in problems)
         results.append(
@@ -62,25 +59,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def cmd_show(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        loaded = loader_for([path]).load(_read(path), display_name(path))
-    except CampaignInvalid as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    document = _plain(loaded.document)
+    loaded = load_for_command(Path(args.file))
+    document = plain(loaded.document)
     print(f"# {loaded.campaign.id}: resolved from {' <- '.join(loaded.sources)}")
     yaml.safe_dump(document, sys.stdout, allow_unicode=True, sort_keys=False, width=100)
     return 0
@@ -119,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
         sys.stdout.flush()
+    except CommandFailed as failed:
+        for line in failed.lines:
+            print(line, file=sys.stderr)
+        return failed.code
     except BrokenPipeError:  # `paicha show … | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -9,16 +9,15 @@ from typing import Any
 
 from engine.diagram import mermaid
 from engine.schema import did_you_mean
-from paicha.files import load_or_exit
+from paicha.files import CommandFailed, load_for_command
 
 
 def run(args: argparse.Namespace) -> int:
-    campaign = load_or_exit(Path(args.file))
+    campaign = load_for_command(Path(args.file)).campaign
     case_type = campaign.cases.get(args.case)
     if case_type is None:
         hint = did_you_mean(args.case, campaign.cases)
-        print(f"paicha: {args.file}: no case type {args.case!r} ({hint})", file=sys.stderr)
-        return 2
+        raise CommandFailed([f"paicha: {args.file}: no case type {args.case!r} ({hint})"], code=2)
     sys.stdout.write(mermaid(campaign, case_type))
     return 0
 

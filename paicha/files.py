@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import CampaignInvalid
-from engine.loader import CampaignLoader
-from engine.model import Campaign
+from engine.loader import CampaignLoader, Loaded
 
 _ID_LINE = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)['\"]?\s*(#.*)?$", re.MULTILINE)
 
@@ -82,18 +81,33 @@ def loader_for(files: Iterable[Path] = ()) -> CampaignLoader:
     return CampaignLoader(campaign_schema(), CampaignFiles(files))
 
 
-def load_or_exit(path: Path) -> Campaign:
-    """Load a campaign for a command, or print every problem and exit 1."""
+class CommandFailed(Exception):
+    """A command cannot go on; `main` prints the lines to stderr and exits with `code`."""
+
+    def __init__(self, lines: Iterable[object], code: int = 1) -> None:
+        self.lines = [str(line) for line in lines]
+        self.code = code
+        super().__init__("; ".join(self.lines))
+
+
+def read_campaign(path: Path) -> str:
+    """A campaign file's text, or CommandFailed saying why it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SystemExit(f"paicha: {path}: cannot read: {exc}") from None
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandFailed([f"paicha: {path}: no such file"]) from None
+    except UnicodeDecodeError:
+        raise CommandFailed([f"paicha: {path}: not UTF-8 text; save the file as UTF-8"]) from None
+    except OSError as exc:
+        raise CommandFailed([f"paicha: {path}: cannot read: {exc.strerror}"]) from None
+
+
+def load_for_command(path: Path, *, warn: bool = True) -> Loaded:
+    """Load a campaign for a command: warnings to stderr (if `warn`), problems as CommandFailed."""
     try:
-        loaded = loader_for([path]).load(text, display_name(path))
+        loaded = loader_for([path]).load(read_campaign(path), display_name(path))
     except CampaignInvalid as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise SystemExit(1) from None
-    for warning in loaded.warnings:
+        raise CommandFailed(exc.problems) from None
+    for warning in loaded.warnings if warn else ():
         print(warning, file=sys.stderr)
-    return loaded.campaign
+    return loaded

@@ -14,9 +14,11 @@ from engine.dates import local_date
 from engine.document import DocumentError, Mapping, locate, parse
 from engine.errors import CalendarOutOfRange, Problem
 from engine.model import Campaign
+from engine.orgs import Org, Unit
 from engine.simulation import Happening, ScriptedEvent, Simulation
-from paicha.files import display_name, load_or_exit
-from paicha.subjects import SubjectsInvalid, parse_orgs, parse_units, read_text
+from paicha.files import CommandFailed, display_name, load_for_command
+from paicha.options import check_window, date_argument
+from paicha.subjects import SubjectsInvalid, load_subjects, read_text
 
 _WEEKDAYS = "一二三四五六日"
 
@@ -108,22 +110,17 @@ def format_happening(happening: Happening, campaign: Campaign) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    campaign = load_or_exit(Path(args.file))
+    campaign = load_for_command(Path(args.file)).campaign
     start = args.start or campaign.period_start
     end = args.end or campaign.period_end
-    if end < start:
-        print(f"paicha: --to {end} is before --from {start}", file=sys.stderr)
-        return 2
+    check_window(start, end)
     problems: list[Problem] = []
-    orgs = None
-    units = []
+    orgs: list[Org] | None = None
+    units: list[Unit] = []
     events: Sequence[ScriptedEvent] = ()
     try:
-        if args.orgs:
-            orgs = parse_orgs(read_text(Path(args.orgs)), display_name(Path(args.orgs)), campaign)
-        if args.units:
-            units = parse_units(read_text(Path(args.units)), display_name(Path(args.units)),
-                                campaign, orgs)
+        orgs, units = load_subjects(campaign, Path(args.units) if args.units else None,
+                                    Path(args.orgs) if args.orgs else None)
     except SubjectsInvalid as exc:
         problems.extend(exc.problems)
     if args.events:
@@ -132,28 +129,19 @@ def run(args: argparse.Namespace) -> int:
                                   campaign)
         except EventsInvalid as exc:
             problems.extend(exc.problems)
+        except SubjectsInvalid as exc:  # the events file itself could not be read
+            problems.extend(exc.problems)
     if problems:
-        for problem in sorted(problems):
-            print(problem, file=sys.stderr)
-        return 1
-    simulation = Simulation(campaign, start, end)
+        raise CommandFailed(sorted(problems))
     count = 0
     try:
-        for happening in simulation.run([*(orgs or []), *units], events):
+        for happening in Simulation(campaign, start, end).run([*(orgs or []), *units], events):
             print(format_happening(happening, campaign))
             count += 1
     except CalendarOutOfRange as exc:
-        print(f"paicha: {exc}", file=sys.stderr)
-        return 1
+        raise CommandFailed([f"paicha: {exc}"]) from None
     print(f"{count} happening(s) from {start} to {end}", file=sys.stderr)
     return 0
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def register(commands: Any) -> None:
@@ -166,6 +154,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--units", metavar="CSV", help="units: id,name,org,industry,tags")
     parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
     parser.add_argument("--events", metavar="YAML", help="scripted case events")
-    parser.add_argument("--from", dest="start", type=_date, metavar="DATE")
-    parser.add_argument("--to", dest="end", type=_date, metavar="DATE")
+    parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE")
+    parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE")
     parser.set_defaults(run=run)

@@ -16,6 +16,7 @@ from engine.errors import PaichaError, Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
 from engine.schema import did_you_mean
+from paicha.files import display_name
 
 UNIT_COLUMNS = ("id", "name", "org", "industry", "tags")
 ORG_COLUMNS = ("id", "name", "level", "parent")
@@ -210,3 +211,26 @@ def parse_units(
     if table.problems:
         raise SubjectsInvalid(table.problems)
     return units
+
+
+def load_subjects(
+    campaign: Campaign, units_path: Path | None, orgs_path: Path | None
+) -> tuple[list[Org] | None, list[Unit]]:
+    """Orgs (None when no file was given) and units for a command; every problem of both files
+    at once as SubjectsInvalid."""
+    problems: list[Problem] = []
+    orgs: list[Org] | None = None
+    units: list[Unit] = []
+    if orgs_path is not None:
+        try:
+            orgs = parse_orgs(read_text(orgs_path), display_name(orgs_path), campaign)
+        except SubjectsInvalid as exc:
+            problems.extend(exc.problems)
+    if units_path is not None:
+        try:
+            units = parse_units(read_text(units_path), display_name(units_path), campaign, orgs)
+        except SubjectsInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SubjectsInvalid(problems)
+    return orgs, units

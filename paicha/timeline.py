@@ -6,7 +6,6 @@ import argparse
 import csv
 import datetime as dt
 import heapq
-import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,11 +15,12 @@ from typing import Any, TextIO
 
 from engine.checks import Expander, Obligation
 from engine.dates import Deadlines
-from engine.errors import CalendarOutOfRange, CampaignInvalid, Problem
+from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, DateRef
 from engine.orgs import Org, Unit
-from paicha.files import display_name, loader_for
-from paicha.subjects import SubjectsInvalid, parse_orgs, parse_units, read_text
+from paicha.files import CommandFailed, load_for_command
+from paicha.options import check_window, date_argument
+from paicha.subjects import SubjectsInvalid, load_subjects
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CSV_COLUMNS = (
@@ -197,51 +197,15 @@ def write_csv(entries: Iterable[Entry], out: TextIO) -> int:
     return count
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _fail(problems: Iterable[Problem]) -> int:
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1
-
-
 def cmd_timeline(args: argparse.Namespace) -> int:
     """Run `paicha timeline`."""
-    path = Path(args.file)
+    campaign = load_for_command(Path(args.file), warn=False).campaign
+    check_window(args.start, args.end)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError) as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else "not UTF-8 text"
-        print(f"paicha: {path}: {reason}", file=sys.stderr)
-        return 1
-    try:
-        campaign = loader_for([path]).load(text, display_name(path)).campaign
-    except CampaignInvalid as exc:
-        return _fail(exc.problems)
-    if args.start and args.end and args.end < args.start:
-        print(f"paicha: --to {args.end} is before --from {args.start}", file=sys.stderr)
-        return 2
-    problems: list[Problem] = []
-    orgs: list[Org] | None = None
-    units: list[Unit] = []
-    try:
-        if args.orgs:
-            orgs_path = Path(args.orgs)
-            orgs = parse_orgs(read_text(orgs_path), display_name(orgs_path), campaign)
+        orgs, units = load_subjects(campaign, Path(args.units),
+                                    Path(args.orgs) if args.orgs else None)
     except SubjectsInvalid as exc:
-        problems.extend(exc.problems)
-    try:
-        units_path = Path(args.units)
-        units = parse_units(read_text(units_path), display_name(units_path), campaign, orgs)
-    except SubjectsInvalid as exc:
-        problems.extend(exc.problems)
-    if problems:
-        return _fail(problems)
+        raise CommandFailed(exc.problems) from None
     entries = timeline(
         campaign, units, orgs or [], Deadlines.for_campaign(campaign),
         start=args.start, end=args.end,
@@ -252,13 +216,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         else:
             names = [u.name for u in units] + [o.name for o in orgs or []]
             count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
-        sys.stdout.flush()
     except CalendarOutOfRange as exc:
-        print(f"paicha: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `paicha timeline … | head`: the reader has seen enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        raise CommandFailed([f"paicha: {exc}"]) from None
     print(
         f"{count} line(s): {len(units)} unit(s), {len(orgs or [])} org(s), "
         f"{len(campaign.phases)} phase(s)",
@@ -288,14 +247,14 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--from",
         dest="start",
-        type=_date,
+        type=date_argument,
         metavar="DATE",
         help="only deadlines on or after this date (YYYY-MM-DD)",
     )
     parser.add_argument(
         "--to",
         dest="end",
-        type=_date,
+        type=date_argument,
         metavar="DATE",
         help="only deadlines on or before this date (YYYY-MM-DD)",
     )
