@@ -146,3 +146,66 @@ class InvalidData(Refused):
     def __init__(self, case_id: str, problems: Sequence[str]) -> None:
         self.case_id, self.problems = case_id, list(problems)
         super().__init__(f"case {case_id}: invalid data: {'; '.join(self.problems)}")
+
+
+class NotFound(PaichaError):
+    """No such record (org, unit, campaign, obligation …)."""
+
+    code = "not_found"
+
+    def __init__(self, kind: str, key: object, hint: str = "") -> None:
+        self.kind, self.key, self.hint = kind, key, hint
+        super().__init__(f"no {kind} {key!r}" + (f"; {hint}" if hint else ""))
+
+
+class StaleVersion(PaichaError):
+    """A write based on an old version of a record; nothing was changed."""
+
+    code = "stale_version"
+
+    def __init__(self, kind: str, key: str, expected: int, current: int) -> None:
+        self.kind, self.key, self.expected, self.current = kind, key, expected, current
+        super().__init__(f"{kind} {key} is at version {current}, not {expected}: someone changed "
+                         "it since you read it; read it again and retry")
+
+
+class Conflict(PaichaError):
+    """The request clashes with what is stored (an id taken, a key reused with other data)."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, code: str = "conflict") -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class OutOfScope(PaichaError):
+    """The caller's token does not reach this org or unit."""
+
+    code = "out_of_scope"
+
+    def __init__(self, what: str, scope: str) -> None:
+        self.what, self.scope = what, scope
+        super().__init__(f"{what} is outside your token's scope ({scope})")
+
+
+class Forbidden(PaichaError):
+    """The caller's roles do not allow this action."""
+
+    code = "forbidden"
+
+    def __init__(self, action: str, needs: str) -> None:
+        self.action, self.needs = action, needs
+        super().__init__(f"{action} needs {needs}")
+
+
+class InputInvalid(PaichaError):
+    """Request data that cannot be used; `problems` lists each, located where possible."""
+
+    code = "input_invalid"
+
+    def __init__(self, message: str, problems: Sequence[object] = (), *,
+                 code: str = "input_invalid") -> None:
+        self.code = code
+        self.problems = list(problems)
+        super().__init__(message)

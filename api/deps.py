@@ -1,0 +1,54 @@
+"""Dependencies the routes declare: the services, the caller, and common guards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import Unauthenticated
+from api.services import Services
+from engine.access import Principal
+from engine.errors import Forbidden
+
+_bearer = HTTPBearer(auto_error=False, description="A token made by `paicha token create`.")
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The principal of the request's bearer token; 401 without a live one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("this route needs a bearer token: send "
+                              "'Authorization: Bearer <token>' (make one with "
+                              "`paicha token create`)")
+    principal = services(request).tokens.resolve(credentials.credentials)
+    if principal is None:
+        raise Unauthenticated("the bearer token is unknown or revoked")
+    return principal
+
+
+def admin(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    if not principal.admin:
+        raise Forbidden("this route", "an admin token (`paicha token create --admin`)")
+    return principal
+
+
+def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    """Admins, and org tokens within their subtree, manage orgs and units."""
+    if principal.scope_kind == "unit":
+        raise Forbidden("managing orgs and units", "an org or admin token")
+    return principal
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+Caller = Annotated[Principal, Depends(caller)]
+Admin = Annotated[Principal, Depends(admin)]
+OrgManager = Annotated[Principal, Depends(org_manager)]

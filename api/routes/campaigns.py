@@ -1,0 +1,227 @@
+"""Campaigns: list, read (raw and resolved), validate, publish, deploy, timeline, diagram."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from api.deps import Caller, OrgManager, ServicesDep
+from api.errors import problem_responses
+from api.schemas import (
+    CampaignSummary,
+    DeploymentIn,
+    DeploymentPublic,
+    PublishResult,
+    ValidationResult,
+)
+from engine.checks import Expander
+from engine.dates import Deadlines
+from engine.diagram import mermaid
+from engine.document import plain
+from engine.errors import Forbidden, InputInvalid, NotFound
+from engine.orgs import Org, Unit
+from storage import audit
+from storage import campaigns as store
+from storage.query import prefix_condition
+from storage.subjects import org_row, org_t, unit_t
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+_YAML_BODY = Body(media_type="application/yaml", description="a campaign YAML file",
+                  examples=["paicha: 1\nid: my-town-2024\nextends: special-action-2023\n"
+                            "title: 某镇实施方案\n"])
+MAX_YAML = 1024 * 1024
+
+
+async def _yaml_text(request: Request) -> str:
+    raw = await request.body()
+    if len(raw) > MAX_YAML:
+        raise InputInvalid(f"a campaign is at most {MAX_YAML // 1024} KiB", code="too_large")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputInvalid("the campaign is not UTF-8 text; save it as UTF-8",
+                           code="not_utf8") from exc
+
+
+@router.get("", response_model=list[CampaignSummary], responses=problem_responses(401),
+            summary="The newest version of every published campaign")
+def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        return [row.summary() for row in store.newest_versions(conn)]
+
+
+@router.post("/validate", response_model=ValidationResult, responses=problem_responses(401),
+             summary="Check a campaign YAML body and report every problem",
+             openapi_extra={"requestBody": {"content": {"application/yaml": {
+                 "schema": {"type": "string"}}}, "required": True}})
+async def validate_campaign(request: Request, services: ServicesDep, principal: Caller) -> Any:
+    text = await _yaml_text(request)
+    with services.db.read() as conn:
+        problems = services.registry.check(conn, text, "request")
+    return {"valid": not any(p.severity == "error" for p in problems),
+            "problems": [p.as_dict() for p in problems]}
+
+
+@router.post("", status_code=201, response_model=PublishResult,
+             responses=problem_responses(401, 403, 422),
+             summary="Publish a campaign YAML as its next immutable version",
+             openapi_extra={"requestBody": {"content": {"application/yaml": {
+                 "schema": {"type": "string"}}}, "required": True}})
+async def publish_campaign(request: Request, response: Response, services: ServicesDep,
+                           principal: Caller) -> Any:
+    if not (principal.admin or "safety_office" in principal.roles):
+        raise Forbidden("publishing a campaign", "an admin token or the safety_office role")
+    text = await _yaml_text(request)
+    with services.db.write() as conn:
+        row, created = services.registry.publish(conn, text, "api", by=principal.name,
+                                                 now=services.now())
+        warnings = services.registry.get(conn, row.id).loaded.warnings
+    if not created:
+        response.status_code = 200
+    return {"created": created, "version": row.summary(),
+            "warnings": [w.as_dict() for w in warnings]}
+
+
+@router.get("/{campaign_id}", response_model=CampaignSummary,
+            responses=problem_responses(401, 404), summary="A campaign's newest (or given) version")
+def read_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
+                  version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    with services.db.read() as conn:
+        return store.by_number(conn, campaign_id, version).summary()
+
+
+@router.get("/{campaign_id}/versions", response_model=list[CampaignSummary],
+            responses=problem_responses(401, 404), summary="Every published version")
+def campaign_versions(campaign_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        rows = store.versions_of(conn, campaign_id)
+    if not rows:
+        raise NotFound("campaign", campaign_id)
+    return [r.summary() for r in rows]
+
+
+@router.get("/{campaign_id}/raw", response_class=PlainTextResponse,
+            responses={200: {"content": {"application/yaml": {"example": "paicha: 1\n…"}}},
+                       **problem_responses(401, 404)},
+            summary="The YAML text as published")
+def raw_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
+                 version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    with services.db.read() as conn:
+        row = store.by_number(conn, campaign_id, version)
+    return PlainTextResponse(row.text, media_type="application/yaml")
+
+
+@router.get("/{campaign_id}/resolved", responses={
+    200: {"content": {"application/json": {"example": {"id": "special-action-2023-linyin",
+                                                        "phases": []}}}},
+    **problem_responses(401, 404)}, summary="The campaign with its parents merged in, as JSON")
+def resolved_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
+                      version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    with services.db.read() as conn:
+        published = services.registry.get(conn, store.by_number(conn, campaign_id, version).id)
+    return plain(published.loaded.document)
+
+
+@router.get("/{campaign_id}/diagram", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {
+                "example": "stateDiagram-v2\n    [*] --> reported\n"}}},
+                **problem_responses(401, 404, 422)},
+            summary="A Mermaid diagram of a case type's lifecycle")
+def campaign_diagram(campaign_id: str, services: ServicesDep, principal: Caller,
+                     case: str = "hazard") -> Any:
+    with services.db.read() as conn:
+        published = services.registry.newest(conn, campaign_id)
+    campaign = published.loaded.campaign
+    if case not in campaign.cases:
+        raise InputInvalid(f"campaign {campaign_id} has no case type {case!r}; its case types: "
+                           f"{', '.join(campaign.cases)}", code="unknown_case_type")
+    return PlainTextResponse(mermaid(campaign, campaign.cases[case]))
+
+
+@router.get("/{campaign_id}/timeline",
+            responses={200: {"content": {"application/json": {"example": [{
+                "due": "2023-06-30", "check": "study_and_deploy", "role": "principal",
+                "subject": "u-chem-01", "period": None, "name": "学习研究重大事故隐患判定标准"}]},
+                "text/csv": {"example": "due,check,role,subject,period,name\n"}}},
+                **problem_responses(401, 404, 422)},
+            summary="Every deadline of the campaign for units (and orgs) under an org")
+def campaign_timeline(
+    campaign_id: str, services: ServicesDep, principal: Caller,
+    org: Annotated[str | None, Query(description="units and orgs of this subtree")] = None,
+    unit: str | None = None,
+    start: dt.date | None = None, end: dt.date | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> Any:
+    with services.db.read() as conn:
+        published = services.registry.newest(conn, campaign_id)
+        subjects = _subjects(conn, principal, org, unit)
+    campaign = published.loaded.campaign
+    expander = Expander(campaign, Deadlines.for_campaign(campaign), start=start, end=end)
+    rows = []
+    for obligation in expander.by_date(subjects):
+        rows.append({"due": obligation.due.isoformat(), "check": obligation.check,
+                     "role": obligation.role, "subject": obligation.subject,
+                     "period": obligation.period, "times": obligation.times,
+                     "name": obligation.name})
+        if len(rows) >= limit:
+            break
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["due", "check", "role", "subject", "period",
+                                                 "times", "name"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+    return rows
+
+
+def _subjects(conn: Any, principal: Any, org: str | None, unit: str | None
+              ) -> list[Unit | Org]:
+    if unit is not None:
+        row = conn.execute(unit_t.select().where(unit_t.c.id == unit)).one_or_none()
+        if row is None:
+            raise NotFound("unit", unit)
+        principal.require_unit(unit, row.org_path)
+        return [Unit(row.id, row.name, row.org_id, row.industry, frozenset(row.tags))]
+    if org is None:
+        raise InputInvalid("say whose timeline: ?org=<id> or ?unit=<id>", code="bad_filter")
+    path = org_row(conn, org).path
+    principal.require_org(org, path)
+    found: list[Unit | Org] = [
+        Org(r.id, r.name, r.level, r.parent_id)
+        for r in conn.execute(org_t.select().where(prefix_condition(org_t.c.path, path)))]
+    found.extend(Unit(r.id, r.name, r.org_id, r.industry, frozenset(r.tags))
+                 for r in conn.execute(unit_t.select().where(
+                     prefix_condition(unit_t.c.org_path, path)).limit(5000)))
+    return found
+
+
+@router.get("/{campaign_id}/deployments", response_model=list[DeploymentPublic],
+            responses=problem_responses(401, 404), summary="Where the campaign runs")
+def list_deployments(campaign_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        store.by_number(conn, campaign_id, None)
+        return store.deployments(conn, campaign_id)
+
+
+@router.post("/{campaign_id}/deployments", status_code=201, response_model=DeploymentPublic,
+             responses=problem_responses(401, 403, 404, 409),
+             summary="Run the campaign in an org's subtree")
+def deploy_campaign(campaign_id: str, body: DeploymentIn, services: ServicesDep,
+                    principal: OrgManager) -> Any:
+    from storage.deployments import deploy
+
+    now = services.now()
+    with services.db.write() as conn:
+        published = services.registry.newest(conn, campaign_id)
+        found = deploy(conn, principal, published, body.org, now=now)
+        audit.append(conn, stream=f"campaign:{campaign_id}", at=now, actor=principal.name,
+                     role=None, action="deploy", data={"org": body.org})
+    return found

@@ -1,0 +1,155 @@
+"""Cases: open (idempotent), list with filters, read, fire events, allowed triggers, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from api.deps import Caller, ServicesDep
+from api.errors import problem_responses
+from api.idempotency import IdempotentCreate
+from api.schemas import (
+    CaseCreate,
+    CasePublic,
+    EventIn,
+    EventResult,
+    HistoryEntry,
+    Page,
+    TriggersPublic,
+)
+from api.services import Services
+from engine.clocks import ArmClock, StopClock
+from engine.dates import local_date
+from engine.errors import InputInvalid
+from storage.cases import CaseQuery, StoredCase
+from storage.subjects import org_row
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, Any]:
+    published = services.registry.get(conn, stored.campaign_version_id)
+    case_type = published.loaded.campaign.cases[stored.type]
+    today = local_date(services.now(), published.loaded.campaign.timezone)
+    return {
+        "id": stored.id, "campaign": stored.campaign_id,
+        "campaign_version": published.row.number, "type": stored.type, "unit": stored.unit_id,
+        "state": stored.state, "state_name": case_type.states[stored.state].name,
+        "final": stored.final, "data": dict(stored.data),
+        "signatures": [{"transition": s.transition, "role": s.role, "actor": s.actor,
+                        "at": s.at} for s in stored.signatures],
+        "clocks": dict(stored.clocks), "next_due": stored.next_due,
+        "overdue": stored.next_due is not None and stored.next_due < today,
+        "version": stored.version, "opened_by": stored.opened_by,
+        "opened_at": stored.opened_at, "updated_at": stored.updated_at,
+    }
+
+
+@router.post("", status_code=201, response_model=CasePublic,
+             responses=problem_responses(401, 403, 404, 409, 422),
+             summary="Open a case (a hazard …) for a unit")
+def open_case(
+    body: CaseCreate, request: Request, response: Response, services: ServicesDep,
+    principal: Caller,
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, description="retrying with the same key returns the first response "
+                                    "instead of opening a second case")] = None,
+) -> Any:
+    now = services.now()
+    with services.db.write() as conn:
+        guard = IdempotentCreate(conn, principal, idempotency_key, body.model_dump(mode="json"))
+        replay = guard.replay(response)
+        if replay is not None:
+            return replay
+        stored, _ = services.cases.open(conn, principal, campaign_id=body.campaign,
+                                        case_type=body.type, unit_id=body.unit,
+                                        data=body.data, now=now)
+        result = CasePublic.model_validate(case_public(services, conn, stored))
+        guard.remember(201, result.model_dump(mode="json"), now)
+    response.headers["Location"] = f"/cases/{stored.id}"
+    return result
+
+
+@router.get("", response_model=Page[CasePublic], responses=problem_responses(401, 403, 422),
+            summary="List the cases you reach, newest first")
+def list_cases(
+    services: ServicesDep, principal: Caller, request: Request,
+    campaign: str | None = None, type: str | None = None, state: str | None = None,
+    unit: str | None = None,
+    org: Annotated[str | None, Query(description="cases of units in this org's subtree")] = None,
+    overdue: Annotated[bool | None, Query(description="a running clock is past its due date"
+                                          )] = None,
+    open: Annotated[bool | None, Query(description="true: not in a final state")] = None,
+    due_from: Annotated[dt.date | None, Query(description="earliest running deadline ≥")] = None,
+    due_to: Annotated[dt.date | None, Query(description="earliest running deadline ≤")] = None,
+    field: Annotated[list[str] | None, Query(
+        description="field values, `name:value`, e.g. `grade:major`; repeat for more")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Any:
+    fields: list[tuple[str, str]] = []
+    for item in field or []:
+        name, sep, value = item.partition(":")
+        if not sep or not name:
+            raise InputInvalid(f"field filter {item!r} needs the form name:value, e.g. "
+                               "grade:major", code="bad_filter")
+        fields.append((name, value))
+    today = local_date(services.now(), DEFAULT_TZ)
+    with services.db.read() as conn:
+        org_path = org_row(conn, org).path if org else None
+        query = CaseQuery(campaign=campaign, type=type, state=state, unit=unit,
+                          org_path=org_path, overdue=overdue, open=open, due_from=due_from,
+                          due_to=due_to, fields=tuple(fields), limit=limit, cursor=cursor)
+        page, next_cursor = services.cases.list(conn, principal, query, today=today)
+        data = [case_public(services, conn, c) for c in page]
+    return {"data": data, "next_cursor": next_cursor}
+
+
+@router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404),
+            summary="Read a case")
+def read_case(case_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        return case_public(services, conn, services.cases.get(conn, principal, case_id))
+
+
+@router.post("/{case_id}/events", response_model=EventResult,
+             responses=problem_responses(401, 403, 404, 409, 422),
+             summary="Fire a lifecycle event (trigger) on a case")
+def fire_event(case_id: str, body: EventIn, services: ServicesDep, principal: Caller) -> Any:
+    now = services.now()
+    with services.db.write() as conn:
+        stored, outcome = services.cases.fire(conn, principal, case_id, trigger=body.trigger,
+                                              data=body.data, expected_version=body.version,
+                                              now=now)
+        published = services.registry.get(conn, stored.campaign_version_id)
+    states = published.loaded.campaign.cases[stored.type].states
+    return {
+        "case_id": case_id, "trigger": body.trigger, "from_state": outcome.source,
+        "state": stored.state, "state_name": states[stored.state].name,
+        "completed": outcome.completed, "version": stored.version, "role": outcome.role,
+        "clocks_started": [e.clock_id for e in outcome.effects if isinstance(e, ArmClock)],
+        "clocks_stopped": [e.clock_id for e in outcome.effects if isinstance(e, StopClock)],
+    }
+
+
+@router.get("/{case_id}/triggers", response_model=TriggersPublic,
+            responses=problem_responses(401, 403, 404),
+            summary="The triggers you may fire on the case now")
+def allowed_triggers(case_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        stored = services.cases.get(conn, principal, case_id)
+        triggers = services.cases.allowed(conn, principal, stored)
+    return {"case_id": case_id, "state": stored.state, "version": stored.version,
+            "triggers": triggers}
+
+
+@router.get("/{case_id}/history", response_model=list[HistoryEntry],
+            responses=problem_responses(401, 403, 404),
+            summary="Every event of the case, oldest first, with its audit hash")
+def case_history(case_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        return services.cases.history(conn, principal, case_id)

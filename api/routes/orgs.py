@@ -1,0 +1,54 @@
+"""Orgs: the administrative tree; create, read, update and list within the token's scope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import Caller, OrgManager, ServicesDep
+from api.errors import problem_responses
+from api.schemas import OrgCreate, OrgPublic, OrgUpdate, Page
+from storage import subjects
+
+router = APIRouter(prefix="/orgs", tags=["orgs and units"])
+
+
+@router.post("", status_code=201, response_model=OrgPublic,
+             responses=problem_responses(401, 403, 404, 409, 422), summary="Create an org")
+def create_org(body: OrgCreate, services: ServicesDep, principal: OrgManager) -> Any:
+    with services.db.write() as conn:
+        return subjects.create_org(conn, principal, id=body.id, name=body.name,
+                                   level=body.level, parent=body.parent, now=services.now())
+
+
+@router.get("", response_model=Page[OrgPublic], responses=problem_responses(401, 404, 422),
+            summary="List the orgs you see, by id")
+def list_orgs(
+    services: ServicesDep, principal: Caller, parent: str | None = None,
+    level: str | None = None,
+    under: Annotated[str | None, Query(description="only this org's subtree")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
+) -> Any:
+    with services.db.read() as conn:
+        page, after = subjects.list_orgs(conn, principal, parent=parent, level=level,
+                                         under=under, after=cursor, limit=limit)
+    return {"data": page, "next_cursor": after}
+
+
+@router.get("/{org_id}", response_model=OrgPublic, responses=problem_responses(401, 403, 404),
+            summary="Read an org")
+def read_org(org_id: str, services: ServicesDep, principal: Caller) -> Any:
+    with services.db.read() as conn:
+        return subjects.get_org(conn, principal, org_id)
+
+
+@router.patch("/{org_id}", response_model=OrgPublic,
+              responses=problem_responses(401, 403, 404, 409, 422),
+              summary="Rename an org, change its level, or move it (with its subtree)")
+def update_org(org_id: str, body: OrgUpdate, services: ServicesDep,
+               principal: OrgManager) -> Any:
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    with services.db.write() as conn:
+        return subjects.update_org(conn, principal, org_id, changes,
+                                   expected_version=body.version, now=services.now())

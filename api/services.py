@@ -1,0 +1,91 @@
+"""What the routes work with: the database, the campaign registry, the stores and the clock,
+built once per app from its settings (never at import time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.access import Principal
+from engine.loader import CampaignLoader
+from paicha.files import bundled_dir, campaign_schema
+from storage import tokens
+from storage.campaigns import CampaignRegistry
+from storage.cases import CaseStore
+from storage.db import Database, database_url
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A deployment's settings; every field has a working default for the embedded case."""
+
+    database_url: str = field(default_factory=database_url)
+    campaigns_dir: Path = field(default_factory=bundled_dir)
+    token_cache_seconds: float = float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10"))
+    max_body_bytes: int = 2 * 1024 * 1024
+
+
+def campaign_loader(parents: Any) -> CampaignLoader:
+    return CampaignLoader(campaign_schema(), parents)
+
+
+class TokenCache:
+    """Resolved tokens for a few seconds, so the hot path skips three lookups per request; a
+    revoked token stops working within that time."""
+
+    def __init__(self, db: Database, seconds: float) -> None:
+        self.db = db
+        self.seconds = seconds
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, secret: str) -> Principal | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(secret)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.db.read() as conn:
+            principal = tokens.resolve(conn, secret)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[secret] = (now + self.seconds, principal)
+        return principal
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    registry: CampaignRegistry
+    cases: CaseStore
+    tokens: TokenCache
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
+        db = Database(settings.database_url)
+        registry = CampaignRegistry(campaign_loader)
+        return cls(settings, db, registry, CaseStore(registry),
+                   TokenCache(db, settings.token_cache_seconds), clock)
+
+    def now(self) -> dt.datetime:
+        return self.clock()

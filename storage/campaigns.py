@@ -1,0 +1,262 @@
+"""Published campaign versions: publishing, loading a version with the parent it was resolved
+against, and a cache of built lifecycles (one set of machines per version, never per case).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from engine.errors import CampaignInvalid, NotFound, Problem
+from engine.lifecycle import Lifecycle, lifecycles
+from engine.loader import CampaignLoader, Loaded
+from storage import audit
+from storage.tables import CampaignVersion, Deployment
+
+version_t = CampaignVersion.__table__  # type: ignore[attr-defined]
+deployment_t = Deployment.__table__  # type: ignore[attr-defined]
+
+_EXTENDS = re.compile(r"^extends:\s*['\"]?([a-z][a-z0-9_-]*)", re.MULTILINE)
+_ID = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    campaign_id: str
+    number: int
+    title: str
+    source: str
+    text: str
+    sha256: str
+    parent_version_id: int | None
+    published_at: dt.datetime
+    published_by: str
+
+    def summary(self) -> dict[str, Any]:
+        return {"campaign": self.campaign_id, "version": self.number, "version_id": self.id,
+                "title": self.title, "sha256": self.sha256, "source": self.source,
+                "published_at": self.published_at, "published_by": self.published_by}
+
+
+@dataclass(frozen=True)
+class Published:
+    """A loaded version: its row, the validated campaign and one lifecycle per case type."""
+
+    row: VersionRow
+    loaded: Loaded
+    lifecycles: dict[str, Lifecycle]
+
+
+def _row(result: Any) -> VersionRow:
+    return VersionRow(**{k: getattr(result, k) for k in VersionRow.__dataclass_fields__})
+
+
+class _LatestParents:
+    """Parents by id: the newest published version of each (at publish time)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.used: dict[str, int] = {}
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        row = latest(self.conn, campaign_id)
+        if row is None:
+            return None
+        self.used[campaign_id] = row.id
+        return row.text, f"{row.source}@v{row.number}"
+
+    def ids(self) -> Sequence[str]:
+        return [r[0] for r in self.conn.execute(select(version_t.c.campaign_id).distinct())]
+
+
+class _PinnedParents:
+    """Parents by id as they were when a version was published: its recorded parent chain."""
+
+    def __init__(self, conn: Connection, first_parent: int | None) -> None:
+        self.rows: dict[str, VersionRow] = {}
+        next_id = first_parent
+        while next_id is not None:
+            row = by_id(conn, next_id)
+            self.rows[row.campaign_id] = row
+            next_id = row.parent_version_id
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        row = self.rows.get(campaign_id)
+        return None if row is None else (row.text, f"{row.source}@v{row.number}")
+
+    def ids(self) -> Sequence[str]:
+        return list(self.rows)
+
+
+def latest(conn: Connection, campaign_id: str) -> VersionRow | None:
+    found = conn.execute(select(version_t).where(version_t.c.campaign_id == campaign_id)
+                         .order_by(version_t.c.number.desc()).limit(1)).one_or_none()
+    return None if found is None else _row(found)
+
+
+def by_id(conn: Connection, version_id: int) -> VersionRow:
+    found = conn.execute(select(version_t).where(version_t.c.id == version_id)).one_or_none()
+    if found is None:
+        raise NotFound("campaign version", version_id)
+    return _row(found)
+
+
+def by_number(conn: Connection, campaign_id: str, number: int | None) -> VersionRow:
+    """A campaign's version `number`, or its newest when None."""
+    if number is None:
+        row = latest(conn, campaign_id)
+    else:
+        found = conn.execute(select(version_t).where(version_t.c.campaign_id == campaign_id,
+                                                     version_t.c.number == number)).one_or_none()
+        row = None if found is None else _row(found)
+    if row is None:
+        known = ", ".join(list_ids(conn)) or "none published yet"
+        raise NotFound("campaign", campaign_id if number is None else f"{campaign_id}@v{number}",
+                       f"published campaigns: {known}")
+    return row
+
+
+def list_ids(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(select(version_t.c.campaign_id).distinct()
+                                       .order_by(version_t.c.campaign_id))]
+
+
+def newest_versions(conn: Connection) -> list[VersionRow]:
+    newest = (select(version_t.c.campaign_id, func.max(version_t.c.number).label("n"))
+              .group_by(version_t.c.campaign_id).subquery())
+    rows = conn.execute(select(version_t).join(
+        newest, (version_t.c.campaign_id == newest.c.campaign_id)
+        & (version_t.c.number == newest.c.n)).order_by(version_t.c.campaign_id))
+    return [_row(r) for r in rows]
+
+
+def versions_of(conn: Connection, campaign_id: str) -> list[VersionRow]:
+    rows = conn.execute(select(version_t).where(version_t.c.campaign_id == campaign_id)
+                        .order_by(version_t.c.number))
+    return [_row(r) for r in rows]
+
+
+class CampaignRegistry:
+    """Validates and publishes campaigns, and keeps built versions in a bounded cache."""
+
+    def __init__(self, loader_factory: Any, *, cache_size: int = 64) -> None:
+        # loader_factory(parents) -> CampaignLoader: the schema is the adapter's to read.
+        self._loader_factory = loader_factory
+        self._cache: OrderedDict[int, Published] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = cache_size
+
+    def loader(self, parents: Any) -> CampaignLoader:
+        loader: CampaignLoader = self._loader_factory(parents)
+        return loader
+
+    def check(self, conn: Connection, text: str, source: str) -> list[Problem]:
+        """Every problem of a campaign text, parents taken from the published versions."""
+        return self.loader(_LatestParents(conn)).check(text, source)
+
+    def publish(
+        self, conn: Connection, text: str, source: str, *, by: str, now: dt.datetime
+    ) -> tuple[VersionRow, bool]:
+        """Publish `text` as the campaign's next version; (row, created). The same text as the
+        newest version publishes nothing new. Raises CampaignInvalid with every problem."""
+        parents = _LatestParents(conn)
+        loaded = self.loader(parents).load(text, source)
+        campaign = loaded.campaign
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        current = latest(conn, campaign.id)
+        parent_version = parents.used.get(campaign.extends) if campaign.extends else None
+        if current is not None and current.sha256 == digest and (
+            current.parent_version_id == parent_version
+        ):
+            return current, False
+        number = 1 if current is None else current.number + 1
+        new_id = conn.execute(insert(version_t).values(
+            campaign_id=campaign.id, number=number, title=campaign.title, source=source,
+            text=text, sha256=digest, parent_version_id=parent_version, published_at=now,
+            published_by=by).returning(version_t.c.id)).scalar_one()
+        audit.append(conn, stream=f"campaign:{campaign.id}", at=now, actor=by, role=None,
+                     action="publish", data={"version": number, "sha256": digest,
+                                             "parent_version_id": parent_version})
+        return by_id(conn, new_id), True
+
+    def get(self, conn: Connection, version_id: int) -> Published:
+        """A version, built once and cached (versions never change)."""
+        with self._lock:
+            found = self._cache.get(version_id)
+            if found is not None:
+                self._cache.move_to_end(version_id)
+                return found
+        row = by_id(conn, version_id)
+        try:
+            loaded = self.loader(_PinnedParents(conn, row.parent_version_id)).load(
+                row.text, row.source)
+        except CampaignInvalid as exc:  # a published version was valid when it was published
+            raise RuntimeError(f"stored campaign version {version_id} no longer loads: {exc}"
+                               ) from exc
+        published = Published(row, loaded, lifecycles(loaded.campaign))
+        with self._lock:
+            self._cache[version_id] = published
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return published
+
+    def newest(self, conn: Connection, campaign_id: str) -> Published:
+        return self.get(conn, by_number(conn, campaign_id, None).id)
+
+
+def publish_folder(
+    registry: CampaignRegistry, conn: Connection, folder: Path, *, by: str, now: dt.datetime
+) -> list[tuple[VersionRow, bool]]:
+    """Publish every campaign file of a folder, parents before children."""
+    pending: dict[str, tuple[str, str, str | None]] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        found_id = _ID.search(text)
+        parent = _EXTENDS.search(text)
+        key = found_id.group(1) if found_id else path.stem
+        pending[key] = (text, f"campaigns/{path.name}", parent.group(1) if parent else None)
+    done: list[tuple[VersionRow, bool]] = []
+    published: set[str] = set()
+    while pending:
+        ready = [k for k, (_, _, p) in pending.items()
+                 if p is None or p in published or p not in pending]
+        if not ready:
+            raise CampaignInvalid([Problem(pending[k][1], 1, 1, "$.extends",
+                                           "campaigns extend each other in a cycle")
+                                   for k in pending])
+        for key in sorted(ready):
+            text, source, _ = pending.pop(key)
+            done.append(registry.publish(conn, text, source, by=by, now=now))
+            published.add(key)
+    return done
+
+
+def deployments(conn: Connection, campaign_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(deployment_t).order_by(deployment_t.c.campaign_id, deployment_t.c.org_id)
+    if campaign_id is not None:
+        query = query.where(deployment_t.c.campaign_id == campaign_id)
+    return [{"campaign": r.campaign_id, "org": r.org_id, "org_path": r.org_path,
+             "created_at": r.created_at} for r in conn.execute(query)]
+
+
+def deployed_campaigns_at(conn: Connection, path: str) -> list[str]:
+    """Campaigns deployed to the org at `path` or one of its ancestors."""
+    prefixes = _prefixes(path)
+    rows = conn.execute(select(deployment_t.c.campaign_id).distinct()
+                        .where(deployment_t.c.org_path.in_(prefixes)))
+    return sorted(r[0] for r in rows)
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "".join(f"{p}/" for p in parts[:n]) for n in range(1, len(parts) + 1)]

@@ -1,0 +1,302 @@
+"""Cases: open, fire an event, read, list and history.
+
+This is the hot path, so it speaks SQLAlchemy Core: one read of the case, the core's decision,
+one guarded update (`WHERE version = :read`), the audit entry and the timers, in one transaction.
+A writer that read an older version changes nothing and gets StaleVersion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.access import Principal
+from engine.clocks import ArmClock, StopClock
+from engine.dates import local_date
+from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
+from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
+from engine.lifecycle import Case as CoreCase
+from storage import audit, timers
+from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
+from storage.query import decode_cursor, encode_cursor, prefix_condition
+from storage.tables import Case, Unit
+
+case_t = Case.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """A case as stored, with what an API needs to show it."""
+
+    id: str
+    campaign_id: str
+    campaign_version_id: int
+    type: str
+    unit_id: str
+    org_path: str
+    state: str
+    final: bool
+    data: Mapping[str, Any]
+    signatures: tuple[Signature, ...]
+    clocks: Mapping[str, Any]
+    next_due: dt.date | None
+    version: int
+    opened_by: str
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+
+    def core(self) -> CoreCase:
+        return CoreCase(self.id, self.type, self.state, self.data, self.version, self.signatures)
+
+
+def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
+    return tuple(Signature(s["transition"], s["role"], s["actor"],
+                           dt.datetime.fromisoformat(s["at"])) for s in raw)
+
+
+def _signatures_json(signatures: Sequence[Signature]) -> list[dict[str, Any]]:
+    return [{"transition": s.transition, "role": s.role, "actor": s.actor,
+             "at": s.at.astimezone(dt.UTC).isoformat()} for s in signatures]
+
+
+def _stored(row: Any) -> StoredCase:
+    return StoredCase(
+        row.id, row.campaign_id, row.campaign_version_id, row.type, row.unit_id, row.org_path,
+        row.state, row.final, row.data, _signatures(row.signatures), row.clocks, row.next_due,
+        row.version, row.opened_by, row.opened_at, row.updated_at)
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.name, principal.roles)
+
+
+def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
+                  ) -> tuple[dict[str, Any], dt.date | None, dict[str, int]]:
+    """Running clocks after the outcome's effects, the earliest deadline, and arm generations."""
+    running = {k: dict(v) for k, v in clocks.items()}
+    generations: dict[str, int] = {}
+    for effect in outcome.effects:
+        if isinstance(effect, StopClock):
+            previous = running.pop(effect.clock_id, None)
+            if previous is not None:
+                generations.setdefault(effect.clock_id, previous["gen"])
+        elif isinstance(effect, ArmClock):
+            gen = max(generations.get(effect.clock_id, 0),
+                      running.get(effect.clock_id, {}).get("gen", 0)) + 1
+            generations[effect.clock_id] = gen
+            running[effect.clock_id] = {"due": effect.due_date.isoformat(), "gen": gen}
+    dues = [dt.date.fromisoformat(v["due"]) for v in running.values()]
+    return running, (min(dues) if dues else None), generations
+
+
+def _unit_path(conn: Connection, unit_id: str) -> str:
+    path = conn.execute(select(unit_t.c.org_path).where(unit_t.c.id == unit_id)).scalar()
+    if path is None:
+        raise NotFound("unit", unit_id, "create it with POST /units first")
+    return str(path)
+
+
+def new_case_id() -> str:
+    return uuid.uuid4().hex
+
+
+class CaseStore:
+    """Reads and writes cases through the campaign registry's lifecycles."""
+
+    def __init__(self, registry: CampaignRegistry) -> None:
+        self.registry = registry
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def open(
+        self, conn: Connection, principal: Principal, *, campaign_id: str, case_type: str,
+        unit_id: str, data: Mapping[str, Any], now: dt.datetime, case_id: str | None = None,
+    ) -> tuple[StoredCase, Outcome]:
+        """Open a case on the campaign's newest version for a unit the caller reaches."""
+        path = _unit_path(conn, unit_id)
+        principal.require_unit(unit_id, path)
+        published = self.registry.newest(conn, campaign_id)
+        if campaign_id not in deployed_campaigns_at(conn, path):
+            raise InputInvalid(
+                f"campaign {campaign_id} is not deployed to unit {unit_id}'s org; deploy it "
+                f"with POST /campaigns/{campaign_id}/deployments", code="campaign_not_deployed")
+        lifecycle = self._lifecycle(published, case_type)
+        case_id = case_id or new_case_id()
+        outcome = lifecycle.open(case_id, data, _actor(principal), now)
+        clocks, next_due, generations = _clocks_after({}, outcome)
+        conn.execute(insert(case_t).values(
+            id=case_id, campaign_id=campaign_id, campaign_version_id=published.row.id,
+            type=case_type, unit_id=unit_id, org_path=path, state=outcome.target,
+            final=outcome.target in lifecycle.type.finals, data=dict(outcome.case.data),
+            signatures=[], clocks=clocks, next_due=next_due, version=1,
+            opened_by=principal.name, opened_at=now, updated_at=now))
+        audit.append(conn, stream=f"case:{case_id}", at=now, actor=principal.name,
+                     role=outcome.role, action="open", to_state=outcome.target,
+                     data={"campaign_version_id": published.row.id, "type": case_type,
+                           "unit": unit_id, "data": dict(outcome.data)})
+        timers.apply_clock_effects(conn, outcome, generations)
+        return self.get(conn, principal, case_id), outcome
+
+    def fire(
+        self, conn: Connection, principal: Principal, case_id: str, *, trigger: str,
+        data: Mapping[str, Any], expected_version: int | None, now: dt.datetime,
+        actor: Actor | None = None,
+    ) -> tuple[StoredCase, Outcome]:
+        """Fire `trigger` on a case; StaleVersion when `expected_version` is not current."""
+        stored = self._load(conn, case_id)
+        principal.require_unit(stored.unit_id, stored.org_path)
+        if expected_version is not None and expected_version != stored.version:
+            raise StaleVersion("case", case_id, expected_version, stored.version)
+        published = self.registry.get(conn, stored.campaign_version_id)
+        lifecycle = self._lifecycle(published, stored.type)
+        outcome = lifecycle.fire(stored.core(), trigger, data, actor or _actor(principal), now)
+        clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
+        after = outcome.case
+        changed = conn.execute(
+            update(case_t)
+            .where(case_t.c.id == case_id, case_t.c.version == stored.version)
+            .values(state=after.state, final=after.state in lifecycle.type.finals,
+                    data=dict(after.data), signatures=_signatures_json(after.signatures),
+                    clocks=clocks, next_due=next_due, version=stored.version + 1,
+                    updated_at=now))
+        if changed.rowcount != 1:
+            current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
+                                   ).scalar() or stored.version + 1
+            raise StaleVersion("case", case_id, stored.version, int(current))
+        action = trigger if outcome.completed else f"{trigger}:signoff"
+        audit.append(conn, stream=f"case:{case_id}", at=now, actor=(actor.id if actor else
+                                                                    principal.name),
+                     role=outcome.role, action=action, from_state=outcome.source,
+                     to_state=outcome.target, data=dict(outcome.data))
+        timers.apply_clock_effects(conn, outcome, generations)
+        return self._load(conn, case_id), outcome
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _load(self, conn: Connection, case_id: str) -> StoredCase:
+        row = conn.execute(select(case_t).where(case_t.c.id == case_id)).one_or_none()
+        if row is None:
+            raise NotFound("case", case_id)
+        return _stored(row)
+
+    def get(self, conn: Connection, principal: Principal, case_id: str) -> StoredCase:
+        stored = self._load(conn, case_id)
+        if not principal.reaches_unit(stored.unit_id, stored.org_path):
+            raise OutOfScope(f"case {case_id}", principal.scope)
+        return stored
+
+    def lifecycle_of(self, conn: Connection, stored: StoredCase) -> Lifecycle:
+        return self._lifecycle(self.registry.get(conn, stored.campaign_version_id), stored.type)
+
+    def allowed(self, conn: Connection, principal: Principal, stored: StoredCase) -> list[str]:
+        """The triggers the caller may fire on the case now."""
+        return self.lifecycle_of(conn, stored).allowed_triggers(stored.core(),
+                                                                _actor(principal))
+
+    def history(self, conn: Connection, principal: Principal, case_id: str
+                ) -> list[dict[str, Any]]:
+        self.get(conn, principal, case_id)
+        return audit.history(conn, f"case:{case_id}")
+
+    def list(self, conn: Connection, principal: Principal, query: CaseQuery, *,
+             today: dt.date) -> tuple[list[StoredCase], str | None]:
+        """One page of cases the caller reaches, newest first, and the cursor of the next."""
+        conditions: list[ColumnElement[bool]] = [_scope(principal)]
+        conditions.extend(query.conditions(today))
+        if query.cursor:
+            at, last_id = _decode_cursor(query.cursor)
+            conditions.append(or_(case_t.c.opened_at < at,
+                                  and_(case_t.c.opened_at == at, case_t.c.id < last_id)))
+        rows = conn.execute(select(case_t).where(*conditions)
+                            .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc())
+                            .limit(query.limit + 1)).all()
+        page = [_stored(r) for r in rows[: query.limit]]
+        cursor = _encode_cursor(page[-1]) if len(rows) > query.limit else None
+        return page, cursor
+
+    def _lifecycle(self, published: Published, case_type: str) -> Lifecycle:
+        found = published.lifecycles.get(case_type)
+        if found is None:
+            known = ", ".join(published.lifecycles) or "none"
+            raise InputInvalid(f"campaign {published.row.campaign_id} has no case type "
+                               f"{case_type!r}; its case types: {known}",
+                               code="unknown_case_type")
+        return found
+
+
+def _scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.admin:
+        return true()
+    if principal.scope_kind == "unit":
+        mine: ColumnElement[bool] = case_t.c.unit_id == principal.scope_id
+        return mine
+    return prefix_condition(case_t.c.org_path, principal.scope_path or "\0")
+
+
+def _encode_cursor(case: StoredCase) -> str:
+    return encode_cursor([case.opened_at.isoformat(), case.id])
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    at, last_id = decode_cursor(cursor, 2)
+    try:
+        return dt.datetime.fromisoformat(str(at)), str(last_id)
+    except ValueError as exc:
+        raise InputInvalid("the cursor is not one this API gave out; start again without it",
+                           code="bad_cursor") from exc
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Filters for listing cases; `fields` compares case data values as text."""
+
+    campaign: str | None = None
+    type: str | None = None
+    state: str | None = None
+    unit: str | None = None
+    org_path: str | None = None
+    overdue: bool | None = None
+    open: bool | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    limit: int = 50
+    cursor: str | None = None
+
+    def conditions(self, today: dt.date) -> list[ColumnElement[bool]]:
+        c = case_t.c
+        found: list[ColumnElement[bool]] = []
+        if self.campaign:
+            found.append(c.campaign_id == self.campaign)
+        if self.type:
+            found.append(c.type == self.type)
+        if self.state:
+            found.append(c.state == self.state)
+        if self.unit:
+            found.append(c.unit_id == self.unit)
+        if self.org_path:
+            found.append(prefix_condition(c.org_path, self.org_path))
+        if self.open is not None:
+            found.append(c.final.is_(not self.open))
+        if self.overdue is True:
+            found.append(c.next_due < today)
+        elif self.overdue is False:
+            found.append(or_(c.next_due.is_(None), c.next_due >= today))
+        if self.due_from:
+            found.append(c.next_due >= self.due_from)
+        if self.due_to:
+            found.append(c.next_due <= self.due_to)
+        for name, value in self.fields:
+            found.append(c.data[name].as_string() == value)
+        return found
+
+
+def today_in(published: Published, now: dt.datetime) -> dt.date:
+    return local_date(now, published.loaded.campaign.timezone)

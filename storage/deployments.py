@@ -1,0 +1,29 @@
+"""Deployments: a campaign runs in an org's subtree (its units may open cases under it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from engine.access import Principal
+from engine.errors import Conflict
+from storage.campaigns import Published, deployment_t
+from storage.subjects import org_row
+
+
+def deploy(conn: Connection, principal: Principal, published: Published, org_id: str, *,
+           now: dt.datetime) -> dict[str, Any]:
+    """Deploy the campaign to `org_id`'s subtree."""
+    org = org_row(conn, org_id)
+    principal.require_org(org_id, org.path)
+    campaign_id = published.row.campaign_id
+    taken = conn.execute(select(deployment_t.c.id).where(
+        deployment_t.c.campaign_id == campaign_id, deployment_t.c.org_id == org_id)).first()
+    if taken is not None:
+        raise Conflict(f"campaign {campaign_id} is deployed to {org_id} already",
+                       code="already_exists")
+    conn.execute(insert(deployment_t).values(campaign_id=campaign_id, org_id=org_id,
+                                             org_path=org.path, created_at=now))
+    return {"campaign": campaign_id, "org": org_id, "org_path": org.path, "created_at": now}

@@ -1,0 +1,46 @@
+"""Query pieces shared by the repositories: org-subtree ranges, JSON list membership, cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from sqlalchemy import Connection, exists, func, literal, select, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.errors import InputInvalid
+
+
+def prefix_condition(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as an index range: paths end in '/', and '0' follows it."""
+    if not prefix.endswith("/"):
+        raise ValueError("org paths end with '/'")
+    condition: ColumnElement[bool] = (column >= prefix) & (column < prefix[:-1] + "0")
+    return condition
+
+
+def list_contains(conn: Connection, column: Any, value: str) -> ColumnElement[bool]:
+    """A JSON list column holds `value` (jsonb containment on PostgreSQL, json_each on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        condition: ColumnElement[bool] = column.op("@>")(func.jsonb_build_array(literal(value)))
+        return condition
+    each = func.json_each(column).table_valued("value")
+    return exists(select(text("1")).select_from(each).where(each.c.value == value))
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise InputInvalid("the cursor is not one this API gave out; start again without it",
+                           code="bad_cursor") from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise InputInvalid("the cursor is not one this API gave out; start again without it",
+                           code="bad_cursor")
+    return values

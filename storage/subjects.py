@@ -1,0 +1,259 @@
+"""Orgs (the administrative tree) and units: create, update, read and list, keeping every
+stored org path (on orgs, units, cases, obligations and deployments) in step when one moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, literal, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.access import Principal, org_path
+from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
+from storage import audit
+from storage.query import list_contains, prefix_condition
+from storage.tables import Case, Deployment, Obligation, Org, Unit
+
+org_t = Org.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
+case_t = Case.__table__  # type: ignore[attr-defined]
+obligation_t = Obligation.__table__  # type: ignore[attr-defined]
+deployment_t = Deployment.__table__  # type: ignore[attr-defined]
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+ID_RULE = "1–64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
+
+
+def check_id(kind: str, value: str) -> None:
+    if not ID_PATTERN.match(value):
+        raise InputInvalid(f"{kind} id {value!r} is not usable: use {ID_RULE}",
+                           code="invalid_id")
+
+
+def org_row(conn: Connection, org_id: str) -> Any:
+    row = conn.execute(select(org_t).where(org_t.c.id == org_id)).one_or_none()
+    if row is None:
+        raise NotFound("org", org_id)
+    return row
+
+
+def unit_row(conn: Connection, unit_id: str) -> Any:
+    row = conn.execute(select(unit_t).where(unit_t.c.id == unit_id)).one_or_none()
+    if row is None:
+        raise NotFound("unit", unit_id)
+    return row
+
+
+def org_dict(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "level": row.level, "parent": row.parent_id,
+            "path": row.path, "version": row.version, "created_at": row.created_at,
+            "updated_at": row.updated_at}
+
+
+def unit_dict(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "org": row.org_id, "industry": row.industry,
+            "tags": list(row.tags), "version": row.version, "created_at": row.created_at,
+            "updated_at": row.updated_at}
+
+
+# -- orgs ------------------------------------------------------------------------------------
+
+def create_org(
+    conn: Connection, principal: Principal, *, id: str, name: str, level: str,
+    parent: str | None, now: dt.datetime,
+) -> dict[str, Any]:
+    """A new org under `parent` (a root org needs an admin token)."""
+    check_id("org", id)
+    if parent is None:
+        if not principal.admin:
+            raise OutOfScope("a root org", principal.scope)
+        path = org_path([id])
+    else:
+        parent_row = org_row(conn, parent)
+        principal.require_org(parent, parent_row.path)
+        path = parent_row.path + f"{id}/"
+    if conn.execute(select(org_t.c.id).where(org_t.c.id == id)).first() is not None:
+        raise Conflict(f"org {id} exists already; update it with PATCH /orgs/{id}",
+                       code="already_exists")
+    conn.execute(insert(org_t).values(id=id, name=name, level=level, parent_id=parent,
+                                      path=path, version=1, created_at=now, updated_at=now))
+    audit.append(conn, stream=f"org:{id}", at=now, actor=principal.name, role=None,
+                 action="create", data={"name": name, "level": level, "parent": parent})
+    return org_dict(org_row(conn, id))
+
+
+def update_org(
+    conn: Connection, principal: Principal, org_id: str, changes: Mapping[str, Any], *,
+    expected_version: int | None, now: dt.datetime,
+) -> dict[str, Any]:
+    """Change an org's name, level or parent; a move carries its whole subtree along."""
+    row = org_row(conn, org_id)
+    principal.require_org(org_id, row.path)
+    if expected_version is not None and expected_version != row.version:
+        raise StaleVersion("org", org_id, expected_version, row.version)
+    values: dict[str, Any] = {k: changes[k] for k in ("name", "level") if k in changes}
+    if "parent" in changes and changes["parent"] != row.parent_id:
+        new_parent = changes["parent"]
+        if new_parent is None:
+            if not principal.admin:
+                raise OutOfScope("making a root org", principal.scope)
+            new_path = org_path([org_id])
+        else:
+            target = org_row(conn, new_parent)
+            principal.require_org(new_parent, target.path)
+            if target.path.startswith(row.path):
+                raise InputInvalid(f"org {org_id} cannot move under {new_parent}, which is "
+                                   "inside its own subtree", code="org_cycle")
+            new_path = target.path + f"{org_id}/"
+        values.update(parent_id=new_parent)
+        _move_subtree(conn, row.path, new_path)
+    if not values:
+        return org_dict(row)
+    changed = conn.execute(update(org_t).where(org_t.c.id == org_id,
+                                               org_t.c.version == row.version)
+                           .values(**values, version=row.version + 1, updated_at=now))
+    if changed.rowcount != 1:
+        raise StaleVersion("org", org_id, row.version, row.version + 1)
+    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
+                 action="update", data={k: v for k, v in changes.items()})
+    return org_dict(org_row(conn, org_id))
+
+
+def _move_subtree(conn: Connection, old: str, new: str) -> None:
+    for table, column in ((org_t, "path"), (unit_t, "org_path"), (case_t, "org_path"),
+                          (obligation_t, "org_path"), (deployment_t, "org_path")):
+        col = table.c[column]
+        rest = func.substr(col, len(old) + 1)
+        conn.execute(update(table).where(prefix_condition(col, old))
+                     .values({column: literal(new) + rest}))
+
+
+def get_org(conn: Connection, principal: Principal, org_id: str) -> dict[str, Any]:
+    row = org_row(conn, org_id)
+    if not principal.sees_org(row.path):
+        raise OutOfScope(f"org {org_id}", principal.scope)
+    return org_dict(row)
+
+
+def _org_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.admin:
+        return true()
+    if principal.scope_kind == "unit":
+        # a principal sees its unit's org and the orgs above it
+        path = principal.unit_org_path or "\0"
+        return literal(path).startswith(org_t.c.path)
+    return prefix_condition(org_t.c.path, principal.scope_path or "\0")
+
+
+def list_orgs(
+    conn: Connection, principal: Principal, *, parent: str | None = None,
+    level: str | None = None, under: str | None = None, after: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of orgs the caller sees, by id; the id to continue after, if there are more."""
+    conditions = [_org_scope(principal)]
+    if parent is not None:
+        conditions.append(org_t.c.parent_id == parent)
+    if level is not None:
+        conditions.append(org_t.c.level == level)
+    if under is not None:
+        conditions.append(prefix_condition(org_t.c.path, org_row(conn, under).path))
+    if after is not None:
+        conditions.append(org_t.c.id > after)
+    rows = conn.execute(select(org_t).where(*conditions).order_by(org_t.c.id)
+                        .limit(limit + 1)).all()
+    page = [org_dict(r) for r in rows[:limit]]
+    return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+# -- units -----------------------------------------------------------------------------------
+
+def create_unit(
+    conn: Connection, principal: Principal, *, id: str, name: str, org: str,
+    industry: str | None, tags: list[str], now: dt.datetime,
+) -> dict[str, Any]:
+    check_id("unit", id)
+    org_record = org_row(conn, org)
+    principal.require_org(org, org_record.path)
+    if conn.execute(select(unit_t.c.id).where(unit_t.c.id == id)).first() is not None:
+        raise Conflict(f"unit {id} exists already; update it with PATCH /units/{id}",
+                       code="already_exists")
+    clean_tags = sorted(set(tags))
+    conn.execute(insert(unit_t).values(id=id, name=name, org_id=org, org_path=org_record.path,
+                                       industry=industry, tags=clean_tags, version=1,
+                                       created_at=now, updated_at=now))
+    audit.append(conn, stream=f"unit:{id}", at=now, actor=principal.name, role=None,
+                 action="create", data={"name": name, "org": org, "industry": industry,
+                                        "tags": clean_tags})
+    return unit_dict(unit_row(conn, id))
+
+
+def update_unit(
+    conn: Connection, principal: Principal, unit_id: str, changes: Mapping[str, Any], *,
+    expected_version: int | None, now: dt.datetime,
+) -> dict[str, Any]:
+    row = unit_row(conn, unit_id)
+    principal.require_unit(unit_id, row.org_path)
+    if principal.scope_kind == "unit":
+        raise OutOfScope(f"changing unit {unit_id}", principal.scope)
+    if expected_version is not None and expected_version != row.version:
+        raise StaleVersion("unit", unit_id, expected_version, row.version)
+    values: dict[str, Any] = {k: changes[k] for k in ("name", "industry") if k in changes}
+    if "tags" in changes:
+        values["tags"] = sorted(set(changes["tags"] or []))
+    if "org" in changes and changes["org"] != row.org_id:
+        target = org_row(conn, changes["org"])
+        principal.require_org(changes["org"], target.path)
+        values.update(org_id=changes["org"], org_path=target.path)
+        for table in (case_t,):
+            conn.execute(update(table).where(table.c.unit_id == unit_id)
+                         .values(org_path=target.path))
+        conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
+                                                obligation_t.c.subject_id == unit_id)
+                     .values(org_path=target.path))
+    if not values:
+        return unit_dict(row)
+    changed = conn.execute(update(unit_t).where(unit_t.c.id == unit_id,
+                                                unit_t.c.version == row.version)
+                           .values(**values, version=row.version + 1, updated_at=now))
+    if changed.rowcount != 1:
+        raise StaleVersion("unit", unit_id, row.version, row.version + 1)
+    audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.name, role=None,
+                 action="update", data=dict(changes))
+    return unit_dict(unit_row(conn, unit_id))
+
+
+def get_unit(conn: Connection, principal: Principal, unit_id: str) -> dict[str, Any]:
+    row = unit_row(conn, unit_id)
+    principal.require_unit(unit_id, row.org_path)
+    return unit_dict(row)
+
+
+def list_units(
+    conn: Connection, principal: Principal, *, org: str | None = None,
+    industry: str | None = None, tag: str | None = None, after: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of units the caller reaches (under `org` if given), by id."""
+    if principal.admin:
+        conditions: list[ColumnElement[bool]] = [true()]
+    elif principal.scope_kind == "unit":
+        conditions = [unit_t.c.id == principal.scope_id]
+    else:
+        conditions = [prefix_condition(unit_t.c.org_path, principal.scope_path or "\0")]
+    if org is not None:
+        conditions.append(prefix_condition(unit_t.c.org_path, org_row(conn, org).path))
+    if industry is not None:
+        conditions.append(unit_t.c.industry == industry)
+    if after is not None:
+        conditions.append(unit_t.c.id > after)
+    if tag is not None:
+        conditions.append(list_contains(conn, unit_t.c.tags, tag))
+    rows = conn.execute(select(unit_t).where(*conditions).order_by(unit_t.c.id)
+                        .limit(limit + 1)).all()
+    page = [unit_dict(r) for r in rows[:limit]]
+    return page, (page[-1]["id"] if len(rows) > limit else None)

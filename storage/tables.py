@@ -1,0 +1,253 @@
+"""The tables: orgs, units, campaign versions and deployments, cases, obligations, audit log,
+timers, tokens and idempotency records.
+
+Org subtrees are served by a materialized path (`/district/street/community/`) kept on orgs,
+units, cases and obligations, so that "everything under this org" is one indexed prefix scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, json_type, path_type
+
+
+def _utc() -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def _utc_optional(*, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+
+
+def _path() -> Any:
+    return Field(sa_column=Column(path_type(), nullable=False, index=True))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=lambda: type(default)(default),
+                 sa_column=Column(json_type(), nullable=False))
+
+
+class Org(SQLModel, table=True):
+    """A node of the administrative tree (区/镇/街道/社区, 部门)."""
+
+    __tablename__ = "org"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=64)
+    parent_id: str | None = Field(default=None, foreign_key="org.id", index=True, max_length=64)
+    path: str = _path()
+    version: int = 1
+    created_at: dt.datetime = _utc()
+    updated_at: dt.datetime = _utc()
+
+
+class Unit(SQLModel, table=True):
+    """An enterprise or venue (生产经营单位) under an org."""
+
+    __tablename__ = "unit"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    org_id: str = Field(foreign_key="org.id", index=True, max_length=64)
+    org_path: str = _path()
+    industry: str | None = Field(default=None, max_length=64)
+    tags: list[str] = _json([])
+    version: int = 1
+    created_at: dt.datetime = _utc()
+    updated_at: dt.datetime = _utc()
+
+
+class CampaignVersion(SQLModel, table=True):
+    """A published, immutable campaign version: its text, the parent version it was resolved
+    against, and its hash."""
+
+    __tablename__ = "campaign_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=64)
+    number: int
+    title: str = Field(max_length=500)
+    source: str = Field(max_length=500)
+    text: str
+    sha256: str = Field(max_length=64)
+    parent_version_id: int | None = Field(default=None, foreign_key="campaign_version.id")
+    published_at: dt.datetime = _utc()
+    published_by: str = Field(max_length=200)
+
+
+class Deployment(SQLModel, table=True):
+    """A campaign runs in an org's subtree: its units' cases and obligations belong to it."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("campaign_id", "org_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=64)
+    org_id: str = Field(foreign_key="org.id", max_length=64)
+    org_path: str = _path()
+    created_at: dt.datetime = _utc()
+
+
+class Case(SQLModel, table=True):
+    """A hazard (or another case type) on the campaign version it was opened under."""
+
+    __tablename__ = "case_record"
+    __table_args__ = (
+        Index("ix_case_campaign_type_state", "campaign_id", "type", "state"),
+        Index("ix_case_opened", "opened_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    campaign_id: str = Field(max_length=64)
+    campaign_version_id: int = Field(foreign_key="campaign_version.id", index=True)
+    type: str = Field(max_length=64)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    org_path: str = _path()
+    state: str = Field(max_length=64)
+    final: bool = False
+    data: dict[str, Any] = _json({})
+    signatures: list[dict[str, Any]] = _json([])
+    # clock id -> {"due": ISO date, "gen": times armed} while running; `next_due` is the earliest
+    # due date, so that "overdue" and "due between" are indexed facts rather than extra states.
+    clocks: dict[str, Any] = _json({})
+    next_due: dt.date | None = Field(default=None, index=True)
+    version: int = 1
+    opened_by: str = Field(max_length=200)
+    opened_at: dt.datetime = _utc()
+    updated_at: dt.datetime = _utc()
+
+
+class Obligation(SQLModel, table=True):
+    """One dated duty of a role for a unit or an org, expanded from a check when the campaign is
+    deployed or the subject is added."""
+
+    __tablename__ = "obligation"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "check_id", "subject_id", "due", "period"),
+        Index("ix_obligation_subject_due", "subject_id", "due"),
+        Index("ix_obligation_path_due", "org_path", "due"),
+        Index("ix_obligation_due", "due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(max_length=64)
+    campaign_version_id: int = Field(foreign_key="campaign_version.id")
+    check_id: str = Field(max_length=64)
+    name: str = Field(max_length=500)
+    role: str = Field(max_length=64)
+    subject_kind: str = Field(max_length=8)
+    subject_id: str = Field(max_length=64)
+    org_path: str = Field(sa_column=Column(path_type(), nullable=False))
+    period: str = Field(default="", max_length=16)
+    due: dt.date
+    times: int = 1
+    done: int = 0
+    variant: str | None = Field(default=None, max_length=200)
+    report: str | None = Field(default=None, max_length=64)
+    completed_at: dt.datetime | None = _utc_optional()
+
+
+class Completion(SQLModel, table=True):
+    """One completion of an obligation with its evidence."""
+
+    __tablename__ = "completion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: int = Field(foreign_key="obligation.id", index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=64)
+    at: dt.datetime = _utc()
+    evidence: dict[str, Any] = _json({})
+
+
+class AuditEntry(SQLModel, table=True):
+    """An append-only log entry, chained by hashes within its stream (one stream per case, org,
+    unit or campaign), so that a changed or removed entry is detectable."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("stream", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=100)
+    seq: int
+    at: dt.datetime = _utc()
+    actor: str = Field(max_length=200)
+    role: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = _json({})
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The last hash of every stream: removing a stream's newest entries breaks the match."""
+
+    __tablename__ = "audit_head"
+
+    stream: str = Field(primary_key=True, max_length=100)
+    seq: int
+    hash: str = Field(max_length=64)
+
+
+class Timer(SQLModel, table=True):
+    """A moment at which something needs attention; the sweep claims due ones in batches."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        Index("ix_timer_pending_due", "due_at",
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_timer_subject", "subject", "clock_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=300)
+    subject: str = Field(max_length=100)  # a case id, or obligation:<id>, phase:<campaign>/<id>
+    clock_id: str = Field(default="", max_length=64)
+    kind: str = Field(max_length=32)
+    due_at: dt.datetime = _utc()
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    lease_until: dt.datetime | None = _utc_optional()
+    payload: dict[str, Any] = _json({})
+    handled_at: dt.datetime | None = _utc_optional()
+
+
+class Token(SQLModel, table=True):
+    """A bearer token: roles within one org's subtree or one unit; only its hash is stored."""
+
+    __tablename__ = "token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hash: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    roles: list[str] = _json([])
+    scope_kind: str = Field(max_length=8)  # org, unit or admin
+    scope_id: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = _utc()
+    revoked_at: dt.datetime | None = _utc_optional()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The response to a create made with an Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="token.id")
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status: int
+    body: dict[str, Any] = _json({})
+    created_at: dt.datetime = _utc()

@@ -1,0 +1,96 @@
+"""A running world for API tests: migrated database, bundled campaigns, the demo data and its
+tokens, a fake clock, and an HTTP client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.services import Services, Settings, TokenCache, campaign_loader
+from paicha import demo
+from paicha.files import bundled_dir
+from storage.bootstrap import prepare
+from storage.campaigns import CampaignRegistry
+from storage.cases import CaseStore
+from storage.db import Database
+from tests.support.db import Templates
+
+START = dt.datetime(2023, 6, 1, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class World:
+    services: Services
+    clock: FakeClock
+    tokens: dict[str, str]
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+# Built versions never change, and every copy of the template numbers them alike, so one
+# registry serves every test (loading the bundled campaigns once, not once per test).
+_REGISTRY = CampaignRegistry(campaign_loader)
+
+
+def _build_demo(url: str) -> dict[str, str]:
+    db = Database(url)
+    try:
+        prepare(db, _REGISTRY, bundled_dir(), now=START)
+        with db.write() as conn:
+            loaded = demo.load(conn, _REGISTRY, now=START)
+        assert loaded is not None
+        return loaded.tokens
+    finally:
+        db.dispose()
+
+
+def world_on(url: str, tokens: dict[str, str]) -> World:
+    clock = FakeClock()
+    db = Database(url)
+    services = Services(Settings(database_url=url, token_cache_seconds=0), db, _REGISTRY,
+                        CaseStore(_REGISTRY), TokenCache(db, 0), clock)
+    return World(services, clock, tokens)
+
+
+@pytest.fixture
+def world(backend: str, templates: Templates, tmp_path: Path) -> Iterator[World]:
+    """The demo world on a fresh copy of a database where it was loaded once per session."""
+    template = templates.derive(backend, "demo", _build_demo)
+    tokens = templates.extras[(backend, "demo")]
+    assert isinstance(tokens, dict)
+    for url in templates.copy(template, tmp_path):
+        built = world_on(url, tokens)
+        yield built
+        built.services.db.dispose()
+
+
+@pytest.fixture
+def services(world: World) -> Services:
+    return world.services
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(services=world.services)) as test_client:
+        yield test_client
