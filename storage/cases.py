@@ -150,7 +150,9 @@ class CaseStore:
         actor: Actor | None = None,
     ) -> tuple[StoredCase, Outcome]:
         """Fire `trigger` on a case; StaleVersion when `expected_version` is not current."""
-        stored = self._load(conn, case_id)
+        # Lock the row (PostgreSQL; SQLite's write lock is already held): a concurrent writer
+        # waits and then reads this event's result instead of failing on a version it never saw.
+        stored = self._load(conn, case_id, lock=True)
         principal.require_unit(stored.unit_id, stored.org_path)
         if expected_version is not None and expected_version != stored.version:
             raise StaleVersion("case", case_id, expected_version, stored.version)
@@ -180,8 +182,9 @@ class CaseStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _load(self, conn: Connection, case_id: str) -> StoredCase:
-        row = conn.execute(select(case_t).where(case_t.c.id == case_id)).one_or_none()
+    def _load(self, conn: Connection, case_id: str, *, lock: bool = False) -> StoredCase:
+        query = select(case_t).where(case_t.c.id == case_id)
+        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None:
             raise NotFound("case", case_id)
         return _stored(row)

@@ -1,0 +1,67 @@
+"""`paicha serve`: migrate, publish the bundled campaigns, and serve the API on one machine."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+import uvicorn
+
+from api.app import create_app
+from api.services import Services, Settings, system_clock
+from paicha import demo
+from storage.bootstrap import prepare
+from storage.db import database_url
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s "
+                                                   "%(message)s")
+    settings = Settings(database_url=args.database or database_url())
+    services = Services.build(settings)
+    now = system_clock()
+    published = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
+    fresh = [row.campaign_id for row, created in published if created]
+    print(f"paicha: database {services.db.url.split('@')[-1]}; campaigns: "
+          f"{', '.join(row.campaign_id for row, _ in published)}"
+          + (f" (published now: {', '.join(fresh)})" if fresh else ""), file=sys.stderr)
+    if args.demo:
+        with services.db.write() as conn:
+            loaded = demo.load(conn, services.registry, now=now)
+        if loaded is None:
+            print("paicha demo: loaded before; its tokens were printed then (make more with "
+                  "`paicha token create`)", file=sys.stderr)
+        else:
+            _print_demo(loaded, args)
+    app = create_app(services=services)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.access_log)
+    return 0
+
+
+def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:
+    base = f"http://{args.host}:{args.port}"
+    print("\npaicha demo: 东胜区 > 林荫街道 (2 communities, 3 units) and 交通街道; a token "
+          "per role:", file=sys.stderr)
+    for name, secret in loaded.tokens.items():
+        print(f"  export {name.upper()}={secret}", file=sys.stderr)
+    print(f"\nthe API: {base}/docs   walkthrough: docs/api.md\n", file=sys.stderr)
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve", help="serve the REST API (and the scheduler) with the bundled campaigns",
+        description="Apply migrations, publish the bundled campaigns that are new, and serve "
+                    "the API on the embedded SQLite file (or $PAICHA_DATABASE_URL).")
+    parser.add_argument("--demo", action="store_true",
+                        help="load a small demo org tree with units and print a token per role")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--database", metavar="URL",
+                        help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
+    parser.add_argument("--log-level", default="info",
+                        choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.set_defaults(run=run)
