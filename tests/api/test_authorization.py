@@ -1,0 +1,180 @@
+"""The authorization matrix: every demo token against every route, inside and outside its scope.
+
+A cell is "allowed" when the answer is neither 401 nor 403 (it may still be 409 or 422 for the
+request itself); a denied cell must be 403 with the stated code. Lists are checked for what they
+show, since a list answers 200 to everyone but must hold only what the token reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paicha.demo import TOKENS
+from tests.support.world import World
+
+CAMPAIGN = "special-action-2023-linyin"
+HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_chemicals",
+          "description": "配电室线路老化", "found_on": "2023-06-01"}
+
+EVERYONE = frozenset(TOKENS)
+LINYIN_OFFICIALS = frozenset({"locality", "acceptance_team", "government", "safety_office"})
+ABOVE_LINYIN = LINYIN_OFFICIALS | {"admin", "regulator"}  # reach all of 林荫街道
+REACH_CHEM = ABOVE_LINYIN | {"community", "principal"}  # reach unit u-chem-01 (in linyin-c1)
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    allowed: frozenset[str]
+    body: Callable[[str], Any] | None = None  # token name -> JSON body
+    denied_code: str | None = None  # the code every denied cell carries
+    raw: str | None = None  # a non-JSON body (YAML)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _unique(prefix: str) -> Callable[[str], dict[str, Any]]:
+    return lambda who: {"id": f"{prefix}-{who}", "name": f"{prefix} {who}",
+                        "level": "community", "parent": "linyin-c1", "org": "linyin-c1"}
+
+
+ROUTES = [
+    Route("list campaigns", "GET", "/campaigns", EVERYONE),
+    Route("read campaign", "GET", f"/campaigns/{CAMPAIGN}", EVERYONE),
+    Route("raw campaign", "GET", f"/campaigns/{CAMPAIGN}/raw", EVERYONE),
+    Route("resolved campaign", "GET", f"/campaigns/{CAMPAIGN}/resolved", EVERYONE),
+    Route("campaign versions", "GET", f"/campaigns/{CAMPAIGN}/versions", EVERYONE),
+    Route("diagram", "GET", f"/campaigns/{CAMPAIGN}/diagram", EVERYONE),
+    Route("validate", "POST", "/campaigns/validate", EVERYONE, raw="paicha: 1\nid: x\n"),
+    Route("publish", "POST", "/campaigns", frozenset({"admin", "safety_office", "other_street"}),
+          raw="paicha: 1\nid: x\n", denied_code="forbidden"),
+    Route("timeline of linyin", "GET", f"/campaigns/{CAMPAIGN}/timeline", ABOVE_LINYIN,
+          params={"org": "linyin", "limit": "5"}, denied_code="out_of_scope"),
+    Route("timeline of a unit", "GET", f"/campaigns/{CAMPAIGN}/timeline", REACH_CHEM,
+          params={"unit": "u-chem-01", "limit": "5"}, denied_code="out_of_scope"),
+    Route("deploy", "POST", "/campaigns/three-year-plan-2024-2026/deployments",
+          ABOVE_LINYIN, body=lambda who: {"org": "linyin-c2"}),
+    Route("create org", "POST", "/orgs", REACH_CHEM - {"principal"}, body=_unique("org")),
+    Route("read org", "GET", "/orgs/linyin-c1", REACH_CHEM, denied_code="out_of_scope"),
+    Route("update org", "PATCH", "/orgs/linyin-c2", ABOVE_LINYIN,
+          body=lambda who: {"name": f"第二社区（{who}）"}),
+    Route("create unit", "POST", "/units", REACH_CHEM - {"principal"}, body=_unique("unit")),
+    Route("read unit", "GET", "/units/u-chem-01", REACH_CHEM, denied_code="out_of_scope"),
+    Route("update unit", "PATCH", "/units/u-chem-01", REACH_CHEM - {"principal"},
+          body=lambda who: {"tags": ["major_hazard_source", who]}),
+    Route("open case", "POST", "/cases", REACH_CHEM,
+          body=lambda who: {"campaign": CAMPAIGN, "unit": "u-chem-01", "data": HAZARD},
+          denied_code="out_of_scope"),
+    Route("read case", "GET", "/cases/{case}", REACH_CHEM, denied_code="out_of_scope"),
+    Route("case triggers", "GET", "/cases/{case}/triggers", REACH_CHEM,
+          denied_code="out_of_scope"),
+    Route("case history", "GET", "/cases/{case}/history", REACH_CHEM,
+          denied_code="out_of_scope"),
+    # 报送有关部门: the community or the street, for major hazards
+    Route("fire refer", "POST", "/cases/{case}/events", frozenset({"community", "locality"}),
+          body=lambda who: {"trigger": "refer", "data": {"referred_to": "应急管理局",
+                                                          "referred_on": "2023-06-02"}}),
+    Route("audit verify", "GET", "/audit/verify", frozenset({"admin"}),
+          denied_code="forbidden"),
+]
+
+
+def _open_case(client: TestClient, world: World) -> str:
+    opened = client.post("/cases", headers=world.auth("principal"), json={
+        "campaign": CAMPAIGN, "unit": "u-chem-01", "data": HAZARD})
+    assert opened.status_code == 201, opened.text
+    return str(opened.json()["id"])
+
+
+def _call(client: TestClient, route: Route, case_id: str, headers: dict[str, str],
+          who: str) -> Any:
+    path = route.path.replace("{case}", case_id)
+    if route.raw is not None:
+        return client.request(route.method, path, content=route.raw, params=route.params,
+                              headers={**headers, "Content-Type": "application/yaml"})
+    body = route.body(who) if route.body else None
+    return client.request(route.method, path, json=body, params=route.params, headers=headers)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_each_token_on_each_route(route: Route, client: TestClient, world: World) -> None:
+    case_id = _open_case(client, world)
+    cells: dict[str, tuple[int, str | None]] = {}
+    for who in sorted(TOKENS):
+        answer = _call(client, route, case_id, world.auth(who), who)
+        code = answer.json().get("code") if answer.status_code >= 400 else None
+        cells[who] = (answer.status_code, code)
+    allowed = {who for who, (status, _) in cells.items() if status not in (401, 403)}
+    assert allowed == route.allowed, cells
+    denied = {who: cell for who, cell in cells.items() if who not in route.allowed}
+    assert all(status == 403 for status, _ in denied.values()), denied
+    if route.denied_code:
+        assert {code for _, code in denied.values()} <= {route.denied_code}, denied
+    assert all(status < 500 for status, _ in cells.values()), cells
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_no_token_or_a_bad_one_is_401(route: Route, client: TestClient, world: World) -> None:
+    for headers in ({}, {"Authorization": "Bearer pch_not-a-token"},
+                    {"Authorization": "Basic dXNlcjpwYXNz"}):
+        answer = _call(client, route, "any", headers, "nobody")
+        assert answer.status_code == 401, (headers, answer.text)
+        assert answer.json()["code"] == "unauthenticated"
+        assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_health_check_and_docs_need_no_token(client: TestClient) -> None:
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def test_firing_outside_scope_is_out_of_scope_inside_wrong_role(client: TestClient,
+                                                                world: World) -> None:
+    case_id = _open_case(client, world)
+    body = {"trigger": "refer", "data": {"referred_to": "应急管理局",
+                                         "referred_on": "2023-06-02"}}
+    codes = {who: client.post(f"/cases/{case_id}/events", json=body,
+                              headers=world.auth(who)).json().get("code")
+             for who in TOKENS if who not in ("community", "locality")}
+    assert codes == {
+        "admin": "role_not_allowed", "principal": "role_not_allowed",
+        "acceptance_team": "role_not_allowed", "government": "role_not_allowed",
+        "safety_office": "role_not_allowed", "regulator": "role_not_allowed",
+        "hotel_principal": "out_of_scope", "other_street": "out_of_scope"}
+
+
+def _ids(client: TestClient, world: World, who: str, path: str) -> set[str]:
+    answer = client.get(path, params={"limit": 500}, headers=world.auth(who))
+    assert answer.status_code == 200, answer.text
+    return {item["id"] for item in answer.json()["data"]}
+
+
+def test_lists_hold_only_what_the_token_reaches(client: TestClient, world: World) -> None:
+    chem_case = _open_case(client, world)
+    hotel = client.post("/cases", headers=world.auth("hotel_principal"), json={
+        "campaign": "special-action-2023", "unit": "u-hotel-01",
+        "data": {**HAZARD, "industry": "fire_safety"}})
+    assert hotel.status_code == 201, hotel.text
+    hotel_case = hotel.json()["id"]
+    expected_cases = {"admin": {chem_case, hotel_case}, "regulator": {chem_case, hotel_case},
+                      "principal": {chem_case}, "community": {chem_case},
+                      "locality": {chem_case}, "hotel_principal": {hotel_case},
+                      "other_street": {hotel_case}}
+    for who, cases in expected_cases.items():
+        assert _ids(client, world, who, "/cases") == cases, who
+    linyin_units = {"u-chem-01", "u-mall-01", "u-site-01"}
+    assert _ids(client, world, "locality", "/units") == linyin_units
+    assert _ids(client, world, "community", "/units") == {"u-chem-01", "u-site-01"}
+    assert _ids(client, world, "principal", "/units") == {"u-chem-01"}
+    assert _ids(client, world, "other_street", "/units") == {"u-hotel-01"}
+    assert _ids(client, world, "regulator", "/units") == linyin_units | {"u-hotel-01"}
+    assert _ids(client, world, "community", "/orgs") == {"linyin-c1"}
+    assert _ids(client, world, "principal", "/orgs") == {"dongsheng", "linyin", "linyin-c1"}
+    assert _ids(client, world, "other_street", "/orgs") == {"jiaotong", "jiaotong-c1"}
