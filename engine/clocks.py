@@ -232,6 +232,10 @@ def decide(
             step = timer.step + 1
             previous = (local_date(timer.at, campaign.timezone) if timer.kind == "overdue_repeat"
                         else timer.due_date)
+            if late:
+                # After downtime the late notice stands for every missed day: the next repeat
+                # comes after today, not once for each day nothing ran.
+                previous = max(previous, local_date(now, campaign.timezone))
             # Repeats go out on working days only: nobody is nagged on a Sunday.
             day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
             repeat = Timer(timer.case_id, clock.id, "overdue_repeat",

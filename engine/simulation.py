@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.checks import Expander, Subject
-from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide, reminder_day
+from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.errors import Refused
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, lifecycles
-from engine.model import Campaign, Duration
+from engine.model import Campaign
+from engine.reminders import check_reminders, check_text, phase_deadline
 
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
@@ -52,10 +53,6 @@ class Happening:
     roles: tuple[str, ...] = ()
 
 
-# Default reminders for checks that declare none: on the due day.
-DEFAULT_CHECK_REMINDERS = (Duration(0),)
-
-
 class Simulation:
     """Walks a campaign from `start` to `end` for some subjects and scripted case events."""
 
@@ -83,11 +80,8 @@ class Simulation:
     ) -> Iterator[Happening]:
         """Every happening between start and end, in time order."""
         for phase in self.campaign.phases:
-            due = self.deadlines.finish(phase.due)
-            self._push(self._at_nine(due), Happening(
-                self._at_nine(due), "phase_due", phase.id,
-                f"阶段「{phase.name}」今日截止" + (f"（原定{phase.due}，遇休息日顺延）"
-                                                   if due != phase.due else "")))
+            notice = phase_deadline(phase, self.deadlines, self.campaign.timezone)
+            self._push(notice.at, Happening(notice.at, "phase_due", phase.id, notice.text))
         self._obligations(subjects)
         for event in events:
             self._push(event.at, event)
@@ -107,16 +101,12 @@ class Simulation:
         checks = {c.id: c for c in self.campaign.checks}
         for obligation in expander.for_subjects(subjects):
             check = checks[obligation.check]
-            period = f"（{obligation.period}）" if obligation.period else ""
-            times = f"，需完成{obligation.times}次" if obligation.times > 1 else ""
-            for offset in check.remind or DEFAULT_CHECK_REMINDERS:
-                day = reminder_day(obligation.due, offset, self.deadlines)
-                at = self._at_nine(day)
-                kind: HappeningKind = "check_due" if offset.days == 0 else "check_reminder"
-                when = "今日到期" if offset.days == 0 else f"{obligation.due}到期"
-                self._push(at, Happening(at, kind, obligation.subject,
-                                         f"{obligation.name}{period}{when}{times}",
-                                         (obligation.role,)))
+            for reminder in check_reminders(check, obligation, self.deadlines,
+                                            self.campaign.timezone):
+                text = check_text(obligation.name, obligation.period, obligation.due,
+                                  reminder.kind, obligation.times)
+                self._push(reminder.at, Happening(reminder.at, reminder.kind,
+                                                  obligation.subject, text, (obligation.role,)))
 
     def _event(self, event: ScriptedEvent) -> Iterator[Happening]:
         actor = Actor(event.actor, event.roles)

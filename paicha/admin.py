@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from engine.access import ScopeKind
 from engine.errors import PaichaError
 from paicha.files import CommandFailed
 from storage import audit, tokens
@@ -31,6 +32,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
+    kind: ScopeKind
     if args.admin:
         kind, scope = "admin", None
     elif args.org:

@@ -11,9 +11,10 @@ import uvicorn
 
 from api.app import create_app
 from api.services import Services, Settings, system_clock
+from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
 from paicha import demo
 from storage.bootstrap import prepare
-from storage.db import database_url
+from storage.db import database_url, upgrade
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,8 +37,37 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_demo(loaded, args)
     app = create_app(services=services)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.access_log)
+    scheduler = None
+    jobs = DeadlineJobs(services.db, services.registry)
+    if not args.no_scheduler:
+        scheduler = background(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=args.access_log)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        jobs.close()
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s "
+                                                   "%(message)s")
+    services = Services.build(Settings(database_url=args.database or database_url()))
+    upgrade(services.db.url)
+    print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
+          f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
+          file=sys.stderr)
+    jobs = DeadlineJobs(services.db, services.registry)
+    scheduler = blocking(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        jobs.close()
+        services.db.dispose()
     return 0
 
 
@@ -64,4 +94,25 @@ def register(commands: Any) -> None:
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--no-scheduler", action="store_true",
+                        help="serve the API only (run `paicha scheduler` elsewhere)")
+    _rhythm(parser)
     parser.set_defaults(run=run)
+
+    sweeper = commands.add_parser(
+        "scheduler", help="run the deadline sweeper and deliverer on their own",
+        description="Sweep due timers and send deliveries, for deployments with several API "
+                    "replicas (`paicha serve --no-scheduler`). Several can run at once on "
+                    "PostgreSQL: they share the due timers without sending any twice.")
+    sweeper.add_argument("--database", metavar="URL",
+                         help="database URL (default: $PAICHA_DATABASE_URL or "
+                              "sqlite:///paicha.db)")
+    _rhythm(sweeper)
+    sweeper.set_defaults(run=run_scheduler)
+
+
+def _rhythm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sweep-seconds", type=float, default=10.0, metavar="S",
+                        help="how often to look for due timers (default 10)")
+    parser.add_argument("--deliver-seconds", type=float, default=5.0, metavar="S",
+                        help="how often to send queued deliveries (default 5)")

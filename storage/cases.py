@@ -66,7 +66,7 @@ def _signatures_json(signatures: Sequence[Signature]) -> list[dict[str, Any]]:
              "at": s.at.astimezone(dt.UTC).isoformat()} for s in signatures]
 
 
-def _stored(row: Any) -> StoredCase:
+def stored_case(row: Any) -> StoredCase:
     return StoredCase(
         row.id, row.campaign_id, row.campaign_version_id, row.type, row.unit_id, row.org_path,
         row.state, row.final, row.data, _signatures(row.signatures), row.clocks, row.next_due,
@@ -141,7 +141,8 @@ class CaseStore:
                      role=outcome.role, action="open", to_state=outcome.target,
                      data={"campaign_version_id": published.row.id, "type": case_type,
                            "unit": unit_id, "data": dict(outcome.data)})
-        timers.apply_clock_effects(conn, outcome, generations)
+        timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
+            campaign_id, path, unit_id, lifecycle.type))
         return self.get(conn, principal, case_id), outcome
 
     def fire(
@@ -177,7 +178,8 @@ class CaseStore:
                                                                     principal.name),
                      role=outcome.role, action=action, from_state=outcome.source,
                      to_state=outcome.target, data=dict(outcome.data))
-        timers.apply_clock_effects(conn, outcome, generations)
+        timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
+            stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type))
         return self._load(conn, case_id), outcome
 
     # -- reads -------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ class CaseStore:
         row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None:
             raise NotFound("case", case_id)
-        return _stored(row)
+        return stored_case(row)
 
     def get(self, conn: Connection, principal: Principal, case_id: str) -> StoredCase:
         stored = self._load(conn, case_id)
@@ -220,7 +222,7 @@ class CaseStore:
         rows = conn.execute(select(case_t).where(*conditions)
                             .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc())
                             .limit(query.limit + 1)).all()
-        page = [_stored(r) for r in rows[: query.limit]]
+        page = [stored_case(r) for r in rows[: query.limit]]
         cursor = _encode_cursor(page[-1]) if len(rows) > query.limit else None
         return page, cursor
 

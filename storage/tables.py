@@ -215,6 +215,13 @@ class Timer(SQLModel, table=True):
     subject: str = Field(max_length=100)  # a case id, or obligation:<id>, phase:<campaign>/<id>
     clock_id: str = Field(default="", max_length=64)
     kind: str = Field(max_length=32)
+    campaign_id: str = Field(default="", max_length=64)
+    # where the deadline belongs and whose it is, for "upcoming deadlines" by org, unit, role
+    org_path: str = Field(default="/", sa_column=Column(path_type(), nullable=False,
+                                                        server_default="/"))
+    unit_id: str | None = Field(default=None, max_length=64)
+    roles: list[str] = _json([])
+    due_date: dt.date | None = None
     due_at: dt.datetime = _utc()
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -251,3 +258,54 @@ class IdempotencyRecord(SQLModel, table=True):
     status: int
     body: dict[str, Any] = _json({})
     created_at: dt.datetime = _utc()
+
+
+class Subscription(SQLModel, table=True):
+    """Where reminders go besides the log: a channel (webhook, WeCom, DingTalk, e-mail) for an
+    org's subtree, optionally only some campaigns, kinds of message and roles."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    channel: str = Field(max_length=16)
+    config: dict[str, Any] = _json({})  # url, key, secret …; secrets never leave the API
+    org_id: str = Field(foreign_key="org.id", max_length=64)
+    org_path: str = _path()
+    campaign_id: str | None = Field(default=None, max_length=64)
+    kinds: list[str] = _json([])
+    roles: list[str] = _json([])
+    created_by: str = Field(max_length=200)
+    created_at: dt.datetime = _utc()
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one message for one destination, sent and retried until delivered or dead."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_due", "next_attempt_at",
+              sqlite_where=text("status IN ('pending', 'sending')"),
+              postgresql_where=text("status IN ('pending', 'sending')")),
+        Index("ix_delivery_status", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=400)  # the idempotency key receivers see
+    timer_id: int | None = Field(default=None, index=True)
+    subscription_id: int | None = Field(default=None, index=True)
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=32)
+    subject: str = Field(max_length=100)
+    campaign_id: str = Field(default="", max_length=64)
+    org_path: str = Field(default="/", sa_column=Column(path_type(), nullable=False,
+                                                        server_default="/"))
+    message: dict[str, Any] = _json({})
+    late: bool = False
+    status: str = Field(default="pending", max_length=16)  # pending, sending, delivered, dead
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _utc()
+    lease_until: dt.datetime | None = _utc_optional()
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: dt.datetime = _utc()
+    delivered_at: dt.datetime | None = _utc_optional()

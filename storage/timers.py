@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
 from engine.clocks import ArmClock, StopClock, Timer
 from engine.lifecycle import Outcome
+from engine.model import CaseType
 from storage.tables import Timer as TimerRow
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
@@ -41,14 +43,32 @@ def from_payload(data: Mapping[str, Any]) -> tuple[Timer, int]:
         step=int(data.get("step", 0))), int(data.get("gen", 1))
 
 
-def rows_for(timers: Iterable[Timer], generation: int) -> list[dict[str, Any]]:
-    return [{"key": timer_key(t, generation), "subject": t.case_id, "clock_id": t.clock_id,
-             "kind": t.kind, "due_at": t.at, "status": PENDING, "attempts": 0,
-             "payload": payload(t, generation)} for t in timers]
+@dataclass(frozen=True)
+class Owner:
+    """Where a case's timers belong: for filtering upcoming deadlines by org, unit and role."""
+
+    campaign_id: str
+    org_path: str
+    unit_id: str | None
+    case_type: CaseType
 
 
-def arm(conn: Connection, timers: Iterable[Timer], generation: int) -> int:
-    rows = rows_for(timers, generation)
+def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dict[str, Any]]:
+    clocks = {c.id: c for c in owner.case_type.clocks}
+    rows = []
+    for t in timers:
+        clock = clocks.get(t.clock_id)
+        roles = list(clock.who) if clock else []
+        rows.append({"key": timer_key(t, generation), "subject": t.case_id,
+                     "clock_id": t.clock_id, "kind": t.kind, "campaign_id": owner.campaign_id,
+                     "org_path": owner.org_path, "unit_id": owner.unit_id, "roles": roles,
+                     "due_date": t.due_date, "due_at": t.at, "status": PENDING, "attempts": 0,
+                     "payload": payload(t, generation)})
+    return rows
+
+
+def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
+    rows = rows_for(timers, generation, owner)
     if rows:
         conn.execute(insert(timer_t), rows)
     return len(rows)
@@ -61,11 +81,11 @@ def cancel(conn: Connection, subject: str, clock_id: str) -> int:
     return int(result.rowcount)
 
 
-def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int]
-                        ) -> None:
+def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int],
+                        owner: Owner) -> None:
     """Store what an event's clock effects say: cancel stopped clocks, arm started ones."""
     for effect in outcome.effects:
         if isinstance(effect, StopClock):
             cancel(conn, effect.case_id, effect.clock_id)
         elif isinstance(effect, ArmClock):
-            arm(conn, effect.timers, generations.get(effect.clock_id, 1))
+            arm(conn, effect.timers, generations.get(effect.clock_id, 1), owner)

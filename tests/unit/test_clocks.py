@@ -547,3 +547,18 @@ def test_timer_keys_are_stable_and_distinct(
     assert not {t.key for t in moved.timers} & {t.key for t in armed.timers}
     other = arm(campaign, rectification, "h2", dt.date(2023, 7, 14), NOW, deadlines)
     assert not {t.key for t in other.timers} & {t.key for t in armed.timers}
+
+
+def test_an_overdue_notice_handled_days_late_schedules_one_repeat_after_today(
+    campaign: Campaign, rectification: Clock, hazard_type: CaseType, deadlines: Deadlines
+) -> None:
+    armed = arm(campaign, rectification, "h1", dt.date(2023, 7, 11), NOW, deadlines)  # Tuesday
+    overdue = timer(armed, "due")
+    # nothing ran from Wednesday 12 July until Thursday 13 July 10:00 local
+    decision = decide(campaign, hazard_type, overdue, "supervised", utc(2023, 7, 13, 2),
+                      deadlines)
+    assert decision.notifications[0].late
+    assert decision.notifications[0].message == "整改期限（2023-07-11）已逾期2日"
+    # the late notice stands for the missed days: the next repeat is Friday, not Wednesday
+    assert decision.next_timer is not None
+    assert decision.next_timer.at == utc(2023, 7, 14, 1)

@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 13:51:54.360168
+Create Date: 2026-12-02 14:06:27.571058
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel  # noqa: F401  (AutoString in generated columns)
 from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
@@ -62,6 +62,34 @@ def upgrade() -> None:
     with op.batch_alter_table('campaign_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_version_campaign_id'), ['campaign_id'], unique=False)
 
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('timer_id', sa.Integer(), nullable=True),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('campaign_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('org_path', sa.String(length=2000).with_variant(sa.String(length=2000, collation='C'), 'postgresql'), server_default='/', nullable=False),
+    sa.Column('message', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('lease_until', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('delivered_at', storage.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_due', ['next_attempt_at'], unique=False, sqlite_where=sa.text("status IN ('pending', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'sending')"))
+        batch_op.create_index('ix_delivery_status', ['status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_timer_id'), ['timer_id'], unique=False)
+
     op.create_table('org',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -84,6 +112,11 @@ def upgrade() -> None:
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('clock_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('campaign_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('org_path', sa.String(length=2000).with_variant(sa.String(length=2000, collation='C'), 'postgresql'), server_default='/', nullable=False),
+    sa.Column('unit_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('due_at', storage.types.UTCDateTime(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -160,6 +193,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_obligation_due', ['due'], unique=False)
         batch_op.create_index('ix_obligation_path_due', ['org_path', 'due'], unique=False)
         batch_op.create_index('ix_obligation_subject_due', ['subject_id', 'due'], unique=False)
+
+    op.create_table('subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('config', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('org_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('org_path', sa.String(length=2000).with_variant(sa.String(length=2000, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('campaign_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('kinds', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_org_path'), ['org_path'], unique=False)
 
     op.create_table('unit',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -241,6 +292,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_unit_org_id'))
 
     op.drop_table('unit')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_org_path'))
+
+    op.drop_table('subscription')
     with op.batch_alter_table('obligation', schema=None) as batch_op:
         batch_op.drop_index('ix_obligation_subject_due')
         batch_op.drop_index('ix_obligation_path_due')
@@ -264,6 +319,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_org_parent_id'))
 
     op.drop_table('org')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_timer_id'))
+        batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
+        batch_op.drop_index('ix_delivery_status')
+        batch_op.drop_index('ix_delivery_due', sqlite_where=sa.text("status IN ('pending', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'sending')"))
+
+    op.drop_table('delivery')
     with op.batch_alter_table('campaign_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_campaign_version_campaign_id'))
 

@@ -1,0 +1,153 @@
+"""Reading a channel's deployment config: typed fields, every problem reported at once, and an
+error that names each offending field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from engine.errors import PaichaError
+
+T = TypeVar("T", bound=str)
+
+# Values people leave in a config template; sending them would sign with a secret everyone knows.
+PLACEHOLDERS = frozenset({"", "changethis", "changeme", "secret", "xxx", "todo", "key", "token"})
+
+
+class ChannelConfigInvalid(PaichaError, ValueError):
+    """A channel's config cannot be used; `problems` pairs each field with what is wrong."""
+
+    code = "channel_config_invalid"
+
+    def __init__(self, channel: str, problems: Iterable[tuple[str, str]]) -> None:
+        self.channel = channel
+        self.problems: list[tuple[str, str]] = list(problems)
+        listed = "; ".join(f"{field}: {problem}" for field, problem in self.problems)
+        super().__init__(f"{channel} channel config invalid: {listed}")
+
+    @property
+    def fields(self) -> list[str]:
+        """The names of the fields with a problem, in the order found."""
+        return [field for field, _ in self.problems]
+
+
+class ConfigReader:
+    """Typed access to one channel's config dict; call `done()` last to raise what was found."""
+
+    def __init__(self, channel: str, raw: Mapping[str, object], known: Iterable[str]) -> None:
+        self.channel = channel
+        self._raw = raw
+        self._problems: list[tuple[str, str]] = []
+        if not isinstance(raw, Mapping):
+            self._problems.append(("<config>", f"must be a mapping, got {type(raw).__name__}"))
+            self._raw = {}
+        # An unknown key is most often a typo of a known one ("secert"), which would otherwise
+        # silently fall back to a default.
+        allowed = set(known) | {"name"}
+        for key in self._raw:
+            if key not in allowed:
+                self._problems.append(
+                    (str(key), f"unknown key; known keys: {', '.join(sorted(allowed))}")
+                )
+
+    def problem(self, field: str, message: str) -> None:
+        """Record a problem found by a check the reader does not know about."""
+        self._problems.append((field, message))
+
+    def _get(self, field: str) -> object | None:
+        return self._raw.get(field)
+
+    def string(self, field: str, *, default: str | None = None, secret: bool = False) -> str:
+        """A required string (or `default` when absent); secrets refuse placeholders."""
+        value = self._get(field)
+        if value is None:
+            if default is not None:
+                return default
+            self._problems.append((field, "is required"))
+            return ""
+        if not isinstance(value, str):
+            self._problems.append((field, f"must be a string, got {type(value).__name__}"))
+            return ""
+        if secret and value.strip().lower() in PLACEHOLDERS:
+            self._problems.append((field, "is empty or a placeholder; set the real secret"))
+        elif not value.strip():
+            self._problems.append((field, "must not be empty"))
+        return value
+
+    def optional_string(self, field: str, *, secret: bool = False) -> str | None:
+        """A string that may be absent."""
+        if self._get(field) is None:
+            return None
+        return self.string(field, secret=secret)
+
+    def choice(self, field: str, options: Sequence[T], default: T) -> T:
+        """One of a closed set of strings."""
+        value = self._get(field)
+        if value is None:
+            return default
+        for option in options:
+            if value == option:
+                return option
+        self._problems.append((field, f"must be one of {', '.join(options)}, got {value!r}"))
+        return default
+
+    def number(self, field: str, *, default: float, minimum: float, maximum: float) -> float:
+        """A number of seconds or similar, within bounds."""
+        value = self._get(field)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self._problems.append((field, f"must be a number, got {type(value).__name__}"))
+            return default
+        if not minimum <= value <= maximum:
+            self._problems.append((field, f"must be between {minimum} and {maximum}, got {value}"))
+            return default
+        return float(value)
+
+    def integer(self, field: str, *, default: int, minimum: int, maximum: int) -> int:
+        """A whole number within bounds."""
+        value = self._get(field)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self._problems.append((field, f"must be an integer, got {type(value).__name__}"))
+            return default
+        if not minimum <= value <= maximum:
+            self._problems.append((field, f"must be between {minimum} and {maximum}, got {value}"))
+            return default
+        return value
+
+    def strings(self, field: str) -> tuple[str, ...]:
+        """A non-empty list of non-empty strings; one string is taken as a list of one."""
+        value = self._get(field)
+        if isinstance(value, str):
+            value = [value]
+        if value is None:
+            self._problems.append((field, "is required"))
+            return ()
+        if not isinstance(value, list | tuple) or not value:
+            self._problems.append((field, "must be a non-empty list of strings"))
+            return ()
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            self._problems.append((field, "every item must be a non-empty string"))
+            return ()
+        return tuple(str(item) for item in value)
+
+    def url(self, field: str, *, default: str | None = None) -> str:
+        """An absolute http(s) URL."""
+        value = self.string(field, default=default)
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                self._problems.append((field, f"must be an http(s) URL, got {value!r}"))
+        return value
+
+    def name(self, default: str) -> str:
+        """The channel's name in the outbox and logs; several channels of one kind differ by it."""
+        return self.string("name", default=default)
+
+    def done(self) -> None:
+        """Raise every problem found, if any."""
+        if self._problems:
+            raise ChannelConfigInvalid(self.channel, self._problems)

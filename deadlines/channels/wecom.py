@@ -1,0 +1,93 @@
+"""The WeCom group robot channel (企业微信群机器人): markdown posted to the robot's webhook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from deadlines.channels._http import HttpSender, robot_result
+from deadlines.channels._render import markdown, truncate_utf8
+from deadlines.channels.base import DeliveryResult, Message, require_aware
+from deadlines.channels.config import ConfigReader
+
+KIND = "wecom"
+DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+# WeCom refuses markdown content over 4096 bytes (UTF-8) with errcode 40058.
+CONTENT_LIMIT = 4096
+# 45009: the robot's limit of 20 messages a minute; -1: "system busy". Both pass with time.
+RETRYABLE_ERRCODES = frozenset({45009, -1})
+LATE_STYLE = '<font color="warning">{note}</font>'
+
+
+@dataclass(frozen=True)
+class WecomConfig:
+    """The robot's key (the `key=` of its webhook URL) and where its API lives."""
+
+    key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 10.0
+    name: str = KIND
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> WecomConfig:
+        """Read and check a deployment's config; raises ChannelConfigInvalid naming fields."""
+        reader = ConfigReader(KIND, raw, known=("key", "base_url", "timeout"))
+        key = reader.string("key", secret=True)
+        if key.startswith("http"):
+            reader.problem("key", "is the key alone (after `key=`), not the whole webhook URL")
+        base_url = reader.url("base_url", default=DEFAULT_BASE_URL)
+        timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
+        name = reader.name(KIND)
+        reader.done()
+        return cls(key, base_url, timeout, name)
+
+
+def body(message: Message) -> dict[str, Any]:
+    """The robot's markdown message for `message`."""
+    content = truncate_utf8(markdown(message, late_style=LATE_STYLE), CONTENT_LIMIT)
+    return {"msgtype": "markdown", "markdown": {"content": content}}
+
+
+class WecomChannel:
+    """Posts a markdown message to one WeCom group robot."""
+
+    def __init__(
+        self, config: WecomConfig, *, transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self._url = f"{config.base_url}?{urlencode({'key': config.key})}"
+        self._sender = HttpSender(timeout=config.timeout, secrets=(config.key,),
+                                  transport=transport)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> WecomChannel:
+        """A channel from a deployment's config dict."""
+        return cls(WecomConfig.from_dict(raw))
+
+    def send(self, message: Message, *, now: dt.datetime) -> DeliveryResult:
+        """Post the message once; a reply with errcode != 0 is a failure."""
+        require_aware(now)
+        content = json.dumps(body(message), ensure_ascii=False).encode("utf-8")
+        response = self._sender.post(
+            self._url, content=content, headers={"Content-Type": "application/json"},
+        )
+        if isinstance(response, DeliveryResult):
+            return response
+        return robot_result(response, now=now, retryable_codes=RETRYABLE_ERRCODES)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._sender.close()
+
+    def __enter__(self) -> WecomChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""The messages due timers produce: a case clock's notice, an obligation's reminder, a phase's
+deadline — each with the idempotency key every delivery of it carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from engine.clocks import LATE_AFTER, Notify
+from engine.model import Campaign
+from storage.cases import StoredCase
+
+TITLES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
+          "escalate": "升级督办", "check_reminder": "规定动作提醒", "check_due": "规定动作到期",
+          "phase_due": "阶段截止"}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message before it is addressed: what, about whom, for which roles, and where."""
+
+    key: str
+    kind: str
+    title: str
+    text: str
+    campaign: str
+    subject: str
+    roles: tuple[str, ...]
+    due_date: dt.date | None
+    late: bool
+    at: dt.datetime
+    org_path: str
+    extra: dict[str, Any]
+
+    def body(self, key: str) -> dict[str, Any]:
+        """The JSON the outbox stores, in the shape of deadlines.channels.base.Message."""
+        return {"idempotency_key": key, "kind": self.kind, "title": self.title,
+                "text": self.text, "campaign": self.campaign, "subject": self.subject,
+                "roles": list(self.roles),
+                "due_date": self.due_date.isoformat() if self.due_date else None,
+                "late": self.late, "at": self.at.isoformat(), "extra": self.extra}
+
+
+def _late(at: dt.datetime, now: dt.datetime) -> bool:
+    return now - at > LATE_AFTER
+
+
+def for_case(note: Notify, case: StoredCase, campaign: Campaign, now: dt.datetime,
+             generation: int) -> Outgoing:
+    case_type = campaign.cases[case.type]
+    return Outgoing(
+        key=f"{note.key}#{generation}", kind=note.kind,
+        title=f"{TITLES.get(note.kind, note.kind)}：{case_type.name}", text=note.message,
+        campaign=case.campaign_id, subject=case.id, roles=note.roles, due_date=note.due_date,
+        late=note.late, at=now, org_path=case.org_path,
+        extra={"case_type": case.type, "state": case.state, "unit": case.unit_id,
+               "clock": note.clock_id})
+
+
+def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
+    period = f"（{obligation.period}）" if obligation.period else ""
+    times = (f"，需完成{obligation.times}次，已完成{obligation.done}次"
+             if obligation.times > 1 else "")
+    when = "今日到期" if timer.kind == "check_due" else f"{obligation.due}到期"
+    return Outgoing(
+        key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind),
+        text=f"{obligation.name}{period}{when}{times}", campaign=obligation.campaign_id,
+        subject=f"obligation:{obligation.id}", roles=(obligation.role,),
+        due_date=obligation.due, late=_late(timer.due_at, now), at=now,
+        org_path=obligation.org_path,
+        extra={"check": obligation.check_id, "subject_kind": obligation.subject_kind,
+               "subject_id": obligation.subject_id, "period": obligation.period or None})
+
+
+def for_phase(timer: Any, now: dt.datetime) -> Outgoing:
+    data = timer.payload
+    rolled = (f"（原定{data['nominal']}，遇休息日顺延）"
+              if data.get("nominal") and data["nominal"] != data["due"] else "")
+    return Outgoing(
+        key=timer.key, kind="phase_due", title=TITLES["phase_due"],
+        text=f"阶段「{data['name']}」今日截止{rolled}", campaign=timer.campaign_id,
+        subject=timer.subject, roles=tuple(timer.roles), due_date=timer.due_date,
+        late=_late(timer.due_at, now), at=now, org_path=timer.org_path,
+        extra={"phase": data["phase"]})

@@ -1,0 +1,179 @@
+"""The outbox: deliveries written in the sweep's transaction, then sent by the deliverer.
+
+Sending happens outside any transaction (it waits on the network), so a delivery is first
+leased (`sending`, `lease_until`) in a short transaction, then sent, then marked delivered,
+retried with backoff, or dead after the policy's last attempt. A deliverer that dies while
+sending leaves the lease to run out, and the delivery is sent again under the same idempotency
+key, which receivers use to drop the repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from deadlines.channels import Channel, ChannelConfigInvalid, Message, build_channel
+from deadlines.channels.base import DeliveryResult
+from deadlines.messages import Outgoing
+from deadlines.recipients import LOG, Destination
+from deadlines.retry import RetryPolicy
+from storage.audit import canonical
+from storage.db import Database
+from storage.tables import Delivery, Subscription
+
+log = logging.getLogger("paicha.outbox")
+
+delivery_t = Delivery.__table__  # type: ignore[attr-defined]
+subscription_t = Subscription.__table__  # type: ignore[attr-defined]
+
+PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+
+
+def delivery_row(message: Outgoing, destination: Destination, *,
+                 timer_id: int | None) -> dict[str, Any]:
+    """The outbox row of `message` for `destination`; its key is what receivers see."""
+    key = f"{message.key}->{destination.label}"
+    return {"key": key, "timer_id": timer_id, "subscription_id": destination.subscription_id,
+            "channel": destination.channel, "kind": message.kind, "subject": message.subject,
+            "campaign_id": message.campaign, "org_path": message.org_path,
+            "message": message.body(key), "late": message.late, "status": PENDING,
+            "attempts": 0, "next_attempt_at": message.at, "created_at": message.at,
+            "lease_until": None, "last_error": None, "delivered_at": None}
+
+
+def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Queue outbox rows in one statement; a key queued before is left alone."""
+    if not rows:
+        return 0
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    result = conn.execute(insert(delivery_t).on_conflict_do_nothing(index_elements=["key"]),
+                          rows)
+    return int(result.rowcount)
+
+
+@dataclass
+class DeliveryRun:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Deliverer:
+    """Sends due deliveries through their channels."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], dt.datetime],
+                 policy: RetryPolicy | None = None, batch: int = 100,
+                 lease: dt.timedelta = dt.timedelta(minutes=2),
+                 rng: random.Random | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        # Twelve attempts span about 14 hours: a robot's outage of an afternoon is ridden out.
+        self.policy = policy or RetryPolicy(max_attempts=12)
+        self.batch = batch
+        self.lease = lease
+        self.rng = rng or random.Random()
+        # Channels built once per subscription config (HTTP clients are reused).
+        self._channels: dict[str, Channel] = {}
+
+    def _claim(self) -> list[Any]:
+        now = self.clock()
+        with self.db.write() as conn:
+            query = (select(delivery_t).where(
+                or_(delivery_t.c.status == PENDING,
+                    (delivery_t.c.status == SENDING) & (delivery_t.c.lease_until < now)),
+                delivery_t.c.next_attempt_at <= now)
+                .order_by(delivery_t.c.next_attempt_at, delivery_t.c.id).limit(self.batch))
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(conn.execute(query).all())
+            if rows:
+                conn.execute(update(delivery_t).where(delivery_t.c.id.in_([r.id for r in rows]))
+                             .values(status=SENDING, lease_until=now + self.lease))
+            return rows
+
+    def channel_for(self, row: Any) -> Channel:
+        """The channel of a delivery's destination, as its subscription is configured now (a
+        rotated secret or a new URL applies from the next attempt)."""
+        if row.subscription_id is None:
+            return self._cached(LOG, lambda: build_channel(LOG, {}))
+        with self.db.read() as conn:
+            sub = conn.execute(select(subscription_t).where(
+                subscription_t.c.id == row.subscription_id)).one_or_none()
+        if sub is None:
+            raise ChannelConfigInvalid(row.channel, [("subscription", "it was deleted")])
+        label = f"sub{sub.id}:{canonical(sub.config)}"
+        return self._cached(label, lambda: build_channel(sub.channel, sub.config))
+
+    def _cached(self, label: str, build: Callable[[], Channel]) -> Channel:
+        found = self._channels.get(label)
+        if found is None:
+            found = self._channels[label] = build()
+        return found
+
+    def close(self) -> None:
+        """Release the channels' connections."""
+        for channel in self._channels.values():
+            close = getattr(channel, "close", None)
+            if callable(close):
+                close()
+        self._channels.clear()
+
+    def deliver(self, *, max_batches: int = 100) -> DeliveryRun:
+        """Send every delivery due now, batch by batch (bounded)."""
+        run = DeliveryRun()
+        for _ in range(max_batches):
+            rows = self._claim()
+            for row in rows:
+                self._send(row, run)
+            if len(rows) < self.batch:
+                break
+        return run
+
+    def _send(self, row: Any, run: DeliveryRun) -> None:
+        try:
+            channel = self.channel_for(row)
+            result = channel.send(Message.from_dict(row.message), now=self.clock())
+        except ChannelConfigInvalid as exc:
+            result = DeliveryResult.failed(f"channel unusable: {exc}", retryable=False)
+        now = self.clock()
+        attempts = row.attempts + 1
+        if result.ok:
+            values: dict[str, Any] = {"status": DELIVERED, "delivered_at": now,
+                                      "lease_until": None, "last_error": None}
+            run.sent += 1
+        else:
+            retry = (self.policy.next_attempt(attempts, now, self.rng,
+                                              retry_after=result.retry_after)
+                     if result.retryable else None)
+            values = {"status": PENDING if retry else DEAD, "lease_until": None,
+                      "last_error": result.detail[:2000]}
+            if retry:
+                values["next_attempt_at"] = retry
+                run.failed += 1
+            else:
+                run.dead += 1
+                log.warning("dead letter", extra={"action": "dead_letter", "key": row.key,
+                                                  "detail": result.detail})
+            run.errors.append(f"{row.key}: {result.detail}")
+        with self.db.write() as conn:
+            conn.execute(update(delivery_t).where(delivery_t.c.id == row.id)
+                         .values(attempts=attempts, **values))
+
+
+def redrive(conn: Connection, delivery_ids: list[int] | None, *, now: dt.datetime) -> int:
+    """Send dead letters again (all, or the given ones) with a fresh count of attempts."""
+    query = update(delivery_t).where(delivery_t.c.status == DEAD)
+    if delivery_ids is not None:
+        query = query.where(delivery_t.c.id.in_(delivery_ids))
+    result = conn.execute(query.values(status=PENDING, attempts=0, next_attempt_at=now,
+                                       last_error=None))
+    return int(result.rowcount)

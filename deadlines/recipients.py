@@ -1,0 +1,58 @@
+"""Where a message goes: the log channel always, and every subscription whose org subtree holds
+the subject and whose campaign, kinds and roles filters let it through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from storage.tables import Subscription
+
+subscription_t = Subscription.__table__  # type: ignore[attr-defined]
+
+LOG = "log"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One place a message is delivered: the log, or a subscription's channel."""
+
+    channel: str
+    subscription_id: int | None
+
+    @property
+    def label(self) -> str:
+        return LOG if self.subscription_id is None else f"sub{self.subscription_id}"
+
+
+class Subscriptions:
+    """Every subscription, read once per sweep batch (there are few; messages are many)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.rows: Sequence[Any] = conn.execute(select(subscription_t)
+                                                .order_by(subscription_t.c.id)).all()
+
+    def destinations(self, *, org_path: str, campaign_id: str, kind: str,
+                     roles: Sequence[str]) -> list[Destination]:
+        """The log channel, then the matching subscriptions in id order."""
+        return _matching(self.rows, org_path, campaign_id, kind, roles)
+
+
+def _matching(rows: Sequence[Any], org_path: str, campaign_id: str, kind: str,
+              roles: Sequence[str]) -> list[Destination]:
+    found = [Destination(LOG, None)]
+    for row in rows:
+        # A subscription for an org receives what happens anywhere in its subtree.
+        if not org_path.startswith(row.org_path):
+            continue
+        if row.campaign_id and row.campaign_id != campaign_id:
+            continue
+        if row.kinds and kind not in row.kinds:
+            continue
+        if row.roles and not set(row.roles) & set(roles):
+            continue
+        found.append(Destination(row.channel, row.id))
+    return found

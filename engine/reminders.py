@@ -1,0 +1,66 @@
+"""When obligations and phases remind, and what they say: one answer for the dry run and the
+live sweep, so that `paicha simulate` shows what the scheduler will send."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.checks import Obligation
+from engine.clocks import reminder_day
+from engine.dates import REMINDER_TIME, Deadlines, local_instant
+from engine.model import Check, Duration, Phase
+
+ReminderKind = Literal["check_reminder", "check_due"]
+
+# Default reminders for checks that declare none: on the due day.
+DEFAULT_CHECK_REMINDERS = (Duration(0),)
+
+
+@dataclass(frozen=True)
+class CheckReminder:
+    """One reminder of an obligation: its kind, its instant (UTC) and its offset's label."""
+
+    kind: ReminderKind
+    at: dt.datetime
+    label: str
+
+
+def check_reminders(check: Check, obligation: Obligation, deadlines: Deadlines,
+                    timezone: str) -> list[CheckReminder]:
+    """The reminders of one obligation: the check's `remind` offsets (or the due day) at 09:00,
+    a rest day's moved to the working day before."""
+    found = []
+    for offset in check.remind or DEFAULT_CHECK_REMINDERS:
+        day = reminder_day(obligation.due, offset, deadlines)
+        kind: ReminderKind = "check_due" if offset.days == 0 else "check_reminder"
+        found.append(CheckReminder(kind, local_instant(day, REMINDER_TIME, timezone),
+                                   str(offset)))
+    return found
+
+
+def check_text(name: str, period: str | None, due: dt.date, kind: str, times: int) -> str:
+    """What a check reminder says: 主要负责人带队检查（2023-06）今日到期，需完成2次."""
+    label = f"（{period}）" if period else ""
+    when = "今日到期" if kind == "check_due" else f"{due}到期"
+    count = f"，需完成{times}次" if times > 1 else ""
+    return f"{name}{label}{when}{count}"
+
+
+@dataclass(frozen=True)
+class PhaseDeadline:
+    phase: Phase
+    due: dt.date  # rolled off a rest day, if the campaign rolls
+    at: dt.datetime
+
+    @property
+    def text(self) -> str:
+        rolled = f"（原定{self.phase.due}，遇休息日顺延）" if self.due != self.phase.due else ""
+        return f"阶段「{self.phase.name}」今日截止{rolled}"
+
+
+def phase_deadline(phase: Phase, deadlines: Deadlines, timezone: str) -> PhaseDeadline:
+    """A phase's deadline notice: 09:00 on its (rolled) due day."""
+    due = deadlines.finish(phase.due)
+    return PhaseDeadline(phase, due, local_instant(due, REMINDER_TIME, timezone))

@@ -1,0 +1,108 @@
+"""The sweep on a fake clock: a hazard's 整改期限 reminders, overdue notice and automatic 挂牌督办
+go out once each, in order, also when the sweeper was down; a case that moved on sends nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from deadlines.outbox import Deliverer
+from deadlines.sweep import Sweeper
+from storage import tokens
+from storage.tables import Delivery
+from storage.tables import Timer as TimerRow
+from tests.support.world import World
+
+delivery_t = Delivery.__table__  # type: ignore[attr-defined]
+timer_t = TimerRow.__table__  # type: ignore[attr-defined]
+
+CAMPAIGN = "special-action-2023-linyin"
+HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_chemicals",
+          "description": "储罐区可燃气体报警装置失效", "found_on": "2023-06-01"}
+PLAN = {"goals_and_tasks": "更换", "measures": "停用并更换", "funds_and_materials": "自筹",
+        "responsible": "设备部", "deadline": "2023-07-31", "safety_measures": "专人巡检"}
+
+
+def local(day: str, hour: int = 9, minute: int = 10) -> dt.datetime:
+    """`hour:minute` in Shanghai on `day`, as UTC (by default just after the 09:00 reminders)."""
+    return dt.datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}:00+08:00").astimezone(dt.UTC)
+
+
+def _principal(world: World, name: str) -> Any:
+    with world.services.db.read() as conn:
+        return tokens.resolve(conn, world.tokens[name])
+
+
+def planned_hazard(world: World) -> str:
+    cases = world.services.cases
+    with world.services.db.write() as conn:
+        stored, _ = cases.open(conn, _principal(world, "principal"), campaign_id=CAMPAIGN,
+                               case_type="hazard", unit_id="u-chem-01", data=HAZARD,
+                               now=world.clock())
+        cases.fire(conn, _principal(world, "principal"), stored.id, trigger="plan", data=PLAN,
+                   expected_version=1, now=world.clock())
+    return stored.id
+
+
+def texts(world: World) -> list[tuple[str, str, bool]]:
+    with world.services.db.read() as conn:
+        rows = conn.execute(select(delivery_t).where(delivery_t.c.channel == "log")
+                            .order_by(delivery_t.c.id)).all()
+    return [(r.kind, r.message["text"], r.late) for r in rows]
+
+
+def test_reminders_fire_once_in_order_and_late_after_downtime(world: World) -> None:
+    case_id = planned_hazard(world)
+    sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
+    assert sweeper.sweep().claimed == 0
+    world.clock.now = local("2023-07-24")  # 7 days before
+    first = sweeper.sweep()
+    assert (first.claimed, first.notified, first.stale) == (1, 1, 0)
+    assert sweeper.sweep().claimed == 0  # done is done
+    # the sweeper was down from 25 July until 1 August 10:00
+    world.clock.now = local("2023-08-01", 10, 0)
+    result = sweeper.sweep()
+    assert (result.claimed, result.notified, result.fired) == (3, 3, 1)
+    assert texts(world) == [
+        ("remind", "整改期限（2023-07-31）7日后到期", False),
+        ("remind", "整改期限（2023-07-31）3日后到期", True),  # Fri 28 July: Sunday's, moved
+        ("remind", "整改期限（2023-07-31）今日到期", True),
+        ("overdue", "整改期限（2023-07-31）已逾期1日", True),
+    ]
+    with world.services.db.read() as conn:
+        stored = world.services.cases.get(conn, _principal(world, "admin"), case_id)
+    assert stored.state == "supervised"  # 逾期未整改的挂牌督办, fired by the system
+    # the repeat after a late overdue notice is the next working day, not one per missed day
+    world.clock.now = local("2023-08-02")
+    assert sweeper.sweep().notified == 1
+    assert texts(world)[-1] == ("overdue_repeat", "整改期限（2023-07-31）已逾期2日", False)
+
+
+def test_a_case_that_moved_on_sends_nothing(world: World) -> None:
+    case_id = planned_hazard(world)
+    with world.services.db.write() as conn:
+        world.services.cases.fire(conn, _principal(world, "principal"), case_id,
+                                  trigger="submit", expected_version=2, now=world.clock(),
+                                  data={"rectified_on": "2023-06-02",
+                                        "rectification_result": "已更换"})
+        pending = conn.execute(select(timer_t).where(timer_t.c.subject == case_id,
+                                                     timer_t.c.status == "pending")).all()
+    assert pending == []  # stopping the clock cancelled its timers in the same transaction
+    world.clock.now = local("2023-09-30")
+    assert Sweeper(world.services.db, world.services.registry, clock=world.clock
+                   ).sweep().notified == 0
+    assert texts(world) == []
+
+
+def test_the_log_channel_delivers_what_the_sweep_queued(world: World) -> None:
+    planned_hazard(world)
+    world.clock.now = local("2023-07-24")
+    Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    run = Deliverer(world.services.db, clock=world.clock).deliver()
+    assert (run.sent, run.failed, run.dead) == (1, 0, 0)
+    with world.services.db.read() as conn:
+        [row] = conn.execute(select(delivery_t)).all()
+    assert (row.status, row.attempts) == ("delivered", 1)
+    assert Deliverer(world.services.db, clock=world.clock).deliver().sent == 0
