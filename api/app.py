@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import campaigns, cases, orgs, system, units
+from api.routes import (
+    campaigns,
+    cases,
+    deadlines,
+    imports,
+    obligations,
+    orgs,
+    system,
+    units,
+)
 from api.services import Clock, Services, Settings, system_clock
 
 DESCRIPTION = """\
@@ -21,7 +30,9 @@ Every route but `/health` and the docs needs `Authorization: Bearer <token>`; to
 `application/problem+json` with a stable `code`.
 """
 
-ROUTERS = (system.router, campaigns.router, orgs.router, units.router, cases.router)
+# imports before orgs and units, so that /orgs/import is not read as the org 'import'
+ROUTERS = (system.router, campaigns.router, imports.router, orgs.router, units.router,
+           cases.router, obligations.router, deadlines.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
@@ -122,6 +123,13 @@ def install(app: FastAPI) -> None:
         codes = {404: "no_such_route", 405: "method_not_allowed"}
         detail = error.detail if isinstance(error.detail, str) else "error"
         return problem(error.status_code, codes.get(error.status_code, "http_error"), detail)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, error: DataError) -> JSONResponse:
+        # The database refused a value the request carried (a number out of range, a NUL
+        # character): the request's fault, not the server's.
+        return problem(422, "request_invalid", "a value in the request cannot be used: a "
+                       "number out of range or a character (NUL) the database refuses")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -69,10 +69,10 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
         return None
     for org_id, name, level, parent in ORGS:
         subjects.create_org(conn, SETUP, id=org_id, name=name, level=level, parent=parent,
-                            now=now)
+                            now=now, registry=registry)
     for unit_id, name, org, industry, tags in UNITS:
         subjects.create_unit(conn, SETUP, id=unit_id, name=name, org=org, industry=industry,
-                             tags=list(tags), now=now)
+                             tags=list(tags), now=now, registry=registry)
     for campaign_id, org in DEPLOYMENTS:
         deploy(conn, SETUP, registry.newest(conn, campaign_id), org, now=now)
     secrets = {}

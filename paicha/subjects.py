@@ -1,8 +1,9 @@
 """Units and orgs from CSV files, checked against a campaign's vocabularies.
 
-units.csv: `id,name,org,industry,tags` (tags separated by `;`); orgs.csv: `id,name,level,parent`.
-Industries, tags and levels may be written as ids or as the campaign's Chinese names. Every bad
-row is reported at once, located by file, line and column like a campaign problem.
+units.csv: `id,name,org,industry,tags` (tags separated by `;`); orgs.csv: `id,name,level,parent`;
+the Chinese headers the API import accepts (paicha.sheets.HEADERS) work here too. Industries, tags
+and levels may be written as ids or as the campaign's Chinese names. Every bad row is reported at
+once, located by file, line and column like a campaign problem.
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ from engine.model import Campaign
 from engine.orgs import Org, Unit
 from engine.schema import did_you_mean
 from paicha.files import display_name
-
-UNIT_COLUMNS = ("id", "name", "org", "industry", "tags")
-ORG_COLUMNS = ("id", "name", "level", "parent")
-TAG_SEPARATORS = (";", "；")
+from paicha.sheets import ORG_COLUMNS, UNIT_COLUMNS, Kind, column_of, split_tags
 
 
 class SubjectsInvalid(PaichaError):
@@ -62,9 +60,10 @@ def _field_starts(line: str) -> list[int]:
 class _Table:
     """The rows of one CSV file with their positions, and the problems found in it."""
 
-    def __init__(self, text: str, source: str, columns: Sequence[str]) -> None:
+    def __init__(self, text: str, source: str, kind: Kind) -> None:
         self.source = source
-        self.columns = columns
+        self.kind: Kind = kind
+        self.columns: Sequence[str] = UNIT_COLUMNS if kind == "units" else ORG_COLUMNS
         self.problems: list[Problem] = []
         self._header: list[str] = []
         self._lines = text.splitlines()
@@ -91,7 +90,7 @@ class _Table:
             )
             return
         reader = csv.reader(io.StringIO(self._text))
-        self._header = [h.strip() for h in next(reader)]
+        self._header = [column_of(self.kind, h) or h.strip() for h in next(reader)]
         extra = [h for h in self._header if h not in self.columns]
         missing = [c for c in self.columns if c not in self._header]
         for column in missing:
@@ -150,7 +149,7 @@ def _identity(table: _Table, line: int, row: dict[str, str], seen: dict[str, int
 
 def parse_orgs(text: str, source: str, campaign: Campaign) -> list[Org]:
     """Orgs from orgs.csv text; raises SubjectsInvalid with every bad row."""
-    table = _Table(text, source, ORG_COLUMNS)
+    table = _Table(text, source, "orgs")
     orgs: list[tuple[int, Org]] = []
     seen: dict[str, int] = {}
     for line, row in table.rows():
@@ -176,7 +175,7 @@ def parse_units(
     text: str, source: str, campaign: Campaign, orgs: Sequence[Org] | None = None
 ) -> list[Unit]:
     """Units from units.csv text; with `orgs`, each unit's org must be one of them."""
-    table = _Table(text, source, UNIT_COLUMNS)
+    table = _Table(text, source, "units")
     org_ids = None if orgs is None else {org.id for org in orgs}
     units: list[Unit] = []
     seen: dict[str, int] = {}
@@ -197,10 +196,7 @@ def parse_units(
             )
             ok = ok and industry is not None
         tags = set()
-        raw = row["tags"]
-        for separator in TAG_SEPARATORS[1:]:
-            raw = raw.replace(separator, TAG_SEPARATORS[0])
-        for value in filter(None, (t.strip() for t in raw.split(TAG_SEPARATORS[0]))):
+        for value in split_tags(row["tags"]):
             tag = _term(table, line, "tags", value, campaign.tags, "tag")
             if tag is None:
                 ok = False

@@ -1,4 +1,5 @@
-"""Deployments: a campaign runs in an org's subtree (its units may open cases under it)."""
+"""Deployments: a campaign runs in an org's subtree (its units may open cases under it, and
+its units and orgs get the campaign's obligations)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from sqlalchemy import Connection, insert, select
 
 from engine.access import Principal
 from engine.errors import Conflict
+from storage import obligations, timers
 from storage.campaigns import Published, deployment_t
 from storage.subjects import org_row
 
 
 def deploy(conn: Connection, principal: Principal, published: Published, org_id: str, *,
            now: dt.datetime) -> dict[str, Any]:
-    """Deploy the campaign to `org_id`'s subtree."""
+    """Deploy the campaign to `org_id`'s subtree and store its units' and orgs' obligations.
+
+    The whole campaign period is expanded, also what fell due before the deployment: those
+    duties were the subjects' all along, and show as missed until someone records them.
+    """
     org = org_row(conn, org_id)
     principal.require_org(org_id, org.path)
     campaign_id = published.row.campaign_id
@@ -26,4 +32,7 @@ def deploy(conn: Connection, principal: Principal, published: Published, org_id:
                        code="already_exists")
     conn.execute(insert(deployment_t).values(campaign_id=campaign_id, org_id=org_id,
                                              org_path=org.path, created_at=now))
+    obligations.materialize(conn, published, obligations.subtree_subjects(conn, org.path),
+                            now=now)
+    timers.insert_new(conn, timers.phase_timer_rows(published, org_id, org.path, now=now))
     return {"campaign": campaign_id, "org": org_id, "org_path": org.path, "created_at": now}

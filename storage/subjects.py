@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, literal, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import orgs as core
 from engine.access import Principal, org_path
 from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
-from storage import audit
+from storage import audit, obligations
+from storage.campaigns import CampaignRegistry
 from storage.query import list_contains, prefix_condition
 from storage.tables import Case, Deployment, Obligation, Org, Unit
 
@@ -64,9 +66,10 @@ def unit_dict(row: Any) -> dict[str, Any]:
 
 def create_org(
     conn: Connection, principal: Principal, *, id: str, name: str, level: str,
-    parent: str | None, now: dt.datetime,
+    parent: str | None, now: dt.datetime, registry: CampaignRegistry | None = None,
 ) -> dict[str, Any]:
-    """A new org under `parent` (a root org needs an admin token)."""
+    """A new org under `parent` (a root org needs an admin token). With `registry`, it gets
+    the obligations of the campaigns deployed at or above it."""
     check_id("org", id)
     if parent is None:
         if not principal.admin:
@@ -83,6 +86,9 @@ def create_org(
                                       path=path, version=1, created_at=now, updated_at=now))
     audit.append(conn, stream=f"org:{id}", at=now, actor=principal.name, role=None,
                  action="create", data={"name": name, "level": level, "parent": parent})
+    if registry is not None:
+        obligations.for_new_subjects(conn, registry, [(core.Org(id, name, level, parent), path)],
+                                     now=now)
     return org_dict(org_row(conn, id))
 
 
@@ -175,7 +181,10 @@ def list_orgs(
 def create_unit(
     conn: Connection, principal: Principal, *, id: str, name: str, org: str,
     industry: str | None, tags: list[str], now: dt.datetime,
+    registry: CampaignRegistry | None = None,
 ) -> dict[str, Any]:
+    """A new unit under `org`. With `registry`, it gets the obligations of the campaigns
+    deployed at or above its org."""
     check_id("unit", id)
     org_record = org_row(conn, org)
     principal.require_org(org, org_record.path)
@@ -189,6 +198,9 @@ def create_unit(
     audit.append(conn, stream=f"unit:{id}", at=now, actor=principal.name, role=None,
                  action="create", data={"name": name, "org": org, "industry": industry,
                                         "tags": clean_tags})
+    if registry is not None:
+        subject = core.Unit(id, name, org, industry, frozenset(clean_tags))
+        obligations.for_new_subjects(conn, registry, [(subject, org_record.path)], now=now)
     return unit_dict(unit_row(conn, id))
 
 

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.clocks import ArmClock, StopClock, Timer
+from engine.dates import Deadlines
 from engine.lifecycle import Outcome
 from engine.model import CaseType
+from engine.reminders import check_reminders, phase_deadline
+from storage.campaigns import Published
 from storage.tables import Timer as TimerRow
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
@@ -55,7 +60,7 @@ class Owner:
 
 def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dict[str, Any]]:
     clocks = {c.id: c for c in owner.case_type.clocks}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for t in timers:
         clock = clocks.get(t.clock_id)
         roles = list(clock.who) if clock else []
@@ -89,3 +94,55 @@ def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping
             cancel(conn, effect.case_id, effect.clock_id)
         elif isinstance(effect, ArmClock):
             arm(conn, effect.timers, generations.get(effect.clock_id, 1), owner)
+
+
+def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,
+                          now: dt.datetime | None) -> list[dict[str, Any]]:
+    """Timers of newly stored obligations (rows with id, check_id, due, role …): the check's
+    reminders, those already past at `now` left out (nobody is reminded of 2023 in 2026)."""
+    campaign = published.loaded.campaign
+    checks = {c.id: c for c in campaign.checks}
+    deadlines = Deadlines.for_campaign(campaign)
+    rows: list[dict[str, Any]] = []
+    for o in obligations:
+        for reminder in check_reminders(checks[o.check_id], o.due, deadlines, campaign.timezone):
+            if now is not None and reminder.at < now:
+                continue
+            rows.append({
+                "key": f"obligation:{o.id}/{reminder.kind}/{reminder.label}",
+                "subject": f"obligation:{o.id}", "clock_id": o.check_id, "kind": reminder.kind,
+                "campaign_id": campaign.id, "org_path": o.org_path,
+                "unit_id": o.subject_id if o.subject_kind == "unit" else None,
+                "roles": [o.role], "due_date": o.due, "due_at": reminder.at,
+                "status": PENDING, "attempts": 0, "payload": {"label": reminder.label}})
+    return rows
+
+
+def phase_timer_rows(published: Published, org_id: str, org_path: str, *,
+                     now: dt.datetime | None) -> list[dict[str, Any]]:
+    """One timer per phase deadline of a campaign deployed to an org (future ones only)."""
+    campaign = published.loaded.campaign
+    deadlines = Deadlines.for_campaign(campaign)
+    rows: list[dict[str, Any]] = []
+    for phase in campaign.phases:
+        notice = phase_deadline(phase, deadlines, campaign.timezone)
+        if now is not None and notice.at < now:
+            continue
+        rows.append({
+            "key": f"phase:{campaign.id}/{phase.id}/{org_id}/{notice.due}",
+            "subject": f"phase:{campaign.id}/{phase.id}", "clock_id": phase.id,
+            "kind": "phase_due", "campaign_id": campaign.id, "org_path": org_path,
+            "unit_id": None, "roles": [], "due_date": notice.due, "due_at": notice.at,
+            "status": PENDING, "attempts": 0,
+            "payload": {"name": phase.name, "phase": phase.id, "due": notice.due.isoformat(),
+                        "nominal": phase.due.isoformat()}})
+    return rows
+
+
+def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert timers, leaving alone any whose key exists (re-expansion, a retried request)."""
+    if not rows:
+        return 0
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert_(timer_t).on_conflict_do_nothing(index_elements=["key"]), rows)
+    return len(rows)

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import Caller, OrgManager, ServicesDep
@@ -32,9 +32,11 @@ from storage.subjects import org_row, org_t, unit_t
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
-_YAML_BODY = Body(media_type="application/yaml", description="a campaign YAML file",
-                  examples=["paicha: 1\nid: my-town-2024\nextends: special-action-2023\n"
-                            "title: 某镇实施方案\n"])
+_YAML_EXAMPLE = ("paicha: 1\nid: my-town-2023\nextends: special-action-2023\n"
+                 "title: 某镇重大事故隐患专项排查整治2023行动实施方案\n"
+                 "phases:\n  - {id: mobilize, due: \"2023-05-12\"}\n")
+_YAML_BODY = {"requestBody": {"required": True, "content": {"application/yaml": {
+    "schema": {"type": "string"}, "example": _YAML_EXAMPLE}}}}
 MAX_YAML = 1024 * 1024
 
 
@@ -58,8 +60,7 @@ def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
 
 @router.post("/validate", response_model=ValidationResult, responses=problem_responses(401),
              summary="Check a campaign YAML body and report every problem",
-             openapi_extra={"requestBody": {"content": {"application/yaml": {
-                 "schema": {"type": "string"}}}, "required": True}})
+             openapi_extra=_YAML_BODY)
 async def validate_campaign(request: Request, services: ServicesDep, principal: Caller) -> Any:
     text = await _yaml_text(request)
     with services.db.read() as conn:
@@ -71,8 +72,7 @@ async def validate_campaign(request: Request, services: ServicesDep, principal: 
 @router.post("", status_code=201, response_model=PublishResult,
              responses=problem_responses(401, 403, 422),
              summary="Publish a campaign YAML as its next immutable version",
-             openapi_extra={"requestBody": {"content": {"application/yaml": {
-                 "schema": {"type": "string"}}}, "required": True}})
+             openapi_extra=_YAML_BODY)
 async def publish_campaign(request: Request, response: Response, services: ServicesDep,
                            principal: Caller) -> Any:
     if not (principal.admin or "safety_office" in principal.roles):

@@ -19,7 +19,8 @@ router = APIRouter(prefix="/orgs", tags=["orgs and units"])
 def create_org(body: OrgCreate, services: ServicesDep, principal: OrgManager) -> Any:
     with services.db.write() as conn:
         return subjects.create_org(conn, principal, id=body.id, name=body.name,
-                                   level=body.level, parent=body.parent, now=services.now())
+                                   level=body.level, parent=body.parent, now=services.now(),
+                                   registry=services.registry)
 
 
 @router.get("", response_model=Page[OrgPublic], responses=problem_responses(401, 404, 422),

@@ -20,7 +20,7 @@ def create_unit(body: UnitCreate, services: ServicesDep, principal: OrgManager) 
     with services.db.write() as conn:
         return subjects.create_unit(conn, principal, id=body.id, name=body.name, org=body.org,
                                     industry=body.industry, tags=body.tags,
-                                    now=services.now())
+                                    now=services.now(), registry=services.registry)
 
 
 @router.get("", response_model=Page[UnitPublic], responses=problem_responses(401, 404, 422),

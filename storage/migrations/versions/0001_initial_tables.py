@@ -8,7 +8,7 @@ Create Date: 2026-12-02 14:06:27.571058
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (AutoString in generated columns)
+import sqlmodel
 from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql

@@ -1,0 +1,314 @@
+"""Deadlines and deliveries: upcoming deadlines, the outbox, webhook and robot subscriptions,
+and re-driving dead letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, insert, select, update
+
+from api.deps import Caller, OrgManager, ServicesDep
+from api.errors import problem_responses
+from deadlines.channels import ChannelConfigInvalid, build_channel
+from deadlines.outbox import DEAD, redrive
+from engine.access import Principal
+from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
+from storage import audit
+from storage.query import decode_cursor, encode_cursor, list_contains, prefix_condition
+from storage.subjects import org_row
+from storage.tables import Delivery, Subscription
+from storage.tables import Timer as TimerRow
+
+router = APIRouter(tags=["deadlines"])
+
+timer_t = TimerRow.__table__  # type: ignore[attr-defined]
+delivery_t = Delivery.__table__  # type: ignore[attr-defined]
+subscription_t = Subscription.__table__  # type: ignore[attr-defined]
+
+SECRET_FIELDS = ("secret", "key", "access_token", "password")
+
+
+def _example(**example: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class DeadlinePublic(BaseModel):
+    model_config = _example(id=12, subject="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", kind="remind",
+                            clock="rectification", campaign="three-year-plan-2024-2026",
+                            unit="u-chem-01", roles=["principal"], due_date="2026-12-25",
+                            at="2026-12-18T01:00:00Z")
+    id: int
+    subject: str
+    kind: str
+    clock: str
+    campaign: str
+    unit: str | None
+    roles: list[str]
+    due_date: dt.date | None
+    at: dt.datetime
+
+
+class DeadlinePage(BaseModel):
+    data: list[DeadlinePublic]
+    next_cursor: str | None = None
+
+
+class DeliveryPublic(BaseModel):
+    model_config = _example(id=3, key="5b0c…/rectification/2026-12-25/remind/-7d#1->sub1",
+                            channel="webhook", subscription=1, kind="remind",
+                            subject="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", status="delivered",
+                            attempts=1, late=False, last_error=None,
+                            created_at="2026-12-18T01:00:05Z",
+                            delivered_at="2026-12-18T01:00:06Z",
+                            next_attempt_at="2026-12-18T01:00:05Z",
+                            message={"kind": "remind", "text": "整改期限（2026-12-25）7日后到期"})
+    id: int
+    key: str
+    channel: str
+    subscription: int | None
+    kind: str
+    subject: str
+    status: str
+    attempts: int
+    late: bool
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    next_attempt_at: dt.datetime
+    message: dict[str, Any]
+
+
+class DeliveryPage(BaseModel):
+    data: list[DeliveryPublic]
+    next_cursor: str | None = None
+
+
+class SubscriptionIn(BaseModel):
+    model_config = _example(name="林荫街道安委办值班群", channel="webhook", org="linyin",
+                            config={"url": "https://hooks.example.org/paicha"},
+                            campaign=None, kinds=["overdue", "escalate"], roles=[])
+    name: str = Field(min_length=1, max_length=200)
+    channel: str = Field(description="webhook, wecom, dingtalk, email or log")
+    org: str = Field(description="messages about this org's subtree")
+    config: dict[str, Any] = Field(default_factory=dict, description=(
+        "the channel's settings (docs/channels.md); a webhook gets a signing secret made "
+        "for it when none is given"))
+    campaign: str | None = None
+    kinds: list[str] = Field(default_factory=list, description="only these kinds; [] = all")
+    roles: list[str] = Field(default_factory=list,
+                             description="only messages for these roles; [] = all")
+
+
+class SubscriptionPublic(BaseModel):
+    model_config = _example(id=1, name="林荫街道安委办值班群", channel="webhook", org="linyin",
+                            campaign=None, kinds=["overdue", "escalate"], roles=[],
+                            config={"url": "https://hooks.example.org/paicha",
+                                    "secret": "••••"},
+                            secret="whsec_…", created_at="2026-12-02T01:00:00Z")
+    id: int
+    name: str
+    channel: str
+    org: str
+    campaign: str | None
+    kinds: list[str]
+    roles: list[str]
+    config: dict[str, Any]
+    secret: str | None = Field(default=None, description="shown once: on create and rotate")
+    created_at: dt.datetime
+
+
+class RedriveIn(BaseModel):
+    model_config = _example(ids=[3, 4])
+    ids: list[int] | None = Field(default=None, description="these dead letters; none = all "
+                                                            "you reach")
+
+
+class RedriveResult(BaseModel):
+    model_config = _example(redriven=2)
+    redriven: int
+
+
+def _scope(principal: Principal, column: Any) -> Any:
+    if principal.admin:
+        return column.is_not(None)
+    if principal.scope_kind == "unit":
+        return column == (principal.unit_org_path or "\0")
+    return prefix_condition(column, principal.scope_path or "\0")
+
+
+@router.get("/deadlines", response_model=DeadlinePage, responses=problem_responses(401, 422),
+            summary="Upcoming deadlines and reminders you reach, soonest first")
+def upcoming_deadlines(
+    services: ServicesDep, principal: Caller,
+    org: Annotated[str | None, Query(description="this org's subtree")] = None,
+    unit: str | None = None, role: str | None = None, campaign: str | None = None,
+    due_from: dt.date | None = None, due_to: dt.date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: str | None = None,
+) -> Any:
+    c = timer_t.c
+    conditions = [c.status == "pending", _scope(principal, c.org_path)]
+    if principal.scope_kind == "unit":
+        conditions.append(c.unit_id == principal.scope_id)
+    with services.db.read() as conn:
+        if org:
+            conditions.append(prefix_condition(c.org_path, org_row(conn, org).path))
+        if unit:
+            conditions.append(c.unit_id == unit)
+        if role:
+            conditions.append(list_contains(conn, c.roles, role))
+        if campaign:
+            conditions.append(c.campaign_id == campaign)
+        if due_from:
+            conditions.append(c.due_date >= due_from)
+        if due_to:
+            conditions.append(c.due_date <= due_to)
+        if cursor:
+            at, last = decode_cursor(cursor, 2)
+            after = dt.datetime.fromisoformat(str(at))
+            conditions.append((c.due_at > after) | ((c.due_at == after) & (c.id > int(last))))
+        rows = conn.execute(select(timer_t).where(*conditions).order_by(c.due_at, c.id)
+                            .limit(limit + 1)).all()
+    page = [{"id": r.id, "subject": r.subject, "kind": r.kind, "clock": r.clock_id,
+             "campaign": r.campaign_id, "unit": r.unit_id, "roles": r.roles,
+             "due_date": r.due_date, "at": r.due_at} for r in rows[:limit]]
+    more = len(rows) > limit
+    return {"data": page, "next_cursor": encode_cursor([page[-1]["at"].isoformat(),
+                                                        page[-1]["id"]]) if more else None}
+
+
+def _delivery(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "channel": row.channel,
+            "subscription": row.subscription_id, "kind": row.kind, "subject": row.subject,
+            "status": row.status, "attempts": row.attempts, "late": row.late,
+            "last_error": row.last_error, "created_at": row.created_at,
+            "delivered_at": row.delivered_at, "next_attempt_at": row.next_attempt_at,
+            "message": row.message}
+
+
+@router.get("/deliveries", response_model=DeliveryPage, responses=problem_responses(401, 403),
+            summary="The outbox: deliveries and their status, newest first")
+def list_deliveries(
+    services: ServicesDep, principal: OrgManager,
+    status: Annotated[str | None, Query(pattern="^(pending|sending|delivered|dead)$")] = None,
+    subject: str | None = None, subscription: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: int | None = None,
+) -> Any:
+    c = delivery_t.c
+    conditions = [_scope(principal, c.org_path)]
+    if status:
+        conditions.append(c.status == status)
+    if subject:
+        conditions.append(c.subject == subject)
+    if subscription is not None:
+        conditions.append(c.subscription_id == subscription)
+    if cursor is not None:
+        conditions.append(c.id < cursor)
+    with services.db.read() as conn:
+        rows = conn.execute(select(delivery_t).where(*conditions).order_by(c.id.desc())
+                            .limit(limit + 1)).all()
+    page = [_delivery(r) for r in rows[:limit]]
+    return {"data": page, "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None}
+
+
+@router.post("/deliveries/redrive", response_model=RedriveResult,
+             responses=problem_responses(401, 403),
+             summary="Send dead letters again, with a fresh count of attempts")
+def redrive_dead_letters(body: RedriveIn, services: ServicesDep,
+                         principal: OrgManager) -> Any:
+    with services.db.write() as conn:
+        ids = body.ids
+        reachable = [r.id for r in conn.execute(select(delivery_t.c.id).where(
+            delivery_t.c.status == DEAD, _scope(principal, delivery_t.c.org_path),
+            *([delivery_t.c.id.in_(ids)] if ids is not None else [])))]
+        count = redrive(conn, reachable, now=services.now())
+        audit.append(conn, stream="deliveries", at=services.now(), actor=principal.name,
+                     role=None, action="redrive", data={"ids": reachable})
+    return {"redriven": count}
+
+
+def _public(row: Any, secret: str | None = None) -> dict[str, Any]:
+    config = {k: ("••••" if k in SECRET_FIELDS and v else v) for k, v in row.config.items()}
+    return {"id": row.id, "name": row.name, "channel": row.channel, "org": row.org_id,
+            "campaign": row.campaign_id, "kinds": row.kinds, "roles": row.roles,
+            "config": config, "secret": secret, "created_at": row.created_at}
+
+
+def _subscription(conn: Any, principal: Principal, subscription_id: int) -> Any:
+    row = conn.execute(select(subscription_t).where(subscription_t.c.id == subscription_id)
+                       ).one_or_none()
+    if row is None:
+        raise NotFound("subscription", subscription_id)
+    if not principal.reaches_org(row.org_path):
+        raise OutOfScope(f"subscription {subscription_id}", principal.scope)
+    return row
+
+
+@router.post("/subscriptions", status_code=201, response_model=SubscriptionPublic,
+             responses=problem_responses(401, 403, 404, 422),
+             summary="Subscribe a channel to an org's reminders and escalations")
+def create_subscription(body: SubscriptionIn, services: ServicesDep,
+                        principal: OrgManager) -> Any:
+    config = dict(body.config)
+    secret = None
+    if body.channel == "webhook" and not config.get("secret"):
+        secret = config["secret"] = "whsec_" + secrets.token_urlsafe(32)
+    try:
+        build_channel(body.channel, config)
+    except ChannelConfigInvalid as exc:
+        raise InputInvalid(str(exc), code="channel_config_invalid") from exc
+    now = services.now()
+    with services.db.write() as conn:
+        org = org_row(conn, body.org)
+        principal.require_org(body.org, org.path)
+        new_id = conn.execute(insert(subscription_t).values(
+            name=body.name, channel=body.channel, config=config, org_id=body.org,
+            org_path=org.path, campaign_id=body.campaign, kinds=body.kinds, roles=body.roles,
+            created_by=principal.name, created_at=now).returning(subscription_t.c.id)
+        ).scalar_one()
+        audit.append(conn, stream=f"subscription:{new_id}", at=now, actor=principal.name,
+                     role=None, action="create", data={"channel": body.channel,
+                                                       "org": body.org})
+        row = _subscription(conn, principal, new_id)
+    return _public(row, secret)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionPublic],
+            responses=problem_responses(401, 403), summary="The subscriptions you reach")
+def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
+    with services.db.read() as conn:
+        rows = conn.execute(select(subscription_t).where(
+            _scope(principal, subscription_t.c.org_path)).order_by(subscription_t.c.id)).all()
+    return [_public(r) for r in rows]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204,
+               responses=problem_responses(401, 403, 404), summary="Stop a subscription")
+def delete_subscription(subscription_id: int, services: ServicesDep,
+                        principal: OrgManager) -> Response:
+    with services.db.write() as conn:
+        _subscription(conn, principal, subscription_id)
+        conn.execute(delete(subscription_t).where(subscription_t.c.id == subscription_id))
+        audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
+                     actor=principal.name, role=None, action="delete")
+    return Response(status_code=204)
+
+
+@router.post("/subscriptions/{subscription_id}/rotate-secret",
+             response_model=SubscriptionPublic, responses=problem_responses(401, 403, 404, 422),
+             summary="Give a webhook a new signing secret (shown once)")
+def rotate_secret(subscription_id: int, services: ServicesDep, principal: OrgManager) -> Any:
+    with services.db.write() as conn:
+        row = _subscription(conn, principal, subscription_id)
+        if row.channel != "webhook":
+            raise Forbidden("rotating a secret", "a webhook subscription")
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        conn.execute(update(subscription_t).where(subscription_t.c.id == subscription_id)
+                     .values(config={**row.config, "secret": secret}))
+        audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
+                     actor=principal.name, role=None, action="rotate_secret")
+        row = _subscription(conn, principal, subscription_id)
+    return _public(row, secret)

@@ -1,0 +1,226 @@
+"""Bulk import of orgs and units from a CSV or XLSX file: idempotent by id, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from api.deps import OrgManager, ServicesDep
+from api.errors import PROBLEM, problem, problem_responses
+from api.services import Services
+from engine.access import Principal
+from engine.errors import InputInvalid
+from paicha import sheets
+from storage import bulk
+
+router = APIRouter(tags=["orgs and units"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+MULTIPART = "multipart/form-data"
+# the multipart envelope around a file of MAX_BYTES: part headers, boundaries, a form field
+ENVELOPE = 64 * 1024
+
+
+class ImportResult(BaseModel):
+    """What an import did (or, with `dry_run`, would do)."""
+
+    created: int = Field(description="ids not stored before")
+    updated: int = Field(description="stored ids whose row differs; their version goes up")
+    unchanged: int = Field(description="stored ids whose row is the same: left untouched")
+    dry_run: bool = Field(description="true when nothing was written")
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"created": 120, "updated": 3, "unchanged": 881, "dry_run": False}]}}
+
+
+_EXAMPLES = {
+    "orgs": {
+        "english": {"summary": "English headers; a child before its parent is fine",
+                    "value": "id,name,level,parent\nlinyin-c3-g1,第三社区第一网格,grid,linyin-c3\n"
+                             "linyin-c3,林荫街道第三社区,community,linyin\n"},
+        "chinese": {"summary": "Chinese headers",
+                    "value": "组织编号,名称,层级,上级\n"
+                             "linyin-c4,林荫街道第四社区,community,linyin\n"},
+    },
+    "units": {
+        "english": {"summary": "English headers; tags separated by ; or ；",
+                    "value": "id,name,org,industry,tags\n"
+                             "u-gas-01,示例加油站,linyin-c1,hazardous_chemicals,高危;重点\n"},
+        "chinese": {"summary": "Chinese headers, as on a 台账 (other columns are ignored)",
+                    "value": "序号,统一社会信用代码,单位名称,所属社区,行业领域,标签\n"
+                             "1,91150602MA0N000001,示例餐厅,linyin-c2,catering,人员密集场所\n"},
+    },
+}
+
+_INVALID = {"type": "https://paicha.dev/problems/import_invalid",
+            "title": "Unprocessable Content", "status": 422, "code": "import_invalid",
+            "detail": "2 problem(s) in units.csv", "problems": [
+                {"line": 3, "column": 1, "field": "id", "header": "单位编号",
+                 "message": "duplicate id 'u-gas-01' (first on line 2)",
+                 "hint": "keep one row per id"},
+                {"line": 4, "column": 3, "field": "org", "header": "所属社区",
+                 "message": "org 'jiaotong-c1' is outside your token's scope (org linyin)",
+                 "hint": "leave the row out, or use a token of that org"}]}
+_TOO_LARGE = {"type": "https://paicha.dev/problems/import_too_large",
+              "title": "Content Too Large", "status": 413, "code": "import_too_large",
+              "detail": "units.csv has more than 100,000 rows; an import takes at most that "
+                        "many: split the file"}
+RESPONSES = {**problem_responses(401, 403, 413, 422),
+             413: {"description": "the file is past the limits",
+                   "content": {PROBLEM: {"example": _TOO_LARGE}}},
+             422: {"description": "every bad row of the file (nothing was written), or a body "
+                                  "that is not a CSV or XLSX file",
+                   "content": {PROBLEM: {"example": _INVALID}}}}
+
+
+def _request_body(kind: sheets.Kind) -> dict[str, Any]:
+    columns = ", ".join(sheets.HEADERS[kind])
+    return {"requestBody": {
+        "required": True,
+        "description": (
+            f"A table of {kind}, columns {columns} (English ids or the Chinese headers listed in "
+            "docs/import.md), as CSV (UTF-8, with or without BOM; `charset=gbk` in the "
+            "Content-Type for a GBK file), as XLSX (the first sheet, or `?sheet=`), or as "
+            "multipart/form-data with the file in a `file` field. At most "
+            f"{sheets.MAX_ROWS:,} rows and {sheets.MAX_BYTES // (1024 * 1024)} MB."),
+        "content": {
+            CSV: {"schema": {"type": "string"}, "examples": _EXAMPLES[kind]},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+            MULTIPART: {"schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "a .csv or .xlsx file"}}}},
+        }}}
+
+
+DryRun = Annotated[bool, Query(description="check the file and count what would change, "
+                                           "writing nothing")]
+SheetName = Annotated[str | None, Query(max_length=200,
+                                        description="the XLSX sheet to read (default: the "
+                                                    "first)")]
+
+
+@router.post("/orgs/import", response_model=ImportResult,
+             responses=RESPONSES,
+             summary="Create or update orgs from a CSV or XLSX file",
+             description="Rows are matched by `id`: new ids are created, changed rows updated "
+                         "(an org given another parent moves with its subtree), the same rows "
+                         "left untouched. Parents may come after their children. Every bad row "
+                         "is reported at once (422) and then nothing is written.",
+             openapi_extra=_request_body("orgs"))
+async def import_orgs(request: Request, services: ServicesDep, principal: OrgManager,
+                      dry_run: DryRun = False, sheet: SheetName = None) -> Any:
+    return await _import(request, services, principal, "orgs", bulk.import_orgs,
+                         dry_run=dry_run, sheet=sheet)
+
+
+@router.post("/units/import", response_model=ImportResult,
+             responses=RESPONSES,
+             summary="Create or update units from a CSV or XLSX file",
+             description="Rows are matched by `id`: new ids are created, changed rows updated "
+                         "(a unit given another org takes its cases and obligations along), the "
+                         "same rows left untouched; a column the file lacks (industry, tags) is "
+                         "left as stored. Every bad row is reported at once (422) and then "
+                         "nothing is written.",
+             openapi_extra=_request_body("units"))
+async def import_units(request: Request, services: ServicesDep, principal: OrgManager,
+                       dry_run: DryRun = False, sheet: SheetName = None) -> Any:
+    return await _import(request, services, principal, "units", bulk.import_units,
+                         dry_run=dry_run, sheet=sheet)
+
+
+Importer = Callable[..., bulk.Counts]
+
+
+async def _import(request: Request, services: Services, principal: Principal,
+                  kind: sheets.Kind, importer: Importer, *, dry_run: bool,
+                  sheet: str | None) -> Any:
+    try:
+        data, source, charset = await _upload(request, kind)
+        return await run_in_threadpool(_run, services, principal, kind, importer, data,
+                                       source=source, charset=charset, sheet=sheet,
+                                       dry_run=dry_run)
+    except sheets.TableTooLarge as exc:
+        # 413, not the 422 of InputInvalid: the file is fine, only too big for one request
+        return problem(413, exc.code, str(exc))
+
+
+def _run(services: Services, principal: Principal, kind: sheets.Kind, importer: Importer,
+         data: bytes, *, source: str, charset: str | None, sheet: str | None,
+         dry_run: bool) -> dict[str, Any]:
+    table = sheets.read_table(data, kind, source=source, charset=charset, sheet=sheet)
+    # a dry run only reads, so it takes no write lock
+    transaction = services.db.read() if dry_run else services.db.write()
+    with transaction as conn:
+        counts = importer(conn, principal, table, services.now(), dry_run=dry_run,
+                          registry=services.registry)
+    return {**counts, "dry_run": dry_run}
+
+
+async def _upload(request: Request, kind: str) -> tuple[bytes, str, str | None]:
+    """The file's bytes, a name for it in messages, and the charset it was declared with."""
+    media, options = parse_options_header(request.headers.get("content-type", ""))
+    media_type = media.decode("latin-1").lower()
+    if media_type in (CSV, XLSX):
+        return await _read(request, sheets.MAX_BYTES), f"the {kind} file", _charset(options)
+    if media_type != MULTIPART:
+        raise InputInvalid(f"send the file as {CSV}, {XLSX} or {MULTIPART} (field `file`), "
+                           f"not {media_type or 'a body without Content-Type'}",
+                           code="unsupported_media_type")
+    body = await _read(request, sheets.MAX_BYTES + ENVELOPE)
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, chunks(), max_files=1,
+                                     max_fields=20).parse()
+    except MultiPartException as exc:
+        raise InputInvalid(f"the multipart body is not readable: {exc.message}",
+                           code="multipart_invalid") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputInvalid("the multipart body has no file in a `file` field",
+                           code="multipart_invalid")
+    try:
+        data = await upload.read()
+        part_charset = _charset(parse_options_header(upload.content_type or "")[1])
+    finally:
+        await form.close()
+    if len(data) > sheets.MAX_BYTES:
+        raise sheets.TableTooLarge(f"{upload.filename or 'the file'} is larger than "
+                                   f"{sheets.MAX_BYTES // (1024 * 1024)} MB: split it")
+    # the file's own part says its charset; the envelope's Content-Type is about the envelope
+    return data, upload.filename or f"the {kind} file", part_charset
+
+
+def _charset(options: dict[bytes, bytes]) -> str | None:
+    value = options.get(b"charset")
+    return value.decode("latin-1") if value else None
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` (also when it came without a length)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise sheets.TableTooLarge(_too_large(limit))
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise sheets.TableTooLarge(_too_large(limit))
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> str:
+    return (f"the request body is larger than {limit // (1024 * 1024)} MB; an import takes at "
+            "most that: split the file")

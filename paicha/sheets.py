@@ -1,0 +1,335 @@
+"""Tables of orgs or units read from CSV or XLSX bytes, with every cell's position.
+
+Headers may be the English column ids or the Chinese names people put on their 台账; both are
+mapped once here (`HEADERS`). Problems are dicts located by line (the row number in the sheet),
+column number and, for XLSX, the cell address, so that the person who fixes the file finds it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.errors import InputInvalid
+from engine.schema import did_you_mean
+
+Kind = Literal["units", "orgs"]
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_COLUMNS = 200  # a header wider than this is not a table of orgs or units
+HEADER_SEARCH = 10  # title rows (东胜区生产经营单位台账) may sit above the header
+
+UNIT_COLUMNS = ("id", "name", "org", "industry", "tags")
+ORG_COLUMNS = ("id", "name", "level", "parent")
+REQUIRED: dict[Kind, tuple[str, ...]] = {"units": ("id", "name", "org"),
+                                         "orgs": ("id", "name", "level")}
+TAG_SEPARATORS = (";", "；")
+
+# column id -> the headers that mean it; English ids match case-insensitively
+HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
+    "units": {
+        "id": ("id", "单位编号", "统一社会信用代码", "社会信用代码", "信用代码", "单位代码"),
+        "name": ("name", "单位名称", "企业名称", "名称"),
+        "org": ("org", "所属组织", "所属社区", "所属村", "所属街道", "所属乡镇", "属地"),
+        "industry": ("industry", "行业领域", "行业", "行业类别"),
+        "tags": ("tags", "标签"),
+    },
+    "orgs": {
+        "id": ("id", "组织编号", "编号", "组织代码"),
+        "name": ("name", "名称", "组织名称"),
+        "level": ("level", "层级", "级别"),
+        "parent": ("parent", "上级", "上级组织", "上级编号", "上级组织编号"),
+    },
+}
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_REMARK = re.compile(r"[（(][^（()）]*[)）]$")  # 单位名称（必填）
+
+
+class TableTooLarge(InputInvalid):
+    """A file beyond the import limits; nothing of it is read further."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="import_too_large")
+
+
+def header_key(text: str) -> str:
+    """A header as compared: no spaces, no required-marker '*', no trailing remark."""
+    key = "".join(text.split()).strip("*＊")
+    return _REMARK.sub("", key).casefold()
+
+
+def column_of(kind: Kind, header: str) -> str | None:
+    """The column id a header means, or None for a column the import ignores."""
+    key = header_key(header)
+    for column, names in HEADERS[kind].items():
+        if key in (name.casefold() for name in names):
+            return column
+    return None
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags written `a;b` or `a；b`, stripped, empty ones dropped, in their order."""
+    for separator in TAG_SEPARATORS[1:]:
+        text = text.replace(separator, TAG_SEPARATORS[0])
+    return [tag for tag in (t.strip() for t in text.split(TAG_SEPARATORS[0])) if tag]
+
+
+def column_letter(number: int) -> str:
+    """Spreadsheet column letters of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each column id sits in a sheet, and how its header was written."""
+
+    columns: Mapping[str, int]  # column id -> 1-based column number
+    headers: Mapping[str, str]
+    letters: bool  # XLSX: report cell addresses too
+    width: int  # fields in the header line: a CSV row with more has lost its quotes
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record: the values of the columns the file has (stripped), at its line."""
+
+    line: int
+    values: Mapping[str, str]
+    layout: Layout
+
+    @property
+    def tags(self) -> list[str] | None:
+        """The tags cell split into tags; None when the sheet has no tags column."""
+        return split_tags(self.values["tags"]) if "tags" in self.values else None
+
+    def at(self, column: str | None) -> dict[str, Any]:
+        """The location of a column of this row, for a problem."""
+        number = self.layout.columns.get(column) if column else None
+        where: dict[str, Any] = {"line": self.line, "column": number, "field": column}
+        if column is not None and column in self.layout.headers:
+            where["header"] = self.layout.headers[column]
+        if number is not None and self.layout.letters:
+            where["cell"] = f"{column_letter(number)}{self.line}"
+        return where
+
+
+@dataclass
+class Sheet:
+    """The rows of one file, and the problems found while reading it."""
+
+    source: str
+    kind: Kind
+    rows: list[Row] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def problem(self, line: int, message: str, hint: str = "", *, column: int | None = None,
+                name: str | None = None) -> None:
+        self.problems.append({"line": line, "column": column, "field": name,
+                              "message": message, "hint": hint})
+
+
+def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = None,
+               sheet: str | None = None) -> Sheet:
+    """The orgs or units table in `data` (CSV or XLSX, told apart by content); raises
+    TableTooLarge past the limits, and otherwise reports every problem on the Sheet."""
+    if len(data) > MAX_BYTES:
+        raise TableTooLarge(f"{source} has {len(data):,} bytes; an import takes at most "
+                            f"{MAX_BYTES // (1024 * 1024)} MB: split the file")
+    table = Sheet(source, kind)
+    if data.startswith(XLS_MAGIC):
+        table.problem(1, "this is an old Excel .xls file",
+                      "save it as .xlsx (Excel 工作簿) or as CSV UTF-8 and upload that")
+        return table
+    if data.startswith(XLSX_MAGIC):
+        _fill(table, _xlsx_records(table, data, sheet), letters=True)
+    else:
+        text = _decode(table, data, charset)
+        if text is not None:
+            _fill(table, _csv_records(table, text), letters=False)
+    return table
+
+
+def _decode(table: Sheet, data: bytes, charset: str | None) -> str | None:
+    encoding = "utf-8-sig"
+    if charset:
+        name = charset.strip().strip('"').lower()
+        # GB2312 and GBK are subsets of GB18030; decoding as the superset loses nothing.
+        encoding = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gbk": "gb18030",
+                    "gb2312": "gb18030", "cp936": "gb18030"}.get(name, name)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+    except (UnicodeError, LookupError):  # no such codec, or one that is not text (base64 …)
+        table.problem(1, f"unknown charset {charset!r}", "use utf-8 or gbk")
+        return None
+    if charset:
+        table.problem(line, f"not {charset} text", "check the charset the file was saved with")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        table.problem(1, "UTF-16 text (Excel's 'Unicode text'), not CSV",
+                      "in Excel save as 'CSV UTF-8 (逗号分隔)', or upload the .xlsx")
+    elif _is_gb18030(data):
+        table.problem(line, "the file is GBK/GB18030 text (Excel's 'CSV (逗号分隔)'), not UTF-8",
+                      "in Excel save as 'CSV UTF-8 (逗号分隔)', upload the .xlsx, or send "
+                      "Content-Type: text/csv; charset=gbk")
+    else:
+        table.problem(line, "not UTF-8 text", "in Excel choose 'CSV UTF-8' when saving")
+    return None
+
+
+def _is_gb18030(data: bytes) -> bool:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_records(table: Sheet, text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for record in reader:
+            yield line, record
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        table.problem(line, f"unreadable CSV: {exc}",
+                      "check the quotes on this line: a value with a comma needs quotes")
+
+
+def _xlsx_records(table: Sheet, data: bytes, name: str | None
+                  ) -> Iterator[tuple[int, list[str]]]:
+    # no type stubs are installed for openpyxl (pyproject pins none)
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # type: ignore[import-untyped]
+
+    # openpyxl raises all kinds of errors (zip, XML, KeyError) on damaged files; any of them
+    # means the same to the user, so they are translated here, at the boundary.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no default style" and the like: harmless
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        table.problem(1, "not a readable XLSX file",
+                      "open it in Excel or WPS and save it again as .xlsx")
+        return
+    try:
+        if name is None:
+            sheets = [s for s in book.worksheets if isinstance(s, ReadOnlyWorksheet)]
+            if not sheets:
+                table.problem(1, "the workbook has no worksheet")
+                return
+            ws = sheets[0]
+        elif name in book.sheetnames and isinstance(book[name], ReadOnlyWorksheet):
+            ws = book[name]
+        else:
+            table.problem(1, f"no sheet {name!r} in the workbook",
+                          did_you_mean(name, book.sheetnames))
+            return
+        ws.reset_dimensions()  # some writers store a wrong size; read what is there
+        try:
+            for line, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
+                                         start=1):
+                yield line, [_cell_text(value) for value in cells]
+        except Exception:
+            table.problem(1, "the XLSX file is damaged",
+                          "open it in Excel or WPS and save it again as .xlsx")
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a numeric id typed into Excel comes back as 1001.0
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _fill(table: Sheet, records: Iterable[tuple[int, list[str]]], *, letters: bool) -> None:
+    """Find the header, then collect the non-empty rows under it."""
+    kind = table.kind
+    records = iter(records)
+    layout: Layout | None = None
+    first: tuple[int, list[str]] | None = None
+    for searched, (line, cells) in enumerate(_filled(records)):
+        first = first or (line, cells)
+        if set(REQUIRED[kind]) <= {column_of(kind, cell) for cell in cells}:
+            layout = _layout(table, line, cells, letters)
+            break
+        if searched + 1 >= HEADER_SEARCH:
+            break
+    if layout is None:
+        if first is None and not table.problems:  # an unreadable file is not "empty" too
+            table.problem(1, "empty file", f"the first line must be {','.join(_columns(kind))}")
+        elif first is not None:
+            _layout(table, *first, letters)  # to report the missing columns
+        return
+    for line, cells in _filled(records):
+        if len(table.rows) >= MAX_ROWS:
+            raise TableTooLarge(f"{table.source} has more than {MAX_ROWS:,} rows; an import "
+                                "takes at most that many: split the file")
+        if not letters and any(cell.strip() for cell in cells[layout.width:]):
+            table.problem(line, f"{len(cells)} fields, but the header has {layout.width}",
+                          "quote values that contain commas")
+            continue
+        values = {column: cells[number - 1].strip() if number <= len(cells) else ""
+                  for column, number in layout.columns.items()}
+        table.rows.append(Row(line, values, layout))
+
+
+def _filled(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    return ((line, cells) for line, cells in records if any(cell.strip() for cell in cells))
+
+
+def _columns(kind: Kind) -> tuple[str, ...]:
+    return UNIT_COLUMNS if kind == "units" else ORG_COLUMNS
+
+
+def _layout(table: Sheet, line: int, cells: list[str], letters: bool) -> Layout:
+    """The header's columns; a missing required column or a doubled one is a problem."""
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    unknown = [cell.strip() for cell in cells if cell.strip() and column_of(table.kind, cell)
+               is None]
+
+    def where(number: int) -> str:
+        return f"column {column_letter(number)}" if letters else f"field {number}"
+
+    for number, cell in enumerate(cells, start=1):
+        column = column_of(table.kind, cell)
+        if column is None:
+            continue
+        if column in columns:
+            table.problem(line, f"{where(columns[column])} ({headers[column]}) and "
+                          f"{where(number)} ({cell.strip()}) both give the {column}",
+                          "keep one of the two columns", column=number, name=column)
+            continue
+        columns[column] = number
+        headers[column] = cell.strip()
+    for column in REQUIRED[table.kind]:
+        if column not in columns:
+            names = " or ".join(repr(n) for n in HEADERS[table.kind][column][:3])
+            hint = did_you_mean(column, unknown) if unknown else ""
+            if not hint.startswith("did you mean"):
+                hint = f"name a column {names}"
+            table.problem(line, f"missing column {column!r}", hint, name=column)
+    return Layout(columns, headers, letters, len(cells))

@@ -1,0 +1,408 @@
+"""Bulk import of orgs and units from a sheet, keyed by the caller's ids: every row is checked
+before anything is written, then new rows are inserted, changed ones updated and the rest left
+alone, all in the caller's transaction.
+
+The sheet is anything shaped like `paicha.sheets.Sheet` (storage does not import the reader).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine import orgs as core
+from engine.access import Principal
+from engine.errors import Conflict, InputInvalid, OutOfScope
+from storage import audit, obligations
+from storage.campaigns import CampaignRegistry
+from storage.subjects import (
+    ID_PATTERN,
+    ID_RULE,
+    _move_subtree,
+    case_t,
+    obligation_t,
+    org_t,
+    unit_t,
+)
+
+Counts = dict[str, int]  # created, updated, unchanged
+
+CHUNK = 500  # ids per IN (...) lookup: SQLite caps bound parameters
+MAX_NAME, MAX_TERM, MAX_TAGS, MAX_PATH = 200, 64, 50, 2000
+
+
+class Row(Protocol):
+    @property
+    def line(self) -> int: ...
+    @property
+    def values(self) -> Mapping[str, str]: ...
+    @property
+    def tags(self) -> list[str] | None: ...  # None when the sheet has no tags column
+    def at(self, column: str | None) -> dict[str, Any]: ...
+
+
+class Sheet(Protocol):
+    @property
+    def source(self) -> str: ...
+    @property
+    def rows(self) -> Sequence[Row]: ...
+    @property
+    def problems(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+class _Report:
+    """The problems of one sheet: those met while reading it, then those of its rows."""
+
+    def __init__(self, sheet: Sheet, principal: Principal, what: str) -> None:
+        if principal.scope_kind == "unit":
+            raise OutOfScope(f"importing {what}", principal.scope)
+        self.source = sheet.source
+        self.items: list[dict[str, Any]] = [dict(p) for p in sheet.problems]
+
+    def add(self, row: Row, column: str | None, message: str, hint: str = "") -> None:
+        self.items.append({**row.at(column), "message": message, "hint": hint})
+
+    def raise_any(self) -> None:
+        if self.items:
+            self.items.sort(key=lambda p: (p.get("line") or 0, p.get("column") or 0))
+            raise InputInvalid(f"{len(self.items)} problem(s) in {self.source}",
+                               problems=self.items, code="import_invalid")
+
+
+def _identities(sheet: Sheet, report: _Report) -> Iterator[Row]:
+    """The rows with a usable, unique id and a name; the others are reported."""
+    seen: dict[str, int] = {}
+    for row in sheet.rows:
+        before = len(report.items)
+        key, name = row.values["id"], row.values["name"]
+        if not ID_PATTERN.match(key):
+            report.add(row, "id", f"id {key!r} is not usable" if key else "empty id",
+                       f"use {ID_RULE}")
+        elif key in seen:
+            report.add(row, "id", f"duplicate id {key!r} (first on line {seen[key]})",
+                       "keep one row per id")
+        else:
+            seen[key] = row.line
+        for column, value in row.values.items():
+            # PostgreSQL refuses NUL in text; no other control character belongs in a name
+            if any(unicodedata.category(char) == "Cc" for char in value):
+                report.add(row, column, "contains a control character",
+                           "retype the value, or save the file again from Excel")
+        if not name:
+            report.add(row, "name", "empty name")
+        elif len(name) > MAX_NAME:
+            report.add(row, "name", f"name longer than {MAX_NAME} characters")
+        if len(report.items) == before:
+            yield row
+
+
+def _term(report: _Report, row: Row, column: str, *, required: bool) -> str | None:
+    value = row.values.get(column, "")
+    if not value:
+        if required:
+            report.add(row, column, f"empty {column}")
+        return None
+    if len(value) > MAX_TERM:
+        report.add(row, column, f"{column} longer than {MAX_TERM} characters")
+        return None
+    return value
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    wanted = sorted(set(ids))
+    return (wanted[start:start + CHUNK] for start in range(0, len(wanted), CHUNK))
+
+
+def _existing(conn: Connection, table: Any, ids: Iterable[str]) -> dict[str, Any]:
+    return {r.id: r for chunk in _chunks(ids)
+            for r in conn.execute(select(table).where(table.c.id.in_(chunk)))}
+
+
+def _org_paths(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    return {key: path for chunk in _chunks(ids) for key, path in
+            conn.execute(select(org_t.c.id, org_t.c.path).where(org_t.c.id.in_(chunk)))}
+
+
+def _audit(conn: Connection, principal: Principal, stream: str, now: dt.datetime,
+           data: Mapping[str, Any]) -> None:
+    audit.append(conn, stream=stream, at=now, actor=principal.name, role=None, action="import",
+                 data=data)
+
+
+def _written(error: IntegrityError) -> Conflict:
+    return Conflict("another request wrote some of these records while this import ran; "
+                    "retry the import", code="concurrent_write")
+
+
+# -- orgs ------------------------------------------------------------------------------------
+
+def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
+                dry_run: bool = False, registry: CampaignRegistry | None = None) -> Counts:
+    """Create or update the sheet's orgs (columns id, name, level, parent; parents may come
+    after their children); raises InputInvalid listing every bad row, writing nothing."""
+    report = _Report(sheet, principal, "orgs")
+    rows: dict[str, Row] = {}
+    for row in _identities(sheet, report):
+        ok = _term(report, row, "level", required=True) is not None
+        parent = row.values.get("parent", "")
+        if parent and not ID_PATTERN.match(parent):
+            report.add(row, "parent", f"parent id {parent!r} is not usable", f"use {ID_RULE}")
+            ok = False
+        if ok:
+            rows[row.values["id"]] = row
+    in_file = {row.values["id"] for row in sheet.rows}
+    existing = _existing(conn, org_t, rows)
+    # A file without a parent column leaves stored orgs where they are.
+    parents: dict[str, str | None] = {
+        key: (row.values["parent"] or None) if "parent" in row.values
+        else (existing[key].parent_id if key in existing else None)
+        for key, row in rows.items()}
+    stored = _org_paths(conn, (p for p in parents.values() if p and p not in rows))
+    for key, above in parents.items():
+        # a parent on a bad row of this file is reported there, not again here
+        if above is not None and above not in in_file and above not in stored:
+            report.add(rows[key], "parent", f"unknown parent org {above!r}",
+                       "add the parent to this file or create it first")
+    paths, cycles = _final_paths(parents, stored)
+    for key, loop in cycles.items():
+        report.add(rows[key], "parent", f"org {key!r} would be its own ancestor: "
+                   + " → ".join(loop), "give one of these orgs another parent")
+    for key, path in paths.items():
+        old = existing[key].path if key in existing else None
+        if len(path) > MAX_PATH:
+            report.add(rows[key], "parent", "the org tree is too deep here")
+        elif old is not None and not principal.reaches_org(old):
+            report.add(rows[key], "id", f"org {key!r} is outside your token's scope "
+                       f"({principal.scope})", "leave the row out")
+        elif not principal.reaches_org(path) and parents[key] is None:
+            report.add(rows[key], "parent", "a root org (no parent) needs an admin token",
+                       "name its parent org")
+        elif not principal.reaches_org(path):
+            report.add(rows[key], "parent", f"parent org {parents[key]!r} is outside your "
+                       f"token's scope ({principal.scope})",
+                       "leave the row out, or import with a token of an org above it")
+    report.raise_any()
+
+    new: list[dict[str, Any]] = []
+    changed: list[tuple[Any, dict[str, Any]]] = []
+    unchanged = 0
+    for key, row in rows.items():
+        values = {"name": row.values["name"], "level": row.values["level"],
+                  "parent_id": parents[key]}
+        old = existing.get(key)
+        if old is None:
+            new.append({"id": key, **values, "path": paths[key], "version": 1,
+                        "created_at": now, "updated_at": now})
+        elif any(getattr(old, k) != v for k, v in values.items()):
+            changed.append((old, {"o_id": key, **{f"o_{k}": v for k, v in values.items()}}))
+        else:
+            unchanged += 1
+    counts = {"created": len(new), "updated": len(changed), "unchanged": unchanged}
+    if dry_run:
+        return counts
+    try:
+        _write_orgs(conn, new, changed, paths, now)
+    except IntegrityError as exc:
+        raise _written(exc) from exc
+    for created in new:
+        _audit(conn, principal, f"org:{created['id']}", now,
+               {"name": created["name"], "level": created["level"],
+                "parent": created["parent_id"], "file": sheet.source})
+    for old, values in changed:
+        diff = {k: values[f"o_{k}"] for k in ("name", "level", "parent_id")
+                if getattr(old, k) != values[f"o_{k}"]}
+        if "parent_id" in diff:
+            diff["parent"] = diff.pop("parent_id")
+        _audit(conn, principal, f"org:{old.id}", now, {**diff, "file": sheet.source})
+    if registry is not None:  # new orgs owe what the campaigns deployed above them ask
+        obligations.for_new_subjects(conn, registry, [
+            (core.Org(v["id"], v["name"], v["level"], v["parent_id"]), v["path"]) for v in new],
+            now=now)
+    return counts
+
+
+def _write_orgs(conn: Connection, new: list[dict[str, Any]],
+                changed: list[tuple[Any, dict[str, Any]]], paths: Mapping[str, str],
+                now: dt.datetime) -> None:
+    # New orgs first, parents before children, so that every parent_id (also a stored org's
+    # new parent) names a row. They go in at their final paths, which no move below touches:
+    # a move only rewrites paths under the mover's old path.
+    if new:
+        conn.execute(insert(org_t), sorted(new, key=lambda values: values["path"].count("/")))
+    if not changed:
+        return
+    conn.execute(update(org_t).where(org_t.c.id == bindparam("o_id"))
+                 .values(name=bindparam("o_name"), level=bindparam("o_level"),
+                         parent_id=bindparam("o_parent_id"),
+                         version=org_t.c.version + 1, updated_at=now),
+                 [values for _, values in changed])
+    # Shallowest first: by the time an org moves, its new ancestors are where they will stay,
+    # and whatever it carries along is moved on later from wherever it then is.
+    moved = sorted((old.id for old, values in changed
+                    if old.parent_id != values["o_parent_id"]),
+                   key=lambda key: paths[key].count("/"))
+    for key in moved:
+        current = conn.execute(select(org_t.c.path).where(org_t.c.id == key)).scalar_one()
+        if current != paths[key]:
+            _move_subtree(conn, current, paths[key])
+
+
+def _final_paths(parents: Mapping[str, str | None], stored: Mapping[str, str]
+                 ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each imported org's path once the import is done, and the orgs caught in a loop (with
+    the loop). A stored parent's path may itself change when an org above it is imported with
+    another parent, so every path hangs from the nearest imported org above it."""
+    steps: dict[str, tuple[str | None, str]] = {}  # org -> (imported org above, path between)
+    for key, parent in parents.items():
+        if parent is None:
+            steps[key] = (None, "/")
+        elif parent in parents:
+            steps[key] = (parent, "")
+        elif parent in stored:
+            segments = stored[parent].strip("/").split("/")
+            cut = max((i for i, s in enumerate(segments) if s in parents), default=None)
+            if cut is None:
+                steps[key] = (None, stored[parent])
+            else:
+                steps[key] = (segments[cut], "".join(f"{s}/" for s in segments[cut + 1:]))
+    paths: dict[str, str] = {}
+    failed: set[str] = set()
+    cycles: dict[str, list[str]] = {}
+    for start in steps:
+        chain: list[str] = []
+        at = start
+        while at not in paths and at not in failed and at in steps and at not in chain:
+            chain.append(at)
+            above = steps[at][0]
+            if above is None:
+                break
+            at = above
+        if at in chain and steps[at][0] is not None:
+            loop = chain[chain.index(at):]
+            for turn in range(len(loop)):
+                walk = loop[turn:] + loop[:turn]
+                # name the stored orgs in between too: they are the ones to look at
+                cycles[walk[0]] = [*(hop for key in walk
+                                     for hop in [key, *reversed(steps[key][1].split("/")[:-1])]),
+                                   walk[0]]
+        for key in reversed(chain):
+            above, between = steps[key]
+            if key in cycles:
+                failed.add(key)
+            elif above is None:
+                paths[key] = f"{between}{key}/"
+            elif above in paths:
+                paths[key] = f"{paths[above]}{between}{key}/"
+            else:
+                failed.add(key)
+    return paths, cycles
+
+
+# -- units -----------------------------------------------------------------------------------
+
+def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
+                 dry_run: bool = False, registry: CampaignRegistry | None = None) -> Counts:
+    """Create or update the sheet's units (columns id, name, org, industry, tags; industry and
+    tags kept as written); raises InputInvalid listing every bad row, writing nothing."""
+    report = _Report(sheet, principal, "units")
+    rows: dict[str, tuple[Row, dict[str, Any]]] = {}
+    for row in _identities(sheet, report):
+        org = _term(report, row, "org", required=True)
+        industry = _term(report, row, "industry", required=False)
+        ok = org is not None and (industry is not None or not row.values.get("industry"))
+        tags = sorted(set(row.tags or ()))
+        if len(tags) > MAX_TAGS:
+            report.add(row, "tags", f"{len(tags)} tags; a unit takes at most {MAX_TAGS}")
+            ok = False
+        if ok:
+            values: dict[str, Any] = {"name": row.values["name"], "org_id": org}
+            # a column the file does not have is left as it is on stored units
+            if "industry" in row.values:
+                values["industry"] = industry
+            if row.tags is not None:
+                values["tags"] = tags
+            rows[row.values["id"]] = (row, values)
+    existing = _existing(conn, unit_t, rows)
+    org_paths = _org_paths(conn, (values["org_id"] for _, values in rows.values()))
+    for key, (row, values) in rows.items():
+        org = values["org_id"]
+        old = existing.get(key)
+        if old is not None and not principal.reaches_unit(key, old.org_path):
+            report.add(row, "id", f"unit {key!r} exists outside your token's scope "
+                       f"({principal.scope})", "leave the row out")
+        elif org not in org_paths:
+            report.add(row, "org", f"unknown org {org!r}", "import the org first")
+        elif not principal.reaches_org(org_paths[org]):
+            report.add(row, "org", f"org {org!r} is outside your token's scope "
+                       f"({principal.scope})", "leave the row out, or use a token of that org")
+    report.raise_any()
+
+    new: list[dict[str, Any]] = []
+    changed: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
+    unchanged = 0
+    for key, (_, values) in rows.items():
+        old = existing.get(key)
+        if old is None:
+            new.append({"id": key, "industry": None, "tags": [], **values,
+                        "org_path": org_paths[values["org_id"]], "version": 1,
+                        "created_at": now, "updated_at": now})
+            continue
+        current = {"name": old.name, "org_id": old.org_id, "industry": old.industry,
+                   "tags": sorted(old.tags)}
+        diff = {k: v for k, v in values.items() if current[k] != v}
+        if diff:
+            merged = {**current, **values, "org_path": org_paths[values["org_id"]]}
+            changed.append((old, diff, {f"u_{k}": v for k, v in {**merged, "id": key}.items()}))
+        else:
+            unchanged += 1
+    counts = {"created": len(new), "updated": len(changed), "unchanged": unchanged}
+    if dry_run:
+        return counts
+    try:
+        _write_units(conn, new, [(old, values) for old, _, values in changed], now)
+    except IntegrityError as exc:
+        raise _written(exc) from exc
+    for values in new:
+        _audit(conn, principal, f"unit:{values['id']}", now,
+               {"name": values["name"], "org": values["org_id"], "industry": values["industry"],
+                "tags": values["tags"], "file": sheet.source})
+    for old, diff, _ in changed:
+        if "org_id" in diff:
+            diff["org"] = diff.pop("org_id")
+        _audit(conn, principal, f"unit:{old.id}", now, {**diff, "file": sheet.source})
+    if registry is not None:
+        obligations.for_new_subjects(conn, registry, [
+            (core.Unit(v["id"], v["name"], v["org_id"], v["industry"], frozenset(v["tags"])),
+             v["org_path"]) for v in new], now=now)
+    return counts
+
+
+def _write_units(conn: Connection, new: list[dict[str, Any]],
+                 changed: list[tuple[Any, dict[str, Any]]], now: dt.datetime) -> None:
+    if new:
+        conn.execute(insert(unit_t), new)
+    if not changed:
+        return
+    conn.execute(update(unit_t).where(unit_t.c.id == bindparam("u_id"))
+                 .values(name=bindparam("u_name"), org_id=bindparam("u_org_id"),
+                         org_path=bindparam("u_org_path"), industry=bindparam("u_industry"),
+                         tags=bindparam("u_tags", type_=unit_t.c.tags.type),
+                         version=unit_t.c.version + 1, updated_at=now),
+                 [values for _, values in changed])
+    # a unit's cases and obligations are filed under its org's path: they move with it
+    moves: dict[str, list[str]] = {}
+    for old, values in changed:
+        if old.org_path != values["u_org_path"]:
+            moves.setdefault(values["u_org_path"], []).append(old.id)
+    for path, ids in moves.items():
+        for chunk in _chunks(ids):
+            conn.execute(update(case_t).where(case_t.c.unit_id.in_(chunk))
+                         .values(org_path=path))
+            conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
+                                                    obligation_t.c.subject_id.in_(chunk))
+                         .values(org_path=path))
