@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.checks import Obligation
 from engine.clocks import reminder_day
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.model import Check, Duration, Phase
@@ -27,13 +26,13 @@ class CheckReminder:
     label: str
 
 
-def check_reminders(check: Check, obligation: Obligation, deadlines: Deadlines,
+def check_reminders(check: Check, due: dt.date, deadlines: Deadlines,
                     timezone: str) -> list[CheckReminder]:
-    """The reminders of one obligation: the check's `remind` offsets (or the due day) at 09:00,
-    a rest day's moved to the working day before."""
+    """The reminders of an obligation due on `due`: the check's `remind` offsets (or the due
+    day) at 09:00, a rest day's moved to the working day before."""
     found = []
     for offset in check.remind or DEFAULT_CHECK_REMINDERS:
-        day = reminder_day(obligation.due, offset, deadlines)
+        day = reminder_day(due, offset, deadlines)
         kind: ReminderKind = "check_due" if offset.days == 0 else "check_reminder"
         found.append(CheckReminder(kind, local_instant(day, REMINDER_TIME, timezone),
                                    str(offset)))

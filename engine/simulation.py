@@ -101,7 +101,7 @@ class Simulation:
         checks = {c.id: c for c in self.campaign.checks}
         for obligation in expander.for_subjects(subjects):
             check = checks[obligation.check]
-            for reminder in check_reminders(check, obligation, self.deadlines,
+            for reminder in check_reminders(check, obligation.due, self.deadlines,
                                             self.campaign.timezone):
                 text = check_text(obligation.name, obligation.period, obligation.due,
                                   reminder.kind, obligation.times)
