@@ -24,9 +24,9 @@ def _has_example(document: dict[str, Any], content: dict[str, Any]) -> bool:
         schema = _resolve(document, media.get("schema", {}))
         if "examples" in schema or "example" in schema:
             return True
-        if schema.get("type") == "array":
-            if "examples" in _resolve(document, schema.get("items", {})):
-                return True
+        items = _resolve(document, schema.get("items", {}))
+        if schema.get("type") == "array" and "examples" in items:
+            return True
         # a page envelope {data: [X], next_cursor}: X carries the example
         data = schema.get("properties", {}).get("data", {})
         if data.get("type") == "array" and "examples" in _resolve(document,
