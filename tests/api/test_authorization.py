@@ -25,6 +25,7 @@ EVERYONE = frozenset(TOKENS)
 LINYIN_OFFICIALS = frozenset({"locality", "acceptance_team", "government", "safety_office"})
 ABOVE_LINYIN = LINYIN_OFFICIALS | {"admin", "regulator"}  # reach all of 林荫街道
 REACH_CHEM = ABOVE_LINYIN | {"community", "principal"}  # reach unit u-chem-01 (in linyin-c1)
+ORG_TOKENS = EVERYONE - {"principal", "hotel_principal"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Route:
     body: Callable[[str], Any] | None = None  # token name -> JSON body
     denied_code: str | None = None  # the code every denied cell carries
     raw: str | None = None  # a non-JSON body (YAML)
+    raw_csv: str | None = None
     params: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,7 +84,39 @@ ROUTES = [
                                                           "referred_on": "2023-06-02"}}),
     Route("audit verify", "GET", "/audit/verify", frozenset({"admin"}),
           denied_code="forbidden"),
+    # lists answer everyone, holding only what the token reaches (checked further down)
+    Route("list cases", "GET", "/cases", EVERYONE),
+    Route("list units", "GET", "/units", EVERYONE),
+    Route("list orgs", "GET", "/orgs", EVERYONE),
+    Route("deployments", "GET", f"/campaigns/{CAMPAIGN}/deployments", EVERYONE),
+    Route("list obligations", "GET", "/obligations", EVERYONE),
+    Route("read obligation", "GET", "/obligations/{obligation}", REACH_CHEM,
+          denied_code="out_of_scope"),
+    Route("obligation completions", "GET", "/obligations/{obligation}/completions",
+          REACH_CHEM, denied_code="out_of_scope"),
+    # 主要负责人带队检查: the principal's own duty, nobody else's
+    Route("complete obligation", "POST", "/obligations/{obligation}/completions",
+          frozenset({"principal"}), body=lambda who: {"evidence": {
+              "inspected_at": "2023-06-10", "record": "带队检查记录"}}),
+    Route("upcoming deadlines", "GET", "/deadlines", EVERYONE),
+    Route("deliveries", "GET", "/deliveries", ORG_TOKENS, denied_code="forbidden"),
+    Route("redrive", "POST", "/deliveries/redrive", ORG_TOKENS, body=lambda who: {},
+          denied_code="forbidden"),
+    Route("list subscriptions", "GET", "/subscriptions", ORG_TOKENS, denied_code="forbidden"),
+    Route("subscribe", "POST", "/subscriptions", ABOVE_LINYIN, body=lambda who: {
+        "name": f"{who}的值班群", "channel": "log", "org": "linyin"}),
+    Route("rotate secret", "POST", "/subscriptions/{subscription}/rotate-secret",
+          ABOVE_LINYIN),
+    # rows outside the token's subtree are refused row by row (422), not the whole call
+    Route("import orgs", "POST", "/orgs/import", ORG_TOKENS, raw_csv=(
+        "id,name,level,parent\nlinyin-c9,林荫街道第九社区,community,linyin\n")),
+    Route("import units", "POST", "/units/import", ORG_TOKENS, raw_csv=(
+        "id,name,org,industry,tags\nu-imp-01,示例导入单位,linyin-c1,other,\n")),
 ]
+
+# DELETE /subscriptions/{id} is covered in tests/deadlines/test_delivery_api.py: the first
+# allowed token would delete the record every later cell needs.
+EXEMPT = {("GET", "/health"), ("DELETE", "/subscriptions/{subscription_id}")}
 
 
 def _open_case(client: TestClient, world: World) -> str:
@@ -92,9 +126,14 @@ def _open_case(client: TestClient, world: World) -> str:
     return str(opened.json()["id"])
 
 
-def _call(client: TestClient, route: Route, case_id: str, headers: dict[str, str],
+def _call(client: TestClient, route: Route, ids: dict[str, str], headers: dict[str, str],
           who: str) -> Any:
-    path = route.path.replace("{case}", case_id)
+    path = route.path
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", value)
+    if route.raw_csv is not None:
+        return client.request(route.method, path, content=route.raw_csv.encode(),
+                              headers={**headers, "Content-Type": "text/csv"})
     if route.raw is not None:
         return client.request(route.method, path, content=route.raw, params=route.params,
                               headers={**headers, "Content-Type": "application/yaml"})
@@ -102,12 +141,25 @@ def _call(client: TestClient, route: Route, case_id: str, headers: dict[str, str
     return client.request(route.method, path, json=body, params=route.params, headers=headers)
 
 
+def _records(client: TestClient, world: World) -> dict[str, str]:
+    """A case, an obligation and a subscription of 林荫街道 for the routes that need one."""
+    duties = client.get("/obligations", params={"unit": "u-chem-01", "check":
+                                                "principal_inspection", "status": "open"},
+                        headers=world.auth("admin")).json()["data"]
+    subscription = client.post("/subscriptions", headers=world.auth("admin"), json={
+        "name": "林荫街道值班群", "channel": "webhook", "org": "linyin",
+        "config": {"url": "http://127.0.0.1:9/hook"}})
+    assert subscription.status_code == 201, subscription.text
+    return {"case": _open_case(client, world), "obligation": str(duties[0]["id"]),
+            "subscription": str(subscription.json()["id"])}
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
 def test_each_token_on_each_route(route: Route, client: TestClient, world: World) -> None:
-    case_id = _open_case(client, world)
+    ids = _records(client, world)
     cells: dict[str, tuple[int, str | None]] = {}
     for who in sorted(TOKENS):
-        answer = _call(client, route, case_id, world.auth(who), who)
+        answer = _call(client, route, ids, world.auth(who), who)
         code = answer.json().get("code") if answer.status_code >= 400 else None
         cells[who] = (answer.status_code, code)
     allowed = {who for who, (status, _) in cells.items() if status not in (401, 403)}
@@ -123,7 +175,8 @@ def test_each_token_on_each_route(route: Route, client: TestClient, world: World
 def test_no_token_or_a_bad_one_is_401(route: Route, client: TestClient, world: World) -> None:
     for headers in ({}, {"Authorization": "Bearer pch_not-a-token"},
                     {"Authorization": "Basic dXNlcjpwYXNz"}):
-        answer = _call(client, route, "any", headers, "nobody")
+        answer = _call(client, route, {"case": "any", "obligation": "1",
+                                       "subscription": "1"}, headers, "nobody")
         assert answer.status_code == 401, (headers, answer.text)
         assert answer.json()["code"] == "unauthenticated"
         assert answer.headers["www-authenticate"] == "Bearer"
@@ -178,3 +231,20 @@ def test_lists_hold_only_what_the_token_reaches(client: TestClient, world: World
     assert _ids(client, world, "community", "/orgs") == {"linyin-c1"}
     assert _ids(client, world, "principal", "/orgs") == {"dongsheng", "linyin", "linyin-c1"}
     assert _ids(client, world, "other_street", "/orgs") == {"jiaotong", "jiaotong-c1"}
+
+
+def test_the_matrix_covers_every_operation(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    operations = {(method.upper(), path) for path, item in document["paths"].items()
+                  for method in item if method in ("get", "post", "put", "patch", "delete")}
+    templates = {name: f"{{{name}}}" for name in ("case", "obligation", "subscription")}
+    covered = set()
+    for route in ROUTES:
+        path = route.path.replace(CAMPAIGN, "{campaign_id}").replace(
+            "three-year-plan-2024-2026", "{campaign_id}")
+        for name, template in templates.items():
+            path = path.replace(template, "{" + f"{name}_id" + "}")
+        path = path.replace("/orgs/linyin-c1", "/orgs/{org_id}").replace(
+            "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}")
+        covered.add((route.method, path))
+    assert operations - covered - EXEMPT == set()
