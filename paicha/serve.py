@@ -17,9 +17,17 @@ from storage.bootstrap import prepare
 from storage.db import database_url, upgrade
 
 
-def run(args: argparse.Namespace) -> int:
+def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s "
                                                    "%(message)s")
+    # The deliveries (the log channel) and the sweep's summaries are the interesting lines;
+    # migrations and the scheduler's every tick are not.
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    _logging()
     settings = Settings(database_url=args.database or database_url())
     services = Services.build(settings)
     now = system_clock()
@@ -52,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s "
-                                                   "%(message)s")
+    _logging()
     services = Services.build(Settings(database_url=args.database or database_url()))
     upgrade(services.db.url)
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
