@@ -136,7 +136,8 @@ def reminder_day(due: dt.date, offset: Duration, deadlines: Deadlines) -> dt.dat
     """Day of a reminder `offset` from the deadline; one on a rest day goes out the working day
     before, so that nobody is reminded on a Sunday of a Monday deadline."""
     day = deadlines.shift(due, offset)
-    return deadlines.previous_working_day(day) if offset.days < 0 else day
+    early = offset.days < 0 and deadlines.early_reminders
+    return deadlines.previous_working_day(day) if early else day
 
 
 def arm(

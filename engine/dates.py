@@ -87,13 +87,18 @@ def periods(every: Recurrence, start: dt.date, end: dt.date) -> list[Period]:
 class Deadlines:
     """Computes deadlines for one campaign: its calendar and its rolling rule."""
 
-    def __init__(self, calendar: WorkCalendar, *, roll: bool = True) -> None:
+    def __init__(self, calendar: WorkCalendar, *, roll: bool = True,
+                 early_reminders: bool = True) -> None:
         self.calendar = calendar
         self.roll = roll
+        # A reminder before a deadline that falls on a rest day goes out the working day before
+        # (nobody is reminded on a Sunday of a Monday deadline) unless this is off.
+        self.early_reminders = early_reminders
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Deadlines:
-        return cls(calendar_for(campaign.calendar), roll=campaign.roll_to_working_day)
+        return cls(calendar_for(campaign.calendar), roll=campaign.roll_to_working_day,
+                   early_reminders=campaign.reminders_before_rest_days)
 
     def is_working_day(self, day: dt.date) -> bool:
         return self.calendar.is_working_day(day)

@@ -279,6 +279,7 @@ class Campaign:
     timezone: str = "Asia/Shanghai"
     calendar: Literal["cn", "none"] = "cn"
     roll_to_working_day: bool = True
+    reminders_before_rest_days: bool = True
     org_levels: dict[str, str] = _field(default_factory=dict, hash=False)
     industries: dict[str, str] = _field(default_factory=dict, hash=False)
     tags: dict[str, str] = _field(default_factory=dict, hash=False)

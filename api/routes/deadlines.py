@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, insert, select, update
 
@@ -30,6 +30,9 @@ delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 SECRET_FIELDS = ("secret", "key", "access_token", "password")
+# Ids are database integers: a larger number is no id, and must not reach the driver.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's id")]
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -123,8 +126,8 @@ class SubscriptionPublic(BaseModel):
 
 class RedriveIn(BaseModel):
     model_config = _example(ids=[3, 4])
-    ids: list[int] | None = Field(default=None, description="these dead letters; none = all "
-                                                            "you reach")
+    ids: list[RowId] | None = Field(default=None, max_length=1000,
+                                    description="these dead letters; none = all you reach")
 
 
 class RedriveResult(BaseModel):
@@ -194,8 +197,10 @@ def _delivery(row: Any) -> dict[str, Any]:
 def list_deliveries(
     services: ServicesDep, principal: OrgManager,
     status: Annotated[str | None, Query(pattern="^(pending|sending|delivered|dead)$")] = None,
-    subject: str | None = None, subscription: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: int | None = None,
+    subject: Annotated[str | None, Query(max_length=100)] = None,
+    subscription: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Any:
     c = delivery_t.c
     conditions = [_scope(principal, c.org_path)]
@@ -287,7 +292,7 @@ def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204,
                responses=problem_responses(401, 403, 404), summary="Stop a subscription")
-def delete_subscription(subscription_id: int, services: ServicesDep,
+def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
                         principal: OrgManager) -> Response:
     with services.db.write() as conn:
         _subscription(conn, principal, subscription_id)
@@ -300,7 +305,8 @@ def delete_subscription(subscription_id: int, services: ServicesDep,
 @router.post("/subscriptions/{subscription_id}/rotate-secret",
              response_model=SubscriptionPublic, responses=problem_responses(401, 403, 404, 422),
              summary="Give a webhook a new signing secret (shown once)")
-def rotate_secret(subscription_id: int, services: ServicesDep, principal: OrgManager) -> Any:
+def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
+                  principal: OrgManager) -> Any:
     with services.db.write() as conn:
         row = _subscription(conn, principal, subscription_id)
         if row.channel != "webhook":

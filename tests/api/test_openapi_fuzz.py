@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from api.app import create_app
 from tests.support.world import World
 
-EXAMPLES = 12
+EXAMPLES = 6
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ fuzzed = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=list(HealthCheck))
 def test_no_request_gets_a_server_error(case: Any, world: World) -> None:
-    for who in ("admin", "locality"):
+    # an org token, so that scope checks run too (the authorization matrix covers the rest)
+    for who in ("locality",):
         response = case.call(headers={**(case.headers or {}), **world.auth(who)})
         assert response.status_code < 500, (case.method, case.path, response.text)
         if response.status_code >= 400:

@@ -62,7 +62,7 @@ class Templates:
                 base = postgres_url()
                 if base is None:
                     pytest.skip(PG_HINT)
-                db_name = f"paicha_tpl_{name}_{os.getpid()}"
+                db_name = f"paicha_tpl_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
                 _admin(base, f'DROP DATABASE IF EXISTS "{db_name}"')
                 _admin(base, f'CREATE DATABASE "{db_name}" TEMPLATE "{self.postgres(base)}"')
                 self._pg_made.append(db_name)
@@ -98,7 +98,7 @@ class Templates:
 
     def postgres(self, base: str) -> str:
         if self._pg is None:
-            name = f"paicha_tpl_{os.getpid()}"
+            name = f"paicha_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
             _admin(base, f'DROP DATABASE IF EXISTS "{name}"')
             _admin(base, f'CREATE DATABASE "{name}"')
             upgrade(make_url(base).set(database=name).render_as_string(hide_password=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from textwrap import dedent
@@ -196,6 +197,15 @@ def test_a_reminder_on_a_rest_day_goes_out_the_working_day_before(
     # deadline Monday 26 June: -1d is Sunday 25 June, a 调休 working day: it stays there
     makeup = arm(campaign, rectification, "h1", dt.date(2023, 6, 26), NOW, deadlines)
     assert timers_by_label(makeup)["-1d"] == utc(2023, 6, 25, 1)
+
+
+def test_a_campaign_may_keep_reminders_on_the_rest_day(
+    campaign: Campaign, rectification: Clock
+) -> None:
+    keeping = dataclasses.replace(campaign, reminders_before_rest_days=False)
+    deadlines = Deadlines.for_campaign(keeping)
+    monday = arm(keeping, rectification, "h1", dt.date(2023, 6, 5), NOW, deadlines)
+    assert timers_by_label(monday)["-1d"] == utc(2023, 6, 4, 1)  # Sunday 4 June itself
 
 
 def test_a_deadline_on_a_rest_day_rolls_to_the_next_working_day(
