@@ -54,9 +54,9 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    result = conn.execute(insert(delivery_t).on_conflict_do_nothing(index_elements=["key"]),
-                          rows)
-    return int(result.rowcount)
+    # RETURNING counts what went in: executemany's rowcount is -1 on psycopg
+    statement = insert(delivery_t).on_conflict_do_nothing(index_elements=["key"])
+    return len(conn.execute(statement.returning(delivery_t.c.id), rows).all())
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, literal_column, select, text, update
 
 from deadlines import messages
 from deadlines.outbox import delivery_row, enqueue
@@ -96,7 +96,9 @@ class Sweeper:
         return result
 
     def _claim(self, conn: Connection, now: dt.datetime) -> list[Any]:
-        query = (select(timer_t).where(timer_t.c.status == timers.PENDING,
+        # 'pending' as a literal, so that a prepared (generic) plan still matches the partial
+        # index's predicate
+        query = (select(timer_t).where(timer_t.c.status == literal_column("'pending'"),
                                        timer_t.c.due_at <= now)
                  .order_by(timer_t.c.due_at, timer_t.c.id).limit(self.batch))
         if conn.dialect.name == "postgresql":
@@ -161,11 +163,11 @@ class _Batch:
             self.outbox.append(delivery_row(message, destination, timer_id=row.id))
 
     def _case(self, row: Any, stored: StoredCase | None) -> bool:
-        timer, generation = timers.from_payload(row.payload)
+        timer, generation = timers.from_row(row)
         if stored is None:
             return False
-        running = stored.clocks.get(timer.clock_id)
-        if running is None or running.get("gen") != generation:
+        clock = stored.clocks.get(timer.clock_id)
+        if clock is None or not clock.get("due") or clock.get("gen") != generation:
             return False  # the clock stopped or restarted since this timer was armed
         published = self.sweeper.registry.get(self.conn, stored.campaign_version_id)
         campaign = published.loaded.campaign

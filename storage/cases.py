@@ -79,21 +79,24 @@ def _actor(principal: Principal) -> Actor:
 
 def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
                   ) -> tuple[dict[str, Any], dt.date | None, dict[str, int]]:
-    """Running clocks after the outcome's effects, the earliest deadline, and arm generations."""
-    running = {k: dict(v) for k, v in clocks.items()}
+    """Each clock's state after the outcome's effects ({"due": ISO date or None when stopped,
+    "gen": times armed}), the earliest running deadline, and the generations armed now.
+
+    A stopped clock keeps its count: started again later with the same deadline (a rejected
+    acceptance back to the old 整改期限), it arms new timers, not the old keys once more."""
+    state = {k: dict(v) for k, v in clocks.items()}
     generations: dict[str, int] = {}
     for effect in outcome.effects:
         if isinstance(effect, StopClock):
-            previous = running.pop(effect.clock_id, None)
-            if previous is not None:
-                generations.setdefault(effect.clock_id, previous["gen"])
+            stopped = state.get(effect.clock_id)
+            if stopped is not None:
+                stopped["due"] = None
         elif isinstance(effect, ArmClock):
-            gen = max(generations.get(effect.clock_id, 0),
-                      running.get(effect.clock_id, {}).get("gen", 0)) + 1
+            gen = state.get(effect.clock_id, {}).get("gen", 0) + 1
             generations[effect.clock_id] = gen
-            running[effect.clock_id] = {"due": effect.due_date.isoformat(), "gen": gen}
-    dues = [dt.date.fromisoformat(v["due"]) for v in running.values()]
-    return running, (min(dues) if dues else None), generations
+            state[effect.clock_id] = {"due": effect.due_date.isoformat(), "gen": gen}
+    dues = [dt.date.fromisoformat(v["due"]) for v in state.values() if v.get("due")]
+    return state, (min(dues) if dues else None), generations
 
 
 def _unit_path(conn: Connection, unit_id: str) -> str:

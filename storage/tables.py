@@ -204,7 +204,7 @@ class Timer(SQLModel, table=True):
 
     __tablename__ = "timer"
     __table_args__ = (
-        Index("ix_timer_pending_due", "due_at",
+        Index("ix_timer_pending_due", "due_at", "id",
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
         Index("ix_timer_subject", "subject", "clock_id"),

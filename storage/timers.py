@@ -34,18 +34,16 @@ def timer_key(timer: Timer, generation: int) -> str:
 
 
 def payload(timer: Timer, generation: int) -> dict[str, Any]:
-    return {"case_id": timer.case_id, "clock_id": timer.clock_id, "kind": timer.kind,
-            "at": timer.at.isoformat(), "due_date": timer.due_date.isoformat(),
-            "label": timer.label, "step": timer.step, "gen": generation}
+    """What a case timer's columns do not already hold (arming is a hot path: keep it small)."""
+    return {"label": timer.label, "step": timer.step, "gen": generation}
 
 
-def from_payload(data: Mapping[str, Any]) -> tuple[Timer, int]:
-    """The core timer a row holds, and its arm generation."""
-    return Timer(
-        case_id=data["case_id"], clock_id=data["clock_id"], kind=data["kind"],
-        at=dt.datetime.fromisoformat(data["at"]),
-        due_date=dt.date.fromisoformat(data["due_date"]), label=data["label"],
-        step=int(data.get("step", 0))), int(data.get("gen", 1))
+def from_row(row: Any) -> tuple[Timer, int]:
+    """The core timer a case timer row holds, and its arm generation."""
+    data: Mapping[str, Any] = row.payload
+    return Timer(case_id=row.subject, clock_id=row.clock_id, kind=row.kind, at=row.due_at,
+                 due_date=row.due_date, label=data["label"],
+                 step=int(data.get("step", 0))), int(data.get("gen", 1))
 
 
 @dataclass(frozen=True)
@@ -72,10 +70,13 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
     return rows
 
 
+_INSERT = insert(timer_t)  # built once: an event that arms a clock is on the hot path
+
+
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
     rows = rows_for(timers, generation, owner)
     if rows:
-        conn.execute(insert(timer_t), rows)
+        conn.execute(_INSERT, rows)
     return len(rows)
 
 

@@ -123,3 +123,23 @@ def test_obligation_reminders_stop_once_the_duty_is_done(world: World) -> None:
     assert "主要负责人带队检查本单位重大事故隐患排查整治情况（2023-06）今日到期" in [
         m["text"] for m in about_chem]
     assert all(m["roles"] == ["principal"] for m in about_chem)
+
+
+def test_a_rejection_back_to_the_same_deadline_arms_fresh_timers(world: World) -> None:
+    """plan (整改期限 07-31) → submit (the clock stops) → reject with the same 07-31: the clock
+    runs again under a new generation, and its reminders go out once, not twice."""
+    case_id = planned_hazard(world)
+    cases = world.services.cases
+    with world.services.db.write() as conn:
+        cases.fire(conn, _principal(world, "principal"), case_id, trigger="submit",
+                   expected_version=2, now=world.clock(),
+                   data={"rectified_on": "2023-06-20", "rectification_result": "已更换"})
+        _, outcome = cases.fire(conn, _principal(world, "acceptance_team"), case_id,
+                                trigger="reject", expected_version=3, now=world.clock(),
+                                data={"reason": "报警装置未联网", "deadline": "2023-07-31"})
+        stored = cases.get(conn, _principal(world, "admin"), case_id)
+    assert [type(e).__name__ for e in outcome.effects] == ["ArmClock"]
+    assert stored.clocks["rectification"] == {"due": "2023-07-31", "gen": 2}
+    world.clock.now = local("2023-07-24")
+    Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]

@@ -127,7 +127,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('timer', schema=None) as batch_op:
-        batch_op.create_index('ix_timer_pending_due', ['due_at'], unique=False, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_timer_pending_due', ['due_at', 'id'], unique=False, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.create_index('ix_timer_subject', ['subject', 'clock_id'], unique=False)
 
     op.create_table('token',
