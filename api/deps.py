@@ -8,19 +8,25 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Unauthenticated
-from api.services import Services
+from api.services import Services, run_db
 from engine.access import Principal
 from engine.errors import Forbidden
 
 _bearer = HTTPBearer(auto_error=False, description="A token made by `paicha token create`.")
 
 
-def services(request: Request) -> Services:
+# The dependencies are `async def`: a plain `def` would cost every request a hop through the
+# thread pool for what is an attribute read and (mostly) a cache hit.
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def caller(
+async def services(request: Request) -> Services:
+    return services_of(request)
+
+
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -29,19 +35,20 @@ def caller(
         raise Unauthenticated("this route needs a bearer token: send "
                               "'Authorization: Bearer <token>' (make one with "
                               "`paicha token create`)")
-    principal = services(request).tokens.resolve(credentials.credentials)
+    principal = await run_db(services_of(request), services_of(request).tokens.resolve,
+                             credentials.credentials)
     if principal is None:
         raise Unauthenticated("the bearer token is unknown or revoked")
     return principal
 
 
-def admin(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+async def admin(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     if not principal.admin:
         raise Forbidden("this route", "an admin token (`paicha token create --admin`)")
     return principal
 
 
-def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+async def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """Admins, and org tokens within their subtree, manage orgs and units."""
     if principal.scope_kind == "unit":
         raise Forbidden("managing orgs and units", "an org or admin token")

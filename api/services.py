@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from engine.access import Principal
 from engine.loader import CampaignLoader
@@ -89,3 +91,18 @@ class Services:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+
+T = TypeVar("T")
+
+
+async def run_db(services: Services, work: Callable[..., T], *args: object) -> T:
+    """Run blocking database work for an `async def` route.
+
+    On SQLite it runs right here on the event loop: writes are serialized by the file lock
+    anyway, and a thread per request only adds hops and writers polling for the lock. On
+    PostgreSQL it goes to the thread pool, so that other requests proceed meanwhile.
+    """
+    if services.db.is_sqlite:
+        return work(*args)
+    return await run_in_threadpool(work, *args)

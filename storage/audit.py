@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict
 from storage.tables import AuditEntry, AuditHead
@@ -39,30 +39,38 @@ def entry_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# Built once: appending is on every event's path, and a statement built anew costs more than
+# the SQL it runs.
+_HEAD = select(head_t.c.seq, head_t.c.hash).where(head_t.c.stream == bindparam("b_stream"))
+_HEAD_NEW = insert(head_t)
+_HEAD_MOVE = (update(head_t)
+              .where(head_t.c.stream == bindparam("b_stream"), head_t.c.seq == bindparam("b_seq"))
+              .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
+_ENTRY = insert(entry_t)
+
+
 def append(
     conn: Connection, *, stream: str, at: dt.datetime, actor: str, role: str | None,
     action: str, from_state: str | None = None, to_state: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry to `stream` inside the caller's transaction; returns its hash."""
-    head = conn.execute(select(head_t.c.seq, head_t.c.hash).where(head_t.c.stream == stream)
-                        ).one_or_none()
+    head = conn.execute(_HEAD, {"b_stream": stream}).one_or_none()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     payload = dict(data or {})
     digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
                         from_state=from_state, to_state=to_state, data=payload, prev_hash=prev)
     if head is None:
-        conn.execute(insert(head_t).values(stream=stream, seq=seq, hash=digest))
+        conn.execute(_HEAD_NEW, {"stream": stream, "seq": seq, "hash": digest})
     else:
-        moved = conn.execute(update(head_t).where(head_t.c.stream == stream,
-                                                  head_t.c.seq == head.seq)
-                             .values(seq=seq, hash=digest))
+        moved = conn.execute(_HEAD_MOVE, {"b_stream": stream, "b_seq": head.seq,
+                                          "b_next": seq, "b_hash": digest})
         if moved.rowcount != 1:
             raise Conflict(f"audit stream {stream} moved on during this write; retry",
                            code="concurrent_write")
-    conn.execute(insert(entry_t).values(
-        stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
-        from_state=from_state, to_state=to_state, data=payload, prev_hash=prev, hash=digest))
+    conn.execute(_ENTRY, {"stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
+                          "action": action, "from_state": from_state, "to_state": to_state,
+                          "data": payload, "prev_hash": prev, "hash": digest})
     return digest
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access import Principal
@@ -99,8 +99,23 @@ def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
     return state, (min(dues) if dues else None), generations
 
 
+# The hot statements, built once (building one costs more than running it).
+_READ = select(case_t).where(case_t.c.id == bindparam("b_id"))
+_READ_LOCKED = _READ.with_for_update()
+_WRITE = (update(case_t)
+          .where(case_t.c.id == bindparam("b_id"), case_t.c.version == bindparam("b_read"))
+          .values(state=bindparam("b_state"), final=bindparam("b_final"),
+                  data=bindparam("b_data", type_=case_t.c.data.type),
+                  signatures=bindparam("b_signatures", type_=case_t.c.signatures.type),
+                  clocks=bindparam("b_clocks", type_=case_t.c.clocks.type),
+                  next_due=bindparam("b_next_due", type_=case_t.c.next_due.type),
+                  version=bindparam("b_version"),
+                  updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type)))
+_UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
+
+
 def _unit_path(conn: Connection, unit_id: str) -> str:
-    path = conn.execute(select(unit_t.c.org_path).where(unit_t.c.id == unit_id)).scalar()
+    path = conn.execute(_UNIT_PATH, {"b_id": unit_id}).scalar()
     if path is None:
         raise NotFound("unit", unit_id, "create it with POST /units first")
     return str(path)
@@ -165,13 +180,11 @@ class CaseStore:
         outcome = lifecycle.fire(stored.core(), trigger, data, actor or _actor(principal), now)
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
-        changed = conn.execute(
-            update(case_t)
-            .where(case_t.c.id == case_id, case_t.c.version == stored.version)
-            .values(state=after.state, final=after.state in lifecycle.type.finals,
-                    data=dict(after.data), signatures=_signatures_json(after.signatures),
-                    clocks=clocks, next_due=next_due, version=stored.version + 1,
-                    updated_at=now))
+        changed = conn.execute(_WRITE, {
+            "b_id": case_id, "b_read": stored.version, "b_state": after.state,
+            "b_final": after.state in lifecycle.type.finals, "b_data": dict(after.data),
+            "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
+            "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now})
         if changed.rowcount != 1:
             current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
                                    ).scalar() or stored.version + 1
@@ -183,13 +196,16 @@ class CaseStore:
                      to_state=outcome.target, data=dict(outcome.data))
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type))
-        return self._load(conn, case_id), outcome
+        # the row as just written, without reading it back
+        written = replace(stored, state=after.state, final=after.state in lifecycle.type.finals,
+                          data=after.data, signatures=after.signatures, clocks=clocks,
+                          next_due=next_due, version=stored.version + 1, updated_at=now)
+        return written, outcome
 
     # -- reads -------------------------------------------------------------------------------
 
     def _load(self, conn: Connection, case_id: str, *, lock: bool = False) -> StoredCase:
-        query = select(case_t).where(case_t.c.id == case_id)
-        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
+        row = conn.execute(_READ_LOCKED if lock else _READ, {"b_id": case_id}).one_or_none()
         if row is None:
             raise NotFound("case", case_id)
         return stored_case(row)

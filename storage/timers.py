@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -80,10 +80,14 @@ def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner
     return len(rows)
 
 
+_CANCEL = (update(timer_t)
+           .where(timer_t.c.subject == bindparam("b_subject"),
+                  timer_t.c.clock_id == bindparam("b_clock"), timer_t.c.status == PENDING)
+           .values(status=CANCELLED))
+
+
 def cancel(conn: Connection, subject: str, clock_id: str) -> int:
-    result = conn.execute(update(timer_t).where(
-        timer_t.c.subject == subject, timer_t.c.clock_id == clock_id,
-        timer_t.c.status == PENDING).values(status=CANCELLED))
+    result = conn.execute(_CANCEL, {"b_subject": subject, "b_clock": clock_id})
     return int(result.rowcount)
 
 

@@ -91,7 +91,7 @@ async def publish_campaign(request: Request, response: Response, services: Servi
 @router.get("/{campaign_id}", response_model=CampaignSummary,
             responses=problem_responses(401, 404), summary="A campaign's newest (or given) version")
 def read_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
-                  version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+                  version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Any:
     with services.db.read() as conn:
         return store.by_number(conn, campaign_id, version).summary()
 
@@ -111,7 +111,7 @@ def campaign_versions(campaign_id: str, services: ServicesDep, principal: Caller
                        **problem_responses(401, 404)},
             summary="The YAML text as published")
 def raw_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+                 version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Any:
     with services.db.read() as conn:
         row = store.by_number(conn, campaign_id, version)
     return PlainTextResponse(row.text, media_type="application/yaml")
@@ -122,7 +122,7 @@ def raw_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
                                                         "phases": []}}}},
     **problem_responses(401, 404)}, summary="The campaign with its parents merged in, as JSON")
 def resolved_campaign(campaign_id: str, services: ServicesDep, principal: Caller,
-                      version: Annotated[int | None, Query(ge=1)] = None) -> Any:
+                      version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Any:
     with services.db.read() as conn:
         published = services.registry.get(conn, store.by_number(conn, campaign_id, version).id)
     return plain(published.loaded.document)
