@@ -38,6 +38,9 @@ log = logging.getLogger("paicha.sweep")
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
 
+# A timer whose handling fails this often is marked failed (and logged) instead of retried.
+FAILED_AFTER = 5
+
 # The sweep acts for the system: it reaches every case, holds no role, signs nothing.
 SWEEPER = Principal(0, "system", frozenset(), "admin")
 
@@ -51,6 +54,7 @@ class SweepResult:
     stale: int = 0
     late: int = 0
     batches: int = 0
+    failed: int = 0
     refusals: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,7 +90,7 @@ class Sweeper:
                 now = self.clock() if self.clock else database_now(conn)
                 claimed = self._claim(conn, now)
                 if claimed:
-                    _Batch(self, conn, now, result).run(claimed)
+                    self._run(conn, claimed, now, result)
             result.claimed += len(claimed)
             result.batches += 1
             if len(claimed) < self.batch:
@@ -94,6 +98,38 @@ class Sweeper:
         if result.claimed:
             log.info("sweep", extra={"action": "sweep", **result.as_dict()})
         return result
+
+    def _run(self, conn: Connection, claimed: list[Any], now: dt.datetime,
+             result: SweepResult) -> None:
+        """Handle a batch in one go; if anything in it fails, handle its timers one by one so
+        that one bad timer is set aside and does not hold back the rest."""
+        try:
+            with conn.begin_nested():
+                _Batch(self, conn, now, result).run(claimed)
+            return
+        except Exception:
+            log.warning("batch failed; handling its timers one by one",
+                        extra={"action": "sweep_batch_failed", "timers": len(claimed)})
+        for row in claimed:
+            try:
+                with conn.begin_nested():
+                    _Batch(self, conn, now, result).run([row])
+            except Exception as exc:
+                self._set_aside(conn, row, now, exc, result)
+
+    def _set_aside(self, conn: Connection, row: Any, now: dt.datetime, exc: Exception,
+                   result: SweepResult) -> None:
+        """A timer that failed: tried again later with backoff, then marked failed."""
+        attempts = row.attempts + 1
+        result.failed += 1
+        log.error("timer failed", extra={"action": "timer_failed", "timer": row.key,
+                                         "attempts": attempts, "error": repr(exc)})
+        if attempts >= FAILED_AFTER:
+            values: dict[str, Any] = {"status": timers.FAILED, "handled_at": now}
+        else:
+            values = {"due_at": now + dt.timedelta(minutes=2 ** attempts)}
+        conn.execute(update(timer_t).where(timer_t.c.id == row.id)
+                     .values(attempts=attempts, **values))
 
     def _claim(self, conn: Connection, now: dt.datetime) -> list[Any]:
         # 'pending' as a literal, so that a prepared (generic) plan still matches the partial

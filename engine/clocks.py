@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
+from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
 
 TimerKind = Literal["remind", "overdue", "overdue_repeat", "escalate"]
@@ -238,10 +239,15 @@ def decide(
                 # comes after today, not once for each day nothing ran.
                 previous = max(previous, local_date(now, campaign.timezone))
             # Repeats go out on working days only: nobody is nagged on a Sunday.
-            day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
-            repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
-                           local_instant(day, REMINDER_TIME, campaign.timezone),
-                           timer.due_date, f"+{step}", step)
+            try:
+                day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
+            except CalendarOutOfRange:
+                day = None  # past the published calendar: the notice goes out, no repeat is
+                # guessed (the escalation timers, armed with the clock, still come)
+            if day is not None:
+                repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
+                               local_instant(day, REMINDER_TIME, campaign.timezone),
+                               timer.due_date, f"+{step}", step)
         fire = overdue.fire if overdue is not None and timer.kind == "overdue" else None
         return TimerDecision((notify(roles, message),), fire, repeat)
     if overdue is None or timer.step >= len(overdue.escalate):

@@ -26,7 +26,7 @@ from storage.tables import Timer as TimerRow
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 
-PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
+PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
 
 
 def timer_key(timer: Timer, generation: int) -> str:

@@ -143,3 +143,42 @@ def test_a_rejection_back_to_the_same_deadline_arms_fresh_timers(world: World) -
     world.clock.now = local("2023-07-24")
     Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
     assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]
+
+
+def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
+    case_id = planned_hazard(world)
+    with world.services.db.write() as conn:
+        conn.execute(timer_t.insert().values(
+            key="broken", subject=case_id, clock_id="rectification", kind="remind",
+            campaign_id=CAMPAIGN, org_path="/", unit_id=None, roles=[], due_date=None,
+            due_at=local("2023-07-20"), status="pending", attempts=0, payload={}))
+    world.clock.now = local("2023-07-24")
+    result = Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    assert result.failed == 1
+    assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]
+    with world.services.db.read() as conn:
+        broken = conn.execute(select(timer_t).where(timer_t.c.key == "broken")).one()
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert broken.due_at > world.clock.now  # tried again later, not in a loop
+
+
+def test_an_overdue_notice_past_the_published_calendar_still_goes_out(world: World) -> None:
+    """The statutory calendar this release knows ends 2026-12-31: a 整改期限 of that day is
+    declared overdue on 1 January 2027 without guessing the next working day."""
+    world.clock.now = local("2026-12-02")
+    cases = world.services.cases
+    with world.services.db.write() as conn:
+        stored, _ = cases.open(conn, _principal(world, "principal"),
+                               campaign_id="three-year-plan-2024-2026", case_type="hazard",
+                               unit_id="u-chem-01", now=world.clock(), data={
+                                   **HAZARD, "found_on": "2026-12-01"})
+        cases.fire(conn, _principal(world, "principal"), stored.id, trigger="plan",
+                   expected_version=1, now=world.clock(), data={
+                       "plan_goal": "更换", "plan_measures": "停用", "plan_funds": "自筹",
+                       "plan_organization": "设备部", "deadline": "2026-12-31",
+                       "plan_emergency": "巡检"})
+    world.clock.now = local("2027-01-01", 10, 0)
+    result = Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    assert result.failed == 0
+    assert ("overdue", "整改期限（治理的时限）（2026-12-31）已逾期1日", True) in texts(
+        world, stored.id)
