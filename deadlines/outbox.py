@@ -72,7 +72,7 @@ class Deliverer:
 
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime],
                  policy: RetryPolicy | None = None, batch: int = 100,
-                 lease: dt.timedelta = dt.timedelta(minutes=2),
+                 lease: dt.timedelta = dt.timedelta(minutes=10),
                  rng: random.Random | None = None) -> None:
         self.db = db
         self.clock = clock
@@ -84,8 +84,9 @@ class Deliverer:
         # Channels built once per subscription config (HTTP clients are reused).
         self._channels: dict[str, Channel] = {}
 
-    def _claim(self) -> list[Any]:
+    def _claim(self) -> tuple[list[Any], dt.datetime]:
         now = self.clock()
+        lease = self._lease_from(now)
         with self.db.write() as conn:
             query = (select(delivery_t).where(
                 or_(delivery_t.c.status == PENDING,
@@ -97,8 +98,8 @@ class Deliverer:
             rows = list(conn.execute(query).all())
             if rows:
                 conn.execute(update(delivery_t).where(delivery_t.c.id.in_([r.id for r in rows]))
-                             .values(status=SENDING, lease_until=now + self.lease))
-            return rows
+                             .values(status=SENDING, lease_until=lease))
+            return rows, lease
 
     def channel_for(self, row: Any) -> Channel:
         """The channel of a delivery's destination, as its subscription is configured now (a
@@ -131,19 +132,40 @@ class Deliverer:
         """Send every delivery due now, batch by batch (bounded)."""
         run = DeliveryRun()
         for _ in range(max_batches):
-            rows = self._claim()
+            rows, lease = self._claim()
             for row in rows:
-                self._send(row, run)
+                self._send(row, lease, run)
             if len(rows) < self.batch:
                 break
         return run
 
-    def _send(self, row: Any, run: DeliveryRun) -> None:
+    def _lease_from(self, now: dt.datetime) -> dt.datetime:
+        # The lease's end doubles as this deliverer's mark on the row: the microseconds make
+        # two deliverers' leases differ, so each update below touches only rows it still holds.
+        return now + self.lease + dt.timedelta(microseconds=self.rng.randrange(1, 999_999))
+
+    def _renew(self, row: Any, lease: dt.datetime) -> dt.datetime | None:
+        """Extend the lease of one row just before sending it; None if it was taken over (its
+        lease ran out while earlier rows of the batch were being sent)."""
+        mine = self._lease_from(self.clock())
+        with self.db.write() as conn:
+            held = conn.execute(update(delivery_t).where(
+                delivery_t.c.id == row.id, delivery_t.c.status == SENDING,
+                delivery_t.c.lease_until == lease).values(lease_until=mine))
+        return mine if held.rowcount == 1 else None
+
+    def _send(self, row: Any, lease: dt.datetime, run: DeliveryRun) -> None:
+        mine = self._renew(row, lease)
+        if mine is None:
+            return
         try:
             channel = self.channel_for(row)
             result = channel.send(Message.from_dict(row.message), now=self.clock())
         except ChannelConfigInvalid as exc:
             result = DeliveryResult.failed(f"channel unusable: {exc}", retryable=False)
+        except Exception as exc:  # a channel must not raise; if one does, the row still moves on
+            log.exception("channel raised", extra={"action": "channel_raised", "key": row.key})
+            result = DeliveryResult.failed(f"channel failed: {exc!r}", retryable=False)
         now = self.clock()
         attempts = row.attempts + 1
         if result.ok:
@@ -165,7 +187,8 @@ class Deliverer:
                                                   "detail": result.detail})
             run.errors.append(f"{row.key}: {result.detail}")
         with self.db.write() as conn:
-            conn.execute(update(delivery_t).where(delivery_t.c.id == row.id)
+            conn.execute(update(delivery_t).where(delivery_t.c.id == row.id,
+                                                  delivery_t.c.lease_until == mine)
                          .values(attempts=attempts, **values))
 
 

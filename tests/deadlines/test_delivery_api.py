@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from deadlines.channels import verify_signature
-from deadlines.outbox import Deliverer
+from deadlines.outbox import Deliverer, DeliveryRun
 from deadlines.retry import RetryPolicy
 from deadlines.sweep import Sweeper
 from tests.deadlines.receiver import Receiver, receiver_fixture  # noqa: F401
@@ -145,3 +145,22 @@ def test_upcoming_deadlines_by_unit_role_and_scope(client: TestClient, world: Wo
                        headers=world.auth("locality")).json()["data"]
     assert later and min(d["due_date"] for d in later) >= "2023-08-01"
     assert [d for d in later if d["clock"] == "rectification"] == []  # due 07-31
+
+
+def test_a_deliverer_whose_lease_ran_out_sends_nothing_twice(
+    client: TestClient, world: World, receiver: Receiver,
+) -> None:
+    subscribe(client, world, receiver)
+    due_reminder(world)
+    slow = deliverer(world)
+    rows, lease = slow._claim()  # then it stalls, past its lease
+    world.clock.advance(minutes=11)
+    assert deliverer(world).deliver().sent == len(rows)  # another one takes over
+    assert len(receiver.requests) == 1
+    run = DeliveryRun()
+    for row in rows:
+        slow._send(row, lease, run)
+    assert len(receiver.requests) == 1 and run.sent == 0
+    statuses = {d["status"] for d in client.get("/deliveries", headers=world.auth("admin")
+                                                ).json()["data"]}
+    assert statuses == {"delivered"}
