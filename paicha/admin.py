@@ -9,10 +9,12 @@ import json
 import sys
 from typing import Any
 
+from api.services import campaign_loader
 from engine.access import ScopeKind
 from engine.errors import PaichaError
 from paicha.files import CommandFailed
 from storage import audit, tokens
+from storage.campaigns import CampaignRegistry, declared_roles
 from storage.db import Database, current_revision, database_url, upgrade
 
 
@@ -45,9 +47,10 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.write() as conn:
+            known = declared_roles(CampaignRegistry(campaign_loader), conn)
             issued = tokens.create(conn, name=args.name or f"{kind} {scope or ''}".strip(),
                                    roles=args.role or [], scope_kind=kind, scope_id=scope,
-                                   now=_now(), by="paicha token create")
+                                   now=_now(), by="paicha token create", known_roles=known)
     except PaichaError as exc:
         raise CommandFailed([f"paicha token create: {exc}"]) from None
     finally:

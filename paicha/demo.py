@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from engine.access import Principal, ScopeKind
 from storage import subjects, tokens
-from storage.campaigns import CampaignRegistry
+from storage.campaigns import CampaignRegistry, declared_roles
 from storage.deployments import deploy
 from storage.tables import Org
 
@@ -76,8 +76,9 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
     for campaign_id, org in DEPLOYMENTS:
         deploy(conn, SETUP, registry.newest(conn, campaign_id), org, now=now)
     secrets = {}
+    known = declared_roles(registry, conn)
     for name, (roles, kind, scope) in TOKENS.items():
         issued = tokens.create(conn, name=f"demo {name}", roles=roles, scope_kind=kind,
-                               scope_id=scope, now=now, by=SETUP.name)
+                               scope_id=scope, now=now, by=SETUP.name, known_roles=known)
         secrets[name] = issued.secret
     return Demo(secrets)

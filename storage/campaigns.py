@@ -9,7 +9,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from engine.errors import CampaignInvalid, NotFound, Problem
 from engine.lifecycle import Lifecycle, lifecycles
 from engine.loader import CampaignLoader, Loaded
 from storage import audit
+from storage.query import ancestor_paths
 from storage.tables import CampaignVersion, Deployment
 
 version_t = CampaignVersion.__table__  # type: ignore[attr-defined]
@@ -156,6 +157,14 @@ class CampaignRegistry:
         self._lock = threading.Lock()
         self._size = cache_size
 
+    def fork(self) -> CampaignRegistry:
+        """A registry starting with this one's cache, for a copy of the same database (tests
+        copy one migrated, published database many times)."""
+        forked = CampaignRegistry(self._loader_factory, cache_size=self._size)
+        with self._lock:
+            forked._cache = OrderedDict(self._cache)
+        return forked
+
     def loader(self, parents: Any) -> CampaignLoader:
         loader: CampaignLoader = self._loader_factory(parents)
         return loader
@@ -165,13 +174,17 @@ class CampaignRegistry:
         return self.loader(_LatestParents(conn)).check(text, source)
 
     def publish(
-        self, conn: Connection, text: str, source: str, *, by: str, now: dt.datetime
+        self, conn: Connection, text: str, source: str, *, by: str, now: dt.datetime,
+        authorize: Callable[[str], None] | None = None,
     ) -> tuple[VersionRow, bool]:
         """Publish `text` as the campaign's next version; (row, created). The same text as the
-        newest version publishes nothing new. Raises CampaignInvalid with every problem."""
+        newest version publishes nothing new. Raises CampaignInvalid with every problem;
+        `authorize(campaign_id)` may refuse once the id is known."""
         parents = _LatestParents(conn)
         loaded = self.loader(parents).load(text, source)
         campaign = loaded.campaign
+        if authorize is not None:
+            authorize(campaign.id)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         current = latest(conn, campaign.id)
         parent_version = parents.used.get(campaign.extends) if campaign.extends else None
@@ -251,12 +264,15 @@ def deployments(conn: Connection, campaign_id: str | None = None) -> list[dict[s
 
 def deployed_campaigns_at(conn: Connection, path: str) -> list[str]:
     """Campaigns deployed to the org at `path` or one of its ancestors."""
-    prefixes = _prefixes(path)
     rows = conn.execute(select(deployment_t.c.campaign_id).distinct()
-                        .where(deployment_t.c.org_path.in_(prefixes)))
+                        .where(deployment_t.c.org_path.in_(ancestor_paths(path))))
     return sorted(r[0] for r in rows)
 
 
-def _prefixes(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "".join(f"{p}/" for p in parts[:n]) for n in range(1, len(parts) + 1)]
+def declared_roles(registry: CampaignRegistry, conn: Connection) -> dict[str, set[str]]:
+    """Every role the published campaigns declare, with the scopes (unit, org) they give it."""
+    found: dict[str, set[str]] = {}
+    for row in newest_versions(conn):
+        for role in registry.get(conn, row.id).loaded.campaign.roles.values():
+            found.setdefault(role.id, set()).add(role.scope)
+    return found

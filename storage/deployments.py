@@ -10,7 +10,7 @@ from sqlalchemy import Connection, insert, select
 
 from engine.access import Principal
 from engine.errors import Conflict
-from storage import obligations, timers
+from storage import audit, obligations, timers
 from storage.campaigns import Published, deployment_t
 from storage.subjects import org_row
 
@@ -35,4 +35,8 @@ def deploy(conn: Connection, principal: Principal, published: Published, org_id:
     obligations.materialize(conn, published, obligations.subtree_subjects(conn, org.path),
                             now=now)
     timers.insert_new(conn, timers.phase_timer_rows(published, org_id, org.path, now=now))
+    # in the org's stream, not the campaign's: deployments to two orgs at once do not contend
+    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
+                 action="deploy", data={"campaign": campaign_id,
+                                        "version": published.row.number})
     return {"campaign": campaign_id, "org": org_id, "org_path": org.path, "created_at": now}

@@ -20,6 +20,12 @@ def prefix_condition(column: Any, prefix: str) -> ColumnElement[bool]:
     return condition
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of an org and every org above it: `/a/b/` -> [`/a/`, `/a/b/`]."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "".join(f"{p}/" for p in parts[:n]) for n in range(1, len(parts) + 1)]
+
+
 def list_contains(conn: Connection, column: Any, value: str) -> ColumnElement[bool]:
     """A JSON list column holds `value` (jsonb containment on PostgreSQL, json_each on SQLite)."""
     if conn.dialect.name == "postgresql":

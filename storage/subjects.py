@@ -17,7 +17,7 @@ from engine.access import Principal, org_path
 from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
 from storage import audit, obligations
 from storage.campaigns import CampaignRegistry
-from storage.query import list_contains, prefix_condition
+from storage.query import ancestor_paths, list_contains, prefix_condition
 from storage.tables import Case, Deployment, Obligation, Org, Unit
 
 org_t = Org.__table__  # type: ignore[attr-defined]
@@ -150,8 +150,9 @@ def _org_scope(principal: Principal) -> ColumnElement[bool]:
         return true()
     if principal.scope_kind == "unit":
         # a principal sees its unit's org and the orgs above it
-        path = principal.unit_org_path or "\0"
-        return literal(path).startswith(org_t.c.path)
+        above: ColumnElement[bool] = org_t.c.path.in_(
+            ancestor_paths(principal.unit_org_path or "/"))
+        return above
     return prefix_condition(org_t.c.path, principal.scope_path or "\0")
 
 

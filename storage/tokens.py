@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +44,10 @@ class IssuedToken:
 def create(
     conn: Connection, *, name: str, roles: Sequence[str], scope_kind: ScopeKind,
     scope_id: str | None, now: dt.datetime, by: str = "cli",
+    known_roles: Mapping[str, set[str]] | None = None,
 ) -> IssuedToken:
-    """A new token; the org or unit it is scoped to must exist."""
+    """A new token; the org or unit it is scoped to must exist, and its roles must be ones the
+    published campaigns declare for that kind of scope (`known_roles`, when given)."""
     if scope_kind == "admin":
         scope_id = None
     elif not scope_id:
@@ -57,6 +59,8 @@ def create(
         raise NotFound("unit", scope_id, "create the unit first (POST /units or --demo)")
     if scope_kind != "admin" and not roles:
         raise InputInvalid("a token needs at least one role (--role)")
+    if known_roles:
+        _check_roles(roles, scope_kind, known_roles)
     secret = PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(insert(token_t).values(
         hash=digest(secret), name=name, roles=sorted(set(roles)), scope_kind=scope_kind,
@@ -65,6 +69,21 @@ def create(
                  data={"name": name, "roles": sorted(set(roles)), "scope": scope_kind,
                        "scope_id": scope_id})
     return IssuedToken(token_id, secret, name, tuple(sorted(set(roles))), scope_kind, scope_id)
+
+
+def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
+                 known: Mapping[str, set[str]]) -> None:
+    problems = []
+    for role in roles:
+        scopes = known.get(role)
+        if scopes is None:
+            problems.append(f"{role!r} is a role of no published campaign (roles: "
+                            f"{', '.join(sorted(known))})")
+        elif scope_kind in ("org", "unit") and scope_kind not in scopes:
+            where = "--unit UNIT" if "unit" in scopes else "--org ORG"
+            problems.append(f"{role!r} is held for a {'/'.join(sorted(scopes))}: use {where}")
+    if problems:
+        raise InputInvalid("; ".join(problems), code="role_invalid")
 
 
 def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> None:

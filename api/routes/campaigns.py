@@ -19,13 +19,13 @@ from api.schemas import (
     PublishResult,
     ValidationResult,
 )
+from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import Deadlines
 from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
-from storage import audit
 from storage import campaigns as store
 from storage.query import prefix_condition
 from storage.subjects import org_row, org_t, unit_t
@@ -79,13 +79,37 @@ async def publish_campaign(request: Request, response: Response, services: Servi
         raise Forbidden("publishing a campaign", "an admin token or the safety_office role")
     text = await _yaml_text(request)
     with services.db.write() as conn:
-        row, created = services.registry.publish(conn, text, "api", by=principal.name,
-                                                 now=services.now())
+        row, created = services.registry.publish(
+            conn, text, "api", by=principal.name, now=services.now(),
+            authorize=lambda campaign_id: _may_publish(conn, principal, campaign_id))
         warnings = services.registry.get(conn, row.id).loaded.warnings
     if not created:
         response.status_code = 200
     return {"created": created, "version": row.summary(),
             "warnings": [w.as_dict() for w in warnings]}
+
+
+def _may_publish(conn: Any, principal: Principal, campaign_id: str) -> None:
+    """A safety office may publish a campaign only where every deployment of it lies inside
+    its subtree: a street must not rewrite the plan its district or a neighbour runs."""
+    if principal.admin:
+        return
+    outside = [d["org"] for d in store.deployments(conn, campaign_id)
+               if not principal.reaches_org(d["org_path"])]
+    if outside:
+        raise Forbidden(f"publishing a new version of {campaign_id}",
+                        f"a token whose subtree holds every org it runs in "
+                        f"(it runs in {', '.join(outside)} too), or an admin token")
+
+
+def _sees_deployment(principal: Principal, path: str) -> bool:
+    """A deployment shows to tokens inside it (it applies to them) and above it."""
+    if principal.admin:
+        return True
+    if principal.scope_kind == "unit":
+        return (principal.unit_org_path or "").startswith(path)
+    mine = principal.scope_path or "\0"
+    return path.startswith(mine) or mine.startswith(path)
 
 
 @router.get("/{campaign_id}", response_model=CampaignSummary,
@@ -208,7 +232,8 @@ def _subjects(conn: Any, principal: Any, org: str | None, unit: str | None
 def list_deployments(campaign_id: str, services: ServicesDep, principal: Caller) -> Any:
     with services.db.read() as conn:
         store.by_number(conn, campaign_id, None)
-        return store.deployments(conn, campaign_id)
+        return [d for d in store.deployments(conn, campaign_id)
+                if _sees_deployment(principal, d["org_path"])]
 
 
 @router.post("/{campaign_id}/deployments", status_code=201, response_model=DeploymentPublic,
@@ -221,7 +246,4 @@ def deploy_campaign(campaign_id: str, body: DeploymentIn, services: ServicesDep,
     now = services.now()
     with services.db.write() as conn:
         published = services.registry.newest(conn, campaign_id)
-        found = deploy(conn, principal, published, body.org, now=now)
-        audit.append(conn, stream=f"campaign:{campaign_id}", at=now, actor=principal.name,
-                     role=None, action="deploy", data={"org": body.org})
-    return found
+        return deploy(conn, principal, published, body.org, now=now)

@@ -248,3 +248,36 @@ def test_the_matrix_covers_every_operation(client: TestClient) -> None:
             "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}")
         covered.add((route.method, path))
     assert operations - covered - EXEMPT == set()
+
+
+def test_a_street_may_not_republish_a_campaign_another_street_runs(client: TestClient,
+                                                                  world: World) -> None:
+    raw = client.get("/campaigns/special-action-2023/raw", headers=world.auth("admin")).text
+    edited = raw.replace("title: 重大事故隐患专项排查整治2023行动",
+                         "title: 重大事故隐患专项排查整治2023行动（修订）")
+    assert edited != raw
+    refused = client.post("/campaigns", content=edited.encode(), headers={
+        **world.auth("safety_office"), "Content-Type": "application/yaml"})
+    assert refused.status_code == 403 and "jiaotong" in refused.json()["detail"]
+    mine = client.post("/campaigns", content=edited.encode(), headers={
+        **world.auth("other_street"), "Content-Type": "application/yaml"})
+    assert mine.status_code == 201, mine.text  # 交通街道 is where it runs
+
+
+def test_deployments_show_only_where_they_concern_the_token(client: TestClient,
+                                                           world: World) -> None:
+    def orgs(who: str, campaign: str) -> list[str]:
+        return [d["org"] for d in client.get(f"/campaigns/{campaign}/deployments",
+                                             headers=world.auth(who)).json()]
+
+    assert orgs("principal", "special-action-2023") == []  # it runs in 交通街道 only
+    assert orgs("principal", CAMPAIGN) == ["linyin"]
+    assert orgs("regulator", "special-action-2023") == ["jiaotong"]  # below the district
+    assert orgs("admin", "three-year-plan-2024-2026") == ["linyin"]
+
+
+def test_an_underscore_in_an_org_id_is_no_wildcard(client: TestClient, world: World) -> None:
+    made = client.post("/orgs", headers=world.auth("admin"), json={
+        "id": "linyin_c1", "name": "相似编号的社区", "level": "community", "parent": "linyin"})
+    assert made.status_code == 201
+    assert "linyin_c1" not in _ids(client, world, "principal", "/orgs")

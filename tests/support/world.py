@@ -48,8 +48,9 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
 
-# Built versions never change, and every copy of the template numbers them alike, so one
-# registry serves every test (loading the bundled campaigns once, not once per test).
+# Built versions never change, and every copy of the template numbers them alike, so each
+# test's registry starts from this one's cache (loading the bundled campaigns once, not once
+# per test); a fork, because versions a test publishes get ids another test reuses.
 _REGISTRY = CampaignRegistry(campaign_loader)
 
 
@@ -68,8 +69,9 @@ def _build_demo(url: str) -> dict[str, str]:
 def world_on(url: str, tokens: dict[str, str]) -> World:
     clock = FakeClock()
     db = Database(url)
-    services = Services(Settings(database_url=url, token_cache_seconds=0), db, _REGISTRY,
-                        CaseStore(_REGISTRY), TokenCache(db, 0), clock)
+    registry = _REGISTRY.fork()
+    services = Services(Settings(database_url=url, token_cache_seconds=0), db, registry,
+                        CaseStore(registry), TokenCache(db, 0), clock)
     return World(services, clock, tokens)
 
 
