@@ -27,6 +27,7 @@ from storage.subjects import (
     case_t,
     obligation_t,
     org_t,
+    timer_t,
     unit_t,
 )
 
@@ -405,4 +406,6 @@ def _write_units(conn: Connection, new: list[dict[str, Any]],
                          .values(org_path=path))
             conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
                                                     obligation_t.c.subject_id.in_(chunk))
+                         .values(org_path=path))
+            conn.execute(update(timer_t).where(timer_t.c.unit_id.in_(chunk))
                          .values(org_path=path))

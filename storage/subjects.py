@@ -18,13 +18,17 @@ from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVer
 from storage import audit, obligations
 from storage.campaigns import CampaignRegistry
 from storage.query import ancestor_paths, list_contains, prefix_condition
-from storage.tables import Case, Deployment, Obligation, Org, Unit
+from storage.tables import Case, Delivery, Deployment, Obligation, Org, Subscription, Unit
+from storage.tables import Timer as TimerRow
 
 org_t = Org.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 case_t = Case.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
 deployment_t = Deployment.__table__  # type: ignore[attr-defined]
+timer_t = TimerRow.__table__  # type: ignore[attr-defined]
+delivery_t = Delivery.__table__  # type: ignore[attr-defined]
+subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 ID_RULE = "1–64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
@@ -130,8 +134,12 @@ def update_org(
 
 
 def _move_subtree(conn: Connection, old: str, new: str) -> None:
+    # Every stored copy of the path moves, also those the deadlines keep: a timer, delivery or
+    # subscription left at the old path would show to (and notify) the old subtree.
     for table, column in ((org_t, "path"), (unit_t, "org_path"), (case_t, "org_path"),
-                          (obligation_t, "org_path"), (deployment_t, "org_path")):
+                          (obligation_t, "org_path"), (deployment_t, "org_path"),
+                          (timer_t, "org_path"), (delivery_t, "org_path"),
+                          (subscription_t, "org_path")):
         col = table.c[column]
         rest = func.substr(col, len(old) + 1)
         conn.execute(update(table).where(prefix_condition(col, old))
@@ -227,6 +235,8 @@ def update_unit(
                          .values(org_path=target.path))
         conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
                                                 obligation_t.c.subject_id == unit_id)
+                     .values(org_path=target.path))
+        conn.execute(update(timer_t).where(timer_t.c.unit_id == unit_id)
                      .values(org_path=target.path))
     if not values:
         return unit_dict(row)

@@ -164,3 +164,15 @@ def test_a_deliverer_whose_lease_ran_out_sends_nothing_twice(
     statuses = {d["status"] for d in client.get("/deliveries", headers=world.auth("admin")
                                                 ).json()["data"]}
     assert statuses == {"delivered"}
+
+
+def test_a_unit_that_moves_takes_its_deadlines_along(client: TestClient, world: World) -> None:
+    planned_hazard(world)
+    moved = client.patch("/units/u-chem-01", json={"org": "jiaotong-c1"},
+                         headers=world.auth("admin"))
+    assert moved.status_code == 200, moved.text
+    old = client.get("/deadlines", params={"unit": "u-chem-01"},
+                     headers=world.auth("locality")).json()["data"]
+    new = client.get("/deadlines", params={"unit": "u-chem-01"},
+                     headers=world.auth("other_street")).json()["data"]
+    assert old == [] and new
