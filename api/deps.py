@@ -35,8 +35,10 @@ async def caller(
         raise Unauthenticated("this route needs a bearer token: send "
                               "'Authorization: Bearer <token>' (make one with "
                               "`paicha token create`)")
-    principal = await run_db(services_of(request), services_of(request).tokens.resolve,
-                             credentials.credentials)
+    tokens = services_of(request).tokens
+    principal = tokens.cached(credentials.credentials)
+    if principal is None:
+        principal = await run_db(tokens.resolve, credentials.credentials)
     if principal is None:
         raise Unauthenticated("the bearer token is unknown or revoked")
     return principal

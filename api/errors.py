@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
@@ -130,6 +130,13 @@ def install(app: FastAPI) -> None:
         # character): the request's fault, not the server's.
         return problem(422, "request_invalid", "a value in the request cannot be used: a "
                        "number out of range or a character (NUL) the database refuses")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # Two requests created the same thing at once (PostgreSQL lets both pass the check
+        # before the insert): the loser is told to look again, as for a stale version.
+        return problem(409, "concurrent_write", "another request wrote the same record at the "
+                       "same moment; read it again and retry if still needed")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

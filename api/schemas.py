@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -32,8 +32,20 @@ class OrgCreate(BaseModel):
     parent: str | None = Field(default=None, max_length=64)
 
 
+def _no_nulls(model: BaseModel, *names: str) -> None:
+    for name in names:
+        if name in model.model_fields_set and getattr(model, name) is None:
+            raise ValueError(f"{name} cannot be null; leave it out to keep it")
+
+
 class OrgUpdate(BaseModel):
     model_config = _example(name="林荫街道办事处", version=1)
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> OrgUpdate:
+        _no_nulls(self, "name", "level")
+        return self
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     level: str | None = Field(default=None, min_length=1, max_length=64)
     parent: str | None = Field(default=None, max_length=64)
@@ -67,6 +79,12 @@ class UnitCreate(BaseModel):
 
 class UnitUpdate(BaseModel):
     model_config = _example(tags=["major_hazard_source", "key_enterprise"], version=1)
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> UnitUpdate:
+        _no_nulls(self, "name", "org")
+        return self
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     org: str | None = Field(default=None, max_length=64)
     industry: str | None = Field(default=None, max_length=64)

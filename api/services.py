@@ -54,6 +54,12 @@ class TokenCache:
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, secret: str) -> Principal | None:
+        """The principal of a token resolved recently, without touching the database."""
+        with self._lock:
+            hit = self._cache.get(secret)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def resolve(self, secret: str) -> Principal | None:
         now = time.monotonic()
         with self._lock:
@@ -96,13 +102,7 @@ class Services:
 T = TypeVar("T")
 
 
-async def run_db(services: Services, work: Callable[..., T], *args: object) -> T:
-    """Run blocking database work for an `async def` route.
-
-    On SQLite it runs right here on the event loop: writes are serialized by the file lock
-    anyway, and a thread per request only adds hops and writers polling for the lock. On
-    PostgreSQL it goes to the thread pool, so that other requests proceed meanwhile.
-    """
-    if services.db.is_sqlite:
-        return work(*args)
+async def run_db(work: Callable[..., T], *args: object) -> T:
+    """Run blocking database work for an `async def` route, in the thread pool: waiting for
+    a lock (another writer's import) must not stall the event loop and every other request."""
     return await run_in_threadpool(work, *args)

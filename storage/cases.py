@@ -24,7 +24,7 @@ from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
 from engine.lifecycle import Case as CoreCase
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
-from storage.query import decode_cursor, encode_cursor, prefix_condition
+from storage.query import cursor_instant, decode_cursor, encode_cursor, prefix_condition
 from storage.tables import Case, Unit
 
 case_t = Case.__table__  # type: ignore[attr-defined]
@@ -270,11 +270,7 @@ def _encode_cursor(case: StoredCase) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     at, last_id = decode_cursor(cursor, 2)
-    try:
-        return dt.datetime.fromisoformat(str(at)), str(last_id)
-    except ValueError as exc:
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor") from exc
+    return cursor_instant(at), str(last_id)
 
 
 @dataclass(frozen=True)

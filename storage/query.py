@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any
 
@@ -46,7 +47,29 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except ValueError as exc:
         raise InputInvalid("the cursor is not one this API gave out; start again without it",
                            code="bad_cursor") from exc
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != size or not all(
+            _plain(v) for v in values):
         raise InputInvalid("the cursor is not one this API gave out; start again without it",
                            code="bad_cursor")
     return values
+
+
+def cursor_instant(value: Any) -> dt.datetime:
+    """An instant out of a cursor: aware, or the cursor is refused."""
+    try:
+        instant = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise InputInvalid("the cursor is not one this API gave out; start again without it",
+                           code="bad_cursor")
+    return instant
+
+
+def _plain(value: Any) -> bool:
+    # what this API puts in cursors: ids, ISO dates and instants, row ids that fit a column
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 < value < 2**31
+    return isinstance(value, str) and len(value) <= 200 and "\0" not in value

@@ -122,8 +122,9 @@ def read_case(case_id: str, services: ServicesDep, principal: Caller) -> Any:
              summary="Fire a lifecycle event (trigger) on a case")
 async def fire_event(case_id: str, body: EventIn, services: ServicesDep,
                      principal: Caller) -> Any:
-    # The hot path of integrators: no thread-pool hop on SQLite (see api.services.run_db).
-    return await run_db(services, _fire, services, principal, case_id, body)
+    # The hot path of integrators: one thread-pool hop for the transaction, none for the
+    # dependencies (see api.deps).
+    return await run_db(_fire, services, principal, case_id, body)
 
 
 def _fire(services: Services, principal: Principal, case_id: str, body: EventIn

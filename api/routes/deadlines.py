@@ -18,7 +18,13 @@ from deadlines.outbox import DEAD, redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
 from storage import audit
-from storage.query import decode_cursor, encode_cursor, list_contains, prefix_condition
+from storage.query import (
+    cursor_instant,
+    decode_cursor,
+    encode_cursor,
+    list_contains,
+    prefix_condition,
+)
 from storage.subjects import org_row
 from storage.tables import Delivery, Subscription
 from storage.tables import Timer as TimerRow
@@ -171,7 +177,7 @@ def upcoming_deadlines(
             conditions.append(c.due_date <= due_to)
         if cursor:
             at, last = decode_cursor(cursor, 2)
-            after = dt.datetime.fromisoformat(str(at))
+            after = cursor_instant(at)
             conditions.append((c.due_at > after) | ((c.due_at == after) & (c.id > int(last))))
         rows = conn.execute(select(timer_t).where(*conditions).order_by(c.due_at, c.id)
                             .limit(limit + 1)).all()

@@ -1,0 +1,54 @@
+"""Bad input gets a 4xx with a stable code, never a 5xx: cursors, nulls, races on one id."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.support.world import World
+
+
+def _cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def test_forged_cursors_are_refused(client: TestClient, world: World) -> None:
+    for path, values in (("/cases", ["2023-01-01T00:00:00", "x"]),
+                         ("/cases", ["not a time", "x"]),
+                         ("/deadlines", ["2023-01-01T00:00:00", 1]),
+                         ("/obligations", ["2023-01-01", 10**30])):
+        answer = client.get(path, params={"cursor": _cursor(values)},
+                            headers=world.auth("admin"))
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["code"] == "bad_cursor"
+
+
+def test_required_fields_cannot_be_nulled(client: TestClient, world: World) -> None:
+    for path, body in (("/orgs/linyin-c2", {"name": None}), ("/orgs/linyin-c2", {"level": None}),
+                       ("/units/u-mall-01", {"name": None})):
+        answer = client.patch(path, json=body, headers=world.auth("admin"))
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "request_invalid"
+
+
+def test_creating_one_id_from_many_threads_gives_one_201_and_409s(client: TestClient,
+                                                                  world: World) -> None:
+    barrier = threading.Barrier(6)
+    codes: list[int] = []
+
+    def create() -> None:
+        barrier.wait()
+        codes.append(client.post("/orgs", headers=world.auth("admin"), json={
+            "id": "linyin-c5", "name": "第五社区", "level": "community",
+            "parent": "linyin"}).status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [201, 409, 409, 409, 409, 409]
