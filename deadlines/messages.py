@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.clocks import LATE_AFTER, Notify
 from engine.model import Campaign
+from engine.reminders import check_text, phase_text
 from storage.cases import StoredCase
 
 TITLES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
@@ -29,7 +30,7 @@ class Outgoing:
     roles: tuple[str, ...]
     due_date: dt.date | None
     late: bool
-    at: dt.datetime
+    at: dt.datetime  # when it was due (the timer's instant), not when it was sent
     org_path: str
     extra: dict[str, Any]
 
@@ -46,40 +47,37 @@ def _late(at: dt.datetime, now: dt.datetime) -> bool:
     return now - at > LATE_AFTER
 
 
-def for_case(note: Notify, case: StoredCase, campaign: Campaign, now: dt.datetime,
+def for_case(note: Notify, case: StoredCase, campaign: Campaign, at: dt.datetime,
              generation: int) -> Outgoing:
     case_type = campaign.cases[case.type]
     return Outgoing(
         key=f"{note.key}#{generation}", kind=note.kind,
         title=f"{TITLES.get(note.kind, note.kind)}：{case_type.name}", text=note.message,
         campaign=case.campaign_id, subject=case.id, roles=note.roles, due_date=note.due_date,
-        late=note.late, at=now, org_path=case.org_path,
+        late=note.late, at=at, org_path=case.org_path,
         extra={"case_type": case.type, "state": case.state, "unit": case.unit_id,
                "clock": note.clock_id})
 
 
 def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
-    period = f"（{obligation.period}）" if obligation.period else ""
-    times = (f"，需完成{obligation.times}次，已完成{obligation.done}次"
-             if obligation.times > 1 else "")
-    when = "今日到期" if timer.kind == "check_due" else f"{obligation.due}到期"
+    text = check_text(obligation.name, obligation.period or None, obligation.due, timer.kind,
+                      obligation.times)
     return Outgoing(
-        key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind),
-        text=f"{obligation.name}{period}{when}{times}", campaign=obligation.campaign_id,
-        subject=f"obligation:{obligation.id}", roles=(obligation.role,),
-        due_date=obligation.due, late=_late(timer.due_at, now), at=now,
-        org_path=obligation.org_path,
+        key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind), text=text,
+        campaign=obligation.campaign_id, subject=f"obligation:{obligation.id}",
+        roles=(obligation.role,), due_date=obligation.due, late=_late(timer.due_at, now),
+        at=timer.due_at, org_path=obligation.org_path,
         extra={"check": obligation.check_id, "subject_kind": obligation.subject_kind,
-               "subject_id": obligation.subject_id, "period": obligation.period or None})
+               "subject_id": obligation.subject_id, "period": obligation.period or None,
+               "done": obligation.done, "times": obligation.times})
 
 
 def for_phase(timer: Any, now: dt.datetime) -> Outgoing:
     data = timer.payload
-    rolled = (f"（原定{data['nominal']}，遇休息日顺延）"
-              if data.get("nominal") and data["nominal"] != data["due"] else "")
+    text = phase_text(data["name"], dt.date.fromisoformat(data["due"]),
+                      dt.date.fromisoformat(data.get("nominal") or data["due"]))
     return Outgoing(
-        key=timer.key, kind="phase_due", title=TITLES["phase_due"],
-        text=f"阶段「{data['name']}」今日截止{rolled}", campaign=timer.campaign_id,
-        subject=timer.subject, roles=tuple(timer.roles), due_date=timer.due_date,
-        late=_late(timer.due_at, now), at=now, org_path=timer.org_path,
-        extra={"phase": data["phase"]})
+        key=timer.key, kind="phase_due", title=TITLES["phase_due"], text=text,
+        campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
+        due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
+        org_path=timer.org_path, extra={"phase": data["phase"]})

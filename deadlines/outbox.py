@@ -38,14 +38,14 @@ PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 
 
 def delivery_row(message: Outgoing, destination: Destination, *,
-                 timer_id: int | None) -> dict[str, Any]:
+                 timer_id: int | None, now: dt.datetime) -> dict[str, Any]:
     """The outbox row of `message` for `destination`; its key is what receivers see."""
     key = f"{message.key}->{destination.label}"
     return {"key": key, "timer_id": timer_id, "subscription_id": destination.subscription_id,
             "channel": destination.channel, "kind": message.kind, "subject": message.subject,
             "campaign_id": message.campaign, "org_path": message.org_path,
             "message": message.body(key), "late": message.late, "status": PENDING,
-            "attempts": 0, "next_attempt_at": message.at, "created_at": message.at,
+            "attempts": 0, "next_attempt_at": now, "created_at": now,
             "lease_until": None, "last_error": None, "delivered_at": None}
 
 

@@ -196,7 +196,8 @@ class _Batch:
         for destination in self.subscriptions.destinations(
                 org_path=message.org_path, campaign_id=message.campaign, kind=message.kind,
                 roles=message.roles):
-            self.outbox.append(delivery_row(message, destination, timer_id=row.id))
+            self.outbox.append(delivery_row(message, destination, timer_id=row.id,
+                                            now=self.now))
 
     def _case(self, row: Any, stored: StoredCase | None) -> bool:
         timer, generation = timers.from_row(row)
@@ -213,7 +214,7 @@ class _Batch:
         if decision.stale:
             return False
         for note in decision.notifications:
-            self._queue(messages.for_case(note, stored, campaign, self.now, generation), row)
+            self._queue(messages.for_case(note, stored, campaign, row.due_at, generation), row)
         if decision.next_timer is not None:
             timers.arm(self.conn, [decision.next_timer], generation, timers.Owner(
                 stored.campaign_id, stored.org_path, stored.unit_id, case_type))

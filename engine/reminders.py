@@ -55,8 +55,13 @@ class PhaseDeadline:
 
     @property
     def text(self) -> str:
-        rolled = f"（原定{self.phase.due}，遇休息日顺延）" if self.due != self.phase.due else ""
-        return f"阶段「{self.phase.name}」今日截止{rolled}"
+        return phase_text(self.phase.name, self.due, self.phase.due)
+
+
+def phase_text(name: str, due: dt.date, nominal: dt.date) -> str:
+    """What a phase deadline says: 阶段「动员部署」今日截止（原定…，遇休息日顺延）."""
+    rolled = f"（原定{nominal}，遇休息日顺延）" if due != nominal else ""
+    return f"阶段「{name}」今日截止{rolled}"
 
 
 def phase_deadline(phase: Phase, deadlines: Deadlines, timezone: str) -> PhaseDeadline:
