@@ -154,10 +154,12 @@ class _Batch:
         self.result = result
         self.subscriptions = Subscriptions(conn)
         self.outbox: list[dict[str, Any]] = []
+        self.cases: dict[str, StoredCase] = {}
+        self.busy: set[str] = set()
         self.finished: dict[str, list[int]] = {timers.DONE: [], timers.CANCELLED: []}
 
     def run(self, rows: list[Any]) -> None:
-        cases = self._cases([r for r in rows if _is_case(r)])
+        self.cases = self._cases([r for r in rows if _is_case(r)])
         obligations = self._obligations([r for r in rows if r.subject.startswith("obligation:")])
         for row in rows:
             if row.subject.startswith("obligation:"):
@@ -165,8 +167,10 @@ class _Batch:
             elif row.subject.startswith("phase:"):
                 self._queue(messages.for_phase(row, self.now), row)
                 handled = True
+            elif row.subject in self.busy:
+                continue  # its case is being written right now: left pending for the next sweep
             else:
-                handled = self._case(row, cases.get(row.subject))
+                handled = self._case(row, self.cases.get(row.subject))
             if not handled:
                 self.result.stale += 1
             self.finished[timers.DONE if handled else timers.CANCELLED].append(row.id)
@@ -180,8 +184,16 @@ class _Batch:
         ids = sorted({r.subject for r in rows})
         if not ids:
             return {}
-        found = self.conn.execute(select(case_t).where(case_t.c.id.in_(ids))).all()
-        return {r.id: stored_case(r) for r in found}
+        query = select(case_t).where(case_t.c.id.in_(ids))
+        if self.conn.dialect.name == "postgresql":
+            # Lock the batch's cases now, skipping those an event holds: an event locks its case
+            # and then cancels its timers, so waiting for the case while holding the timers
+            # would deadlock. A skipped case's timers wait for the next sweep.
+            query = query.with_for_update(skip_locked=True)
+        found = {r.id: stored_case(r) for r in self.conn.execute(query).all()}
+        if self.conn.dialect.name == "postgresql":
+            self.busy = set(ids) - set(found)
+        return found
 
     def _obligations(self, rows: list[Any]) -> dict[str, Any]:
         ids = sorted({int(r.subject.split(":", 1)[1]) for r in rows})
@@ -225,8 +237,10 @@ class _Batch:
     def _escalate(self, case_id: str, trigger: str) -> None:
         try:
             with self.conn.begin_nested():
-                self.sweeper.cases.fire(self.conn, SWEEPER, case_id, trigger=trigger, data={},
-                                        expected_version=None, now=self.now, actor=SYSTEM)
+                after, _ = self.sweeper.cases.fire(self.conn, SWEEPER, case_id, trigger=trigger,
+                                                   data={}, expected_version=None,
+                                                   now=self.now, actor=SYSTEM)
+            self.cases[case_id] = after  # later timers of this batch judge the case as it is
             self.result.fired += 1
         except Refused as exc:
             # e.g. 挂牌督办 that someone already did by hand: the notice still went out
