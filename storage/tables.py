@@ -208,6 +208,7 @@ class Timer(SQLModel, table=True):
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
         Index("ix_timer_subject", "subject", "clock_id"),
+        Index("ix_timer_unit_due", "unit_id", "due_at"),  # a unit's upcoming deadlines
     )
 
     id: int | None = Field(default=None, primary_key=True)

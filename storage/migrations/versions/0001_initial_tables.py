@@ -129,6 +129,7 @@ def upgrade() -> None:
     with op.batch_alter_table('timer', schema=None) as batch_op:
         batch_op.create_index('ix_timer_pending_due', ['due_at', 'id'], unique=False, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.create_index('ix_timer_subject', ['subject', 'clock_id'], unique=False)
+        batch_op.create_index('ix_timer_unit_due', ['unit_id', 'due_at'], unique=False)
 
     op.create_table('token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -310,6 +311,7 @@ def downgrade() -> None:
     op.drop_table('deployment')
     op.drop_table('token')
     with op.batch_alter_table('timer', schema=None) as batch_op:
+        batch_op.drop_index('ix_timer_unit_due')
         batch_op.drop_index('ix_timer_subject')
         batch_op.drop_index('ix_timer_pending_due', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
