@@ -122,20 +122,13 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 def fresh_database(backend: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of `backend` for one test; its URL."""
     if backend == "sqlite":
-        path = tmp_path / "paicha.db"
-        shutil.copy(templates.sqlite(), path)
-        yield f"sqlite:///{path}"
+        yield from templates.copy(f"sqlite:///{templates.sqlite()}", tmp_path)
         return
     base = postgres_url()
     if base is None:
         pytest.skip(PG_HINT)
-    template = templates.postgres(base)
-    name = f"paicha_t_{uuid.uuid4().hex[:12]}"
-    _admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    template = make_url(base).set(database=templates.postgres(base))
+    yield from templates.copy(template.render_as_string(hide_password=False), tmp_path)
 
 
 BACKENDS = ["sqlite", "postgres"]
