@@ -8,6 +8,7 @@ stops and starts again with the same deadline arms new timers, not the old ones 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,11 +72,31 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
 
 
 _INSERT = insert(timer_t)  # built once: an event that arms a clock is on the hot path
+_COLUMNS = ("key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
+            "due_date", "due_at", "status", "attempts", "payload")
+_SQLITE_INSERT = (f"INSERT INTO timer ({', '.join(_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
+
+
+def _sqlite_instant(value: dt.datetime) -> str:
+    # the text SQLAlchemy's SQLite DATETIME stores (naive UTC), so comparisons stay textual
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
     rows = rows_for(timers, generation, owner)
-    if rows:
+    if not rows:
+        return 0
+    if conn.dialect.name == "sqlite":
+        # Arming is the bulk path of every event and expansion: on SQLite the driver's own
+        # executemany, with the values encoded as the column types would, is about twice as
+        # fast as Core's per-row bind processing.
+        conn.exec_driver_sql(_SQLITE_INSERT, [(
+            r["key"], r["subject"], r["clock_id"], r["kind"], r["campaign_id"], r["org_path"],
+            r["unit_id"], json.dumps(r["roles"]), r["due_date"].isoformat(),
+            _sqlite_instant(r["due_at"]), r["status"], r["attempts"],
+            json.dumps(r["payload"])) for r in rows])
+    else:
         conn.execute(_INSERT, rows)
     return len(rows)
 
