@@ -192,9 +192,13 @@ class Deliverer:
                          .values(attempts=attempts, **values))
 
 
-def redrive(conn: Connection, delivery_ids: list[int] | None, *, now: dt.datetime) -> int:
-    """Send dead letters again (all, or the given ones) with a fresh count of attempts."""
+def redrive(conn: Connection, delivery_ids: list[int] | None, *, now: dt.datetime,
+            where: Any = None) -> int:
+    """Send dead letters again (all, or the given ones, within `where`) with a fresh count of
+    attempts; the number sent again."""
     query = update(delivery_t).where(delivery_t.c.status == DEAD)
+    if where is not None:
+        query = query.where(where)
     if delivery_ids is not None:
         query = query.where(delivery_t.c.id.in_(delivery_ids))
     result = conn.execute(query.values(status=PENDING, attempts=0, next_attempt_at=now,

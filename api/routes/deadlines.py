@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from api.deps import Caller, OrgManager, ServicesDep
 from api.errors import problem_responses
 from deadlines.channels import ChannelConfigInvalid, build_channel
-from deadlines.outbox import DEAD, redrive
+from deadlines.outbox import redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
 from storage import audit
@@ -202,7 +202,8 @@ def _delivery(row: Any) -> dict[str, Any]:
             summary="The outbox: deliveries and their status, newest first")
 def list_deliveries(
     services: ServicesDep, principal: OrgManager,
-    status: Annotated[str | None, Query(pattern="^(pending|sending|delivered|dead)$")] = None,
+    status: Annotated[str | None, Query(
+        pattern="^(pending|sending|delivered|dead|cancelled)$")] = None,
     subject: Annotated[str | None, Query(max_length=100)] = None,
     subscription: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -231,13 +232,12 @@ def list_deliveries(
 def redrive_dead_letters(body: RedriveIn, services: ServicesDep,
                          principal: OrgManager) -> Any:
     with services.db.write() as conn:
-        ids = body.ids
-        reachable = [r.id for r in conn.execute(select(delivery_t.c.id).where(
-            delivery_t.c.status == DEAD, _scope(principal, delivery_t.c.org_path),
-            *([delivery_t.c.id.in_(ids)] if ids is not None else [])))]
-        count = redrive(conn, reachable, now=services.now())
+        # one scoped statement, however many dead letters there are
+        count = redrive(conn, body.ids, now=services.now(),
+                        where=_scope(principal, delivery_t.c.org_path))
         audit.append(conn, stream="deliveries", at=services.now(), actor=principal.name,
-                     role=None, action="redrive", data={"ids": reachable})
+                     role=None, action="redrive",
+                     data={"ids": body.ids, "scope": principal.scope, "count": count})
     return {"redriven": count}
 
 
@@ -303,6 +303,12 @@ def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
     with services.db.write() as conn:
         _subscription(conn, principal, subscription_id)
         conn.execute(delete(subscription_t).where(subscription_t.c.id == subscription_id))
+        # what was still waiting for it goes nowhere now: say so rather than retry in vain
+        conn.execute(update(delivery_t).where(
+            delivery_t.c.subscription_id == subscription_id,
+            delivery_t.c.status.in_(("pending", "sending")))
+            .values(status="cancelled", last_error="the subscription was deleted",
+                    lease_until=None))
         audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
                      actor=principal.name, role=None, action="delete")
     return Response(status_code=204)

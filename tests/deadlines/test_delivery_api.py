@@ -176,3 +176,18 @@ def test_a_unit_that_moves_takes_its_deadlines_along(client: TestClient, world: 
     new = client.get("/deadlines", params={"unit": "u-chem-01"},
                      headers=world.auth("other_street")).json()["data"]
     assert old == [] and new
+
+
+def test_deleting_a_subscription_cancels_what_waited_for_it(
+    client: TestClient, world: World, receiver: Receiver,
+) -> None:
+    created = subscribe(client, world, receiver)
+    due_reminder(world)
+    assert client.delete(f"/subscriptions/{created['id']}",
+                         headers=world.auth("locality")).status_code == 204
+    waiting = client.get("/deliveries", params={"subscription": created["id"]},
+                         headers=world.auth("locality")).json()["data"]
+    assert [(d["status"], d["last_error"]) for d in waiting] == [
+        ("cancelled", "the subscription was deleted")]
+    deliverer(world).deliver()
+    assert receiver.requests == []
