@@ -57,7 +57,20 @@ async def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Princ
     return principal
 
 
+# Who may send a subtree's reminders to a new destination (a webhook, a robot, a mailbox): the
+# offices that run the campaign there, not every official who may read it.
+CHANNEL_ROLES = frozenset({"safety_office", "locality"})
+
+
+async def channel_manager(principal: Annotated[Principal, Depends(org_manager)]) -> Principal:
+    if not (principal.admin or principal.roles & CHANNEL_ROLES):
+        raise Forbidden("managing subscriptions",
+                        f"an admin token or one of the roles {', '.join(sorted(CHANNEL_ROLES))}")
+    return principal
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 Caller = Annotated[Principal, Depends(caller)]
 Admin = Annotated[Principal, Depends(admin)]
 OrgManager = Annotated[Principal, Depends(org_manager)]
+ChannelManager = Annotated[Principal, Depends(channel_manager)]

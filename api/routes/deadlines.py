@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, insert, select, update
 
-from api.deps import Caller, OrgManager, ServicesDep
+from api.deps import Caller, ChannelManager, OrgManager, ServicesDep
 from api.errors import problem_responses
 from deadlines.channels import ChannelConfigInvalid, build_channel
 from deadlines.outbox import redrive
@@ -262,7 +262,7 @@ def _subscription(conn: Any, principal: Principal, subscription_id: int) -> Any:
              responses=problem_responses(401, 403, 404, 422),
              summary="Subscribe a channel to an org's reminders and escalations")
 def create_subscription(body: SubscriptionIn, services: ServicesDep,
-                        principal: OrgManager) -> Any:
+                        principal: ChannelManager) -> Any:
     config = dict(body.config)
     secret = None
     if body.channel == "webhook" and not config.get("secret"):
@@ -299,7 +299,7 @@ def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
 @router.delete("/subscriptions/{subscription_id}", status_code=204,
                responses=problem_responses(401, 403, 404), summary="Stop a subscription")
 def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
-                        principal: OrgManager) -> Response:
+                        principal: ChannelManager) -> Response:
     with services.db.write() as conn:
         _subscription(conn, principal, subscription_id)
         conn.execute(delete(subscription_t).where(subscription_t.c.id == subscription_id))
@@ -318,7 +318,7 @@ def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
              response_model=SubscriptionPublic, responses=problem_responses(401, 403, 404, 422),
              summary="Give a webhook a new signing secret (shown once)")
 def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
-                  principal: OrgManager) -> Any:
+                  principal: ChannelManager) -> Any:
     with services.db.write() as conn:
         row = _subscription(conn, principal, subscription_id)
         if row.channel != "webhook":
