@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import _example
+from api.schemas import example
 
 _OBLIGATION: dict[str, Any] = {
     "id": 118, "campaign": "special-action-2023-linyin", "check": "principal_inspection",
@@ -27,7 +27,7 @@ class ObligationPublic(BaseModel):
     """One dated duty of a role for a unit or an org; `status` is derived from `done`,
     `times` and today's date."""
 
-    model_config = _example(**_OBLIGATION)
+    model_config = example(**_OBLIGATION)
     id: int
     campaign: str
     check: str = Field(description="the check (规定动作) of the campaign this obligation is of")
@@ -51,7 +51,7 @@ class ObligationPublic(BaseModel):
 class ObligationDetail(ObligationPublic):
     """An obligation with what a completion needs: the evidence schema of its check."""
 
-    model_config = _example(**_OBLIGATION, campaign_version=1, basis=(
+    model_config = example(**_OBLIGATION, campaign_version=1, basis=(
         "每季度至少带队检查1次本单位重大事故隐患排查整治情况（高危行业领域企业每月至少1次），"
         "检查记录要存档备查"), evidence_schema={
         "type": "object", "required": ["inspected_at", "record"],
@@ -68,14 +68,14 @@ class ObligationDetail(ObligationPublic):
 class CompletionIn(BaseModel):
     """The evidence of one completion, checked against the obligation's `evidence_schema`."""
 
-    model_config = _example(evidence=_EVIDENCE)
+    model_config = example(evidence=_EVIDENCE)
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class CompletionPublic(BaseModel):
     """One recorded completion; `late` when made after the obligation's due date."""
 
-    model_config = _example(**_COMPLETION)
+    model_config = example(**_COMPLETION)
     id: int
     obligation_id: int
     actor: str
@@ -88,7 +88,7 @@ class CompletionPublic(BaseModel):
 class CompletionResult(BaseModel):
     """The completion just recorded and the obligation after it."""
 
-    model_config = _example(completion=_COMPLETION, obligation={
+    model_config = example(completion=_COMPLETION, obligation={
         **_OBLIGATION, "done": 1, "status": "done", "completed_at": "2023-06-12T02:00:00Z"})
     completion: CompletionPublic
     obligation: ObligationPublic

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 T = TypeVar("T")
 
 
-def _example(**example: Any) -> ConfigDict:
+def example(**example: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
@@ -24,7 +24,7 @@ class Page(BaseModel, Generic[T]):
 # -- orgs and units --------------------------------------------------------------------------
 
 class OrgCreate(BaseModel):
-    model_config = _example(id="linyin", name="林荫街道", level="street", parent="dongsheng")
+    model_config = example(id="linyin", name="林荫街道", level="street", parent="dongsheng")
     id: str = Field(min_length=1, max_length=64, description="your id for the org (external id)")
     name: str = Field(min_length=1, max_length=200)
     level: str = Field(min_length=1, max_length=64,
@@ -39,7 +39,7 @@ def _no_nulls(model: BaseModel, *names: str) -> None:
 
 
 class OrgUpdate(BaseModel):
-    model_config = _example(name="林荫街道办事处", version=1)
+    model_config = example(name="林荫街道办事处", version=1)
 
     @model_validator(mode="after")
     def _required_stay(self) -> OrgUpdate:
@@ -54,7 +54,7 @@ class OrgUpdate(BaseModel):
 
 
 class OrgPublic(BaseModel):
-    model_config = _example(id="linyin", name="林荫街道", level="street", parent="dongsheng",
+    model_config = example(id="linyin", name="林荫街道", level="street", parent="dongsheng",
                             path="/dongsheng/linyin/", version=1,
                             created_at="2023-05-22T01:00:00Z", updated_at="2023-05-22T01:00:00Z")
     id: str
@@ -68,7 +68,7 @@ class OrgPublic(BaseModel):
 
 
 class UnitCreate(BaseModel):
-    model_config = _example(id="u-chem-01", name="东胜化工有限公司", org="linyin-1",
+    model_config = example(id="u-chem-01", name="东胜化工有限公司", org="linyin-1",
                             industry="hazardous_chemicals", tags=["major_hazard_source"])
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
@@ -78,7 +78,7 @@ class UnitCreate(BaseModel):
 
 
 class UnitUpdate(BaseModel):
-    model_config = _example(tags=["major_hazard_source", "key_enterprise"], version=1)
+    model_config = example(tags=["major_hazard_source", "key_enterprise"], version=1)
 
     @model_validator(mode="after")
     def _required_stay(self) -> UnitUpdate:
@@ -93,7 +93,7 @@ class UnitUpdate(BaseModel):
 
 
 class UnitPublic(BaseModel):
-    model_config = _example(id="u-chem-01", name="东胜化工有限公司", org="linyin-1",
+    model_config = example(id="u-chem-01", name="东胜化工有限公司", org="linyin-1",
                             industry="hazardous_chemicals", tags=["major_hazard_source"],
                             version=1, created_at="2023-05-22T01:00:00Z",
                             updated_at="2023-05-22T01:00:00Z")
@@ -114,7 +114,7 @@ _HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous
 
 
 class CaseCreate(BaseModel):
-    model_config = _example(campaign="special-action-2023-linyin", type="hazard",
+    model_config = example(campaign="special-action-2023-linyin", type="hazard",
                             unit="u-chem-01", data=_HAZARD)
     campaign: str = Field(min_length=1, max_length=64)
     type: str = Field(default="hazard", min_length=1, max_length=64)
@@ -130,7 +130,7 @@ class SignaturePublic(BaseModel):
 
 
 class CasePublic(BaseModel):
-    model_config = _example(
+    model_config = example(
         id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", campaign="special-action-2023-linyin",
         campaign_version=1, type="hazard", unit="u-chem-01", state="rectifying",
         state_name="整改中", final=False, data=_HAZARD, signatures=[],
@@ -157,7 +157,7 @@ class CasePublic(BaseModel):
 
 
 class EventIn(BaseModel):
-    model_config = _example(trigger="plan", version=1, data={
+    model_config = example(trigger="plan", version=1, data={
         "goals_and_tasks": "更换报警装置", "measures": "停用储罐区，更换并校验",
         "funds_and_materials": "企业自筹", "responsible": "设备部", "deadline": "2023-07-31",
         "safety_measures": "停用期间专人巡检"})
@@ -168,7 +168,7 @@ class EventIn(BaseModel):
 
 
 class EventResult(BaseModel):
-    model_config = _example(case_id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", trigger="plan",
+    model_config = example(case_id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", trigger="plan",
                             from_state="reported", state="rectifying", state_name="整改中",
                             completed=True, version=2, role="principal",
                             clocks_started=["rectification"], clocks_stopped=[])
@@ -185,7 +185,7 @@ class EventResult(BaseModel):
 
 
 class TriggersPublic(BaseModel):
-    model_config = _example(case_id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", state="rectifying",
+    model_config = example(case_id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", state="rectifying",
                             version=2, triggers=["submit"])
     case_id: str
     state: str
@@ -194,7 +194,7 @@ class TriggersPublic(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    model_config = _example(seq=1, at="2023-06-01T01:00:00Z", actor="林荫化工主要负责人",
+    model_config = example(seq=1, at="2023-06-01T01:00:00Z", actor="林荫化工主要负责人",
                             role="principal", action="open", from_state=None,
                             to_state="reported", data={}, hash="9f2c…")
     seq: int
@@ -211,7 +211,7 @@ class HistoryEntry(BaseModel):
 # -- campaigns -------------------------------------------------------------------------------
 
 class CampaignSummary(BaseModel):
-    model_config = _example(campaign="special-action-2023-linyin", version=1, version_id=2,
+    model_config = example(campaign="special-action-2023-linyin", version=1, version_id=2,
                             title="林荫街道关于重大事故隐患专项排查整治2023行动实施方案",
                             sha256="4c1d…", source="campaigns/special-action-2023-linyin.yaml",
                             published_at="2023-05-22T01:00:00Z", published_by="serve")
@@ -236,7 +236,7 @@ class ProblemItem(BaseModel):
 
 
 class ValidationResult(BaseModel):
-    model_config = _example(valid=False, problems=[{
+    model_config = example(valid=False, problems=[{
         "source": "request", "line": 42, "column": 7, "path": "$.cases.hazard.transitions[3].to",
         "message": "unknown state 'rectifyng'", "hint": "did you mean 'rectifying'?",
         "severity": "error"}])
@@ -245,7 +245,7 @@ class ValidationResult(BaseModel):
 
 
 class PublishResult(BaseModel):
-    model_config = _example(created=True, version={
+    model_config = example(created=True, version={
         "campaign": "my-town-2024", "version": 1, "version_id": 5, "title": "某镇实施方案",
         "sha256": "4c1d…", "source": "api", "published_at": "2024-03-01T01:00:00Z",
         "published_by": "admin"}, warnings=[])
@@ -255,12 +255,12 @@ class PublishResult(BaseModel):
 
 
 class DeploymentIn(BaseModel):
-    model_config = _example(org="linyin")
+    model_config = example(org="linyin")
     org: str = Field(min_length=1, max_length=64)
 
 
 class DeploymentPublic(BaseModel):
-    model_config = _example(campaign="special-action-2023-linyin", org="linyin",
+    model_config = example(campaign="special-action-2023-linyin", org="linyin",
                             org_path="/dongsheng/linyin/", created_at="2023-05-22T01:00:00Z")
     campaign: str
     org: str
@@ -269,7 +269,7 @@ class DeploymentPublic(BaseModel):
 
 
 class AuditVerdict(BaseModel):
-    model_config = _example(ok=True, entries=1520, streams=212, breaks=[])
+    model_config = example(ok=True, entries=1520, streams=212, breaks=[])
     ok: bool
     entries: int
     streams: int
@@ -277,7 +277,7 @@ class AuditVerdict(BaseModel):
 
 
 class Health(BaseModel):
-    model_config = _example(status="ok", database="sqlite", campaigns=4)
+    model_config = example(status="ok", database="sqlite", campaigns=4)
     status: str
     database: str
     campaigns: int

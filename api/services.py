@@ -25,6 +25,10 @@ from storage.db import Database, database_url
 
 Clock = Callable[[], dt.datetime]
 
+# The day "today" is for list filters that span campaigns (overdue, missed); a case's own
+# `overdue` flag uses its campaign's time zone.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -36,8 +40,8 @@ class Settings:
 
     database_url: str = field(default_factory=database_url)
     campaigns_dir: Path = field(default_factory=bundled_dir)
-    token_cache_seconds: float = float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10"))
-    max_body_bytes: int = 2 * 1024 * 1024
+    token_cache_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10")))
 
 
 def campaign_loader(parents: Any) -> CampaignLoader:

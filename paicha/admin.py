@@ -4,12 +4,11 @@ deployment's database from the shell."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from typing import Any
 
-from api.services import campaign_loader
+from api.services import campaign_loader, system_clock
 from engine.access import ScopeKind
 from engine.errors import PaichaError
 from paicha.files import CommandFailed
@@ -20,10 +19,6 @@ from storage.db import Database, current_revision, database_url, upgrade
 
 def _database(args: argparse.Namespace) -> Database:
     return Database(args.database or database_url())
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -50,7 +45,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             known = declared_roles(CampaignRegistry(campaign_loader), conn)
             issued = tokens.create(conn, name=args.name or f"{kind} {scope or ''}".strip(),
                                    roles=args.role or [], scope_kind=kind, scope_id=scope,
-                                   now=_now(), by="paicha token create", known_roles=known)
+                                   now=system_clock(), by="paicha token create", known_roles=known)
     except PaichaError as exc:
         raise CommandFailed([f"paicha token create: {exc}"]) from None
     finally:
@@ -84,7 +79,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.write() as conn:
-            tokens.revoke(conn, args.id, now=_now(), by="paicha token revoke")
+            tokens.revoke(conn, args.id, now=system_clock(), by="paicha token revoke")
     except PaichaError as exc:
         raise CommandFailed([f"paicha token revoke: {exc}"]) from None
     finally:

@@ -13,18 +13,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
-from engine.dates import local_date
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
 from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
 from engine.lifecycle import Case as CoreCase
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
-from storage.query import cursor_instant, decode_cursor, encode_cursor, prefix_condition
+from storage.query import (
+    cursor_instant,
+    decode_cursor,
+    encode_cursor,
+    prefix_condition,
+    reach,
+)
 from storage.tables import Case, Unit
 
 case_t = Case.__table__  # type: ignore[attr-defined]
@@ -161,7 +166,10 @@ class CaseStore:
                            "unit": unit_id, "data": dict(outcome.data)})
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
             campaign_id, path, unit_id, lifecycle.type))
-        return self.get(conn, principal, case_id), outcome
+        opened = StoredCase(case_id, campaign_id, published.row.id, case_type, unit_id, path,
+                            outcome.target, outcome.target in lifecycle.type.finals,
+                            outcome.case.data, (), clocks, next_due, 1, principal.name, now, now)
+        return opened, outcome
 
     def fire(
         self, conn: Connection, principal: Principal, case_id: str, *, trigger: str,
@@ -232,7 +240,8 @@ class CaseStore:
     def list(self, conn: Connection, principal: Principal, query: CaseQuery, *,
              today: dt.date) -> tuple[list[StoredCase], str | None]:
         """One page of cases the caller reaches, newest first, and the cursor of the next."""
-        conditions: list[ColumnElement[bool]] = [_scope(principal)]
+        conditions: list[ColumnElement[bool]] = [reach(principal, case_t.c.org_path,
+                                                            case_t.c.unit_id)]
         conditions.extend(query.conditions(today))
         if query.cursor:
             at, last_id = _decode_cursor(query.cursor)
@@ -253,15 +262,6 @@ class CaseStore:
                                f"{case_type!r}; its case types: {known}",
                                code="unknown_case_type")
         return found
-
-
-def _scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.admin:
-        return true()
-    if principal.scope_kind == "unit":
-        mine: ColumnElement[bool] = case_t.c.unit_id == principal.scope_id
-        return mine
-    return prefix_condition(case_t.c.org_path, principal.scope_path or "\0")
 
 
 def _encode_cursor(case: StoredCase) -> str:
@@ -316,7 +316,3 @@ class CaseQuery:
         for name, value in self.fields:
             found.append(c.data[name].as_string() == value)
         return found
-
-
-def today_in(published: Published, now: dt.datetime) -> dt.date:
-    return local_date(now, published.loaded.campaign.timezone)

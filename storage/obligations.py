@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Connection, and_, case, insert, literal, or_, select, true, update
+from sqlalchemy import Connection, and_, case, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,7 +28,7 @@ from engine.model import Check
 from engine.schema import format_checker
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
-from storage.query import decode_cursor, encode_cursor, prefix_condition
+from storage.query import decode_cursor, encode_cursor, prefix_condition, reach
 from storage.tables import Completion, Obligation, Org, Unit
 from storage.types import UTCDateTime
 
@@ -163,12 +163,10 @@ def obligation_dict(row: Any, today: dt.date) -> dict[str, Any]:
 
 
 def _scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.admin:
-        return true()
-    if principal.scope_kind == "unit":
-        return and_(obligation_t.c.subject_kind == "unit",
-                    obligation_t.c.subject_id == principal.scope_id)
-    return prefix_condition(obligation_t.c.org_path, principal.scope_path or "\0")
+    mine = reach(principal, obligation_t.c.org_path, obligation_t.c.subject_id)
+    # org and unit ids are separate namespaces: a unit token's rows are unit obligations
+    return and_(mine, obligation_t.c.subject_kind == "unit") if (
+        principal.scope_kind == "unit") else mine
 
 
 def _status_condition(status: Status, today: dt.date) -> ColumnElement[bool]:

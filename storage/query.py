@@ -7,9 +7,10 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, literal, select, text
+from sqlalchemy import Connection, exists, func, literal, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.access import Principal
 from engine.errors import InputInvalid
 
 
@@ -19,6 +20,19 @@ def prefix_condition(column: Any, prefix: str) -> ColumnElement[bool]:
         raise ValueError("org paths end with '/'")
     condition: ColumnElement[bool] = (column >= prefix) & (column < prefix[:-1] + "0")
     return condition
+
+
+def reach(principal: Principal, path: Any, unit: Any = None) -> ColumnElement[bool]:
+    """Rows the principal reaches: everything for admin; its subtree by `path` for an org
+    token; for a unit token its unit by `unit`, or, for rows with no unit column, its unit's
+    org by `path`."""
+    if principal.admin:
+        return true()
+    if principal.scope_kind == "unit":
+        mine: ColumnElement[bool] = (unit == principal.scope_id if unit is not None
+                                     else path == (principal.unit_org_path or "\0"))
+        return mine
+    return prefix_condition(path, principal.scope_path or "\0")
 
 
 def ancestor_paths(path: str) -> list[str]:

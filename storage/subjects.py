@@ -17,7 +17,7 @@ from engine.access import Principal, org_path
 from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
 from storage import audit, obligations
 from storage.campaigns import CampaignRegistry
-from storage.query import ancestor_paths, list_contains, prefix_condition
+from storage.query import ancestor_paths, list_contains, prefix_condition, reach
 from storage.tables import Case, Delivery, Deployment, Obligation, Org, Subscription, Unit
 from storage.tables import Timer as TimerRow
 
@@ -262,12 +262,7 @@ def list_units(
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of units the caller reaches (under `org` if given), by id."""
-    if principal.admin:
-        conditions: list[ColumnElement[bool]] = [true()]
-    elif principal.scope_kind == "unit":
-        conditions = [unit_t.c.id == principal.scope_id]
-    else:
-        conditions = [prefix_condition(unit_t.c.org_path, principal.scope_path or "\0")]
+    conditions = [reach(principal, unit_t.c.org_path, unit_t.c.id)]
     if org is not None:
         conditions.append(prefix_condition(unit_t.c.org_path, org_row(conn, org).path))
     if industry is not None:

@@ -19,7 +19,7 @@ from api.schemas import (
     Page,
     TriggersPublic,
 )
-from api.services import Services, run_db
+from api.services import DEFAULT_TIMEZONE, Services, run_db
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
@@ -29,7 +29,6 @@ from storage.subjects import org_row
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, Any]:
@@ -99,7 +98,7 @@ def list_cases(
             raise InputInvalid(f"field filter {item!r} needs the form name:value, e.g. "
                                "grade:major", code="bad_filter")
         fields.append((name, value))
-    today = local_date(services.now(), DEFAULT_TZ)
+    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
         org_path = org_row(conn, org).path if org else None
         query = CaseQuery(campaign=campaign, type=type, state=state, unit=unit,

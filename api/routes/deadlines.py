@@ -8,11 +8,12 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import delete, insert, select, update
 
 from api.deps import Caller, ChannelManager, OrgManager, ServicesDep
 from api.errors import problem_responses
+from api.schemas import example
 from deadlines.channels import ChannelConfigInvalid, build_channel
 from deadlines.outbox import redrive
 from engine.access import Principal
@@ -24,6 +25,7 @@ from storage.query import (
     encode_cursor,
     list_contains,
     prefix_condition,
+    reach,
 )
 from storage.subjects import org_row
 from storage.tables import Delivery, Subscription
@@ -41,12 +43,8 @@ RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's id")]
 
 
-def _example(**example: Any) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": [example]})
-
-
 class DeadlinePublic(BaseModel):
-    model_config = _example(id=12, subject="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", kind="remind",
+    model_config = example(id=12, subject="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", kind="remind",
                             clock="rectification", campaign="three-year-plan-2024-2026",
                             unit="u-chem-01", roles=["principal"], due_date="2026-12-25",
                             at="2026-12-18T01:00:00Z")
@@ -67,7 +65,7 @@ class DeadlinePage(BaseModel):
 
 
 class DeliveryPublic(BaseModel):
-    model_config = _example(id=3, key="5b0c…/rectification/2026-12-25/remind/-7d#1->sub1",
+    model_config = example(id=3, key="5b0c…/rectification/2026-12-25/remind/-7d#1->sub1",
                             channel="webhook", subscription=1, kind="remind",
                             subject="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", status="delivered",
                             attempts=1, late=False, last_error=None,
@@ -97,7 +95,7 @@ class DeliveryPage(BaseModel):
 
 
 class SubscriptionIn(BaseModel):
-    model_config = _example(name="林荫街道安委办值班群", channel="webhook", org="linyin",
+    model_config = example(name="林荫街道安委办值班群", channel="webhook", org="linyin",
                             config={"url": "https://hooks.example.org/paicha"},
                             campaign=None, kinds=["overdue", "escalate"], roles=[])
     name: str = Field(min_length=1, max_length=200)
@@ -113,7 +111,7 @@ class SubscriptionIn(BaseModel):
 
 
 class SubscriptionPublic(BaseModel):
-    model_config = _example(id=1, name="林荫街道安委办值班群", channel="webhook", org="linyin",
+    model_config = example(id=1, name="林荫街道安委办值班群", channel="webhook", org="linyin",
                             campaign=None, kinds=["overdue", "escalate"], roles=[],
                             config={"url": "https://hooks.example.org/paicha",
                                     "secret": "••••"},
@@ -131,22 +129,14 @@ class SubscriptionPublic(BaseModel):
 
 
 class RedriveIn(BaseModel):
-    model_config = _example(ids=[3, 4])
+    model_config = example(ids=[3, 4])
     ids: list[RowId] | None = Field(default=None, max_length=1000,
                                     description="these dead letters; none = all you reach")
 
 
 class RedriveResult(BaseModel):
-    model_config = _example(redriven=2)
+    model_config = example(redriven=2)
     redriven: int
-
-
-def _scope(principal: Principal, column: Any) -> Any:
-    if principal.admin:
-        return column.is_not(None)
-    if principal.scope_kind == "unit":
-        return column == (principal.unit_org_path or "\0")
-    return prefix_condition(column, principal.scope_path or "\0")
 
 
 @router.get("/deadlines", response_model=DeadlinePage, responses=problem_responses(401, 422),
@@ -159,7 +149,7 @@ def upcoming_deadlines(
     limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: str | None = None,
 ) -> Any:
     c = timer_t.c
-    conditions = [c.status == "pending", _scope(principal, c.org_path)]
+    conditions = [c.status == "pending", reach(principal, c.org_path)]
     if principal.scope_kind == "unit":
         conditions.append(c.unit_id == principal.scope_id)
     with services.db.read() as conn:
@@ -210,7 +200,7 @@ def list_deliveries(
     cursor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Any:
     c = delivery_t.c
-    conditions = [_scope(principal, c.org_path)]
+    conditions = [reach(principal, c.org_path)]
     if status:
         conditions.append(c.status == status)
     if subject:
@@ -234,7 +224,7 @@ def redrive_dead_letters(body: RedriveIn, services: ServicesDep,
     with services.db.write() as conn:
         # one scoped statement, however many dead letters there are
         count = redrive(conn, body.ids, now=services.now(),
-                        where=_scope(principal, delivery_t.c.org_path))
+                        where=reach(principal, delivery_t.c.org_path))
         audit.append(conn, stream="deliveries", at=services.now(), actor=principal.name,
                      role=None, action="redrive",
                      data={"ids": body.ids, "scope": principal.scope, "count": count})
@@ -292,7 +282,7 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
 def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
     with services.db.read() as conn:
         rows = conn.execute(select(subscription_t).where(
-            _scope(principal, subscription_t.c.org_path)).order_by(subscription_t.c.id)).all()
+            reach(principal, subscription_t.c.org_path)).order_by(subscription_t.c.id)).all()
     return [_public(r) for r in rows]
 
 

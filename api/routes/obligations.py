@@ -18,12 +18,12 @@ from api.obligation_schemas import (
     ObligationPublic,
 )
 from api.schemas import Page
+from api.services import DEFAULT_TIMEZONE
 from engine.dates import local_date
 from storage import obligations
 
 router = APIRouter(prefix="/obligations", tags=["obligations"])
 
-DEFAULT_TZ = "Asia/Shanghai"
 # Ids are 32-bit on PostgreSQL; a larger number names no obligation and must not reach the driver.
 ObligationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the obligation's id")]
 # PostgreSQL cannot compare text holding U+0000: refuse it here rather than fail in the driver.
@@ -53,7 +53,7 @@ def list_obligations(
     cursor: Annotated[str | None, Query(max_length=500, description=(
         "the `next_cursor` of the previous page"))] = None,
 ) -> Any:
-    today = local_date(services.now(), DEFAULT_TZ)
+    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
         page, next_cursor = obligations.list_obligations(
             conn, principal, unit=unit, org=org, status=status, due_from=due_from,
@@ -66,7 +66,7 @@ def list_obligations(
             responses=problem_responses(401, 403, 404),
             summary="Read an obligation, with the evidence schema of its check")
 def read_obligation(obligation_id: ObligationId, services: ServicesDep, principal: Caller) -> Any:
-    today = local_date(services.now(), DEFAULT_TZ)
+    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
         return obligations.get_obligation(conn, principal, obligation_id,
                                           registry=services.registry, today=today)
