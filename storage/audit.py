@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict
+from storage.prepared import Prepared
 from storage.tables import AuditEntry, AuditHead
 
 entry_t = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -39,14 +40,17 @@ def entry_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-# Built once: appending is on every event's path, and a statement built anew costs more than
-# the SQL it runs.
-_HEAD = select(head_t.c.seq, head_t.c.hash).where(head_t.c.stream == bindparam("b_stream"))
-_HEAD_NEW = insert(head_t)
-_HEAD_MOVE = (update(head_t)
-              .where(head_t.c.stream == bindparam("b_stream"), head_t.c.seq == bindparam("b_seq"))
-              .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
-_ENTRY = insert(entry_t)
+# Built once and run on SQLite's driver (storage.prepared): appending is on every event's path.
+_HEAD = Prepared(select(head_t.c.seq, head_t.c.hash)
+                 .where(head_t.c.stream == bindparam("b_stream")))
+_HEAD_NEW = Prepared(insert(head_t), columns=("stream", "seq", "hash"))
+_HEAD_MOVE = Prepared(update(head_t)
+                      .where(head_t.c.stream == bindparam("b_stream"),
+                             head_t.c.seq == bindparam("b_seq"))
+                      .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
+_ENTRY = Prepared(insert(entry_t), columns=(
+    "stream", "seq", "at", "actor", "role", "action", "from_state", "to_state", "data",
+    "prev_hash", "hash"))
 
 
 def append(
@@ -55,20 +59,20 @@ def append(
     data: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry to `stream` inside the caller's transaction; returns its hash."""
-    head = conn.execute(_HEAD, {"b_stream": stream}).one_or_none()
+    head = _HEAD.one_or_none(conn, {"b_stream": stream})
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     payload = dict(data or {})
     digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
                         from_state=from_state, to_state=to_state, data=payload, prev_hash=prev)
     if head is None:
-        conn.execute(_HEAD_NEW, {"stream": stream, "seq": seq, "hash": digest})
+        _HEAD_NEW.rowcount(conn, {"stream": stream, "seq": seq, "hash": digest})
     else:
-        moved = conn.execute(_HEAD_MOVE, {"b_stream": stream, "b_seq": head.seq,
-                                          "b_next": seq, "b_hash": digest})
-        if moved.rowcount != 1:
+        moved = _HEAD_MOVE.rowcount(conn, {"b_stream": stream, "b_seq": head.seq,
+                                           "b_next": seq, "b_hash": digest})
+        if moved != 1:
             raise Conflict(f"audit stream {stream} moved on during this write; retry",
                            code="concurrent_write")
-    conn.execute(_ENTRY, {"stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
+    _ENTRY.rowcount(conn, {"stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
                           "action": action, "from_state": from_state, "to_state": to_state,
                           "data": payload, "prev_hash": prev, "hash": digest})
     return digest

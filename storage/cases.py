@@ -23,6 +23,7 @@ from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
 from engine.lifecycle import Case as CoreCase
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
+from storage.prepared import Prepared
 from storage.query import (
     cursor_instant,
     decode_cursor,
@@ -104,18 +105,21 @@ def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
     return state, (min(dues) if dues else None), generations
 
 
-# The hot statements, built once (building one costs more than running it).
-_READ = select(case_t).where(case_t.c.id == bindparam("b_id"))
-_READ_LOCKED = _READ.with_for_update()
-_WRITE = (update(case_t)
-          .where(case_t.c.id == bindparam("b_id"), case_t.c.version == bindparam("b_read"))
-          .values(state=bindparam("b_state"), final=bindparam("b_final"),
-                  data=bindparam("b_data", type_=case_t.c.data.type),
-                  signatures=bindparam("b_signatures", type_=case_t.c.signatures.type),
-                  clocks=bindparam("b_clocks", type_=case_t.c.clocks.type),
-                  next_due=bindparam("b_next_due", type_=case_t.c.next_due.type),
-                  version=bindparam("b_version"),
-                  updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type)))
+# The hot statements, built once (building one costs more than running it) and run on SQLite's
+# driver directly (storage.prepared).
+_SELECT = select(case_t).where(case_t.c.id == bindparam("b_id"))
+_READ = Prepared(_SELECT)
+_READ_LOCKED = Prepared(_SELECT.with_for_update())
+_WRITE = Prepared(
+    update(case_t)
+    .where(case_t.c.id == bindparam("b_id"), case_t.c.version == bindparam("b_read"))
+    .values(state=bindparam("b_state"), final=bindparam("b_final"),
+            data=bindparam("b_data", type_=case_t.c.data.type),
+            signatures=bindparam("b_signatures", type_=case_t.c.signatures.type),
+            clocks=bindparam("b_clocks", type_=case_t.c.clocks.type),
+            next_due=bindparam("b_next_due", type_=case_t.c.next_due.type),
+            version=bindparam("b_version"),
+            updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type)))
 _UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
 
 
@@ -188,12 +192,12 @@ class CaseStore:
         outcome = lifecycle.fire(stored.core(), trigger, data, actor or _actor(principal), now)
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
-        changed = conn.execute(_WRITE, {
+        changed = _WRITE.rowcount(conn, {
             "b_id": case_id, "b_read": stored.version, "b_state": after.state,
             "b_final": after.state in lifecycle.type.finals, "b_data": dict(after.data),
             "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
             "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now})
-        if changed.rowcount != 1:
+        if changed != 1:
             current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
                                    ).scalar() or stored.version + 1
             raise StaleVersion("case", case_id, stored.version, int(current))
@@ -213,7 +217,7 @@ class CaseStore:
     # -- reads -------------------------------------------------------------------------------
 
     def _load(self, conn: Connection, case_id: str, *, lock: bool = False) -> StoredCase:
-        row = conn.execute(_READ_LOCKED if lock else _READ, {"b_id": case_id}).one_or_none()
+        row = (_READ_LOCKED if lock else _READ).one_or_none(conn, {"b_id": case_id})
         if row is None:
             raise NotFound("case", case_id)
         return stored_case(row)

@@ -8,7 +8,6 @@ stops and starts again with the same deadline arms new timers, not the old ones 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from engine.lifecycle import Outcome
 from engine.model import CaseType
 from engine.reminders import check_reminders, phase_deadline
 from storage.campaigns import Published
+from storage.prepared import Prepared
 from storage.tables import Timer as TimerRow
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
@@ -71,45 +71,28 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
     return rows
 
 
-_INSERT = insert(timer_t)  # built once: an event that arms a clock is on the hot path
-_COLUMNS = ("key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
-            "due_date", "due_at", "status", "attempts", "payload")
-_SQLITE_INSERT = (f"INSERT INTO timer ({', '.join(_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
-
-
-def _sqlite_instant(value: dt.datetime) -> str:
-    # the text SQLAlchemy's SQLite DATETIME stores (naive UTC), so comparisons stay textual
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+# Built once and run on SQLite's driver (storage.prepared): an event that arms a clock, and every
+# expansion, is on a hot path.
+_INSERT = Prepared(insert(timer_t), columns=(
+    "key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
+    "due_date", "due_at", "status", "attempts", "payload"))
 
 
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
     rows = rows_for(timers, generation, owner)
-    if not rows:
-        return 0
-    if conn.dialect.name == "sqlite":
-        # Arming is the bulk path of every event and expansion: on SQLite the driver's own
-        # executemany, with the values encoded as the column types would, is about twice as
-        # fast as Core's per-row bind processing.
-        conn.exec_driver_sql(_SQLITE_INSERT, [(
-            r["key"], r["subject"], r["clock_id"], r["kind"], r["campaign_id"], r["org_path"],
-            r["unit_id"], json.dumps(r["roles"]), r["due_date"].isoformat(),
-            _sqlite_instant(r["due_at"]), r["status"], r["attempts"],
-            json.dumps(r["payload"])) for r in rows])
-    else:
-        conn.execute(_INSERT, rows)
+    _INSERT.many(conn, rows)
     return len(rows)
 
 
-_CANCEL = (update(timer_t)
-           .where(timer_t.c.subject == bindparam("b_subject"),
-                  timer_t.c.clock_id == bindparam("b_clock"), timer_t.c.status == PENDING)
-           .values(status=CANCELLED))
+_CANCEL = Prepared(update(timer_t)
+                   .where(timer_t.c.subject == bindparam("b_subject"),
+                          timer_t.c.clock_id == bindparam("b_clock"),
+                          timer_t.c.status == PENDING)
+                   .values(status=CANCELLED))
 
 
 def cancel(conn: Connection, subject: str, clock_id: str) -> int:
-    result = conn.execute(_CANCEL, {"b_subject": subject, "b_clock": clock_id})
-    return int(result.rowcount)
+    return _CANCEL.rowcount(conn, {"b_subject": subject, "b_clock": clock_id})
 
 
 def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int],

@@ -1,0 +1,123 @@
+"""Hot statements, run on SQLite's driver directly.
+
+A statement of the event path costs SQLAlchemy Core about 0.1 ms of Python each time it runs
+(execution context, events, result set-up): more than SQLite takes to run it. A `Prepared`
+statement is written once as Core, compiled once per dialect, and on SQLite bound through the
+column types' own processors (so it stores exactly what Core would store) and handed to the
+driver's cursor. On any other database it runs through Core as usual: PostgreSQL's server does
+the work there, and its driver's type adaptation is better left to SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+
+Processor = Callable[[Any], Any] | None
+Statement = Select[Any] | UpdateBase
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the order of the SQL's placeholders
+    defaults: Mapping[str, Any]  # values bound in the statement itself (`status == 'pending'`)
+    binds: tuple[Processor, ...]
+    row: Any  # a namedtuple class of the result columns, or None
+    results: tuple[Processor, ...]
+
+
+class Prepared:
+    """One Core statement, compiled once for SQLite and run there on the driver's cursor.
+
+    `columns` names the columns of an `insert(table)` without values (all of them otherwise).
+    """
+
+    def __init__(self, statement: Statement, *, columns: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.columns = list(columns) if columns is not None else None
+        self._sqlite: _Compiled | None = None
+        self._lock = threading.Lock()
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._sqlite
+        if found is None:
+            with self._lock:
+                found = self._sqlite = self._sqlite or _compile(self.statement, dialect,
+                                                                self.columns)
+        return found
+
+    def _bind(self, compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, process in zip(compiled.names, compiled.binds, strict=True):
+            value = params[name] if name in params else compiled.defaults[name]
+            values.append(value if process is None or value is None else process(value))
+        return values
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE; the rows it matched."""
+        if conn.dialect.name != "sqlite":
+            return int(conn.execute(self.statement, dict(params)).rowcount)
+        compiled = self._compiled(conn.dialect)
+        cursor = _driver(conn).execute(compiled.sql, self._bind(compiled, params))
+        return int(cursor.rowcount)
+
+    def many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Run the statement once per row (the driver's executemany)."""
+        if conn.dialect.name != "sqlite":
+            batch = [dict(r) for r in rows]
+            if batch:
+                conn.execute(self.statement, batch)
+            return
+        compiled = self._compiled(conn.dialect)
+        _driver(conn).executemany(compiled.sql, [self._bind(compiled, r) for r in rows])
+
+    def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run a SELECT; its one row (attributes by column name) or None."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, dict(params)).one_or_none()
+        compiled = self._compiled(conn.dialect)
+        rows = _driver(conn).execute(compiled.sql, self._bind(compiled, params)).fetchmany(2)
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise RuntimeError(f"more than one row for {compiled.sql!r}")
+        return compiled.row._make(
+            raw if process is None or raw is None else process(raw)
+            for raw, process in zip(rows[0], compiled.results, strict=True))
+
+
+def _row_type(names: list[str]) -> Any:
+    return namedtuple("Row", names)
+
+
+def _driver(conn: Connection) -> Any:
+    # The driver's connection, inside the transaction the Connection began (BEGIN IMMEDIATE).
+    return conn.connection.driver_connection
+
+
+def _compile(statement: Statement, dialect: Dialect, columns: list[str] | None) -> _Compiled:
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    assert isinstance(compiled, SQLCompiler) and compiled.positional, "SQLite binds by position"
+    names = tuple(compiled.positiontup or ())
+    binds = {name: compiled.binds[name] for name in names}
+    defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
+    by_name = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+               for name, bind in binds.items()}
+    processors = tuple(by_name[name] for name in names)  # a name may be bound twice
+    row_type: Any = None
+    results: tuple[Processor, ...] = ()
+    if isinstance(statement, Select):
+        selected = list(statement.selected_columns)
+        row_type = _row_type([str(c.key) for c in selected])
+        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in selected)
+    return _Compiled(compiled.string, names, defaults, processors, row_type, results)
