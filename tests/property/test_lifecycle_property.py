@@ -297,3 +297,35 @@ def test_all_and_any_agree_with_python(parts: list[dict[str, Any]], facts: dict[
 def test_an_empty_condition_always_holds(facts: dict[str, Any]) -> None:
     assert holds(None, facts) and holds({}, facts) and holds({"all": []}, facts)
     assert not holds({"any": []}, facts)
+
+
+JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                 st.text(max_size=5), st.lists(st.integers(), max_size=2),
+                 st.sampled_from(["2023-02-30", "2023-06-30T25:00:00", "2023-06-30"]))
+
+
+@pytest.mark.parametrize("name", sorted(STARTS))
+def test_checking_the_fields_sent_decides_as_the_whole_data_schema(name: str) -> None:
+    # Events are validated field by field (the fields sent, not every field of the type); the
+    # verdict must be the whole schema's.
+    lifecycle = hazard(name)
+    case_type = lifecycle.type
+    whole = jsonschema.Draft202012Validator(
+        dict(case_type.data_schema(), additionalProperties=False), format_checker=format_checker())
+    names = st.sampled_from([*case_type.fields, "undeclared_field"])
+    good = st.sampled_from([(f.name, v) for f in case_type.fields.values()
+                            for v in valid_values(f)])
+
+    @settings(max_examples=300, deadline=None)
+    @given(data=st.lists(st.one_of(good, st.tuples(names, JUNK)), max_size=5).map(dict))
+    def agree(data: dict[str, Any]) -> None:
+        expected_valid = whole.is_valid(data)
+        event("valid" if expected_valid else "invalid")
+        try:
+            lifecycle._validate("h1", data)
+        except Refused:
+            assert not expected_valid, data
+        else:
+            assert expected_valid, data
+
+    agree()
