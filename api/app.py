@@ -31,8 +31,8 @@ Every route but `/health` and the docs needs `Authorization: Bearer <token>`; to
 """
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
-ROUTERS = (system.router, campaigns.router, imports.router, orgs.router, units.router,
-           cases.router, obligations.router, deadlines.router)
+ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
+           obligations.router, deadlines.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        built.db.dispose()
+        built.close()
 
     app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = built

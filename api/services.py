@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
+from api.writes import Writes
 from engine.access import Principal
 from engine.loader import CampaignLoader
 from paicha.files import bundled_dir, campaign_schema
@@ -24,6 +26,7 @@ from storage.cases import CaseStore
 from storage.db import Database, database_url
 
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
 
 # The day "today" is for list filters that span campaigns (overdue, missed); a case's own
 # `overdue` flag uses its campaign's time zone.
@@ -91,19 +94,26 @@ class Services:
     cases: CaseStore
     tokens: TokenCache
     clock: Clock
+    writes: Writes
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
         db = Database(settings.database_url)
         registry = CampaignRegistry(campaign_loader)
         return cls(settings, db, registry, CaseStore(registry),
-                   TokenCache(db, settings.token_cache_seconds), clock)
+                   TokenCache(db, settings.token_cache_seconds), clock, Writes(db))
 
     def now(self) -> dt.datetime:
         return self.clock()
 
+    async def write(self, job: Callable[[Connection], T]) -> T:
+        """Run `job(conn)` in a write transaction (api.writes); its result once committed."""
+        return await self.writes.run(job)
 
-T = TypeVar("T")
+    def close(self) -> None:
+        """Finish the queued writes and release the database."""
+        self.writes.close()
+        self.db.dispose()
 
 
 async def run_db(work: Callable[..., T], *args: object) -> T:

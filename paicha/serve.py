@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         jobs.close()
+        services.close()
     return 0
 
 

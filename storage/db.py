@@ -21,6 +21,11 @@ DEFAULT_URL = "sqlite:///paicha.db"
 _WRITE = "paicha_write"
 
 
+def write_options() -> dict[str, Any]:
+    """Execution options of a connection whose transactions write (they BEGIN IMMEDIATE)."""
+    return {_WRITE: True}
+
+
 def database_url() -> str:
     """The deployment's database: $PAICHA_DATABASE_URL, else the SQLite file `paicha.db`."""
     return os.environ.get("PAICHA_DATABASE_URL") or DEFAULT_URL
@@ -63,7 +68,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write: committed on success, rolled back on any error."""
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        with self.engine.connect().execution_options(**write_options()) as conn, conn.begin():
             yield conn
 
     @contextmanager

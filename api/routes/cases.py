@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
-from api.deps import Caller, ServicesDep
+from api.deps import BEARER, Caller, ServicesDep, principal_of, services_of
 from api.errors import problem_responses
 from api.idempotency import IdempotentCreate
 from api.schemas import (
@@ -19,7 +22,7 @@ from api.schemas import (
     Page,
     TriggersPublic,
 )
-from api.services import DEFAULT_TIMEZONE, Services, run_db
+from api.services import DEFAULT_TIMEZONE, Services
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
@@ -117,23 +120,24 @@ def read_case(case_id: str, services: ServicesDep, principal: Caller) -> Any:
 
 
 @router.post("/{case_id}/events", response_model=EventResult,
-             responses=problem_responses(401, 403, 404, 409, 422),
+             responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=BEARER,
              summary="Fire a lifecycle event (trigger) on a case")
-async def fire_event(case_id: str, body: EventIn, services: ServicesDep,
-                     principal: Caller) -> Any:
-    # The hot path of integrators: one thread-pool hop for the transaction, none for the
-    # dependencies (see api.deps).
-    return await run_db(_fire, services, principal, case_id, body)
+async def fire_event(case_id: str, body: EventIn, request: Request) -> Any:
+    # The hot path of integrators, kept lean: no dependencies to solve (the caller is read
+    # here), the transaction on the writer (SQLite: several events to a commit, see
+    # storage.writer), and the answer rendered once instead of validated against its model.
+    principal = await principal_of(request)
+    services = services_of(request)
+    result = await services.write(partial(_fire, services, principal, case_id, body))
+    return JSONResponse(result)
 
 
-def _fire(services: Services, principal: Principal, case_id: str, body: EventIn
-          ) -> dict[str, Any]:
-    now = services.now()
-    with services.db.write() as conn:
-        stored, outcome = services.cases.fire(conn, principal, case_id, trigger=body.trigger,
-                                              data=body.data, expected_version=body.version,
-                                              now=now)
-        published = services.registry.get(conn, stored.campaign_version_id)
+def _fire(services: Services, principal: Principal, case_id: str, body: EventIn,
+          conn: Connection) -> dict[str, Any]:
+    stored, outcome = services.cases.fire(conn, principal, case_id, trigger=body.trigger,
+                                          data=body.data, expected_version=body.version,
+                                          now=services.now())
+    published = services.registry.get(conn, stored.campaign_version_id)
     states = published.loaded.campaign.cases[stored.type].states
     return {
         "case_id": case_id, "trigger": body.trigger, "from_state": outcome.source,

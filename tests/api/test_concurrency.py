@@ -7,6 +7,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from engine.errors import StaleVersion
 from storage import audit, tokens
 from tests.support.world import World
@@ -92,4 +94,44 @@ def test_writers_without_a_version_lose_no_update(world: World) -> None:
         assert [h["seq"] for h in history] == list(range(1, THREADS + 2))
         assert sorted(h["data"]["referred_to"] for h in history[1:]) == sorted(
             f"部门{i}" for i in range(THREADS))
+        assert audit.verify(conn).ok
+
+
+def test_over_http_same_version_exactly_one_wins(world: World, client: TestClient) -> None:
+    # Through the API the events meet on SQLite's writer thread, several to a transaction
+    # (storage.writer); on PostgreSQL on the pool. Either way one wins, the rest get 409.
+    case_id = _open(world)
+    token = {"Authorization": f"Bearer {world.tokens['community']}"}
+
+    def refer(index: int) -> Any:
+        return client.post(f"/cases/{case_id}/events", headers=token, json={
+            "trigger": "refer", "version": 1,
+            "data": {"referred_to": f"部门{index}", "referred_on": "2023-06-02"}})
+
+    responses = _race(THREADS, refer)
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 409: THREADS - 1}, [r.text for r in responses]
+    assert all(r.json()["code"] == "stale_version" for r in responses if r.status_code == 409)
+    winner = next(r.json() for r in responses if r.status_code == 200)
+    assert winner["version"] == 2
+    with world.services.db.read() as conn:
+        assert [h["action"] for h in audit.history(conn, f"case:{case_id}")] == ["open", "refer"]
+        assert audit.verify(conn).ok
+
+
+def test_over_http_writers_without_a_version_lose_no_update(world: World,
+                                                             client: TestClient) -> None:
+    case_id = _open(world)
+    token = {"Authorization": f"Bearer {world.tokens['community']}"}
+
+    def refer(index: int) -> Any:
+        return client.post(f"/cases/{case_id}/events", headers=token, json={
+            "trigger": "refer",
+            "data": {"referred_to": f"部门{index}", "referred_on": "2023-06-02"}})
+
+    responses = _race(THREADS, refer)
+    assert sorted(r.json()["version"] for r in responses) == list(range(2, THREADS + 2))
+    with world.services.db.read() as conn:
+        history = audit.history(conn, f"case:{case_id}")
+        assert [h["seq"] for h in history] == list(range(1, THREADS + 2))
         assert audit.verify(conn).ok

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.services import Services, Settings, TokenCache, campaign_loader
+from api.writes import Writes
 from paicha import demo
 from paicha.files import bundled_dir
 from storage.bootstrap import prepare
@@ -71,7 +72,7 @@ def world_on(url: str, tokens: dict[str, str]) -> World:
     db = Database(url)
     registry = _REGISTRY.fork()
     services = Services(Settings(database_url=url, token_cache_seconds=0), db, registry,
-                        CaseStore(registry), TokenCache(db, 0), clock)
+                        CaseStore(registry), TokenCache(db, 0), clock, Writes(db))
     return World(services, clock, tokens)
 
 
@@ -84,7 +85,7 @@ def world(backend: str, templates: Templates, tmp_path: Path) -> Iterator[World]
     for url in templates.copy(template, tmp_path):
         built = world_on(url, tokens)
         yield built
-        built.services.db.dispose()
+        built.services.close()
 
 
 @pytest.fixture
