@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from api.writes import Writes
+from api.event_writes import EventWrites
 from engine.access import Principal
 from engine.loader import CampaignLoader
 from paicha.files import bundled_dir, campaign_schema
@@ -94,25 +93,22 @@ class Services:
     cases: CaseStore
     tokens: TokenCache
     clock: Clock
-    writes: Writes
+    events: EventWrites
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
         db = Database(settings.database_url)
         registry = CampaignRegistry(campaign_loader)
-        return cls(settings, db, registry, CaseStore(registry),
-                   TokenCache(db, settings.token_cache_seconds), clock, Writes(db))
+        cases = CaseStore(registry)
+        return cls(settings, db, registry, cases, TokenCache(db, settings.token_cache_seconds),
+                   clock, EventWrites(db, cases, clock))
 
     def now(self) -> dt.datetime:
         return self.clock()
 
-    async def write(self, job: Callable[[Connection], T]) -> T:
-        """Run `job(conn)` in a write transaction (api.writes); its result once committed."""
-        return await self.writes.run(job)
-
     def close(self) -> None:
         """Finish the queued writes and release the database."""
-        self.writes.close()
+        self.events.close()
         self.db.dispose()
 
 

@@ -41,16 +41,63 @@ def entry_hash(
 
 
 # Built once and run on SQLite's driver (storage.prepared): appending is on every event's path.
-_HEAD = Prepared(select(head_t.c.seq, head_t.c.hash)
-                 .where(head_t.c.stream == bindparam("b_stream")))
-_HEAD_NEW = Prepared(insert(head_t), columns=("stream", "seq", "hash"))
-_HEAD_MOVE = Prepared(update(head_t)
-                      .where(head_t.c.stream == bindparam("b_stream"),
-                             head_t.c.seq == bindparam("b_seq"))
-                      .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
-_ENTRY = Prepared(insert(entry_t), columns=(
+HEAD = Prepared(select(head_t.c.seq, head_t.c.hash)
+                .where(head_t.c.stream == bindparam("b_stream")))
+HEAD_NEW = Prepared(insert(head_t), columns=("stream", "seq", "hash"))
+HEAD_MOVE = Prepared(update(head_t)
+                     .where(head_t.c.stream == bindparam("b_stream"),
+                            head_t.c.seq == bindparam("b_seq"))
+                     .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
+ENTRY = Prepared(insert(entry_t), columns=(
     "stream", "seq", "at", "actor", "role", "action", "from_state", "to_state", "data",
     "prev_hash", "hash"))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An entry ready to append, its hash computed from the stream's head as it was read."""
+
+    stream: str
+    head_seq: int | None  # None: the stream is new
+    entry: Mapping[str, Any]  # the audit_entry row
+
+    @property
+    def hash(self) -> str:
+        return str(self.entry["hash"])
+
+    def head_move(self) -> dict[str, Any]:
+        """The parameters of HEAD_MOVE for this entry (the stream exists)."""
+        return {"b_stream": self.stream, "b_seq": self.head_seq,
+                "b_next": self.entry["seq"], "b_hash": self.entry["hash"]}
+
+
+def draft(
+    conn: Connection, *, stream: str, at: dt.datetime, actor: str, role: str | None,
+    action: str, from_state: str | None = None, to_state: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Draft:
+    """The next entry of `stream`, chained to its head as read in `conn`."""
+    head = HEAD.one_or_none(conn, {"b_stream": stream})
+    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    payload = dict(data or {})
+    digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
+                        from_state=from_state, to_state=to_state, data=payload, prev_hash=prev)
+    return Draft(stream, head.seq if head else None, {
+        "stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
+        "action": action, "from_state": from_state, "to_state": to_state, "data": payload,
+        "prev_hash": prev, "hash": digest})
+
+
+def write(conn: Connection, entry: Draft) -> str:
+    """Append a drafted entry; Conflict if the stream moved on since it was drafted."""
+    if entry.head_seq is None:
+        HEAD_NEW.rowcount(conn, {"stream": entry.stream, "seq": entry.entry["seq"],
+                                 "hash": entry.hash})
+    elif HEAD_MOVE.rowcount(conn, entry.head_move()) != 1:
+        raise Conflict(f"audit stream {entry.stream} moved on during this write; retry",
+                       code="concurrent_write")
+    ENTRY.rowcount(conn, entry.entry)
+    return entry.hash
 
 
 def append(
@@ -59,23 +106,8 @@ def append(
     data: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry to `stream` inside the caller's transaction; returns its hash."""
-    head = _HEAD.one_or_none(conn, {"b_stream": stream})
-    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
-    payload = dict(data or {})
-    digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
-                        from_state=from_state, to_state=to_state, data=payload, prev_hash=prev)
-    if head is None:
-        _HEAD_NEW.rowcount(conn, {"stream": stream, "seq": seq, "hash": digest})
-    else:
-        moved = _HEAD_MOVE.rowcount(conn, {"b_stream": stream, "b_seq": head.seq,
-                                           "b_next": seq, "b_hash": digest})
-        if moved != 1:
-            raise Conflict(f"audit stream {stream} moved on during this write; retry",
-                           code="concurrent_write")
-    _ENTRY.rowcount(conn, {"stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
-                          "action": action, "from_state": from_state, "to_state": to_state,
-                          "data": payload, "prev_hash": prev, "hash": digest})
-    return digest
+    return write(conn, draft(conn, stream=stream, at=at, actor=actor, role=role, action=action,
+                             from_state=from_state, to_state=to_state, data=data))
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,19 @@ def stored_case(row: Any) -> StoredCase:
         row.version, row.opened_by, row.opened_at, row.updated_at)
 
 
+@dataclass(frozen=True)
+class EventWrite:
+    """One event decided: the case as it will be, and every row it writes."""
+
+    written: StoredCase
+    outcome: Outcome
+    read_version: int
+    case_params: Mapping[str, Any]  # for WRITE, guarded by the version read
+    audit: audit.Draft
+    stops: Sequence[Mapping[str, str]]  # for timers.CANCEL
+    timer_rows: Sequence[Mapping[str, Any]]  # for timers.INSERT
+
+
 def _actor(principal: Principal) -> Actor:
     return Actor(principal.name, principal.roles)
 
@@ -110,7 +123,7 @@ def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
 _SELECT = select(case_t).where(case_t.c.id == bindparam("b_id"))
 _READ = Prepared(_SELECT)
 _READ_LOCKED = Prepared(_SELECT.with_for_update())
-_WRITE = Prepared(
+WRITE = Prepared(
     update(case_t)
     .where(case_t.c.id == bindparam("b_id"), case_t.c.version == bindparam("b_read"))
     .values(state=bindparam("b_state"), final=bindparam("b_final"),
@@ -183,7 +196,19 @@ class CaseStore:
         """Fire `trigger` on a case; StaleVersion when `expected_version` is not current."""
         # Lock the row (PostgreSQL; SQLite's write lock is already held): a concurrent writer
         # waits and then reads this event's result instead of failing on a version it never saw.
-        stored = self._load(conn, case_id, lock=True)
+        event = self.decide(conn, principal, case_id, trigger=trigger, data=data,
+                            expected_version=expected_version, now=now, actor=actor, lock=True)
+        self.apply(conn, event)
+        return event.written, event.outcome
+
+    def decide(
+        self, conn: Connection, principal: Principal, case_id: str, *, trigger: str,
+        data: Mapping[str, Any], expected_version: int | None, now: dt.datetime,
+        actor: Actor | None = None, lock: bool = False,
+    ) -> EventWrite:
+        """Everything firing `trigger` writes, decided from the case as read in `conn`, with
+        nothing written yet: `apply` writes it, or storage.event_batch with other events."""
+        stored = self._load(conn, case_id, lock=lock)
         principal.require_unit(stored.unit_id, stored.org_path)
         if expected_version is not None and expected_version != stored.version:
             raise StaleVersion("case", case_id, expected_version, stored.version)
@@ -192,27 +217,36 @@ class CaseStore:
         outcome = lifecycle.fire(stored.core(), trigger, data, actor or _actor(principal), now)
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
-        changed = _WRITE.rowcount(conn, {
-            "b_id": case_id, "b_read": stored.version, "b_state": after.state,
-            "b_final": after.state in lifecycle.type.finals, "b_data": dict(after.data),
-            "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
-            "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now})
-        if changed != 1:
-            current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
-                                   ).scalar() or stored.version + 1
-            raise StaleVersion("case", case_id, stored.version, int(current))
-        action = trigger if outcome.completed else f"{trigger}:signoff"
-        audit.append(conn, stream=f"case:{case_id}", at=now, actor=(actor.id if actor else
-                                                                    principal.name),
-                     role=outcome.role, action=action, from_state=outcome.source,
-                     to_state=outcome.target, data=dict(outcome.data))
-        timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
+        final = after.state in lifecycle.type.finals
+        entry = audit.draft(conn, stream=f"case:{case_id}", at=now,
+                            actor=actor.id if actor else principal.name, role=outcome.role,
+                            action=trigger if outcome.completed else f"{trigger}:signoff",
+                            from_state=outcome.source, to_state=outcome.target,
+                            data=dict(outcome.data))
+        stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type))
-        # the row as just written, without reading it back
-        written = replace(stored, state=after.state, final=after.state in lifecycle.type.finals,
-                          data=after.data, signatures=after.signatures, clocks=clocks,
-                          next_due=next_due, version=stored.version + 1, updated_at=now)
-        return written, outcome
+        # the row as it will be written, without reading it back
+        written = replace(stored, state=after.state, final=final, data=after.data,
+                          signatures=after.signatures, clocks=clocks, next_due=next_due,
+                          version=stored.version + 1, updated_at=now)
+        return EventWrite(written, outcome, stored.version, {
+            "b_id": case_id, "b_read": stored.version, "b_state": after.state,
+            "b_final": final, "b_data": dict(after.data),
+            "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
+            "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now,
+        }, entry, stops, timer_rows)
+
+    def apply(self, conn: Connection, event: EventWrite) -> None:
+        """Write one decided event; StaleVersion if the case changed since it was read."""
+        if WRITE.rowcount(conn, event.case_params) != 1:
+            case_id = event.written.id
+            current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
+                                   ).scalar() or event.read_version + 1
+            raise StaleVersion("case", case_id, event.read_version, int(current))
+        audit.write(conn, event.audit)
+        for stop in event.stops:
+            timers.CANCEL.rowcount(conn, stop)
+        timers.INSERT.many(conn, event.timer_rows)
 
     # -- reads -------------------------------------------------------------------------------
 

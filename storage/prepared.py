@@ -35,6 +35,19 @@ class _Compiled:
     results: tuple[Processor, ...]
 
 
+@dataclass(frozen=True)
+class Bound:
+    """SQL and its rows, bound for the driver's executemany (storage.event_batch)."""
+
+    sql: str
+    rows: list[list[Any]]
+
+    def run(self, driver: Any) -> int:
+        if not self.rows:
+            return 0
+        return int(driver.executemany(self.sql, self.rows).rowcount)
+
+
 class Prepared:
     """One Core statement, compiled once for SQLite and run there on the driver's cursor.
 
@@ -70,15 +83,17 @@ class Prepared:
         cursor = _driver(conn).execute(compiled.sql, self._bind(compiled, params))
         return int(cursor.rowcount)
 
-    def many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Run the statement once per row (the driver's executemany)."""
+    def many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Run the statement once per row (the driver's executemany); the rows it matched."""
         if conn.dialect.name != "sqlite":
             batch = [dict(r) for r in rows]
-            if batch:
-                conn.execute(self.statement, batch)
-            return
-        compiled = self._compiled(conn.dialect)
-        _driver(conn).executemany(compiled.sql, [self._bind(compiled, r) for r in rows])
+            return int(conn.execute(self.statement, batch).rowcount) if batch else 0
+        return self.bound(conn.dialect, rows).run(_driver(conn))
+
+    def bound(self, dialect: Dialect, rows: Iterable[Mapping[str, Any]]) -> Bound:
+        """The statement with `rows` bound for SQLite's driver, to run later (elsewhere)."""
+        compiled = self._compiled(dialect)
+        return Bound(compiled.sql, [self._bind(compiled, r) for r in rows])
 
     def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run a SELECT; its one row (attributes by column name) or None."""

@@ -73,18 +73,18 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
 
 # Built once and run on SQLite's driver (storage.prepared): an event that arms a clock, and every
 # expansion, is on a hot path.
-_INSERT = Prepared(insert(timer_t), columns=(
+INSERT = Prepared(insert(timer_t), columns=(
     "key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
     "due_date", "due_at", "status", "attempts", "payload"))
 
 
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
     rows = rows_for(timers, generation, owner)
-    _INSERT.many(conn, rows)
+    INSERT.many(conn, rows)
     return len(rows)
 
 
-_CANCEL = Prepared(update(timer_t)
+CANCEL = Prepared(update(timer_t)
                    .where(timer_t.c.subject == bindparam("b_subject"),
                           timer_t.c.clock_id == bindparam("b_clock"),
                           timer_t.c.status == PENDING)
@@ -92,7 +92,22 @@ _CANCEL = Prepared(update(timer_t)
 
 
 def cancel(conn: Connection, subject: str, clock_id: str) -> int:
-    return _CANCEL.rowcount(conn, {"b_subject": subject, "b_clock": clock_id})
+    return CANCEL.rowcount(conn, {"b_subject": subject, "b_clock": clock_id})
+
+
+def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner
+                 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """What an event's clock effects write: CANCEL parameters of the stopped clocks and the
+    rows of the started ones. Running every cancel before every insert keeps the effects'
+    meaning: a clock that restarts stops first (engine.clocks.clock_effects)."""
+    stops: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    for effect in outcome.effects:
+        if isinstance(effect, StopClock):
+            stops.append({"b_subject": effect.case_id, "b_clock": effect.clock_id})
+        elif isinstance(effect, ArmClock):
+            rows.extend(rows_for(effect.timers, generations.get(effect.clock_id, 1), owner))
+    return stops, rows
 
 
 def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int],

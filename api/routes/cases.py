@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from api.deps import BEARER, Caller, ServicesDep, principal_of, services_of
 from api.errors import problem_responses
+from api.event_writes import EventRequest
 from api.idempotency import IdempotentCreate
 from api.schemas import (
     CaseCreate,
@@ -23,11 +24,10 @@ from api.schemas import (
     TriggersPublic,
 )
 from api.services import DEFAULT_TIMEZONE, Services
-from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
 from engine.errors import InputInvalid
-from storage.cases import CaseQuery, StoredCase
+from storage.cases import CaseQuery, EventWrite, StoredCase
 from storage.subjects import org_row
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -124,23 +124,21 @@ def read_case(case_id: str, services: ServicesDep, principal: Caller) -> Any:
              summary="Fire a lifecycle event (trigger) on a case")
 async def fire_event(case_id: str, body: EventIn, request: Request) -> Any:
     # The hot path of integrators, kept lean: no dependencies to solve (the caller is read
-    # here), the transaction on the writer (SQLite: several events to a commit, see
-    # storage.writer), and the answer rendered once instead of validated against its model.
-    principal = await principal_of(request)
+    # here), the event decided and written in batches (api.event_writes), and the answer
+    # rendered once instead of validated against its model.
     services = services_of(request)
-    result = await services.write(partial(_fire, services, principal, case_id, body))
-    return JSONResponse(result)
+    answer = await services.events.fire(EventRequest(
+        await principal_of(request), case_id, body.trigger, body.data, body.version,
+        partial(_answer, services)))
+    return JSONResponse(answer)
 
 
-def _fire(services: Services, principal: Principal, case_id: str, body: EventIn,
-          conn: Connection) -> dict[str, Any]:
-    stored, outcome = services.cases.fire(conn, principal, case_id, trigger=body.trigger,
-                                          data=body.data, expected_version=body.version,
-                                          now=services.now())
+def _answer(services: Services, conn: Connection, event: EventWrite) -> dict[str, Any]:
+    stored, outcome = event.written, event.outcome
     published = services.registry.get(conn, stored.campaign_version_id)
     states = published.loaded.campaign.cases[stored.type].states
     return {
-        "case_id": case_id, "trigger": body.trigger, "from_state": outcome.source,
+        "case_id": stored.id, "trigger": outcome.trigger, "from_state": outcome.source,
         "state": stored.state, "state_name": states[stored.state].name,
         "completed": outcome.completed, "version": stored.version, "role": outcome.role,
         "clocks_started": [e.clock_id for e in outcome.effects if isinstance(e, ArmClock)],

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.event_writes import EventWrites
 from api.services import Services, Settings, TokenCache, campaign_loader
-from api.writes import Writes
 from paicha import demo
 from paicha.files import bundled_dir
 from storage.bootstrap import prepare
@@ -71,8 +71,9 @@ def world_on(url: str, tokens: dict[str, str]) -> World:
     clock = FakeClock()
     db = Database(url)
     registry = _REGISTRY.fork()
+    cases = CaseStore(registry)
     services = Services(Settings(database_url=url, token_cache_seconds=0), db, registry,
-                        CaseStore(registry), TokenCache(db, 0), clock, Writes(db))
+                        cases, TokenCache(db, 0), clock, EventWrites(db, cases, clock))
     return World(services, clock, tokens)
 
 

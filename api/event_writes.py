@@ -1,0 +1,191 @@
+"""How the API fires lifecycle events: on SQLite, in batches on the event loop; on PostgreSQL,
+one transaction each on the thread pool.
+
+SQLite writes one transaction at a time whatever we do, and a transaction of one event takes a
+fraction of a millisecond. Handing it to a thread costs more than running it: the loop and the
+thread contend for the GIL around every SQLite call (bench/README.md has the figures). So the
+events that arrived together run together, on the loop, in one write transaction:
+
+* each is decided from the case as it stands (`CaseStore.decide`: the core's decision, the rows
+  it writes, nothing written yet); a refusal (409, 422, 403 …) goes back to its caller alone;
+* the batch's rows go to SQLite in one driver call per table (storage.event_batch) and one
+  commit; only then do the callers hear. A batch holds each case once: a second event on a case
+  waits for the next batch, and is decided from what the first wrote.
+
+The loop never waits for the file lock: its connection gives up at once when another writer
+(the deadline sweep, an import, the CLI, another process) holds it, and the batch's events then
+go one by one to a writer thread (storage.writer), which waits its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from engine.access import Principal
+from storage import event_batch
+from storage.cases import CaseStore, EventWrite
+from storage.db import Database, write_options
+from storage.writer import SerialWriter
+
+R = TypeVar("R")
+Clock = Callable[[], Any]
+Render = Callable[[Connection, EventWrite], R]
+
+log = logging.getLogger(__name__)
+_THREAD = object()  # the lock was taken: the event goes to the writer thread
+MAX_DEFERRALS = 32  # loop turns a batch may wait for more events (a few µs each)
+
+
+@dataclass(frozen=True)
+class EventRequest(Generic[R]):
+    principal: Principal
+    case_id: str
+    trigger: str
+    data: Mapping[str, Any]
+    expected_version: int | None
+    render: Render[R]  # the caller's answer, from the decided event (read in the same snapshot)
+
+
+class EventWrites:
+    """Fires events for `async def` routes; the caller's `render(conn, event)` once written."""
+
+    def __init__(self, db: Database, cases: CaseStore, clock: Clock, *,
+                 max_batch: int = 64) -> None:
+        self.db = db
+        self.cases = cases
+        self.clock = clock
+        self.max_batch = max_batch
+        self.thread = SerialWriter(db) if db.is_sqlite else None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._deferred = 0
+        self._conn: Connection | None = None
+
+    async def fire(self, request: EventRequest[R]) -> R:
+        if self.thread is None:
+            return await run_in_threadpool(self._one, request)
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        if loop is not self._loop:  # one reader connection, one loop; another loop waits
+            return await asyncio.wrap_future(self.thread.submit(
+                lambda conn: self._decided_and_applied(conn, request)))
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((request, future))
+        self._kick()
+        result = await future
+        if result is _THREAD:
+            return await asyncio.wrap_future(self.thread.submit(
+                lambda conn: self._decided_and_applied(conn, request)))
+        return result  # type: ignore[no-any-return]
+
+    # -- one at a time (PostgreSQL, or a second event loop) ----------------------------------
+
+    def _one(self, request: EventRequest[R]) -> R:
+        with self.db.write() as conn:
+            return self._decided_and_applied(conn, request)
+
+    def _decided_and_applied(self, conn: Connection, request: EventRequest[R]) -> R:
+        event = self._decide(conn, request, lock=True)
+        self.cases.apply(conn, event)
+        return request.render(conn, event)
+
+    def _decide(self, conn: Connection, request: EventRequest[Any], *, lock: bool
+                ) -> EventWrite:
+        return self.cases.decide(conn, request.principal, request.case_id,
+                                 trigger=request.trigger, data=request.data,
+                                 expected_version=request.expected_version, now=self.clock(),
+                                 lock=lock)
+
+    # -- batches (SQLite) --------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        if not self._scheduled and self._pending:
+            self._scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._flush)
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            conn = self.db.engine.connect().execution_options(**write_options())
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout = 0")  # the loop never waits for the lock
+            self._conn = conn
+        return self._conn
+
+    def _flush(self) -> None:
+        # Wait while the loop still has callbacks ready: requests already read are on their
+        # way here, and joining this batch spares them a commit each. The loop's ready queue
+        # is an implementation detail of asyncio's own loop; without one, flush at once.
+        ready = getattr(self._loop, "_ready", None)
+        if ready and self._deferred < MAX_DEFERRALS:
+            self._deferred += 1
+            assert self._loop is not None
+            self._loop.call_soon(self._flush)
+            return
+        self._deferred = 0
+        self._scheduled = False
+        batch: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
+        waiting: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
+        cases: set[str] = set()
+        for request, future in self._pending:
+            if future.cancelled():
+                continue
+            if request.case_id in cases or len(batch) >= self.max_batch:
+                waiting.append((request, future))  # decided after this batch is written
+            else:
+                cases.add(request.case_id)
+                batch.append((request, future))
+        self._pending = waiting
+        self._kick()
+        decided: list[tuple[Any, asyncio.Future[Any]]] = []
+        conn = self._connection()
+        began = False
+        try:
+            with conn.begin():
+                began = True
+                events = []
+                for request, future in batch:
+                    try:
+                        event = self._decide(conn, request, lock=False)
+                        answer = request.render(conn, event)
+                    except Exception as exc:  # a refusal: nothing to write for this one
+                        future.set_exception(exc)
+                    else:
+                        events.append(event)
+                        decided.append((answer, future))
+                event_batch.bind(conn.dialect, events).run(conn)
+        except Exception as exc:
+            if not began and _busy(exc):  # another writer holds the lock: the thread waits
+                for _, future in batch:
+                    future.set_result(_THREAD)
+                return
+            log.exception("a batch of %d events failed and was rolled back", len(decided))
+            for _, future in decided:
+                future.set_exception(exc)
+            return
+        for answer, future in decided:
+            if not future.cancelled():
+                future.set_result(answer)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self.thread is not None:
+            self.thread.close()
+
+
+def _busy(error: Exception) -> bool:
+    return (isinstance(error, OperationalError)
+            and getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY")

@@ -1,0 +1,69 @@
+"""Several decided lifecycle events written to SQLite in a handful of driver calls.
+
+`CaseStore.decide` reads a case and decides an event without writing; `bind` turns a batch of
+such decisions into one bound statement per table, and `run` hands each to the driver's
+executemany: a few calls for the batch instead of seven per event. Each update is still guarded
+by what was read (the case's version, the audit stream's head): a batch that finds one moved
+raises BatchConflict and writes nothing that stays.
+
+A batch holds each case at most once: its events were decided before any of them was written,
+so a second event on a case would be decided without the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+
+from storage import audit, timers
+from storage.cases import WRITE, EventWrite
+from storage.prepared import Bound
+
+
+class BatchConflict(Exception):
+    """A case or its audit stream changed between deciding and writing."""
+
+
+@dataclass(frozen=True)
+class BoundBatch:
+    size: int
+    moved_heads: int
+    cases: Bound
+    heads_moved: Bound
+    heads_new: Bound
+    entries: Bound
+    cancels: Bound
+    timers: Bound
+
+    def run(self, conn: Connection) -> None:
+        """Write the batch in `conn`'s transaction; BatchConflict if a guard missed."""
+        driver = conn.connection.driver_connection
+        if (self.cases.run(driver) != self.size
+                or self.heads_moved.run(driver) != self.moved_heads):
+            raise BatchConflict("a case changed since it was read")
+        self.heads_new.run(driver)
+        self.entries.run(driver)
+        self.cancels.run(driver)  # every cancel before every insert: a restart stops first
+        self.timers.run(driver)
+
+
+def bind(dialect: Dialect, events: Sequence[EventWrite]) -> BoundBatch:
+    """The batch's statements, bound; each case at most once."""
+    ids = [e.written.id for e in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a batch holds each case at most once")
+    moved = [e.audit for e in events if e.audit.head_seq is not None]
+    new = [e.audit for e in events if e.audit.head_seq is None]
+    return BoundBatch(
+        len(events), len(moved),
+        WRITE.bound(dialect, [e.case_params for e in events]),
+        audit.HEAD_MOVE.bound(dialect, [d.head_move() for d in moved]),
+        audit.HEAD_NEW.bound(dialect, [{"stream": d.stream, "seq": d.entry["seq"],
+                                        "hash": d.hash} for d in new]),
+        audit.ENTRY.bound(dialect, [e.audit.entry for e in events]),
+        timers.CANCEL.bound(dialect, [s for e in events for s in e.stops]),
+        timers.INSERT.bound(dialect, [r for e in events for r in e.timer_rows]),
+    )
