@@ -12,7 +12,8 @@ events that arrived together run together, on the loop, in one write transaction
   commit; only then do the callers hear. A batch holds each case once: a second event on a case
   waits for the next batch, and is decided from what the first wrote.
 
-The loop never waits for the file lock: its connection gives up at once when another writer
+The loop never copies the write-ahead log back either: storage.checkpoint does, on its thread.
+And it never waits for the file lock: its connection gives up at once when another writer
 (the deadline sweep, an import, the CLI, another process) holds it, and the batch's events then
 go one by one to a writer thread (storage.writer), which waits its turn.
 """
@@ -32,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.access import Principal
 from storage import event_batch
 from storage.cases import CaseStore, EventWrite
+from storage.checkpoint import Checkpointer
 from storage.db import Database, write_options
 from storage.writer import SerialWriter
 
@@ -64,6 +66,7 @@ class EventWrites:
         self.clock = clock
         self.max_batch = max_batch
         self.thread = SerialWriter(db) if db.is_sqlite else None
+        self.checkpointer = Checkpointer(db) if db.is_sqlite else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
         self._scheduled = False
@@ -120,6 +123,7 @@ class EventWrites:
             driver = conn.connection.driver_connection
             assert driver is not None
             driver.execute("PRAGMA busy_timeout = 0")  # the loop never waits for the lock
+            driver.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's thread does
             self._conn = conn
         return self._conn
 
@@ -174,6 +178,8 @@ class EventWrites:
             for _, future in decided:
                 future.set_exception(exc)
             return
+        if self.checkpointer is not None:
+            self.checkpointer.nudge()
         for answer, future in decided:
             if not future.cancelled():
                 future.set_result(answer)
@@ -184,6 +190,8 @@ class EventWrites:
             self._conn = None
         if self.thread is not None:
             self.thread.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
 
 
 def _busy(error: Exception) -> bool:
