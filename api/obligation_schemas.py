@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import example
+from api.schemas import JsonObject, example
 
 _OBLIGATION: dict[str, Any] = {
     "id": 118, "campaign": "special-action-2023-linyin", "check": "principal_inspection",
@@ -69,7 +69,7 @@ class CompletionIn(BaseModel):
     """The evidence of one completion, checked against the obligation's `evidence_schema`."""
 
     model_config = example(evidence=_EVIDENCE)
-    evidence: dict[str, Any] = Field(default_factory=dict)
+    evidence: JsonObject = Field(default_factory=dict)
 
 
 class CompletionPublic(BaseModel):

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, TypeVar
+import math
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
 
 def example(**example: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity (Python's parser lets them through): refuse them before
+    they reach a case, where PostgreSQL would refuse them anyway and the audit hash of a value
+    that stores as something else would not hold."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite: JSON has no NaN or Infinity")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+# Fields, data and evidence a client sends, as a JSON object.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_finite)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -119,7 +140,7 @@ class CaseCreate(BaseModel):
     campaign: str = Field(min_length=1, max_length=64)
     type: str = Field(default="hazard", min_length=1, max_length=64)
     unit: str = Field(min_length=1, max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
 
 
 class SignaturePublic(BaseModel):
@@ -162,7 +183,7 @@ class EventIn(BaseModel):
         "funds_and_materials": "企业自筹", "responsible": "设备部", "deadline": "2023-07-31",
         "safety_measures": "停用期间专人巡检"})
     trigger: str = Field(min_length=1, max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     version: int | None = Field(default=None, ge=1,
                                 description="the case version you read; 409 if it changed")
 

@@ -52,3 +52,27 @@ def test_creating_one_id_from_many_threads_gives_one_201_and_409s(client: TestCl
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(codes) == [201, 409, 409, 409, 409, 409]
+
+
+def test_numbers_that_json_has_not_are_refused(client: TestClient, world: World) -> None:
+    # Python's JSON parser takes NaN and Infinity; a case must not (PostgreSQL refuses them,
+    # and a value stored as something else would break its audit hash).
+    opened = client.post("/cases", headers=world.auth("principal"), json={
+        "campaign": "special-action-2023-linyin", "type": "hazard", "unit": "u-chem-01",
+        "data": {"source": "self_inspection", "grade": "major",
+                 "industry": "hazardous_chemicals", "description": "配电室线路老化",
+                 "found_on": "2023-06-01"}})
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["id"]
+    headers = {**world.auth("principal"), "Content-Type": "application/json"}
+    for path, body in ((f"/cases/{case_id}/events",
+                        '{"trigger": "plan", "data": {"funds_amount": NaN}}'),
+                       (f"/cases/{case_id}/events",
+                        '{"trigger": "plan", "data": {"extra": [1, {"x": -Infinity}]}}'),
+                       ("/cases", '{"campaign": "special-action-2023-linyin", "unit": '
+                                  '"u-chem-01", "data": {"funds_amount": Infinity}}')):
+        answer = client.post(path, content=body, headers=headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["code"] == "request_invalid"
+        assert "finite" in answer.text
+    assert client.get(f"/cases/{case_id}", headers=world.auth("principal")).json()["version"] == 1
