@@ -74,3 +74,33 @@ def test_update_counts_rows_and_keeps_bound_literals(db: Database) -> None:
         assert cancel.rowcount(conn, {"b_subject": "case-1"}) == 2
         assert cancel.rowcount(conn, {"b_subject": "case-1"}) == 0
         conn.execute(delete(timer_t))
+
+
+def test_instants_store_as_sqlalchemy_stores_them_on_sqlite() -> None:
+    # UTCDateTime writes SQLite's DATETIME text itself (the event path binds a dozen): it must
+    # be SQLAlchemy's own text, so that comparisons in SQL and older rows agree.
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.types import DateTime
+
+    from storage.types import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect)
+    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    read = ours.result_processor(dialect, None)
+    for moment in (AT, dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+                   dt.datetime(999, 12, 31, 23, 59, 59, 1, tzinfo=dt.UTC)):
+        text_ = ours.bind_processor(dialect)(moment)
+        assert text_ == stock(moment.astimezone(dt.UTC).replace(tzinfo=None))
+        assert read(text_) == moment
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ours.bind_processor(dialect)(dt.datetime(2024, 1, 1))
+
+
+def test_json_text_keeps_every_value() -> None:
+    import json
+
+    from storage.db import json_text
+
+    for value in ({"备注": "整改", "n": 1.5, "big": 10**30, "neg": -(2**63)}, [1, None, True]):
+        assert json.loads(json_text(value)) == value
