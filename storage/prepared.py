@@ -10,6 +10,7 @@ the work there, and its driver's type adaptation is better left to SQLAlchemy.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +31,8 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]  # the parameters, in the order of the SQL's placeholders
     defaults: Mapping[str, Any]  # values bound in the statement itself (`status == 'pending'`)
-    binds: tuple[Processor, ...]
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the parameters in that order
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # positions with a type processor
     row: Any  # a namedtuple class of the result columns, or None
     results: tuple[Processor, ...]
 
@@ -69,10 +71,13 @@ class Prepared:
         return found
 
     def _bind(self, compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, process in zip(compiled.names, compiled.binds, strict=True):
-            value = params[name] if name in params else compiled.defaults[name]
-            values.append(value if process is None or value is None else process(value))
+        if compiled.defaults:
+            params = {**compiled.defaults, **params}
+        values = list(compiled.values(params))
+        for position, process in compiled.processed:
+            value = values[position]
+            if value is not None:
+                values[position] = process(value)
         return values
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
@@ -127,7 +132,9 @@ def _compile(statement: Statement, dialect: Dialect, columns: list[str] | None) 
     defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
     by_name = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                for name, bind in binds.items()}
-    processors = tuple(by_name[name] for name in names)  # a name may be bound twice
+    processed = tuple((i, p) for i, name in enumerate(names)  # a name may be bound twice
+                      if (p := by_name[name]) is not None)
+    getter = operator.itemgetter(*names) if len(names) > 1 else _one(names)
     row_type: Any = None
     results: tuple[Processor, ...] = ()
     if isinstance(statement, Select):
@@ -135,4 +142,9 @@ def _compile(statement: Statement, dialect: Dialect, columns: list[str] | None) 
         row_type = _row_type([str(c.key) for c in selected])
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
                         for c in selected)
-    return _Compiled(compiled.string, names, defaults, processors, row_type, results)
+    return _Compiled(compiled.string, names, defaults, getter, processed, row_type, results)
+
+
+def _one(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    # itemgetter of one name returns the value, not a 1-tuple
+    return lambda params: tuple(params[name] for name in names)

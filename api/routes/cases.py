@@ -6,8 +6,8 @@ import datetime as dt
 from functools import partial
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from api.deps import BEARER, Caller, ServicesDep, principal_of, services_of
@@ -49,6 +49,34 @@ def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, 
         "overdue": stored.next_due is not None and stored.next_due < today,
         "version": stored.version, "opened_by": stored.opened_by,
         "opened_at": stored.opened_at, "updated_at": stored.updated_at,
+    }
+
+
+# The hot path first: routes are matched in order.
+@router.post("/{case_id}/events", response_model=EventResult,
+             responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=BEARER,
+             summary="Fire a lifecycle event (trigger) on a case")
+async def fire_event(case_id: str, body: EventIn, request: Request) -> Any:
+    # The hot path of integrators, kept lean: no dependencies to solve (the caller is read
+    # here), the event decided and written in batches (api.event_writes), and the answer
+    # rendered once instead of validated against its model.
+    services = services_of(request)
+    answer = await services.events.fire(EventRequest(
+        await principal_of(request), case_id, body.trigger, body.data, body.version,
+        partial(_answer, services)))
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
+def _answer(services: Services, conn: Connection, event: EventWrite) -> dict[str, Any]:
+    stored, outcome = event.written, event.outcome
+    published = services.registry.get(conn, stored.campaign_version_id)
+    states = published.loaded.campaign.cases[stored.type].states
+    return {
+        "case_id": stored.id, "trigger": outcome.trigger, "from_state": outcome.source,
+        "state": stored.state, "state_name": states[stored.state].name,
+        "completed": outcome.completed, "version": stored.version, "role": outcome.role,
+        "clocks_started": [e.clock_id for e in outcome.effects if isinstance(e, ArmClock)],
+        "clocks_stopped": [e.clock_id for e in outcome.effects if isinstance(e, StopClock)],
     }
 
 
@@ -117,33 +145,6 @@ def list_cases(
 def read_case(case_id: str, services: ServicesDep, principal: Caller) -> Any:
     with services.db.read() as conn:
         return case_public(services, conn, services.cases.get(conn, principal, case_id))
-
-
-@router.post("/{case_id}/events", response_model=EventResult,
-             responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=BEARER,
-             summary="Fire a lifecycle event (trigger) on a case")
-async def fire_event(case_id: str, body: EventIn, request: Request) -> Any:
-    # The hot path of integrators, kept lean: no dependencies to solve (the caller is read
-    # here), the event decided and written in batches (api.event_writes), and the answer
-    # rendered once instead of validated against its model.
-    services = services_of(request)
-    answer = await services.events.fire(EventRequest(
-        await principal_of(request), case_id, body.trigger, body.data, body.version,
-        partial(_answer, services)))
-    return JSONResponse(answer)
-
-
-def _answer(services: Services, conn: Connection, event: EventWrite) -> dict[str, Any]:
-    stored, outcome = event.written, event.outcome
-    published = services.registry.get(conn, stored.campaign_version_id)
-    states = published.loaded.campaign.cases[stored.type].states
-    return {
-        "case_id": stored.id, "trigger": outcome.trigger, "from_state": outcome.source,
-        "state": stored.state, "state_name": states[stored.state].name,
-        "completed": outcome.completed, "version": stored.version, "role": outcome.role,
-        "clocks_started": [e.clock_id for e in outcome.effects if isinstance(e, ArmClock)],
-        "clocks_stopped": [e.clock_id for e in outcome.effects if isinstance(e, StopClock)],
-    }
 
 
 @router.get("/{case_id}/triggers", response_model=TriggersPublic,
