@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        built.close()
+        if services is None:  # services passed in belong to the caller, who closes them
+            built.close()
 
     app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = built

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import BaseModel, ValidationError
 
 from api.errors import Unauthenticated
 from api.services import Services, run_db
@@ -50,6 +52,20 @@ async def principal_of(request: Request) -> Principal:
     if principal is None:
         raise Unauthenticated("the bearer token is unknown or revoked")
     return principal
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+async def json_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The request's JSON body as `model`, for a route that reads it itself; invalid input is
+    the same 422 as FastAPI's own (`request_invalid`, locations under `body`)."""
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()], body=raw) from error
 
 
 # What `caller` adds to a route's OpenAPI entry, for routes that call `principal_of` directly.

@@ -15,15 +15,19 @@ events that arrived together run together, on the loop, in one write transaction
 The loop never copies the write-ahead log back either: storage.checkpoint does, on its thread.
 And it never waits for the file lock: its connection gives up at once when another writer
 (the deadline sweep, an import, the CLI, another process) holds it, and the batch's events then
-go one by one to a writer thread (storage.writer), which waits its turn.
+go one by one to a writer thread (storage.writer), which waits its turn; later events on their
+cases wait for them. A batch whose write fails otherwise keeps nothing, and its events go to
+that thread too, each in a savepoint of its own, so that only the one at fault fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
@@ -68,6 +72,8 @@ class EventWrites:
         self.thread = SerialWriter(db) if db.is_sqlite else None
         self.checkpointer = Checkpointer(db) if db.is_sqlite else None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
+        self._threaded: dict[str, int] = {}  # cases with events on the writer thread
         self._pending: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
         self._scheduled = False
         self._deferred = 0
@@ -77,8 +83,9 @@ class EventWrites:
         if self.thread is None:
             return await run_in_threadpool(self._one, request)
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = loop
         if loop is not self._loop:  # one reader connection, one loop; another loop waits
             return await asyncio.wrap_future(self.thread.submit(
                 lambda conn: self._decided_and_applied(conn, request)))
@@ -87,9 +94,22 @@ class EventWrites:
         self._kick()
         result = await future
         if result is _THREAD:
-            return await asyncio.wrap_future(self.thread.submit(
-                lambda conn: self._decided_and_applied(conn, request)))
+            return await self._on_thread(request)
         return result  # type: ignore[no-any-return]
+
+    async def _on_thread(self, request: EventRequest[R]) -> R:
+        """One event on the writer thread; later events on its case wait for it."""
+        assert self.thread is not None
+        case_id = request.case_id
+        self._threaded[case_id] = self._threaded.get(case_id, 0) + 1
+        try:
+            return await asyncio.wrap_future(self.thread.submit(
+                partial(self._decided_and_applied, request=request)))
+        finally:
+            self._threaded[case_id] -= 1
+            if not self._threaded[case_id]:
+                del self._threaded[case_id]
+            self._kick()
 
     # -- one at a time (PostgreSQL, or a second event loop) ----------------------------------
 
@@ -139,23 +159,14 @@ class EventWrites:
             return
         self._deferred = 0
         self._scheduled = False
-        batch: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
-        waiting: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
-        cases: set[str] = set()
-        for request, future in self._pending:
-            if future.cancelled():
-                continue
-            if request.case_id in cases or len(batch) >= self.max_batch:
-                waiting.append((request, future))  # decided after this batch is written
-            else:
-                cases.add(request.case_id)
-                batch.append((request, future))
-        self._pending = waiting
+        batch = self._take()
         self._kick()
-        decided: list[tuple[Any, asyncio.Future[Any]]] = []
-        conn = self._connection()
+        if not batch:
+            return
+        decided: list[tuple[EventRequest[Any], Any, asyncio.Future[Any]]] = []
         began = False
         try:
+            conn = self._connection()
             with conn.begin():
                 began = True
                 events = []
@@ -167,25 +178,51 @@ class EventWrites:
                         future.set_exception(exc)
                     else:
                         events.append(event)
-                        decided.append((answer, future))
+                        decided.append((request, answer, future))
                 event_batch.bind(conn.dialect, events).run(conn)
         except Exception as exc:
             if not began and _busy(exc):  # another writer holds the lock: the thread waits
                 for _, future in batch:
                     future.set_result(_THREAD)
                 return
-            log.exception("a batch of %d events failed and was rolled back", len(decided))
-            for _, future in decided:
-                future.set_exception(exc)
+            # Nothing of the batch stays. Each decided event goes again alone, on the writer
+            # thread in a savepoint of its own, so that only one at fault fails.
+            log.warning("a batch of %d events failed (%s); writing them one by one",
+                        len(decided), exc)
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(_THREAD)
             return
+        except BaseException as exc:  # nobody is left waiting
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
         if self.checkpointer is not None:
             self.checkpointer.nudge()
-        for answer, future in decided:
+        for _, answer, future in decided:
             if not future.cancelled():
                 future.set_result(answer)
 
+    def _take(self) -> list[tuple[EventRequest[Any], asyncio.Future[Any]]]:
+        """The next batch: each case once, none with an event still on the writer thread."""
+        batch: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
+        waiting: list[tuple[EventRequest[Any], asyncio.Future[Any]]] = []
+        cases: set[str] = set(self._threaded)
+        for request, future in self._pending:
+            if future.cancelled():
+                continue
+            if request.case_id in cases or len(batch) >= self.max_batch:
+                waiting.append((request, future))  # decided once what is before it is written
+            else:
+                cases.add(request.case_id)
+                batch.append((request, future))
+        self._pending = waiting
+        return batch
+
     def close(self) -> None:
         if self._conn is not None:
+            self._conn.invalidate()  # its PRAGMAs are the loop's: not for the pool
             self._conn.close()
             self._conn = None
         if self.thread is not None:

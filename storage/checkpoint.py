@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+TRUNCATE_FRAMES = 16_384  # 64 MB of 4 KB pages
 
 
 class Checkpointer:
@@ -50,20 +52,31 @@ class Checkpointer:
             thread.join(30)
 
     def _run(self) -> None:
-        raw = self.db.engine.raw_connection()
-        try:
-            while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                try:
-                    row = raw.driver_connection.execute(  # type: ignore[union-attr]
-                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.last = (int(row[0]), int(row[1]), int(row[2]))
-                    self.checkpoints += 1
-                except Exception:  # a checkpoint is an optimization: the next one catches up
-                    log.exception("a WAL checkpoint failed")
-                if self._stop.is_set():
-                    return
-                self._stop.wait(self.pause)
-        finally:
-            raw.close()
+        raw: Any = None
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                if raw is None:
+                    raw = self.db.engine.raw_connection()
+                self._checkpoint(raw.driver_connection)
+            except Exception:  # a checkpoint is an optimization: the next nudge tries again
+                log.exception("a WAL checkpoint failed")
+                if raw is not None:
+                    raw.invalidate()
+                    raw = None
+            if self._stop.is_set():
+                if raw is not None:
+                    raw.close()
+                return
+            self._stop.wait(self.pause)
+
+    def _checkpoint(self, driver: Any) -> None:
+        row = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.last = (int(row[0]), int(row[1]), int(row[2]))
+        self.checkpoints += 1
+        if self.last[1] > TRUNCATE_FRAMES:
+            # Writers that never pause keep the log from starting over: cut it back to empty
+            # (waiting for writers, which the loop's connection never does: it hands its
+            # events to the writer thread meanwhile).
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

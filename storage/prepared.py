@@ -11,13 +11,14 @@ the work there, and its driver's type adaptation is better left to SQLAlchemy.
 from __future__ import annotations
 
 import operator
+import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Select, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -47,7 +48,10 @@ class Bound:
     def run(self, driver: Any) -> int:
         if not self.rows:
             return 0
-        return int(driver.executemany(self.sql, self.rows).rowcount)
+        try:
+            return int(driver.executemany(self.sql, self.rows).rowcount)
+        except sqlite3.Error as error:
+            raise _as_sqlalchemy(self.sql, self.rows, error) from error
 
 
 class Prepared:
@@ -85,8 +89,7 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             return int(conn.execute(self.statement, dict(params)).rowcount)
         compiled = self._compiled(conn.dialect)
-        cursor = _driver(conn).execute(compiled.sql, self._bind(compiled, params))
-        return int(cursor.rowcount)
+        return int(_execute(conn, compiled.sql, self._bind(compiled, params)).rowcount)
 
     def many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         """Run the statement once per row (the driver's executemany); the rows it matched."""
@@ -105,7 +108,7 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, dict(params)).one_or_none()
         compiled = self._compiled(conn.dialect)
-        rows = _driver(conn).execute(compiled.sql, self._bind(compiled, params)).fetchmany(2)
+        rows = _execute(conn, compiled.sql, self._bind(compiled, params)).fetchmany(2)
         if not rows:
             return None
         if len(rows) > 1:
@@ -113,6 +116,19 @@ class Prepared:
         return compiled.row._make(
             raw if process is None or raw is None else process(raw)
             for raw, process in zip(rows[0], compiled.results, strict=True))
+
+
+def _execute(conn: Connection, sql: str, values: list[Any]) -> Any:
+    try:
+        return _driver(conn).execute(sql, values)
+    except sqlite3.Error as error:
+        raise _as_sqlalchemy(sql, values, error) from error
+
+
+def _as_sqlalchemy(sql: str, values: Any, error: sqlite3.Error) -> Exception:
+    """The error as Core would raise it (IntegrityError, OperationalError …), so that callers
+    and the API's error mapping see one kind whichever path ran the statement."""
+    return exc.DBAPIError.instance(sql, values, error, sqlite3.Error)
 
 
 def _row_type(names: list[str]) -> Any:

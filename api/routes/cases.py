@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import Connection
 
-from api.deps import BEARER, Caller, ServicesDep, principal_of, services_of
+from api.deps import BEARER, Caller, ServicesDep, json_body, principal_of, services_of
 from api.errors import problem_responses
 from api.event_writes import EventRequest
 from api.idempotency import IdempotentCreate
@@ -53,16 +53,24 @@ def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, 
 
 
 # The hot path first: routes are matched in order.
+# The body is read by the route, after the caller (401 before 422), and documented here.
+_EVENT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": EventIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+
 @router.post("/{case_id}/events", response_model=EventResult,
-             responses=problem_responses(401, 403, 404, 409, 422), openapi_extra=BEARER,
+             responses=problem_responses(401, 403, 404, 409, 422),
+             openapi_extra={**BEARER, **_EVENT_BODY},
              summary="Fire a lifecycle event (trigger) on a case")
-async def fire_event(case_id: str, body: EventIn, request: Request) -> Any:
+async def fire_event(case_id: str, request: Request) -> Any:
     # The hot path of integrators, kept lean: no dependencies to solve (the caller is read
     # here), the event decided and written in batches (api.event_writes), and the answer
     # rendered once instead of validated against its model.
+    principal = await principal_of(request)
+    body = await json_body(request, EventIn)
     services = services_of(request)
     answer = await services.events.fire(EventRequest(
-        await principal_of(request), case_id, body.trigger, body.data, body.version,
+        principal, case_id, body.trigger, body.data, body.version,
         partial(_answer, services)))
     return Response(orjson.dumps(answer), media_type="application/json")
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from api.deps import Caller, ChannelManager, OrgManager, ServicesDep
 from api.errors import problem_responses
-from api.schemas import example
+from api.schemas import JsonObject, example
 from deadlines.channels import ChannelConfigInvalid, build_channel
 from deadlines.outbox import redrive
 from engine.access import Principal
@@ -101,7 +101,7 @@ class SubscriptionIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     channel: str = Field(description="webhook, wecom, dingtalk, email or log")
     org: str = Field(description="messages about this org's subtree")
-    config: dict[str, Any] = Field(default_factory=dict, description=(
+    config: JsonObject = Field(default_factory=dict, description=(
         "the channel's settings (docs/channels.md); a webhook gets a signing secret made "
         "for it when none is given"))
     campaign: str | None = None

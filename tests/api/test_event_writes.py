@@ -1,7 +1,7 @@
 """How the API writes lifecycle events on SQLite: the events that arrive together are decided
 one by one and committed together; a refusal goes back alone; a second event on a case waits
-for the first; a failed write fails its whole batch and keeps nothing; and the event loop never
-waits for the file lock."""
+for the first; a failed write fails only the event at fault; and the event loop never waits for
+the file lock."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_a_second_event_on_a_case_is_decided_from_what_the_first_wrote(
         assert audit.verify(conn).ok
 
 
-def test_a_failed_write_fails_the_whole_batch_and_keeps_nothing(sqlite_world: World) -> None:
+def test_a_failed_write_fails_only_the_event_at_fault(sqlite_world: World) -> None:
     ids = [_open(sqlite_world) for _ in range(2)]
     with sqlite_world.services.db.write() as conn:  # the disk refuses one entry, say
         conn.execute(text(f"CREATE TRIGGER refuse BEFORE INSERT ON audit_entry "
@@ -118,8 +118,12 @@ def test_a_failed_write_fails_the_whole_batch_and_keeps_nothing(sqlite_world: Wo
         return await asyncio.gather(*(writes.fire(r) for r in requests), return_exceptions=True)
 
     results = asyncio.run(main())
-    assert all("refused by the test" in str(r) for r in results), results
-    assert _versions(sqlite_world, ids) == [1, 1]
+    # the batch fails and keeps nothing; each event is then written alone
+    assert results[0] == 2
+    assert "refused by the test" in str(results[1])
+    assert _versions(sqlite_world, ids) == [2, 1]
+    with sqlite_world.services.db.read() as conn:
+        assert audit.verify(conn).ok
 
 
 def test_the_loop_never_waits_for_the_lock(sqlite_world: World) -> None:
@@ -153,4 +157,18 @@ def test_the_loop_never_waits_for_the_lock(sqlite_world: World) -> None:
         holder.close()
     assert version == 2
     assert ticks >= 10  # the loop went on serving while the writer thread waited
+    assert _versions(sqlite_world, [case_id]) == [2]
+
+
+def test_a_batch_that_cannot_begin_goes_to_the_writer_thread(sqlite_world: World,
+                                                             monkeypatch: Any) -> None:
+    case_id = _open(sqlite_world)
+    writes: EventWrites = sqlite_world.services.events
+    request = _refer(sqlite_world, case_id)
+
+    def broken() -> Any:
+        raise RuntimeError("the loop's connection is gone")
+
+    monkeypatch.setattr(writes, "_connection", broken)
+    assert asyncio.run(asyncio.wait_for(writes.fire(request), 10)) == 2
     assert _versions(sqlite_world, [case_id]) == [2]

@@ -76,3 +76,14 @@ def test_numbers_that_json_has_not_are_refused(client: TestClient, world: World)
         assert answer.json()["code"] == "request_invalid"
         assert "finite" in answer.text
     assert client.get(f"/cases/{case_id}", headers=world.auth("principal")).json()["version"] == 1
+
+
+def test_the_caller_is_checked_before_the_body(client: TestClient, world: World) -> None:
+    # a request without a token learns nothing about what a valid body looks like
+    answer = client.post("/cases/anything/events", content=b'{"trigger": ""}',
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401, answer.text
+    bad = client.post("/cases/anything/events", content=b'{"trigger": ""',
+                      headers={**world.auth("principal"), "Content-Type": "application/json"})
+    assert bad.status_code == 422 and bad.json()["code"] == "request_invalid", bad.text
+    assert bad.json()["problems"][0]["location"].startswith("body")

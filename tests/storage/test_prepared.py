@@ -104,3 +104,15 @@ def test_json_text_keeps_every_value() -> None:
 
     for value in ({"备注": "整改", "n": 1.5, "big": 10**30, "neg": -(2**63)}, [1, None, True]):
         assert json.loads(json_text(value)) == value
+
+
+def test_database_errors_come_as_core_raises_them(db: Database) -> None:
+    # the API maps sqlalchemy.exc.IntegrityError to 409; the driver's own error would be a 500
+    from sqlalchemy import exc
+
+    inserting = Prepared(insert(timer_t), columns=COLUMNS)
+    with db.write() as conn:
+        inserting.many(conn, [_row("twice")])
+        with pytest.raises(exc.IntegrityError):
+            inserting.many(conn, [_row("twice")])
+        conn.rollback()
