@@ -264,24 +264,31 @@ class Scripts:
         log(first, "open", None, state, {"campaign_version_id": self.version_id,
                                          "type": CASE_TYPE, "unit": unit, "data": facts})
         facts = dict(facts)
+
+        def arm(clock_id: str, at: dt.datetime) -> None:
+            # a clock counts its armings across stops (storage.cases._clocks_after)
+            gen = running.get(clock_id, {}).get("gen", 0) + 1
+            running[clock_id] = {"due": self._due(clock_id, facts, at), "gen": gen}
+
+        def stop(clock_id: str) -> None:
+            if clock_id in running:
+                running[clock_id] = {**running[clock_id], "due": None}
+
         for step in steps[1:]:
             facts.update(step.data)
             source, action = state, step.trigger
-            rect = running.get("rectification")
             if step.trigger == "plan" and state == "supervised":  # plan_under_supervision
-                gen = (rect["gen"] if rect else 0) + 1
-                running["rectification"] = {"due": self._due("rectification", facts, step.at),
-                                            "gen": gen}
+                stop("rectification")
+                arm("rectification", step.at)
             elif step.trigger == "plan" or step.trigger == "reject":
                 state = "rectifying"
                 signatures = []
-                running["rectification"] = {"due": self._due("rectification", facts, step.at),
-                                            "gen": 1}
+                arm("rectification", step.at)
             elif step.trigger == "supervise":
                 state = "supervised"  # the clock runs on, or stays unarmed without a deadline
             elif step.trigger in ("submit", "fix_now"):
                 state = "awaiting_acceptance"
-                running.pop("rectification", None)
+                stop("rectification")
             elif step.trigger == "accept" and step.role in self.signoffs and (
                     facts["grade"] == "major"):
                 signatures.append({"transition": self.signoff_id, "role": step.role,
@@ -294,12 +301,11 @@ class Scripts:
             elif step.trigger == "accept":
                 state = "closed"
             elif step.trigger == "report_closure":
-                running.pop("closure_report", None)
+                stop("closure_report")
             if state == "closed" and source != "closed":
-                running["closure_report"] = {"due": self._due("closure_report", facts, step.at),
-                                             "gen": 1}
+                arm("closure_report", step.at)
             log(step, action, source, state, step.data)
-        dues = [dt.date.fromisoformat(v["due"]) for v in running.values()]
+        dues = [dt.date.fromisoformat(v["due"]) for v in running.values() if v["due"]]
         row = {"id": case_id, "campaign_id": CAMPAIGN_ID, "campaign_version_id": self.version_id,
                "type": CASE_TYPE, "unit_id": unit, "org_path": org_path, "state": state,
                "final": state in self.finals, "data": facts, "signatures": signatures,
