@@ -3,8 +3,9 @@
 By default the connection whose commit pushes the WAL past 1000 pages copies it back there and
 then, fsyncs included: on the event loop's connection (api.event_writes) that cost every batch
 about 40 % on top of its commit. That connection turns the automatic checkpoint off and nudges
-this thread after its commits instead; a PASSIVE checkpoint waits for no reader and no writer,
-and SQLite does it without holding the GIL.
+this thread after its commits instead. The checkpoint is PASSIVE, as SQLite's automatic one is:
+it waits for no reader and no writer (a TRUNCATE would hold every writer behind a long list
+query), and SQLite does it without holding the GIL.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-TRUNCATE_FRAMES = 16_384  # 64 MB of 4 KB pages
 
 
 class Checkpointer:
@@ -75,8 +75,3 @@ class Checkpointer:
         row = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.last = (int(row[0]), int(row[1]), int(row[2]))
         self.checkpoints += 1
-        if self.last[1] > TRUNCATE_FRAMES:
-            # Writers that never pause keep the log from starting over: cut it back to empty
-            # (waiting for writers, which the loop's connection never does: it hands its
-            # events to the writer thread meanwhile).
-            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
