@@ -10,26 +10,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from engine.errors import StaleVersion
-from storage import audit, tokens
+from storage import audit
 from tests.support.world import World
 
-CAMPAIGN = "special-action-2023-linyin"
-HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_chemicals",
-          "description": "配电室线路老化", "found_on": "2023-06-01"}
 THREADS = 8
-
-
-def _principal(world: World, name: str) -> Any:
-    with world.services.db.read() as conn:
-        return tokens.resolve(conn, world.tokens[name])
-
-
-def _open(world: World) -> str:
-    with world.services.db.write() as conn:
-        stored, _ = world.services.cases.open(
-            conn, _principal(world, "principal"), campaign_id=CAMPAIGN, case_type="hazard",
-            unit_id="u-chem-01", data=HAZARD, now=world.clock())
-    return stored.id
 
 
 def _race(count: int, work: Any) -> list[Any]:
@@ -52,8 +36,8 @@ def _race(count: int, work: Any) -> list[Any]:
 
 
 def test_same_version_from_many_threads_exactly_one_wins(world: World) -> None:
-    case_id = _open(world)
-    community = _principal(world, "community")
+    case_id = world.open_hazard()
+    community = world.principal("community")
 
     def refer(index: int) -> str:
         with world.services.db.write() as conn:
@@ -76,8 +60,8 @@ def test_same_version_from_many_threads_exactly_one_wins(world: World) -> None:
 
 
 def test_writers_without_a_version_lose_no_update(world: World) -> None:
-    case_id = _open(world)
-    community = _principal(world, "community")
+    case_id = world.open_hazard()
+    community = world.principal("community")
 
     def refer(index: int) -> int:
         with world.services.db.write() as conn:
@@ -100,7 +84,7 @@ def test_writers_without_a_version_lose_no_update(world: World) -> None:
 def test_over_http_same_version_exactly_one_wins(world: World, client: TestClient) -> None:
     # Through the API the events meet on SQLite's writer thread, several to a transaction
     # (storage.writer); on PostgreSQL on the pool. Either way one wins, the rest get 409.
-    case_id = _open(world)
+    case_id = world.open_hazard()
     token = {"Authorization": f"Bearer {world.tokens['community']}"}
 
     def refer(index: int) -> Any:
@@ -121,7 +105,7 @@ def test_over_http_same_version_exactly_one_wins(world: World, client: TestClien
 
 def test_over_http_writers_without_a_version_lose_no_update(world: World,
                                                              client: TestClient) -> None:
-    case_id = _open(world)
+    case_id = world.open_hazard()
     token = {"Authorization": f"Bearer {world.tokens['community']}"}
 
     def refer(index: int) -> Any:

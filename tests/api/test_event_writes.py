@@ -15,13 +15,10 @@ from sqlalchemy import event, text
 
 from api.event_writes import EventRequest, EventWrites
 from engine.errors import TransitionNotAllowed
-from storage import audit, tokens
+from storage import audit
 from storage.cases import EventWrite
 from tests.support.world import World
 
-CAMPAIGN = "special-action-2023-linyin"
-HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_chemicals",
-          "description": "配电室线路老化", "found_on": "2023-06-01"}
 REFER = {"referred_to": "应急管理局", "referred_on": "2023-06-02"}
 
 
@@ -36,25 +33,12 @@ def sqlite_world(world: World) -> World:
     return world
 
 
-def _principal(world: World, name: str) -> Any:
-    with world.services.db.read() as conn:
-        return tokens.resolve(conn, world.tokens[name])
-
-
-def _open(world: World) -> str:
-    with world.services.db.write() as conn:
-        stored, _ = world.services.cases.open(
-            conn, _principal(world, "principal"), campaign_id=CAMPAIGN, case_type="hazard",
-            unit_id="u-chem-01", data=HAZARD, now=world.clock())
-    return stored.id
-
-
 def _version(conn: Any, event: EventWrite) -> int:
     return event.written.version
 
 
 def _refer(world: World, case_id: str, trigger: str = "refer") -> EventRequest[int]:
-    return EventRequest(_principal(world, "community"), case_id, trigger, REFER, None, _version)
+    return EventRequest(world.principal("community"), case_id, trigger, REFER, None, _version)
 
 
 def _versions(world: World, ids: list[str]) -> list[int]:
@@ -71,7 +55,7 @@ def _commits(world: World) -> list[int]:
 
 def test_events_arriving_together_commit_together_and_a_refusal_goes_back_alone(
         sqlite_world: World) -> None:
-    ids = [_open(sqlite_world) for _ in range(3)]
+    ids = [sqlite_world.open_hazard() for _ in range(3)]
     writes: EventWrites = sqlite_world.services.events
     requests = [*(_refer(sqlite_world, i) for i in ids), _refer(sqlite_world, ids[0], "accept")]
     commits = _commits(sqlite_world)
@@ -91,7 +75,7 @@ def test_events_arriving_together_commit_together_and_a_refusal_goes_back_alone(
 
 def test_a_second_event_on_a_case_is_decided_from_what_the_first_wrote(
         sqlite_world: World) -> None:
-    case_id = _open(sqlite_world)
+    case_id = sqlite_world.open_hazard()
     writes: EventWrites = sqlite_world.services.events
     requests = [_refer(sqlite_world, case_id) for _ in range(3)]
 
@@ -106,7 +90,7 @@ def test_a_second_event_on_a_case_is_decided_from_what_the_first_wrote(
 
 
 def test_a_failed_write_fails_only_the_event_at_fault(sqlite_world: World) -> None:
-    ids = [_open(sqlite_world) for _ in range(2)]
+    ids = [sqlite_world.open_hazard() for _ in range(2)]
     with sqlite_world.services.db.write() as conn:  # the disk refuses one entry, say
         conn.execute(text(f"CREATE TRIGGER refuse BEFORE INSERT ON audit_entry "
                           f"WHEN NEW.stream = 'case:{ids[1]}' "
@@ -127,7 +111,7 @@ def test_a_failed_write_fails_only_the_event_at_fault(sqlite_world: World) -> No
 
 
 def test_the_loop_never_waits_for_the_lock(sqlite_world: World) -> None:
-    case_id = _open(sqlite_world)
+    case_id = sqlite_world.open_hazard()
     writes: EventWrites = sqlite_world.services.events
     request = _refer(sqlite_world, case_id)
     holder = sqlite3.connect(sqlite_world.services.db.url.removeprefix("sqlite:///"),
@@ -162,7 +146,7 @@ def test_the_loop_never_waits_for_the_lock(sqlite_world: World) -> None:
 
 def test_a_batch_that_cannot_begin_goes_to_the_writer_thread(sqlite_world: World,
                                                              monkeypatch: Any) -> None:
-    case_id = _open(sqlite_world)
+    case_id = sqlite_world.open_hazard()
     writes: EventWrites = sqlite_world.services.events
     request = _refer(sqlite_world, case_id)
 

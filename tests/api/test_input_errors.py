@@ -57,13 +57,7 @@ def test_creating_one_id_from_many_threads_gives_one_201_and_409s(client: TestCl
 def test_numbers_that_json_has_not_are_refused(client: TestClient, world: World) -> None:
     # Python's JSON parser takes NaN and Infinity; a case must not (PostgreSQL refuses them,
     # and a value stored as something else would break its audit hash).
-    opened = client.post("/cases", headers=world.auth("principal"), json={
-        "campaign": "special-action-2023-linyin", "type": "hazard", "unit": "u-chem-01",
-        "data": {"source": "self_inspection", "grade": "major",
-                 "industry": "hazardous_chemicals", "description": "配电室线路老化",
-                 "found_on": "2023-06-01"}})
-    assert opened.status_code == 201, opened.text
-    case_id = opened.json()["id"]
+    case_id = world.open_hazard()
     headers = {**world.auth("principal"), "Content-Type": "application/json"}
     for path, body in ((f"/cases/{case_id}/events",
                         '{"trigger": "plan", "data": {"funds_amount": NaN}}'),

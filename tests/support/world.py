@@ -4,9 +4,10 @@ tokens, a fake clock, and an HTTP client."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.event_writes import EventWrites
 from api.services import Services, Settings, TokenCache, campaign_loader
+from engine.access import Principal
 from paicha import demo
 from paicha.files import bundled_dir
+from storage import tokens
 from storage.bootstrap import prepare
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore
@@ -39,6 +42,11 @@ class FakeClock:
         return self.now
 
 
+LINYIN = "special-action-2023-linyin"
+HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_chemicals",
+          "description": "配电室线路老化", "found_on": "2023-06-01"}
+
+
 @dataclass
 class World:
     services: Services
@@ -47,6 +55,21 @@ class World:
 
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def principal(self, name: str) -> Principal:
+        """The principal of the demo's token `name`, resolved in the database."""
+        with self.services.db.read() as conn:
+            found = tokens.resolve(conn, self.tokens[name])
+        assert found is not None
+        return found
+
+    def open_hazard(self, data: Mapping[str, Any] = HAZARD) -> str:
+        """A major hazard of the chemical plant, opened by its principal; its id."""
+        with self.services.db.write() as conn:
+            stored, _ = self.services.cases.open(
+                conn, self.principal("principal"), campaign_id=LINYIN, case_type="hazard",
+                unit_id="u-chem-01", data=data, now=self.clock())
+        return stored.id
 
 
 # Built versions never change, and every copy of the template numbers them alike, so each
