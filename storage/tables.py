@@ -207,10 +207,7 @@ class Timer(SQLModel, table=True):
         Index("ix_timer_pending_due", "due_at", "id",
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
-        # stopping a clock cancels its pending timers (storage.timers.CANCEL)
-        Index("ix_timer_pending_subject", "subject", "clock_id",
-              sqlite_where=text("status = 'pending'"),
-              postgresql_where=text("status = 'pending'")),
+        Index("ix_timer_subject", "subject", "clock_id"),
         Index("ix_timer_unit_due", "unit_id", "due_at"),  # a unit's upcoming deadlines
     )
 

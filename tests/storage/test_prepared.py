@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, delete, insert, select, text, update
@@ -14,7 +13,6 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from storage.db import Database
 from storage.prepared import Prepared
 from storage.tables import Timer
-from tests.support.db import Templates, fresh_database
 
 timer_t = Timer.__table__  # type: ignore[attr-defined]
 AT = dt.datetime(2024, 3, 1, 9, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -118,21 +116,3 @@ def test_database_errors_come_as_core_raises_them(db: Database) -> None:
         with pytest.raises(exc.IntegrityError):
             inserting.many(conn, [_row("twice")])
         conn.rollback()
-
-
-def test_stopping_a_clock_walks_only_its_pending_timers(templates: Templates,
-                                                       tmp_path: Path) -> None:
-    # A hazard rejected again and again keeps five timers a round; the cancel must not read
-    # them (the plan is read on SQLite; PostgreSQL gets the same partial index).
-    from sqlalchemy.dialects import sqlite
-
-    from storage import timers
-
-    sql = timers.CANCEL._compiled(sqlite.dialect()).sql
-    for url in fresh_database("sqlite", templates, tmp_path):
-        db = Database(url)
-        with db.read() as conn:
-            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}",
-                                        ("cancelled", "case-1", "rectification", "pending"))
-            assert any("ix_timer_pending_subject" in str(row) for row in plan)
-        db.dispose()
