@@ -92,7 +92,12 @@ class EventWrites:
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((request, future))
         self._kick()
-        result = await future
+        try:
+            result = await future
+        except asyncio.CancelledError:  # the caller left after its event was handed over
+            if future.done() and not future.cancelled() and future.result() is _THREAD:
+                self._release(request.case_id)
+            raise
         if result is _THREAD:
             return await self._on_thread(request)
         return result  # type: ignore[no-any-return]
@@ -100,16 +105,18 @@ class EventWrites:
     async def _on_thread(self, request: EventRequest[R]) -> R:
         """One event on the writer thread; later events on its case wait for it."""
         assert self.thread is not None
-        case_id = request.case_id
-        self._threaded[case_id] = self._threaded.get(case_id, 0) + 1
         try:
             return await asyncio.wrap_future(self.thread.submit(
                 partial(self._decided_and_applied, request=request)))
         finally:
-            self._threaded[case_id] -= 1
-            if not self._threaded[case_id]:
-                del self._threaded[case_id]
-            self._kick()
+            self._release(request.case_id)
+
+    def _release(self, case_id: str) -> None:
+        """The case's event handed to the thread is done: its later events may batch again."""
+        self._threaded[case_id] -= 1
+        if not self._threaded[case_id]:
+            del self._threaded[case_id]
+        self._kick()
 
     # -- one at a time (PostgreSQL, or a second event loop) ----------------------------------
 
@@ -182,16 +189,13 @@ class EventWrites:
                 event_batch.bind(conn.dialect, events).run(conn)
         except Exception as exc:
             if not began and _busy(exc):  # another writer holds the lock: the thread waits
-                for _, future in batch:
-                    future.set_result(_THREAD)
+                self._to_thread(batch)
                 return
             # Nothing of the batch stays. Each decided event goes again alone, on the writer
             # thread in a savepoint of its own, so that only one at fault fails.
             log.warning("a batch of %d events failed (%s); writing them one by one",
                         len(decided), exc)
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(_THREAD)
+            self._to_thread(batch)
             return
         except BaseException as exc:  # nobody is left waiting
             for _, future in batch:
@@ -203,6 +207,13 @@ class EventWrites:
         for _, answer, future in decided:
             if not future.cancelled():
                 future.set_result(answer)
+
+    def _to_thread(self, batch: list[tuple[EventRequest[Any], asyncio.Future[Any]]]) -> None:
+        # Counted now, not when the callers wake: the next batch must already skip their cases.
+        for request, future in batch:
+            if not future.done():
+                self._threaded[request.case_id] = self._threaded.get(request.case_id, 0) + 1
+                future.set_result(_THREAD)
 
     def _take(self) -> list[tuple[EventRequest[Any], asyncio.Future[Any]]]:
         """The next batch: each case once, none with an event still on the writer thread."""
