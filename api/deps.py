@@ -33,7 +33,8 @@ async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The principal of the request's bearer token; 401 without a live one."""
+    """The principal of the request's bearer token; 401 without a live one. (`credentials`
+    is declared for the OpenAPI security scheme; `principal_of` reads the header.)"""
     return await principal_of(request)
 
 

@@ -35,15 +35,17 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from engine.access import Principal
+from engine.lifecycle import Outcome
 from storage import event_batch
-from storage.cases import CaseStore, EventWrite
+from storage.cases import CaseStore, StoredCase
 from storage.checkpoint import Checkpointer
 from storage.db import Database, write_options
 from storage.writer import SerialWriter
 
 R = TypeVar("R")
 Clock = Callable[[], Any]
-Render = Callable[[Connection, EventWrite], R]
+# the caller's answer from the case as written and the outcome, read in the same transaction
+Render = Callable[[Connection, StoredCase, Outcome], R]
 
 log = logging.getLogger(__name__)
 _THREAD = object()  # the lock was taken: the event goes to the writer thread
@@ -57,7 +59,7 @@ class EventRequest(Generic[R]):
     trigger: str
     data: Mapping[str, Any]
     expected_version: int | None
-    render: Render[R]  # the caller's answer, from the decided event (read in the same snapshot)
+    render: Render[R]
 
 
 class EventWrites:
@@ -86,9 +88,9 @@ class EventWrites:
         with self._loop_lock:
             if self._loop is None:
                 self._loop = loop
-        if loop is not self._loop:  # one reader connection, one loop; another loop waits
+        if loop is not self._loop:  # one connection, one loop; another loop uses the thread
             return await asyncio.wrap_future(self.thread.submit(
-                lambda conn: self._decided_and_applied(conn, request)))
+                partial(self._decided_and_applied, request=request)))
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((request, future))
         self._kick()
@@ -125,16 +127,10 @@ class EventWrites:
             return self._decided_and_applied(conn, request)
 
     def _decided_and_applied(self, conn: Connection, request: EventRequest[R]) -> R:
-        event = self._decide(conn, request, lock=True)
-        self.cases.apply(conn, event)
-        return request.render(conn, event)
-
-    def _decide(self, conn: Connection, request: EventRequest[Any], *, lock: bool
-                ) -> EventWrite:
-        return self.cases.decide(conn, request.principal, request.case_id,
-                                 trigger=request.trigger, data=request.data,
-                                 expected_version=request.expected_version, now=self.clock(),
-                                 lock=lock)
+        written, outcome = self.cases.fire(
+            conn, request.principal, request.case_id, trigger=request.trigger,
+            data=request.data, expected_version=request.expected_version, now=self.clock())
+        return request.render(conn, written, outcome)
 
     # -- batches (SQLite) --------------------------------------------------------------------
 
@@ -179,8 +175,11 @@ class EventWrites:
                 events = []
                 for request, future in batch:
                     try:
-                        event = self._decide(conn, request, lock=False)
-                        answer = request.render(conn, event)
+                        event = self.cases.decide(
+                            conn, request.principal, request.case_id, trigger=request.trigger,
+                            data=request.data, expected_version=request.expected_version,
+                            now=self.clock())
+                        answer = request.render(conn, event.written, event.outcome)
                     except Exception as exc:  # a refusal: nothing to write for this one
                         future.set_exception(exc)
                     else:
@@ -188,13 +187,12 @@ class EventWrites:
                         decided.append((request, answer, future))
                 event_batch.bind(conn.dialect, events).run(conn)
         except Exception as exc:
-            if not began and _busy(exc):  # another writer holds the lock: the thread waits
-                self._to_thread(batch)
-                return
-            # Nothing of the batch stays. Each decided event goes again alone, on the writer
-            # thread in a savepoint of its own, so that only one at fault fails.
-            log.warning("a batch of %d events failed (%s); writing them one by one",
-                        len(decided), exc)
+            # Another writer holds the lock (the thread waits for it), or the batch failed and
+            # nothing of it stays: either way each event goes alone to the writer thread, in a
+            # savepoint of its own, so that only one at fault fails.
+            if began or not _busy(exc):
+                log.warning("a batch of %d events failed (%s); writing them one by one",
+                            len(decided), exc)
             self._to_thread(batch)
             return
         except BaseException as exc:  # nobody is left waiting

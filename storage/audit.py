@@ -65,6 +65,10 @@ class Draft:
     def hash(self) -> str:
         return str(self.entry["hash"])
 
+    def head_new(self) -> dict[str, Any]:
+        """The parameters of HEAD_NEW for this entry (the stream is new)."""
+        return {"stream": self.stream, "seq": self.entry["seq"], "hash": self.hash}
+
     def head_move(self) -> dict[str, Any]:
         """The parameters of HEAD_MOVE for this entry (the stream exists)."""
         return {"b_stream": self.stream, "b_seq": self.head_seq,
@@ -91,8 +95,7 @@ def draft(
 def write(conn: Connection, entry: Draft) -> str:
     """Append a drafted entry; Conflict if the stream moved on since it was drafted."""
     if entry.head_seq is None:
-        HEAD_NEW.rowcount(conn, {"stream": entry.stream, "seq": entry.entry["seq"],
-                                 "hash": entry.hash})
+        HEAD_NEW.rowcount(conn, entry.head_new())
     elif HEAD_MOVE.rowcount(conn, entry.head_move()) != 1:
         raise Conflict(f"audit stream {entry.stream} moved on during this write; retry",
                        code="concurrent_write")

@@ -85,11 +85,14 @@ class EventWrite:
 
     written: StoredCase
     outcome: Outcome
-    read_version: int
     case_params: Mapping[str, Any]  # for WRITE, guarded by the version read
     audit: audit.Draft
     stops: Sequence[Mapping[str, str]]  # for timers.CANCEL
     timer_rows: Sequence[Mapping[str, Any]]  # for timers.INSERT
+
+    @property
+    def read_version(self) -> int:
+        return self.written.version - 1
 
 
 def _actor(principal: Principal) -> Actor:
@@ -229,7 +232,7 @@ class CaseStore:
         written = replace(stored, state=after.state, final=final, data=after.data,
                           signatures=after.signatures, clocks=clocks, next_due=next_due,
                           version=stored.version + 1, updated_at=now)
-        return EventWrite(written, outcome, stored.version, {
+        return EventWrite(written, outcome, {
             "b_id": case_id, "b_read": stored.version, "b_state": after.state,
             "b_final": final, "b_data": dict(after.data),
             "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
@@ -244,9 +247,7 @@ class CaseStore:
                                    ).scalar() or event.read_version + 1
             raise StaleVersion("case", case_id, event.read_version, int(current))
         audit.write(conn, event.audit)
-        for stop in event.stops:
-            timers.CANCEL.rowcount(conn, stop)
-        timers.INSERT.many(conn, event.timer_rows)
+        timers.write_clock_writes(conn, event.stops, event.timer_rows)
 
     # -- reads -------------------------------------------------------------------------------
 

@@ -91,10 +91,6 @@ CANCEL = Prepared(update(timer_t)
                    .values(status=CANCELLED))
 
 
-def cancel(conn: Connection, subject: str, clock_id: str) -> int:
-    return CANCEL.rowcount(conn, {"b_subject": subject, "b_clock": clock_id})
-
-
 def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner
                  ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """What an event's clock effects write: CANCEL parameters of the stopped clocks and the
@@ -110,14 +106,18 @@ def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner
     return stops, rows
 
 
+def write_clock_writes(conn: Connection, stops: Iterable[Mapping[str, str]],
+                       rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write what `clock_writes` decided, cancels first."""
+    for stop in stops:
+        CANCEL.rowcount(conn, stop)
+    INSERT.many(conn, rows)
+
+
 def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int],
                         owner: Owner) -> None:
     """Store what an event's clock effects say: cancel stopped clocks, arm started ones."""
-    for effect in outcome.effects:
-        if isinstance(effect, StopClock):
-            cancel(conn, effect.case_id, effect.clock_id)
-        elif isinstance(effect, ArmClock):
-            arm(conn, effect.timers, generations.get(effect.clock_id, 1), owner)
+    write_clock_writes(conn, *clock_writes(outcome, generations, owner))
 
 
 def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,

@@ -102,10 +102,10 @@ class SerialWriter:
         outcomes: list[tuple[Any, Exception | None]] = []
         try:
             with self.db.write() as conn:
-                outcomes = run_in_savepoints(conn, [job for job, _ in batch])
+                outcomes = _run_in_savepoints(conn, [job for job, _ in batch])
         except BaseException as exc:  # BEGIN, a savepoint or the COMMIT failed: nothing stays
             log.exception("a batch of %d writes failed and was rolled back", len(batch))
-            for (_, future), outcome in zip(batch, failed_outcomes(outcomes, len(batch), exc),
+            for (_, future), outcome in zip(batch, _failed_outcomes(outcomes, len(batch), exc),
                                             strict=True):
                 future.set_exception(outcome)
             if not isinstance(exc, Exception):
@@ -118,7 +118,7 @@ class SerialWriter:
                 future.set_exception(error)
 
 
-def run_in_savepoints(conn: Connection, jobs: list[Job]) -> list[tuple[Any, Exception | None]]:
+def _run_in_savepoints(conn: Connection, jobs: list[Job]) -> list[tuple[Any, Exception | None]]:
     """Run each job in its own SAVEPOINT of the connection's transaction: (result, None), or
     (None, the error) for a job that raised and was rolled back alone."""
     driver = conn.connection.driver_connection
@@ -138,7 +138,7 @@ def run_in_savepoints(conn: Connection, jobs: list[Job]) -> list[tuple[Any, Exce
     return outcomes
 
 
-def failed_outcomes(outcomes: Sequence[tuple[Any, BaseException | None]], count: int,
+def _failed_outcomes(outcomes: Sequence[tuple[Any, BaseException | None]], count: int,
                     error: BaseException) -> list[BaseException]:
     """What each job of a batch whose transaction failed gets: its own error if it had one,
     else the transaction's."""

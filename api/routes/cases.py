@@ -27,7 +27,8 @@ from api.services import DEFAULT_TIMEZONE, Services
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
 from engine.errors import InputInvalid
-from storage.cases import CaseQuery, EventWrite, StoredCase
+from engine.lifecycle import Outcome
+from storage.cases import CaseQuery, StoredCase
 from storage.subjects import org_row
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -75,8 +76,8 @@ async def fire_event(case_id: str, request: Request) -> Any:
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
-def _answer(services: Services, conn: Connection, event: EventWrite) -> dict[str, Any]:
-    stored, outcome = event.written, event.outcome
+def _answer(services: Services, conn: Connection, stored: StoredCase, outcome: Outcome
+            ) -> dict[str, Any]:
     published = services.registry.get(conn, stored.campaign_version_id)
     states = published.loaded.campaign.cases[stored.type].states
     return {

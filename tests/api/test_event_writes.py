@@ -16,7 +16,7 @@ from sqlalchemy import event, text
 from api.event_writes import EventRequest, EventWrites
 from engine.errors import TransitionNotAllowed
 from storage import audit
-from storage.cases import EventWrite
+from storage.cases import StoredCase
 from tests.support.world import World
 
 REFER = {"referred_to": "应急管理局", "referred_on": "2023-06-02"}
@@ -33,8 +33,8 @@ def sqlite_world(world: World) -> World:
     return world
 
 
-def _version(conn: Any, event: EventWrite) -> int:
-    return event.written.version
+def _version(conn: Any, stored: StoredCase, outcome: Any) -> int:
+    return stored.version
 
 
 def _refer(world: World, case_id: str, trigger: str = "refer") -> EventRequest[int]:

@@ -30,6 +30,13 @@ def db(templates: Templates, tmp_path: Path) -> Iterator[Database]:
         database.dispose()
 
 
+@pytest.fixture
+def writer(db: Database) -> Iterator[SerialWriter]:
+    running = SerialWriter(db)
+    yield running
+    running.close()
+
+
 def _notes(db: Database) -> list[str]:
     with db.read() as conn:
         return [r.body for r in conn.execute(text("SELECT body FROM note ORDER BY id"))]
@@ -56,48 +63,42 @@ def _blocked(writer: SerialWriter) -> tuple[threading.Event, Future[Any]]:
     return release, future
 
 
-def test_a_failing_job_is_undone_alone_and_the_rest_commit_together(db: Database) -> None:
-    writer = SerialWriter(db)
-    try:
-        release, held = _blocked(writer)
+def test_a_failing_job_is_undone_alone_and_the_rest_commit_together(db: Database,
+                                                                    writer: SerialWriter) -> None:
+    release, held = _blocked(writer)
 
-        def fails(conn: Connection) -> None:
-            conn.execute(text("INSERT INTO note (body) VALUES ('half-done')"))
-            raise ValueError("refused")
+    def fails(conn: Connection) -> None:
+        conn.execute(text("INSERT INTO note (body) VALUES ('half-done')"))
+        raise ValueError("refused")
 
-        futures = [writer.submit(_add("一")), writer.submit(fails), writer.submit(_add("二"))]
-        release.set()
-        assert held.result(10) == "held"
-        assert futures[0].result(10) == "一" and futures[2].result(10) == "二"
-        with pytest.raises(ValueError, match="refused"):
-            futures[1].result(10)
-        assert _notes(db) == ["一", "二"]
-    finally:
-        writer.close()
+    futures = [writer.submit(_add("一")), writer.submit(fails), writer.submit(_add("二"))]
+    release.set()
+    assert held.result(10) == "held"
+    assert futures[0].result(10) == "一" and futures[2].result(10) == "二"
+    with pytest.raises(ValueError, match="refused"):
+        futures[1].result(10)
+    assert _notes(db) == ["一", "二"]
 
 
-def test_a_failed_commit_fails_the_whole_batch_and_keeps_nothing(db: Database) -> None:
-    writer = SerialWriter(db)
-    try:
-        release, held = _blocked(writer)
+def test_a_failed_commit_fails_the_whole_batch_and_keeps_nothing(db: Database,
+                                                                 writer: SerialWriter) -> None:
+    release, held = _blocked(writer)
 
-        def dangling(conn: Connection) -> str:
-            # a foreign key checked only at COMMIT: the statement succeeds, the commit fails
-            conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-            conn.execute(text("INSERT INTO note (body, parent) VALUES ('orphan', 999)"))
-            return "orphan"
+    def dangling(conn: Connection) -> str:
+        # a foreign key checked only at COMMIT: the statement succeeds, the commit fails
+        conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+        conn.execute(text("INSERT INTO note (body, parent) VALUES ('orphan', 999)"))
+        return "orphan"
 
-        futures = [writer.submit(_add("一")), writer.submit(dangling)]
-        release.set()
-        assert held.result(10) == "held"  # a batch of its own, committed before
-        for future in futures:
-            with pytest.raises(exc.IntegrityError):
-                future.result(10)
-        assert _notes(db) == []
-        assert writer.submit(_add("after")).result(10) == "after"  # the writer goes on
-        assert _notes(db) == ["after"]
-    finally:
-        writer.close()
+    futures = [writer.submit(_add("一")), writer.submit(dangling)]
+    release.set()
+    assert held.result(10) == "held"  # a batch of its own, committed before
+    for future in futures:
+        with pytest.raises(exc.IntegrityError):
+            future.result(10)
+    assert _notes(db) == []
+    assert writer.submit(_add("after")).result(10) == "after"  # the writer goes on
+    assert _notes(db) == ["after"]
 
 
 def test_many_threads_all_land(db: Database) -> None:
