@@ -185,7 +185,7 @@ class CaseStore:
                      data={"campaign_version_id": published.row.id, "type": case_type,
                            "unit": unit_id, "data": dict(outcome.data)})
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
-            campaign_id, path, unit_id, lifecycle.type))
+            campaign_id, path, unit_id, lifecycle.type), {})
         opened = StoredCase(case_id, campaign_id, published.row.id, case_type, unit_id, path,
                             outcome.target, outcome.target in lifecycle.type.finals,
                             outcome.case.data, (), clocks, next_due, 1, principal.name, now, now)
@@ -227,7 +227,7 @@ class CaseStore:
                             from_state=outcome.source, to_state=outcome.target,
                             data=dict(outcome.data))
         stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
-            stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type))
+            stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type), stored.clocks)
         # the row as it will be written, without reading it back
         written = replace(stored, state=after.state, final=final, data=after.data,
                           signatures=after.signatures, clocks=clocks, next_due=next_due,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, json_type, path_type
+from storage.types import UTCDateTime, bytewise_text, json_type, path_type
 
 
 def _utc() -> Any:
@@ -207,12 +207,12 @@ class Timer(SQLModel, table=True):
         Index("ix_timer_pending_due", "due_at", "id",
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
-        Index("ix_timer_subject", "subject", "clock_id"),
         Index("ix_timer_unit_due", "unit_id", "due_at"),  # a unit's upcoming deadlines
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=300)
+    # a case timer's key starts with its case and clock (storage.timers.CANCEL finds them so)
+    key: str = Field(sa_column=Column(bytewise_text(300), unique=True, nullable=False))
     subject: str = Field(max_length=100)  # a case id, or obligation:<id>, phase:<campaign>/<id>
     clock_id: str = Field(default="", max_length=64)
     kind: str = Field(max_length=32)

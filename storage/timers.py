@@ -84,25 +84,49 @@ def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner
     return len(rows)
 
 
+# A clock's timers are found by their keys, `<case>/<clock>/<due>/…` (timer_key): the unique
+# key index is already ordered by case and clock, so stopping a clock needs no index of its own
+# (one more index to write for every timer armed), and knowing the deadline it ran to, the walk
+# sees only the timers armed for that deadline, not every one the clock ever had.
 CANCEL = Prepared(update(timer_t)
-                   .where(timer_t.c.subject == bindparam("b_subject"),
+                   .where(timer_t.c.key >= bindparam("b_from"),
+                          timer_t.c.key < bindparam("b_to"),
+                          timer_t.c.subject == bindparam("b_subject"),
                           timer_t.c.clock_id == bindparam("b_clock"),
                           timer_t.c.status == PENDING)
                    .values(status=CANCELLED))
 
 
-def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner
-                 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def cancel_params(case_id: str, clock_id: str, due: str | None) -> dict[str, str]:
+    """CANCEL's parameters for a clock's pending timers: those of deadline `due` (ISO) when it
+    is known, else every one of the clock's. The subject and clock are matched as well, so a
+    key that merely starts alike is never touched."""
+    prefix = f"{case_id}/{clock_id}/" + (f"{due}/" if due else "")
+    return {"b_from": prefix, "b_to": prefix[:-1] + "0",  # "0" is the character after "/"
+            "b_subject": case_id, "b_clock": clock_id}
+
+
+def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner,
+                 clocks: Mapping[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """What an event's clock effects write: CANCEL parameters of the stopped clocks and the
-    rows of the started ones. Running every cancel before every insert keeps the effects'
-    meaning: a clock that restarts stops first (engine.clocks.clock_effects)."""
+    rows of the started ones, given the case's clocks before the event ({id: {"due": ISO or
+    None, "gen": n}}). Running every cancel before every insert keeps the effects' meaning: a
+    clock that restarts stops first (engine.clocks.clock_effects); one started again while it
+    runs has its old timers cancelled too."""
+    running = {clock_id: state.get("due") for clock_id, state in clocks.items()}
     stops: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
     for effect in outcome.effects:
         if isinstance(effect, StopClock):
-            stops.append({"b_subject": effect.case_id, "b_clock": effect.clock_id})
+            stops.append(cancel_params(effect.case_id, effect.clock_id,
+                                       running.get(effect.clock_id)))
+            running[effect.clock_id] = None
         elif isinstance(effect, ArmClock):
+            if running.get(effect.clock_id):
+                stops.append(cancel_params(effect.case_id, effect.clock_id,
+                                           running[effect.clock_id]))
             rows.extend(rows_for(effect.timers, generations.get(effect.clock_id, 1), owner))
+            running[effect.clock_id] = effect.due_date.isoformat()
     return stops, rows
 
 
@@ -115,9 +139,9 @@ def write_clock_writes(conn: Connection, stops: Iterable[Mapping[str, str]],
 
 
 def apply_clock_effects(conn: Connection, outcome: Outcome, generations: Mapping[str, int],
-                        owner: Owner) -> None:
+                        owner: Owner, clocks: Mapping[str, Any]) -> None:
     """Store what an event's clock effects say: cancel stopped clocks, arm started ones."""
-    write_clock_writes(conn, *clock_writes(outcome, generations, owner))
+    write_clock_writes(conn, *clock_writes(outcome, generations, owner, clocks))
 
 
 def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,

@@ -65,6 +65,12 @@ def json_type() -> TypeEngine[Any]:
     return JSON().with_variant(JSONB(), "postgresql")
 
 
+def bytewise_text(length: int) -> TypeEngine[Any]:
+    """Text compared byte-wise on every database, so that the values starting with a prefix
+    are one range of its index (PostgreSQL's default collation may ignore punctuation)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 def path_type() -> TypeEngine[Any]:
-    """An org path, compared byte-wise on every database so that a subtree is a key range."""
-    return String(2000).with_variant(String(2000, collation="C"), "postgresql")
+    """An org path: a subtree is a key range."""
+    return bytewise_text(2000)
