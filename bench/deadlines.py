@@ -26,21 +26,23 @@ each side's seconds are summed over its rounds. Ratio = APScheduler seconds ÷ p
 (wall clock; the ratio of this process's CPU seconds is reported beside it); the bar is ≥ 10.
 
 **Sweep.** A database with N pending timers (100k, then 1M), of which D (10k) are due at a fixed
-``NOW`` (09:05 in Shanghai on a Tuesday, five minutes after that day's 09:00 reminders) and the
-rest due later, swept by ``deadlines.sweep.Sweeper(db, registry, clock=lambda: NOW)`` with its
-production batch size. The due timers are a mix, by rows: 60% case timers, 39% obligation
-reminders, 1% phase deadlines. Case timers belong to real case rows: one hazard opened and
-planned through ``storage.cases.CaseStore`` (so with its audit entries), then copied with Core
-executemany under new ids, units and deadlines — each copy has the row and running clock the
-store writes for that deadline, without audit entries (the sweep reads none). Each due case has
-the five timers of its deadline: the reminders before today ``done`` (history rows, outside the
-partial index), today's due, the rest pending. Obligation timers belong to obligation rows
-inserted with Core; phase timers need no row. Nothing in storage arms obligation or phase timers
-yet, so their rows follow what the sweep reads. The future timers are of the same three shapes;
-their subjects are not stored (no sweep in the run reaches them). Due and future rows are
-interleaved at random, so the due rows are spread through the table as they would be when armed
-over months. Two subscriptions exist: a webhook for the whole tree (every message goes to the
-log and to it) and a WeCom robot for one street and overdue notices only (none of today's).
+``NOW`` (09:05 in Shanghai on a Tuesday, five minutes after that day's 09:00 reminders) and the rest
+due later, swept by ``deadlines.sweep.Sweeper(db, registry, clock=lambda: NOW)`` with its production
+batch size. The due timers are a mix, by rows: 60% case timers, 39% obligation reminders, 1% phase
+deadlines. Case timers belong to real case rows: one hazard opened and planned through
+``storage.cases.CaseStore`` (so with its audit entries), then copied with Core executemany under new
+ids, units and deadlines — each copy has the row and running clock the store writes for that
+deadline, without audit entries (the sweep reads none). Each due case has the timers its running
+clock has stored by today: the reminders before today ``done`` (history rows, outside the partial
+index) and today's, due and its one pending timer; handling it, the sweep arms the clock's next
+timer (storage.timers keeps one pending timer per running clock), so that cost is in the bar.
+Obligation timers belong to obligation rows inserted with Core; phase timers need no row. Nothing in
+storage arms obligation or phase timers yet, so their rows follow what the sweep reads. The future
+timers are of the same three shapes (a future case by the first timer of its schedule); their
+subjects are not stored (no sweep in the run reaches them). Due and future rows are interleaved at
+random, so the due rows are spread through the table as they would be when armed over months. Two
+subscriptions exist: a webhook for the whole tree (every message goes to the log and to it) and a
+WeCom robot for one street and overdue notices only (none of today's).
 
 Seeding: Core ``insert(timer)`` executemany in batches of 10k rows, one transaction per batch,
 rows built by ``storage.timers.rows_for`` for case timers; timed and reported, not part of a bar.
@@ -600,14 +602,16 @@ def _due_deadlines(world: World) -> list[dt.date]:
 
 def _case_group(world: World, case_id: str, owner: timers.Owner,
                 found: Sequence[clocks.Timer]) -> Group:
-    rows = timers.rows_for(found, GENERATION, owner)
-    pending = 0
-    for row in rows:
+    # A running clock keeps one pending timer (storage.timers): the earlier reminders are done,
+    # today's is pending, the later ones are armed by the sweep as it handles today's.
+    rows = []
+    for row in timers.rows_for(found, GENERATION, owner):
         if row["due_at"] < DUE_AT:  # an earlier reminder: sent already
             row.update(status=timers.DONE, attempts=1, handled_at=row["due_at"])
-        else:
-            pending += 1
-    return Group(rows, pending)
+        rows.append(row)
+        if row["status"] == timers.PENDING:
+            break
+    return Group(rows, 1)
 
 
 def _obligation_timer(obligation_id: int, owner: timers.Owner, role: str, due: dt.date,
@@ -677,10 +681,10 @@ def _due_subjects(conn: Connection, world: World, counts: Mapping[str, int]) -> 
 
 
 def _future_rows(world: World, budget: int, rng: random.Random) -> Iterator[dict[str, Any]]:
-    """Exactly `budget` pending rows due after NOW, of the mix's shapes (case timers by whole
-    cases of five)."""
+    """Exactly `budget` pending rows due after NOW, of the mix's shapes (a case's running clock
+    by its one pending timer, the first of its schedule)."""
     shares = dict(MIX)
-    weights = [shares["case"] / 5, shares["obligation"], shares["phase"]]
+    weights = [shares["case"], shares["obligation"], shares["phase"]]
     templates: dict[dt.date, tuple[clocks.Timer, ...]] = {}
     made, i = 0, 0
     while made < budget:
@@ -691,8 +695,8 @@ def _future_rows(world: World, budget: int, rng: random.Random) -> Iterator[dict
             if due not in templates:
                 templates[due] = world.case_timers("x", due, NOW)
             case_id = f"future{i:08d}"
-            rows = timers.rows_for([dataclasses.replace(t, case_id=case_id)
-                                    for t in templates[due]], GENERATION, owner)
+            rows = timers.rows_for([dataclasses.replace(templates[due][0], case_id=case_id)],
+                                   GENERATION, owner)
         else:
             due = DAY + dt.timedelta(days=rng.randint(*FUTURE_DAYS))
             at = local_instant(due - dt.timedelta(days=rng.choice((0, 0, 1, 3))),
@@ -888,9 +892,11 @@ def _check_sweep(db: Database, result: SweepResult, due: int) -> None:
                           f"meant {expected}; refusals {result.refusals[:3]}")
 
 
-def _reset(db: Database, pending: int) -> None:
-    """Put the swept timers back to pending and empty the outbox (untimed)."""
+def _reset(db: Database, pending: int, last_seeded_id: int) -> None:
+    """Put the swept timers back to pending, drop the ones it armed and empty the outbox
+    (untimed)."""
     with db.write() as conn:
+        conn.execute(delete(timer_t).where(timer_t.c.id > last_seeded_id))
         conn.execute(update(timer_t).where(
             timer_t.c.status.in_((timers.DONE, timers.CANCELLED)), timer_t.c.handled_at == NOW)
             .values(status=timers.PENDING, attempts=0, handled_at=None))
@@ -907,6 +913,7 @@ class Swept:
     db: Database
     pending: int
     due: int
+    last_seeded_id: int  # timers above it were armed by a sweep
     report: dict[str, Any]
     wall: list[float] = dataclasses.field(default_factory=list)
     cpu: list[float] = dataclasses.field(default_factory=list)
@@ -921,7 +928,9 @@ def _prepared(url: str, world: World, pending: int, due: int, backend: str) -> S
     report = {"pending": pending, "due": due, "seeding": seeding,
               "claim_query_ms": round(_claim_query_ms(db, captured), 3),
               "plan": _explain(db, captured)}
-    return Swept(db, pending, due, report)
+    with db.read() as conn:
+        last_id = int(conn.execute(select(func.max(timer_t.c.id))).scalar_one())
+    return Swept(db, pending, due, last_id, report)
 
 
 def _sweep_once(swept: Swept, world: World, first: bool) -> None:
@@ -933,13 +942,15 @@ def _sweep_once(swept: Swept, world: World, first: bool) -> None:
     _check_sweep(swept.db, result, swept.due)
     swept.report.update(batch=sweeper.batch, batches=result.batches,
                         queued_as_reported_by_the_sweep=result.queued)
+    swept.report.update(next_timers_armed=result.armed)
     if first:
         again = sweeper.sweep()
         with swept.db.read() as conn:
             left = _count(conn, timer_t.c.status == timers.PENDING)
-        if again.claimed or left != swept.pending - swept.due:
-            raise BenchBroken(f"second sweep claimed {again.claimed}; "
-                              f"{left} pending left of {swept.pending - swept.due}")
+        meant = swept.pending - swept.due + result.armed
+        if again.claimed or left != meant or result.armed_due:
+            raise BenchBroken(f"second sweep claimed {again.claimed}; {left} pending left, "
+                              f"meant {meant}; {result.armed_due} armed due at once")
 
 
 def _measure_sweeps(backend: Backend, world: World, sizes: Sizes,
@@ -961,7 +972,7 @@ def _measure_sweeps(backend: Backend, world: World, sizes: Sizes,
                           f"{swept.wall[-1]:.3f} s")
             if n < repeat - 1:
                 for swept in all_swept:
-                    _reset(swept.db, swept.pending)
+                    _reset(swept.db, swept.pending, swept.last_seeded_id)
     runs = []
     for swept in all_swept:
         median = statistics.median(swept.wall)

@@ -1,5 +1,10 @@
 """The sweep: claim due timers in batches, ask the core what each means now, and write the
-result — outbox rows, an escalation's transition, the next repeat — in the claim's transaction.
+result — outbox rows, an escalation's transition, the clock's next timer or repeat — in the
+claim's transaction.
+
+A running case clock keeps one pending timer (storage.timers): handling it arms the one after it
+in the clock's schedule, so after downtime a clock's missed timers come one batch after another,
+each marked late, and the sweep goes on while it armed timers that are already due.
 
 A batch is claimed and handled in one transaction, so a sweeper killed mid-batch leaves every
 timer of it pending for the next sweep, and the outbox rows it wrote vanish with it: nothing is
@@ -22,7 +27,7 @@ from deadlines import messages
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from engine.access import Principal
-from engine.clocks import decide
+from engine.clocks import Timer, decide, following, schedule
 from engine.dates import Deadlines
 from engine.errors import Refused
 from engine.lifecycle import SYSTEM
@@ -55,6 +60,8 @@ class SweepResult:
     late: int = 0
     batches: int = 0
     failed: int = 0
+    armed: int = 0  # case clocks' next timers
+    armed_due: int = 0  # … of them due already (after downtime): the sweep goes on
     refusals: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,6 +93,7 @@ class Sweeper:
         """Handle every timer due now, batch by batch (bounded, so one call always ends)."""
         result = SweepResult()
         for _ in range(max_batches):
+            due_before = result.armed_due
             with self.db.write() as conn:
                 now = self.clock() if self.clock else database_now(conn)
                 claimed = self._claim(conn, now)
@@ -93,7 +101,7 @@ class Sweeper:
                     self._run(conn, claimed, now, result)
             result.claimed += len(claimed)
             result.batches += 1
-            if len(claimed) < self.batch:
+            if len(claimed) < self.batch and result.armed_due == due_before:
                 break
         if result.claimed:
             log.info("sweep", extra={"action": "sweep", **result.as_dict()})
@@ -157,6 +165,8 @@ class _Batch:
         self.cases: dict[str, StoredCase] = {}
         self.busy: set[str] = set()
         self.finished: dict[str, list[int]] = {timers.DONE: [], timers.CANCELLED: []}
+        self.schedules: dict[tuple[int, str, dt.date], tuple[Timer, ...]] = {}
+        self.next_timers: list[dict[str, Any]] = []
 
     def run(self, rows: list[Any]) -> None:
         self.cases = self._cases([r for r in rows if _is_case(r)])
@@ -175,6 +185,7 @@ class _Batch:
                 self.result.stale += 1
             self.finished[timers.DONE if handled else timers.CANCELLED].append(row.id)
         self.result.queued += enqueue(self.conn, self.outbox)
+        self._arm(self.next_timers)
         for status, ids in self.finished.items():
             if ids:
                 self.conn.execute(update(timer_t).where(timer_t.c.id.in_(ids)).values(
@@ -215,24 +226,41 @@ class _Batch:
         timer, generation = timers.from_row(row)
         if stored is None:
             return False
-        clock = stored.clocks.get(timer.clock_id)
-        if clock is None or not clock.get("due") or clock.get("gen") != generation:
+        running = stored.clocks.get(timer.clock_id)
+        if running is None or not running.get("due") or running.get("gen") != generation:
             return False  # the clock stopped or restarted since this timer was armed
         published = self.sweeper.registry.get(self.conn, stored.campaign_version_id)
         campaign = published.loaded.campaign
         case_type = campaign.cases[stored.type]
-        decision = decide(campaign, case_type, timer, stored.state, self.now,
-                          Deadlines.for_campaign(campaign))
+        deadlines = Deadlines.for_campaign(campaign)
+        decision = decide(campaign, case_type, timer, stored.state, self.now, deadlines)
         if decision.stale:
             return False
         for note in decision.notifications:
             self._queue(messages.for_case(note, stored, campaign, row.due_at, generation), row)
-        if decision.next_timer is not None:
-            timers.arm(self.conn, [decision.next_timer], generation, timers.Owner(
-                stored.campaign_id, stored.org_path, stored.unit_id, case_type))
+        clock = next(c for c in case_type.clocks if c.id == timer.clock_id)  # decide found it
+        place = (stored.campaign_version_id, clock.id, timer.due_date)
+        if place not in self.schedules:  # a batch holds many timers of a few deadlines
+            self.schedules[place] = schedule(campaign, clock, "", timer.due_date, deadlines)
+        after = [t for t in (decision.next_timer, following(self.schedules[place], timer)) if t]
+        rows = timers.rows_for(after, generation, timers.Owner(
+            stored.campaign_id, stored.org_path, stored.unit_id, case_type))
         if decision.fire:
+            # stored before the escalation's transition, which cancels them if the clock stops
+            self._arm(rows)
             self._escalate(stored.id, decision.fire)
+        else:
+            self.next_timers.extend(rows)
         return True
+
+    def _arm(self, rows: list[dict[str, Any]]) -> None:
+        """Store clocks' next timers, once: one armed already (stored by an older release that
+        armed a clock's whole schedule at once, or by a sweep that was cut short) stays."""
+        if rows:
+            timers.insert_new(self.conn, rows)
+            self.result.armed += len(rows)
+            self.result.armed_due += sum(r["due_at"] <= self.now for r in rows)
+            rows.clear()
 
     def _escalate(self, case_id: str, trigger: str) -> None:
         try:

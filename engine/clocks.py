@@ -5,7 +5,8 @@ decides (remind, declare overdue, escalate). No I/O: adapters store and sweep th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -141,11 +142,11 @@ def reminder_day(due: dt.date, offset: Duration, deadlines: Deadlines) -> dt.dat
     return deadlines.previous_working_day(day) if early else day
 
 
-def arm(
-    campaign: Campaign, clock: Clock, case_id: str, due: dt.date, now: dt.datetime,
-    deadlines: Deadlines,
-) -> ArmClock:
-    """The timers of a clock that starts now with deadline `due`; past reminders are skipped."""
+def schedule(
+    campaign: Campaign, clock: Clock, case_id: str, due: dt.date, deadlines: Deadlines,
+) -> tuple[Timer, ...]:
+    """Every timer of a clock running to deadline `due`, in the order they come: reminders,
+    the deadline itself, escalations (repeated overdue notices follow from `decide`)."""
     tz = campaign.timezone
     due_at = end_of_day(due, tz)
     timers: list[Timer] = []
@@ -153,15 +154,37 @@ def arm(
         at = local_instant(reminder_day(due, offset, deadlines), REMINDER_TIME, tz)
         if offset.days == 0:
             at = min(at, due_at)
-        if at >= now:
-            timers.append(Timer(case_id, clock.id, "remind", at, due, str(offset)))
+        timers.append(Timer(case_id, clock.id, "remind", at, due, str(offset)))
     timers.append(Timer(case_id, clock.id, "overdue", due_at, due, "due"))
     if clock.overdue is not None:
         for step, escalation in enumerate(clock.overdue.escalate):
             day = deadlines.shift(due, escalation.after)
             timers.append(Timer(case_id, clock.id, "escalate", end_of_day(day, tz), due,
                                 str(escalation.after), step))
-    return ArmClock(case_id, clock.id, due, due_at, tuple(sorted(timers, key=lambda t: t.at)))
+    return tuple(sorted(timers, key=lambda t: t.at))
+
+
+def arm(
+    campaign: Campaign, clock: Clock, case_id: str, due: dt.date, now: dt.datetime,
+    deadlines: Deadlines,
+) -> ArmClock:
+    """The timers of a clock that starts now with deadline `due`; past reminders are skipped."""
+    timers = schedule(campaign, clock, case_id, due, deadlines)
+    return ArmClock(case_id, clock.id, due, end_of_day(due, campaign.timezone),
+                    tuple(t for t in timers if t.kind != "remind" or t.at >= now))
+
+
+def following(timers: Sequence[Timer], timer: Timer) -> Timer | None:
+    """The timer after `timer` in its clock's `schedule` (of any case: matched by kind and
+    label), for `timer`'s case; None after the last, and for repeated overdue notices, which
+    `decide` follows itself."""
+    if timer.kind == "overdue_repeat":
+        return None
+    for before, after in itertools.pairwise(timers):
+        if (before.kind, before.label) == (timer.kind, timer.label):
+            return Timer(timer.case_id, after.clock_id, after.kind, after.at, after.due_date,
+                         after.label, after.step)
+    return None
 
 
 def clock_effects(

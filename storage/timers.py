@@ -3,6 +3,11 @@
 A timer row carries what the core's `Timer` holds, so the sweep rebuilds it and asks
 `engine.clocks.decide` what it means now. Keys carry the clock's arm generation: a clock that
 stops and starts again with the same deadline arms new timers, not the old ones again.
+
+A running case clock keeps one pending timer, its next: the event that starts it stores the
+first of its schedule (`engine.clocks.arm`), and the sweep that handles one stores the one after
+it (`engine.clocks.following`). Five rows per armed clock, each in four indexes at its own place
+in time, were most of what a lifecycle event wrote; and a stopped clock has one row to cancel.
 """
 
 from __future__ import annotations
@@ -73,9 +78,12 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
 
 # Built once and run on SQLite's driver (storage.prepared): an event that arms a clock, and every
 # expansion, is on a hot path.
-INSERT = Prepared(insert(timer_t), columns=(
-    "key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
-    "due_date", "due_at", "status", "attempts", "payload"))
+COLUMNS = ("key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
+           "due_date", "due_at", "status", "attempts", "payload")
+INSERT = Prepared(insert(timer_t), columns=COLUMNS)
+# the sweep stores clocks' next timers this way, a batch at a time
+_INSERT_NEW_SQLITE = Prepared(
+    sqlite_insert(timer_t).on_conflict_do_nothing(index_elements=["key"]), columns=COLUMNS)
 
 
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
@@ -109,7 +117,7 @@ def cancel_params(case_id: str, clock_id: str, due: str | None) -> dict[str, str
 def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner,
                  clocks: Mapping[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """What an event's clock effects write: CANCEL parameters of the stopped clocks and the
-    rows of the started ones, given the case's clocks before the event ({id: {"due": ISO or
+    first timer of each started one, given the case's clocks before the event ({id: {"due": ISO or
     None, "gen": n}}). Running every cancel before every insert keeps the effects' meaning: a
     clock that restarts stops first (engine.clocks.clock_effects); one started again while it
     runs has its old timers cancelled too."""
@@ -125,7 +133,8 @@ def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner,
             if running.get(effect.clock_id):
                 stops.append(cancel_params(effect.case_id, effect.clock_id,
                                            running[effect.clock_id]))
-            rows.extend(rows_for(effect.timers, generations.get(effect.clock_id, 1), owner))
+            # its first timer only: the sweep arms each next one as it handles the one before
+            rows.extend(rows_for(effect.timers[:1], generations.get(effect.clock_id, 1), owner))
             running[effect.clock_id] = effect.due_date.isoformat()
     return stops, rows
 
@@ -191,6 +200,8 @@ def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert timers, leaving alone any whose key exists (re-expansion, a retried request)."""
     if not rows:
         return 0
-    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(insert_(timer_t).on_conflict_do_nothing(index_elements=["key"]), rows)
+    if conn.dialect.name == "sqlite":
+        _INSERT_NEW_SQLITE.many(conn, rows)
+    else:
+        conn.execute(pg_insert(timer_t).on_conflict_do_nothing(index_elements=["key"]), rows)
     return len(rows)

@@ -140,7 +140,10 @@ class RedriveResult(BaseModel):
 
 
 @router.get("/deadlines", response_model=DeadlinePage, responses=problem_responses(401, 422),
-            summary="Upcoming deadlines and reminders you reach, soonest first")
+            summary="Upcoming deadlines and reminders you reach, soonest first",
+            description="Each running case clock once, at the next moment the sweep acts on it "
+                        "(a reminder, the overdue notice, an escalation) with its deadline as "
+                        "`due_date`; each obligation reminder and phase deadline.")
 def upcoming_deadlines(
     services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="this org's subtree")] = None,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from deadlines.outbox import Deliverer
 from deadlines.sweep import Sweeper
-from storage import tokens
+from engine.clocks import arm
+from storage import timers, tokens
 from storage.tables import Delivery
 from storage.tables import Timer as TimerRow
 from tests.support.world import World
@@ -79,6 +80,41 @@ def test_reminders_fire_once_in_order_and_late_after_downtime(world: World) -> N
     sweeper.sweep()
     assert texts(world, case_id)[4:] == [
         ("overdue_repeat", "整改期限（2023-07-31）已逾期2日", False)]
+
+
+def test_a_running_clock_keeps_one_pending_timer_its_next(world: World) -> None:
+    case_id = planned_hazard(world)
+    sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
+    pending = []
+    for day in ("2023-07-20", "2023-07-24", "2023-07-28"):
+        world.clock.now = local(day)
+        sweeper.sweep()
+        with world.services.db.read() as conn:
+            pending.append(conn.execute(select(timer_t.c.kind, timer_t.c.payload).where(
+                timer_t.c.subject == case_id, timer_t.c.status == "pending")).all())
+    assert [[(kind, payload["label"]) for kind, payload in rows] for rows in pending] == [
+        [("remind", "-7d")], [("remind", "-1d")], [("remind", "0d")]]  # -1d: Sun moved to Fri 28
+
+
+def test_a_clock_stored_whole_by_an_older_release_sends_each_timer_once(world: World) -> None:
+    # Older releases stored every timer of a clock when it started; the sweep, arming each
+    # next timer as it handles one, finds it stored already and leaves it.
+    case_id = planned_hazard(world)
+    with world.services.db.write() as conn:
+        stored = world.services.cases.get(conn, _principal(world, "admin"), case_id)
+        lifecycle = world.services.cases.lifecycle_of(conn, stored)
+        clock = next(c for c in lifecycle.type.clocks if c.id == "rectification")
+        assert stored.next_due is not None
+        whole = arm(lifecycle.campaign, clock, case_id, stored.next_due, world.clock(),
+                    lifecycle.deadlines).timers
+        timers.insert_new(conn, timers.rows_for(whole, stored.clocks["rectification"]["gen"],
+                                                timers.Owner(stored.campaign_id,
+                                                             stored.org_path, stored.unit_id,
+                                                             lifecycle.type)))
+    world.clock.now = local("2023-08-01", 10, 0)
+    Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    assert [kind for kind, _, _ in texts(world, case_id)] == [
+        "remind", "remind", "remind", "overdue"]
 
 
 def test_a_case_that_moved_on_sends_nothing(world: World) -> None:

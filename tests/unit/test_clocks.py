@@ -22,6 +22,8 @@ from engine.clocks import (
     arm,
     clock_effects,
     decide,
+    following,
+    schedule,
 )
 from engine.dates import Deadlines
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, lifecycles
@@ -164,6 +166,29 @@ def test_reminders_already_past_when_the_clock_starts_are_skipped(
         "-1d": utc(2023, 6, 5, 1), "0d": utc(2023, 6, 6, 1),
         "due": utc(2023, 6, 6, 16), "30d": utc(2023, 7, 6, 16),
     }
+
+
+def test_each_timer_of_a_schedule_leads_to_the_next_for_any_case(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    # a running clock stores one timer at a time; handling it arms the one `following` gives
+    due = dt.date(2023, 7, 14)
+    template = schedule(campaign, rectification, "", due, deadlines)
+    armed = arm(campaign, rectification, "h1", due, NOW, deadlines).timers
+    chain = [armed[0]]
+    while (after := following(template, chain[-1])) is not None:
+        chain.append(after)
+    assert tuple(chain) == armed
+
+
+def test_a_schedule_has_no_timer_after_its_last_nor_after_a_repeated_overdue_notice(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    due = dt.date(2023, 7, 14)
+    timers = schedule(campaign, rectification, "h1", due, deadlines)
+    assert following(timers, timers[-1]) is None
+    repeat = Timer("h1", "rectification", "overdue_repeat", utc(2023, 7, 17, 1), due, "+1", 1)
+    assert following(timers, repeat) is None  # decide arms the next repeat itself
 
 
 def test_a_reminder_due_exactly_now_is_kept_and_a_second_later_is_not(
