@@ -106,6 +106,25 @@ def test_json_text_keeps_every_value() -> None:
         assert json.loads(json_text(value)) == value
 
 
+@pytest.mark.parametrize("text", [
+    '{"备注": "整改", "n": 1.5, "e": 1e-7, "i": -9223372036854775808}',
+    '{"big": 1000000000000000000000000000000, "as_text": "12345678901234567890"}',
+    '[1.00000000000000000001, 123456789012345678]',
+    '{"nan": NaN, "inf": Infinity}',  # not written by paicha; still read as before
+    '"\\ud800"', '1e400', '{"a": 1, "a": 2}', '[]',
+])
+def test_json_value_reads_what_the_standard_library_reads(text: str) -> None:
+    import json
+    import math
+
+    from storage.db import json_value
+
+    read, expected = json_value(text), json.loads(text)
+    assert repr(read) == repr(expected)  # the same types too: an int stays an int
+    if isinstance(expected, dict) and "nan" in expected:
+        assert math.isnan(read["nan"])
+
+
 def test_database_errors_come_as_core_raises_them(db: Database) -> None:
     # the API maps sqlalchemy.exc.IntegrityError to 409; the driver's own error would be a 500
     from sqlalchemy import exc
