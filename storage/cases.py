@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
@@ -60,6 +60,14 @@ class StoredCase:
 
     def core(self) -> CoreCase:
         return CoreCase(self.id, self.type, self.state, self.data, self.version, self.signatures)
+
+    def written(self, after: CoreCase, *, final: bool, clocks: Mapping[str, Any],
+                next_due: dt.date | None, now: dt.datetime) -> StoredCase:
+        """The row as an event on it writes it (built directly: every event's path)."""
+        return StoredCase(self.id, self.campaign_id, self.campaign_version_id, self.type,
+                          self.unit_id, self.org_path, after.state, final, after.data,
+                          after.signatures, clocks, next_due, self.version + 1,
+                          self.opened_by, self.opened_at, now)
 
 
 def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
@@ -229,9 +237,7 @@ class CaseStore:
         stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type), stored.clocks)
         # the row as it will be written, without reading it back
-        written = replace(stored, state=after.state, final=final, data=after.data,
-                          signatures=after.signatures, clocks=clocks, next_due=next_due,
-                          version=stored.version + 1, updated_at=now)
+        written = stored.written(after, final=final, clocks=clocks, next_due=next_due, now=now)
         return EventWrite(written, outcome, {
             "b_id": case_id, "b_read": stored.version, "b_state": after.state,
             "b_final": final, "b_data": dict(after.data),
