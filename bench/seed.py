@@ -121,11 +121,11 @@ class Step:
 
 @dataclass
 class Folded:
-    """What the storage layer stores for a case after its script: row, audit entries, head."""
+    """What the storage layer stores for a case after its script: its row (with the head of its
+    audit stream) and audit entries."""
 
     row: dict[str, Any]
     entries: list[dict[str, Any]] = field(default_factory=list)
-    head: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -311,8 +311,8 @@ class Scripts:
                "final": state in self.finals, "data": facts, "signatures": signatures,
                "clocks": running, "next_due": min(dues) if dues else None,
                "version": len(steps), "opened_by": first.actor, "opened_at": first.at,
-               "updated_at": steps[-1].at}
-        return Folded(row, entries, {"stream": stream, "seq": len(entries), "hash": prev})
+               "updated_at": steps[-1].at, "audit_seq": len(entries), "audit_hash": prev}
+        return Folded(row, entries)
 
 
 # -- orgs and units ------------------------------------------------------------------------------
@@ -432,7 +432,6 @@ def _write_cases(db: Database, chunks: Iterator[Chunk], *, cases: int, batch: in
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
             _insert(conn, case_t, [f.row for f, _ in chunk], batch)
             _insert(conn, entry_t, audit_rows, batch)
-            _insert(conn, head_t, [f.head for f, _ in chunk], batch)
         entries += len(audit_rows)
         sample.extend(f.row["id"] for f, _ in chunk[:: max(1, cases // 5000)])
         for folded, steps in chunk:

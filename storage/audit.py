@@ -1,8 +1,10 @@
 """The audit log: every event appended to its stream, each entry hashing the one before it.
 
 Streams are per record (`case:<id>`, `org:<id>`, `unit:<id>`, `campaign:<id>`) so that writers of
-different cases never contend for one chain head; `audit_head` holds each stream's last hash, so
-that cutting off a stream's newest entries is detected too.
+different cases never contend for one chain head. Each stream's last hash is kept apart from its
+entries, so that cutting off a stream's newest entries is detected too: a case's on its row
+(`audit_seq`, `audit_hash`, written with the event that appends), every other stream's in
+`audit_head`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict
 from storage.prepared import Prepared
-from storage.tables import AuditEntry, AuditHead
+from storage.tables import AuditEntry, AuditHead, Case
 
 entry_t = AuditEntry.__table__  # type: ignore[attr-defined]
 head_t = AuditHead.__table__  # type: ignore[attr-defined]
+case_t = Case.__table__  # type: ignore[attr-defined]
 
 GENESIS = "0" * 64
 
@@ -65,6 +68,10 @@ class Draft:
     def hash(self) -> str:
         return str(self.entry["hash"])
 
+    @property
+    def seq(self) -> int:
+        return int(self.entry["seq"])
+
     def head_new(self) -> dict[str, Any]:
         """The parameters of HEAD_NEW for this entry (the stream is new)."""
         return {"stream": self.stream, "seq": self.entry["seq"], "hash": self.hash}
@@ -80,16 +87,28 @@ def draft(
     action: str, from_state: str | None = None, to_state: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """The next entry of `stream`, chained to its head as read in `conn`."""
+    """The next entry of `stream`, chained to its head in audit_head as read in `conn`."""
     head = HEAD.one_or_none(conn, {"b_stream": stream})
-    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    return draft_after(head.seq if head else None, head.hash if head else GENESIS,
+                       stream=stream, at=at, actor=actor, role=role, action=action,
+                       from_state=from_state, to_state=to_state, data=data)
+
+
+def draft_after(
+    head_seq: int | None, head_hash: str, *, stream: str, at: dt.datetime, actor: str,
+    role: str | None, action: str, from_state: str | None = None, to_state: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Draft:
+    """The next entry of `stream` after its head (`head_seq` None, `head_hash` GENESIS: new)."""
+    seq = head_seq + 1 if head_seq else 1
     payload = dict(data or {})
     digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
-                        from_state=from_state, to_state=to_state, data=payload, prev_hash=prev)
-    return Draft(stream, head.seq if head else None, {
+                        from_state=from_state, to_state=to_state, data=payload,
+                        prev_hash=head_hash)
+    return Draft(stream, head_seq, {
         "stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
         "action": action, "from_state": from_state, "to_state": to_state, "data": payload,
-        "prev_hash": prev, "hash": digest})
+        "prev_hash": head_hash, "hash": digest})
 
 
 def write(conn: Connection, entry: Draft) -> str:
@@ -99,6 +118,11 @@ def write(conn: Connection, entry: Draft) -> str:
     elif HEAD_MOVE.rowcount(conn, entry.head_move()) != 1:
         raise Conflict(f"audit stream {entry.stream} moved on during this write; retry",
                        code="concurrent_write")
+    return write_entry(conn, entry)
+
+
+def write_entry(conn: Connection, entry: Draft) -> str:
+    """Append a drafted entry whose head the caller keeps (a case's, on its row)."""
     ENTRY.rowcount(conn, entry.entry)
     return entry.hash
 
@@ -139,6 +163,9 @@ class Verdict:
 def _breaks(conn: Connection, batch: int) -> Iterator[Break | int]:
     """Walk every stream in order, yielding breaks and, per stream, its entry count."""
     heads = {row.stream: (row.seq, row.hash) for row in conn.execute(select(head_t))}
+    heads.update((f"case:{row.id}", (row.audit_seq, row.audit_hash)) for row in conn.execute(
+        select(case_t.c.id, case_t.c.audit_seq, case_t.c.audit_hash)
+        .where(case_t.c.audit_seq > 0)))
     seen: set[str] = set()
     stream, expected_seq, prev = None, 0, GENESIS
     rows = conn.execution_options(yield_per=batch).execute(

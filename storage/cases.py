@@ -57,17 +57,20 @@ class StoredCase:
     opened_by: str
     opened_at: dt.datetime
     updated_at: dt.datetime
+    audit_seq: int = 0  # the head of the case's audit stream (storage.audit)
+    audit_hash: str = audit.GENESIS
 
     def core(self) -> CoreCase:
         return CoreCase(self.id, self.type, self.state, self.data, self.version, self.signatures)
 
     def written(self, after: CoreCase, *, final: bool, clocks: Mapping[str, Any],
-                next_due: dt.date | None, now: dt.datetime) -> StoredCase:
-        """The row as an event on it writes it (built directly: every event's path)."""
+                next_due: dt.date | None, now: dt.datetime, entry: audit.Draft) -> StoredCase:
+        """The row as an event on it writes it, `entry` appended to its audit stream (built
+        directly: every event's path)."""
         return StoredCase(self.id, self.campaign_id, self.campaign_version_id, self.type,
                           self.unit_id, self.org_path, after.state, final, after.data,
                           after.signatures, clocks, next_due, self.version + 1,
-                          self.opened_by, self.opened_at, now)
+                          self.opened_by, self.opened_at, now, entry.seq, entry.hash)
 
 
 def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
@@ -84,7 +87,8 @@ def stored_case(row: Any) -> StoredCase:
     return StoredCase(
         row.id, row.campaign_id, row.campaign_version_id, row.type, row.unit_id, row.org_path,
         row.state, row.final, row.data, _signatures(row.signatures), row.clocks, row.next_due,
-        row.version, row.opened_by, row.opened_at, row.updated_at)
+        row.version, row.opened_by, row.opened_at, row.updated_at, row.audit_seq,
+        row.audit_hash or audit.GENESIS)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,8 @@ WRITE = Prepared(
             clocks=bindparam("b_clocks", type_=case_t.c.clocks.type),
             next_due=bindparam("b_next_due", type_=case_t.c.next_due.type),
             version=bindparam("b_version"),
-            updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type)))
+            updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type),
+            audit_seq=bindparam("b_audit_seq"), audit_hash=bindparam("b_audit_hash")))
 _UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
 
 
@@ -182,21 +187,26 @@ class CaseStore:
         case_id = case_id or new_case_id()
         outcome = lifecycle.open(case_id, data, _actor(principal), now)
         clocks, next_due, generations = _clocks_after({}, outcome)
+        entry = audit.draft_after(None, audit.GENESIS, stream=f"case:{case_id}", at=now,
+                                  actor=principal.name, role=outcome.role, action="open",
+                                  to_state=outcome.target,
+                                  data={"campaign_version_id": published.row.id,
+                                        "type": case_type, "unit": unit_id,
+                                        "data": dict(outcome.data)})
         conn.execute(insert(case_t).values(
             id=case_id, campaign_id=campaign_id, campaign_version_id=published.row.id,
             type=case_type, unit_id=unit_id, org_path=path, state=outcome.target,
             final=outcome.target in lifecycle.type.finals, data=dict(outcome.case.data),
             signatures=[], clocks=clocks, next_due=next_due, version=1,
-            opened_by=principal.name, opened_at=now, updated_at=now))
-        audit.append(conn, stream=f"case:{case_id}", at=now, actor=principal.name,
-                     role=outcome.role, action="open", to_state=outcome.target,
-                     data={"campaign_version_id": published.row.id, "type": case_type,
-                           "unit": unit_id, "data": dict(outcome.data)})
+            opened_by=principal.name, opened_at=now, updated_at=now,
+            audit_seq=entry.seq, audit_hash=entry.hash))
+        audit.write_entry(conn, entry)
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
             campaign_id, path, unit_id, lifecycle.type), {})
         opened = StoredCase(case_id, campaign_id, published.row.id, case_type, unit_id, path,
                             outcome.target, outcome.target in lifecycle.type.finals,
-                            outcome.case.data, (), clocks, next_due, 1, principal.name, now, now)
+                            outcome.case.data, (), clocks, next_due, 1, principal.name, now, now,
+                            entry.seq, entry.hash)
         return opened, outcome
 
     def fire(
@@ -229,20 +239,24 @@ class CaseStore:
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
         final = after.state in lifecycle.type.finals
-        entry = audit.draft(conn, stream=f"case:{case_id}", at=now,
-                            actor=actor.id if actor else principal.name, role=outcome.role,
-                            action=trigger if outcome.completed else f"{trigger}:signoff",
-                            from_state=outcome.source, to_state=outcome.target,
-                            data=dict(outcome.data))
+        # chained to the head on the row read: the version guard of WRITE guards it too
+        entry = audit.draft_after(stored.audit_seq, stored.audit_hash,
+                                  stream=f"case:{case_id}", at=now,
+                                  actor=actor.id if actor else principal.name, role=outcome.role,
+                                  action=trigger if outcome.completed else f"{trigger}:signoff",
+                                  from_state=outcome.source, to_state=outcome.target,
+                                  data=dict(outcome.data))
         stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type), stored.clocks)
         # the row as it will be written, without reading it back
-        written = stored.written(after, final=final, clocks=clocks, next_due=next_due, now=now)
+        written = stored.written(after, final=final, clocks=clocks, next_due=next_due, now=now,
+                                 entry=entry)
         return EventWrite(written, outcome, {
             "b_id": case_id, "b_read": stored.version, "b_state": after.state,
             "b_final": final, "b_data": dict(after.data),
             "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
             "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now,
+            "b_audit_seq": entry.seq, "b_audit_hash": entry.hash,
         }, entry, stops, timer_rows)
 
     def apply(self, conn: Connection, event: EventWrite) -> None:
@@ -252,7 +266,7 @@ class CaseStore:
             current = conn.execute(select(case_t.c.version).where(case_t.c.id == case_id)
                                    ).scalar() or event.read_version + 1
             raise StaleVersion("case", case_id, event.read_version, int(current))
-        audit.write(conn, event.audit)
+        audit.write_entry(conn, event.audit)
         timers.write_clock_writes(conn, event.stops, event.timer_rows)
 
     # -- reads -------------------------------------------------------------------------------

@@ -30,10 +30,7 @@ class BatchConflict(Exception):
 @dataclass(frozen=True)
 class BoundBatch:
     size: int
-    moved_heads: int
     cases: Bound
-    heads_moved: Bound
-    heads_new: Bound
     entries: Bound
     cancels: Bound
     timers: Bound
@@ -41,10 +38,8 @@ class BoundBatch:
     def run(self, conn: Connection) -> None:
         """Write the batch in `conn`'s transaction; BatchConflict if a guard missed."""
         driver = conn.connection.driver_connection
-        if (self.cases.run(driver) != self.size
-                or self.heads_moved.run(driver) != self.moved_heads):
+        if self.cases.run(driver) != self.size:
             raise BatchConflict("a case changed since it was read")
-        self.heads_new.run(driver)
         self.entries.run(driver)
         self.cancels.run(driver)  # every cancel before every insert: a restart stops first
         self.timers.run(driver)
@@ -55,13 +50,9 @@ def bind(dialect: Dialect, events: Sequence[EventWrite]) -> BoundBatch:
     ids = [e.written.id for e in events]
     if len(set(ids)) != len(ids):
         raise ValueError("a batch holds each case at most once")
-    moved = [e.audit for e in events if e.audit.head_seq is not None]
-    new = [e.audit for e in events if e.audit.head_seq is None]
     return BoundBatch(
-        len(events), len(moved),
+        len(events),
         WRITE.bound(dialect, [e.case_params for e in events]),
-        audit.HEAD_MOVE.bound(dialect, [d.head_move() for d in moved]),
-        audit.HEAD_NEW.bound(dialect, [d.head_new() for d in new]),
         audit.ENTRY.bound(dialect, [e.audit.entry for e in events]),
         timers.CANCEL.bound(dialect, [s for e in events for s in e.stops]),
         timers.INSERT.bound(dialect, [r for e in events for r in e.timer_rows]),

@@ -123,6 +123,10 @@ class Case(SQLModel, table=True):
     opened_by: str = Field(max_length=200)
     opened_at: dt.datetime = _utc()
     updated_at: dt.datetime = _utc()
+    # The head of the case's audit stream (`case:<id>`), kept on the row every event writes
+    # anyway (other streams keep theirs in audit_head): its version guard guards the chain too.
+    audit_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    audit_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class Obligation(SQLModel, table=True):
@@ -190,7 +194,8 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """The last hash of every stream: removing a stream's newest entries breaks the match."""
+    """The last hash of every stream but the cases' (theirs is on the case row): removing a
+    stream's newest entries breaks the match."""
 
     __tablename__ = "audit_head"
 
