@@ -29,9 +29,13 @@ case_t = Case.__table__  # type: ignore[attr-defined]
 GENESIS = "0" * 64
 
 
+# one encoder for every entry: json.dumps with options builds a new one per call
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                              default=str)
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str)
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(
