@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -37,9 +37,10 @@ case_t = Case.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class StoredCase:
-    """A case as stored, with what an API needs to show it."""
+class StoredCase(NamedTuple):
+    """A case as stored, with what an API needs to show it (a named tuple: every event reads
+    one and writes one, the sweep and the lists many, and a frozen dataclass costs several
+    times as much to build)."""
 
     id: str
     campaign_id: str
