@@ -1,22 +1,23 @@
 """Benchmark: the two API quality bars — lifecycle events over HTTP, and memory at 1M cases.
 
-Bar 1, events: requests per second of ``POST /cases/{id}/events`` on SQLite, one uvicorn
-worker, against a bare FastAPI app whose one ``async def`` route (the same path, so the same
-request bytes) returns ``{"ok": true}``. Both run as ``python -m uvicorn --factory … --workers 1
---log-level warning --no-access-log`` in a subprocess, started once, and are driven in turn by
-the same load generator (``wrk`` with a Lua script when installed, else Python processes: see
-bench/loadgen.py) with the same connections and durations: a warm-up each, then ``--rounds``
-rounds of bare then events, so that a busy spell of a shared machine hits both alike; each
-side's rate is its responses over its seconds, summed over the rounds. The events database is
-a fresh file with the bundled campaigns and the demo (paicha.demo), where hazards of the demo's
-chemical plant were opened and planned through ``storage.cases.CaseStore`` (``--pool`` for each
-round and ``--warm-pool`` for the warm-up, each set used by one run only); the generator cycles
-``submit`` (the principal's token) → ``reject`` (the acceptance team's, with a reason and a new
-deadline) on them, so every request is a real transition that answers 200. ``version`` is not
-sent (the optimistic check is skipped; the guarded update still runs). Any other answer counts
-as an error and makes the run invalid. Ratio = events/s ÷ bare/s; the bar is 0.4.
-``--profile FILE`` samples the events server with py-spy during round 1 and summarizes where
-the samples are.
+Bar 1, events: requests per second of ``POST /cases/{id}/events`` on SQLite, one uvicorn worker,
+against a bare FastAPI app whose one ``async def`` route (the same path, so the same request
+bytes) returns ``{"ok": true}``. Both run as ``python -m uvicorn --factory … --workers 1
+--log-level warning --no-access-log`` in a subprocess, started once (each factory ends with
+``api.app.freeze_startup_heap``, as ``paicha serve`` does before serving), and are driven in
+turn by the same load generator (``wrk`` with a Lua script when installed, else Python
+processes: see bench/loadgen.py) with the same connections and durations: a warm-up each, then
+``--rounds`` rounds of bare then events, so that a busy spell of a shared machine hits both
+alike; each side's rate is its responses over its seconds, summed over the rounds. The events
+database is a fresh file with the bundled campaigns and the demo (paicha.demo), where hazards of
+the demo's chemical plant were opened and planned through ``storage.cases.CaseStore``
+(``--pool`` for each round and ``--warm-pool`` for the warm-up, each set used by one run only);
+the generator cycles ``submit`` (the principal's token) → ``reject`` (the acceptance team's,
+with a reason and a new deadline) on them, so every request is a real transition that answers
+200. ``version`` is not sent (the optimistic check is skipped; the guarded update still runs).
+Any other answer counts as an error and makes the run invalid. Ratio = events/s ÷ bare/s; the
+bar is 0.4. ``--profile FILE`` samples the events server with py-spy during round 1 and
+summarizes where the samples are.
 
 Bar 2, memory: bench/seed.py writes ``--cases`` hazards (1M) over 10k units (or ``--seeded``
 names a file seeded before); the API serves that file while ``--mix-threads`` clients list
@@ -81,12 +82,15 @@ MB = 1024.0
 
 def bare_app() -> FastAPI:
     """The reference: one `async def` route returning a small JSON, on the events' path."""
+    from api.app import freeze_startup_heap
+
     app = FastAPI()
 
     @app.post("/cases/{case_id}/events", response_model=None)
     async def bare_event() -> dict[str, bool]:
         return {"ok": True}
 
+    freeze_startup_heap()  # as the API does: the same serving for both
     return app
 
 
@@ -102,13 +106,14 @@ class ShiftedClock:
 
 def events_app() -> FastAPI:
     """The API as `paicha serve` builds it, on $PAICHA_DATABASE_URL and the bench's clock."""
-    from api.app import create_app
-    from api.services import Settings
+    from api.app import create_app, freeze_startup_heap
+    from api.services import Settings, system_clock
 
     start = os.environ.get(CLOCK_ENV, DEFAULT_CLOCK)
-    if start == "system":
-        return create_app(Settings())
-    return create_app(Settings(), clock=ShiftedClock(dt.datetime.fromisoformat(start)))
+    clock = system_clock if start == "system" else ShiftedClock(dt.datetime.fromisoformat(start))
+    app = create_app(Settings(), clock=clock)
+    freeze_startup_heap()  # as paicha serve does before serving
+    return app
 
 
 # -- servers -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from api.app import create_app
+from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
 from paicha import demo
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = DeadlineJobs(services.db, services.registry)
     if not args.no_scheduler:
         scheduler = background(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
+    freeze_startup_heap()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                     access_log=args.access_log)
