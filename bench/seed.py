@@ -3,13 +3,14 @@
 
 The database is first made the ordinary way (migrations, the bundled campaigns, the demo data
 and its tokens); the seeded streets are deployed with ``storage.deployments.deploy`` once their
-units are in, so the units get their obligations as the storage layer computes them. Orgs,
-units and cases go in with SQLAlchemy Core ``executemany`` in batches of ``--batch`` rows,
-together with every audit entry and audit head they would have had: each case carries the
-script of events that brought it to its state (登记, 制定治理方案, 挂牌督办, 申请验收, 退回,
-依次签字验收, 上报销号), and its row, its signatures, its running clocks and its audit chain are
-what the storage layer writes for that script, hashed with ``storage.audit.entry_hash`` so that
-``paicha audit verify`` holds. Timers are not seeded (no sweeper has run over this data).
+units are in, so the units get their obligations as the storage layer computes them. Orgs, units
+and cases go in with SQLAlchemy Core ``executemany`` in batches of ``--batch`` rows, together
+with every audit entry and audit head they would have had (a case's head on its row): each case
+carries the script of events that brought it to its state (登记, 制定治理方案, 挂牌督办,
+申请验收, 退回, 依次签字验收, 上报销号), and its row, its signatures, its running clocks and
+its audit chain are what the storage layer writes for that script, hashed with
+``storage.audit.entry_hash`` so that ``paicha audit verify`` holds. Timers are not seeded (no
+sweeper has run over this data).
 
 Why Core and not sqlite3: inserting 100k case rows took 3.4 s through Core against 2.6 s through
 sqlite3 ``executemany`` with the same values encoded by hand (1.3x), and Core encodes every JSON
