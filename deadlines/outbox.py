@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from deadlines.channels import Channel, ChannelConfigInvalid, Message, build_channel
 from deadlines.channels.base import DeliveryResult
@@ -27,7 +25,7 @@ from deadlines.recipients import LOG, Destination
 from deadlines.retry import RetryPolicy
 from storage.audit import canonical
 from storage.db import Database
-from storage.prepared import Prepared
+from storage.prepared import InsertNew
 from storage.tables import Delivery, Subscription
 
 log = logging.getLogger("paicha.outbox")
@@ -53,22 +51,15 @@ def delivery_row(message: Outgoing, destination: Destination, *,
 _COLUMNS = ("key", "timer_id", "subscription_id", "channel", "kind", "subject", "campaign_id",
             "org_path", "message", "late", "status", "attempts", "next_attempt_at", "created_at",
             "lease_until", "last_error", "delivered_at")  # every key of delivery_row's rows
-# On SQLite the driver's executemany, whose rowcount is what went in (storage.prepared): the
-# sweep queues every message of a batch here, and Core's binding cost more than SQLite's work.
-_ENQUEUE_SQLITE = Prepared(
-    sqlite_insert(delivery_t).on_conflict_do_nothing(index_elements=["key"]), columns=_COLUMNS)
+# On SQLite through the driver (storage.prepared): the sweep queues every message of a batch
+# here, and Core's binding cost more than SQLite's work.
+_ENQUEUE = InsertNew(delivery_t, key="key", columns=_COLUMNS)
 
 
 def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Queue outbox rows (of `delivery_row`) in one statement; a key queued before is left
     alone. Returns how many went in."""
-    if not rows:
-        return 0
-    if conn.dialect.name == "sqlite":
-        return _ENQUEUE_SQLITE.many(conn, rows)
-    # RETURNING counts what went in: executemany's rowcount is -1 on psycopg
-    statement = pg_insert(delivery_t).on_conflict_do_nothing(index_elements=["key"])
-    return len(conn.execute(statement.returning(delivery_t.c.id), rows).all())
+    return _ENQUEUE.many(conn, rows)
 
 
 @dataclass

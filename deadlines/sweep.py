@@ -260,7 +260,6 @@ class _Batch:
             timers.insert_new(self.conn, rows)
             self.result.armed += len(rows)
             self.result.armed_due += sum(r["due_at"] <= self.now for r in rows)
-            rows.clear()
 
     def _escalate(self, case_id: str, trigger: str) -> None:
         try:

@@ -2,9 +2,9 @@
 
 `CaseStore.decide` reads a case and decides an event without writing; `bind` turns a batch of
 such decisions into one bound statement per table, and `run` hands each to the driver's
-executemany: a few calls for the batch instead of seven per event. Each update is still guarded
-by what was read (the case's version, the audit stream's head): a batch that finds one moved
-raises BatchConflict and writes nothing that stays.
+executemany: a few calls for the batch instead of several per event. Each case update is still
+guarded by the version read, which guards the head of its audit stream on the same row too: a
+batch that finds one moved raises BatchConflict and writes nothing that stays.
 
 A batch holds each case at most once: its events were decided before any of them was written,
 so a second event on a case would be decided without the first.
@@ -24,7 +24,7 @@ from storage.prepared import Bound
 
 
 class BatchConflict(Exception):
-    """A case or its audit stream changed between deciding and writing."""
+    """A case changed between deciding and writing."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, exc
+from sqlalchemy import Connection, Select, Table, exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -116,6 +118,26 @@ class Prepared:
         return compiled.row._make(
             raw if process is None or raw is None else process(raw)
             for raw, process in zip(rows[0], compiled.results, strict=True))
+
+
+class InsertNew:
+    """INSERT of whole rows (every one of `columns`), leaving alone any whose `key` is stored
+    already; counts what went in. SQLite runs it on the driver (a `Prepared`), whose
+    executemany rowcount counts it; PostgreSQL through Core with RETURNING, since psycopg's
+    executemany rowcount is -1."""
+
+    def __init__(self, table: Table, *, key: str, columns: Sequence[str]) -> None:
+        self._sqlite = Prepared(sqlite_insert(table).on_conflict_do_nothing(index_elements=[key]),
+                                columns=columns)
+        self._returning = (pg_insert(table).on_conflict_do_nothing(index_elements=[key])
+                           .returning(table.c.id))
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        if not rows:
+            return 0
+        if conn.dialect.name == "sqlite":
+            return self._sqlite.many(conn, rows)
+        return len(conn.execute(self._returning, [dict(r) for r in rows]).all())
 
 
 def _execute(conn: Connection, sql: str, values: list[Any]) -> Any:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.clocks import ArmClock, StopClock, Timer
 from engine.dates import Deadlines
@@ -27,7 +25,7 @@ from engine.lifecycle import Outcome
 from engine.model import CaseType
 from engine.reminders import check_reminders, phase_deadline
 from storage.campaigns import Published
-from storage.prepared import Prepared
+from storage.prepared import InsertNew, Prepared
 from storage.tables import Timer as TimerRow
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
@@ -81,9 +79,8 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
 COLUMNS = ("key", "subject", "clock_id", "kind", "campaign_id", "org_path", "unit_id", "roles",
            "due_date", "due_at", "status", "attempts", "payload")
 INSERT = Prepared(insert(timer_t), columns=COLUMNS)
-# the sweep stores clocks' next timers this way, a batch at a time
-_INSERT_NEW_SQLITE = Prepared(
-    sqlite_insert(timer_t).on_conflict_do_nothing(index_elements=["key"]), columns=COLUMNS)
+# the sweep stores clocks' next timers this way, a batch at a time, and expansions theirs
+_INSERT_NEW = InsertNew(timer_t, key="key", columns=COLUMNS)
 
 
 def arm(conn: Connection, timers: Iterable[Timer], generation: int, owner: Owner) -> int:
@@ -198,10 +195,5 @@ def phase_timer_rows(published: Published, org_id: str, org_path: str, *,
 
 def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert timers, leaving alone any whose key exists (re-expansion, a retried request)."""
-    if not rows:
-        return 0
-    if conn.dialect.name == "sqlite":
-        _INSERT_NEW_SQLITE.many(conn, rows)
-    else:
-        conn.execute(pg_insert(timer_t).on_conflict_do_nothing(index_elements=["key"]), rows)
+    _INSERT_NEW.many(conn, rows)
     return len(rows)
