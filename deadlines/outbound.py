@@ -18,8 +18,8 @@ import ipaddress
 import os
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 ALLOW_ENV = "PAICHA_OUTBOUND_ALLOW"
@@ -28,8 +28,6 @@ HINT = (f"; paicha sends only to public addresses unless {ALLOW_ENV} lists the h
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-# host, port -> the addresses the host resolves to, as text
-Resolver = Callable[[str, int], list[str]]
 
 # 100.64.0.0/10 (RFC 6598): neither private nor global to `ipaddress`, and inside a carrier's
 # or a cloud's network all the same.
@@ -141,11 +139,9 @@ class OutboundPolicy:
 
     hosts: frozenset[str] = frozenset()
     networks: tuple[Network, ...] = ()
-    resolver: Resolver = field(default=system_resolver, compare=False, repr=False)
 
     @classmethod
-    def allowing(cls, entries: str | Iterable[str], *,
-                 resolver: Resolver = system_resolver) -> OutboundPolicy:
+    def allowing(cls, entries: str | Iterable[str]) -> OutboundPolicy:
         """A policy allowing `entries`: host names, IP addresses and CIDR networks (a string
         is split at commas and spaces). Raises ValueError naming every unusable entry."""
         items = _SEPARATORS.split(entries) if isinstance(entries, str) else list(entries)
@@ -172,7 +168,7 @@ class OutboundPolicy:
         if bad:
             raise ValueError(f"{ALLOW_ENV}: {', '.join(repr(b) for b in bad)} is neither a host "
                              "name, an IP address nor a network such as 10.20.0.0/16")
-        return cls(frozenset(hosts), tuple(networks), resolver)
+        return cls(frozenset(hosts), tuple(networks))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OutboundPolicy:
@@ -237,7 +233,7 @@ class OutboundPolicy:
         named = parsed in self.hosts
         if _is_localhost(parsed) and not named:
             raise DestinationRefused(host, f"{parsed} is a loopback name{HINT}")
-        found = self.resolver(parsed, port)
+        found = system_resolver(parsed, port)
         if not found:
             raise OSError(f"{parsed} has no address")
         vetted = []
