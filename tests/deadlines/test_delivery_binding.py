@@ -102,6 +102,10 @@ def test_a_deleted_streets_dead_letter_never_reaches_the_next_subscription(
                          headers=world.auth("locality")).status_code == 404
     ids = [s["id"] for s in client.get("/subscriptions", headers=world.auth("admin")).json()]
     assert ids == [jiaotong["id"]]
+    # a deleted subscription is kept as a row, and gets nothing more
+    world.clock.now = local("2023-07-31")
+    Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
+    assert len(listed(client, world, "admin", subscription=linyin["id"])) == 1
 
 
 def test_the_deliverer_sends_only_where_the_delivery_is_bound_and_still_reaches(
@@ -123,6 +127,26 @@ def test_the_deliverer_sends_only_where_the_delivery_is_bound_and_still_reaches(
     assert jiaotong_receiver.requests == [] and receiver.requests == []
     [row] = listed(client, world, "admin", subscription=jiaotong["id"])
     assert (row["status"], row["last_error"]) == ("cancelled", deliveries.OUT_OF_REACH)
+
+
+def test_a_redrive_reaches_only_dead_letters_still_bound_where_they_belong(
+    client: TestClient, world: World, receiver: Receiver, start_receiver: StartReceiver,
+) -> None:
+    """The redrive's own check, behind the cancelling done on deletion and moves: 林荫's dead
+    letter re-pointed at 交通's subscription stays dead."""
+    subscribe(client, world, "locality", "linyin", receiver)
+    jiaotong_receiver = start_receiver()
+    jiaotong = subscribe(client, world, "other_street", "jiaotong", jiaotong_receiver)
+    due_reminder(world)
+    receiver.answer(500)
+    deliverer(world, attempts=1).deliver()
+    with world.services.db.write() as conn:
+        conn.execute(update(delivery_t).where(delivery_t.c.status == "dead")
+                     .values(subscription_id=jiaotong["id"]))
+    assert client.post("/deliveries/redrive", json={},
+                       headers=world.auth("admin")).json() == {"redriven": 0}
+    deliverer(world).deliver()
+    assert jiaotong_receiver.requests == []
 
 
 def test_a_unit_that_moves_takes_its_deliveries_along(
