@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from api.event_writes import EventWrites
+from deadlines.outbound import OutboundPolicy
 from engine.access import Principal
 from engine.loader import CampaignLoader
 from paicha.files import bundled_dir, campaign_schema
@@ -44,6 +45,8 @@ class Settings:
     campaigns_dir: Path = field(default_factory=bundled_dir)
     token_cache_seconds: float = field(
         default_factory=lambda: float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10")))
+    # Where deliveries may go: public addresses, and what PAICHA_OUTBOUND_ALLOW lists.
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy.from_env)
 
 
 def campaign_loader(parents: Any) -> CampaignLoader:

@@ -5,6 +5,11 @@ leased (`sending`, `lease_until`) in a short transaction, then sent, then marked
 retried with backoff, or dead after the policy's last attempt. A deliverer that dies while
 sending leaves the lease to run out, and the delivery is sent again under the same idempotency
 key, which receivers use to drop the repeat.
+
+A delivery is bound to the subscription it was queued for (storage.deliveries): just before
+sending, the deliverer reads that subscription, and a delivery whose subscription was deleted
+or no longer reaches it is cancelled instead of sent. Channels are built with the outbound
+policy, which decides where a message may go at all (deadlines.outbound).
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from sqlalchemy import Connection, or_, select, update
 from deadlines.channels import Channel, ChannelConfigInvalid, Message, build_channel
 from deadlines.channels.base import DeliveryResult
 from deadlines.messages import Outgoing
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 from deadlines.recipients import LOG, Destination
 from deadlines.retry import RetryPolicy
+from storage import deliveries
 from storage.audit import canonical
 from storage.db import Database
 from storage.prepared import InsertNew
@@ -34,6 +41,7 @@ delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+CANCELLED = deliveries.CANCELLED
 
 
 def delivery_row(message: Outgoing, destination: Destination, *,
@@ -76,8 +84,10 @@ class Deliverer:
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime],
                  policy: RetryPolicy | None = None, batch: int = 100,
                  lease: dt.timedelta = dt.timedelta(minutes=10),
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         self.db = db
+        self.outbound = outbound
         self.clock = clock
         # Twelve attempts span about 14 hours: a robot's outage of an afternoon is ridden out.
         self.policy = policy or RetryPolicy(max_attempts=12)
@@ -104,18 +114,23 @@ class Deliverer:
                              .values(status=SENDING, lease_until=lease))
             return rows, lease
 
-    def channel_for(self, row: Any) -> Channel:
-        """The channel of a delivery's destination, as its subscription is configured now (a
-        rotated secret or a new URL applies from the next attempt)."""
-        if row.subscription_id is None:
-            return self._cached(LOG, lambda: build_channel(LOG, {}))
-        with self.db.read() as conn:
-            sub = conn.execute(select(subscription_t).where(
-                subscription_t.c.id == row.subscription_id)).one_or_none()
+    def channel_for(self, row: Any) -> Channel | str:
+        """The channel of the subscription a delivery is bound to, as it is configured now (a
+        rotated secret applies from the next attempt); or why the delivery may not be sent
+        (storage.deliveries.problem)."""
+        sub = None
+        if row.subscription_id is not None:
+            with self.db.read() as conn:
+                sub = conn.execute(select(subscription_t).where(
+                    subscription_t.c.id == row.subscription_id)).one_or_none()
+        problem = deliveries.problem(row, sub)
+        if problem is not None:
+            return problem
         if sub is None:
-            raise ChannelConfigInvalid(row.channel, [("subscription", "it was deleted")])
+            return self._cached(LOG, lambda: build_channel(LOG, {}))
         label = f"sub{sub.id}:{canonical(sub.config)}"
-        return self._cached(label, lambda: build_channel(sub.channel, sub.config))
+        return self._cached(label, lambda: build_channel(sub.channel, sub.config,
+                                                         outbound=self.outbound))
 
     def _cached(self, label: str, build: Callable[[], Channel]) -> Channel:
         found = self._channels.get(label)
@@ -163,12 +178,16 @@ class Deliverer:
             return
         try:
             channel = self.channel_for(row)
+            if isinstance(channel, str):
+                self._cancel(row, mine, channel)
+                return
             result = channel.send(Message.from_dict(row.message), now=self.clock())
         except ChannelConfigInvalid as exc:
             result = DeliveryResult.failed(f"channel unusable: {exc}", retryable=False)
         except Exception as exc:  # a channel must not raise; if one does, the row still moves on
             log.exception("channel raised", extra={"action": "channel_raised", "key": row.key})
-            result = DeliveryResult.failed(f"channel failed: {exc!r}", retryable=False)
+            result = DeliveryResult.failed(f"channel failed ({type(exc).__name__})",
+                                           retryable=False)
         now = self.clock()
         attempts = row.attempts + 1
         if result.ok:
@@ -194,12 +213,21 @@ class Deliverer:
                                                   delivery_t.c.lease_until == mine)
                          .values(attempts=attempts, **values))
 
+    def _cancel(self, row: Any, mine: dt.datetime, reason: str) -> None:
+        log.info("delivery cancelled", extra={"action": "delivery_cancelled", "key": row.key,
+                                              "reason": reason})
+        with self.db.write() as conn:
+            conn.execute(update(delivery_t).where(delivery_t.c.id == row.id,
+                                                  delivery_t.c.lease_until == mine)
+                         .values(status=CANCELLED, lease_until=None, last_error=reason))
+
 
 def redrive(conn: Connection, delivery_ids: list[int] | None, *, now: dt.datetime,
             where: Any = None) -> int:
     """Send dead letters again (all, or the given ones, within `where`) with a fresh count of
-    attempts; the number sent again."""
-    query = update(delivery_t).where(delivery_t.c.status == DEAD)
+    attempts; the number sent again. A dead letter whose subscription is gone, or no longer
+    reaches it, is not redriven (it is cancelled when that happens; this is the backstop)."""
+    query = update(delivery_t).where(delivery_t.c.status == DEAD, deliveries.bound())
     if where is not None:
         query = query.where(where)
     if delivery_ids is not None:

@@ -29,11 +29,13 @@ class Destination:
 
 
 class Subscriptions:
-    """Every subscription, read once per sweep batch (there are few; messages are many)."""
+    """Every live subscription, read once per sweep batch (there are few; messages are
+    many); a deleted one is kept as a row but gets nothing."""
 
     def __init__(self, conn: Connection) -> None:
-        self.rows: Sequence[Any] = conn.execute(select(subscription_t)
-                                                .order_by(subscription_t.c.id)).all()
+        self.rows: Sequence[Any] = conn.execute(
+            select(subscription_t).where(subscription_t.c.deleted_at.is_(None))
+            .order_by(subscription_t.c.id)).all()
 
     def destinations(self, *, org_path: str, campaign_id: str, kind: str,
                      roles: Sequence[str]) -> list[Destination]:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 from deadlines.outbox import Deliverer
 from deadlines.sweep import Sweeper
 from storage.campaigns import CampaignRegistry
@@ -38,11 +39,12 @@ class DeadlineJobs:
     """The sweep and the deliverer over one database, for one scheduler."""
 
     def __init__(self, db: Database, registry: CampaignRegistry, *,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+                 clock: Callable[[], dt.datetime] | None = None,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         # The sweep decides what is due by the database's clock unless told otherwise, so
         # that sweepers on several machines agree; delivery retries only need a local clock.
         self.sweeper = Sweeper(db, registry, clock=clock)
-        self.deliverer = Deliverer(db, clock=clock or system_clock)
+        self.deliverer = Deliverer(db, clock=clock or system_clock, outbound=outbound)
 
     def sweep(self) -> None:
         try:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             _print_demo(loaded, args)
     app = create_app(services=services)
     scheduler = None
-    jobs = DeadlineJobs(services.db, services.registry)
+    jobs = DeadlineJobs(services.db, services.registry, outbound=settings.outbound)
     if not args.no_scheduler:
         scheduler = background(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     freeze_startup_heap()
@@ -68,7 +68,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
           file=sys.stderr)
-    jobs = DeadlineJobs(services.db, services.registry)
+    jobs = DeadlineJobs(services.db, services.registry, outbound=services.settings.outbound)
     scheduler = blocking(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     try:
         scheduler.start()

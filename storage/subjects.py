@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine import orgs as core
 from engine.access import Principal, org_path
 from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
-from storage import audit, obligations
+from storage import audit, deliveries, obligations
 from storage.campaigns import CampaignRegistry
 from storage.query import ancestor_paths, list_contains, prefix_condition, reach
 from storage.tables import Case, Delivery, Deployment, Obligation, Org, Subscription, Unit
@@ -144,6 +144,9 @@ def _move_subtree(conn: Connection, old: str, new: str) -> None:
         rest = func.substr(col, len(old) + 1)
         conn.execute(update(table).where(prefix_condition(col, old))
                      .values({column: literal(new) + rest}))
+    # A subscription above the old place (a district's) no longer reaches what moved out of
+    # its subtree: what waited for it is cancelled, not sent to the old district.
+    deliveries.cancel_unbound(conn, prefix_condition(delivery_t.c.org_path, new))
 
 
 def get_org(conn: Connection, principal: Principal, org_id: str) -> dict[str, Any]:
@@ -230,14 +233,7 @@ def update_unit(
         target = org_row(conn, changes["org"])
         principal.require_org(changes["org"], target.path)
         values.update(org_id=changes["org"], org_path=target.path)
-        for table in (case_t,):
-            conn.execute(update(table).where(table.c.unit_id == unit_id)
-                         .values(org_path=target.path))
-        conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
-                                                obligation_t.c.subject_id == unit_id)
-                     .values(org_path=target.path))
-        conn.execute(update(timer_t).where(timer_t.c.unit_id == unit_id)
-                     .values(org_path=target.path))
+        _move_unit(conn, unit_id, target.path)
     if not values:
         return unit_dict(row)
     changed = conn.execute(update(unit_t).where(unit_t.c.id == unit_id,
@@ -248,6 +244,22 @@ def update_unit(
     audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.name, role=None,
                  action="update", data=dict(changes))
     return unit_dict(unit_row(conn, unit_id))
+
+
+def _move_unit(conn: Connection, unit_id: str, path: str) -> None:
+    """Carry a unit's cases, obligations, timers and deliveries to the org at `path`, so that
+    the new street sees, is reminded of and redrives them, and the old one no longer does."""
+    conn.execute(update(case_t).where(case_t.c.unit_id == unit_id).values(org_path=path))
+    conn.execute(update(obligation_t).where(obligation_t.c.subject_kind == "unit",
+                                            obligation_t.c.subject_id == unit_id)
+                 .values(org_path=path))
+    conn.execute(update(timer_t).where(timer_t.c.unit_id == unit_id).values(org_path=path))
+    # A delivery knows its unit through the timer that queued it (case and obligation timers
+    # carry the unit; timers are kept once handled).
+    mine = delivery_t.c.timer_id.in_(select(timer_t.c.id).where(timer_t.c.unit_id == unit_id))
+    conn.execute(update(delivery_t).where(mine).values(org_path=path))
+    # Those still to send to the old street's subscription are cancelled, not sent there.
+    deliveries.cancel_unbound(conn, mine)
 
 
 def get_unit(conn: Connection, principal: Principal, unit_id: str) -> dict[str, Any]:

@@ -268,7 +268,12 @@ class IdempotencyRecord(SQLModel, table=True):
 
 class Subscription(SQLModel, table=True):
     """Where reminders go besides the log: a channel (webhook, WeCom, DingTalk, e-mail) for an
-    org's subtree, optionally only some campaigns, kinds of message and roles."""
+    org's subtree, optionally only some campaigns, kinds of message and roles.
+
+    A subscription is never removed, only marked deleted (`deleted_at`): its id stays taken,
+    so the deliveries bound to it (by a foreign key) can never reach a later subscription
+    that got the same id — SQLite hands out a removed row's id again.
+    """
 
     __tablename__ = "subscription"
 
@@ -283,10 +288,15 @@ class Subscription(SQLModel, table=True):
     roles: list[str] = _json([])
     created_by: str = Field(max_length=200)
     created_at: dt.datetime = _utc()
+    deleted_at: dt.datetime | None = _utc_optional()
 
 
 class Delivery(SQLModel, table=True):
-    """The outbox: one message for one destination, sent and retried until delivered or dead."""
+    """The outbox: one message for one destination, sent and retried until delivered or dead.
+
+    A delivery is bound to its destination when it is queued: `subscription_id` (null for the
+    log channel) names the one subscription it may be sent to, and nothing else.
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -299,7 +309,8 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=400)  # the idempotency key receivers see
     timer_id: int | None = Field(default=None, index=True)
-    subscription_id: int | None = Field(default=None, index=True)
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id",
+                                        index=True)
     channel: str = Field(max_length=16)
     kind: str = Field(max_length=32)
     subject: str = Field(max_length=100)
@@ -308,7 +319,8 @@ class Delivery(SQLModel, table=True):
                                                         server_default="/"))
     message: dict[str, Any] = _json({})
     late: bool = False
-    status: str = Field(default="pending", max_length=16)  # pending, sending, delivered, dead
+    # pending, sending, delivered, dead, cancelled (its destination went away)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: dt.datetime = _utc()
     lease_until: dt.datetime | None = _utc_optional()

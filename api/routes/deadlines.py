@@ -9,16 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
-from api.deps import Caller, ChannelManager, OrgManager, ServicesDep
+from api.deps import CHANNEL_ROLES, Caller, ChannelManager, OrgManager, ServicesDep
 from api.errors import problem_responses
 from api.schemas import JsonObject, example
 from deadlines.channels import ChannelConfigInvalid, build_channel
+from deadlines.channels.config import public_config
 from deadlines.outbox import redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
-from storage import audit
+from storage import audit, deliveries
 from storage.query import (
     cursor_instant,
     decode_cursor,
@@ -37,7 +38,6 @@ timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
-SECRET_FIELDS = ("secret", "key", "access_token", "password")
 # Ids are database integers: a larger number is no id, and must not reach the driver.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's id")]
@@ -123,7 +123,9 @@ class SubscriptionPublic(BaseModel):
     campaign: str | None
     kinds: list[str]
     roles: list[str]
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(description=(
+        "the channel's settings; secret fields show as ••••, and for a token that may not "
+        "manage subscriptions a URL's path and query values too"))
     secret: str | None = Field(default=None, description="shown once: on create and rotate")
     created_at: dt.datetime
 
@@ -234,15 +236,21 @@ def redrive_dead_letters(body: RedriveIn, services: ServicesDep,
     return {"redriven": count}
 
 
-def _public(row: Any, secret: str | None = None) -> dict[str, Any]:
-    config = {k: ("••••" if k in SECRET_FIELDS and v else v) for k, v in row.config.items()}
+def _manages(principal: Principal) -> bool:
+    """Whether the principal may manage the subscriptions it reaches (api.deps.channel_manager)."""
+    return principal.admin or bool(principal.roles & CHANNEL_ROLES)
+
+
+def _public(row: Any, principal: Principal, secret: str | None = None) -> dict[str, Any]:
+    config = public_config(row.config, full=_manages(principal))
     return {"id": row.id, "name": row.name, "channel": row.channel, "org": row.org_id,
             "campaign": row.campaign_id, "kinds": row.kinds, "roles": row.roles,
             "config": config, "secret": secret, "created_at": row.created_at}
 
 
 def _subscription(conn: Any, principal: Principal, subscription_id: int) -> Any:
-    row = conn.execute(select(subscription_t).where(subscription_t.c.id == subscription_id)
+    row = conn.execute(select(subscription_t).where(subscription_t.c.id == subscription_id,
+                                                    subscription_t.c.deleted_at.is_(None))
                        ).one_or_none()
     if row is None:
         raise NotFound("subscription", subscription_id)
@@ -261,7 +269,7 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
     if body.channel == "webhook" and not config.get("secret"):
         secret = config["secret"] = "whsec_" + secrets.token_urlsafe(32)
     try:
-        build_channel(body.channel, config)
+        build_channel(body.channel, config, outbound=services.settings.outbound)
     except ChannelConfigInvalid as exc:
         raise InputInvalid(str(exc), code="channel_config_invalid") from exc
     now = services.now()
@@ -277,7 +285,7 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
                      role=None, action="create", data={"channel": body.channel,
                                                        "org": body.org})
         row = _subscription(conn, principal, new_id)
-    return _public(row, secret)
+    return _public(row, principal, secret)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionPublic],
@@ -285,24 +293,27 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
 def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
     with services.db.read() as conn:
         rows = conn.execute(select(subscription_t).where(
-            reach(principal, subscription_t.c.org_path)).order_by(subscription_t.c.id)).all()
-    return [_public(r) for r in rows]
+            reach(principal, subscription_t.c.org_path), subscription_t.c.deleted_at.is_(None))
+            .order_by(subscription_t.c.id)).all()
+    return [_public(r, principal) for r in rows]
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204,
                responses=problem_responses(401, 403, 404), summary="Stop a subscription")
 def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
                         principal: ChannelManager) -> Response:
+    now = services.now()
     with services.db.write() as conn:
-        _subscription(conn, principal, subscription_id)
-        conn.execute(delete(subscription_t).where(subscription_t.c.id == subscription_id))
-        # what was still waiting for it goes nowhere now: say so rather than retry in vain
-        conn.execute(update(delivery_t).where(
-            delivery_t.c.subscription_id == subscription_id,
-            delivery_t.c.status.in_(("pending", "sending")))
-            .values(status="cancelled", last_error="the subscription was deleted",
-                    lease_until=None))
-        audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
+        row = _subscription(conn, principal, subscription_id)
+        # Marked, not removed: its id is never handed out again, so nothing bound to it can
+        # reach a later subscription. Its secrets are dropped; nothing will be sent with them.
+        conn.execute(update(subscription_t).where(subscription_t.c.id == subscription_id)
+                     .values(deleted_at=now, config=public_config(row.config, full=False)))
+        # what was still waiting for it (dead letters too) goes nowhere now: say so rather
+        # than retry in vain, and a redrive cannot bring it back
+        deliveries.cancel(conn, delivery_t.c.subscription_id == subscription_id,
+                          deliveries.DELETED)
+        audit.append(conn, stream=f"subscription:{subscription_id}", at=now,
                      actor=principal.name, role=None, action="delete")
     return Response(status_code=204)
 
@@ -322,4 +333,4 @@ def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
         audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
                      actor=principal.name, role=None, action="rotate_secret")
         row = _subscription(conn, principal, subscription_id)
-    return _public(row, secret)
+    return _public(row, principal, secret)

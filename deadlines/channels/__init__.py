@@ -12,8 +12,9 @@ from deadlines.channels.email import EmailChannel
 from deadlines.channels.log import LogChannel
 from deadlines.channels.webhook import WebhookChannel, verify_signature
 from deadlines.channels.wecom import WecomChannel
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 
-Factory = Callable[[Mapping[str, object]], Channel]
+Factory = Callable[[Mapping[str, object], OutboundPolicy], Channel]
 
 CHANNEL_KINDS: Mapping[str, Factory] = {
     "webhook": WebhookChannel.from_dict,
@@ -24,17 +25,20 @@ CHANNEL_KINDS: Mapping[str, Factory] = {
 }
 
 
-def build_channel(kind: str, config: Mapping[str, object]) -> Channel:
-    """The channel of `kind` set up from a deployment's `config`.
+def build_channel(kind: str, config: Mapping[str, object], *,
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> Channel:
+    """The channel of `kind` set up from a deployment's `config`, sending only where
+    `outbound` allows (by default: public addresses).
 
     Raises ChannelConfigInvalid (a ValueError) for an unknown kind, listing the known ones,
-    and for a config with problems, naming every field at fault.
+    and for a config with problems, naming every field at fault — a destination the policy
+    refuses among them.
     """
     factory = CHANNEL_KINDS.get(kind)
     if factory is None:
         known = ", ".join(sorted(CHANNEL_KINDS))
         raise ChannelConfigInvalid(str(kind), [("kind", f"unknown channel kind; known: {known}")])
-    return factory(config)
+    return factory(config, outbound)
 
 
 __all__ = [

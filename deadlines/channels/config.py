@@ -4,15 +4,20 @@ error that names each offending field."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
+from deadlines.outbound import OutboundPolicy
 from engine.errors import PaichaError
 
 T = TypeVar("T", bound=str)
 
 # Values people leave in a config template; sending them would sign with a secret everyone knows.
 PLACEHOLDERS = frozenset({"", "changethis", "changeme", "secret", "xxx", "todo", "key", "token"})
+# The config keys that hold secrets (of any channel kind), and those that hold URLs.
+SECRET_FIELDS = frozenset({"secret", "key", "access_token", "password"})
+URL_FIELDS = frozenset({"url", "base_url"})
+MASK = "••••"
 
 
 class ChannelConfigInvalid(PaichaError, ValueError):
@@ -134,13 +139,23 @@ class ConfigReader:
             return ()
         return tuple(str(item) for item in value)
 
-    def url(self, field: str, *, default: str | None = None) -> str:
-        """An absolute http(s) URL."""
+    def url(self, field: str, *, outbound: OutboundPolicy, default: str | None = None) -> str:
+        """An absolute http(s) URL to a destination `outbound` allows (the value is not quoted
+        in a problem: it may carry credentials)."""
         value = self.string(field, default=default)
         if value:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                self._problems.append((field, f"must be an http(s) URL, got {value!r}"))
+            problem = outbound.url_problem(value)
+            if problem:
+                self._problems.append((field, problem))
+        return value
+
+    def host(self, field: str, *, outbound: OutboundPolicy) -> str:
+        """A host name or IP address `outbound` allows."""
+        value = self.string(field)
+        if value:
+            problem = outbound.host_problem(value)
+            if problem:
+                self._problems.append((field, problem))
         return value
 
     def name(self, default: str) -> str:
@@ -151,3 +166,35 @@ class ConfigReader:
         """Raise every problem found, if any."""
         if self._problems:
             raise ChannelConfigInvalid(self.channel, self._problems)
+
+
+def masked_url(url: str, *, full: bool) -> str:
+    """`url` as shown: credentials before `@` always masked; for a reader who does not manage
+    the channel (`full` False) the path and each query value too, since a webhook's path or
+    query is often the capability itself (…/hook/<token>, ?key=…)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+    except ValueError:
+        return MASK
+    netloc = f"{MASK}@{host}" if "@" in parts.netloc else host
+    if full:
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    path = parts.path if parts.path in ("", "/") else f"/{MASK}"
+    query = "&".join(f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else MASK
+                     for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def public_config(config: Mapping[str, Any], *, full: bool) -> dict[str, Any]:
+    """A channel's config as the API shows it: secret fields masked for everyone, once made;
+    URLs as `masked_url` shows them."""
+    shown: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in SECRET_FIELDS and value:
+            shown[key] = MASK
+        elif key in URL_FIELDS and isinstance(value, str):
+            shown[key] = masked_url(value, full=full)
+        else:
+            shown[key] = value
+    return shown

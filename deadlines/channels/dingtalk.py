@@ -13,17 +13,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
-import httpx
-
 from deadlines.channels._http import HttpSender, robot_result
 from deadlines.channels._render import markdown
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 
 KIND = "dingtalk"
 DEFAULT_BASE_URL = "https://oapi.dingtalk.com/robot/send"
 # 130101: sent too fast (20 a minute per robot); -1: "system busy". Both pass with time.
 RETRYABLE_ERRCODES = frozenset({130101, -1})
+# What a failure is recorded as: the errcode and a reason of ours (errmsg is not kept).
+KNOWN_ERRCODES = {
+    -1: "system busy",
+    130101: "sent too fast (20 messages a minute per robot)",
+    310000: "the robot's security check failed (sign, keyword or IP)",
+    300001: "invalid access token",
+    300005: "the robot does not exist or was removed",
+    400013: "the group was dissolved",
+    410100: "sent too fast",
+}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -51,8 +60,10 @@ class DingtalkConfig:
     name: str = KIND
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> DingtalkConfig:
-        """Read and check a deployment's config; raises ChannelConfigInvalid naming fields."""
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> DingtalkConfig:
+        """Read and check a deployment's config (`base_url` against `outbound`); raises
+        ChannelConfigInvalid naming fields."""
         reader = ConfigReader(KIND, raw, known=("access_token", "secret", "base_url", "timeout"))
         token = reader.string("access_token", secret=True)
         if token.startswith("http"):
@@ -63,7 +74,7 @@ class DingtalkConfig:
             # DingTalk's signing secrets all start with SEC; anything else is most often the
             # access token or a keyword pasted into the wrong field.
             reader.problem("secret", "DingTalk signing secrets start with 'SEC'")
-        base_url = reader.url("base_url", default=DEFAULT_BASE_URL)
+        base_url = reader.url("base_url", outbound=outbound, default=DEFAULT_BASE_URL)
         timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
         name = reader.name(KIND)
         reader.done()
@@ -79,18 +90,18 @@ def body(message: Message) -> dict[str, Any]:
 class DingtalkChannel:
     """Posts a markdown message to one DingTalk custom robot."""
 
-    def __init__(
-        self, config: DingtalkConfig, *, transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, config: DingtalkConfig, *,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         self.config = config
         self.name = config.name
         secrets = (config.access_token, config.secret or "")
-        self._sender = HttpSender(timeout=config.timeout, secrets=secrets, transport=transport)
+        self._sender = HttpSender(timeout=config.timeout, outbound=outbound, secrets=secrets)
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> DingtalkChannel:
-        """A channel from a deployment's config dict."""
-        return cls(DingtalkConfig.from_dict(raw))
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> DingtalkChannel:
+        """A channel from a deployment's config dict, sending where `outbound` allows."""
+        return cls(DingtalkConfig.from_dict(raw, outbound), outbound=outbound)
 
     def _url(self, *, now: dt.datetime) -> str:
         """The robot URL for an attempt at `now`; DingTalk refuses a timestamp over an hour
@@ -110,7 +121,8 @@ class DingtalkChannel:
         )
         if isinstance(response, DeliveryResult):
             return response
-        return robot_result(response, now=now, retryable_codes=RETRYABLE_ERRCODES)
+        return robot_result(response, now=now, retryable_codes=RETRYABLE_ERRCODES,
+                            known_codes=KNOWN_ERRCODES)
 
     def close(self) -> None:
         """Close the pooled connections."""

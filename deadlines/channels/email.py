@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,11 +17,20 @@ from typing import Literal
 from deadlines.channels._render import plain
 from deadlines.channels.base import DeliveryResult, Message, clip, require_aware
 from deadlines.channels.config import ConfigReader
+from deadlines.outbound import PUBLIC_ONLY, DestinationRefused, OutboundPolicy
 
 KIND = "email"
 Security = Literal["starttls", "ssl", "none"]
 SECURITIES: tuple[Security, ...] = ("starttls", "ssl", "none")
 DEFAULT_PORTS: dict[Security, int] = {"starttls": 587, "ssl": 465, "none": 25}
+# A failure is recorded by its reply code and a reason of ours; the server's text is not kept.
+SMTP_REASONS = {
+    421: "service not available", 450: "mailbox unavailable", 451: "local error",
+    452: "insufficient storage", 454: "TLS not available", 530: "authentication required",
+    534: "authentication mechanism too weak", 535: "authentication failed",
+    550: "mailbox unavailable", 551: "user not local", 552: "storage exceeded",
+    553: "mailbox name not allowed", 554: "transaction failed",
+}
 
 
 @dataclass(frozen=True)
@@ -39,12 +49,14 @@ class EmailConfig:
     name: str = KIND
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> EmailConfig:
-        """Read and check a deployment's config; raises ChannelConfigInvalid naming fields."""
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> EmailConfig:
+        """Read and check a deployment's config (`host` against `outbound`); raises
+        ChannelConfigInvalid naming fields."""
         reader = ConfigReader(KIND, raw, known=(
             "host", "port", "security", "username", "password", "from_address", "to",
             "ca_file", "timeout"))
-        host = reader.string("host")
+        host = reader.host("host", outbound=outbound)
         security = reader.choice("security", SECURITIES, "starttls")
         port = reader.integer("port", default=DEFAULT_PORTS[security], minimum=1, maximum=65535)
         username = reader.optional_string("username")
@@ -81,9 +93,15 @@ def message_id(message: Message, from_address: str) -> str:
     return f"<{digest}.paicha@{domain}>"
 
 
+def smtp_reason(code: int) -> str:
+    """A reply code's meaning, in our words."""
+    return SMTP_REASONS.get(code, "temporary failure" if 400 <= code < 500 else "refused")
+
+
 def smtp_result(exc: Exception) -> DeliveryResult:
     """An smtplib or socket error as a result: 4xx replies and lost connections are
-    retryable; 5xx replies, refused logins and TLS set-up problems are not."""
+    retryable; 5xx replies, refused logins and TLS set-up problems are not. The detail names
+    the error's class and a reply code's meaning, never the server's text."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         refused = ", ".join(f"{addr}: {code}" for addr, (code, _) in exc.recipients.items())
@@ -92,20 +110,47 @@ def smtp_result(exc: Exception) -> DeliveryResult:
                                      retryable=all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
-        reason = exc.smtp_error.decode("utf-8", "replace") if isinstance(
-            exc.smtp_error, bytes) else str(exc.smtp_error)
-        return DeliveryResult.failed(f"SMTP {code}: {clip(reason)}", status=code,
+        return DeliveryResult.failed(f"SMTP {code}: {smtp_reason(code)}", status=code,
                                      retryable=400 <= code < 500)
     if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError):
-        return DeliveryResult.failed(f"{type(exc).__name__}: {clip(str(exc))}", retryable=True)
+        return DeliveryResult.failed(f"{type(exc).__name__}: connection lost", retryable=True)
     if isinstance(exc, ssl.SSLCertVerificationError | smtplib.SMTPException):
         # A certificate that does not verify, or a server without STARTTLS or AUTH: the
         # configuration must change before any retry can succeed.
-        return DeliveryResult.failed(f"{type(exc).__name__}: {clip(str(exc))}",
-                                     retryable=False)
+        return DeliveryResult.failed(f"{type(exc).__name__}: the server cannot be used as "
+                                     "configured", retryable=False)
     # OSError: refused or reset connections, unreachable hosts, DNS failures, and TLS errors
     # other than verification (a dropped handshake passes; a wrong port ends in dead letters).
-    return DeliveryResult.failed(f"{type(exc).__name__}: {clip(str(exc))}", retryable=True)
+    # strerror is the operating system's word, not the server's.
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "connection failed"
+    return DeliveryResult.failed(f"{type(exc).__name__}: {reason}", retryable=True)
+
+
+class VettedSMTP(smtplib.SMTP):
+    """smtplib's SMTP, connecting only to an address the outbound policy vetted (STARTTLS
+    still checks the certificate against the configured host name)."""
+
+    def __init__(self, host: str, port: int, *, timeout: float,
+                 outbound: OutboundPolicy) -> None:
+        self.outbound = outbound  # before connecting, which __init__ does
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self.outbound.connect(host, port, timeout=timeout)
+
+
+class VettedSMTPSSL(smtplib.SMTP_SSL):
+    """smtplib's SMTP_SSL, connecting only to an address the outbound policy vetted; TLS is
+    verified against the configured host name."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, context: ssl.SSLContext,
+                 outbound: OutboundPolicy) -> None:
+        self.outbound = outbound
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raw = self.outbound.connect(host, port, timeout=timeout)
+        return self.context.wrap_socket(raw, server_hostname=host)
 
 
 def _hang_up(smtp: smtplib.SMTP) -> None:
@@ -123,14 +168,17 @@ class EmailChannel:
     """Sends each message as one mail; a new SMTP connection per message, since sends are
     rare (minutes apart) and a kept-open connection would be dropped by the server anyway."""
 
-    def __init__(self, config: EmailConfig) -> None:
+    def __init__(self, config: EmailConfig, *,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         self.config = config
         self.name = config.name
+        self.outbound = outbound
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> EmailChannel:
-        """A channel from a deployment's config dict."""
-        return cls(EmailConfig.from_dict(raw))
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> EmailChannel:
+        """A channel from a deployment's config dict, sending where `outbound` allows."""
+        return cls(EmailConfig.from_dict(raw, outbound), outbound=outbound)
 
     def compose(self, message: Message, *, now: dt.datetime) -> EmailMessage:
         """The mail for `message`, dated `now`."""
@@ -150,10 +198,11 @@ class EmailChannel:
         context = ssl.create_default_context(cafile=config.ca_file)
         smtp: smtplib.SMTP
         if config.security == "ssl":
-            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                    context=context)
+            smtp = VettedSMTPSSL(config.host, config.port, timeout=config.timeout,
+                                 context=context, outbound=self.outbound)
         else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            smtp = VettedSMTP(config.host, config.port, timeout=config.timeout,
+                              outbound=self.outbound)
         try:
             if config.security == "starttls":
                 smtp.starttls(context=context)
@@ -174,6 +223,8 @@ class EmailChannel:
                 refused = smtp.send_message(mail)
             finally:
                 _hang_up(smtp)
+        except DestinationRefused as exc:
+            return DeliveryResult.failed(f"destination refused: {exc}", retryable=False)
         except (OSError, smtplib.SMTPException) as exc:
             return smtp_result(exc)
         if refused:

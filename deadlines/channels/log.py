@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 
 KIND = "log"
 LOGGER_NAME = "paicha.deliveries"
@@ -65,8 +66,10 @@ class LogChannel:
         self._level = logging.getLevelNamesMapping()[self.config.level.upper()]
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> LogChannel:
-        """A channel from a deployment's config dict."""
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> LogChannel:
+        """A channel from a deployment's config dict (it sends nothing out: `outbound` is
+        taken so that every kind is built alike)."""
         return cls(LogConfig.from_dict(raw))
 
     def send(self, message: Message, *, now: dt.datetime) -> DeliveryResult:

@@ -9,11 +9,10 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from deadlines.channels._http import HttpSender, status_result
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 
 KIND = "webhook"
 SIGNATURE_PREFIX = "sha256="
@@ -59,10 +58,12 @@ class WebhookConfig:
     name: str = KIND
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> WebhookConfig:
-        """Read and check a deployment's config; raises ChannelConfigInvalid naming fields."""
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> WebhookConfig:
+        """Read and check a deployment's config (the URL against `outbound`); raises
+        ChannelConfigInvalid naming fields."""
         reader = ConfigReader(KIND, raw, known=("url", "secret", "timeout"))
-        url = reader.url("url")
+        url = reader.url("url", outbound=outbound)
         secret = reader.string("secret", secret=True)
         if secret and len(secret) < MIN_SECRET_LENGTH:
             reader.problem("secret", f"must be at least {MIN_SECRET_LENGTH} characters")
@@ -75,18 +76,18 @@ class WebhookConfig:
 class WebhookChannel:
     """POSTs `Message.as_json()` with an idempotency key and an HMAC signature."""
 
-    def __init__(
-        self, config: WebhookConfig, *, transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, config: WebhookConfig, *,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         self.config = config
         self.name = config.name
-        self._sender = HttpSender(timeout=config.timeout, secrets=(config.secret,),
-                                  transport=transport)
+        self._sender = HttpSender(timeout=config.timeout, outbound=outbound,
+                                  secrets=(config.secret,))
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> WebhookChannel:
-        """A channel from a deployment's config dict."""
-        return cls(WebhookConfig.from_dict(raw))
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> WebhookChannel:
+        """A channel from a deployment's config dict, sending where `outbound` allows."""
+        return cls(WebhookConfig.from_dict(raw, outbound), outbound=outbound)
 
     def _request(self, message: Message, *, now: dt.datetime) -> tuple[bytes, dict[str, str]]:
         """The body and headers of one attempt; the timestamp is `now`, so each retry is signed

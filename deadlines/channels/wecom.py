@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from deadlines.channels._http import HttpSender, robot_result
 from deadlines.channels._render import markdown, truncate_utf8
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
+from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 
 KIND = "wecom"
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
@@ -22,6 +21,16 @@ DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 CONTENT_LIMIT = 4096
 # 45009: the robot's limit of 20 messages a minute; -1: "system busy". Both pass with time.
 RETRYABLE_ERRCODES = frozenset({45009, -1})
+# What a failure is recorded as: the errcode and a reason of ours (errmsg is not kept).
+KNOWN_ERRCODES = {
+    -1: "system busy",
+    45009: "over the robot's limit of 20 messages a minute",
+    93000: "invalid webhook key: the robot was removed or the key is wrong",
+    40058: "the message is too long or malformed",
+    40008: "invalid message type",
+    44004: "empty message content",
+    93017: "the robot's message is not allowed (group settings)",
+}
 LATE_STYLE = '<font color="warning">{note}</font>'
 
 
@@ -35,13 +44,15 @@ class WecomConfig:
     name: str = KIND
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> WecomConfig:
-        """Read and check a deployment's config; raises ChannelConfigInvalid naming fields."""
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> WecomConfig:
+        """Read and check a deployment's config (`base_url` against `outbound`); raises
+        ChannelConfigInvalid naming fields."""
         reader = ConfigReader(KIND, raw, known=("key", "base_url", "timeout"))
         key = reader.string("key", secret=True)
         if key.startswith("http"):
             reader.problem("key", "is the key alone (after `key=`), not the whole webhook URL")
-        base_url = reader.url("base_url", default=DEFAULT_BASE_URL)
+        base_url = reader.url("base_url", outbound=outbound, default=DEFAULT_BASE_URL)
         timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
         name = reader.name(KIND)
         reader.done()
@@ -57,19 +68,19 @@ def body(message: Message) -> dict[str, Any]:
 class WecomChannel:
     """Posts a markdown message to one WeCom group robot."""
 
-    def __init__(
-        self, config: WecomConfig, *, transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, config: WecomConfig, *,
+                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
         self.config = config
         self.name = config.name
         self._url = f"{config.base_url}?{urlencode({'key': config.key})}"
-        self._sender = HttpSender(timeout=config.timeout, secrets=(config.key,),
-                                  transport=transport)
+        self._sender = HttpSender(timeout=config.timeout, outbound=outbound,
+                                  secrets=(config.key,))
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, object]) -> WecomChannel:
-        """A channel from a deployment's config dict."""
-        return cls(WecomConfig.from_dict(raw))
+    def from_dict(cls, raw: Mapping[str, object],
+                  outbound: OutboundPolicy = PUBLIC_ONLY) -> WecomChannel:
+        """A channel from a deployment's config dict, sending where `outbound` allows."""
+        return cls(WecomConfig.from_dict(raw, outbound), outbound=outbound)
 
     def send(self, message: Message, *, now: dt.datetime) -> DeliveryResult:
         """Post the message once; a reply with errcode != 0 is a failure."""
@@ -80,7 +91,8 @@ class WecomChannel:
         )
         if isinstance(response, DeliveryResult):
             return response
-        return robot_result(response, now=now, retryable_codes=RETRYABLE_ERRCODES)
+        return robot_result(response, now=now, retryable_codes=RETRYABLE_ERRCODES,
+                            known_codes=KNOWN_ERRCODES)
 
     def close(self) -> None:
         """Close the pooled connections."""

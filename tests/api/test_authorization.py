@@ -150,7 +150,7 @@ def _records(client: TestClient, world: World) -> dict[str, str]:
                         headers=world.auth("admin")).json()["data"]
     subscription = client.post("/subscriptions", headers=world.auth("admin"), json={
         "name": "林荫街道值班群", "channel": "webhook", "org": "linyin",
-        "config": {"url": "http://127.0.0.1:9/hook"}})
+        "config": {"url": "https://hooks.example.org/paicha"}})
     assert subscription.status_code == 201, subscription.text
     return {"case": _open_case(client, world), "obligation": str(duties[0]["id"]),
             "subscription": str(subscription.json()["id"])}

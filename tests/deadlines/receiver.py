@@ -1,5 +1,8 @@
 """A local HTTP receiver for channel tests: records every request and answers as told,
-including not at all (to exercise timeouts). Listens on 127.0.0.1 only."""
+including not at all (to exercise timeouts). Listens on 127.0.0.1 only.
+
+The outbound policy refuses loopback by default; the tests allow the receivers' host as an
+operator allows an on-prem robot (`PAICHA_OUTBOUND_ALLOW=127.0.0.1`), through `LOCAL`."""
 
 from __future__ import annotations
 
@@ -12,6 +15,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from deadlines.outbound import OutboundPolicy
+
+# The policy of the tests that talk to a local receiver: public addresses, and 127.0.0.1.
+LOCAL = OutboundPolicy.allowing("127.0.0.1")
 
 
 @dataclass(frozen=True)

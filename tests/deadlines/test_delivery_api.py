@@ -3,19 +3,27 @@ with backoff, dead-lettered and re-driven; upcoming deadlines listed by scope.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from deadlines.channels import verify_signature
 from deadlines.outbox import Deliverer, DeliveryRun
 from deadlines.retry import RetryPolicy
 from deadlines.sweep import Sweeper
-from tests.deadlines.receiver import Receiver, receiver_fixture  # noqa: F401
+from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
 from tests.deadlines.test_sweep import local, planned_hazard
 from tests.support.world import World
+
+
+@pytest.fixture(autouse=True)
+def local_receivers(world: World) -> None:
+    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
+    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)
 
 
 def subscribe(client: TestClient, world: World, receiver: Receiver, **extra: Any) -> Any:
@@ -35,7 +43,7 @@ def due_reminder(world: World) -> None:
 
 def deliverer(world: World, attempts: int = 12) -> Deliverer:
     return Deliverer(world.services.db, clock=world.clock, rng=random.Random(7),
-                     policy=RetryPolicy(max_attempts=attempts))
+                     policy=RetryPolicy(max_attempts=attempts), outbound=LOCAL)
 
 
 def test_a_subscribed_webhook_gets_the_reminder_signed_and_keyed(

@@ -19,6 +19,7 @@ import pytest
 
 from deadlines.channels import ChannelConfigInvalid, EmailChannel, build_channel
 from tests.deadlines.messages import NOW, MakeMessage, make_message_fixture  # noqa: F401
+from tests.deadlines.receiver import LOCAL
 
 USER, PASSWORD = "paicha", "s3cret-pass-word"
 
@@ -115,7 +116,7 @@ def email(port: int, **config: object) -> EmailChannel:
     channel = build_channel("email", {
         "host": "127.0.0.1", "port": port, "security": "none",
         "from_address": "paicha@anjian.example.cn", "to": ["safety@street.example.cn"], **config,
-    })
+    }, outbound=LOCAL)
     assert isinstance(channel, EmailChannel)
     return channel
 
@@ -235,7 +236,9 @@ def test_smtp_errors_are_classified() -> None:
     assert smtp_result(TimeoutError("timed out")).retryable
     assert smtp_result(smtplib.SMTPDataError(452, b"mailbox full")).retryable
     assert not smtp_result(smtplib.SMTPDataError(554, b"spam")).retryable
-    assert smtp_result(smtplib.SMTPDataError(554, b"spam")).detail == "SMTP 554: spam"
+    # the code and our reason for it; the server's words are not kept
+    assert smtp_result(smtplib.SMTPDataError(554, b"spam")).detail == (
+        "SMTP 554: transaction failed")
     assert not smtp_result(smtplib.SMTPException("No suitable authentication method")).retryable
 
 
