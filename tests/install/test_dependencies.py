@@ -88,7 +88,11 @@ def _tested_set() -> dict[str, str]:
             wanted = set(requirement.extras)
             pending += [(r, wanted) for extra in wanted for r in EXTRAS[extra]]
             continue
-        dist = importlib.metadata.distribution(name)
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise AssertionError(f"{name} is not installed: install the tested set with "
+                                 "pip install -c constraints.txt -e '.[test,dev]'") from None
         found[name] = dist.version
         pending += [(Requirement(line), set(requirement.extras)) for line in dist.requires or []]
     return found
