@@ -26,7 +26,8 @@ The REST API of paicha, the workflow engine for work-safety governance campaigns
 (安全生产专项行动): campaigns, orgs and units, cases (隐患) and their lifecycle events,
 obligations (规定动作) and the audit log.
 
-Every route but `/health` and the docs needs `Authorization: Bearer <token>`; tokens are made with
+Every route but `/health`, `/schema/campaign.json` and the docs needs
+`Authorization: Bearer <token>`; tokens are made with
 `paicha token create` and hold roles within one org's subtree or one unit. Errors are
 `application/problem+json` with a stable `code`.
 """

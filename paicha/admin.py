@@ -15,14 +15,19 @@ from paicha.files import CommandFailed
 from storage import audit, tokens
 from storage.campaigns import CampaignRegistry, declared_roles
 from storage.db import Database, current_revision, database_url, upgrade
+from storage.readiness import check_current, check_upgradable
 
 
 def _database(args: argparse.Namespace) -> Database:
-    return Database(args.database or database_url())
+    """The database of the command line, refused (with the fix) unless it is migrated."""
+    url = args.database or database_url()
+    check_current(url)
+    return Database(url)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     url = args.database or database_url()
+    check_upgradable(url)
     upgrade(url)
     print(f"database at revision {current_revision(url)}", file=sys.stderr)
     return 0
@@ -136,7 +141,7 @@ def register(commands: Any) -> None:
     _with_database(listing)
     listing.set_defaults(run=cmd_token_list)
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="the token's number (from `paicha token list`)")
     _with_database(revoke)
     revoke.set_defaults(run=cmd_token_revoke)
 

@@ -27,6 +27,6 @@ def register(commands: Any) -> None:
         "diagram", help="print the Mermaid state diagram of a case lifecycle",
         description="Print a Mermaid stateDiagram of one case type (paste it into any Mermaid "
                     "viewer or a Markdown file between ```mermaid fences).")
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", help="campaign YAML file")
     parser.add_argument("--case", default="hazard", help="case type id (default: hazard)")
     parser.set_defaults(run=run)

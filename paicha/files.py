@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import re
@@ -17,16 +18,35 @@ from engine.loader import CampaignLoader, Loaded
 _ID_LINE = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)['\"]?\s*(#.*)?$", re.MULTILINE)
 
 
+def installed_dir(package: str) -> Path:
+    """The folder of an installed package's data (the repository's folder in a checkout).
+
+    pip unpacks wheels, so the data lies in a folder the campaign loader and Alembic can list;
+    a zipped install is refused here rather than failing later on a missing file."""
+    found = importlib.resources.files(package)
+    if not isinstance(found, Path):
+        raise RuntimeError(f"{package} is not installed as files on disk ({found}); install "
+                           "paicha with pip, which unpacks it")
+    return found
+
+
 def bundled_dir() -> Path:
-    """The bundled campaigns: $PAICHA_CAMPAIGNS_DIR, else campaigns/ of this checkout."""
+    """The bundled campaigns: $PAICHA_CAMPAIGNS_DIR, else the installed `paicha.campaigns`
+    (campaigns/ of the repository)."""
     configured = os.environ.get("PAICHA_CAMPAIGNS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "campaigns"
+    return Path(configured) if configured else installed_dir("paicha.campaigns")
+
+
+def campaign_schema_text() -> str:
+    """The campaign language's JSON Schema as shipped (`campaigns/schema/campaign.schema.json`)."""
+    return (installed_dir("paicha.campaigns") / "schema" / "campaign.schema.json").read_text(
+        encoding="utf-8")
 
 
 @cache
 def campaign_schema() -> dict[str, Any]:
-    path = Path(__file__).resolve().parent.parent / "campaigns" / "schema" / "campaign.schema.json"
-    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """The JSON Schema, parsed once per process."""
+    schema: dict[str, Any] = json.loads(campaign_schema_text())
     return schema
 
 

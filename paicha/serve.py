@@ -15,6 +15,7 @@ from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
 from paicha import demo
 from storage.bootstrap import prepare
 from storage.db import database_url, upgrade
+from storage.readiness import check_upgradable
 
 
 def _logging() -> None:
@@ -29,6 +30,7 @@ def _logging() -> None:
 def run(args: argparse.Namespace) -> int:
     _logging()
     settings = Settings(database_url=args.database or database_url())
+    check_upgradable(settings.database_url)
     services = Services.build(settings)
     now = system_clock()
     published = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
@@ -63,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
 def run_scheduler(args: argparse.Namespace) -> int:
     _logging()
-    services = Services.build(Settings(database_url=args.database or database_url()))
+    settings = Settings(database_url=args.database or database_url())
+    check_upgradable(settings.database_url)
+    services = Services.build(settings)
     upgrade(services.db.url)
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
@@ -96,12 +100,14 @@ def register(commands: Any) -> None:
                     "the API on the embedded SQLite file (or $PAICHA_DATABASE_URL).")
     parser.add_argument("--demo", action="store_true",
                         help="load a small demo org tree with units and print a token per role")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--database", metavar="URL",
                         help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
     parser.add_argument("--log-level", default="info",
-                        choices=["critical", "error", "warning", "info", "debug"])
+                        choices=["critical", "error", "warning", "info", "debug"],
+                        help="the web server's log level (default info)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--no-scheduler", action="store_true",
                         help="serve the API only (run `paicha scheduler` elsewhere)")

@@ -150,10 +150,13 @@ def register(commands: Any) -> None:
         description="Walk the campaign day by day and print every phase deadline, check "
                     "reminder, case clock reminder, overdue notice and escalation that would "
                     "fire, with case events scripted in an events file.")
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", help="campaign YAML file")
     parser.add_argument("--units", metavar="CSV", help="units: id,name,org,industry,tags")
     parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
     parser.add_argument("--events", metavar="YAML", help="scripted case events")
-    parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE")
-    parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE")
+    parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
+                        help="first day of the window, YYYY-MM-DD (default: the campaign's "
+                             "start)")
+    parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
+                        help="last day of the window, YYYY-MM-DD (default: the campaign's end)")
     parser.set_defaults(run=run)

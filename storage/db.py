@@ -8,6 +8,7 @@ it upgrades a read lock. PostgreSQL is used when the URL says so.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import re
@@ -128,7 +129,13 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 def migrations_dir() -> Path:
-    return Path(__file__).resolve().parent / "migrations"
+    """Alembic's scripts, package data of `storage` (storage/migrations), found through the
+    import system so that an installed paicha finds its own copy wherever it runs from."""
+    found = importlib.resources.files("storage") / "migrations"
+    if not isinstance(found, Path):  # a zipped install; pip always unpacks a wheel
+        raise RuntimeError(f"the migrations are not files on disk ({found}); install paicha "
+                           "with pip")
+    return found
 
 
 def alembic_config(url: str) -> Any:
