@@ -291,7 +291,10 @@ def _xlsx_records(table: Sheet, data: bytes, name: str | None
         try:
             for line, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
                                          start=1):
-                yield line, [_cell_text(value) for value in cells]
+                if cells.count(None) == len(cells):  # a blank row (openpyxl makes up many)
+                    yield line, []
+                else:
+                    yield line, [_cell_text(value) for value in cells]
         except Exception:
             table.problem(1, "the XLSX file is damaged",
                           "open it in Excel or WPS and save it again as .xlsx")
