@@ -16,6 +16,7 @@ timer per request (bench/README.md).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from api.deps import PRINCIPAL, resolve_token
 from api.errors import Unauthenticated, problem
 from api.offload import WorkStopped
 from api.services import Services
+
+log = logging.getLogger("paicha.api")
 
 
 @dataclass(frozen=True)
@@ -69,28 +72,18 @@ class RequestGuard:
         assert task is not None
         watchdog = self.watchdogs.of(asyncio.get_running_loop())
         watchdog.watch(task, limits.seconds)
-        started = False
-
-        async def send_noting(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
-            await self._guarded(scope, receive, send_noting, limits)
+            await self._guarded(scope, receive, send, limits)
         except asyncio.CancelledError:
             # Ours only if the watchdog cancelled this task, and nobody else did too (a server
             # shutting down cancels its requests as well: that cancellation goes on).
             if not watchdog.expired(task) or task.uncancel() > 0:
                 raise
-            if not started:
-                await problem(503, "time_budget_exceeded", (
-                    f"the request took longer than its budget of {limits.seconds:g} s and was "
-                    "stopped; if it wrote something, read it back before retrying"))(
-                    scope, receive, send)
+            await _answer(scope, receive, send, 503, "time_budget_exceeded", (
+                f"the request took longer than its budget of {limits.seconds:g} s and was "
+                "stopped; if it wrote something, read it back before retrying"))
         except WorkStopped as stopped:
-            if not started:
-                await problem(503, stopped.code, str(stopped))(scope, receive, send)
+            await _answer(scope, receive, send, 503, stopped.code, str(stopped))
         finally:
             watchdog.forget(task)
 
@@ -155,6 +148,17 @@ class RequestGuard:
             f"the request body is larger than {size}, the most {limits.what} may be; "
             "send less (split an import file)"), limit_bytes=limits.body_bytes)(
             scope, receive, send)
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                  detail: str) -> None:
+    """A problem for a request whose route was stopped: sent unless the route had begun its
+    own response (the server then refuses a second one, and the connection is closed)."""
+    try:
+        await problem(status, code, detail)(scope, receive, send)
+    except Exception:  # which error a server raises then is its own choice
+        log.info("no 503 (%s) for %s %s: its response had begun", code, scope["method"],
+                 scope["path"])
 
 
 def _size(count: int) -> str:
