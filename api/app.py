@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.guard import Limits, RequestGuard
 from api.routes import (
     campaigns,
     cases,
@@ -20,6 +21,8 @@ from api.routes import (
     units,
 )
 from api.services import Clock, Services, Settings, system_clock
+from engine import document
+from paicha import sheets
 
 DESCRIPTION = """\
 The REST API of paicha, the workflow engine for work-safety governance campaigns
@@ -52,8 +55,30 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.state.services = built
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # any route may meet the request guard's body cap and time budget (api.guard)
+        app.include_router(router, responses=errors.problem_responses(413, 503))
+    default, routes = route_limits(built.settings)
+    public = frozenset(path for path in ("/health", "/schema/campaign.json", app.openapi_url,
+                                         app.docs_url, app.redoc_url,
+                                         app.swagger_ui_oauth2_redirect_url) if path)
+    app.add_middleware(RequestGuard, services=built, default=default, routes=routes,
+                       public=public)
     return app
+
+
+JSON_BODY_BYTES = 1024 * 1024
+
+
+def route_limits(settings: Settings) -> tuple[Limits, dict[tuple[str, str], Limits]]:
+    """The body cap and time budget of every route (docs/api.md, "Limits"): JSON bodies, a
+    campaign's YAML and an import file each have their own cap."""
+    seconds = settings.request_seconds
+    campaign = Limits(document.MAX_BYTES, "body_too_large", "a campaign", seconds)
+    upload = Limits(sheets.MAX_BYTES + imports.ENVELOPE, "import_too_large", "an import file",
+                    settings.import_seconds)
+    return (Limits(JSON_BODY_BYTES, "body_too_large", "a JSON body", seconds),
+            {("POST", "/campaigns"): campaign, ("POST", "/campaigns/validate"): campaign,
+             ("POST", "/orgs/import"): upload, ("POST", "/units/import"): upload})
 
 
 def freeze_startup_heap() -> None:

@@ -66,7 +66,7 @@ STATUS: tuple[tuple[type[PaichaError], int], ...] = (
 
 TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
           422: "Unprocessable Content", 400: "Bad Request", 405: "Method Not Allowed",
-          500: "Internal Server Error", 413: "Content Too Large"}
+          500: "Internal Server Error", 413: "Content Too Large", 503: "Service Unavailable"}
 
 
 def status_of(error: PaichaError) -> int:

@@ -47,6 +47,26 @@ class Settings:
         default_factory=lambda: float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10")))
     # Where deliveries may go: public addresses, and what PAICHA_OUTBOUND_ALLOW lists.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy.from_env)
+    # the time budget of a request, and of an import (a file of 100,000 rows takes a while);
+    # past it the caller gets 503 time_budget_exceeded (api.guard)
+    request_seconds: float = field(default_factory=lambda: _seconds("PAICHA_REQUEST_SECONDS",
+                                                                    "30"))
+    import_seconds: float = field(default_factory=lambda: _seconds("PAICHA_IMPORT_SECONDS",
+                                                                   "300"))
+
+    def __post_init__(self) -> None:
+        for name in ("request_seconds", "import_seconds"):
+            value = getattr(self, name)
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+
+
+def _seconds(variable: str, default: str) -> float:
+    text = os.environ.get(variable, default)
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{variable}={text!r} is not a number of seconds") from None
 
 
 def campaign_loader(parents: Any) -> CampaignLoader:
@@ -97,6 +117,9 @@ class Services:
     tokens: TokenCache
     clock: Clock
     events: EventWrites
+    # set when the server starts stopping (SIGTERM): long work on threads ends at its next
+    # checkpoint (api.offload) instead of holding the shutdown up
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
@@ -111,6 +134,7 @@ class Services:
 
     def close(self) -> None:
         """Finish the queued writes and release the database."""
+        self.stopping.set()
         self.events.close()
         self.db.dispose()
 

@@ -20,6 +20,10 @@ from engine.errors import Problem
 
 MAX_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 100_000
+MAX_SCALAR = 20_000  # characters of one value: a long description is a few hundred
+MAX_KEY = 200  # characters of one key: every problem under it repeats it in its path
+MAX_NUMBER = 32  # characters of a number: Python refuses to read an integer of 4,300 digits
+# (and the base-60 form `1:2:3:…` of YAML 1.1 costs time quadratic in its length)
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,8 @@ class _Builder:
             self._problem(mark, path, f"tag {node.tag!r} is not allowed",
                           "campaign files are plain YAML: remove the `!` tag")
             return None
+        if isinstance(node, ScalarNode) and not self._sized(node, path):
+            return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -206,6 +212,12 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._problem(key_mark, path, "a key must be a plain word", "write the key as text")
                 continue
+            if len(key_node.value) > MAX_KEY:
+                self._problem(key_mark, path, f"a key of {len(key_node.value):,} characters",
+                              f"keys are names of at most {MAX_KEY} characters")
+                continue
+            if not self._sized(key_node, path):
+                continue
             key = str(self.loader.construct_object(key_node))
             child_path = join_path(path, key)
             if key in result:
@@ -221,6 +233,22 @@ class _Builder:
                 key, self.build(value_node, child_path), key_mark, _mark(self.source, value_node)
             )
         return result
+
+    def _sized(self, node: ScalarNode, path: str) -> bool:
+        """A scalar within the limits; otherwise a problem at its place, and False."""
+        number = node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        if number and len(node.value) > MAX_NUMBER:
+            self._problem(_mark(self.source, node), path,
+                          f"a number of {len(node.value):,} characters",
+                          f"numbers in a campaign have at most {MAX_NUMBER} characters; quote "
+                          "it if it is a text")
+            return False
+        if len(node.value) > MAX_SCALAR:
+            self._problem(_mark(self.source, node), path,
+                          f"a value of {len(node.value):,} characters",
+                          f"a value has at most {MAX_SCALAR:,} characters; shorten it")
+            return False
+        return True
 
     def _problem(self, mark: Mark, path: str, message: str, hint: str) -> None:
         self.problems.append(Problem(mark.source, mark.line, mark.column, path, message, hint))

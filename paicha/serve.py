@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -52,15 +53,30 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_scheduler:
         scheduler = background(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     freeze_startup_heap()
+    server = _Server(uvicorn.Config(app, host=args.host, port=args.port,
+                                    log_level=args.log_level, access_log=args.access_log),
+                     services)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=args.access_log)
+        server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         jobs.close()
         services.close()
-    return 0
+    return 0 if server.started else 1  # uvicorn said why (a port in use …)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, which on SIGTERM or Ctrl-C also tells the work on threads to stop (an import
+    stops at its next checkpoint, api.offload) instead of waiting for it to end."""
+
+    def __init__(self, config: uvicorn.Config, services: Services) -> None:
+        super().__init__(config)
+        self.services = services
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.services.stopping.set()
+        super().handle_exit(sig, frame)
 
 
 def run_scheduler(args: argparse.Namespace) -> int:

@@ -13,19 +13,25 @@ import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.errors import InputInvalid
 from engine.schema import did_you_mean
+from paicha import archive
 
 Kind = Literal["units", "orgs"]
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+# Lines read, blank ones included: openpyxl makes up the blank rows between two distant row
+# numbers, and a file of blank lines is no cheaper to read than one of rows.
+MAX_LINES = 2 * MAX_ROWS
 MAX_COLUMNS = 200  # a header wider than this is not a table of orgs or units
+MAX_FIELDS = archive.MAX_CELLS_IN_ROW  # fields on one CSV line
 HEADER_SEARCH = 10  # title rows (东胜区生产经营单位台账) may sit above the header
+CHECK_EVERY = 256  # lines between two calls of the reader's checkpoint
 
 UNIT_COLUMNS = ("id", "name", "org", "industry", "tags")
 ORG_COLUMNS = ("id", "name", "level", "parent")
@@ -142,10 +148,15 @@ class Sheet:
                               "message": message, "hint": hint})
 
 
+def _carry_on() -> None:
+    """The checkpoint of a read nobody stops (the command line)."""
+
+
 def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = None,
-               sheet: str | None = None) -> Sheet:
+               sheet: str | None = None, checkpoint: Callable[[], None] = _carry_on) -> Sheet:
     """The orgs or units table in `data` (CSV or XLSX, told apart by content); raises
-    TableTooLarge past the limits, and otherwise reports every problem on the Sheet."""
+    TableTooLarge past the limits, and otherwise reports every problem on the Sheet.
+    `checkpoint` is called every few hundred lines; it may raise to stop the read."""
     if len(data) > MAX_BYTES:
         raise TableTooLarge(f"{source} has {len(data):,} bytes; an import takes at most "
                             f"{MAX_BYTES // (1024 * 1024)} MB: split the file")
@@ -155,12 +166,48 @@ def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = No
                       "save it as .xlsx (Excel 工作簿) or as CSV UTF-8 and upload that")
         return table
     if data.startswith(XLSX_MAGIC):
-        _fill(table, _xlsx_records(table, data, sheet), letters=True)
+        try:
+            archive.inspect(data, checkpoint)
+        except archive.Refused as refused:
+            if refused.too_large:
+                raise TableTooLarge(f"{source}: {refused}") from None
+            table.problem(1, str(refused), "open it in Excel or WPS and save it again as .xlsx")
+            return table
+        records, letters = _xlsx_records(table, data, sheet), True
     else:
         text = _decode(table, data, charset)
-        if text is not None:
-            _fill(table, _csv_records(table, text), letters=False)
+        if text is None:
+            return table
+        _csv_bounds(source, text)
+        records, letters = _csv_records(table, text), False
+    _fill(table, _bounded(source, records, checkpoint), letters=letters)
     return table
+
+
+def _bounded(source: str, records: Iterable[tuple[int, list[str]]],
+             checkpoint: Callable[[], None]) -> Iterator[tuple[int, list[str]]]:
+    """The records, blank ones counted, refused past MAX_LINES; the checkpoint called as
+    they go."""
+    for read, record in enumerate(records, start=1):
+        if read > MAX_LINES:
+            raise TableTooLarge(f"{source} runs past line {MAX_LINES:,} (blank lines count): "
+                                f"an import takes at most {MAX_ROWS:,} rows: split the file")
+        if read % CHECK_EVERY == 0:
+            checkpoint()
+        yield record
+
+
+def _csv_bounds(source: str, text: str) -> None:
+    """Lines and fields counted on the text before the CSV reader makes a list of them."""
+    lines = max(text.count("\n"), text.count("\r"))
+    if lines > MAX_LINES:
+        raise TableTooLarge(f"{source} has {lines:,} lines (blank ones count); an import "
+                            f"takes at most {MAX_LINES:,}: split the file")
+    if text.count(",") > MAX_FIELDS:  # only then can a line hold that many
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.count(",") >= MAX_FIELDS:
+                raise TableTooLarge(f"line {number} of {source} has more than {MAX_FIELDS:,} "
+                                    "fields")
 
 
 def _decode(table: Sheet, data: bytes, charset: str | None) -> str | None:
@@ -244,7 +291,10 @@ def _xlsx_records(table: Sheet, data: bytes, name: str | None
         try:
             for line, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True),
                                          start=1):
-                yield line, [_cell_text(value) for value in cells]
+                if cells.count(None) == len(cells):  # a blank row (openpyxl makes up many)
+                    yield line, []
+                else:
+                    yield line, [_cell_text(value) for value in cells]
         except Exception:
             table.problem(1, "the XLSX file is damaged",
                           "open it in Excel or WPS and save it again as .xlsx")

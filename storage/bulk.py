@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -34,6 +34,7 @@ from storage.subjects import (
 Counts = dict[str, int]  # created, updated, unchanged
 
 CHUNK = 500  # ids per IN (...) lookup: SQLite caps bound parameters
+CHECK_EVERY = 256  # rows between two calls of the import's checkpoint
 MAX_NAME, MAX_TERM, MAX_TAGS, MAX_PATH = 200, 64, 50, 2000
 
 
@@ -75,10 +76,17 @@ class _Report:
                                problems=self.items, code="import_invalid")
 
 
-def _identities(sheet: Sheet, report: _Report) -> Iterator[Row]:
+def _carry_on() -> None:
+    """The checkpoint of an import nobody stops."""
+
+
+def _identities(sheet: Sheet, report: _Report, checkpoint: Callable[[], None]
+                ) -> Iterator[Row]:
     """The rows with a usable, unique id and a name; the others are reported."""
     seen: dict[str, int] = {}
-    for row in sheet.rows:
+    for number, row in enumerate(sheet.rows):
+        if number % CHECK_EVERY == 0:
+            checkpoint()
         before = len(report.items)
         key, name = row.values["id"], row.values["name"]
         if not ID_PATTERN.match(key):
@@ -143,12 +151,13 @@ def _written(error: IntegrityError) -> Conflict:
 # -- orgs ------------------------------------------------------------------------------------
 
 def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
-                dry_run: bool = False, registry: CampaignRegistry | None = None) -> Counts:
+                dry_run: bool = False, registry: CampaignRegistry | None = None,
+                checkpoint: Callable[[], None] = _carry_on) -> Counts:
     """Create or update the sheet's orgs (columns id, name, level, parent; parents may come
     after their children); raises InputInvalid listing every bad row, writing nothing."""
     report = _Report(sheet, principal, "orgs")
     rows: dict[str, Row] = {}
-    for row in _identities(sheet, report):
+    for row in _identities(sheet, report, checkpoint):
         ok = _term(report, row, "level", required=True) is not None
         parent = row.values.get("parent", "")
         if parent and not ID_PATTERN.match(parent):
@@ -188,6 +197,7 @@ def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.da
                        f"token's scope ({principal.scope})",
                        "leave the row out, or import with a token of an org above it")
     report.raise_any()
+    checkpoint()  # the last moment to stop: what follows writes
 
     new: list[dict[str, Any]] = []
     changed: list[tuple[Any, dict[str, Any]]] = []
@@ -307,12 +317,13 @@ def _final_paths(parents: Mapping[str, str | None], stored: Mapping[str, str]
 # -- units -----------------------------------------------------------------------------------
 
 def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
-                 dry_run: bool = False, registry: CampaignRegistry | None = None) -> Counts:
+                 dry_run: bool = False, registry: CampaignRegistry | None = None,
+                 checkpoint: Callable[[], None] = _carry_on) -> Counts:
     """Create or update the sheet's units (columns id, name, org, industry, tags; industry and
     tags kept as written); raises InputInvalid listing every bad row, writing nothing."""
     report = _Report(sheet, principal, "units")
     rows: dict[str, tuple[Row, dict[str, Any]]] = {}
-    for row in _identities(sheet, report):
+    for row in _identities(sheet, report, checkpoint):
         org = _term(report, row, "org", required=True)
         industry = _term(report, row, "industry", required=False)
         ok = org is not None and (industry is not None or not row.values.get("industry"))
@@ -342,6 +353,7 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
             report.add(row, "org", f"org {org!r} is outside your token's scope "
                        f"({principal.scope})", "leave the row out, or use a token of that org")
     report.raise_any()
+    checkpoint()  # the last moment to stop: what follows writes
 
     new: list[dict[str, Any]] = []
     changed: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import Caller, OrgManager, ServicesDep
 from api.errors import problem_responses
+from api.offload import Checkpoint, offload
 from api.schemas import (
     CampaignSummary,
     DeploymentIn,
@@ -19,6 +20,7 @@ from api.schemas import (
     PublishResult,
     ValidationResult,
 )
+from api.services import Services
 from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import Deadlines
@@ -37,13 +39,11 @@ _YAML_EXAMPLE = ("paicha: 1\nid: my-town-2023\nextends: special-action-2023\n"
                  "phases:\n  - {id: mobilize, due: \"2023-05-12\"}\n")
 _YAML_BODY = {"requestBody": {"required": True, "content": {"application/yaml": {
     "schema": {"type": "string"}, "example": _YAML_EXAMPLE}}}}
-MAX_YAML = 1024 * 1024
 
 
 async def _yaml_text(request: Request) -> str:
+    # at most engine.document.MAX_BYTES: the request guard refused a longer body unread (413)
     raw = await request.body()
-    if len(raw) > MAX_YAML:
-        raise InputInvalid(f"a campaign is at most {MAX_YAML // 1024} KiB", code="too_large")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -63,6 +63,11 @@ def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
              openapi_extra=_YAML_BODY)
 async def validate_campaign(request: Request, services: ServicesDep, principal: Caller) -> Any:
     text = await _yaml_text(request)
+    # parsing and validating a large campaign takes a while: off the event loop
+    return await offload(request, _validate, services, text)
+
+
+def _validate(services: Services, text: str, *, checkpoint: Checkpoint) -> dict[str, Any]:
     with services.db.read() as conn:
         problems = services.registry.check(conn, text, "request")
     return {"valid": not any(p.severity == "error" for p in problems),
@@ -78,15 +83,22 @@ async def publish_campaign(request: Request, response: Response, services: Servi
     if not (principal.admin or "safety_office" in principal.roles):
         raise Forbidden("publishing a campaign", "an admin token or the safety_office role")
     text = await _yaml_text(request)
+    # validating, and waiting for the write lock, off the event loop
+    created, result = await offload(request, _publish, services, principal, text)
+    if not created:
+        response.status_code = 200
+    return result
+
+
+def _publish(services: Services, principal: Principal, text: str, *,
+             checkpoint: Checkpoint) -> tuple[bool, dict[str, Any]]:
     with services.db.write() as conn:
         row, created = services.registry.publish(
             conn, text, "api", by=principal.name, now=services.now(),
             authorize=lambda campaign_id: _may_publish(conn, principal, campaign_id))
         warnings = services.registry.get(conn, row.id).loaded.warnings
-    if not created:
-        response.status_code = 200
-    return {"created": created, "version": row.summary(),
-            "warnings": [w.as_dict() for w in warnings]}
+    return created, {"created": created, "version": row.summary(),
+                     "warnings": [w.as_dict() for w in warnings]}
 
 
 def _may_publish(conn: Any, principal: Principal, campaign_id: str) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from python_multipart.multipart import parse_options_header
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from api.deps import OrgManager, ServicesDep
 from api.errors import PROBLEM, problem, problem_responses
+from api.offload import Checkpoint, offload
 from api.services import Services
 from engine.access import Principal
 from engine.errors import InputInvalid
@@ -142,85 +144,82 @@ Importer = Callable[..., bulk.Counts]
 async def _import(request: Request, services: Services, principal: Principal,
                   kind: sheets.Kind, importer: Importer, *, dry_run: bool,
                   sheet: str | None) -> Any:
+    media, options = parse_options_header(request.headers.get("content-type", ""))
+    media_type = media.decode("latin-1").lower()
+    if media_type not in (CSV, XLSX, MULTIPART):
+        raise InputInvalid(f"send the file as {CSV}, {XLSX} or {MULTIPART} (field `file`), "
+                           f"not {media_type or 'a body without Content-Type'}",
+                           code="unsupported_media_type")
+    # at most sheets.MAX_BYTES + ENVELOPE: the request guard refused a longer body unread
+    body = await request.body()
+    upload = Upload(body, f"the {kind} file", _charset(options),
+                    request.headers if media_type == MULTIPART else None)
     try:
-        data, source, charset = await _upload(request, kind)
-        return await run_in_threadpool(_run, services, principal, kind, importer, data,
-                                       source=source, charset=charset, sheet=sheet,
-                                       dry_run=dry_run)
+        # unpacking, reading and checking 100,000 rows takes seconds: off the event loop, and
+        # stopped (api.offload) when the client leaves or the server stops
+        return await offload(request, _run, services, principal, kind, importer, upload,
+                             sheet, dry_run)
     except sheets.TableTooLarge as exc:
         # 413, not the 422 of InputInvalid: the file is fine, only too big for one request
         return problem(413, exc.code, str(exc))
 
 
+@dataclass(frozen=True)
+class Upload:
+    """The request's body: the file itself, or (`form` headers given) a multipart form."""
+
+    body: bytes
+    source: str  # a name for the file in messages
+    charset: str | None  # the charset the file was declared with
+    form: Headers | None = None
+
+
 def _run(services: Services, principal: Principal, kind: sheets.Kind, importer: Importer,
-         data: bytes, *, source: str, charset: str | None, sheet: str | None,
-         dry_run: bool) -> dict[str, Any]:
-    table = sheets.read_table(data, kind, source=source, charset=charset, sheet=sheet)
+         upload: Upload, sheet: str | None, dry_run: bool, *,
+         checkpoint: Checkpoint) -> dict[str, Any]:
+    if upload.form is not None:
+        upload = asyncio.run(_form_file(upload))
+    table = sheets.read_table(upload.body, kind, source=upload.source, charset=upload.charset,
+                              sheet=sheet, checkpoint=checkpoint)
+    checkpoint()
     # a dry run only reads, so it takes no write lock
     transaction = services.db.read() if dry_run else services.db.write()
     with transaction as conn:
         counts = importer(conn, principal, table, services.now(), dry_run=dry_run,
-                          registry=services.registry)
+                          registry=services.registry, checkpoint=checkpoint)
     return {**counts, "dry_run": dry_run}
 
 
-async def _upload(request: Request, kind: str) -> tuple[bytes, str, str | None]:
-    """The file's bytes, a name for it in messages, and the charset it was declared with."""
-    media, options = parse_options_header(request.headers.get("content-type", ""))
-    media_type = media.decode("latin-1").lower()
-    if media_type in (CSV, XLSX):
-        return await _read(request, sheets.MAX_BYTES), f"the {kind} file", _charset(options)
-    if media_type != MULTIPART:
-        raise InputInvalid(f"send the file as {CSV}, {XLSX} or {MULTIPART} (field `file`), "
-                           f"not {media_type or 'a body without Content-Type'}",
-                           code="unsupported_media_type")
-    body = await _read(request, sheets.MAX_BYTES + ENVELOPE)
+async def _form_file(upload: Upload) -> Upload:
+    """The file in the multipart form's `file` field. (Starlette's parser is async only; it
+    runs here on the import's worker thread, in an event loop of its own.)"""
+    assert upload.form is not None
+    body = upload.body
 
     async def chunks() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
-        form = await MultiPartParser(request.headers, chunks(), max_files=1,
-                                     max_fields=20).parse()
+        form = await MultiPartParser(upload.form, chunks(), max_files=1, max_fields=20).parse()
     except MultiPartException as exc:
         raise InputInvalid(f"the multipart body is not readable: {exc.message}",
                            code="multipart_invalid") from exc
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
         raise InputInvalid("the multipart body has no file in a `file` field",
                            code="multipart_invalid")
     try:
-        data = await upload.read()
-        part_charset = _charset(parse_options_header(upload.content_type or "")[1])
+        data = await file.read()
+        part_charset = _charset(parse_options_header(file.content_type or "")[1])
     finally:
         await form.close()
     if len(data) > sheets.MAX_BYTES:
-        raise sheets.TableTooLarge(f"{upload.filename or 'the file'} is larger than "
+        raise sheets.TableTooLarge(f"{file.filename or 'the file'} is larger than "
                                    f"{sheets.MAX_BYTES // (1024 * 1024)} MB: split it")
     # the file's own part says its charset; the envelope's Content-Type is about the envelope
-    return data, upload.filename or f"the {kind} file", part_charset
+    return Upload(data, file.filename or upload.source, part_charset)
 
 
 def _charset(options: dict[bytes, bytes]) -> str | None:
     value = options.get(b"charset")
     return value.decode("latin-1") if value else None
-
-
-async def _read(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes `limit` (also when it came without a length)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise sheets.TableTooLarge(_too_large(limit))
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise sheets.TableTooLarge(_too_large(limit))
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _too_large(limit: int) -> str:
-    return (f"the request body is larger than {limit // (1024 * 1024)} MB; an import takes at "
-            "most that: split the file")

@@ -74,3 +74,28 @@ def test_top_level_must_be_a_mapping() -> None:
 
 def test_mapping_type() -> None:
     assert isinstance(parse("a: {b: 1}\n", "f.yaml")["a"], Mapping)
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    # Python refuses to turn 4,300 digits or more into an int: it was a 500
+    ("a: 1\nbig: " + "9" * 100_000 + "\n", (2, 6, "$.big"), "a number of 100,000 characters"),
+    ("a: [1, " + "9" * 5_000 + "]\n", (1, 8, "$.a[1]"), "a number of 5,000 characters"),
+    # YAML 1.1's base 60 (1:2:3) multiplies a growing integer once per part
+    ("n: 1" + ":5" * 20_000 + "\n", (1, 4, "$.n"), "a number of 40,001 characters"),
+    ("? " + "9" * 10_000 + "\n: 1\n", (1, 3, "$"), "a key of 10,000 characters"),
+    ("? " + "k" * 300_000 + "\n: 1\n", (1, 3, "$"), "a key of 300,000 characters"),
+    ("a: '" + "x" * 30_000 + "'\n", (1, 4, "$.a"), "a value of 30,000 characters"),
+], ids=["integer", "integer-in-a-list", "base-60", "integer-key", "long-key", "long-text"])
+def test_overlong_values_and_keys_are_problems_at_their_place(
+        text: str, where: tuple[int, int, str], message: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse(text, "f.yaml")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column, problem.path) == where
+    assert problem.message == message
+
+
+def test_long_texts_and_many_keys_within_the_limits_are_read() -> None:
+    doc = parse("title: '" + "长" * 20_000 + "'\nid: x\n"
+                + "".join(f"k{i}: {i}\n" for i in range(20_000)), "f.yaml")
+    assert len(doc["title"]) == 20_000 and doc["k19999"] == 19_999
