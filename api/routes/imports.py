@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from api.deps import OrgManager, ServicesDep
+from api.deps import ServicesDep, SubjectManager
 from api.errors import PROBLEM, problem, problem_responses
 from api.services import Services
 from engine.access import Principal
@@ -115,7 +115,7 @@ SheetName = Annotated[str | None, Query(max_length=200,
                          "left untouched. Parents may come after their children. Every bad row "
                          "is reported at once (422) and then nothing is written.",
              openapi_extra=_request_body("orgs"))
-async def import_orgs(request: Request, services: ServicesDep, principal: OrgManager,
+async def import_orgs(request: Request, services: ServicesDep, principal: SubjectManager,
                       dry_run: DryRun = False, sheet: SheetName = None) -> Any:
     return await _import(request, services, principal, "orgs", bulk.import_orgs,
                          dry_run=dry_run, sheet=sheet)
@@ -130,7 +130,7 @@ async def import_orgs(request: Request, services: ServicesDep, principal: OrgMan
                          "left as stored. Every bad row is reported at once (422) and then "
                          "nothing is written.",
              openapi_extra=_request_body("units"))
-async def import_units(request: Request, services: ServicesDep, principal: OrgManager,
+async def import_units(request: Request, services: ServicesDep, principal: SubjectManager,
                        dry_run: DryRun = False, sheet: SheetName = None) -> Any:
     return await _import(request, services, principal, "units", bulk.import_units,
                          dry_run=dry_run, sheet=sheet)
