@@ -17,6 +17,7 @@ from api.routes import (
     obligations,
     orgs,
     system,
+    tokens,
     units,
 )
 from api.services import Clock, Services, Settings, system_clock
@@ -33,7 +34,7 @@ Every route but `/health` and the docs needs `Authorization: Bearer <token>`; to
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
 ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
-           obligations.router, deadlines.router)
+           obligations.router, deadlines.router, tokens.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

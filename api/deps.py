@@ -50,9 +50,10 @@ async def principal_of(request: Request) -> Principal:
     tokens = services_of(request).tokens
     principal = tokens.cached(secret)
     if principal is None:
-        principal = await run_db(tokens.resolve, secret)
-    if principal is None:
-        raise Unauthenticated("the bearer token is unknown or revoked")
+        verdict = await run_db(tokens.resolve, secret)
+        if verdict.principal is None:
+            raise Unauthenticated(verdict.refusal)
+        principal = verdict.principal
     return principal
 
 
