@@ -13,6 +13,7 @@ from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
 from paicha import demo
+from paicha.files import CommandFailed
 from storage.bootstrap import Bundled, prepare
 from storage.db import database_url, upgrade
 
@@ -28,7 +29,7 @@ def _logging() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _logging()
-    settings = Settings(database_url=args.database or database_url())
+    settings = _settings(args, "serve")
     services = Services.build(settings)
     now = system_clock()
     bundled = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_scheduler(args: argparse.Namespace) -> int:
     _logging()
-    services = Services.build(Settings(database_url=args.database or database_url()))
+    services = Services.build(_settings(args, "scheduler"))
     upgrade(services.db.url)
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
@@ -75,6 +76,15 @@ def run_scheduler(args: argparse.Namespace) -> int:
         jobs.close()
         services.db.dispose()
     return 0
+
+
+def _settings(args: argparse.Namespace, command: str) -> Settings:
+    """The settings from the command line and the environment; a bad value stops the command
+    with what to set instead of a traceback."""
+    try:
+        return Settings(database_url=args.database or database_url())
+    except ValueError as exc:
+        raise CommandFailed([f"paicha {command}: {exc}"], code=2) from None
 
 
 def _print_bundled(url: str, bundled: list[Bundled]) -> None:

@@ -61,3 +61,12 @@ def test_revoking_from_the_shell_says_when_running_servers_notice(
     assert "within PAICHA_TOKEN_CACHE_SECONDS" in err
     _, out, _ = _run(capsys, "token", "list", "--database", url)
     assert next(x for x in out.splitlines() if x.split()[0] == token_id).split()[1] == "revoked"
+
+
+def test_a_cache_setting_out_of_bounds_stops_serve_with_what_to_set(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: object,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PAICHA_TOKEN_CACHE_SECONDS", "3600")
+    code, _, err = _run(capsys, "serve", "--database", f"sqlite:///{tmp_path}/never.db")
+    assert code == 2
+    assert "PAICHA_TOKEN_CACHE_SECONDS='3600'" in err and "from 0" in err
