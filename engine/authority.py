@@ -68,3 +68,20 @@ def require_next_version(principal: Principal, campaign_id: str, owner_org: str 
         raise NotCampaignOwner(action, f"a safety office token of org {owner_org}, which "
                                        f"owns it, or of an org above it, or an admin token; "
                                        f"{adapt}")
+
+
+def require_deploy(principal: Principal, campaign_id: str, owner_org: str | None,
+                   owner_path: str | None, target_path: str) -> None:
+    """Deploying a campaign an office owns: within the owner's subtree, or by an office at or
+    above the owner. Otherwise a neighbour running a street's plan would freeze it for its
+    owner (a next version is refused while it runs outside the publisher's subtree) and take
+    every later version the owner publishes without being asked. The subtree of the target is
+    checked where the org is known."""
+    if principal.admin or owner_org is None or owner_path is None:
+        return
+    if target_path.startswith(owner_path) or principal.reaches_org(owner_path):
+        return
+    raise NotCampaignOwner(
+        f"deploying campaign {campaign_id}, owned by org {owner_org}, outside its subtree",
+        f"a safety office token of org {owner_org} or of an org above it, or an admin token; "
+        f"to run it here, publish a campaign with a new id that `extends: {campaign_id}`")

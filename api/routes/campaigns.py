@@ -254,12 +254,18 @@ def list_deployments(campaign_id: str, services: ServicesDep, principal: Caller)
 @router.post("/{campaign_id}/deployments", status_code=201, response_model=DeploymentPublic,
              responses=problem_responses(401, 403, 404, 409),
              summary="Run the campaign in an org's subtree",
-             description="An admin, or a safety_office token whose subtree holds the org.")
+             description="An admin, or a safety_office token whose subtree holds the org. A "
+                         "campaign an office owns runs only inside its owner's subtree, unless "
+                         "an office at or above the owner deploys it (`not_campaign_owner`).")
 def deploy_campaign(campaign_id: str, body: DeploymentIn, services: ServicesDep,
                     principal: CampaignOffice) -> Any:
     now = services.now()
     with services.db.write() as conn:
         published = services.registry.newest(conn, campaign_id)
+        owner = published.row.owner_org_id
+        authority.require_deploy(principal, campaign_id, owner,
+                                 None if owner is None else org_row(conn, owner).path,
+                                 org_row(conn, body.org).path)
         return deployments.deploy(conn, principal, published, body.org, now=now)
 
 

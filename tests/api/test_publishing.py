@@ -157,6 +157,29 @@ def test_a_safety_office_deploys_only_in_its_subtree(client: TestClient, world: 
     assert inside.status_code == 201, inside.text
 
 
+def test_a_neighbours_plan_runs_here_only_as_an_adaptation(client: TestClient,
+                                                           world: World) -> None:
+    theirs = _publish(client, world, "other_street",
+                      _plan("jiaotong-2023", NATIONAL, "交通街道实施方案"))
+    assert theirs.status_code == 201, theirs.text
+    # running it in 林荫街道 would freeze it for 交通街道 and take its every later version
+    refused = client.post("/campaigns/jiaotong-2023/deployments", json={"org": "linyin-c1"},
+                          headers=world.auth("safety_office"))
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_campaign_owner")
+    assert "extends: jiaotong-2023" in refused.json()["detail"]
+    own = client.post("/campaigns/jiaotong-2023/deployments", json={"org": "jiaotong-c1"},
+                      headers=world.auth("other_street"))
+    assert own.status_code == 201, own.text
+    _token(world, "district_office", ("safety_office",), "dongsheng")
+    district = client.post("/campaigns/jiaotong-2023/deployments", json={"org": "linyin"},
+                           headers=world.auth("district_office"))
+    assert district.status_code == 201, district.text
+    # the national plan belongs to no office: every street runs it
+    national = client.post(f"/campaigns/{NATIONAL}/deployments", json={"org": "linyin-c1"},
+                           headers=world.auth("safety_office"))
+    assert national.status_code == 201, national.text
+
+
 # -- undeploying -----------------------------------------------------------------------------
 
 def _obligations(client: TestClient, world: World, **params: Any) -> list[dict[str, Any]]:
