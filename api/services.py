@@ -100,10 +100,15 @@ class TokenCache:
 
     def cached(self, secret: str) -> Principal | None:
         """The principal of a token resolved recently, without touching the database."""
+        # on every request: inline, and the clock is read only for tokens that expire
         with self._lock:
             hit = self._cache.get(secret)
-        verdict = self._live(hit, time.monotonic())
-        return None if verdict is None else verdict.principal
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        verdict = hit[1]
+        if verdict.expires_at is not None and verdict.expires_at <= self.clock():
+            return None
+        return verdict.principal
 
     def resolve(self, secret: str) -> tokens.Verdict:
         """The token's verdict: from the cache while it is fresh, else from the database."""
