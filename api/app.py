@@ -18,6 +18,7 @@ from api.routes import (
     obligations,
     orgs,
     system,
+    tokens,
     units,
 )
 from api.services import Clock, Services, Settings, system_clock
@@ -37,7 +38,7 @@ Every route but `/health`, `/schema/campaign.json` and the docs needs
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
 ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
-           obligations.router, deadlines.router)
+           obligations.router, deadlines.router, tokens.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

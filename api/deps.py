@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.errors import Unauthenticated
 from api.services import Services, run_db
+from engine import authority
 from engine.access import Principal
 from engine.errors import Forbidden
 
@@ -63,9 +64,10 @@ async def resolve_token(services: Services, authorization: str | None) -> Princi
     tokens = services.tokens
     principal = tokens.cached(secret)
     if principal is None:
-        principal = await run_db(tokens.resolve, secret)
-    if principal is None:
-        raise Unauthenticated("the bearer token is unknown or revoked")
+        verdict = await run_db(tokens.resolve, secret)
+        if verdict.principal is None:
+            raise Unauthenticated(verdict.refusal)
+        principal = verdict.principal
     return principal
 
 
@@ -100,6 +102,20 @@ async def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Princ
     return principal
 
 
+async def campaign_office(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    """Admins and safety offices publish, deploy and undeploy campaigns (engine.authority)."""
+    authority.require_campaign_office(principal, "publishing, deploying or undeploying a "
+                                                 "campaign")
+    return principal
+
+
+async def subject_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    """Admins, safety offices and localities create and change orgs and units (also by
+    import) within their subtree (engine.authority)."""
+    authority.require_subject_manager(principal, "creating or changing orgs and units")
+    return principal
+
+
 # Who may send a subtree's reminders to a new destination (a webhook, a robot, a mailbox): the
 # offices that run the campaign there, not every official who may read it.
 CHANNEL_ROLES = frozenset({"safety_office", "locality"})
@@ -117,3 +133,5 @@ Caller = Annotated[Principal, Depends(caller)]
 Admin = Annotated[Principal, Depends(admin)]
 OrgManager = Annotated[Principal, Depends(org_manager)]
 ChannelManager = Annotated[Principal, Depends(channel_manager)]
+CampaignOffice = Annotated[Principal, Depends(campaign_office)]
+SubjectManager = Annotated[Principal, Depends(subject_manager)]

@@ -90,6 +90,8 @@ def _extras(error: PaichaError) -> dict[str, Any]:
         return {"expected_version": error.expected, "current_version": error.current}
     if isinstance(error, CampaignInvalid):
         return {"problems": [p.as_dict() for p in error.problems]}
+    if isinstance(error, Forbidden) and error.required_roles:
+        return {"required_roles": error.required_roles, "held_roles": error.held_roles}
     if isinstance(error, InputInvalid) and error.problems:
         return {"problems": [p.as_dict() if hasattr(p, "as_dict") else p
                              for p in error.problems]}

@@ -235,7 +235,8 @@ class CampaignSummary(BaseModel):
     model_config = example(campaign="special-action-2023-linyin", version=1, version_id=2,
                             title="林荫街道关于重大事故隐患专项排查整治2023行动实施方案",
                             sha256="4c1d…", source="campaigns/special-action-2023-linyin.yaml",
-                            published_at="2023-05-22T01:00:00Z", published_by="serve")
+                            published_at="2023-05-22T01:00:00Z", published_by="serve",
+                            owner_org=None)
     campaign: str
     version: int
     version_id: int
@@ -244,6 +245,9 @@ class CampaignSummary(BaseModel):
     source: str
     published_at: dt.datetime
     published_by: str
+    owner_org: str | None = Field(description="the org whose safety office may publish the "
+                                              "next version (or one above it); none: only an "
+                                              "admin may")
 
 
 class ProblemItem(BaseModel):
@@ -287,6 +291,39 @@ class DeploymentPublic(BaseModel):
     org: str
     org_path: str
     created_at: dt.datetime
+
+
+class UndeploymentPublic(BaseModel):
+    model_config = example(campaign="three-year-plan-2024-2026", org="linyin-c2",
+                            org_path="/dongsheng/linyin/linyin-c2/",
+                            undeployed_at="2024-03-01T01:00:00Z", obligations_removed=48,
+                            obligations_kept=3, timers_cancelled=97, still_covered_by=[])
+    campaign: str
+    org: str
+    org_path: str
+    undeployed_at: dt.datetime
+    obligations_removed: int = Field(description="open obligations with no completion, gone")
+    obligations_kept: int = Field(description="open obligations with a completion recorded, "
+                                              "kept with their evidence (no more reminders)")
+    timers_cancelled: int = Field(description="pending phase and obligation reminders")
+    still_covered_by: list[str] = Field(description="orgs above where the campaign is "
+                                                    "deployed too: the subtree's duties stay")
+
+
+class TokenPublic(BaseModel):
+    model_config = example(id=7, name="林荫街道安委办", roles=["safety_office"], scope="org",
+                            scope_id="linyin", created_at="2024-03-01T01:00:00Z",
+                            expires_at="2024-05-30T01:00:00Z", revoked_at=None,
+                            state="active")
+    id: int
+    name: str
+    roles: list[str]
+    scope: str
+    scope_id: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    state: str = Field(description="active, expired or revoked")
 
 
 class AuditVerdict(BaseModel):

@@ -5,6 +5,7 @@ built once per app from its settings (never at import time).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import threading
 import time
@@ -37,14 +38,35 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# How long a process may answer from its token cache: the bound on a revocation made
+# elsewhere (another replica, `paicha token revoke`) taking effect here.
+TOKEN_CACHE_DEFAULT = 10.0
+TOKEN_CACHE_MAX = 300.0
+
+
+def token_cache_seconds() -> float:
+    """$PAICHA_TOKEN_CACHE_SECONDS: 0 (check every request) to 300; 10 by default."""
+    raw = os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "").strip()
+    if not raw:
+        return TOKEN_CACHE_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= TOKEN_CACHE_MAX:  # NaN too
+        raise ValueError(f"PAICHA_TOKEN_CACHE_SECONDS={raw!r}: give a number of seconds from 0 "
+                         f"(check the token on every request) to {TOKEN_CACHE_MAX:g}; the "
+                         f"default is {TOKEN_CACHE_DEFAULT:g}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """A deployment's settings; every field has a working default for the embedded case."""
 
     database_url: str = field(default_factory=database_url)
     campaigns_dir: Path = field(default_factory=bundled_dir)
-    token_cache_seconds: float = field(
-        default_factory=lambda: float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10")))
+    token_cache_seconds: float = field(default_factory=token_cache_seconds)
     # Where deliveries may go: public addresses, and what PAICHA_OUTBOUND_ALLOW lists.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy.from_env)
     # the time budget of a request, and of an import (a file of 100,000 rows takes a while);
@@ -74,38 +96,67 @@ def campaign_loader(parents: Any) -> CampaignLoader:
 
 
 class TokenCache:
-    """Resolved tokens for a few seconds, so the hot path skips three lookups per request; a
-    revoked token stops working within that time."""
+    """Tokens' verdicts for a few seconds, so the hot path skips three lookups per request.
 
-    def __init__(self, db: Database, seconds: float) -> None:
+    A token revoked through this process (`DELETE /tokens/{id}`) stops at once: `forget`
+    empties the cache, and a lookup that raced the revocation does not store its answer. One
+    revoked elsewhere (another replica, `paicha token revoke`) stops within `seconds`. No
+    answer outlives the token's expiry.
+    """
+
+    def __init__(self, db: Database, seconds: float, clock: Clock = system_clock) -> None:
         self.db = db
         self.seconds = seconds
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self.clock = clock
+        self._cache: dict[str, tuple[float, tokens.Verdict]] = {}
         self._lock = threading.Lock()
+        self._generation = 0
+
+    def _live(self, hit: tuple[float, tokens.Verdict] | None, moment: float
+              ) -> tokens.Verdict | None:
+        if hit is None or hit[0] <= moment:
+            return None
+        verdict = hit[1]
+        if verdict.expires_at is not None and verdict.expires_at <= self.clock():
+            return None
+        return verdict
 
     def cached(self, secret: str) -> Principal | None:
         """The principal of a token resolved recently, without touching the database."""
+        # on every request: inline, and the clock is read only for tokens that expire
         with self._lock:
             hit = self._cache.get(secret)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        verdict = hit[1]
+        if verdict.expires_at is not None and verdict.expires_at <= self.clock():
+            return None
+        return verdict.principal
 
-    def resolve(self, secret: str) -> Principal | None:
-        now = time.monotonic()
+    def resolve(self, secret: str) -> tokens.Verdict:
+        """The token's verdict: from the cache while it is fresh, else from the database."""
+        moment = time.monotonic()
         with self._lock:
             hit = self._cache.get(secret)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+            generation = self._generation
+        verdict = self._live(hit, moment)
+        if verdict is not None:
+            return verdict
         with self.db.read() as conn:
-            principal = tokens.resolve(conn, secret)
+            verdict = tokens.check(conn, secret, now=self.clock())
         with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[secret] = (now + self.seconds, principal)
-        return principal
+            # a `forget` since the lookup began may be a revocation this answer predates
+            if self.seconds > 0 and generation == self._generation:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[secret] = (moment + self.seconds, verdict)
+        return verdict
 
     def forget(self) -> None:
+        """Drop every cached answer (after a revocation through this process)."""
         with self._lock:
             self._cache.clear()
+            self._generation += 1
 
 
 @dataclass
@@ -126,8 +177,9 @@ class Services:
         db = Database(settings.database_url)
         registry = CampaignRegistry(campaign_loader)
         cases = CaseStore(registry)
-        return cls(settings, db, registry, cases, TokenCache(db, settings.token_cache_seconds),
-                   clock, EventWrites(db, cases, clock))
+        return cls(settings, db, registry, cases,
+                   TokenCache(db, settings.token_cache_seconds, clock), clock,
+                   EventWrites(db, cases, clock))
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -190,13 +190,22 @@ class OutOfScope(PaichaError):
 
 
 class Forbidden(PaichaError):
-    """The caller's roles do not allow this action."""
+    """The caller's roles do not allow this action; `required_roles` (when the action needs
+    one of some roles) and `held_roles` say which would."""
 
     code = "forbidden"
 
-    def __init__(self, action: str, needs: str) -> None:
+    def __init__(self, action: str, needs: str, *, required_roles: Iterable[str] = (),
+                 held_roles: Iterable[str] = ()) -> None:
         self.action, self.needs = action, needs
+        self.required_roles, self.held_roles = sorted(required_roles), sorted(held_roles)
         super().__init__(f"{action} needs {needs}")
+
+
+class NotCampaignOwner(Forbidden):
+    """A campaign's next version from an office that does not own the campaign."""
+
+    code = "not_campaign_owner"
 
 
 class InputInvalid(PaichaError):

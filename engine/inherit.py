@@ -52,7 +52,8 @@ def _merge_mapping(parent: Mapping, child: Mapping) -> Mapping:
         else:
             result.put(name, value, parent.key_marks[name], parent.value_marks[name])
     for name, value in child.items():
-        if name not in parent and not is_removal(value):
+        # the child's own `extends` is kept even though its parent has one (a grandchild)
+        if (name not in parent or name in _CHILD_ONLY) and not is_removal(value):
             result.put(name, value, child.key_marks[name], child.value_marks[name])
     return result
 

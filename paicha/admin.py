@@ -4,7 +4,9 @@ deployment's database from the shell."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import re
 import sys
 from typing import Any
 
@@ -33,6 +35,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+_LIFETIME = re.compile(r"^\s*(\d{1,6})\s*([dh])\s*$")
+MAX_LIFETIME = dt.timedelta(days=3660)
+
+
+def lifetime(text: str) -> dt.timedelta:
+    """A token's lifetime as the shell gives it: `90d` (days) or `12h` (hours)."""
+    found = _LIFETIME.match(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a lifetime: write days or hours, like 90d, 30d or 12h")
+    number, unit = int(found.group(1)), found.group(2)
+    span = dt.timedelta(days=number) if unit == "d" else dt.timedelta(hours=number)
+    if not dt.timedelta(0) < span <= MAX_LIFETIME:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a token lives from 1h to {MAX_LIFETIME.days}d")
+    return span
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     kind: ScopeKind
     if args.admin:
@@ -45,12 +65,15 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         raise CommandFailed(["paicha token create: say the scope: --org ORG, --unit UNIT or "
                              "--admin"], code=2)
     db = _database(args)
+    now = system_clock()
+    expires_at = None if args.expires is None else now + args.expires
     try:
         with db.write() as conn:
             known = declared_roles(CampaignRegistry(campaign_loader), conn)
             issued = tokens.create(conn, name=args.name or f"{kind} {scope or ''}".strip(),
                                    roles=args.role or [], scope_kind=kind, scope_id=scope,
-                                   now=system_clock(), by="paicha token create", known_roles=known)
+                                   now=now, by="paicha token create", known_roles=known,
+                                   expires_at=expires_at)
     except PaichaError as exc:
         raise CommandFailed([f"paicha token create: {exc}"]) from None
     finally:
@@ -59,24 +82,32 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         print(json.dumps(issued.as_dict(), ensure_ascii=False))
     else:
         print(issued.secret)
+        until = ("no expiry" if expires_at is None
+                 else f"expires {expires_at:%Y-%m-%d %H:%M} UTC")
         print(f"token {issued.id} for {', '.join(issued.roles) or 'setup'} "
-              f"({kind}{' ' + scope if scope else ''}); shown once, keep it safe",
+              f"({kind}{' ' + scope if scope else ''}), {until}; shown once, keep it safe",
               file=sys.stderr)
     return 0
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
     db = _database(args)
+    now = system_clock()
+    after = None
     try:
-        with db.read() as conn:
-            rows = tokens.list_tokens(conn)
+        while True:
+            with db.read() as conn:
+                rows = tokens.list_tokens(conn, now=now, after=after)
+            for row in rows:
+                scope = row["scope"] + (f" {row['scope_id']}" if row["scope_id"] else "")
+                until = "-" if row["expires_at"] is None else f"{row['expires_at']:%Y-%m-%d}"
+                print(f"{row['id']:>5}  {row['state']:8}  {until:10}  {scope:24}  "
+                      f"{','.join(row['roles']) or '-':30}  {row['name']}")
+            if not rows:
+                break
+            after = rows[-1]["id"]
     finally:
         db.dispose()
-    for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        scope = row["scope"] + (f" {row['scope_id']}" if row["scope_id"] else "")
-        print(f"{row['id']:>5}  {state:8}  {scope:24}  {','.join(row['roles']) or '-':30}  "
-              f"{row['name']}")
     return 0
 
 
@@ -89,7 +120,10 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         raise CommandFailed([f"paicha token revoke: {exc}"]) from None
     finally:
         db.dispose()
-    print(f"token {args.id} revoked", file=sys.stderr)
+    # No process's cache can be reached from here: a running `paicha serve` stops accepting
+    # the token when its cached answer lapses (DELETE /tokens/{id} on it is immediate).
+    print(f"token {args.id} revoked; running API processes refuse it within "
+          f"PAICHA_TOKEN_CACHE_SECONDS (10 s by default)", file=sys.stderr)
     return 0
 
 
@@ -134,6 +168,9 @@ def register(commands: Any) -> None:
     scope.add_argument("--unit", metavar="UNIT", help="the one unit the token reaches")
     scope.add_argument("--admin", action="store_true", help="setup rights everywhere, no role")
     create.add_argument("--name", help="who holds it, for the audit log")
+    create.add_argument("--expires", type=lifetime, metavar="LIFETIME",
+                        help="stop working after this long: 90d, 30d, 12h … (default: until "
+                             "revoked)")
     create.add_argument("--json", action="store_true", help="print the token as JSON")
     _with_database(create)
     create.set_defaults(run=cmd_token_create)

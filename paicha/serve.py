@@ -14,7 +14,8 @@ from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
 from paicha import demo
-from storage.bootstrap import prepare
+from paicha.files import CommandFailed
+from storage.bootstrap import Bundled, prepare
 from storage.db import database_url, upgrade
 from storage.readiness import check_upgradable
 
@@ -30,15 +31,12 @@ def _logging() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _logging()
-    settings = Settings(database_url=args.database or database_url())
+    settings = _settings(args, "serve")
     check_upgradable(settings.database_url)
     services = Services.build(settings)
     now = system_clock()
-    published = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
-    fresh = [row.campaign_id for row, created in published if created]
-    print(f"paicha: database {services.db.url.split('@')[-1]}; campaigns: "
-          f"{', '.join(row.campaign_id for row, _ in published)}"
-          + (f" (published now: {', '.join(fresh)})" if fresh else ""), file=sys.stderr)
+    bundled = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
+    _print_bundled(services.db.url, bundled)
     if args.demo:
         with services.db.write() as conn:
             loaded = demo.load(conn, services.registry, now=now)
@@ -81,7 +79,7 @@ class _Server(uvicorn.Server):
 
 def run_scheduler(args: argparse.Namespace) -> int:
     _logging()
-    settings = Settings(database_url=args.database or database_url())
+    settings = _settings(args, "scheduler")
     check_upgradable(settings.database_url)
     services = Services.build(settings)
     upgrade(services.db.url)
@@ -98,6 +96,26 @@ def run_scheduler(args: argparse.Namespace) -> int:
         jobs.close()
         services.db.dispose()
     return 0
+
+
+def _settings(args: argparse.Namespace, command: str) -> Settings:
+    """The settings from the command line and the environment; a bad value stops the command
+    with what to set instead of a traceback."""
+    try:
+        return Settings(database_url=args.database or database_url())
+    except ValueError as exc:
+        raise CommandFailed([f"paicha {command}: {exc}"], code=2) from None
+
+
+def _print_bundled(url: str, bundled: list[Bundled]) -> None:
+    fresh = [f"{b.campaign_id} v{b.row.number}" for b in bundled if b.created]
+    print(f"paicha: database {url.split('@')[-1]}; campaigns: "
+          f"{', '.join(b.campaign_id for b in bundled)}"
+          + (f" (published now: {', '.join(fresh)})" if fresh else ""), file=sys.stderr)
+    for b in bundled:
+        if b.skipped:
+            print(f"paicha: bundled {b.campaign_id} not published, v{b.row.number} stays "
+                  f"the newest: {b.skipped}", file=sys.stderr)
 
 
 def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:

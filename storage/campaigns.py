@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -26,8 +24,10 @@ from storage.tables import CampaignVersion, Deployment
 version_t = CampaignVersion.__table__  # type: ignore[attr-defined]
 deployment_t = Deployment.__table__  # type: ignore[attr-defined]
 
-_EXTENDS = re.compile(r"^extends:\s*['\"]?([a-z][a-z0-9_-]*)", re.MULTILINE)
-_ID = re.compile(r"^id:\s*['\"]?([a-z][a-z0-9_-]*)", re.MULTILINE)
+# A version's `source`: "api" for one published through the API, "campaigns/<file>" for one
+# `paicha serve` published from the bundled folder (the only two publishers).
+API_SOURCE = "api"
+BUNDLED_SOURCE = "campaigns/"
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,18 @@ class VersionRow:
     parent_version_id: int | None
     published_at: dt.datetime
     published_by: str
+    owner_org_id: str | None
+
+    @property
+    def bundled(self) -> bool:
+        """Whether `paicha serve` published it from the bundled folder."""
+        return self.source.startswith(BUNDLED_SOURCE)
 
     def summary(self) -> dict[str, Any]:
         return {"campaign": self.campaign_id, "version": self.number, "version_id": self.id,
                 "title": self.title, "sha256": self.sha256, "source": self.source,
-                "published_at": self.published_at, "published_by": self.published_by}
+                "published_at": self.published_at, "published_by": self.published_by,
+                "owner_org": self.owner_org_id}
 
 
 @dataclass(frozen=True)
@@ -175,31 +182,36 @@ class CampaignRegistry:
 
     def publish(
         self, conn: Connection, text: str, source: str, *, by: str, now: dt.datetime,
-        authorize: Callable[[str], None] | None = None,
+        owner_org: str | None = None,
+        authorize: Callable[[str, VersionRow | None], None] | None = None,
     ) -> tuple[VersionRow, bool]:
         """Publish `text` as the campaign's next version; (row, created). The same text as the
         newest version publishes nothing new. Raises CampaignInvalid with every problem;
-        `authorize(campaign_id)` may refuse once the id is known."""
+        `authorize(campaign_id, newest version or None)` may refuse once the id is known.
+        `owner_org` owns a campaign whose first version this is; later versions keep the
+        first one's owner."""
         parents = _LatestParents(conn)
         loaded = self.loader(parents).load(text, source)
         campaign = loaded.campaign
-        if authorize is not None:
-            authorize(campaign.id)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         current = latest(conn, campaign.id)
+        if authorize is not None:
+            authorize(campaign.id, current)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         parent_version = parents.used.get(campaign.extends) if campaign.extends else None
         if current is not None and current.sha256 == digest and (
             current.parent_version_id == parent_version
         ):
             return current, False
         number = 1 if current is None else current.number + 1
+        owner = owner_org if current is None else current.owner_org_id
         new_id = conn.execute(insert(version_t).values(
             campaign_id=campaign.id, number=number, title=campaign.title, source=source,
             text=text, sha256=digest, parent_version_id=parent_version, published_at=now,
-            published_by=by).returning(version_t.c.id)).scalar_one()
+            published_by=by, owner_org_id=owner).returning(version_t.c.id)).scalar_one()
         audit.append(conn, stream=f"campaign:{campaign.id}", at=now, actor=by, role=None,
                      action="publish", data={"version": number, "sha256": digest,
-                                             "parent_version_id": parent_version})
+                                             "parent_version_id": parent_version,
+                                             "owner_org": owner, "source": source})
         return by_id(conn, new_id), True
 
     def get(self, conn: Connection, version_id: int) -> Published:
@@ -225,33 +237,6 @@ class CampaignRegistry:
 
     def newest(self, conn: Connection, campaign_id: str) -> Published:
         return self.get(conn, by_number(conn, campaign_id, None).id)
-
-
-def publish_folder(
-    registry: CampaignRegistry, conn: Connection, folder: Path, *, by: str, now: dt.datetime
-) -> list[tuple[VersionRow, bool]]:
-    """Publish every campaign file of a folder, parents before children."""
-    pending: dict[str, tuple[str, str, str | None]] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        found_id = _ID.search(text)
-        parent = _EXTENDS.search(text)
-        key = found_id.group(1) if found_id else path.stem
-        pending[key] = (text, f"campaigns/{path.name}", parent.group(1) if parent else None)
-    done: list[tuple[VersionRow, bool]] = []
-    published: set[str] = set()
-    while pending:
-        ready = [k for k, (_, _, p) in pending.items()
-                 if p is None or p in published or p not in pending]
-        if not ready:
-            raise CampaignInvalid([Problem(pending[k][1], 1, 1, "$.extends",
-                                           "campaigns extend each other in a cycle")
-                                   for k in pending])
-        for key in sorted(ready):
-            text, source, _ = pending.pop(key)
-            done.append(registry.publish(conn, text, source, by=by, now=now))
-            published.add(key)
-    return done
 
 
 def deployments(conn: Connection, campaign_id: str | None = None) -> list[dict[str, Any]]:

@@ -81,6 +81,10 @@ class CampaignVersion(SQLModel, table=True):
     parent_version_id: int | None = Field(default=None, foreign_key="campaign_version.id")
     published_at: dt.datetime = _utc()
     published_by: str = Field(max_length=200)
+    # The org whose safety office published the campaign's first version; every version
+    # carries it. None for campaigns an admin or `paicha serve` published: only an admin may
+    # publish their next versions (storage.campaigns.may_publish says who may).
+    owner_org_id: str | None = Field(default=None, max_length=64)
 
 
 class Deployment(SQLModel, table=True):
@@ -249,6 +253,7 @@ class Token(SQLModel, table=True):
     scope_id: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = _utc()
     revoked_at: dt.datetime | None = _utc_optional()
+    expires_at: dt.datetime | None = _utc_optional()  # None: until revoked
 
 
 class IdempotencyRecord(SQLModel, table=True):

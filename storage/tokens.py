@@ -35,19 +35,25 @@ class IssuedToken:
     roles: tuple[str, ...]
     scope_kind: ScopeKind
     scope_id: str | None
+    expires_at: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "token": self.secret, "name": self.name, "roles": list(self.roles),
-                "scope": self.scope_kind, "scope_id": self.scope_id}
+                "scope": self.scope_kind, "scope_id": self.scope_id,
+                "expires_at": None if self.expires_at is None else self.expires_at.isoformat()}
 
 
 def create(
     conn: Connection, *, name: str, roles: Sequence[str], scope_kind: ScopeKind,
     scope_id: str | None, now: dt.datetime, by: str = "cli",
-    known_roles: Mapping[str, set[str]] | None = None,
+    known_roles: Mapping[str, set[str]] | None = None, expires_at: dt.datetime | None = None,
 ) -> IssuedToken:
     """A new token; the org or unit it is scoped to must exist, and its roles must be ones the
-    published campaigns declare for that kind of scope (`known_roles`, when given)."""
+    published campaigns declare for that kind of scope (`known_roles`, when given). With
+    `expires_at`, it stops working at that instant."""
+    if expires_at is not None and expires_at <= now:
+        raise InputInvalid(f"a token's expiry must be in the future, not "
+                           f"{expires_at:%Y-%m-%d %H:%M} UTC", code="expiry_invalid")
     if scope_kind == "admin":
         scope_id = None
     elif not scope_id:
@@ -64,11 +70,14 @@ def create(
     secret = PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(insert(token_t).values(
         hash=digest(secret), name=name, roles=sorted(set(roles)), scope_kind=scope_kind,
-        scope_id=scope_id, created_at=now).returning(token_t.c.id)).scalar_one()
+        scope_id=scope_id, created_at=now, expires_at=expires_at).returning(token_t.c.id)
+    ).scalar_one()
     audit.append(conn, stream=f"token:{token_id}", at=now, actor=by, role=None, action="create",
                  data={"name": name, "roles": sorted(set(roles)), "scope": scope_kind,
-                       "scope_id": scope_id})
-    return IssuedToken(token_id, secret, name, tuple(sorted(set(roles))), scope_kind, scope_id)
+                       "scope_id": scope_id,
+                       "expires_at": None if expires_at is None else expires_at.isoformat()})
+    return IssuedToken(token_id, secret, name, tuple(sorted(set(roles))), scope_kind, scope_id,
+                       expires_at)
 
 
 def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
@@ -86,37 +95,92 @@ def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
         raise InputInvalid("; ".join(problems), code="role_invalid")
 
 
-def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> None:
+def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> dict[str, Any]:
+    """Revoke a token for good; the token as it is now."""
     changed = conn.execute(update(token_t).where(token_t.c.id == token_id,
                                                  token_t.c.revoked_at.is_(None))
                            .values(revoked_at=now))
     if changed.rowcount != 1:
-        raise NotFound("active token", token_id)
+        row = conn.execute(select(token_t).where(token_t.c.id == token_id)).one_or_none()
+        raise NotFound("active token", token_id,
+                       "it is revoked already" if row is not None else
+                       "`paicha token list` or GET /tokens lists them")
     audit.append(conn, stream=f"token:{token_id}", at=now, actor=by, role=None, action="revoke")
+    return _public(conn.execute(select(token_t).where(token_t.c.id == token_id)).one(), now)
 
 
-def resolve(conn: Connection, secret: str) -> Principal | None:
-    """The principal of a live token, or None for an unknown or revoked one."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a presented secret is worth: its principal, or why it is refused (`refusal`, a
+    sentence for the caller); `expires_at` bounds how long a cache may keep the answer."""
+
+    principal: Principal | None
+    refusal: str = ""
+    expires_at: dt.datetime | None = None
+
+
+UNKNOWN = ("the bearer token is unknown: check that it was copied whole, or make one with "
+           "`paicha token create`")
+
+
+def check(conn: Connection, secret: str, *, now: dt.datetime | None) -> Verdict:
+    """The principal of a live token at `now`, or why the token does not work (with `now`
+    None, expiry is not judged: for callers that hold a token's principal, not a request)."""
     row = conn.execute(select(token_t).where(token_t.c.hash == digest(secret))).one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
+    if row is None:
+        return Verdict(None, UNKNOWN)
+    if row.revoked_at is not None:
+        return Verdict(None, f"the bearer token {row.id} was revoked at "
+                             f"{row.revoked_at:%Y-%m-%d %H:%M} UTC; ask your administrator "
+                             f"for a new one")
+    if row.expires_at is not None and now is not None and row.expires_at <= now:
+        return Verdict(None, f"the bearer token {row.id} expired at "
+                             f"{row.expires_at:%Y-%m-%d %H:%M} UTC; ask your administrator for "
+                             f"a new one (`paicha token create --expires 90d`)")
     scope_path = unit_path = None
     if row.scope_kind == "org":
         scope_path = conn.execute(select(org_t.c.path).where(org_t.c.id == row.scope_id)
                                   ).scalar()
         if scope_path is None:
-            return None
+            return Verdict(None, f"the bearer token {row.id} is scoped to org {row.scope_id}, "
+                                 f"which does not exist")
     elif row.scope_kind == "unit":
         unit_path = conn.execute(select(unit_t.c.org_path).where(unit_t.c.id == row.scope_id)
                                  ).scalar()
         if unit_path is None:
-            return None
-    return Principal(row.id, row.name, frozenset(row.roles), row.scope_kind, row.scope_id,
-                     scope_path, unit_path)
+            return Verdict(None, f"the bearer token {row.id} is scoped to unit "
+                                 f"{row.scope_id}, which does not exist")
+    principal = Principal(row.id, row.name, frozenset(row.roles), row.scope_kind,
+                          row.scope_id, scope_path, unit_path)
+    return Verdict(principal, expires_at=row.expires_at)
 
 
-def list_tokens(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(select(token_t).order_by(token_t.c.id))
-    return [{"id": r.id, "name": r.name, "roles": r.roles, "scope": r.scope_kind,
-             "scope_id": r.scope_id, "created_at": r.created_at, "revoked_at": r.revoked_at}
-            for r in rows]
+def resolve(conn: Connection, secret: str, *, now: dt.datetime | None = None
+            ) -> Principal | None:
+    """The principal of a live token, or None for an unknown, revoked or (at `now`, when
+    given) expired one."""
+    return check(conn, secret, now=now).principal
+
+
+def state_of(row: Any, now: dt.datetime) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def _public(row: Any, now: dt.datetime) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "roles": row.roles, "scope": row.scope_kind,
+            "scope_id": row.scope_id, "created_at": row.created_at,
+            "expires_at": row.expires_at, "revoked_at": row.revoked_at,
+            "state": state_of(row, now)}
+
+
+def list_tokens(conn: Connection, *, now: dt.datetime, after: int | None = None,
+                limit: int = 1000) -> list[dict[str, Any]]:
+    """A page of tokens by id (never a secret or its hash), each with its state at `now`."""
+    query = select(token_t).order_by(token_t.c.id).limit(limit)
+    if after is not None:
+        query = query.where(token_t.c.id > after)
+    return [_public(r, now) for r in conn.execute(query)]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import Caller, OrgManager, ServicesDep
+from api.deps import Caller, CampaignOffice, ServicesDep
 from api.errors import problem_responses
 from api.offload import Checkpoint, offload
 from api.schemas import (
@@ -18,9 +18,11 @@ from api.schemas import (
     DeploymentIn,
     DeploymentPublic,
     PublishResult,
+    UndeploymentPublic,
     ValidationResult,
 )
 from api.services import Services
+from engine import authority
 from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import Deadlines
@@ -29,6 +31,7 @@ from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
 from storage import campaigns as store
+from storage import deployments
 from storage.query import prefix_condition
 from storage.subjects import org_row, org_t, unit_t
 
@@ -77,11 +80,16 @@ def _validate(services: Services, text: str, *, checkpoint: Checkpoint) -> dict[
 @router.post("", status_code=201, response_model=PublishResult,
              responses=problem_responses(401, 403, 422),
              summary="Publish a campaign YAML as its next immutable version",
+             description="An admin, or a safety_office token. A new campaign id belongs to "
+                         "the publishing office's org (`owner_org`); its next versions may be "
+                         "published only by the safety office of that org or of an org above "
+                         "it, or by an admin (`not_campaign_owner` otherwise). Campaigns an "
+                         "admin or the bundled folder published belong to no office: only an "
+                         "admin publishes their next versions. To adapt another org's "
+                         "campaign, publish a new id that `extends` it.",
              openapi_extra=_YAML_BODY)
 async def publish_campaign(request: Request, response: Response, services: ServicesDep,
-                           principal: Caller) -> Any:
-    if not (principal.admin or "safety_office" in principal.roles):
-        raise Forbidden("publishing a campaign", "an admin token or the safety_office role")
+                           principal: CampaignOffice) -> Any:
     text = await _yaml_text(request)
     # validating, and waiting for the write lock, off the event loop
     created, result = await offload(request, _publish, services, principal, text)
@@ -94,18 +102,25 @@ def _publish(services: Services, principal: Principal, text: str, *,
              checkpoint: Checkpoint) -> tuple[bool, dict[str, Any]]:
     with services.db.write() as conn:
         row, created = services.registry.publish(
-            conn, text, "api", by=principal.name, now=services.now(),
-            authorize=lambda campaign_id: _may_publish(conn, principal, campaign_id))
+            conn, text, store.API_SOURCE, by=principal.name, now=services.now(),
+            owner_org=authority.owner_of_new_campaign(principal),
+            authorize=lambda campaign_id, current: _may_publish(conn, principal, campaign_id,
+                                                                current))
         warnings = services.registry.get(conn, row.id).loaded.warnings
     return created, {"created": created, "version": row.summary(),
                      "warnings": [w.as_dict() for w in warnings]}
 
 
-def _may_publish(conn: Any, principal: Principal, campaign_id: str) -> None:
-    """A safety office may publish a campaign only where every deployment of it lies inside
-    its subtree: a street must not rewrite the plan its district or a neighbour runs."""
-    if principal.admin:
+def _may_publish(conn: Any, principal: Principal, campaign_id: str,
+                 current: store.VersionRow | None) -> None:
+    """A new id is any safety office's to publish; a next version is its owner's (or an office
+    above it), and only where every deployment of it lies inside the publisher's subtree: a
+    street must not rewrite the plan its district or a neighbour runs."""
+    if principal.admin or current is None:
         return
+    owner = current.owner_org_id
+    owner_path = None if owner is None else org_row(conn, owner).path
+    authority.require_next_version(principal, campaign_id, owner, owner_path)
     outside = [d["org"] for d in store.deployments(conn, campaign_id)
                if not principal.reaches_org(d["org_path"])]
     if outside:
@@ -250,12 +265,34 @@ def list_deployments(campaign_id: str, services: ServicesDep, principal: Caller)
 
 @router.post("/{campaign_id}/deployments", status_code=201, response_model=DeploymentPublic,
              responses=problem_responses(401, 403, 404, 409),
-             summary="Run the campaign in an org's subtree")
+             summary="Run the campaign in an org's subtree",
+             description="An admin, or a safety_office token whose subtree holds the org. A "
+                         "campaign an office owns runs only inside its owner's subtree, unless "
+                         "an office at or above the owner deploys it (`not_campaign_owner`).")
 def deploy_campaign(campaign_id: str, body: DeploymentIn, services: ServicesDep,
-                    principal: OrgManager) -> Any:
-    from storage.deployments import deploy
-
+                    principal: CampaignOffice) -> Any:
     now = services.now()
     with services.db.write() as conn:
         published = services.registry.newest(conn, campaign_id)
-        return deploy(conn, principal, published, body.org, now=now)
+        owner = published.row.owner_org_id
+        authority.require_deploy(principal, campaign_id, owner,
+                                 None if owner is None else org_row(conn, owner).path,
+                                 org_row(conn, body.org).path)
+        return deployments.deploy(conn, principal, published, body.org, now=now)
+
+
+@router.delete("/{campaign_id}/deployments/{org_id}", response_model=UndeploymentPublic,
+               responses=problem_responses(401, 403, 404),
+               summary="Stop running the campaign in an org's subtree",
+               description="An admin, or a safety_office token whose subtree holds the org. "
+                           "Ends what the deployment armed: its phase reminders, and the "
+                           "obligations still open in the subtree with their reminders. "
+                           "Completed (and partly completed) obligations, missed ones and "
+                           "their evidence stay. No new case may be opened under the campaign "
+                           "there; open cases go on to their end, with their clocks.")
+def undeploy_campaign(campaign_id: str, org_id: str, services: ServicesDep,
+                      principal: CampaignOffice) -> Any:
+    now = services.now()
+    with services.db.write() as conn:
+        return deployments.undeploy(conn, principal, services.registry, campaign_id, org_id,
+                                    now=now)

@@ -13,7 +13,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from api.deps import OrgManager, ServicesDep
+from api.deps import ServicesDep, SubjectManager
 from api.errors import PROBLEM, problem, problem_responses
 from api.offload import Checkpoint, offload
 from api.services import Services
@@ -117,7 +117,7 @@ SheetName = Annotated[str | None, Query(max_length=200,
                          "left untouched. Parents may come after their children. Every bad row "
                          "is reported at once (422) and then nothing is written.",
              openapi_extra=_request_body("orgs"))
-async def import_orgs(request: Request, services: ServicesDep, principal: OrgManager,
+async def import_orgs(request: Request, services: ServicesDep, principal: SubjectManager,
                       dry_run: DryRun = False, sheet: SheetName = None) -> Any:
     return await _import(request, services, principal, "orgs", bulk.import_orgs,
                          dry_run=dry_run, sheet=sheet)
@@ -132,7 +132,7 @@ async def import_orgs(request: Request, services: ServicesDep, principal: OrgMan
                          "left as stored. Every bad row is reported at once (422) and then "
                          "nothing is written.",
              openapi_extra=_request_body("units"))
-async def import_units(request: Request, services: ServicesDep, principal: OrgManager,
+async def import_units(request: Request, services: ServicesDep, principal: SubjectManager,
                        dry_run: DryRun = False, sheet: SheetName = None) -> Any:
     return await _import(request, services, principal, "units", bulk.import_units,
                          dry_run=dry_run, sheet=sheet)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Caller, OrgManager, ServicesDep
+from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import OrgCreate, OrgPublic, OrgUpdate, Page
 from storage import subjects
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/orgs", tags=["orgs and units"])
 
 @router.post("", status_code=201, response_model=OrgPublic,
              responses=problem_responses(401, 403, 404, 409, 422), summary="Create an org")
-def create_org(body: OrgCreate, services: ServicesDep, principal: OrgManager) -> Any:
+def create_org(body: OrgCreate, services: ServicesDep, principal: SubjectManager) -> Any:
     with services.db.write() as conn:
         return subjects.create_org(conn, principal, id=body.id, name=body.name,
                                    level=body.level, parent=body.parent, now=services.now(),
@@ -48,7 +48,7 @@ def read_org(org_id: str, services: ServicesDep, principal: Caller) -> Any:
               responses=problem_responses(401, 403, 404, 409, 422),
               summary="Rename an org, change its level, or move it (with its subtree)")
 def update_org(org_id: str, body: OrgUpdate, services: ServicesDep,
-               principal: OrgManager) -> Any:
+               principal: SubjectManager) -> Any:
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with services.db.write() as conn:
         return subjects.update_org(conn, principal, org_id, changes,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Caller, OrgManager, ServicesDep
+from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import Page, UnitCreate, UnitPublic, UnitUpdate
 from storage import subjects
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/units", tags=["orgs and units"])
 
 @router.post("", status_code=201, response_model=UnitPublic,
              responses=problem_responses(401, 403, 404, 409, 422), summary="Create a unit")
-def create_unit(body: UnitCreate, services: ServicesDep, principal: OrgManager) -> Any:
+def create_unit(body: UnitCreate, services: ServicesDep, principal: SubjectManager) -> Any:
     with services.db.write() as conn:
         return subjects.create_unit(conn, principal, id=body.id, name=body.name, org=body.org,
                                     industry=body.industry, tags=body.tags,
@@ -48,7 +48,7 @@ def read_unit(unit_id: str, services: ServicesDep, principal: Caller) -> Any:
               responses=problem_responses(401, 403, 404, 409, 422),
               summary="Change a unit's name, org, industry or tags")
 def update_unit(unit_id: str, body: UnitUpdate, services: ServicesDep,
-                principal: OrgManager) -> Any:
+                principal: SubjectManager) -> Any:
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with services.db.write() as conn:
         return subjects.update_unit(conn, principal, unit_id, changes,

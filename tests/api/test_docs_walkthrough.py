@@ -51,7 +51,8 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
                    if line.strip().startswith("export ")]
         assert {e.split("=")[0] for e in exports} >= {
             "export ADMIN", "export PRINCIPAL", "export COMMUNITY", "export ACCEPTANCE_TEAM",
-            "export REGULATOR", "export GOVERNMENT"}
+            "export REGULATOR", "export GOVERNMENT", "export SAFETY_OFFICE",
+            "export OTHER_STREET"}
         script = "set -euo pipefail\n" + "\n".join(exports) + "\n" + "\n".join(blocks[1:])
         script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
@@ -70,3 +71,7 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
     assert '"clocks_stopped":["closure_report"]' in out
     assert '"ok":true' in out and '"breaks":[]' in out
     assert '"id":"u-gas-01"' in out
+    assert '"campaign":"linyin-2024","version":1' in out and '"owner_org":"linyin"' in out
+    assert '"code":"not_campaign_owner"' in out
+    assert '"obligations_removed":' in out and '"still_covered_by":[]' in out
+    assert '"name":"demo hotel_principal"' in out and '"state":"revoked"' in out

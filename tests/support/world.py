@@ -96,7 +96,7 @@ def world_on(url: str, tokens: dict[str, str]) -> World:
     registry = _REGISTRY.fork()
     cases = CaseStore(registry)
     services = Services(Settings(database_url=url, token_cache_seconds=0), db, registry,
-                        cases, TokenCache(db, 0), clock, EventWrites(db, cases, clock))
+                        cases, TokenCache(db, 0, clock), clock, EventWrites(db, cases, clock))
     return World(services, clock, tokens)
 
 

@@ -118,6 +118,15 @@ def test_child_overrides_by_id_and_keeps_the_rest() -> None:
     assert loaded.warnings == []
 
 
+def test_a_grandchild_keeps_its_own_parent() -> None:
+    # a street's plan extending its district's, which extends the national one: the campaign
+    # names its own parent (the district's), which storage pins its version by
+    loaded = loader(child=child("phases:\n  - {id: mobilize, due: 2023-05-10}\n")).load(
+        "paicha: 1\nid: street\ntitle: 街道方案\nextends: child\n", "street.yaml")
+    assert loaded.campaign.extends == "child"
+    assert loaded.sources == ["street.yaml", "child.yaml", "parent.yaml"]
+
+
 def test_child_removes_only_with_the_marker() -> None:
     campaign = (
         loader()
