@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.door import Door
+from api.operations import of_routers
 from api.routes import (
     campaigns,
     cases,
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = built
     errors.install(app)
+    app.state.operations = of_routers(ROUTERS)
+    app.add_middleware(Door)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -26,6 +26,7 @@ from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
 from storage.query import (
     cursor_instant,
+    cursor_key,
     decode_cursor,
     encode_cursor,
     prefix_condition,
@@ -330,7 +331,7 @@ def _encode_cursor(case: StoredCase) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     at, last_id = decode_cursor(cursor, 2)
-    return cursor_instant(at), str(last_id)
+    return cursor_instant(at), cursor_key(last_id)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from engine.model import Check
 from engine.schema import format_checker
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
-from storage.query import decode_cursor, encode_cursor, prefix_condition, reach
+from storage.query import (
+    cursor_date,
+    cursor_row_id,
+    decode_cursor,
+    encode_cursor,
+    prefix_condition,
+    reach,
+)
 from storage.tables import Completion, Obligation, Org, Unit
 from storage.types import UTCDateTime
 
@@ -220,11 +227,7 @@ def list_obligations(
 
 def _decode(cursor: str) -> tuple[dt.date, int]:
     due, last_id = decode_cursor(cursor, 2)
-    try:
-        return dt.date.fromisoformat(str(due)), int(last_id)
-    except (TypeError, ValueError) as exc:
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor") from exc
+    return cursor_date(due), cursor_row_id(last_id)
 
 
 def _row(conn: Connection, principal: Principal, obligation_id: int) -> Any:

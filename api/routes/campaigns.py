@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from api.schemas import (
     CampaignSummary,
     DeploymentIn,
     DeploymentPublic,
+    IsoDate,
     PublishResult,
     ValidationResult,
 )
@@ -42,6 +42,11 @@ MAX_YAML = 1024 * 1024
 
 async def _yaml_text(request: Request) -> str:
     raw = await request.body()
+    if not raw.strip():
+        raise InputInvalid("the request is not valid: body: the body is empty: send the "
+                           "campaign as YAML text", code="request_invalid",
+                           problems=[{"location": "body", "message": "the body is empty: "
+                                      "send the campaign as YAML text"}])
     if len(raw) > MAX_YAML:
         raise InputInvalid(f"a campaign is at most {MAX_YAML // 1024} KiB", code="too_large")
     try:
@@ -179,7 +184,7 @@ def campaign_timeline(
     campaign_id: str, services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="units and orgs of this subtree")] = None,
     unit: str | None = None,
-    start: dt.date | None = None, end: dt.date | None = None,
+    start: IsoDate | None = None, end: IsoDate | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Any:
