@@ -96,7 +96,7 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 # and checked (with what it holds) when it is read: anything not given out is `bad_cursor`.
 Cursor = Annotated[str | None, Query(
     description="the `next_cursor` of the previous page, unchanged",
-    json_schema_extra={"maxLength": MAX_CURSOR, "pattern": CURSOR_PATTERN})]
+    json_schema_extra={"minLength": 1, "maxLength": MAX_CURSOR, "pattern": CURSOR_PATTERN})]
 
 
 class Page(BaseModel, Generic[T]):

@@ -304,7 +304,7 @@ class CaseStore:
         conditions: list[ColumnElement[bool]] = [reach(principal, case_t.c.org_path,
                                                             case_t.c.unit_id)]
         conditions.extend(query.conditions(today))
-        if query.cursor:
+        if query.cursor is not None:
             at, last_id = _decode_cursor(query.cursor)
             conditions.append(or_(case_t.c.opened_at < at,
                                   and_(case_t.c.opened_at == at, case_t.c.id < last_id)))

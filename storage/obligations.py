@@ -215,7 +215,7 @@ def list_obligations(
     for column, value in ((c.check_id, check), (c.campaign_id, campaign), (c.role, role)):
         if value is not None:
             conditions.append(column == value)
-    if cursor:
+    if cursor is not None:
         due, last_id = _decode(cursor)
         conditions.append(or_(c.due > due, and_(c.due == due, c.id > last_id)))
     rows = conn.execute(select(obligation_t).where(*conditions).order_by(c.due, c.id)

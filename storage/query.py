@@ -129,4 +129,4 @@ def cursor_key(value: Any) -> str:
 
 def after_key(cursor: str | None) -> str | None:
     """The id a page continues after, out of a cursor of lists ordered by id (orgs, units)."""
-    return cursor_key(decode_cursor(cursor, 1)[0]) if cursor else None
+    return cursor_key(decode_cursor(cursor, 1)[0]) if cursor is not None else None

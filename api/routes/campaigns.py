@@ -26,6 +26,7 @@ from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
+from paicha.cells import neutral
 from storage import campaigns as store
 from storage.query import prefix_condition
 from storage.subjects import org_row, org_t, unit_t
@@ -206,7 +207,8 @@ def campaign_timeline(
         writer = csv.DictWriter(out, fieldnames=["due", "check", "role", "subject", "period",
                                                  "times", "name"])
         writer.writeheader()
-        writer.writerows(rows)
+        # names come from campaigns and ids from imports: no cell may run as a formula
+        writer.writerows({key: neutral(value) for key, value in row.items()} for row in rows)
         return PlainTextResponse(out.getvalue(), media_type="text/csv")
     return rows
 

@@ -170,7 +170,7 @@ def upcoming_deadlines(
             conditions.append(c.due_date >= due_from)
         if due_to:
             conditions.append(c.due_date <= due_to)
-        if cursor:
+        if cursor is not None:
             at, last = decode_cursor(cursor, 2)
             after, last_id = cursor_instant(at), cursor_row_id(last)
             conditions.append((c.due_at > after) | ((c.due_at == after) & (c.id > last_id)))
@@ -212,7 +212,7 @@ def list_deliveries(
         conditions.append(c.subject == subject)
     if subscription is not None:
         conditions.append(c.subscription_id == subscription)
-    if cursor:
+    if cursor is not None:
         conditions.append(c.id < cursor_row_id(decode_cursor(cursor, 1)[0]))
     with services.db.read() as conn:
         rows = conn.execute(select(delivery_t).where(*conditions).order_by(c.id.desc())

@@ -33,11 +33,15 @@ EXAMPLES = 6
 # schema should have stated: `request_invalid`, `bad_filter` …) fails the run.
 MEANING_CODES = frozenset({
     "bad_cursor",  # a cursor is opaque: only one the API gave out is one
-    "unknown_case_type", "missing_fields", "invalid_data", "condition_failed",  # campaign's
+    # the campaign's case types, case fields and conditions, and where it is deployed
+    "unknown_case_type", "missing_fields", "invalid_data", "condition_failed",
+    "campaign_not_deployed",
+    "campaign_invalid",  # a YAML body is a campaign, checked against the campaign language
+    "calendar_out_of_range",  # dates the installed calendar years do not cover
     "evidence_invalid",  # the evidence schema of the obligation's check
     "channel_config_invalid",  # each channel's own settings (docs/channels.md)
-    "unknown_level", "calendar_out_of_range",  # campaign vocabularies and calendar years
     "import_invalid",  # a file's rows, against the campaigns' vocabularies and the tree
+    "org_cycle",  # moving an org under its own subtree
 })
 
 
