@@ -33,6 +33,9 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def unstorable(text: str) -> str | None:
     """Why `text` cannot be stored, or None when it can."""
+    if text.isascii():  # nearly all text: no surrogate can be in it
+        if "\x00" not in text:
+            return None
     found = _UNSTORABLE.search(text)
     if found is None:
         return None

@@ -36,29 +36,44 @@ def plain_json(value: Any) -> Any:
     thing no database would store as sent: NaN or Infinity (JSON has neither, but Python's
     parser lets them through; PostgreSQL would refuse them, and the audit hash of a value that
     stores as something else would not hold), or text with NUL or a lone surrogate, in a
-    value or a key."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    value or a key. (Event data passes here: the walk is kept lean, and the path of a fault
+    is found only once there is one.)"""
+    stack = [value]
     while stack:
-        item, path = stack.pop()
+        item = stack.pop()
         if isinstance(item, str):
-            reason = unstorable(item)
-            if reason is not None:
-                raise ValueError(f"{_at(path)}text {reason}")
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValueError(f"{_at(path)}numbers must be finite: JSON has no NaN or Infinity")
+            if unstorable(item) is not None:
+                raise ValueError(_fault(value))
         elif isinstance(item, dict):
-            for key, inner in item.items():
-                reason = unstorable(key) if isinstance(key, str) else None
-                if reason is not None:
-                    raise ValueError(f"{_at(path)}a key {reason}")
-                stack.append((inner, (*path, key)))
+            for key in item:
+                if isinstance(key, str) and unstorable(key) is not None:
+                    raise ValueError(_fault(value))
+            stack.extend(item.values())
         elif isinstance(item, list):
-            stack.extend((inner, (*path, index)) for index, inner in enumerate(item))
+            stack.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(_fault(value))
     return value
 
 
-def _at(path: tuple[str | int, ...]) -> str:
-    return f"{format_path(path)}: " if path else ""
+def _fault(value: Any) -> str:
+    """What `plain_json` refuses in `value`, at its JSON path."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        at = f"{format_path(path)}: " if path else ""
+        if isinstance(item, str) and (reason := unstorable(item)) is not None:
+            return f"{at}text {reason}"
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{at}numbers must be finite: JSON has no NaN or Infinity"
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and (reason := unstorable(key)) is not None:
+                    return f"{at}a key {reason}"
+                stack.append((inner, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((inner, (*path, index)) for index, inner in enumerate(item))
+    return "a value cannot be stored"
 
 
 # Fields, data and evidence a client sends, as a JSON object.
