@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.door import Door
 from api.guard import Limits, RequestGuard
+from api.operations import of_routers
 from api.routes import (
     campaigns,
     cases,
@@ -55,15 +57,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = built
     errors.install(app)
+    app.state.operations = of_routers(ROUTERS)
+    app.add_middleware(Door)
     for router in ROUTERS:
         # any route may meet the request guard's body cap and time budget (api.guard)
         app.include_router(router, responses=errors.problem_responses(413, 503))
     default, routes = route_limits(built.settings)
-    public = frozenset(path for path in ("/health", "/schema/campaign.json", app.openapi_url,
-                                         app.docs_url, app.redoc_url,
-                                         app.swagger_ui_oauth2_redirect_url) if path)
     app.add_middleware(RequestGuard, services=built, default=default, routes=routes,
-                       public=public)
+                       public=errors.PUBLIC_PATHS)
     return app
 
 

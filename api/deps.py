@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
 
-from api.errors import Unauthenticated
+from api.errors import Unauthenticated, is_json
 from api.services import Services, run_db
 from engine import authority
 from engine.access import Principal
@@ -76,11 +76,21 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 async def json_body(request: Request, model: type[ModelT]) -> ModelT:
     """The request's JSON body as `model`, for a route that reads it itself; invalid input is
-    the same 422 as FastAPI's own (`request_invalid`, locations under `body`)."""
+    the same 422 as FastAPI's own (`request_invalid`, locations under `body`), and so is a
+    body sent as another media type or none (FastAPI reads only JSON media types as JSON)."""
     raw = await request.body()
+    if not raw:
+        request.state.body_model = model
+        raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                       "msg": "Field required", "input": None}])
+    if not is_json(request.headers.get("content-type")):
+        request.state.body_model = model
+        raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",),
+                                       "msg": "not JSON", "input": None}])
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
+        request.state.body_model = model  # for the error's "did you mean"
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()], body=raw) from error
 

@@ -5,14 +5,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
+from api.operations import METHODS, operations
 from engine.errors import (
     CalendarOutOfRange,
     CampaignInvalid,
@@ -31,6 +36,7 @@ from engine.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
+from engine.schema import did_you_mean
 
 log = logging.getLogger("paicha.api")
 
@@ -105,8 +111,115 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+# -- malformed requests ------------------------------------------------------------------------
+# Every malformed body, whatever is wrong with it (not JSON, not UTF-8, sent as another media
+# type, empty, unknown keys, wrong types), is the same answer: 422 `request_invalid`, with one
+# problem per fault located as `body…` — and only once the caller is known: a request without
+# a valid token is a 401 before anything about its body is said.
+
+# The routes that need no token (the request guard lets them through unauthenticated).
+PUBLIC_PATHS = frozenset({"/health", "/schema/campaign.json", "/openapi.json", "/docs",
+                          "/docs/oauth2-redirect", "/redoc"})
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's HTTPException(400)
+NOT_UTF8 = "the body is not JSON: it is not UTF-8 text"
+JSON_TYPES = ("application/json",)
+
+
+def invalid(problems: list[dict[str, str]]) -> JSONResponse:
+    where = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
+    return problem(422, "request_invalid", f"the request is not valid: {where}",
+                   problems=problems)
+
+
+async def unauthenticated(request: Request) -> JSONResponse | None:
+    """The 401 of a request to a route that needs a token and came without a valid one."""
+    if request.url.path in PUBLIC_PATHS:
+        return None
+    from api.deps import principal_of  # api.deps builds on this module
+
+    try:
+        await principal_of(request)
+    except Unauthenticated as error:
+        return problem(401, error.code, str(error))
+    return None
+
+
+def is_json(content_type: str | None) -> bool:
+    """A JSON media type (application/json, application/…+json), as FastAPI reads it."""
+    if content_type == "application/json":  # nearly every request: spare the parsing
+        return True
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def request_problems(request: Request, errors: Sequence[Any]) -> list[dict[str, str]]:
+    """FastAPI's and pydantic's validation errors as problems, each body fault said one way."""
+    problems: list[dict[str, str]] = []
+    unreadable: str | None = None  # what makes the whole body unreadable, if anything does
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        # a model's own ValueError says it all; pydantic's prefix adds nothing
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if loc[:1] == ("body",):
+            unreadable = unreadable or _unreadable(request, error)
+            if error.get("type") == "extra_forbidden":
+                known = body_keys(request)
+                hint = did_you_mean(loc[-1], known) if known else ""
+                message = ("unknown key: this body has no such key; leave it out"
+                           + (f" ({hint})" if hint else ""))
+        problems.append({"location": ".".join(str(p) for p in loc), "message": message})
+    if unreadable is not None:
+        problems = [p for p in problems if not p["location"].startswith("body")]
+        problems.append({"location": "body", "message": unreadable})
+    return problems
+
+
+def _unreadable(request: Request, error: Any) -> str | None:
+    content_type = request.headers.get("content-type")
+    if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
+        return "the body is empty: send a JSON object with Content-Type: application/json"
+    if not is_json(content_type):
+        sent = f"not {content_type}" if content_type else "none was sent"
+        return f"the body must be JSON, sent with Content-Type: application/json ({sent})"
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", error.get("msg"))
+        return f"the body is not JSON: {reason}"
+    return None
+
+
+def body_keys(request: Request) -> list[str]:
+    """The keys of the body model of the request's route (for 'did you mean')."""
+    model = getattr(request.state, "body_model", None)
+    if model is None:
+        field = getattr(request.scope.get("route"), "body_field", None)
+        model = getattr(getattr(field, "field_info", None), "annotation", None)
+    fields = getattr(model, "model_fields", None)
+    return list(fields) if isinstance(fields, dict) else []
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path takes (for `Allow`): the operations of the document
+    path it matches, or the methods of the docs' own routes. (Starlette would name only the
+    methods of the first route whose path matched: GET of GET and POST.)"""
+    methods = set(operations(request.app).at(request.scope["path"]))
+    for route in request.app.router.routes:
+        if (isinstance(route, Route) and not isinstance(route, APIRoute) and route.methods
+                and route.path_regex.match(
+                    request.scope["path"])):
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
+    """Register the handlers that turn every error into problem+json, and document them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_problems(build())  # FastAPI keeps what it built, changed in place
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(PaichaError)
     async def _domain(request: Request, error: PaichaError) -> JSONResponse:
@@ -114,15 +227,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [{"location": ".".join(str(p) for p in e.get("loc", ())),
-                     "message": e.get("msg", "invalid")} for e in error.errors()]
-        where = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
-        return problem(422, "request_invalid", f"the request is not valid: {where}",
-                       problems=problems)
+        refused = await unauthenticated(request)
+        if refused is not None:
+            return refused
+        return invalid(request_problems(request, error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "no_such_route", 405: "method_not_allowed"}
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route whose path matched
+            allow = ", ".join(allowed_methods(request))
+            response = problem(405, "method_not_allowed",
+                               f"{request.method} is not a method of {request.url.path}; it "
+                               f"takes {allow}")
+            response.headers["Allow"] = allow
+            return response
+        if error.status_code == 400 and error.detail == UNREADABLE_BODY:
+            # FastAPI's answer to a JSON body that is not UTF-8: malformed like any other
+            refused = await unauthenticated(request)
+            return refused or invalid([{"location": "body", "message": NOT_UTF8}])
+        codes = {404: "no_such_route"}
         detail = error.detail if isinstance(error.detail, str) else "error"
         return problem(error.status_code, codes.get(error.status_code, "http_error"), detail)
 
@@ -147,14 +271,70 @@ def install(app: FastAPI) -> None:
                        "the server failed on this request; it is logged, please report it")
 
 
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details): what is wrong, a stable `code` to act on, and
+    the details of its kind (`problems`, `allowed`, `expected_version` …)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+_PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+
+
+_EXAMPLES: dict[int, dict[str, Any]] = {
+    401: {"code": "unauthenticated", "detail": "the bearer token is unknown or revoked"},
+    403: {"code": "out_of_scope", "detail": "case 3f2a… is outside your token's scope "
+                                            "(org linyin)"},
+    404: {"code": "not_found", "detail": "no org 'linyin-c9'"},
+    409: {"code": "stale_version",
+          "detail": "case 3f2a… is at version 4, not 3: someone changed it since you read it; "
+                    "read it again and retry", "expected_version": 3, "current_version": 4},
+    422: {"code": "request_invalid",
+          "detail": "the request is not valid: body.id: unknown key: this body has no such "
+                    "key; leave it out (did you mean 'ids'?)",
+          "problems": [{"location": "body.id", "message": "unknown key: this body has no such "
+                                                          "key; leave it out (did you mean "
+                                                          "'ids'?)"}]},
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problem statuses a route can answer."""
-    example = {"type": "https://paicha.dev/problems/stale_version", "title": "Conflict",
-               "status": 409, "code": "stale_version",
-               "detail": "case 3f2a… is at version 4, not 3: someone changed it since you "
-                         "read it; read it again and retry",
-               "expected_version": 3, "current_version": 4}
-    return {status: {"description": TITLES.get(status, "Error"),
-                     "content": {PROBLEM: {"example": {**example, "status": status,
-                                                       "title": TITLES.get(status, "Error")}}}}
-            for status in statuses}
+    found: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        example = _EXAMPLES.get(status, {"code": "http_error", "detail": "…"})
+        title = TITLES.get(status, "Error")
+        found[status] = {"description": title, "content": {PROBLEM: {
+            "schema": _PROBLEM_SCHEMA,
+            "example": {"type": f"https://paicha.dev/problems/{example['code']}",
+                        "title": title, "status": status, **example}}}}
+    return found
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the problems every operation can answer: FastAPI's own
+    422 (an `application/json` HTTPValidationError this API never sends) becomes the
+    problem+json it is, and an operation that takes a token, parameters or a body documents
+    its 401 and 422 even where its route did not list them."""
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if PROBLEM not in responses.get("422", {}).get("content", {PROBLEM: None}):
+                del responses["422"]
+            wanted = [401] if operation.get("security") else []
+            if operation.get("parameters") or operation.get("requestBody"):
+                wanted.append(422)
+            for status, response in problem_responses(*wanted).items():
+                responses.setdefault(str(status), response)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = Problem.model_json_schema()
+    return document

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import JsonObject, example
+from api.schemas import JsonObject, RequestModel, example
 
 _OBLIGATION: dict[str, Any] = {
     "id": 118, "campaign": "special-action-2023-linyin", "check": "principal_inspection",
@@ -65,7 +65,7 @@ class ObligationDetail(ObligationPublic):
     basis: str | None = Field(description="the words of the source document")
 
 
-class CompletionIn(BaseModel):
+class CompletionIn(RequestModel):
     """The evidence of one completion, checked against the obligation's `evidence_schema`."""
 
     model_config = example(evidence=_EVIDENCE)

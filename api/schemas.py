@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Query
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from api.door import unstorable
+from engine.document import format_path
+from storage.query import CURSOR_PATTERN, MAX_CURSOR
+from storage.subjects import ID_PATTERN, ID_RULE
 
 T = TypeVar("T")
 
@@ -15,24 +30,88 @@ def example(**example: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or Infinity (Python's parser lets them through): refuse them before
-    they reach a case, where PostgreSQL would refuse them anyway and the audit hash of a value
-    that stores as something else would not hold."""
+
+def plain_json(value: Any) -> Any:
+    """`value` (text, or JSON made of lists and objects), or ValueError naming the first
+    thing no database would store as sent: NaN or Infinity (JSON has neither, but Python's
+    parser lets them through; PostgreSQL would refuse them, and the audit hash of a value that
+    stores as something else would not hold), or text with NUL or a lone surrogate, in a
+    value or a key. (Event data passes here: the walk is kept lean, and the path of a fault
+    is found only once there is one.)"""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("numbers must be finite: JSON has no NaN or Infinity")
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            if unstorable(item) is not None:
+                raise ValueError(_fault(value))
+        elif isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str) and unstorable(key) is not None:
+                    raise ValueError(_fault(value))
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(_fault(value))
     return value
 
 
+def _fault(value: Any) -> str:
+    """What `plain_json` refuses in `value`, at its JSON path."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        at = f"{format_path(path)}: " if path else ""
+        if isinstance(item, str) and (reason := unstorable(item)) is not None:
+            return f"{at}text {reason}"
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{at}numbers must be finite: JSON has no NaN or Infinity"
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and (reason := unstorable(key)) is not None:
+                    return f"{at}a key {reason}"
+                stack.append((inner, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((inner, (*path, index)) for index, inner in enumerate(item))
+    return "a value cannot be stored"
+
+
 # Fields, data and evidence a client sends, as a JSON object.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_finite)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(plain_json)]
+
+
+class RequestModel(BaseModel):
+    """A body a client sends: a key the model does not declare is refused (422 naming it),
+    never ignored (`{"id": [3]}` to a route that takes `ids` must not act on everything), and
+    text no database stores is refused wherever it sits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # JSON objects (JsonObject) are walked by their own validator
+        return plain_json(value) if isinstance(value, str | list) else value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic would read "0" or "1700000000" as a Unix time: a date here is YYYY-MM-DD
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("a date is written YYYY-MM-DD, e.g. 2023-06-30")
+    return value
+
+
+# A calendar date in a query parameter, as documented (`format: date`) and nothing else.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+# The `cursor` query parameter of every list: what `next_cursor` gave. Its shape is documented,
+# and checked (with what it holds) when it is read: anything not given out is `bad_cursor`.
+Cursor = Annotated[str | None, Query(
+    description="the `next_cursor` of the previous page, unchanged",
+    json_schema_extra={"minLength": 1, "maxLength": MAX_CURSOR, "pattern": CURSOR_PATTERN})]
 
 
 class Page(BaseModel, Generic[T]):
@@ -44,13 +123,22 @@ class Page(BaseModel, Generic[T]):
 
 # -- orgs and units --------------------------------------------------------------------------
 
-class OrgCreate(BaseModel):
+class OrgCreate(RequestModel):
     model_config = example(id="linyin", name="林荫街道", level="street", parent="dongsheng")
-    id: str = Field(min_length=1, max_length=64, description="your id for the org (external id)")
+    id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern,
+                    description=f"your id for the org (external id): {ID_RULE}")
     name: str = Field(min_length=1, max_length=200)
     level: str = Field(min_length=1, max_length=64,
                        description="an org level of the campaigns: street, community …")
     parent: str | None = Field(default=None, max_length=64)
+
+
+def _not_null(schema: dict[str, Any]) -> None:
+    """Document an update's field that may be left out but not nulled (`_no_nulls`) as the
+    type it is: `anyOf [X, null]` becomes X."""
+    kinds = [k for k in schema.pop("anyOf", []) if k.get("type") != "null"]
+    if len(kinds) == 1:
+        schema.update(kinds[0])
 
 
 def _no_nulls(model: BaseModel, *names: str) -> None:
@@ -59,7 +147,7 @@ def _no_nulls(model: BaseModel, *names: str) -> None:
             raise ValueError(f"{name} cannot be null; leave it out to keep it")
 
 
-class OrgUpdate(BaseModel):
+class OrgUpdate(RequestModel):
     model_config = example(name="林荫街道办事处", version=1)
 
     @model_validator(mode="after")
@@ -67,8 +155,10 @@ class OrgUpdate(BaseModel):
         _no_nulls(self, "name", "level")
         return self
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    level: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             json_schema_extra=_not_null)
+    level: str | None = Field(default=None, min_length=1, max_length=64,
+                              json_schema_extra=_not_null)
     parent: str | None = Field(default=None, max_length=64)
     version: int | None = Field(default=None, ge=1,
                                 description="the version you read; 409 if it changed since")
@@ -88,28 +178,30 @@ class OrgPublic(BaseModel):
     updated_at: dt.datetime
 
 
-class UnitCreate(BaseModel):
+class UnitCreate(RequestModel):
     model_config = example(id="u-chem-01", name="东胜化工有限公司", org="linyin-1",
                             industry="hazardous_chemicals", tags=["major_hazard_source"])
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern,
+                    description=f"your id for the unit: {ID_RULE}")
     name: str = Field(min_length=1, max_length=200)
     org: str = Field(min_length=1, max_length=64)
     industry: str | None = Field(default=None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=50)
 
 
-class UnitUpdate(BaseModel):
+class UnitUpdate(RequestModel):
     model_config = example(tags=["major_hazard_source", "key_enterprise"], version=1)
 
     @model_validator(mode="after")
     def _required_stay(self) -> UnitUpdate:
-        _no_nulls(self, "name", "org")
+        _no_nulls(self, "name", "org", "tags")
         return self
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    org: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             json_schema_extra=_not_null)
+    org: str | None = Field(default=None, max_length=64, json_schema_extra=_not_null)
     industry: str | None = Field(default=None, max_length=64)
-    tags: list[str] | None = Field(default=None, max_length=50)
+    tags: list[str] | None = Field(default=None, max_length=50, json_schema_extra=_not_null)
     version: int | None = Field(default=None, ge=1)
 
 
@@ -134,7 +226,7 @@ _HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous
            "description": "储罐区可燃气体报警装置失效", "found_on": "2023-06-01"}
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(RequestModel):
     model_config = example(campaign="special-action-2023-linyin", type="hazard",
                             unit="u-chem-01", data=_HAZARD)
     campaign: str = Field(min_length=1, max_length=64)
@@ -177,7 +269,7 @@ class CasePublic(BaseModel):
     updated_at: dt.datetime
 
 
-class EventIn(BaseModel):
+class EventIn(RequestModel):
     model_config = example(trigger="plan", version=1, data={
         "goals_and_tasks": "更换报警装置", "measures": "停用储罐区，更换并校验",
         "funds_and_materials": "企业自筹", "responsible": "设备部", "deadline": "2023-07-31",
@@ -279,7 +371,7 @@ class PublishResult(BaseModel):
     warnings: list[ProblemItem]
 
 
-class DeploymentIn(BaseModel):
+class DeploymentIn(RequestModel):
     model_config = example(org="linyin")
     org: str = Field(min_length=1, max_length=64)
 

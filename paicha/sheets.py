@@ -20,6 +20,7 @@ from typing import Any, Literal
 from engine.errors import InputInvalid
 from engine.schema import did_you_mean
 from paicha import archive
+from paicha.cells import FORMULA_HINT, formula_problem
 
 Kind = Literal["units", "orgs"]
 
@@ -88,6 +89,16 @@ def split_tags(text: str) -> list[str]:
     for separator in TAG_SEPARATORS[1:]:
         text = text.replace(separator, TAG_SEPARATORS[0])
     return [tag for tag in (t.strip() for t in text.split(TAG_SEPARATORS[0])) if tag]
+
+
+def formula_cells(values: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(column, why) for each cell of a row a spreadsheet would run as a formula, each tag of
+    the tags cell included: refused by every import (the API's and the CLI's), never stored."""
+    for column, value in values.items():
+        parts = [value, *split_tags(value)] if column == "tags" else [value]
+        reason = next((r for r in map(formula_problem, parts) if r), None)
+        if reason is not None:
+            yield column, reason
 
 
 def column_letter(number: int) -> str:
@@ -343,7 +354,13 @@ def _fill(table: Sheet, records: Iterable[tuple[int, list[str]]], *, letters: bo
             continue
         values = {column: cells[number - 1].strip() if number <= len(cells) else ""
                   for column, number in layout.columns.items()}
-        table.rows.append(Row(line, values, layout))
+        row = Row(line, values, layout)
+        formulas = [{**row.at(column), "message": reason, "hint": FORMULA_HINT}
+                    for column, reason in formula_cells(values)]
+        if formulas:  # reported where they are (line, column, cell), and the row not used
+            table.problems.extend(formulas)
+            continue
+        table.rows.append(row)
 
 
 def _filled(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:

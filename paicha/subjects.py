@@ -17,8 +17,16 @@ from engine.errors import PaichaError, Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
 from engine.schema import did_you_mean
+from paicha.cells import FORMULA_HINT
 from paicha.files import display_name
-from paicha.sheets import ORG_COLUMNS, UNIT_COLUMNS, Kind, column_of, split_tags
+from paicha.sheets import (
+    ORG_COLUMNS,
+    UNIT_COLUMNS,
+    Kind,
+    column_of,
+    formula_cells,
+    split_tags,
+)
 
 
 class SubjectsInvalid(PaichaError):
@@ -81,6 +89,15 @@ class _Table:
             at = found + 1
         self.problems.append(Problem(self.source, line, at, column, message, hint))
 
+    def _formulas(self, line: int, row: dict[str, str]) -> bool:
+        """Report each cell a spreadsheet would run as a formula (paicha.cells), as the API
+        import does; True when the row has any."""
+        found = False
+        for column, reason in formula_cells(row):
+            self.problem(line, column, reason, FORMULA_HINT)
+            found = True
+        return found
+
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(line, row) for each record, once the header is known to hold every column."""
         expected = ",".join(self.columns)
@@ -111,7 +128,9 @@ class _Table:
                         "quote values that contain commas",
                     )
                 else:
-                    yield line, {h: v.strip() for h, v in zip(self._header, record, strict=True)}
+                    row = {h: v.strip() for h, v in zip(self._header, record, strict=True)}
+                    if not self._formulas(line, row):
+                        yield line, row
             line = reader.line_num + 1
 
 

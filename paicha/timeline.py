@@ -18,6 +18,7 @@ from engine.dates import Deadlines
 from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, DateRef
 from engine.orgs import Org, Unit
+from paicha.cells import neutral_row
 from paicha.files import CommandFailed, load_for_command
 from paicha.options import check_window, date_argument
 from paicha.subjects import SubjectsInvalid, load_subjects
@@ -183,16 +184,17 @@ def _iso(day: dt.date | None) -> str:
 
 
 def write_csv(entries: Iterable[Entry], out: TextIO) -> int:
-    """Write entries as CSV with a header row; return the number of rows."""
+    """Write entries as CSV with a header row; return the number of rows. A cell a
+    spreadsheet would run as a formula is written as text (paicha.cells)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for e in entries:
-        writer.writerow(
+        writer.writerow(neutral_row(
             [e.due.isoformat(), e.weekday, e.kind, e.subject_kind, e.subject_id, e.subject,
              e.role, e.role_name, e.item, e.item_name, e.period, _iso(e.first), _iso(e.last),
              e.times, e.variant, e.nominal.isoformat(), e.note]
-        )  # fmt: skip
+        ))  # fmt: skip
         count += 1
     return count
 

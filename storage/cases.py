@@ -26,6 +26,7 @@ from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
 from storage.query import (
     cursor_instant,
+    cursor_key,
     decode_cursor,
     encode_cursor,
     prefix_condition,
@@ -303,7 +304,7 @@ class CaseStore:
         conditions: list[ColumnElement[bool]] = [reach(principal, case_t.c.org_path,
                                                             case_t.c.unit_id)]
         conditions.extend(query.conditions(today))
-        if query.cursor:
+        if query.cursor is not None:
             at, last_id = _decode_cursor(query.cursor)
             conditions.append(or_(case_t.c.opened_at < at,
                                   and_(case_t.c.opened_at == at, case_t.c.id < last_id)))
@@ -330,7 +331,7 @@ def _encode_cursor(case: StoredCase) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     at, last_id = decode_cursor(cursor, 2)
-    return cursor_instant(at), str(last_id)
+    return cursor_instant(at), cursor_key(last_id)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from engine.model import Check
 from engine.schema import format_checker
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
-from storage.query import decode_cursor, encode_cursor, prefix_condition, reach
+from storage.query import (
+    cursor_date,
+    cursor_row_id,
+    decode_cursor,
+    encode_cursor,
+    prefix_condition,
+    reach,
+)
 from storage.tables import Completion, Obligation, Org, Unit
 from storage.types import UTCDateTime
 
@@ -208,7 +215,7 @@ def list_obligations(
     for column, value in ((c.check_id, check), (c.campaign_id, campaign), (c.role, role)):
         if value is not None:
             conditions.append(column == value)
-    if cursor:
+    if cursor is not None:
         due, last_id = _decode(cursor)
         conditions.append(or_(c.due > due, and_(c.due == due, c.id > last_id)))
     rows = conn.execute(select(obligation_t).where(*conditions).order_by(c.due, c.id)
@@ -220,11 +227,7 @@ def list_obligations(
 
 def _decode(cursor: str) -> tuple[dt.date, int]:
     due, last_id = decode_cursor(cursor, 2)
-    try:
-        return dt.date.fromisoformat(str(due)), int(last_id)
-    except (TypeError, ValueError) as exc:
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor") from exc
+    return cursor_date(due), cursor_row_id(last_id)
 
 
 def _row(conn: Connection, principal: Principal, obligation_id: int) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from sqlalchemy import Connection, exists, func, literal, select, text, true
@@ -50,40 +51,82 @@ def list_contains(conn: Connection, column: Any, value: str) -> ColumnElement[bo
     return exists(select(text("1")).select_from(each).where(each.c.value == value))
 
 
+# A cursor is the JSON list of the last row's sort keys, base64url without padding. Anything
+# else sent as a cursor was not given out here: it is refused (422 `bad_cursor`) before it
+# reaches a query, whatever it holds (text that is not base64 or JSON, a number no column
+# holds, an instant a zone pushes out of the calendar, a string where an id was).
+MAX_CURSOR = 512  # the longest cursor this API gives out is well under this
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # base64url
+_B64URL = re.compile(CURSOR_PATTERN)
+
+
+class BadCursor(InputInvalid):
+    """A cursor this API did not give out."""
+
+    def __init__(self) -> None:
+        super().__init__("the cursor is not one this API gave out; start again without it "
+                         "(pass back the `next_cursor` of the previous page unchanged)",
+                         code="bad_cursor")
+
+
 def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps(values, default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The `size` values of a cursor given out by `encode_cursor`; each still to be read with
+    `cursor_instant`, `cursor_date`, `cursor_row_id` or `cursor_key`."""
+    if len(cursor) > MAX_CURSOR or not _B64URL.match(cursor):
+        raise BadCursor()
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor") from exc
-    if not isinstance(values, list) or len(values) != size or not all(
-            _plain(v) for v in values):
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor")
+    except (ValueError, RecursionError) as exc:  # binascii.Error and UnicodeError included
+        raise BadCursor() from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise BadCursor()
     return values
 
 
 def cursor_instant(value: Any) -> dt.datetime:
-    """An instant out of a cursor: aware, or the cursor is refused."""
+    """An instant out of a cursor: ISO text with a zone, in UTC, or the cursor is refused."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise BadCursor()
     try:
-        instant = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
-        raise InputInvalid("the cursor is not one this API gave out; start again without it",
-                           code="bad_cursor")
-    return instant
+        instant = dt.datetime.fromisoformat(value)
+        if instant.tzinfo is None:
+            raise BadCursor()
+        # a zone can push an instant at the calendar's ends out of it (0001-01-01T00:00+14:00)
+        return instant.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:
+        raise BadCursor() from exc
 
 
-def _plain(value: Any) -> bool:
-    # what this API puts in cursors: ids, ISO dates and instants, row ids that fit a column
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return 0 < value < 2**31
-    return isinstance(value, str) and len(value) <= 200 and "\0" not in value
+def cursor_date(value: Any) -> dt.date:
+    """A calendar date out of a cursor (YYYY-MM-DD), or the cursor is refused."""
+    if not isinstance(value, str) or len(value) != 10:
+        raise BadCursor()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadCursor() from exc
+
+
+def cursor_row_id(value: Any) -> int:
+    """A row id out of a cursor: a JSON integer a database integer column holds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise BadCursor()
+    return value
+
+
+def cursor_key(value: Any) -> str:
+    """A text key out of a cursor (a case, org or unit id): text the databases can compare."""
+    if (not isinstance(value, str) or not 0 < len(value) <= 200
+            or not value.isprintable()):
+        raise BadCursor()
+    return value
+
+
+def after_key(cursor: str | None) -> str | None:
+    """The id a page continues after, out of a cursor of lists ordered by id (orgs, units)."""
+    return cursor_key(decode_cursor(cursor, 1)[0]) if cursor is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from api.schemas import (
     CampaignSummary,
     DeploymentIn,
     DeploymentPublic,
+    IsoDate,
     PublishResult,
     UndeploymentPublic,
     ValidationResult,
@@ -30,6 +30,7 @@ from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
+from paicha.cells import neutral
 from storage import campaigns as store
 from storage import deployments
 from storage.query import prefix_condition
@@ -47,6 +48,11 @@ _YAML_BODY = {"requestBody": {"required": True, "content": {"application/yaml": 
 async def _yaml_text(request: Request) -> str:
     # at most engine.document.MAX_BYTES: the request guard refused a longer body unread (413)
     raw = await request.body()
+    if not raw.strip():
+        raise InputInvalid("the request is not valid: body: the body is empty: send the "
+                           "campaign as YAML text", code="request_invalid",
+                           problems=[{"location": "body", "message": "the body is empty: "
+                                      "send the campaign as YAML text"}])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -206,7 +212,7 @@ def campaign_timeline(
     campaign_id: str, services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="units and orgs of this subtree")] = None,
     unit: str | None = None,
-    start: dt.date | None = None, end: dt.date | None = None,
+    start: IsoDate | None = None, end: IsoDate | None = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Any:
@@ -228,7 +234,8 @@ def campaign_timeline(
         writer = csv.DictWriter(out, fieldnames=["due", "check", "role", "subject", "period",
                                                  "times", "name"])
         writer.writeheader()
-        writer.writerows(rows)
+        # names come from campaigns and ids from imports: no cell may run as a formula
+        writer.writerows({key: neutral(value) for key, value in row.items()} for row in rows)
         return PlainTextResponse(out.getvalue(), media_type="text/csv")
     return rows
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from functools import partial
 from typing import Annotated, Any
 
@@ -17,9 +17,11 @@ from api.idempotency import IdempotentCreate
 from api.schemas import (
     CaseCreate,
     CasePublic,
+    Cursor,
     EventIn,
     EventResult,
     HistoryEntry,
+    IsoDate,
     Page,
     TriggersPublic,
 )
@@ -32,6 +34,10 @@ from storage.cases import CaseQuery, StoredCase
 from storage.subjects import org_row
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+# The shape of a case field's name in a campaign (campaign.schema.json, $defs.id).
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+FIELD_FILTER = r"^[a-z][a-z0-9_]{0,63}:"  # as documented: checked in the route (`bad_filter`)
 
 
 
@@ -114,7 +120,8 @@ def open_case(
     return result
 
 
-@router.get("", response_model=Page[CasePublic], responses=problem_responses(401, 403, 422),
+@router.get("", response_model=Page[CasePublic],
+            responses=problem_responses(401, 403, 404, 422),
             summary="List the cases you reach, newest first")
 def list_cases(
     services: ServicesDep, principal: Caller, request: Request,
@@ -124,12 +131,13 @@ def list_cases(
     overdue: Annotated[bool | None, Query(description="a running clock is past its due date"
                                           )] = None,
     open: Annotated[bool | None, Query(description="true: not in a final state")] = None,
-    due_from: Annotated[dt.date | None, Query(description="earliest running deadline ≥")] = None,
-    due_to: Annotated[dt.date | None, Query(description="earliest running deadline ≤")] = None,
+    due_from: Annotated[IsoDate | None, Query(description="earliest running deadline ≥")] = None,
+    due_to: Annotated[IsoDate | None, Query(description="earliest running deadline ≤")] = None,
     field: Annotated[list[str] | None, Query(
-        description="field values, `name:value`, e.g. `grade:major`; repeat for more")] = None,
+        description="field values, `name:value`, e.g. `grade:major`; repeat for more",
+        json_schema_extra={"items": {"type": "string", "pattern": FIELD_FILTER}})] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Any:
     fields: list[tuple[str, str]] = []
     for item in field or []:
@@ -137,6 +145,11 @@ def list_cases(
         if not sep or not name:
             raise InputInvalid(f"field filter {item!r} needs the form name:value, e.g. "
                                "grade:major", code="bad_filter")
+        if not FIELD_NAME.match(name):
+            # the name becomes a JSON path in the query: only a campaign field's shape may
+            raise InputInvalid(f"field filter {item!r}: {name!r} is not a field name (lower-case "
+                               "letters, digits and _, starting with a letter, at most 64), "
+                               "e.g. grade:major", code="bad_filter")
         fields.append((name, value))
     today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:

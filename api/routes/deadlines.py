@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 
 from api.deps import CHANNEL_ROLES, Caller, ChannelManager, OrgManager, ServicesDep
 from api.errors import problem_responses
-from api.schemas import JsonObject, example
+from api.schemas import Cursor, IsoDate, JsonObject, RequestModel, example
 from deadlines.channels import ChannelConfigInvalid, build_channel
 from deadlines.channels.config import public_config
 from deadlines.outbox import redrive
@@ -22,6 +22,7 @@ from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
 from storage import audit, deliveries
 from storage.query import (
     cursor_instant,
+    cursor_row_id,
     decode_cursor,
     encode_cursor,
     list_contains,
@@ -94,7 +95,7 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None = None
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(RequestModel):
     model_config = example(name="林荫街道安委办值班群", channel="webhook", org="linyin",
                             config={"url": "https://hooks.example.org/paicha"},
                             campaign=None, kinds=["overdue", "escalate"], roles=[])
@@ -130,7 +131,7 @@ class SubscriptionPublic(BaseModel):
     created_at: dt.datetime
 
 
-class RedriveIn(BaseModel):
+class RedriveIn(RequestModel):
     model_config = example(ids=[3, 4])
     ids: list[RowId] | None = Field(default=None, max_length=1000,
                                     description="these dead letters; none = all you reach")
@@ -141,7 +142,8 @@ class RedriveResult(BaseModel):
     redriven: int
 
 
-@router.get("/deadlines", response_model=DeadlinePage, responses=problem_responses(401, 422),
+@router.get("/deadlines", response_model=DeadlinePage,
+            responses=problem_responses(401, 404, 422),
             summary="Upcoming deadlines and reminders you reach, soonest first",
             description="Each running case clock once, at the next moment the sweep acts on it "
                         "(a reminder, the overdue notice, an escalation) with its deadline as "
@@ -150,8 +152,8 @@ def upcoming_deadlines(
     services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="this org's subtree")] = None,
     unit: str | None = None, role: str | None = None, campaign: str | None = None,
-    due_from: dt.date | None = None, due_to: dt.date | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: str | None = None,
+    due_from: IsoDate | None = None, due_to: IsoDate | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor: Cursor = None,
 ) -> Any:
     c = timer_t.c
     conditions = [c.status == "pending", reach(principal, c.org_path)]
@@ -170,10 +172,10 @@ def upcoming_deadlines(
             conditions.append(c.due_date >= due_from)
         if due_to:
             conditions.append(c.due_date <= due_to)
-        if cursor:
+        if cursor is not None:
             at, last = decode_cursor(cursor, 2)
-            after = cursor_instant(at)
-            conditions.append((c.due_at > after) | ((c.due_at == after) & (c.id > int(last))))
+            after, last_id = cursor_instant(at), cursor_row_id(last)
+            conditions.append((c.due_at > after) | ((c.due_at == after) & (c.id > last_id)))
         rows = conn.execute(select(timer_t).where(*conditions).order_by(c.due_at, c.id)
                             .limit(limit + 1)).all()
     page = [{"id": r.id, "subject": r.subject, "kind": r.kind, "clock": r.clock_id,
@@ -202,7 +204,7 @@ def list_deliveries(
     subject: Annotated[str | None, Query(max_length=100)] = None,
     subscription: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    cursor: Cursor = None,
 ) -> Any:
     c = delivery_t.c
     conditions = [reach(principal, c.org_path)]
@@ -213,12 +215,13 @@ def list_deliveries(
     if subscription is not None:
         conditions.append(c.subscription_id == subscription)
     if cursor is not None:
-        conditions.append(c.id < cursor)
+        conditions.append(c.id < cursor_row_id(decode_cursor(cursor, 1)[0]))
     with services.db.read() as conn:
         rows = conn.execute(select(delivery_t).where(*conditions).order_by(c.id.desc())
                             .limit(limit + 1)).all()
     page = [_delivery(r) for r in rows[:limit]]
-    return {"data": page, "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None}
+    more = len(rows) > limit
+    return {"data": page, "next_cursor": encode_cursor([page[-1]["id"]]) if more else None}
 
 
 @router.post("/deliveries/redrive", response_model=RedriveResult,

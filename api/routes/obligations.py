@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -17,7 +16,7 @@ from api.obligation_schemas import (
     ObligationDetail,
     ObligationPublic,
 )
-from api.schemas import Page
+from api.schemas import Cursor, IsoDate, Page
 from api.services import DEFAULT_TIMEZONE
 from engine.dates import local_date
 from storage import obligations
@@ -44,14 +43,13 @@ def list_obligations(
         "obligations of this org's subtree: its own, its sub-orgs' and its units'")] = None,
     status: Annotated[obligations.Status | None, Query(
         description="open, done, or missed (not done and past its due date)")] = None,
-    due_from: Annotated[dt.date | None, Query(description="due on or after")] = None,
-    due_to: Annotated[dt.date | None, Query(description="due on or before")] = None,
+    due_from: Annotated[IsoDate | None, Query(description="due on or after")] = None,
+    due_to: Annotated[IsoDate | None, Query(description="due on or before")] = None,
     check: Annotated[str | None, _id_filter("a check id of the campaign")] = None,
     campaign: Annotated[str | None, _id_filter("a campaign id")] = None,
     role: Annotated[str | None, _id_filter("the role that must complete it")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500, description=(
-        "the `next_cursor` of the previous page"))] = None,
+    cursor: Cursor = None,
 ) -> Any:
     today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:

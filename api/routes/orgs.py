@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
-from api.schemas import OrgCreate, OrgPublic, OrgUpdate, Page
+from api.schemas import Cursor, OrgCreate, OrgPublic, OrgUpdate, Page
 from storage import subjects
+from storage.query import after_key, encode_cursor
 
 router = APIRouter(prefix="/orgs", tags=["orgs and units"])
 
@@ -29,12 +30,12 @@ def list_orgs(
     services: ServicesDep, principal: Caller, parent: str | None = None,
     level: str | None = None,
     under: Annotated[str | None, Query(description="only this org's subtree")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None,
 ) -> Any:
     with services.db.read() as conn:
         page, after = subjects.list_orgs(conn, principal, parent=parent, level=level,
-                                         under=under, after=cursor, limit=limit)
-    return {"data": page, "next_cursor": after}
+                                         under=under, after=after_key(cursor), limit=limit)
+    return {"data": page, "next_cursor": encode_cursor([after]) if after else None}
 
 
 @router.get("/{org_id}", response_model=OrgPublic, responses=problem_responses(401, 403, 404),

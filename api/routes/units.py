@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
-from api.schemas import Page, UnitCreate, UnitPublic, UnitUpdate
+from api.schemas import Cursor, Page, UnitCreate, UnitPublic, UnitUpdate
 from storage import subjects
+from storage.query import after_key, encode_cursor
 
 router = APIRouter(prefix="/units", tags=["orgs and units"])
 
@@ -29,12 +30,12 @@ def list_units(
     services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="units in this org's subtree")] = None,
     industry: str | None = None, tag: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None,
 ) -> Any:
     with services.db.read() as conn:
         page, after = subjects.list_units(conn, principal, org=org, industry=industry, tag=tag,
-                                          after=cursor, limit=limit)
-    return {"data": page, "next_cursor": after}
+                                          after=after_key(cursor), limit=limit)
+    return {"data": page, "next_cursor": encode_cursor([after]) if after else None}
 
 
 @router.get("/{unit_id}", response_model=UnitPublic, responses=problem_responses(401, 403, 404),

@@ -48,8 +48,10 @@ class Route:
 
 
 def _unique(prefix: str) -> Callable[[str], dict[str, Any]]:
-    return lambda who: {"id": f"{prefix}-{who}", "name": f"{prefix} {who}",
-                        "level": "community", "parent": "linyin-c1", "org": "linyin-c1"}
+    # only the keys of the body: an unknown key is refused (422) before any scope check
+    where = ({"level": "community", "parent": "linyin-c1"} if prefix == "org"
+             else {"org": "linyin-c1"})
+    return lambda who: {"id": f"{prefix}-{who}", "name": f"{prefix} {who}", **where}
 
 
 ROUTES = [

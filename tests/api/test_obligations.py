@@ -382,4 +382,6 @@ def test_evidence_text_with_nul_is_refused(client: TestClient, world: World) -> 
     june = _june_inspection(client, world)
     r = _complete(client, world, "principal", june["id"], {**INSPECTION, "record": "a\x00b"})
     assert r.status_code == 422, r.text
-    assert [p["path"] for p in r.json()["problems"]] == ["$.record"]
+    # refused with the request (as any text no database stores), located inside the evidence
+    assert [p["location"] for p in r.json()["problems"]] == ["body.evidence"]
+    assert r.json()["problems"][0]["message"].startswith("$.record: text holds a NUL")
