@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from engine.limits import MAX_DEPTH
+
 T = TypeVar("T")
 
 
@@ -18,16 +20,20 @@ def example(**example: Any) -> ConfigDict:
 def _finite(value: Any) -> Any:
     """JSON has no NaN or Infinity (Python's parser lets them through): refuse them before
     they reach a case, where PostgreSQL would refuse them anyway and the audit hash of a value
-    that stores as something else would not hold."""
-    stack = [value]
+    that stores as something else would not hold. And refuse data nested deeper than a case
+    keeps (engine.limits) here, before anything walks it recursively (the idempotency record
+    serializes the body: 255 levels failed there with a 500)."""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError("numbers must be finite: JSON has no NaN or Infinity")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise ValueError(f"data nested more than {MAX_DEPTH} levels deep; record "
+                                 "flatter data")
+            items = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in items)
     return value
 
 
@@ -144,10 +150,19 @@ class CaseCreate(BaseModel):
 
 
 class SignaturePublic(BaseModel):
+    """One signature of a sign-off chain, with what its signer sent (their 验收意见 …)."""
+
+    model_config = example(transition="accept", role="acceptance_team", actor="token:5",
+                            actor_name="林荫街道验收组", at="2026-12-11T02:00:00Z",
+                            data={"acceptance_opinion": "整改到位，同意销号"}, completed=False)
     transition: str
-    role: str
-    actor: str
+    role: str = Field(description="the role signed for")
+    actor: str = Field(description="who signed, stable: `token:<id>`")
+    actor_name: str = Field(description="the signer's name when they signed")
     at: dt.datetime
+    data: dict[str, Any] = Field(description="the data this signer sent")
+    completed: bool = Field(description="true once the chain is complete (the case moved "
+                                        "on); false while it waits for more signatures")
 
 
 class CasePublic(BaseModel):
@@ -167,7 +182,9 @@ class CasePublic(BaseModel):
     state_name: str
     final: bool
     data: dict[str, Any]
-    signatures: list[SignaturePublic]
+    signatures: list[SignaturePublic] = Field(description=(
+        "who signed, in order: the chain waiting for signatures, and every chain completed "
+        "(a 销号's four signatures stay on the closed case); a rejection voids a pending one"))
     clocks: dict[str, Any]
     next_due: dt.date | None
     overdue: bool
@@ -215,12 +232,13 @@ class TriggersPublic(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    model_config = example(seq=1, at="2023-06-01T01:00:00Z", actor="林荫化工主要负责人",
-                            role="principal", action="open", from_state=None,
-                            to_state="reported", data={}, hash="9f2c…")
+    model_config = example(seq=1, at="2023-06-01T01:00:00Z", actor="token:3",
+                            actor_name="林荫化工主要负责人", role="principal", action="open",
+                            from_state=None, to_state="reported", data={}, hash="9f2c…")
     seq: int
     at: dt.datetime
-    actor: str
+    actor: str = Field(description="who acted, stable: `token:<id>`, or `system` (a clock)")
+    actor_name: str = Field(description="the token's name (the actor itself for `system`)")
     role: str | None
     action: str
     from_state: str | None

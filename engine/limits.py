@@ -1,0 +1,161 @@
+"""Bounds on the data a case or a completion carries: nesting, text, lists, size and dates.
+
+A field's JSON Schema says what a value means; these bounds say how much of it the record
+takes, whatever the campaign declares: a 15 MB 隐患描述 or data nested hundreds of levels deep
+costs every reader of the case, every audit check and every report, and is never what an
+office meant to record. They hold for opening a case, for every event and for an obligation's
+evidence; a field's own `maxLength` or `maxItems` may be lower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.model import Campaign
+
+MAX_DEPTH = 10  # objects and lists inside the data, one inside the other
+MAX_TEXT = 20_000  # characters of one text value
+MAX_KEY = 200  # characters of one key of a nested object
+MAX_ITEMS = 1_000  # items of one list (or keys of one object)
+MAX_TOTAL_TEXT = 200_000  # characters of all text (keys and values) of the whole data
+MAX_VALUES = 10_000  # values of the whole data, each text, number, object and list counted
+MAX_PROBLEMS = 20  # problems named per request: data that breaks more is refused all the same
+# A date a person records (发现日期, 整改期限 …) lies near the campaign: hazards found years before
+# it (存量) are recorded, deadlines run past its end. Outside this window it is a typing error
+# (0001-01-01, 2203-06-01) that would sort, count and arm clocks wrongly.
+YEARS_BEFORE = 10
+YEARS_AFTER = 10
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much data holds: characters of text and values, as the bounds count them."""
+
+    text: int = 0
+    values: int = 0
+
+    @property
+    def too_large(self) -> bool:
+        return self.text > MAX_TOTAL_TEXT or self.values > MAX_VALUES
+
+    def describe(self) -> str:
+        return (f"the data would hold {self.text:,} characters of text and {self.values:,} "
+                f"values; a case or an evidence holds at most {MAX_TOTAL_TEXT:,} characters "
+                f"and {MAX_VALUES:,} values in all")
+
+
+def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None) -> list[str]:
+    """Every bound that `sent` (an object of fields: a case's data, an event's, an evidence)
+    breaks, each named by its path ("description", "items[3].name"); with `stored`, the data
+    the case holds before `sent` is merged into it, the bounds of the whole are those of the
+    merged record. A record stored over the bounds before they existed may move on (with
+    data in bounds), not be refused every event."""
+    found: list[str] = []
+    text, values = _size(sent, found)
+    if found:
+        return found
+    whole = Size(text, values)
+    if stored:
+        before = Size(*_size(stored, None))
+        replaced = {key: stored[key] for key in sent if key in stored}
+        old_text, old_values = _size(replaced, None) if replaced else (0, 0)
+        after = Size(before.text - old_text + text, before.values - old_values + values)
+        if after.too_large and not before.too_large:
+            whole = after
+    if whole.too_large:
+        found.append(whole.describe())
+    return found
+
+
+def _size(data: Mapping[str, Any], problems: list[str] | None) -> tuple[int, int]:
+    """Characters of text and values of an object of fields; its bounds broken go to
+    `problems` (None: stored data, already checked, measured only)."""
+    text = sum(map(len, data))
+    values = len(data)
+    for key, value in data.items():
+        if type(value) is str:  # the usual field: one short text, counted without a walk
+            text += len(value)
+            if problems is not None and len(value) > MAX_TEXT:
+                problems.append(_long(key, len(value)))
+        elif isinstance(value, dict | list):
+            nested_text, nested_values = _nested(value, key, [] if problems is None
+                                                 else problems)
+            text += nested_text
+            values += nested_values
+    return text, values
+
+
+def _long(path: str, length: int) -> str:
+    return (f"{path}: text of {length:,} characters; at most {MAX_TEXT:,} (attach a long "
+            "document elsewhere and record its reference)")
+
+
+def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[str]
+            ) -> tuple[int, int]:
+    """Walks a nested value without recursion (no depth can exhaust the stack)."""
+    text = values = 0
+    stack: list[tuple[Any, str, int]] = [(top, path, 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                problems.append(f"{where}: nested more than {MAX_DEPTH} levels deep; record "
+                                "flatter data")
+                continue
+            if len(value) > MAX_ITEMS:
+                what = "a list" if isinstance(value, list) else "an object"
+                problems.append(f"{where}: {what} of {len(value):,} items; at most "
+                                f"{MAX_ITEMS:,}")
+                continue
+            if isinstance(value, list):
+                values += len(value)
+                stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+            else:
+                values += len(value)
+                for key, item in value.items():
+                    text += len(key)
+                    if len(key) > MAX_KEY:
+                        problems.append(f"{where}: a key of {len(key):,} characters; at most "
+                                        f"{MAX_KEY}")
+                    stack.append((item, f"{where}.{key[:40]}", depth + 1))
+        elif isinstance(value, str):
+            text += len(value)
+            if len(value) > MAX_TEXT:
+                problems.append(_long(where, len(value)))
+        if values > MAX_VALUES:  # stop walking a value already too large to keep
+            problems.append(f"{path}: more than {MAX_VALUES:,} values")
+            break
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return text, values
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The dates a campaign's records may carry."""
+
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def for_campaign(cls, campaign: Campaign) -> DateRange:
+        return cls(dt.date(max(1, campaign.period_start.year - YEARS_BEFORE), 1, 1),
+                   dt.date(min(9999, campaign.period_end.year + YEARS_AFTER), 12, 31))
+
+    def problem(self, name: str, value: Any, *, datetime: bool = False) -> str | None:
+        """What is wrong with the date (or date-time) text `value` of field `name`, if any;
+        a value that is not a date at all is the field schema's to refuse."""
+        if not isinstance(value, str):
+            return None
+        try:
+            day = (dt.datetime.fromisoformat(value).date() if datetime
+                   else dt.date.fromisoformat(value))
+        except ValueError:
+            return None
+        if self.first <= day <= self.last:
+            return None
+        return (f"{name}: {day.isoformat()} is outside the dates this campaign records "
+                f"({self.first.isoformat()} to {self.last.isoformat()}); check the year")
