@@ -379,13 +379,13 @@ class Lifecycle:
     def _check_data(self, case_id: str, data: Mapping[str, Any],
                     stored: Mapping[str, Any] | None) -> None:
         """The data's bounds (engine.limits), then its fields' schemas, then its dates."""
-        problems = limit_problems(data, stored)
-        if problems:
-            raise InvalidData(case_id, problems)
+        breaches = limit_problems(data, stored)
+        if breaches:
+            raise InvalidData(case_id, [str(b) for b in breaches])
         self._validate(case_id, data)
         dates = self._date_fields
         if dates:
-            problems = [found for name, value in data.items() if name in dates
+            problems = [str(found) for name, value in data.items() if name in dates
                         if (found := self.dates.problem(name, value, datetime=dates[name]))]
             if problems:
                 raise InvalidData(case_id, problems)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.model import Campaign
 
@@ -30,6 +30,16 @@ YEARS_BEFORE = 10
 YEARS_AFTER = 10
 
 
+class Breach(NamedTuple):
+    """One bound broken: where (a path into the data, "" for the whole), and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
 @dataclass(frozen=True)
 class Size:
     """How much data holds: characters of text and values, as the bounds count them."""
@@ -41,19 +51,20 @@ class Size:
     def too_large(self) -> bool:
         return self.text > MAX_TOTAL_TEXT or self.values > MAX_VALUES
 
-    def describe(self) -> str:
-        return (f"the data would hold {self.text:,} characters of text and {self.values:,} "
-                f"values; a case or an evidence holds at most {MAX_TOTAL_TEXT:,} characters "
-                f"and {MAX_VALUES:,} values in all")
+    def breach(self) -> Breach:
+        return Breach("", f"the data would hold {self.text:,} characters of text and "
+                          f"{self.values:,} values; a case or an evidence holds at most "
+                          f"{MAX_TOTAL_TEXT:,} characters and {MAX_VALUES:,} values in all")
 
 
-def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None) -> list[str]:
+def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None
+             ) -> list[Breach]:
     """Every bound that `sent` (an object of fields: a case's data, an event's, an evidence)
     breaks, each named by its path ("description", "items[3].name"); with `stored`, the data
     the case holds before `sent` is merged into it, the bounds of the whole are those of the
     merged record. A record stored over the bounds before they existed may move on (with
     data in bounds), not be refused every event."""
-    found: list[str] = []
+    found: list[Breach] = []
     text, values = _size(sent, found)
     if found:
         return found
@@ -66,34 +77,40 @@ def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None) -
         if after.too_large and not before.too_large:
             whole = after
     if whole.too_large:
-        found.append(whole.describe())
+        found.append(whole.breach())
     return found
 
 
-def _size(data: Mapping[str, Any], problems: list[str] | None) -> tuple[int, int]:
+def _size(data: Mapping[str, Any], problems: list[Breach] | None) -> tuple[int, int]:
     """Characters of text and values of an object of fields; its bounds broken go to
     `problems` (None: stored data, already checked, measured only)."""
     text = sum(map(len, data))
     values = len(data)
     for key, value in data.items():
+        if problems is not None and len(key) > MAX_KEY:
+            problems.append(_long_key("", key))
         if type(value) is str:  # the usual field: one short text, counted without a walk
             text += len(value)
             if problems is not None and len(value) > MAX_TEXT:
-                problems.append(_long(key, len(value)))
+                problems.append(_long(key[:40], len(value)))
         elif isinstance(value, dict | list):
-            nested_text, nested_values = _nested(value, key, [] if problems is None
+            nested_text, nested_values = _nested(value, key[:40], [] if problems is None
                                                  else problems)
             text += nested_text
             values += nested_values
     return text, values
 
 
-def _long(path: str, length: int) -> str:
-    return (f"{path}: text of {length:,} characters; at most {MAX_TEXT:,} (attach a long "
-            "document elsewhere and record its reference)")
+def _long(path: str, length: int) -> Breach:
+    return Breach(path, f"text of {length:,} characters; at most {MAX_TEXT:,} (attach a long "
+                        "document elsewhere and record its reference)")
 
 
-def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[str]
+def _long_key(path: str, key: str) -> Breach:
+    return Breach(path, f"a key of {len(key):,} characters; at most {MAX_KEY}")
+
+
+def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[Breach]
             ) -> tuple[int, int]:
     """Walks a nested value without recursion (no depth can exhaust the stack)."""
     text = values = 0
@@ -102,13 +119,13 @@ def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[str]
         value, where, depth = stack.pop()
         if isinstance(value, dict | list):
             if depth > MAX_DEPTH:
-                problems.append(f"{where}: nested more than {MAX_DEPTH} levels deep; record "
-                                "flatter data")
+                problems.append(Breach(where, f"nested more than {MAX_DEPTH} levels deep; "
+                                              "record flatter data"))
                 continue
             if len(value) > MAX_ITEMS:
                 what = "a list" if isinstance(value, list) else "an object"
-                problems.append(f"{where}: {what} of {len(value):,} items; at most "
-                                f"{MAX_ITEMS:,}")
+                problems.append(Breach(where, f"{what} of {len(value):,} items; at most "
+                                              f"{MAX_ITEMS:,}"))
                 continue
             if isinstance(value, list):
                 values += len(value)
@@ -118,15 +135,14 @@ def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[str]
                 for key, item in value.items():
                     text += len(key)
                     if len(key) > MAX_KEY:
-                        problems.append(f"{where}: a key of {len(key):,} characters; at most "
-                                        f"{MAX_KEY}")
+                        problems.append(_long_key(where, key))
                     stack.append((item, f"{where}.{key[:40]}", depth + 1))
         elif isinstance(value, str):
             text += len(value)
             if len(value) > MAX_TEXT:
                 problems.append(_long(where, len(value)))
         if values > MAX_VALUES:  # stop walking a value already too large to keep
-            problems.append(f"{path}: more than {MAX_VALUES:,} values")
+            problems.append(Breach(path, f"more than {MAX_VALUES:,} values"))
             break
         if len(problems) >= MAX_PROBLEMS:
             break
@@ -145,7 +161,7 @@ class DateRange:
         return cls(dt.date(max(1, campaign.period_start.year - YEARS_BEFORE), 1, 1),
                    dt.date(min(9999, campaign.period_end.year + YEARS_AFTER), 12, 31))
 
-    def problem(self, name: str, value: Any, *, datetime: bool = False) -> str | None:
+    def problem(self, name: str, value: Any, *, datetime: bool = False) -> Breach | None:
         """What is wrong with the date (or date-time) text `value` of field `name`, if any;
         a value that is not a date at all is the field schema's to refuse."""
         if not isinstance(value, str):
@@ -157,5 +173,6 @@ class DateRange:
             return None
         if self.first <= day <= self.last:
             return None
-        return (f"{name}: {day.isoformat()} is outside the dates this campaign records "
-                f"({self.first.isoformat()} to {self.last.isoformat()}); check the year")
+        return Breach(name, f"{day.isoformat()} is outside the dates this campaign records "
+                            f"({self.first.isoformat()} to {self.last.isoformat()}); check "
+                            "the year")
