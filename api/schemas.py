@@ -28,7 +28,7 @@ def _finite(value: Any) -> Any:
         item, depth = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError("numbers must be finite: JSON has no NaN or Infinity")
-        if isinstance(item, dict | list):
+        if isinstance(item, (dict, list)):
             if depth > MAX_DEPTH:
                 raise ValueError(f"data nested more than {MAX_DEPTH} levels deep; record "
                                  "flatter data")

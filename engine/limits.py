@@ -10,7 +10,7 @@ evidence; a field's own `maxLength` or `maxItems` may be lower.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,6 +28,7 @@ MAX_PROBLEMS = 20  # problems named per request: data that breaks more is refuse
 # (0001-01-01, 2203-06-01) that would sort, count and arm clocks wrongly.
 YEARS_BEFORE = 10
 YEARS_AFTER = 10
+_CONTAINERS = (dict, list)
 
 
 class Breach(NamedTuple):
@@ -63,22 +64,42 @@ def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None
     breaks, each named by its path ("description", "items[3].name"); with `stored`, the data
     the case holds before `sent` is merged into it, the bounds of the whole are those of the
     merged record. A record stored over the bounds before they existed may move on (with
-    data in bounds), not be refused every event."""
+    data in bounds), not be refused every event. (On every event's path: plain loops.)"""
     found: list[Breach] = []
     text, values = _size(sent, found)
     if found:
         return found
-    whole = Size(text, values)
     if stored:
-        before = Size(*_size(stored, None))
-        replaced = {key: stored[key] for key in sent if key in stored}
-        old_text, old_values = _size(replaced, None) if replaced else (0, 0)
-        after = Size(before.text - old_text + text, before.values - old_values + values)
-        if after.too_large and not before.too_large:
-            whole = after
-    if whole.too_large:
-        found.append(whole.breach())
+        before_text, before_values = _stored(stored.values())
+        before_text += sum(map(len, stored))
+        before_values += len(stored)
+        after_text, after_values = before_text + text, before_values + values
+        replaced = [key for key in sent if key in stored]
+        if replaced:  # their old values leave the record
+            old_text, old_values = _stored([stored[key] for key in replaced])
+            after_text -= old_text + sum(map(len, replaced))
+            after_values -= old_values + len(replaced)
+        if (after_text > MAX_TOTAL_TEXT or after_values > MAX_VALUES) and not (
+                before_text > MAX_TOTAL_TEXT or before_values > MAX_VALUES):
+            found.append(Size(after_text, after_values).breach())
+            return found
+    if text > MAX_TOTAL_TEXT or values > MAX_VALUES:
+        found.append(Size(text, values).breach())
     return found
+
+
+def _stored(values: Iterable[Any]) -> tuple[int, int]:
+    """Characters of text and values nested in stored `values` (their bounds were checked
+    when they were written: measured only)."""
+    text = nested = 0
+    for value in values:
+        if type(value) is str:
+            text += len(value)
+        elif isinstance(value, _CONTAINERS):
+            inner_text, inner_values = _nested(value, "", [])
+            text += inner_text
+            nested += inner_values
+    return text, nested
 
 
 def _size(data: Mapping[str, Any], problems: list[Breach] | None) -> tuple[int, int]:
@@ -87,17 +108,22 @@ def _size(data: Mapping[str, Any], problems: list[Breach] | None) -> tuple[int, 
     text = sum(map(len, data))
     values = len(data)
     for key, value in data.items():
-        if problems is not None and len(key) > MAX_KEY:
-            problems.append(_long_key("", key))
         if type(value) is str:  # the usual field: one short text, counted without a walk
             text += len(value)
-            if problems is not None and len(value) > MAX_TEXT:
-                problems.append(_long(key[:40], len(value)))
-        elif isinstance(value, dict | list):
+            if problems is not None and (len(value) > MAX_TEXT or len(key) > MAX_KEY):
+                if len(key) > MAX_KEY:
+                    problems.append(_long_key("", key))
+                if len(value) > MAX_TEXT:
+                    problems.append(_long(key[:40], len(value)))
+        elif isinstance(value, _CONTAINERS):
+            if problems is not None and len(key) > MAX_KEY:
+                problems.append(_long_key("", key))
             nested_text, nested_values = _nested(value, key[:40], [] if problems is None
                                                  else problems)
             text += nested_text
             values += nested_values
+        elif problems is not None and len(key) > MAX_KEY:
+            problems.append(_long_key("", key))
     return text, values
 
 
@@ -117,7 +143,7 @@ def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[Breach]
     stack: list[tuple[Any, str, int]] = [(top, path, 1)]
     while stack:
         value, where, depth = stack.pop()
-        if isinstance(value, dict | list):
+        if isinstance(value, _CONTAINERS):
             if depth > MAX_DEPTH:
                 problems.append(Breach(where, f"nested more than {MAX_DEPTH} levels deep; "
                                               "record flatter data"))
