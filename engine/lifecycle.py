@@ -253,7 +253,7 @@ class Lifecycle:
         # An event changes only what its transition declares: a principal's plan cannot
         # re-grade the hazard it plans for, whatever the data's schema would let through.
         if not data.keys() <= self._settable[chosen.id]:
-            self._refuse_fields(case.id, trigger, chosen, data)
+            raise self._not_settable(case.id, trigger, chosen, data)
         self._check_data(case.id, data, case.data)
         facts = {**case.data, **data}
         if not actor.system:
@@ -298,8 +298,8 @@ class Lifecycle:
         if signed is not None:
             raise SameSigner(case.id, trigger, role, signer=actor.label, signed_as=signed.role)
 
-    def _refuse_fields(self, case_id: str, trigger: str, transition: Transition,
-                       data: Mapping[str, Any]) -> None:
+    def _not_settable(self, case_id: str, trigger: str, transition: Transition,
+                      data: Mapping[str, Any]) -> FieldsNotSettable:
         settable = sorted(self._settable[transition.id])
         refused = [name for name in data if name not in self._settable[transition.id]]
         hints = []
@@ -311,7 +311,7 @@ class Lifecycle:
                 close = did_you_mean(name[:60], settable)
                 hints.append(f"{name[:60]!r} is no field of {self.type.id}"
                              + (f": {close}" if close.startswith("did") else ""))
-        raise FieldsNotSettable(case_id, trigger, refused, settable, hints=hints)
+        return FieldsNotSettable(case_id, trigger, refused, settable, hints=hints)
 
     def _clock_effects(
         self,

@@ -481,3 +481,62 @@ def test_an_event_date_outside_the_range_is_refused(hazard_2024: Lifecycle) -> N
     with pytest.raises(InvalidData, match="deadline: 0024-07-31 is outside"):
         hazard_2024.fire(case, "plan", {**PLAN_2024, "deadline": "0024-07-31"}, PRINCIPAL,
                          NOW_2024)
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+SELF_GRADED = dedent("""\
+    paicha: 1
+    id: self-graded
+    title: 企业自定等级
+    period: {start: "2023-05-01", end: "2023-12-31"}
+    roles:
+      principal: {name: 企业主要负责人, scope: unit}
+      office: {name: 安委办, scope: org}
+    cases:
+      hazard:
+        name: 隐患
+        fields:
+          grade: {title: 等级, enum: [general, major]}
+          deadline: {title: 整改期限, type: date}
+          funds: {title: 经费, type: number}
+        initial: reported
+        states:
+          reported: {name: 已登记}
+          rectifying: {name: 整改中}
+          closed: {name: 已销号, final: true}
+        transitions:
+          - {trigger: plan, from: reported, to: rectifying, who: principal,
+             requires: [deadline], sets: [grade, funds, deadline]}
+          - {trigger: regrade, from: [reported, rectifying], who: office, requires: [grade]}
+          - {trigger: fix_now, from: rectifying, to: closed, who: principal,
+             when: {any: [{grade: general}, {not: {funds: {gt: 10}}}]}, same_signer: allowed}
+          - {trigger: accept, from: rectifying, to: closed, signoffs: [office],
+             when: {grade: major}}
+    """)
+
+
+def test_validation_warns_where_an_enterprise_may_set_what_decides_its_path() -> None:
+    problems = CampaignLoader(campaign_schema()).check(SELF_GRADED, "self-graded.yaml")
+    assert [p for p in problems if p.severity == "error"] == []
+    warnings = sorted((p.line, p.path, p.message) for p in problems)
+    assert warnings == [
+        (22, "$.cases.hazard.transitions[0].sets[0]",
+         "'grade' decides the condition of 'fix_now', and the unit-scoped role 'principal' "
+         "may set it through 'plan'"),
+        (22, "$.cases.hazard.transitions[0].sets[1]",
+         "'funds' decides the condition of 'fix_now', and the unit-scoped role 'principal' "
+         "may set it through 'plan'"),
+        (22, "$.cases.hazard.transitions[0].sets[2]",
+         "'deadline' is required already, which lets the event set it"),
+        (25, "$.cases.hazard.transitions[2].same_signer",
+         "`same_signer` applies to sign-off chains; 'fix_now' has none"),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CAMPAIGNS.glob("*.yaml")))
+def test_no_bundled_campaign_lets_a_unit_set_what_decides_its_path(name: str) -> None:
+    path = CAMPAIGNS / f"{name}.yaml"
+    problems = loader_for([path]).check(path.read_text(encoding="utf-8"), str(path))
+    assert [str(p) for p in problems if "decides the condition" in p.message] == []
