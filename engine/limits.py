@@ -48,10 +48,6 @@ class Size:
     text: int = 0
     values: int = 0
 
-    @property
-    def too_large(self) -> bool:
-        return self.text > MAX_TOTAL_TEXT or self.values > MAX_VALUES
-
     def breach(self) -> Breach:
         return Breach("", f"the data would hold {self.text:,} characters of text and "
                           f"{self.values:,} values; a case or an evidence holds at most "
