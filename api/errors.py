@@ -24,6 +24,7 @@ from engine.errors import (
     CaseNotFound,
     ConditionFailed,
     Conflict,
+    FieldsNotSettable,
     Forbidden,
     InputInvalid,
     InvalidData,
@@ -33,6 +34,7 @@ from engine.errors import (
     PaichaError,
     Refused,
     RoleNotAllowed,
+    SameSigner,
     StaleVersion,
     TransitionNotAllowed,
 )
@@ -53,6 +55,7 @@ class Unauthenticated(PaichaError):
 STATUS: tuple[tuple[type[PaichaError], int], ...] = (
     (Unauthenticated, 401),
     (RoleNotAllowed, 403),
+    (SameSigner, 403),
     (OutOfScope, 403),
     (Forbidden, 403),
     (CaseNotFound, 404),
@@ -61,6 +64,7 @@ STATUS: tuple[tuple[type[PaichaError], int], ...] = (
     (TransitionNotAllowed, 409),
     (Conflict, 409),
     (MissingFields, 422),
+    (FieldsNotSettable, 422),
     (ConditionFailed, 422),
     (InvalidData, 422),
     (CampaignInvalid, 422),
@@ -86,6 +90,12 @@ def _extras(error: PaichaError) -> dict[str, Any]:
     if isinstance(error, RoleNotAllowed):
         return {"trigger": error.trigger, "required_roles": error.required,
                 "held_roles": error.held}
+    if isinstance(error, SameSigner):
+        return {"trigger": error.trigger, "role": error.role, "signed_as": error.signed_as,
+                "signer": error.signer}
+    if isinstance(error, FieldsNotSettable):
+        return {"trigger": error.trigger, "refused_fields": error.refused,
+                "settable_fields": error.settable}
     if isinstance(error, MissingFields):
         return {"trigger": error.trigger, "missing_fields": error.fields}
     if isinstance(error, ConditionFailed):

@@ -20,6 +20,7 @@ from pydantic import (
 
 from api.door import unstorable
 from engine.document import format_path
+from engine.limits import MAX_DEPTH
 from storage.query import CURSOR_PATTERN, MAX_CURSOR
 from storage.subjects import ID_PATTERN, ID_RULE
 
@@ -30,30 +31,39 @@ def example(**example: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
-
 def plain_json(value: Any) -> Any:
     """`value` (text, or JSON made of lists and objects), or ValueError naming the first
     thing no database would store as sent: NaN or Infinity (JSON has neither, but Python's
     parser lets them through; PostgreSQL would refuse them, and the audit hash of a value that
-    stores as something else would not hold), or text with NUL or a lone surrogate, in a
-    value or a key. (Event data passes here: the walk is kept lean, and the path of a fault
-    is found only once there is one.)"""
-    stack = [value]
+    stores as something else would not hold), text with NUL or a lone surrogate, in a value
+    or a key, or data nested deeper than a case keeps (engine.limits) — refused here, before
+    anything walks it recursively (the idempotency record serializes the body: 255 levels
+    failed there with a 500). (Event data passes here: the walk is kept lean, and the path of
+    a fault is found only once there is one.)"""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, str):
             if unstorable(item) is not None:
                 raise ValueError(_fault(value))
         elif isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                raise ValueError(_too_deep())
             for key in item:
                 if isinstance(key, str) and unstorable(key) is not None:
                     raise ValueError(_fault(value))
-            stack.extend(item.values())
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            if depth > MAX_DEPTH:
+                raise ValueError(_too_deep())
+            stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, float) and not math.isfinite(item):
             raise ValueError(_fault(value))
     return value
+
+
+def _too_deep() -> str:
+    return f"data nested more than {MAX_DEPTH} levels deep; record flatter data"
 
 
 def _fault(value: Any) -> str:
@@ -236,10 +246,19 @@ class CaseCreate(RequestModel):
 
 
 class SignaturePublic(BaseModel):
+    """One signature of a sign-off chain, with what its signer sent (their 验收意见 …)."""
+
+    model_config = example(transition="accept", role="acceptance_team", actor="token:5",
+                            actor_name="林荫街道验收组", at="2026-12-11T02:00:00Z",
+                            data={"acceptance_opinion": "整改到位，同意销号"}, completed=False)
     transition: str
-    role: str
-    actor: str
+    role: str = Field(description="the role signed for")
+    actor: str = Field(description="who signed, stable: `token:<id>`")
+    actor_name: str = Field(description="the signer's name when they signed")
     at: dt.datetime
+    data: dict[str, Any] = Field(description="the data this signer sent")
+    completed: bool = Field(description="true once the chain is complete (the case moved "
+                                        "on); false while it waits for more signatures")
 
 
 class CasePublic(BaseModel):
@@ -259,7 +278,9 @@ class CasePublic(BaseModel):
     state_name: str
     final: bool
     data: dict[str, Any]
-    signatures: list[SignaturePublic]
+    signatures: list[SignaturePublic] = Field(description=(
+        "who signed, in order: the chain waiting for signatures, and every chain completed "
+        "(a 销号's four signatures stay on the closed case); a rejection voids a pending one"))
     clocks: dict[str, Any]
     next_due: dt.date | None
     overdue: bool
@@ -307,12 +328,13 @@ class TriggersPublic(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    model_config = example(seq=1, at="2023-06-01T01:00:00Z", actor="林荫化工主要负责人",
-                            role="principal", action="open", from_state=None,
-                            to_state="reported", data={}, hash="9f2c…")
+    model_config = example(seq=1, at="2023-06-01T01:00:00Z", actor="token:3",
+                            actor_name="林荫化工主要负责人", role="principal", action="open",
+                            from_state=None, to_state="reported", data={}, hash="9f2c…")
     seq: int
     at: dt.datetime
-    actor: str
+    actor: str = Field(description="who acted, stable: `token:<id>`, or `system` (a clock)")
+    actor_name: str = Field(description="the token's name (the actor itself for `system`)")
     role: str | None
     action: str
     from_state: str | None

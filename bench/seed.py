@@ -293,12 +293,14 @@ class Scripts:
             elif step.trigger == "accept" and step.role in self.signoffs and (
                     facts["grade"] == "major"):
                 signatures.append({"transition": self.signoff_id, "role": step.role,
-                                   "actor": step.actor,
-                                   "at": step.at.astimezone(dt.UTC).isoformat()})
+                                   "actor": step.actor, "name": step.actor,
+                                   "at": step.at.astimezone(dt.UTC).isoformat(),
+                                   "data": dict(step.data), "completed": False})
                 if len(signatures) < len(self.signoffs):
                     action = "accept:signoff"
-                else:
-                    state, signatures = "closed", []
+                else:  # the completed chain stays on the case
+                    state = "closed"
+                    signatures = [{**s, "completed": True} for s in signatures]
             elif step.trigger == "accept":
                 state = "closed"
             elif step.trigger == "report_closure":

@@ -199,6 +199,8 @@ def _case_type(name: str, item: dict[str, Any]) -> CaseType:
                 requires=_strs(t.get("requires")),
                 when=plain(t.get("when")),
                 signoffs=_strs(t.get("signoffs")),
+                sets=_strs(t.get("sets")),
+                same_signer=t.get("same_signer") == "allowed",
             )
             for t in item["transitions"]
         ),

@@ -116,6 +116,43 @@ class RoleNotAllowed(Refused):
                          f"you hold {', '.join(self.held) or 'no role'}")
 
 
+class SameSigner(Refused):
+    """The actor already signed this sign-off chain: each signature is another person's."""
+
+    code = "same_signer"
+
+    def __init__(self, case_id: str, trigger: str, role: str, *, signer: str,
+                 signed_as: str) -> None:
+        self.case_id, self.trigger, self.role = case_id, trigger, role
+        self.signer, self.signed_as = signer, signed_as
+        super().__init__(f"case {case_id}: {signer} already signed {trigger!r} as {signed_as}; "
+                         f"the {role} signature must come from another person (谁检查、谁签名、"
+                         "谁负责): sign with that person's own token")
+
+
+def _clipped(name: str) -> str:
+    """A name sent by a client, cut short enough to repeat in an answer."""
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+class FieldsNotSettable(Refused):
+    """The event's data holds fields its transition does not declare (`requires`, `sets`)."""
+
+    code = "fields_not_settable"
+
+    def __init__(self, case_id: str, trigger: str, refused: Sequence[str],
+                 settable: Sequence[str], *, hints: Sequence[str] = ()) -> None:
+        self.case_id, self.trigger = case_id, trigger
+        self.refused = [_clipped(name) for name in refused]
+        self.settable = list(settable)
+        self.hints = list(hints)
+        more = f" ({'; '.join(self.hints)})" if self.hints else ""
+        super().__init__(
+            f"case {case_id}: {trigger!r} may not set {', '.join(map(repr, self.refused))}; "
+            f"it sets {', '.join(self.settable) or 'no field'}{more}: leave the other fields "
+            "out, or fire the transition that sets them")
+
+
 class MissingFields(Refused):
     """Fields the transition requires are not filled."""
 

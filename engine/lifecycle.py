@@ -19,22 +19,34 @@ from engine.dates import Deadlines
 from engine.errors import (
     CalendarOutOfRange,
     ConditionFailed,
+    FieldsNotSettable,
     InvalidData,
     MissingFields,
     RoleNotAllowed,
+    SameSigner,
     TransitionNotAllowed,
 )
+from engine.limits import DateRange
+from engine.limits import problems as limit_problems
 from engine.model import Campaign, CaseType, Transition
-from engine.schema import format_checker
+from engine.schema import did_you_mean, format_checker
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who fires an event: the roles they hold *for this case* (scope already checked)."""
+    """Who fires an event: the roles they hold *for this case* (scope already checked).
+
+    `id` is stable and unique (`token:<id>`; people signed in, `user:<id>`): two signatures
+    of one chain are compared by it. `name` is what people read."""
 
     id: str
     roles: frozenset[str]
     system: bool = False
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
 
 
 SYSTEM = Actor("system", frozenset(), system=True)
@@ -42,12 +54,20 @@ SYSTEM = Actor("system", frozenset(), system=True)
 
 @dataclass(frozen=True)
 class Signature:
-    """One signature in a pending sign-off chain."""
+    """One signature of a sign-off chain: who signed for which role, when, and the data they
+    sent (each 验收意见 is its signer's own). `completed` once the chain it belongs to is."""
 
     transition: str
     role: str
     actor: str
     at: dt.datetime
+    name: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    completed: bool = False
+
+    def done(self) -> Signature:
+        return Signature(self.transition, self.role, self.actor, self.at, self.name, self.data,
+                         True)
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,15 @@ def _absent(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def _signed_by(pending: Sequence[Signature], actor: Actor) -> Signature | None:
+    """The signature `actor` already gave to a pending chain, if any."""
+    for signed in pending:
+        # A signature stored before actors had stable ids names its signer instead.
+        if signed.actor == actor.id or (":" not in signed.actor and signed.actor == actor.name):
+            return signed
+    return None
+
+
 class Lifecycle:
     """The lifecycle of one case type of one campaign version."""
 
@@ -147,6 +176,20 @@ class Lifecycle:
             name: jsonschema.Draft202012Validator(field.schema, format_checker=checker)
             for name, field in case_type.fields.items()
         }
+        # what each transition's event may set, and where each field may be set from (for
+        # the refusal's hint)
+        self._settable = {t.id: t.settable for t in case_type.transitions}
+        self._set_by: dict[str, list[str]] = {}
+        for transition in case_type.transitions:
+            for name in sorted(transition.settable):
+                if transition.trigger not in self._set_by.setdefault(name, []):
+                    self._set_by[name].append(transition.trigger)
+        self.dates = DateRange.for_campaign(campaign)
+        self._date_fields = {
+            name: field.schema.get("format") == "date-time"
+            for name, field in case_type.fields.items()
+            if field.schema.get("format") in ("date", "date-time")
+        }
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -176,7 +219,7 @@ class Lifecycle:
         """Open a case in the initial state; refuse missing required fields or bad data."""
         if self.type.opened_by and not actor.system and not actor.roles & set(self.type.opened_by):
             raise RoleNotAllowed(case_id, "open", self.type.opened_by, actor.roles)
-        self._validate(case_id, data)
+        self._check_data(case_id, data, None)
         missing = [f for f in self.type.required if _absent(data.get(f))]
         if missing:
             raise MissingFields(case_id, "open", missing)
@@ -198,39 +241,77 @@ class Lifecycle:
         candidates = [t for t in self.by_trigger.get(trigger, ()) if case.state in t.sources]
         if not candidates:
             raise TransitionNotAllowed(case.id, case.state, trigger, self.allowed_triggers(case))
-        facts = {**case.data, **data}
         # Conditions judge what is on record, not what the event sends: otherwise an event
         # could re-grade a major hazard as general to take the general path.
         passing = [t for t in candidates if holds(t.when, case.data)]
         if not passing:
             raise ConditionFailed(case.id, trigger, [describe(t.when or {}) for t in candidates])
         chosen, role = self._choose(case, trigger, passing, actor)
-        self._validate(case.id, data)
+        pending = [s for s in case.signatures if s.transition == chosen.id and not s.completed]
+        if chosen.signoffs and not chosen.same_signer:
+            self._distinct_signer(case, trigger, role or "", pending, actor)
+        # An event changes only what its transition declares: a principal's plan cannot
+        # re-grade the hazard it plans for, whatever the data's schema would let through.
+        if not data.keys() <= self._settable[chosen.id]:
+            raise self._not_settable(case.id, trigger, chosen, data)
+        self._check_data(case.id, data, case.data)
+        facts = {**case.data, **data}
         if not actor.system:
             # Transitions the system fires (a clock's escalation) cannot fill in fields a person
-            # must provide, so `requires` binds people only.
-            missing = [f for f in chosen.requires if _absent(facts.get(f))]
+            # must provide, so `requires` binds people only. Each signer of a chain gives the
+            # fields it requires themselves: a signature is not the one before it repeated.
+            given = data if chosen.signoffs else facts
+            missing = [f for f in chosen.requires if _absent(given.get(f))]
             if missing:
                 raise MissingFields(case.id, trigger, missing)
         merged = MappingProxyType(facts)
+        sent = MappingProxyType(dict(data))
 
         if chosen.signoffs:
-            signed = [s for s in case.signatures if s.transition == chosen.id]
-            signatures = (*case.signatures, Signature(chosen.id, role or "", actor.id, now))
-            if len(signed) + 1 < len(chosen.signoffs):
-                pending = case.moved(case.state, merged, signatures)
-                return Outcome(pending, trigger, chosen.id, case.state, case.state, actor, role,
-                               now, False, MappingProxyType(dict(data)))
+            signature = Signature(chosen.id, role or "", actor.id, now, actor.label, sent)
+            if len(pending) + 1 < len(chosen.signoffs):
+                waiting = case.moved(case.state, merged, (*case.signatures, signature))
+                return Outcome(waiting, trigger, chosen.id, case.state, case.state, actor, role,
+                               now, False, sent)
 
         cursor = _Cursor(case.state)
         if not self.machine.events[trigger].trigger(cursor, transition_id=chosen.id):
             raise RuntimeError(f"machine refused {chosen.id!r} after the core accepted it")
         target = cursor.state
-        signatures = () if (target != case.state or chosen.signoffs) else case.signatures
+        signatures = case.signatures
+        if chosen.signoffs:
+            # The chain is complete: its signatures stay on the case, the record of who
+            # signed; signatures of chains still pending elsewhere are void.
+            signatures = (*(s for s in case.signatures if s.completed),
+                          *(s.done() for s in pending), signature.done())
+        elif target != case.state and signatures:
+            # Leaving the state voids a chain not complete (a rejection resets it).
+            signatures = tuple(s for s in signatures if s.completed)
         after = case.moved(target, merged, signatures)
         effects = self._clock_effects(case.id, case.state, target, trigger, merged, data, now)
         return Outcome(after, trigger, chosen.id, case.state, target, actor, role, now, True,
-                       MappingProxyType(dict(data)), tuple(effects))
+                       sent, tuple(effects))
+
+    def _distinct_signer(self, case: Case, trigger: str, role: str,
+                         pending: Sequence[Signature], actor: Actor) -> None:
+        signed = _signed_by(pending, actor)
+        if signed is not None:
+            raise SameSigner(case.id, trigger, role, signer=actor.label, signed_as=signed.role)
+
+    def _not_settable(self, case_id: str, trigger: str, transition: Transition,
+                      data: Mapping[str, Any]) -> FieldsNotSettable:
+        settable = sorted(self._settable[transition.id])
+        refused = [name for name in data if name not in self._settable[transition.id]]
+        hints = []
+        for name in refused[:3]:
+            setters = [t for t in self._set_by.get(name, []) if t != trigger]
+            if setters:
+                hints.append(f"{name} is set by {', '.join(map(repr, setters))}")
+            elif name not in self.type.fields:
+                close = did_you_mean(name[:60], settable)
+                hints.append(f"{name[:60]!r} is no field of {self.type.id}"
+                             + (f": {close}" if close.startswith("did") else ""))
+        return FieldsNotSettable(case_id, trigger, refused, settable, hints=hints)
 
     def _clock_effects(
         self,
@@ -271,13 +352,20 @@ class Lifecycle:
         raise RoleNotAllowed(case.id, trigger, required, actor.roles)
 
     def _next_signer(self, transition: Transition, case: Case) -> str:
-        signed = sum(1 for s in case.signatures if s.transition == transition.id)
+        signed = sum(1 for s in case.signatures
+                     if s.transition == transition.id and not s.completed)
         return transition.signoffs[signed]
 
     def _may_fire(self, transition: Transition, case: Case, actor: Actor) -> bool:
         if actor.system:
             return not transition.signoffs
-        return self._role_for(transition, case, actor) is not None
+        if self._role_for(transition, case, actor) is None:
+            return False
+        if transition.signoffs and not transition.same_signer:
+            pending = [s for s in case.signatures
+                       if s.transition == transition.id and not s.completed]
+            return _signed_by(pending, actor) is None
+        return True
 
     def _role_for(self, transition: Transition, case: Case, actor: Actor) -> str | None:
         if actor.system:
@@ -287,6 +375,20 @@ class Lifecycle:
             return expected if expected in actor.roles else None
         held = [r for r in transition.who if r in actor.roles]
         return held[0] if held else None
+
+    def _check_data(self, case_id: str, data: Mapping[str, Any],
+                    stored: Mapping[str, Any] | None) -> None:
+        """The data's bounds (engine.limits), then its fields' schemas, then its dates."""
+        breaches = limit_problems(data, stored)
+        if breaches:
+            raise InvalidData(case_id, [str(b) for b in breaches])
+        self._validate(case_id, data)
+        dates = self._date_fields
+        if dates:
+            problems = [str(found) for name, value in data.items() if name in dates
+                        if (found := self.dates.problem(name, value, datetime=dates[name]))]
+            if problems:
+                raise InvalidData(case_id, problems)
 
     def _validate(self, case_id: str, data: Mapping[str, Any]) -> None:
         fields = self._field_validators

@@ -137,7 +137,10 @@ class State:
 
 @dataclass(frozen=True)
 class Transition:
-    """A lifecycle transition; `target` None means internal (records data, state unchanged)."""
+    """A lifecycle transition; `target` None means internal (records data, state unchanged).
+
+    Its event may set the fields it `requires` and those it `sets` (optional ones), nothing
+    else; in a sign-off chain each signature is another actor's unless `same_signer`."""
 
     id: str
     trigger: str
@@ -148,6 +151,13 @@ class Transition:
     requires: tuple[str, ...] = ()
     when: dict[str, Any] | None = _field(default=None, hash=False)
     signoffs: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+    same_signer: bool = False
+
+    @property
+    def settable(self) -> frozenset[str]:
+        """The fields its event's data may hold."""
+        return frozenset((*self.requires, *self.sets))
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,24 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def condition_fields(value: Any) -> list[str]:
+    """The fields a condition (`when`, `where`) looks at."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        part = stack.pop()
+        if not isinstance(part, dict):
+            continue
+        for key, operand in part.items():
+            if key in ("all", "any"):
+                stack.extend(as_list(operand))
+            elif key == "not":
+                stack.append(operand)
+            elif isinstance(key, str) and key not in found:
+                found.append(key)
+    return found
+
+
 def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, str):
         try:
@@ -688,6 +706,7 @@ class CaseTypeChecker:
         for index, transition in enumerate(self.transitions):
             if isinstance(transition, dict):
                 self._transition(transition, [*path, "transitions", index])
+        self._unit_set_conditions()
         if isinstance(initial, str) and initial in self.states:
             self._reachability(initial)
         clocks = self.case.get("clocks")
@@ -725,6 +744,20 @@ class CaseTypeChecker:
                 "field",
                 owner=f" of case type {self.name!r}",
             )
+        requires = as_list(transition.get("requires"))
+        for index, field in enumerate(as_list(transition.get("sets"))):
+            where: Path = [*path, "sets", index]
+            if not p.known(field, self.fields, where, "field",
+                           owner=f" of case type {self.name!r}"):
+                continue
+            if field in requires:
+                p.report(where, f"{field!r} is required already, which lets the event set it",
+                         f"remove {field!r} from `sets`", severity="warning")
+        if "same_signer" in transition and "signoffs" not in transition:
+            p.report([*path, "same_signer"],
+                     f"`same_signer` applies to sign-off chains; {trigger!r} has none",
+                     "remove `same_signer` or add a `signoffs:` chain", key=True,
+                     severity="warning")
         p.condition(transition.get("when"), [*path, "when"], self.name, reserved=False)
         if target is not None:
             for index, source in enumerate(as_list(transition.get("from"))):
@@ -747,6 +780,38 @@ class CaseTypeChecker:
                 f"sign-off chain {trigger!r} has no `to`",
                 "a sign-off chain must lead to the state it approves",
             )
+
+    def _unit_set_conditions(self) -> None:
+        """Warn where a unit-scoped role (an enterprise) may set a field that decides a
+        condition: the unit would choose its own path (a major hazard re-graded as general
+        to close with one signature)."""
+        deciding: dict[str, str] = {}
+        for transition in self.transitions:
+            if isinstance(transition, dict):
+                for name in condition_fields(transition.get("when")):
+                    deciding.setdefault(name, str(transition.get("trigger")))
+        if not deciding:
+            return
+        roles = self.p.doc.get("roles")
+        unit_roles = {r for r, v in roles.items() if isinstance(v, dict)
+                      and v.get("scope") == "unit"} if isinstance(roles, dict) else set()
+        for index, transition in enumerate(self.transitions):
+            if not isinstance(transition, dict):
+                continue
+            who = [r for r in as_list(transition.get("who")) + as_list(transition.get("signoffs"))
+                   if r in unit_roles]
+            if not who:
+                continue
+            for key in ("requires", "sets"):
+                for position, field in enumerate(as_list(transition.get(key))):
+                    if field in deciding:
+                        self.p.report(
+                            [*self.path, "transitions", index, key, position],
+                            f"{field!r} decides the condition of {deciding[field]!r}, and the "
+                            f"unit-scoped role {who[0]!r} may set it through "
+                            f"{transition.get('trigger')!r}",
+                            "let an org-scoped role change it through a transition of its own "
+                            "(a `regrade`)", severity="warning")
 
     def _reachability(self, initial: str) -> None:
         edges: dict[str, set[str]] = {s: set() for s in self.states}

@@ -39,7 +39,7 @@ class ScriptedEvent:
     case_type: str | None = None
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
-    actor: str = "simulated"
+    actor: str = ""  # who acts; by default one simulated person per set of roles
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,9 @@ class Simulation:
                                                   obligation.subject, text, (obligation.role,)))
 
     def _event(self, event: ScriptedEvent) -> Iterator[Happening]:
-        actor = Actor(event.actor, event.roles)
+        # Each signature of a chain is another person's: a script that names nobody gets one
+        # simulated person per set of roles.
+        actor = Actor(event.actor or "simulated:" + "+".join(sorted(event.roles)), event.roles)
         try:
             if event.action == "open":
                 lifecycle = self.lifecycles[event.case_type or ""]

@@ -32,10 +32,11 @@ from storage.query import (
     prefix_condition,
     reach,
 )
-from storage.tables import Case, Unit
+from storage.tables import Case, Token, Unit
 
 case_t = Case.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+token_t = Token.__table__  # type: ignore[attr-defined]
 
 
 class StoredCase(NamedTuple):
@@ -76,13 +77,18 @@ class StoredCase(NamedTuple):
 
 
 def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
+    # Signatures stored before they kept a name, their data and the chain's completion name
+    # their signer by name and belong to a pending chain.
     return tuple(Signature(s["transition"], s["role"], s["actor"],
-                           dt.datetime.fromisoformat(s["at"])) for s in raw)
+                           dt.datetime.fromisoformat(s["at"]), s.get("name") or s["actor"],
+                           s.get("data") or {}, bool(s.get("completed")))
+                 for s in raw)
 
 
 def _signatures_json(signatures: Sequence[Signature]) -> list[dict[str, Any]]:
-    return [{"transition": s.transition, "role": s.role, "actor": s.actor,
-             "at": s.at.astimezone(dt.UTC).isoformat()} for s in signatures]
+    return [{"transition": s.transition, "role": s.role, "actor": s.actor, "name": s.name,
+             "at": s.at.astimezone(dt.UTC).isoformat(), "data": dict(s.data),
+             "completed": s.completed} for s in signatures]
 
 
 def stored_case(row: Any) -> StoredCase:
@@ -109,8 +115,15 @@ class EventWrite:
         return self.written.version - 1
 
 
+def actor_id(principal: Principal) -> str:
+    """Who acts, stable and unique: `token:<id>` (people signed in will be `user:<id>`); an
+    in-process caller without a token (the CLI, a seeder) goes by its name. A token's name is
+    neither stable nor unique: two tokens may share one, and it is only what people read."""
+    return f"token:{principal.token_id}" if principal.token_id else principal.name
+
+
 def _actor(principal: Principal) -> Actor:
-    return Actor(principal.name, principal.roles)
+    return Actor(actor_id(principal), principal.roles, name=principal.name)
 
 
 def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
@@ -187,10 +200,11 @@ class CaseStore:
                 f"with POST /campaigns/{campaign_id}/deployments", code="campaign_not_deployed")
         lifecycle = self._lifecycle(published, case_type)
         case_id = case_id or new_case_id()
-        outcome = lifecycle.open(case_id, data, _actor(principal), now)
+        actor = _actor(principal)
+        outcome = lifecycle.open(case_id, data, actor, now)
         clocks, next_due, generations = _clocks_after({}, outcome)
         entry = audit.draft_after(None, audit.GENESIS, stream=f"case:{case_id}", at=now,
-                                  actor=principal.name, role=outcome.role, action="open",
+                                  actor=actor.id, role=outcome.role, action="open",
                                   to_state=outcome.target,
                                   data={"campaign_version_id": published.row.id,
                                         "type": case_type, "unit": unit_id,
@@ -237,14 +251,15 @@ class CaseStore:
             raise StaleVersion("case", case_id, expected_version, stored.version)
         published = self.registry.get(conn, stored.campaign_version_id)
         lifecycle = self._lifecycle(published, stored.type)
-        outcome = lifecycle.fire(stored.core(), trigger, data, actor or _actor(principal), now)
+        actor = actor or _actor(principal)
+        outcome = lifecycle.fire(stored.core(), trigger, data, actor, now)
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
         final = after.state in lifecycle.type.finals
         # chained to the head on the row read: the version guard of WRITE guards it too
         entry = audit.draft_after(stored.audit_seq, stored.audit_hash,
                                   stream=f"case:{case_id}", at=now,
-                                  actor=actor.id if actor else principal.name, role=outcome.role,
+                                  actor=actor.id, role=outcome.role,
                                   action=trigger if outcome.completed else f"{trigger}:signoff",
                                   from_state=outcome.source, to_state=outcome.target,
                                   data=dict(outcome.data))
@@ -295,8 +310,15 @@ class CaseStore:
 
     def history(self, conn: Connection, principal: Principal, case_id: str
                 ) -> list[dict[str, Any]]:
+        """The case's audit entries, oldest first, each with `actor_name`: the name of the
+        token behind `actor` (`token:<id>`), or the actor itself (`system`, an entry written
+        before actors had ids)."""
         self.get(conn, principal, case_id)
-        return audit.history(conn, f"case:{case_id}")
+        entries = audit.history(conn, f"case:{case_id}")
+        names = actor_names(conn, {e["actor"] for e in entries})
+        for entry in entries:
+            entry["actor_name"] = names.get(entry["actor"], entry["actor"])
+        return entries
 
     def list(self, conn: Connection, principal: Principal, query: CaseQuery, *,
              today: dt.date) -> tuple[list[StoredCase], str | None]:
@@ -323,6 +345,17 @@ class CaseStore:
                                f"{case_type!r}; its case types: {known}",
                                code="unknown_case_type")
         return found
+
+
+def actor_names(conn: Connection, actors: set[str]) -> dict[str, str]:
+    """The names of the tokens among `actors` (`token:<id>`), in one query (tokens are few,
+    and a case's history names a handful)."""
+    ids = {int(a[6:]) for a in actors
+           if a.startswith("token:") and a[6:].isascii() and a[6:].isdigit()}
+    if not ids:
+        return {}
+    rows = conn.execute(select(token_t.c.id, token_t.c.name).where(token_t.c.id.in_(ids)))
+    return {f"token:{row.id}": row.name for row in rows}
 
 
 def _encode_cursor(case: StoredCase) -> str:

@@ -18,12 +18,14 @@ from sqlalchemy import Connection, and_, case, insert, literal, or_, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import limits
 from engine import orgs as core
 from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import Deadlines, local_date
 from engine.document import format_path
 from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope
+from engine.limits import DateRange
 from engine.model import Check
 from engine.schema import format_checker
 from storage import audit, timers
@@ -275,10 +277,18 @@ def list_completions(conn: Connection, principal: Principal, obligation_id: int,
 
 # -- completing ------------------------------------------------------------------------------
 
-def evidence_problems(schema: Mapping[str, Any] | None,
-                      evidence: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Every way `evidence` fails the check's schema, each with its JSON path."""
+def evidence_problems(schema: Mapping[str, Any] | None, evidence: Mapping[str, Any],
+                      dates: DateRange | None = None) -> list[dict[str, str]]:
+    """Every way `evidence` fails the check's schema, each with its JSON path; first the
+    bounds every record keeps (engine.limits: nesting, text, size; dates near the campaign),
+    before the schema walks data that may break them."""
+    breaches = limits.problems(evidence)
+    if breaches:
+        return [{"path": "$" + (f".{b.path}" if b.path else ""), "message": b.message}
+                for b in breaches]
     problems = list(_nul_problems(evidence, []))
+    if dates is not None and isinstance(schema, Mapping):
+        problems.extend(_date_problems(schema, evidence, dates))
     if schema is None:
         return problems
     validator = Draft202012Validator(schema, format_checker=format_checker())
@@ -299,6 +309,22 @@ def evidence_problems(schema: Mapping[str, Any] | None,
         problems.append({"path": format_path(parts),
                          "message": error.message + (f" ({title})" if title else "")})
     return problems
+
+
+def _date_problems(schema: Mapping[str, Any], evidence: Mapping[str, Any],
+                   dates: DateRange) -> Iterator[dict[str, str]]:
+    """The evidence's dates (properties of `format: date` or `date-time`) far from the
+    campaign: 0001-01-01 is a typing error, not a date an inspection was made."""
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return
+    for name, value in evidence.items():
+        spec = properties.get(name)
+        kind = spec.get("format") if isinstance(spec, Mapping) else None
+        if kind in ("date", "date-time"):
+            found = dates.problem(name, value, datetime=kind == "date-time")
+            if found:
+                yield {"path": format_path([name]), "message": found.message}
 
 
 def _nul_problems(value: Any, parts: list[str | int]) -> Iterator[dict[str, str]]:
@@ -330,7 +356,8 @@ def complete(
         raise _already_done(row)
     published = registry.get(conn, row.campaign_version_id)
     check = _check(published, row.check_id)
-    problems = evidence_problems(check.evidence, evidence)
+    problems = evidence_problems(check.evidence, evidence,
+                                 DateRange.for_campaign(published.loaded.campaign))
     if problems:
         where = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
         raise InputInvalid(f"the evidence for obligation {obligation_id} ({row.check_id}) is "

@@ -12,6 +12,7 @@ import pytest
 
 from engine.errors import (
     ConditionFailed,
+    FieldsNotSettable,
     InvalidData,
     MissingFields,
     Refused,
@@ -177,7 +178,8 @@ def test_a_major_hazard_walks_from_registration_to_closure(hazard: Lifecycle) ->
             "awaiting_acceptance", "awaiting_acceptance", "awaiting_acceptance")
         assert signed.case.version == case.version + 1 == 4 + position
         assert signed.case.signatures == (
-            *case.signatures, Signature("accept_major", role, signer.id, LATER))
+            *case.signatures, Signature("accept_major", role, signer.id, LATER, signer.label,
+                                        {"acceptance_opinion": f"{role} 同意"}))
         assert signed.role == role
         assert signed.effects == ()
         case = signed.case
@@ -187,7 +189,11 @@ def test_a_major_hazard_walks_from_registration_to_closure(hazard: Lifecycle) ->
     assert closed.completed and closed.changed_state
     assert (closed.transition, closed.role) == ("accept_major", "government")
     assert (closed.case.state, closed.case.version) == ("closed", 7)
-    assert closed.case.signatures == ()
+    # the closed case keeps who signed its 销号, each with what they sent
+    assert [(s.role, s.actor, dict(s.data), s.completed) for s in closed.case.signatures] == [
+        *[(role, SIGNERS[role].id, {"acceptance_opinion": f"{role} 同意"}, True)
+          for role in CHAIN[:-1]],
+        ("government", SIGNERS["government"].id, {}, True)]
     assert closed.case.data["acceptance_opinion"] == "regulator 同意"
 
     reported = hazard.fire(closed.case, "report_closure", {"closure_reported_on": "2023-06-02"},
@@ -222,9 +228,9 @@ def test_a_trigger_in_the_wrong_state_lists_the_triggers_allowed_now(
         hazard.fire(case, "submit", RECTIFIED, PRINCIPAL, NOW)
     error = refused.value
     assert (error.case_id, error.state, error.trigger) == ("h1", "reported", "submit")
-    assert error.allowed == ["fix_now", "plan", "supervise"]
+    assert error.allowed == ["fix_now", "plan", "supervise", "regrade"]
     assert str(error) == ("case h1: 'submit' is not allowed in state 'reported'; "
-                          "allowed now: fix_now, plan, supervise")
+                          "allowed now: fix_now, plan, supervise, regrade")
 
 
 def test_a_closed_hazard_allows_only_reporting_the_closure(
@@ -324,15 +330,26 @@ def test_a_deadline_that_is_not_a_date_is_invalid_data(
     assert refused.value.problems == ["deadline: '月底前' is not a 'date'"]
 
 
-def test_an_undeclared_field_is_invalid_data_listing_the_declared_ones(
+def test_an_unknown_field_is_refused_naming_what_the_transition_sets(
     hazard: Lifecycle, hazard_at: HazardAt
 ) -> None:
-    with pytest.raises(InvalidData) as refused:
+    with pytest.raises(FieldsNotSettable) as refused:
         hazard.fire(hazard_at("reported"), "plan", {**PLAN, "dealine": "2023-06-30"}, PRINCIPAL,
                     NOW)
+    assert refused.value.refused == ["dealine"]
+    assert refused.value.settable == sorted([*PLAN, "funds_amount"])
+    assert "'dealine' is no field of hazard: did you mean 'deadline'?" in str(refused.value)
+
+
+def test_an_unknown_field_at_opening_is_invalid_data_listing_the_declared_ones(
+    hazard: Lifecycle,
+) -> None:
+    with pytest.raises(InvalidData) as refused:
+        hazard.open("h9", {**REGISTRATION, "grade": "major", "foud_on": "2023-06-01"},
+                    PRINCIPAL, NOW)
     [problem] = refused.value.problems
-    assert "'dealine' was unexpected" in problem
-    assert "fields of hazard: source, grade," in problem and "deadline" in problem
+    assert "'foud_on' was unexpected" in problem
+    assert "fields of hazard: source, grade," in problem and "found_on" in problem
 
 
 def test_open_refuses_missing_required_fields(hazard: Lifecycle) -> None:
@@ -369,14 +386,17 @@ def test_open_by_any_role_when_the_case_type_names_none(hazard: Lifecycle) -> No
 
 
 def test_refusals_are_checked_in_a_fixed_order(hazard: Lifecycle, hazard_at: HazardAt) -> None:
-    """State first, then condition, role, data, required fields: the first problem is reported."""
+    """State first, then condition, role, the fields the transition may set, data, required
+    fields: the first problem is reported."""
     case = hazard_at("reported", grade="major")
     with pytest.raises(ConditionFailed):
         hazard.fire(case, "fix_now", {"bogus": 1}, REGULATOR, NOW)
     with pytest.raises(RoleNotAllowed):
         hazard.fire(case, "plan", {"bogus": 1}, REGULATOR, NOW)
+    with pytest.raises(FieldsNotSettable):
+        hazard.fire(case, "plan", {"bogus": 1, "deadline": "soon"}, PRINCIPAL, NOW)
     with pytest.raises(InvalidData):
-        hazard.fire(case, "plan", {"bogus": 1}, PRINCIPAL, NOW)
+        hazard.fire(case, "plan", {"deadline": "soon"}, PRINCIPAL, NOW)
 
 
 def test_a_refused_event_changes_nothing(hazard: Lifecycle, hazard_at: HazardAt) -> None:
@@ -418,7 +438,8 @@ def test_a_rejection_resets_a_partly_signed_chain(hazard: Lifecycle, hazard_at: 
     assert refused.value.required == ["acceptance_team"]
     restarted = hazard.fire(again, "accept", {}, SIGNERS["acceptance_team"], LATER).case
     assert restarted.signatures == (
-        Signature("accept_major", "acceptance_team", "acceptance_team", LATER),)
+        Signature("accept_major", "acceptance_team", "acceptance_team", LATER,
+                  "acceptance_team", {}),)
 
 
 def test_one_trigger_picks_its_transition_by_condition(
@@ -500,9 +521,9 @@ def test_allowed_triggers_without_an_actor_ignore_roles_and_conditions(
     hazard: Lifecycle, hazard_at: HazardAt
 ) -> None:
     assert hazard.allowed_triggers(hazard_at("reported", grade="major")) == [
-        "fix_now", "plan", "supervise"]
-    assert hazard.allowed_triggers(hazard_at("rectifying")) == ["supervise", "submit"]
-    assert hazard.allowed_triggers(hazard_at("supervised")) == ["plan", "submit"]
+        "fix_now", "plan", "supervise", "regrade"]
+    assert hazard.allowed_triggers(hazard_at("rectifying")) == ["supervise", "submit", "regrade"]
+    assert hazard.allowed_triggers(hazard_at("supervised")) == ["plan", "submit", "regrade"]
     assert hazard.allowed_triggers(hazard_at("awaiting_acceptance")) == ["accept", "reject"]
     assert hazard.allowed_triggers(hazard_at("closed")) == ["report_closure"]
 
@@ -514,7 +535,7 @@ def test_allowed_triggers_for_an_actor_apply_roles_conditions_and_the_chain(
     general = hazard_at("reported", grade="general")
     assert hazard.allowed_triggers(major, PRINCIPAL) == ["plan"]
     assert hazard.allowed_triggers(general, PRINCIPAL) == ["fix_now", "plan"]
-    assert hazard.allowed_triggers(major, REGULATOR) == ["supervise"]
+    assert hazard.allowed_triggers(major, REGULATOR) == ["supervise", "regrade"]
     assert hazard.allowed_triggers(major, LOCALITY) == []
 
     waiting = hazard_at("awaiting_acceptance", grade="major")
@@ -527,7 +548,7 @@ def test_allowed_triggers_for_an_actor_apply_roles_conditions_and_the_chain(
 
 EVERYTHING: dict[str, Any] = {
     **PLAN, **RECTIFIED, "supervision_document": "督办", "reason": "不合格",
-    "closure_reported_on": "2023-06-02",
+    "closure_reported_on": "2023-06-02", "grade": "general", "regrade_reason": "判定有误",
 }
 PEOPLE = [person(role) for role in
           ("principal", "locality", "community", "regulator", "safety_office",
@@ -545,8 +566,11 @@ def test_allowed_triggers_for_a_person_are_exactly_what_they_can_fire(
     for actor in PEOPLE:
         allowed = hazard.allowed_triggers(case, actor)
         for trigger in sorted(triggers):
+            settable = {f for t in hazard.type.transitions if t.trigger == trigger
+                        for f in t.settable}
+            data = {k: v for k, v in EVERYTHING.items() if k in settable}
             try:
-                hazard.fire(case, trigger, EVERYTHING, actor, NOW)
+                hazard.fire(case, trigger, data, actor, NOW)
             except (TransitionNotAllowed, RoleNotAllowed, ConditionFailed):
                 assert trigger not in allowed, (actor.id, trigger)
             else:
@@ -560,7 +584,7 @@ def test_allowed_triggers_for_the_system_list_what_the_system_can_fire(
     system is refused on no role, so everything the state allows and the data meets."""
     rectifying = hazard_at("rectifying")
     assert hazard.fire(rectifying, "supervise", {}, SYSTEM, NOW).case.state == "supervised"
-    assert hazard.allowed_triggers(rectifying, SYSTEM) == ["supervise", "submit"]
+    assert hazard.allowed_triggers(rectifying, SYSTEM) == ["supervise", "submit", "regrade"]
 
 
 # -- one machine per case type ---------------------------------------------------------------
@@ -598,6 +622,7 @@ def test_one_lifecycle_serves_a_thousand_cases_and_keeps_none(campaign: Campaign
 
 
 def test_three_year_plan_sign_off_needs_the_opinion_at_every_signature() -> None:
+    """Each 验收意见 is its signer's own: the one before on the case does not stand in."""
     lifecycle = lifecycles(load_bundled("three-year-plan-2024-2026"))["hazard"]
     now = dt.datetime(2024, 6, 3, 2, tzinfo=dt.UTC)
     case = Case("t1", "hazard", "awaiting_acceptance",
@@ -609,8 +634,15 @@ def test_three_year_plan_sign_off_needs_the_opinion_at_every_signature() -> None
                             person("acceptance_team"), now).case
     with pytest.raises(RoleNotAllowed, match="the next sign-off needs community"):
         lifecycle.fire(signed, "accept", {}, person("regulator"), now)
-    assert lifecycle.fire(signed, "accept", {}, person("community"), now).case.signatures[-1] == (
-        Signature("accept", "community", "community", now))
+    assert signed.data["acceptance_opinion"] == "合格"
+    with pytest.raises(MissingFields) as refused:
+        lifecycle.fire(signed, "accept", {}, person("community"), now)
+    assert refused.value.fields == ["acceptance_opinion"]
+    cosigned = lifecycle.fire(signed, "accept", {"acceptance_opinion": "同意，社区已复核"},
+                              person("community"), now).case
+    assert cosigned.signatures[-1] == Signature(
+        "accept", "community", "community", now, "community",
+        {"acceptance_opinion": "同意，社区已复核"})
 
 
 def test_event_data_cannot_regrade_a_hazard_to_meet_a_condition(
@@ -620,9 +652,10 @@ def test_event_data_cannot_regrade_a_hazard_to_meet_a_condition(
     with pytest.raises(ConditionFailed):
         hazard.fire(case, "fix_now", {**RECTIFIED, "grade": "general"}, PRINCIPAL, NOW)
     waiting = hazard_at("awaiting_acceptance", grade="major", case_id="h2")
-    outcome = hazard.fire(waiting, "accept", {"grade": "general"}, SIGNERS["acceptance_team"],
-                          NOW)
-    assert outcome.transition == "accept_major" and not outcome.completed
+    with pytest.raises(FieldsNotSettable) as refused:
+        hazard.fire(waiting, "accept", {"grade": "general"}, SIGNERS["acceptance_team"], NOW)
+    assert refused.value.refused == ["grade"]
+    assert "grade is set by 'regrade'" in str(refused.value)
 
 
 def test_a_deadline_beyond_the_published_calendar_is_refused_not_guessed(
