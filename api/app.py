@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routes import (
+    calendar,
     campaigns,
     cases,
     deadlines,
@@ -33,7 +34,7 @@ Every route but `/health` and the docs needs `Authorization: Bearer <token>`; to
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
 ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
-           obligations.router, deadlines.router)
+           obligations.router, deadlines.router, calendar.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
-    CalendarOutOfRange,
+    CalendarInvalid,
     CampaignInvalid,
     CaseNotFound,
     ConditionFailed,
@@ -58,7 +58,7 @@ STATUS: tuple[tuple[type[PaichaError], int], ...] = (
     (ConditionFailed, 422),
     (InvalidData, 422),
     (CampaignInvalid, 422),
-    (CalendarOutOfRange, 422),
+    (CalendarInvalid, 422),
     (InputInvalid, 422),
     (Refused, 422),
     (PaichaError, 400),
@@ -88,7 +88,7 @@ def _extras(error: PaichaError) -> dict[str, Any]:
         return {"problems": error.problems}
     if isinstance(error, StaleVersion):
         return {"expected_version": error.expected, "current_version": error.current}
-    if isinstance(error, CampaignInvalid):
+    if isinstance(error, (CampaignInvalid, CalendarInvalid)):
         return {"problems": [p.as_dict() for p in error.problems]}
     if isinstance(error, InputInvalid) and error.problems:
         return {"problems": [p.as_dict() if hasattr(p, "as_dict") else p

@@ -21,7 +21,6 @@ from api.schemas import (
 )
 from engine.access import Principal
 from engine.checks import Expander
-from engine.dates import Deadlines
 from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
@@ -187,7 +186,7 @@ def campaign_timeline(
         published = services.registry.newest(conn, campaign_id)
         subjects = _subjects(conn, principal, org, unit)
     campaign = published.loaded.campaign
-    expander = Expander(campaign, Deadlines.for_campaign(campaign), start=start, end=end)
+    expander = Expander(campaign, published.deadlines, start=start, end=end)
     rows = []
     for obligation in expander.by_date(subjects):
         rows.append({"due": obligation.due.isoformat(), "check": obligation.check,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ LINYIN_OFFICIALS = frozenset({"locality", "acceptance_team", "government", "safe
 ABOVE_LINYIN = LINYIN_OFFICIALS | {"admin", "regulator"}  # reach all of 林荫街道
 REACH_CHEM = ABOVE_LINYIN | {"community", "principal"}  # reach unit u-chem-01 (in linyin-c1)
 ORG_TOKENS = EVERYONE - {"principal", "hotel_principal"}
+CALENDAR_2027 = (Path(__file__).resolve().parents[1] / "data" / "calendars" / "2027-test.yaml"
+                 ).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,10 @@ ROUTES = [
         "id,name,level,parent\nlinyin-c9,林荫街道第九社区,community,linyin\n")),
     Route("import units", "POST", "/units/import", ORG_TOKENS, raw_csv=(
         "id,name,org,industry,tags\nu-imp-01,示例导入单位,linyin-c1,other,\n")),
+    # the statutory calendar: anyone reads it; a year of it is the administrator's to add
+    Route("read calendar", "GET", "/calendar", EVERYONE),
+    Route("add calendar year", "PUT", "/calendar/2027", frozenset({"admin"}),
+          raw=CALENDAR_2027, denied_code="forbidden"),
 ]
 
 # DELETE /subscriptions/{id} is covered in tests/deadlines/test_delivery_api.py: the first
@@ -247,7 +254,8 @@ def test_the_matrix_covers_every_operation(client: TestClient) -> None:
         for name, template in templates.items():
             path = path.replace(template, "{" + f"{name}_id" + "}")
         path = path.replace("/orgs/linyin-c1", "/orgs/{org_id}").replace(
-            "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}")
+            "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}"
+            ).replace("/calendar/2027", "/calendar/{year}")
         covered.add((route.method, path))
     assert operations - covered - EXEMPT == set()
 

@@ -1,0 +1,463 @@
+"""Provisional dates, once their year is known: recomputed with their timers, and notices.
+
+A date that needed a year no statutory schedule covered was computed by the weekend rule and
+marked provisional (engine.workdays): case clocks and phase deadlines left a watch row (status
+'watch', storage.timers), obligations their `provisional_day`. When a year is covered (added
+with `paicha calendar add` or PUT /calendar/{year}, or brought by a newer chinesecalendar), each
+is computed again, batch by batch, in the sweep (or at once by `paicha calendar add`):
+
+* a case clock whose deadline or next timer moved is armed again as a new generation from now
+  (its old timers are cancelled); one whose guessed deadline had already passed keeps running
+  as it was declared (its overdue notices are not sent twice); the row and its audit stream
+  record the recomputation;
+* an obligation gets its new due date, and its pending reminders their new times;
+* a phase deadline that moved gets a new timer in place of the old one.
+
+The safety office (role `safety_office`) of the subtree is told once of every date that moved
+(kind `calendar_redated`; the idempotency key names the item and both dates).
+
+Before that, the administrator is told once, 60 days ahead of the first uncovered day a live
+deadline needs (kind `calendar_missing`, key `calendar:<year>:missing`, org path `/`: the log
+channel, and any subscription that lists the kind by name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from deadlines.messages import TITLES, Outgoing
+from deadlines.outbox import delivery_row, enqueue
+from deadlines.recipients import Subscriptions
+from engine.checks import Expander
+from engine.clocks import redate
+from engine.dates import Deadlines, local_date
+from engine.reminders import phase_deadline
+from engine.workdays import PACKAGE_YEARS, StatutoryCalendar
+from storage import timers
+from storage.campaigns import CampaignRegistry, Published
+from storage.cases import case_t, clock_state, rewrite_clocks, stored_case
+from storage.db import Database
+from storage.prepared import InsertNew
+from storage.tables import Delivery, Obligation, Unit
+from storage.tables import Timer as TimerRow
+
+log = logging.getLogger("paicha.recompute")
+
+timer_t = TimerRow.__table__  # type: ignore[attr-defined]
+obligation_t = Obligation.__table__  # type: ignore[attr-defined]
+delivery_t = Delivery.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
+
+NOTICE_AHEAD = dt.timedelta(days=60)
+OFFICE = "safety_office"  # who hears of a date that moved
+ACTOR = "system (calendar)"
+# "today" for the administrator's notice, which concerns every campaign alike
+NOTICE_TIMEZONE = "Asia/Shanghai"
+_INSERT_TIMERS = InsertNew(timer_t, key="key", columns=timers.COLUMNS)
+
+
+@dataclass
+class RecomputeResult:
+    clocks: int = 0  # provisional case clocks looked at
+    moved: int = 0  # … whose deadline or next timer moved
+    obligations: int = 0
+    phases: int = 0
+    told: int = 0  # notices queued (to the safety office, or the administrator)
+    stale: int = 0  # watches of clocks that had stopped meanwhile
+    details: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "details"}
+
+    @property
+    def total(self) -> int:
+        return self.clocks + self.obligations + self.phases + self.stale
+
+
+def covered_ranges(calendar: StatutoryCalendar) -> list[tuple[dt.date, dt.date]]:
+    """The runs of consecutive years the calendar covers, as date ranges."""
+    years = sorted(y for y in PACKAGE_YEARS | set(calendar.added) if calendar.covers(y))
+    runs: list[tuple[dt.date, dt.date]] = []
+    for year in years:
+        if runs and runs[-1][1].year == year - 1:
+            runs[-1] = (runs[-1][0], dt.date(year, 12, 31))
+        else:
+            runs.append((dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    return runs
+
+
+def _prefixed(column: Any, prefix: str) -> Any:
+    """`column` starts with `prefix`, as a range the unique key index serves (LIKE is not
+    served on SQLite, and `_` would match any character)."""
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Recompute:
+    """Recomputes provisional dates whose year is now covered, and sends the notices."""
+
+    def __init__(self, db: Database, registry: CampaignRegistry, *, batch: int = 200,
+                 clock: Callable[[Connection], dt.datetime]) -> None:
+        self.db = db
+        self.registry = registry
+        self.batch = batch
+        self.clock = clock
+
+    def run(self, *, max_batches: int = 50) -> RecomputeResult:
+        """Up to `max_batches` batches of recomputation, then the administrator's notice."""
+        result = RecomputeResult()
+        for _ in range(max_batches):
+            with self.db.read() as conn:
+                calendar = self.registry.calendar(conn)
+                ranges = covered_ranges(calendar)
+                waiting = self._waiting(conn, ranges)
+            if not waiting:
+                break
+            with self.db.write() as conn:
+                now = self.clock(conn)
+                before = result.total
+                _Batch(self, conn, now, result, calendar).run(ranges)
+                if result.total == before:
+                    break  # what waits is locked by others (PostgreSQL): the next run takes it
+        with self.db.read() as conn:
+            now = self.clock(conn)
+            day = _first_watched(conn)
+        if day is not None and local_date(now, NOTICE_TIMEZONE) >= day - NOTICE_AHEAD:
+            with self.db.write() as conn:  # only then: on SQLite a write waits for the lock
+                self._missing(conn, self.clock(conn), result)
+        if result.total or result.told:
+            log.info("recompute", extra={"action": "calendar_recompute", **result.as_dict()})
+        return result
+
+    def _waiting(self, conn: Connection, ranges: list[tuple[dt.date, dt.date]]) -> bool:
+        for first, last in ranges:
+            if conn.execute(select(timer_t.c.id).where(
+                    timer_t.c.status == timers.WATCH, timer_t.c.due_date >= first,
+                    timer_t.c.due_date <= last).limit(1)).first():
+                return True
+            if conn.execute(select(obligation_t.c.id).where(
+                    obligation_t.c.provisional_day.is_not(None),
+                    obligation_t.c.provisional_day >= first,
+                    obligation_t.c.provisional_day <= last).limit(1)).first():
+                return True
+        return False
+
+    # -- the administrator's notice ----------------------------------------------------------
+
+    def _missing(self, conn: Connection, now: dt.datetime, result: RecomputeResult) -> None:
+        """Tell the administrator, once per year, 60 days before the first uncovered day a
+        live deadline needs."""
+        day = self._first_needed(conn, result)
+        if day is None or local_date(now, NOTICE_TIMEZONE) < day - NOTICE_AHEAD:
+            return
+        key = f"calendar:{day.year}:missing"
+        if conn.execute(select(delivery_t.c.id).where(
+                _prefixed(delivery_t.c.key, f"{key}->")).limit(1)).first():
+            return  # told already
+        text = (f"{day.year}年的法定节假日安排尚未录入：自{day}起的期限暂按双休日推算，标为"
+                "“暂定”。国务院办公厅通知公布后，请用 `paicha calendar add <文件>` 或 "
+                f"PUT /calendar/{day.year} 录入，暂定的期限会自动重算。")
+        message = Outgoing(key=key, kind="calendar_missing", title=TITLES["calendar_missing"],
+                           text=text, campaign="", subject=f"calendar:{day.year}",
+                           roles=("admin",), due_date=day, late=False, at=now, org_path="/",
+                           extra={"year": day.year, "first_day": day.isoformat()})
+        result.told += _send(conn, message, now)
+
+    def _first_needed(self, conn: Connection, result: RecomputeResult) -> dt.date | None:
+        """The first uncovered day that a running clock, a deployed phase or an open
+        obligation needs; watches of clocks that stopped meanwhile are dropped on the way."""
+        found: dt.date | None = None
+        for _ in range(20):  # stale watches are few; the next run goes on
+            row = conn.execute(select(timer_t).where(timer_t.c.status == timers.WATCH)
+                               .order_by(timer_t.c.due_date, timer_t.c.id).limit(1)).first()
+            if row is None or row.subject.startswith("phase:") or _live(conn, row):
+                found = None if row is None else row.due_date
+                break
+            _finish(conn, [row.id])
+            result.stale += 1
+        open_day = conn.execute(select(func.min(obligation_t.c.provisional_day)).where(
+            obligation_t.c.provisional_day.is_not(None),
+            obligation_t.c.done < obligation_t.c.times)).scalar()
+        days = [d for d in (found, open_day) if d is not None]
+        return min(days) if days else None
+
+
+def _first_watched(conn: Connection) -> dt.date | None:
+    """The earliest uncovered day anything waits for (stale watches included): whether the
+    administrator's notice may be due, by two index reads."""
+    watched = conn.execute(select(func.min(timer_t.c.due_date)).where(
+        timer_t.c.status == timers.WATCH)).scalar()
+    open_day = conn.execute(select(func.min(obligation_t.c.provisional_day)).where(
+        obligation_t.c.provisional_day.is_not(None),
+        obligation_t.c.done < obligation_t.c.times)).scalar()
+    days = [d for d in (watched, open_day) if d is not None]
+    return min(days) if days else None
+
+
+def _live(conn: Connection, watch: Any) -> bool:
+    """Whether a case clock's watch still stands for the clock as it runs."""
+    row = conn.execute(select(case_t.c.clocks).where(case_t.c.id == watch.subject)).first()
+    running = (row.clocks if row else {}).get(watch.clock_id) or {}
+    return bool(running.get("due") and running.get("gen") == watch.payload.get("gen")
+                and running.get("provisional"))
+
+
+def _finish(conn: Connection, ids: list[int]) -> None:
+    if ids:
+        conn.execute(update(timer_t).where(timer_t.c.id.in_(ids))
+                     .values(status=timers.CANCELLED))
+
+
+def _send(conn: Connection, message: Outgoing, now: dt.datetime) -> int:
+    rows = [delivery_row(message, destination, timer_id=None, now=now)
+            for destination in Subscriptions(conn).destinations(
+                org_path=message.org_path, campaign_id=message.campaign, kind=message.kind,
+                roles=message.roles)]
+    enqueue(conn, rows)
+    return 1
+
+
+class _Batch:
+    """One batch of watches and obligations in one transaction."""
+
+    def __init__(self, owner: Recompute, conn: Connection, now: dt.datetime,
+                 result: RecomputeResult, calendar: StatutoryCalendar) -> None:
+        self.owner = owner
+        self.conn = conn
+        self.now = now
+        self.result = result
+        self.calendar = calendar
+        self.postgres = conn.dialect.name == "postgresql"
+        self._expanders: dict[tuple[int, int], tuple[Expander, Deadlines]] = {}
+
+    def run(self, ranges: list[tuple[dt.date, dt.date]]) -> None:
+        for first, last in ranges:
+            self._watches(first, last)
+            self._obligations(first, last)
+
+    def _locked(self, query: Any) -> Any:
+        return query.with_for_update(skip_locked=True) if self.postgres else query
+
+    # -- case clocks and phases --------------------------------------------------------------
+
+    def _watches(self, first: dt.date, last: dt.date) -> None:
+        rows = self.conn.execute(self._locked(
+            select(timer_t).where(timer_t.c.status == timers.WATCH, timer_t.c.due_date >= first,
+                                  timer_t.c.due_date <= last)
+            .order_by(timer_t.c.due_date, timer_t.c.id).limit(self.owner.batch))).all()
+        done: list[int] = []
+        for row in rows:
+            if row.subject.startswith("phase:"):
+                self._phase(row)
+                done.append(row.id)
+            elif self._clock(row):
+                done.append(row.id)
+        _finish(self.conn, done)
+
+    def _clock(self, watch: Any) -> bool:
+        """Recompute the clock a watch stands for; False if its case is busy (left waiting)."""
+        found = self.conn.execute(self._locked(
+            select(case_t).where(case_t.c.id == watch.subject))).first()
+        if found is None:
+            self.result.stale += 1
+            return True
+        stored = stored_case(found)
+        running = stored.clocks.get(watch.clock_id) or {}
+        generation = watch.payload.get("gen")
+        if not (running.get("due") and running.get("gen") == generation
+                and running.get("provisional") and running.get("from")):
+            self.result.stale += 1  # stopped or restarted since: its own watch, if any, waits
+            return True
+        published = self.owner.registry.get(self.conn, stored.campaign_version_id)
+        campaign = published.loaded.campaign
+        case_type = campaign.cases[stored.type]
+        clock = next(c for c in case_type.clocks if c.id == watch.clock_id)
+        old_due = dt.date.fromisoformat(running["due"])
+        pending_rows = self.conn.execute(select(timer_t).where(
+            timer_t.c.subject == stored.id, timer_t.c.clock_id == clock.id,
+            timer_t.c.status == timers.PENDING,
+            _prefixed(timer_t.c.key, f"{stored.id}/{clock.id}/{old_due}/"))
+            .order_by(timer_t.c.due_at)).all()
+        pending = timers.from_row(pending_rows[0])[0] if pending_rows else None
+        redated = redate(campaign, clock, stored.id, base=dt.date.fromisoformat(running["from"]),
+                         due=old_due, pending=pending, now=self.now,
+                         deadlines=published.deadlines)
+        armed = redated.clock
+        owner = timers.Owner(stored.campaign_id, stored.org_path, stored.unit_id, case_type)
+        new_rows: list[dict[str, Any]] = []
+        if redated.kept:
+            state = {"due": old_due.isoformat(), "gen": generation}
+            if armed.provisional is not None:
+                state["provisional"] = armed.provisional.isoformat()
+                state["from"] = running["from"]
+            for row in pending_rows:  # their text no longer says 暂定 unless still so
+                self._mark(row, provisional=armed.provisional is not None)
+        elif not redated.moved:
+            state = clock_state(armed, generation)
+            for row in pending_rows:
+                self._mark(row, provisional=armed.provisional is not None)
+        else:
+            generation += 1
+            timers.CANCEL.rowcount(self.conn, timers.cancel_params(stored.id, clock.id,
+                                                                   old_due.isoformat()))
+            new_rows.extend(timers.rows_for(armed.timers[:1], generation, owner,
+                                            provisional=armed.provisional is not None))
+            state = clock_state(armed, generation)
+            self.result.moved += 1
+        if armed.provisional is not None:
+            new_rows.append(timers.watch_row(armed, generation, owner))
+        timers.insert_new(self.conn, new_rows)
+        # the case is locked (PostgreSQL) or the database is (SQLite): a stale version cannot
+        # happen here, and if it did the whole batch would roll back for the next run
+        rewrite_clocks(self.conn, stored, {**stored.clocks, clock.id: state}, now=self.now,
+                       actor=ACTOR, action="calendar_redate",
+                       data={"clock": clock.id, "due": old_due.isoformat(),
+                             "now_due": armed.due_date.isoformat(), "kept": redated.kept,
+                             "provisional": armed.provisional is not None})
+        self.result.clocks += 1
+        if armed.due_date != old_due:
+            unit = self.conn.execute(select(unit_t.c.name).where(
+                unit_t.c.id == stored.unit_id)).scalar() or stored.unit_id
+            name = f"{unit}：{case_type.name}"
+            year = dt.date.fromisoformat(running["provisional"]).year
+            if redated.kept:
+                text = (f"{name}的{clock.name}原按双休日推算为{old_due}，已按该日逾期处理；"
+                        f"按已录入的{year}年法定节假日安排应为{armed.due_date}，请核实")
+            else:
+                text = (f"{name}的{clock.name}按已录入的{year}年法定节假日安排重算：由"
+                        f"{old_due}（暂定）改为{armed.due_date}")
+            self._tell(f"calendar:{stored.id}/{clock.id}/{old_due}->{armed.due_date}#"
+                       f"{watch.payload.get('gen')}", text, stored.campaign_id, stored.id,
+                       stored.org_path, armed.due_date,
+                       {"case_type": stored.type, "unit": stored.unit_id, "clock": clock.id,
+                        "from_due": old_due.isoformat(), "kept": redated.kept})
+        return True
+
+    def _mark(self, row: Any, *, provisional: bool) -> None:
+        data = {k: v for k, v in row.payload.items() if k != "provisional"}
+        if provisional:
+            data["provisional"] = True
+        if data != row.payload:
+            self.conn.execute(update(timer_t).where(timer_t.c.id == row.id).values(payload=data))
+
+    def _phase(self, watch: Any) -> None:
+        data = watch.payload
+        published = self.owner.registry.get(self.conn, int(data["version"]))
+        campaign = published.loaded.campaign
+        phase = campaign.phase(watch.clock_id)
+        old_due = dt.date.fromisoformat(data["due"])
+        notice = phase_deadline(phase, published.deadlines, campaign.timezone)
+        old_key = timers.phase_key(campaign.id, phase.id, data["org"], old_due)
+        self.result.phases += 1
+        new_rows: list[dict[str, Any]] = []
+        if notice.due == old_due:
+            for row in self.conn.execute(select(timer_t).where(
+                    timer_t.c.key == old_key, timer_t.c.status == timers.PENDING)).all():
+                self._mark(row, provisional=notice.provisional is not None)
+        else:
+            self.conn.execute(update(timer_t).where(
+                timer_t.c.key == old_key, timer_t.c.status == timers.PENDING)
+                .values(status=timers.CANCELLED))
+            if notice.at >= self.now:
+                new_rows.append(timers.phase_timer_row(published, notice, data["org"],
+                                                       watch.org_path))
+            self._tell(f"calendar:{old_key}->{notice.due}",
+                       f"{campaign.title}：阶段「{phase.name}」截止日期按已录入的"
+                       f"{watch.due_date.year}年法定节假日安排重算：由{old_due}（暂定）改为"
+                       f"{notice.due}", campaign.id, watch.subject, watch.org_path,
+                       notice.due, {"phase": phase.id, "from_due": old_due.isoformat()})
+        if notice.provisional is not None:
+            new_rows.append(timers.phase_watch_row(published, notice, data["org"],
+                                                   watch.org_path))
+        _INSERT_TIMERS.many(self.conn, new_rows)
+
+    # -- obligations -------------------------------------------------------------------------
+
+    def _obligations(self, first: dt.date, last: dt.date) -> None:
+        rows = self.conn.execute(self._locked(
+            select(obligation_t).where(obligation_t.c.provisional_day.is_not(None),
+                                       obligation_t.c.provisional_day >= first,
+                                       obligation_t.c.provisional_day <= last)
+            .order_by(obligation_t.c.provisional_day, obligation_t.c.id)
+            .limit(self.owner.batch))).all()
+        told: set[str] = set()
+        for row in rows:
+            self._obligation(row, told)
+
+    def _expander(self, published: Published, year: int) -> tuple[Expander, Deadlines]:
+        key = (published.row.id, year)
+        if key not in self._expanders:
+            campaign = published.loaded.campaign
+            before = Deadlines.for_campaign(campaign, self.calendar.omitting([year]))
+            self._expanders[key] = (Expander(campaign, published.deadlines), before)
+        return self._expanders[key]
+
+    def _obligation(self, row: Any, told: set[str]) -> None:
+        published = self.owner.registry.get(self.conn, row.campaign_version_id)
+        expander, before = self._expander(published, row.provisional_day.year)
+        found = expander.redated(row.check_id, row.variant, row.period or None, row.due, before)
+        self.result.obligations += 1
+        due = found.due if found is not None else row.due
+        day = found.provisional if found is not None else None
+        self.conn.execute(update(obligation_t).where(obligation_t.c.id == row.id)
+                          .values(due=due, provisional_day=day))
+        self._rearm(published, row, due, day)
+        if due != row.due:
+            key = (f"calendar:obligations:{row.campaign_id}/{row.check_id}/{row.period}/"
+                   f"{row.due}->{due}@{_digest(row.org_path)}")
+            if key not in told:
+                told.add(key)
+                period = f"（{row.period}）" if row.period else ""
+                self._tell(key, f"规定动作「{row.name}」{period}期限按已录入的"
+                                f"{row.provisional_day.year}年法定节假日安排重算：由{row.due}"
+                                f"（暂定）改为{due}", row.campaign_id,
+                           f"obligation:{row.id}", row.org_path, due,
+                           {"check": row.check_id, "period": row.period or None,
+                            "from_due": row.due.isoformat()})
+
+    def _rearm(self, published: Published, row: Any, due: dt.date, day: dt.date | None) -> None:
+        """An obligation's pending reminders at their new times; ones now past are dropped,
+        ones already sent stay sent."""
+        moved = _Row(row, due, day)
+        wanted = {r["key"]: r for r in timers.obligation_timer_rows(published, [moved],
+                                                                    now=self.now)}
+        prefix = f"obligation:{row.id}/"
+        for pending in self.conn.execute(select(timer_t).where(
+                _prefixed(timer_t.c.key, prefix), timer_t.c.status == timers.PENDING)).all():
+            new = wanted.pop(pending.key, None)
+            values = ({"status": timers.CANCELLED} if new is None else
+                      {"due_at": new["due_at"], "due_date": new["due_date"],
+                       "payload": new["payload"]})
+            self.conn.execute(update(timer_t).where(timer_t.c.id == pending.id).values(**values))
+        _INSERT_TIMERS.many(self.conn, list(wanted.values()))  # a key sent before stays sent
+
+    def _tell(self, key: str, text: str, campaign: str, subject: str, org_path: str,
+              due: dt.date, extra: dict[str, Any]) -> None:
+        message = Outgoing(key=key, kind="calendar_redated", title=TITLES["calendar_redated"],
+                           text=text, campaign=campaign, subject=subject, roles=(OFFICE,),
+                           due_date=due, late=False, at=self.now, org_path=org_path,
+                           extra=extra)
+        self.result.told += _send(self.conn, message, self.now)
+
+
+class _Row:
+    """An obligation row with its new due date, as timers.obligation_timer_rows reads one."""
+
+    def __init__(self, row: Any, due: dt.date, day: dt.date | None) -> None:
+        self._row = row
+        self.due = due
+        self.provisional_day = day
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
