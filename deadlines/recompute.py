@@ -45,7 +45,7 @@ from storage.campaigns import CampaignRegistry, Published
 from storage.cases import case_t, clock_state, rewrite_clocks, stored_case
 from storage.db import Database
 from storage.prepared import InsertNew
-from storage.tables import Delivery, Obligation, Unit
+from storage.tables import Delivery, Obligation, Org, Unit
 from storage.tables import Timer as TimerRow
 
 log = logging.getLogger("paicha.recompute")
@@ -54,6 +54,7 @@ timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+org_t = Org.__table__  # type: ignore[attr-defined]
 
 NOTICE_AHEAD = dt.timedelta(days=60)
 OFFICE = "safety_office"  # who hears of a date that moved
@@ -239,6 +240,7 @@ class _Batch:
         self.calendar = calendar
         self.postgres = conn.dialect.name == "postgresql"
         self._expanders: dict[tuple[int, int], tuple[Expander, Deadlines]] = {}
+        self._orgs: dict[str, str] = {}
 
     def run(self, ranges: list[tuple[dt.date, dt.date]]) -> None:
         for first, last in ranges:
@@ -418,12 +420,20 @@ class _Batch:
             if key not in told:
                 told.add(key)
                 period = f"（{row.period}）" if row.period else ""
-                self._tell(key, f"规定动作「{row.name}」{period}期限按已录入的"
+                self._tell(key, f"{self._org_name(row.org_path)}：规定动作「{row.name}」{period}"
+                                "期限按已录入的"
                                 f"{row.provisional_day.year}年法定节假日安排重算：由{row.due}"
                                 f"（暂定）改为{due}", row.campaign_id,
                            f"obligation:{row.id}", row.org_path, due,
                            {"check": row.check_id, "period": row.period or None,
                             "from_due": row.due.isoformat()})
+
+    def _org_name(self, path: str) -> str:
+        org_id = path.rstrip("/").rsplit("/", 1)[-1]
+        if org_id not in self._orgs:
+            self._orgs[org_id] = self.conn.execute(select(org_t.c.name).where(
+                org_t.c.id == org_id)).scalar() or org_id
+        return self._orgs[org_id]
 
     def _rearm(self, published: Published, row: Any, due: dt.date, day: dt.date | None) -> None:
         """An obligation's pending reminders at their new times; ones now past are dropped,

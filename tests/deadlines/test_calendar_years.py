@@ -18,13 +18,15 @@ from sqlalchemy import select
 
 from deadlines.sweep import Sweeper
 from paicha.cli import main
-from storage.tables import AuditEntry, Delivery
+from storage.tables import AuditEntry, Delivery, Org, Unit
 from storage.tables import Timer as TimerRow
 from tests.support.world import World
 
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 audit_t = AuditEntry.__table__  # type: ignore[attr-defined]
+org_t = Org.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR_2027 = ROOT / "tests/data/calendars/2027-test.yaml"
@@ -210,3 +212,78 @@ def test_a_malformed_calendar_is_refused_with_every_problem_and_its_line(
     assert wrong_year.status_code == 422
     assert wrong_year.json()["problems"][0]["path"] == "$.year"
     assert client.get("/calendar", headers=world.auth("admin")).json()["data"][-1]["year"] == 2026
+
+
+PLAN_2027 = """\
+paicha: 1
+id: plan-2027
+title: 2027年示例专项行动
+period: {start: 2027-01-01, end: 2027-03-31}
+roles:
+  principal: {name: 企业主要负责人, scope: unit}
+  safety_office: {name: 安委会办公室, scope: org}
+phases:
+  - {id: mobilize, name: 动员部署, due: 2027-02-07}
+checks:
+  - {id: monthly_check, name: 每月带队检查, who: principal, for: units, every: month,
+     due: {day: 8}}
+"""
+
+
+def test_a_2027_campaign_can_be_written_and_its_dates_follow_the_added_year(
+    world: World, client: TestClient
+) -> None:
+    """The next campaign (a 2027 plan) publishes with a warning, deploys with provisional
+    obligations and phase deadline, and adding the year re-dates them and their timers."""
+    world.clock.now = local("2026-12-07")
+    admin = world.auth("admin")
+    published = client.post("/campaigns", content=PLAN_2027,
+                            headers={**admin, "Content-Type": "application/yaml"})
+    assert published.status_code == 201, published.text
+    assert "2027" in published.json()["warnings"][0]["message"]
+    deployed = client.post("/campaigns/plan-2027/deployments", headers=admin,
+                           json={"org": "linyin"})
+    assert deployed.status_code == 201, deployed.text
+
+    def duties() -> list[tuple[str, str, bool]]:
+        found = client.get("/obligations", headers=admin, params={
+            "campaign": "plan-2027", "unit": "u-chem-01"}).json()["data"]
+        return [(o["period"], o["due"], o["provisional"]) for o in found]
+
+    def phase() -> list[tuple[str, str, bool]]:
+        found = client.get("/deadlines", headers=admin, params={
+            "campaign": "plan-2027", "org": "linyin"}).json()["data"]
+        return [(d["due_date"], d["at"], d["provisional"]) for d in found
+                if d["kind"] == "phase_due"]
+
+    assert duties() == [("2027-01", "2027-01-08", True), ("2027-02", "2027-02-08", True),
+                        ("2027-03", "2027-03-08", True)]
+    assert phase() == [("2027-02-08", "2027-02-08T01:00:00Z", True)]
+
+    assert add_year(world) == 0
+
+    # 02-08 is a day of 春节 in the file: due on the worked Sunday 02-14
+    assert duties() == [("2027-01", "2027-01-08", False), ("2027-02", "2027-02-14", False),
+                        ("2027-03", "2027-03-08", False)]
+    assert phase() == [("2027-02-14", "2027-02-14T01:00:00Z", False)]
+    with world.services.db.read() as conn:
+        reminder = conn.execute(select(timer_t).where(
+            timer_t.c.campaign_id == "plan-2027", timer_t.c.kind == "check_due",
+            timer_t.c.unit_id == "u-chem-01", timer_t.c.due_date == dt.date(2027, 2, 14))).one()
+    assert (reminder.status, reminder.due_at) == ("pending", local("2027-02-14", 9, 0))
+    told = [d.message["text"] for d in deliveries(world, "calendar_redated")]
+    assert "2027年示例专项行动：阶段「动员部署」截止日期按已录入的2027年法定节假日安排重算：" \
+           "由2027-02-08（暂定）改为2027-02-14" in told
+    # one notice per org whose units' duty moved, not one per unit, naming the org
+    moved = sorted(t for t in told if "规定动作「每月带队检查」（2027-02）" in t)
+    assert moved == [f"{org}：规定动作「每月带队检查」（2027-02）期限按已录入的2027年法定节假日"
+                     "安排重算：由2027-02-08（暂定）改为2027-02-14"
+                     for org in sorted(units_by_org(world, "linyin"))]
+
+
+def units_by_org(world: World, under: str) -> set[str]:
+    """The names of the orgs under `under` that hold units."""
+    with world.services.db.read() as conn:
+        return {r.name for r in conn.execute(
+            select(org_t.c.name).distinct().join(unit_t, unit_t.c.org_id == org_t.c.id)
+            .where(org_t.c.path.contains(f"/{under}/")))}
