@@ -15,6 +15,7 @@ named as working days, no day twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -65,7 +66,7 @@ def read_schedule(text: str, source: str) -> YearSchedule:
     try:
         document = parse(text, source, max_bytes=MAX_BYTES)
     except DocumentError as exc:
-        raise CalendarInvalid(exc.problems) from None
+        raise CalendarInvalid([_for_calendars(p) for p in exc.problems]) from None
     problems = _Problems(document)
     problems.unknown_keys(document, [], _KEYS)
     year = _year(document, problems)
@@ -75,6 +76,15 @@ def read_schedule(text: str, source: str) -> YearSchedule:
     if problems.found or year is None or notice is None or notice_date is None:
         raise CalendarInvalid(problems.found)
     return YearSchedule(year, tuple(holidays), frozenset(workdays), notice, notice_date)
+
+
+def _for_calendars(problem: Problem) -> Problem:
+    """A reading problem worded for a calendar file (the reader words them for campaigns)."""
+    if "paicha: 1" not in problem.hint:
+        return problem
+    message = problem.message.replace("a campaign must", "a calendar file must")
+    return dataclasses.replace(problem, message=message,
+                               hint="start with `year:`, `source:`, `holidays:`, `workdays:`")
 
 
 def _year(document: Mapping, problems: _Problems) -> int | None:
