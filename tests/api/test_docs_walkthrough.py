@@ -70,3 +70,6 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
     assert '"clocks_stopped":["closure_report"]' in out
     assert '"ok":true' in out and '"breaks":[]' in out
     assert '"id":"u-gas-01"' in out
+    # a 2027 整改期限 is accepted; provisional while the calendar lacks 2027
+    assert '"deadlines":[{"clock":"rectification","due":"2027-01-15","provisional":' in out
+    assert '"covered_by":"package"' in out
