@@ -133,7 +133,9 @@ class Recompute:
         with self.db.read() as conn:
             now = self.clock(conn)
             day = _first_watched(conn)
-        if day is not None and local_date(now, NOTICE_TIMEZONE) >= day - NOTICE_AHEAD:
+            due = (day is not None and local_date(now, NOTICE_TIMEZONE) >= day - NOTICE_AHEAD
+                   and not _told(conn, day.year))
+        if due:
             with self.db.write() as conn:  # only then: on SQLite a write waits for the lock
                 self._missing(conn, self.clock(conn), result)
         if result.total or result.told:
@@ -161,10 +163,9 @@ class Recompute:
         day = self._first_needed(conn, result)
         if day is None or local_date(now, NOTICE_TIMEZONE) < day - NOTICE_AHEAD:
             return
-        key = f"calendar:{day.year}:missing"
-        if conn.execute(select(delivery_t.c.id).where(
-                _prefixed(delivery_t.c.key, f"{key}->")).limit(1)).first():
-            return  # told already
+        key = missing_key(day.year)
+        if _told(conn, day.year):
+            return
         text = (f"{day.year}年的法定节假日安排尚未录入：自{day}起的期限暂按双休日推算，标为"
                 "“暂定”。国务院办公厅通知公布后，请用 `paicha calendar add <文件>` 或 "
                 f"PUT /calendar/{day.year} 录入，暂定的期限会自动重算。")
@@ -191,6 +192,16 @@ class Recompute:
             obligation_t.c.done < obligation_t.c.times)).scalar()
         days = [d for d in (found, open_day) if d is not None]
         return min(days) if days else None
+
+
+def missing_key(year: int) -> str:
+    """The idempotency key of the administrator's notice of a missing year."""
+    return f"calendar:{year}:missing"
+
+
+def _told(conn: Connection, year: int) -> bool:
+    return conn.execute(select(delivery_t.c.id).where(
+        _prefixed(delivery_t.c.key, f"{missing_key(year)}->")).limit(1)).first() is not None
 
 
 def _first_watched(conn: Connection) -> dt.date | None:
@@ -259,11 +270,18 @@ class _Batch:
             .order_by(timer_t.c.due_date, timer_t.c.id).limit(self.owner.batch))).all()
         done: list[int] = []
         for row in rows:
-            if row.subject.startswith("phase:"):
-                self._phase(row)
-                done.append(row.id)
-            elif self._clock(row):
-                done.append(row.id)
+            try:
+                with self.conn.begin_nested():
+                    if row.subject.startswith("phase:"):
+                        self._phase(row)
+                        done.append(row.id)
+                    elif self._clock(row):
+                        done.append(row.id)
+            except Exception as exc:  # one bad watch must not hold back the others
+                log.error("recompute failed", extra={"action": "calendar_recompute_failed",
+                                                     "watch": row.key, "error": repr(exc)})
+                self.conn.execute(update(timer_t).where(timer_t.c.id == row.id)
+                                  .values(status=timers.FAILED, handled_at=self.now))
         _finish(self.conn, done)
 
     def _clock(self, watch: Any) -> bool:
@@ -271,6 +289,9 @@ class _Batch:
         found = self.conn.execute(self._locked(
             select(case_t).where(case_t.c.id == watch.subject))).first()
         if found is None:
+            if self.postgres and self.conn.execute(select(case_t.c.id).where(
+                    case_t.c.id == watch.subject)).first() is not None:
+                return False  # an event holds the case: its watch waits for the next run
             self.result.stale += 1
             return True
         stored = stored_case(found)
@@ -281,6 +302,8 @@ class _Batch:
             self.result.stale += 1  # stopped or restarted since: its own watch, if any, waits
             return True
         published = self.owner.registry.get(self.conn, stored.campaign_version_id)
+        if not published.deadlines.calendar.covers(watch.due_date.year):
+            return False  # this process's calendar was read before the year: the next run
         campaign = published.loaded.campaign
         case_type = campaign.cases[stored.type]
         clock = next(c for c in case_type.clocks if c.id == watch.clock_id)
@@ -394,7 +417,15 @@ class _Batch:
             .limit(self.owner.batch))).all()
         told: set[str] = set()
         for row in rows:
-            self._obligation(row, told)
+            try:
+                with self.conn.begin_nested():
+                    self._obligation(row, told)
+            except Exception as exc:
+                # left as computed, no longer waiting: it would hold back every later batch
+                log.error("recompute failed", extra={"action": "calendar_recompute_failed",
+                                                     "obligation": row.id, "error": repr(exc)})
+                self.conn.execute(update(obligation_t).where(obligation_t.c.id == row.id)
+                                  .values(provisional_day=None))
 
     def _expander(self, published: Published, year: int) -> tuple[Expander, Deadlines]:
         key = (published.row.id, year)

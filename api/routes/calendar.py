@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.deps import Admin, Caller, ServicesDep
 from api.errors import problem_responses
 from api.schemas import example
+from api.services import Services, run_db
 from engine.errors import InputInvalid
 from engine.schedules import MAX_BYTES
 from storage import calendars
@@ -96,13 +97,19 @@ async def add_calendar_year(
     except UnicodeDecodeError as exc:
         raise InputInvalid("the calendar file is not UTF-8 text; save it as UTF-8",
                            code="not_utf8") from exc
-    with services.db.write() as conn:
-        row, created = calendars.add_year(conn, text, f"/calendar/{year}", by=principal.name,
-                                          now=services.now(), expected_year=year)
-    services.registry.calendars.invalidate()
+    # validation and the write off the event loop: the database may wait for its lock
+    row, created = await run_db(_add, services, text, year, principal.name)
     if not created:
         response.status_code = 200
     return {"created": created, "year": row.summary(),
             "recompute": "dates computed provisionally for the year are recomputed by the "
                          "scheduler's next sweeps; other processes use the year within "
                          f"{services.registry.calendars.seconds:g} s"}
+
+
+def _add(services: Services, text: str, year: int, by: str) -> tuple[calendars.YearRow, bool]:
+    with services.db.write() as conn:
+        added = calendars.add_year(conn, text, f"/calendar/{year}", by=by, now=services.now(),
+                                   expected_year=year)
+    services.registry.calendars.invalidate()  # this process computes with the year at once
+    return added

@@ -66,7 +66,17 @@ def deliveries(world: World, kind: str) -> list[Any]:
 
 
 def add_year(world: World, path: Path = YEAR_2027) -> int:
+    """`paicha calendar add FILE` against the world's database (it recomputes at once, by the
+    database's clock: the tests that need the fake clock's moment add over HTTP and sweep)."""
     return main(["calendar", "add", str(path), "--database", world.services.settings.database_url])
+
+
+def put_year_and_sweep(world: World, client: TestClient) -> Any:
+    """PUT /calendar/2027 as the admin, then one sweep at the fake clock's moment."""
+    put = client.put("/calendar/2027", content=YEAR_2027.read_text(encoding="utf-8"),
+                     headers={**world.auth("admin"), "Content-Type": "application/yaml"})
+    assert put.status_code in (200, 201), put.text
+    return Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
 
 
 def test_a_2027_deadline_is_provisional_then_exact_once_the_year_is_added(
@@ -121,7 +131,7 @@ def test_adding_the_year_re_dates_a_deadline_and_its_timers_and_tells_the_office
     assert [(kind, key.split("#")[1]) for kind, _, key, _ in before] == [("remind", "1")]
     assert before[0][3] == local("2027-02-01", 9, 0)  # -7d
 
-    assert add_year(world) == 0
+    put_year_and_sweep(world, client)
 
     read = client.get(f"/cases/{case_id}", headers=world.auth("principal")).json()
     # 2027-02-08 is a day of 春节 in the file: the deadline rolls to the worked Sunday 02-14
@@ -140,7 +150,8 @@ def test_adding_the_year_re_dates_a_deadline_and_its_timers_and_tells_the_office
         ("log", ["safety_office"],
          "示例化工有限公司：事故隐患（重大事故隐患数据库）的整改期限（治理的时限）按已录入的2027年"
          "法定节假日安排重算：由2027-02-08（暂定）改为2027-02-14")]
-    # added again (the same file), nothing moves and nobody is told twice
+    # added again (the same file, and from the shell), nothing moves and nobody is told twice
+    put_year_and_sweep(world, client)
     assert add_year(world) == 0
     assert len(deliveries(world, "calendar_redated")) == 1
     assert client.get(f"/cases/{case_id}", headers=world.auth("principal")
@@ -150,6 +161,12 @@ def test_adding_the_year_re_dates_a_deadline_and_its_timers_and_tells_the_office
 def test_the_administrator_hears_once_sixty_days_ahead(world: World,
                                                        client: TestClient) -> None:
     world.clock.now = local("2026-10-01")
+    subscribed = {}
+    for name, kinds in (("calendar", ["calendar_missing"]), ("everything", [])):
+        made = client.post("/subscriptions", headers=world.auth("admin"), json={
+            "name": name, "channel": "log", "org": "linyin", "kinds": kinds})
+        assert made.status_code == 201, made.text
+        subscribed[name] = made.json()["id"]
     planned(client, world, "2027-01-15")
     sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
     sweeper.sweep()
@@ -157,8 +174,11 @@ def test_the_administrator_hears_once_sixty_days_ahead(world: World,
     world.clock.now = local("2026-11-09")  # 60 days before the -7d reminder's 2027-01-08
     sweeper.sweep()
     sweeper.sweep()
-    (notice,) = deliveries(world, "calendar_missing")
+    # the log, and the one subscription that asked for the kind by name (not the one that
+    # takes every kind of its subtree: this notice concerns the whole deployment)
+    notice, asked = deliveries(world, "calendar_missing")
     assert notice.key == "calendar:2027:missing->log"
+    assert asked.key == f"calendar:2027:missing->sub{subscribed['calendar']}"
     assert notice.message["roles"] == ["admin"]
     assert "2027年的法定节假日安排尚未录入" in notice.message["text"]
     assert "paicha calendar add" in notice.message["text"]
@@ -260,7 +280,7 @@ def test_a_2027_campaign_can_be_written_and_its_dates_follow_the_added_year(
                         ("2027-03", "2027-03-08", True)]
     assert phase() == [("2027-02-08", "2027-02-08T01:00:00Z", True)]
 
-    assert add_year(world) == 0
+    put_year_and_sweep(world, client)
 
     # 02-08 is a day of 春节 in the file: due on the worked Sunday 02-14
     assert duties() == [("2027-01", "2027-01-08", False), ("2027-02", "2027-02-14", False),
