@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from api.services import campaign_loader
+from paicha.cli import main
 from paicha.files import bundled_dir
 from storage import calendars
 from storage.calendars import CalendarCache
@@ -98,3 +99,20 @@ def test_cached_lifecycles_are_rebuilt_on_the_added_year(db: Database) -> None:
     assert after is not before and after.loaded is before.loaded  # rebuilt, not reloaded
     assert after.deadlines.calendar.covers(2027)
     assert after.lifecycles["hazard"].deadlines is after.deadlines
+
+
+def test_calendar_show_lists_each_year_and_its_source(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = Database(database_url)
+    try:
+        with db.write() as conn:
+            calendars.add_year(conn, TEXT, "2027.yaml", by="安委办管理员", now=NOW)
+    finally:
+        db.dispose()
+    assert main(["calendar", "show", "--database", database_url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2004  package ")
+    assert out[-2].startswith("2026  package ") and "chinesecalendar" in out[-2]
+    assert out[-1].startswith("2027  added    v1    测试用（非国务院通知）（2026-11-01）")
+    assert "by 安委办管理员" in out[-1]
