@@ -60,6 +60,15 @@ class CalendarPublic(BaseModel):
 
 
 class CalendarAdded(BaseModel):
+    model_config = example(
+        created=True, year={
+            "year": 2027, "covered_by": "added", "version": 1,
+            "source": "国办发明电〔2026〕N号（2026-11-XX）", "notice": "国办发明电〔2026〕N号",
+            "notice_date": "2026-11-20", "added_at": "2026-11-21T01:00:00Z", "added_by": "admin",
+            "sha256": "4c1d…", "holidays": [{"name": "元旦", "from": "2027-01-01",
+                                             "to": "2027-01-03"}], "workdays": []},
+        recompute="dates computed provisionally for the year are recomputed by the "
+                  "scheduler's next sweeps; other processes use the year within 30 s")
     created: bool = Field(description="false: the same file was the year's newest version")
     year: CalendarYearPublic
     recompute: str
