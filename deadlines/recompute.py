@@ -16,9 +16,8 @@ is computed again, batch by batch, in the sweep (or at once by `paicha calendar 
 The safety office (role `safety_office`) of the subtree is told once of every date that moved
 (kind `calendar_redated`; the idempotency key names the item and both dates).
 
-Before that, the administrator is told once, 60 days ahead of the first uncovered day a live
-deadline needs (kind `calendar_missing`, key `calendar:<year>:missing`, org path `/`: the log
-channel, and any subscription that lists the kind by name).
+Before that, the administrator is told once that the year is missing
+(deadlines.calendar_notices).
 """
 
 from __future__ import annotations
@@ -30,14 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
+from deadlines.calendar_notices import finish, prefixed, send, tell_missing_year
 from deadlines.messages import TITLES, Outgoing
-from deadlines.outbox import delivery_row, enqueue
-from deadlines.recipients import Subscriptions
 from engine.checks import Expander
 from engine.clocks import redate
-from engine.dates import Deadlines, local_date
+from engine.dates import Deadlines
 from engine.reminders import phase_deadline
 from engine.workdays import PACKAGE_YEARS, StatutoryCalendar
 from storage import timers
@@ -45,22 +43,18 @@ from storage.campaigns import CampaignRegistry, Published
 from storage.cases import case_t, clock_state, rewrite_clocks, stored_case
 from storage.db import Database
 from storage.prepared import InsertNew
-from storage.tables import Delivery, Obligation, Org, Unit
+from storage.tables import Obligation, Org, Unit
 from storage.tables import Timer as TimerRow
 
 log = logging.getLogger("paicha.recompute")
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
-delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 org_t = Org.__table__  # type: ignore[attr-defined]
 
-NOTICE_AHEAD = dt.timedelta(days=60)
 OFFICE = "safety_office"  # who hears of a date that moved
 ACTOR = "system (calendar)"
-# "today" for the administrator's notice, which concerns every campaign alike
-NOTICE_TIMEZONE = "Asia/Shanghai"
 _INSERT_TIMERS = InsertNew(timer_t, key="key", columns=timers.COLUMNS)
 
 
@@ -94,12 +88,6 @@ def covered_ranges(calendar: StatutoryCalendar) -> list[tuple[dt.date, dt.date]]
     return runs
 
 
-def _prefixed(column: Any, prefix: str) -> Any:
-    """`column` starts with `prefix`, as a range the unique key index serves (LIKE is not
-    served on SQLite, and `_` would match any character)."""
-    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -130,14 +118,9 @@ class Recompute:
                 _Batch(self, conn, now, result, calendar).run(ranges)
                 if result.total == before:
                     break  # what waits is locked by others (PostgreSQL): the next run takes it
-        with self.db.read() as conn:
-            now = self.clock(conn)
-            day = _first_watched(conn)
-            due = (day is not None and local_date(now, NOTICE_TIMEZONE) >= day - NOTICE_AHEAD
-                   and not _told(conn, day.year))
-        if due:
-            with self.db.write() as conn:  # only then: on SQLite a write waits for the lock
-                self._missing(conn, self.clock(conn), result)
+        told, stale = tell_missing_year(self.db, self.clock)
+        result.told += told
+        result.stale += stale
         if result.total or result.told:
             log.info("recompute", extra={"action": "calendar_recompute", **result.as_dict()})
         return result
@@ -154,89 +137,6 @@ class Recompute:
                     obligation_t.c.provisional_day <= last).limit(1)).first():
                 return True
         return False
-
-    # -- the administrator's notice ----------------------------------------------------------
-
-    def _missing(self, conn: Connection, now: dt.datetime, result: RecomputeResult) -> None:
-        """Tell the administrator, once per year, 60 days before the first uncovered day a
-        live deadline needs."""
-        day = self._first_needed(conn, result)
-        if day is None or local_date(now, NOTICE_TIMEZONE) < day - NOTICE_AHEAD:
-            return
-        key = missing_key(day.year)
-        if _told(conn, day.year):
-            return
-        text = (f"{day.year}年的法定节假日安排尚未录入：自{day}起的期限暂按双休日推算，标为"
-                "“暂定”。国务院办公厅通知公布后，请用 `paicha calendar add <文件>` 或 "
-                f"PUT /calendar/{day.year} 录入，暂定的期限会自动重算。")
-        message = Outgoing(key=key, kind="calendar_missing", title=TITLES["calendar_missing"],
-                           text=text, campaign="", subject=f"calendar:{day.year}",
-                           roles=("admin",), due_date=day, late=False, at=now, org_path="/",
-                           extra={"year": day.year, "first_day": day.isoformat()})
-        result.told += _send(conn, message, now)
-
-    def _first_needed(self, conn: Connection, result: RecomputeResult) -> dt.date | None:
-        """The first uncovered day that a running clock, a deployed phase or an open
-        obligation needs; watches of clocks that stopped meanwhile are dropped on the way."""
-        found: dt.date | None = None
-        for _ in range(20):  # stale watches are few; the next run goes on
-            row = conn.execute(select(timer_t).where(timer_t.c.status == timers.WATCH)
-                               .order_by(timer_t.c.due_date, timer_t.c.id).limit(1)).first()
-            if row is None or row.subject.startswith("phase:") or _live(conn, row):
-                found = None if row is None else row.due_date
-                break
-            _finish(conn, [row.id])
-            result.stale += 1
-        open_day = conn.execute(select(func.min(obligation_t.c.provisional_day)).where(
-            obligation_t.c.provisional_day.is_not(None),
-            obligation_t.c.done < obligation_t.c.times)).scalar()
-        days = [d for d in (found, open_day) if d is not None]
-        return min(days) if days else None
-
-
-def missing_key(year: int) -> str:
-    """The idempotency key of the administrator's notice of a missing year."""
-    return f"calendar:{year}:missing"
-
-
-def _told(conn: Connection, year: int) -> bool:
-    return conn.execute(select(delivery_t.c.id).where(
-        _prefixed(delivery_t.c.key, f"{missing_key(year)}->")).limit(1)).first() is not None
-
-
-def _first_watched(conn: Connection) -> dt.date | None:
-    """The earliest uncovered day anything waits for (stale watches included): whether the
-    administrator's notice may be due, by two index reads."""
-    watched = conn.execute(select(func.min(timer_t.c.due_date)).where(
-        timer_t.c.status == timers.WATCH)).scalar()
-    open_day = conn.execute(select(func.min(obligation_t.c.provisional_day)).where(
-        obligation_t.c.provisional_day.is_not(None),
-        obligation_t.c.done < obligation_t.c.times)).scalar()
-    days = [d for d in (watched, open_day) if d is not None]
-    return min(days) if days else None
-
-
-def _live(conn: Connection, watch: Any) -> bool:
-    """Whether a case clock's watch still stands for the clock as it runs."""
-    row = conn.execute(select(case_t.c.clocks).where(case_t.c.id == watch.subject)).first()
-    running = (row.clocks if row else {}).get(watch.clock_id) or {}
-    return bool(running.get("due") and running.get("gen") == watch.payload.get("gen")
-                and running.get("provisional"))
-
-
-def _finish(conn: Connection, ids: list[int]) -> None:
-    if ids:
-        conn.execute(update(timer_t).where(timer_t.c.id.in_(ids))
-                     .values(status=timers.CANCELLED))
-
-
-def _send(conn: Connection, message: Outgoing, now: dt.datetime) -> int:
-    rows = [delivery_row(message, destination, timer_id=None, now=now)
-            for destination in Subscriptions(conn).destinations(
-                org_path=message.org_path, campaign_id=message.campaign, kind=message.kind,
-                roles=message.roles)]
-    enqueue(conn, rows)
-    return 1
 
 
 class _Batch:
@@ -282,7 +182,7 @@ class _Batch:
                                                      "watch": row.key, "error": repr(exc)})
                 self.conn.execute(update(timer_t).where(timer_t.c.id == row.id)
                                   .values(status=timers.FAILED, handled_at=self.now))
-        _finish(self.conn, done)
+        finish(self.conn, done)
 
     def _clock(self, watch: Any) -> bool:
         """Recompute the clock a watch stands for; False if its case is busy (left waiting)."""
@@ -311,7 +211,7 @@ class _Batch:
         pending_rows = self.conn.execute(select(timer_t).where(
             timer_t.c.subject == stored.id, timer_t.c.clock_id == clock.id,
             timer_t.c.status == timers.PENDING,
-            _prefixed(timer_t.c.key, f"{stored.id}/{clock.id}/{old_due}/"))
+            prefixed(timer_t.c.key, f"{stored.id}/{clock.id}/{old_due}/"))
             .order_by(timer_t.c.due_at)).all()
         pending = timers.from_row(pending_rows[0])[0] if pending_rows else None
         redated = redate(campaign, clock, stored.id, base=dt.date.fromisoformat(running["from"]),
@@ -474,7 +374,7 @@ class _Batch:
                                                                     now=self.now)}
         prefix = f"obligation:{row.id}/"
         for pending in self.conn.execute(select(timer_t).where(
-                _prefixed(timer_t.c.key, prefix), timer_t.c.status == timers.PENDING)).all():
+                prefixed(timer_t.c.key, prefix), timer_t.c.status == timers.PENDING)).all():
             new = wanted.pop(pending.key, None)
             values = ({"status": timers.CANCELLED} if new is None else
                       {"due_at": new["due_at"], "due_date": new["due_date"],
@@ -488,7 +388,7 @@ class _Batch:
                            text=text, campaign=campaign, subject=subject, roles=(OFFICE,),
                            due_date=due, late=False, at=self.now, org_path=org_path,
                            extra=extra)
-        self.result.told += _send(self.conn, message, self.now)
+        self.result.told += send(self.conn, message, self.now)
 
 
 class _Row:
