@@ -116,3 +116,19 @@ def test_calendar_show_lists_each_year_and_its_source(
     assert out[-2].startswith("2026  package ") and "chinesecalendar" in out[-2]
     assert out[-1].startswith("2027  added    v1    测试用（非国务院通知）（2026-11-01）")
     assert "by 安委办管理员" in out[-1]
+
+
+def test_calendar_add_of_a_malformed_file_stores_nothing_and_names_every_problem(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = str(DATA / "2027-broken.yaml")
+    good = str(DATA / "2027-test.yaml")
+    assert main(["calendar", "add", good, broken, "--database", database_url]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 11 and all("2027-broken.yaml:" in line for line in err)
+    db = Database(database_url)
+    try:
+        with db.read() as conn:
+            assert calendars.newest(conn) == []  # not even the good file of the same run
+    finally:
+        db.dispose()
