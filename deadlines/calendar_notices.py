@@ -24,6 +24,7 @@ from storage.cases import case_t
 from storage.db import Database
 from storage.tables import Delivery, Obligation
 from storage.tables import Timer as TimerRow
+from storage.timers import WATCHING
 
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
@@ -106,7 +107,7 @@ def _first_watched(conn: Connection) -> dt.date | None:
     """The earliest uncovered day anything waits for (stale watches included): whether the
     administrator's notice may be due."""
     watched = conn.execute(select(func.min(timer_t.c.due_date)).where(
-        timer_t.c.status == timers.WATCH)).scalar()
+        timer_t.c.status == WATCHING)).scalar()
     days = [d for d in (watched, _open_obligations_day(conn)) if d is not None]
     return min(days) if days else None
 
@@ -117,7 +118,7 @@ def _first_needed(conn: Connection) -> tuple[dt.date | None, int]:
     found: dt.date | None = None
     stale = 0
     for _ in range(20):  # stale watches are few; the next run goes on
-        row = conn.execute(select(timer_t).where(timer_t.c.status == timers.WATCH)
+        row = conn.execute(select(timer_t).where(timer_t.c.status == WATCHING)
                            .order_by(timer_t.c.due_date, timer_t.c.id).limit(1)).first()
         if row is None or row.subject.startswith("phase:") or _live(conn, row):
             found = None if row is None else row.due_date

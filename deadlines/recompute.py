@@ -45,6 +45,7 @@ from storage.db import Database
 from storage.prepared import InsertNew
 from storage.tables import Obligation, Org, Unit
 from storage.tables import Timer as TimerRow
+from storage.timers import WATCHING
 
 log = logging.getLogger("paicha.recompute")
 
@@ -128,7 +129,7 @@ class Recompute:
     def _waiting(self, conn: Connection, ranges: list[tuple[dt.date, dt.date]]) -> bool:
         for first, last in ranges:
             if conn.execute(select(timer_t.c.id).where(
-                    timer_t.c.status == timers.WATCH, timer_t.c.due_date >= first,
+                    timer_t.c.status == WATCHING, timer_t.c.due_date >= first,
                     timer_t.c.due_date <= last).limit(1)).first():
                 return True
             if conn.execute(select(obligation_t.c.id).where(
@@ -165,7 +166,7 @@ class _Batch:
 
     def _watches(self, first: dt.date, last: dt.date) -> None:
         rows = self.conn.execute(self._locked(
-            select(timer_t).where(timer_t.c.status == timers.WATCH, timer_t.c.due_date >= first,
+            select(timer_t).where(timer_t.c.status == WATCHING, timer_t.c.due_date >= first,
                                   timer_t.c.due_date <= last)
             .order_by(timer_t.c.due_date, timer_t.c.id).limit(self.owner.batch))).all()
         done: list[int] = []

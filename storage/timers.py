@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, literal_column, update
 
 from engine.clocks import ArmClock, StopClock, Timer
 from engine.lifecycle import Outcome
@@ -36,6 +36,9 @@ timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 
 PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
 WATCH = "watch"  # waits for a year's statutory schedule; the sweep never claims it
+# 'watch' as a literal in queries, so that a prepared (generic) plan still matches the partial
+# index's predicate (ix_timer_watch)
+WATCHING = literal_column("'watch'")
 
 
 def timer_key(timer: Timer, generation: int) -> str:
