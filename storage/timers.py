@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, literal_column, update
+from sqlalchemy.sql.elements import ColumnClause
 
 from engine.clocks import ArmClock, StopClock, Timer
 from engine.lifecycle import Outcome
@@ -38,7 +39,7 @@ PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
 WATCH = "watch"  # waits for a year's statutory schedule; the sweep never claims it
 # 'watch' as a literal in queries, so that a prepared (generic) plan still matches the partial
 # index's predicate (ix_timer_watch)
-WATCHING = literal_column("'watch'")
+WATCHING: ColumnClause[Any] = literal_column("'watch'")
 
 
 def timer_key(timer: Timer, generation: int) -> str:
