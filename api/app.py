@@ -13,6 +13,7 @@ from api.door import Door
 from api.guard import Limits, RequestGuard
 from api.operations import of_routers
 from api.routes import (
+    calendar,
     campaigns,
     cases,
     deadlines,
@@ -40,7 +41,8 @@ Every route but `/health`, `/schema/campaign.json` and the docs needs
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
 ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
-           obligations.router, deadlines.router, tokens.router)
+           obligations.router, deadlines.router, tokens.router,
+           calendar.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

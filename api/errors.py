@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from api.operations import METHODS, operations
 from engine.errors import (
-    CalendarOutOfRange,
+    CalendarInvalid,
     CampaignInvalid,
     CaseNotFound,
     ConditionFailed,
@@ -68,7 +68,7 @@ STATUS: tuple[tuple[type[PaichaError], int], ...] = (
     (ConditionFailed, 422),
     (InvalidData, 422),
     (CampaignInvalid, 422),
-    (CalendarOutOfRange, 422),
+    (CalendarInvalid, 422),
     (InputInvalid, 422),
     (Refused, 422),
     (PaichaError, 400),
@@ -104,7 +104,7 @@ def _extras(error: PaichaError) -> dict[str, Any]:
         return {"problems": error.problems}
     if isinstance(error, StaleVersion):
         return {"expected_version": error.expected, "current_version": error.current}
-    if isinstance(error, CampaignInvalid):
+    if isinstance(error, (CampaignInvalid, CalendarInvalid)):
         return {"problems": [p.as_dict() for p in error.problems]}
     if isinstance(error, Forbidden) and error.required_roles:
         return {"required_roles": error.required_roles, "held_roles": error.held_roles}

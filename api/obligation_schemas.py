@@ -14,7 +14,8 @@ _OBLIGATION: dict[str, Any] = {
     "name": "主要负责人带队检查本单位重大事故隐患排查整治情况", "role": "principal",
     "subject_kind": "unit", "subject": "u-chem-01", "org_path": "/dongsheng/linyin/linyin-c1/",
     "period": "2023-06", "due": "2023-06-30", "times": 1, "done": 0, "status": "open",
-    "variant": "stricter: high_risk", "report": None, "completed_at": None}
+    "variant": "stricter: high_risk", "report": None, "completed_at": None,
+    "provisional": False}
 
 _EVIDENCE = {"inspected_at": "2023-06-12", "record": "检查记录第2023-06号（存档备查）",
              "hazards_found": 1}
@@ -46,6 +47,10 @@ class ObligationPublic(BaseModel):
     variant: str | None = Field(description="the stricter variant that applied, if any")
     report: str | None = Field(description="the report this duty fills, for reporting duties")
     completed_at: dt.datetime | None = Field(description="when done reached times")
+    provisional: bool = Field(
+        default=False, description="the deadline was moved off rest days of a year whose "
+        "statutory holidays are not known yet (counted Monday to Friday); it is recomputed "
+        "when the year is added (GET /calendar)")
 
 
 class ObligationDetail(ObligationPublic):

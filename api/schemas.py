@@ -266,8 +266,9 @@ class CasePublic(BaseModel):
         id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", campaign="special-action-2023-linyin",
         campaign_version=1, type="hazard", unit="u-chem-01", state="rectifying",
         state_name="整改中", final=False, data=_HAZARD, signatures=[],
-        clocks={"rectification": {"due": "2023-07-31", "gen": 1}}, next_due="2023-07-31",
-        overdue=False, version=2, opened_by="林荫化工主要负责人",
+        clocks={"rectification": {"due": "2023-07-31", "gen": 1, "provisional": False}},
+        provisional=False, next_due="2023-07-31", overdue=False, version=2,
+        opened_by="林荫化工主要负责人",
         opened_at="2023-06-01T01:00:00Z", updated_at="2023-06-02T01:00:00Z")
     id: str
     campaign: str
@@ -281,7 +282,12 @@ class CasePublic(BaseModel):
     signatures: list[SignaturePublic] = Field(description=(
         "who signed, in order: the chain waiting for signatures, and every chain completed "
         "(a 销号's four signatures stay on the closed case); a rejection voids a pending one"))
-    clocks: dict[str, Any]
+    clocks: dict[str, Any] = Field(description=(
+        "each clock: `due` (null when stopped), `gen`, and `provisional`: the deadline was "
+        "counted over a year whose statutory holidays are not known yet (Monday to Friday), "
+        "with `needs_year`; it is recomputed when that year is added"))
+    provisional: bool = Field(default=False,
+                              description="a running clock's deadline is provisional")
     next_due: dt.date | None
     overdue: bool
     version: int
@@ -301,11 +307,21 @@ class EventIn(RequestModel):
                                 description="the case version you read; 409 if it changed")
 
 
+class DeadlineSet(BaseModel):
+    clock: str
+    due: dt.date
+    provisional: bool = Field(description=(
+        "counted over a year whose statutory holidays are not known yet (Monday to Friday); "
+        "recomputed when the year is added (GET /calendar)"))
+
+
 class EventResult(BaseModel):
     model_config = example(case_id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", trigger="plan",
                             from_state="reported", state="rectifying", state_name="整改中",
                             completed=True, version=2, role="principal",
-                            clocks_started=["rectification"], clocks_stopped=[])
+                            clocks_started=["rectification"], clocks_stopped=[],
+                            deadlines=[{"clock": "rectification", "due": "2023-07-31",
+                                        "provisional": False}])
     case_id: str
     trigger: str
     from_state: str | None
@@ -316,6 +332,8 @@ class EventResult(BaseModel):
     role: str | None
     clocks_started: list[str]
     clocks_stopped: list[str]
+    deadlines: list[DeadlineSet] = Field(
+        default_factory=list, description="the deadline of each clock the event started")
 
 
 class TriggersPublic(BaseModel):

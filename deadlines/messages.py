@@ -14,7 +14,8 @@ from storage.cases import StoredCase
 
 TITLES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
           "escalate": "升级督办", "check_reminder": "规定动作提醒", "check_due": "规定动作到期",
-          "phase_due": "阶段截止"}
+          "phase_due": "阶段截止", "calendar_redated": "期限重算",
+          "calendar_missing": "法定节假日安排待录入"}
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,13 @@ def for_case(note: Notify, case: StoredCase, campaign: Campaign, at: dt.datetime
         campaign=case.campaign_id, subject=case.id, roles=note.roles, due_date=note.due_date,
         late=note.late, at=at, org_path=case.org_path,
         extra={"case_type": case.type, "state": case.state, "unit": case.unit_id,
-               "clock": note.clock_id})
+               "clock": note.clock_id, **({"provisional": True} if note.provisional else {})})
 
 
 def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
+    provisional = obligation.provisional_day is not None
     text = check_text(obligation.name, obligation.period or None, obligation.due, timer.kind,
-                      obligation.times)
+                      obligation.times, provisional=provisional)
     return Outgoing(
         key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind), text=text,
         campaign=obligation.campaign_id, subject=f"obligation:{obligation.id}",
@@ -69,15 +71,18 @@ def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
         at=timer.due_at, org_path=obligation.org_path,
         extra={"check": obligation.check_id, "subject_kind": obligation.subject_kind,
                "subject_id": obligation.subject_id, "period": obligation.period or None,
-               "done": obligation.done, "times": obligation.times})
+               "done": obligation.done, "times": obligation.times,
+               **({"provisional": True} if provisional else {})})
 
 
 def for_phase(timer: Any, now: dt.datetime) -> Outgoing:
     data = timer.payload
     text = phase_text(data["name"], dt.date.fromisoformat(data["due"]),
-                      dt.date.fromisoformat(data.get("nominal") or data["due"]))
+                      dt.date.fromisoformat(data.get("nominal") or data["due"]),
+                      provisional=bool(data.get("provisional")))
     return Outgoing(
         key=timer.key, kind="phase_due", title=TITLES["phase_due"], text=text,
         campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
         due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
-        org_path=timer.org_path, extra={"phase": data["phase"]})
+        org_path=timer.org_path, extra={"phase": data["phase"], **(
+            {"provisional": True} if data.get("provisional") else {})})

@@ -14,6 +14,9 @@ from storage.tables import Subscription
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 LOG = "log"
+# Notices about the whole deployment rather than a subtree: the missing calendar year
+# (deadlines.recompute).
+DEPLOYMENT_WIDE = frozenset({"calendar_missing"})
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,12 @@ def _matching(rows: Sequence[Any], org_path: str, campaign_id: str, kind: str,
               roles: Sequence[str]) -> list[Destination]:
     found = [Destination(LOG, None)]
     for row in rows:
-        # A subscription for an org receives what happens anywhere in its subtree.
-        if not org_path.startswith(row.org_path):
+        # A subscription for an org receives what happens anywhere in its subtree; a notice
+        # for the whole deployment (the administrator's) only where its kind is named.
+        if kind in DEPLOYMENT_WIDE:
+            if kind not in row.kinds:
+                continue
+        elif not org_path.startswith(row.org_path):
             continue
         if row.campaign_id and row.campaign_id != campaign_id:
             continue

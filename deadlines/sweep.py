@@ -26,9 +26,9 @@ from sqlalchemy import Connection, literal_column, select, text, update
 from deadlines import messages
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
+from deadlines.recompute import Recompute
 from engine.access import Principal
 from engine.clocks import Timer, decide, following, schedule
-from engine.dates import Deadlines
 from engine.errors import Refused
 from engine.lifecycle import SYSTEM
 from storage import timers
@@ -62,6 +62,8 @@ class SweepResult:
     failed: int = 0
     armed: int = 0  # case clocks' next timers
     armed_due: int = 0  # … of them due already (after downtime): the sweep goes on
+    redated: int = 0  # provisional dates recomputed on a year now covered (deadlines.recompute)
+    calendar_notices: int = 0  # … and the notices of them
     refusals: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +90,10 @@ class Sweeper:
         self.cases = CaseStore(registry)
         self.batch = batch
         self.clock = clock
+        self.recompute = Recompute(db, registry, clock=self._now)
+
+    def _now(self, conn: Connection) -> dt.datetime:
+        return self.clock() if self.clock else database_now(conn)
 
     def sweep(self, *, max_batches: int = 1000) -> SweepResult:
         """Handle every timer due now, batch by batch (bounded, so one call always ends)."""
@@ -103,6 +109,11 @@ class Sweeper:
             result.batches += 1
             if len(claimed) < self.batch and result.armed_due == due_before:
                 break
+        # Provisional dates whose year is known now (a few index reads when there are none),
+        # a bounded share per sweep so reminders are not held up.
+        recomputed = self.recompute.run(max_batches=10)
+        result.redated += recomputed.total
+        result.calendar_notices += recomputed.told
         if result.claimed:
             log.info("sweep", extra={"action": "sweep", **result.as_dict()})
         return result
@@ -232,8 +243,10 @@ class _Batch:
         published = self.sweeper.registry.get(self.conn, stored.campaign_version_id)
         campaign = published.loaded.campaign
         case_type = campaign.cases[stored.type]
-        deadlines = Deadlines.for_campaign(campaign)
-        decision = decide(campaign, case_type, timer, stored.state, self.now, deadlines)
+        deadlines = published.deadlines
+        provisional = bool(running.get("provisional"))
+        decision = decide(campaign, case_type, timer, stored.state, self.now, deadlines,
+                          provisional=provisional)
         if decision.stale:
             return False
         for note in decision.notifications:
@@ -244,7 +257,8 @@ class _Batch:
             self.schedules[place] = schedule(campaign, clock, "", timer.due_date, deadlines)
         after = [t for t in (decision.next_timer, following(self.schedules[place], timer)) if t]
         rows = timers.rows_for(after, generation, timers.Owner(
-            stored.campaign_id, stored.org_path, stored.unit_id, case_type))
+            stored.campaign_id, stored.org_path, stored.unit_id, case_type),
+            provisional=provisional)
         if decision.fire:
             # stored before the escalation's transition, which cancels them if the clock stops
             self._arm(rows)

@@ -4,7 +4,7 @@ A check applies to a subject through its audience (`for:`); a recurring check yi
 obligation per calendar period overlapping its window, a one-off check one per deadline. The
 dates depend only on the check and the variant applied, never on the subject, so an `Expander`
 computes each schedule once and stamps it with subject ids: expanding a province's units is a
-stream, not a list.
+stream, not a list. A deadline rolled over a day of a year nobody covers yet is `provisional`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,12 +49,15 @@ class Obligation:
     times: int = 1
     variant: str | None = None  # 'stricter: high_risk' when a stricter variant applied
     report: str | None = None
+    # the first day of a year nobody covers that the deadline was counted over (weekend rule)
+    provisional: dt.date | None = None
 
     def of(self, subject: str) -> Obligation:
         """The same obligation for another subject (faster than dataclasses.replace)."""
         return Obligation(
             self.check, self.name, self.role, self.subject_kind, subject, self.period,
             self.first, self.last, self.due, self.nominal, self.times, self.variant, self.report,
+            self.provisional,
         )  # fmt: skip
 
     @property
@@ -204,10 +207,14 @@ class Expander:
         if every is None:
             for ref in check.deadlines:
                 written = dataclasses.replace(ref, roll=False)
+                resolved = self.deadlines.resolve(ref, self.campaign)
+                written_due = self._as_written.resolve(written, self.campaign)
+                base = ref.date or self.campaign.phase(ref.phase or "").due
                 yield dataclasses.replace(
-                    template,
-                    due=self.deadlines.resolve(ref, self.campaign),
-                    nominal=self._as_written.resolve(written, self.campaign),
+                    template, due=resolved, nominal=written_due,
+                    provisional=self._guessed(
+                        lambda d: d.resolve(ref, self.campaign),  # noqa: B023 (run at once)
+                        base, written_due, resolved),
                 )
             return
         due = variant.due if variant and variant.due else _fitted(check.period_due, every)
@@ -215,14 +222,54 @@ class Expander:
         window_start = check.start or self.campaign.period_start
         window_end = check.end or self.campaign.period_end
         for period in periods(every, window_start, window_end):
+            deadline = self.deadlines.in_period(period, due)
+            nominal = self._as_written.in_period(period, due_written)
             yield dataclasses.replace(
                 template,
                 period=period.label,
                 first=period.first,
                 last=period.last,
-                due=self.deadlines.in_period(period, due),
-                nominal=self._as_written.in_period(period, due_written),
+                due=deadline,
+                nominal=nominal,
+                provisional=self._guessed(
+                    lambda d: d.in_period(period, due), nominal, deadline),  # noqa: B023
             )
+
+    def _guessed(self, compute: Callable[[Deadlines], object], *days: dt.date
+                 ) -> dt.date | None:
+        """The first uncovered day `compute` rested on; computed again on a probe only when
+        the span of its days reaches a year nobody covers."""
+        if self.deadlines.uncovered(*days) is None:
+            return None
+        return self.deadlines.provisional_day(compute)[1]
+
+    def redated(self, check_id: str, variant: str | None, period: str | None, due: dt.date,
+                before: Deadlines) -> Obligation | None:
+        """The obligation of `check_id` (its variant's label, its period's label) that was due
+        on `due` when computed with `before`, as these deadlines put it; None if none was.
+        Recurring obligations are found by period; one-off ones by their place among the
+        check's deadlines, which `before` tells."""
+        index = next((i for i, c in enumerate(self.campaign.checks) if c.id == check_id), None)
+        if index is None:
+            return None
+        entry = (index, *_variant_of(self.campaign.checks[index], variant))
+        now = self._schedule(entry)
+        if period:
+            return next((o for o in now if o.period == period), None)
+        then = Expander(self.campaign, before)._schedule(entry)
+        return next((o for o, old in zip(now, then, strict=False) if old.due == due), None)
+
+
+def _variant_of(check: Check, label: str | None) -> tuple[int, str | None]:
+    """The variant index and label of an obligation's `variant` label ('stricter: a, b'
+    names the selectors that matched, all of one variant): the first variant holding them."""
+    if not label:
+        return -1, None
+    names = set(label.removeprefix("stricter: ").split(", "))
+    for index, variant in enumerate(check.stricter):
+        if names <= set(variant.selectors):
+            return index, label
+    return -1, None
 
 
 def _stamped(

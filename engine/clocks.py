@@ -1,5 +1,9 @@
 """Case clocks: when a clock starts, stops or restarts, the timers it arms, and what a due timer
 decides (remind, declare overdue, escalate). No I/O: adapters store and sweep the timers.
+
+A clock whose dates needed a year no statutory schedule covers is armed all the same, by the
+weekend rule, and says so: `ArmClock.provisional` is the first such day. `redate` recomputes it
+once the year is known.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
-from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
 
 TimerKind = Literal["remind", "overdue", "overdue_repeat", "escalate"]
+
+# How a message marks a deadline resting on a year not yet published: 整改期限（2027-01-15，暂定）
+PROVISIONAL_MARK = "，暂定"
 
 # A timer handled more than this after its time is marked late (after downtime).
 LATE_AFTER = dt.timedelta(minutes=30)
@@ -46,6 +52,10 @@ class ArmClock:
     due_date: dt.date
     due_at: dt.datetime
     timers: tuple[Timer, ...]
+    # The first day of a year no statutory schedule covers that the deadline or the timers
+    # were counted over (by the weekend rule): the clock is provisional until it is known.
+    provisional: dt.date | None = None
+    base: dt.date | None = None  # the day the deadline counts from (a date field, the start)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ class Notify:
     due_date: dt.date
     key: str
     late: bool = False
+    provisional: bool = False  # the deadline rests on a year nobody covers yet
 
 
 @dataclass(frozen=True)
@@ -117,21 +128,28 @@ def running_in(clock: Clock, state: str) -> bool | None:
     return state in clock.runs_in if clock.runs_in else None
 
 
+def base_day(clock: Clock, facts: Mapping[str, Any], started: dt.date) -> dt.date | None:
+    """The day a clock's deadline counts from: its date field as entered (None while empty),
+    or the day it started."""
+    if clock.due.field is None:
+        return started if clock.due.after is not None else None
+    raw = facts.get(clock.due.field)
+    return dt.date.fromisoformat(str(raw)[:10]) if raw else None
+
+
+def due_from(clock: Clock, base: dt.date, deadlines: Deadlines) -> dt.date:
+    """The deadline counted from `base`: the day itself or `after` it, rolled if due."""
+    if clock.due.after is None:
+        return deadlines.finish(base, clock.due.roll)
+    return deadlines.after(base, clock.due.after, clock.due.roll)
+
+
 def due_date(
     clock: Clock, facts: Mapping[str, Any], started: dt.date, deadlines: Deadlines
 ) -> dt.date | None:
     """The clock's deadline: a date field, `after` its start (or the field), rolled if due."""
-    base = started
-    if clock.due.field is not None:
-        raw = facts.get(clock.due.field)
-        if not raw:
-            return None
-        base = dt.date.fromisoformat(str(raw)[:10])
-        if clock.due.after is None:
-            return deadlines.finish(base, clock.due.roll)
-    if clock.due.after is None:
-        return None
-    return deadlines.after(base, clock.due.after, clock.due.roll)
+    base = base_day(clock, facts, started)
+    return None if base is None else due_from(clock, base, deadlines)
 
 
 def reminder_day(due: dt.date, offset: Duration, deadlines: Deadlines) -> dt.date:
@@ -166,12 +184,40 @@ def schedule(
 
 def arm(
     campaign: Campaign, clock: Clock, case_id: str, due: dt.date, now: dt.datetime,
-    deadlines: Deadlines,
+    deadlines: Deadlines, *, base: dt.date | None = None,
 ) -> ArmClock:
-    """The timers of a clock that starts now with deadline `due`; past reminders are skipped."""
+    """The timers of a clock that starts now with deadline `due` (counted from `base`, when
+    given); past reminders are skipped. Provisional when a day it needed is in a year nobody
+    covers."""
     timers = schedule(campaign, clock, case_id, due, deadlines)
     return ArmClock(case_id, clock.id, due, end_of_day(due, campaign.timezone),
-                    tuple(t for t in timers if t.kind != "remind" or t.at >= now))
+                    tuple(t for t in timers if t.kind != "remind" or t.at >= now),
+                    _guessed(campaign, clock, due, base, timers, deadlines), base)
+
+
+_SLACK = dt.timedelta(days=1)  # a timer's UTC date is its local day's, give or take one
+
+
+def _guessed(campaign: Campaign, clock: Clock, due: dt.date, base: dt.date | None,
+             timers: Sequence[Timer], deadlines: Deadlines) -> dt.date | None:
+    """The first day of a year nobody covers that the deadline or the timers were counted over.
+
+    Every day a computation of them looks at lies between the earliest and the latest of the
+    base, the deadline and the timers' days; only when that span reaches an uncovered year is
+    the work done again on a probe, to tell a guess from a day merely passed over (a deadline
+    in calendar days that does not roll consults no calendar at all)."""
+    days = [due, *(t.at.date() for t in timers)]
+    if base is not None:
+        days.append(base)
+    if deadlines.uncovered(min(days) - _SLACK, max(days) + _SLACK) is None:
+        return None
+
+    def again(probed: Deadlines) -> None:
+        if base is not None:
+            due_from(clock, base, probed)
+        schedule(campaign, clock, "", due, probed)
+
+    return deadlines.provisional_day(again)[1]
 
 
 def following(timers: Sequence[Timer], timer: Timer) -> Timer | None:
@@ -213,12 +259,13 @@ def clock_effects(
             reason = "deadline changed" if moved else f"left {before}" if left else trigger
             effects.append(StopClock(case_id, clock.id, reason))
         if (starts and not stops) or moved or (starts and stops and after in clock.runs_in):
-            due = due_date(clock, facts, today, deadlines)
-            if due is None:
+            base = base_day(clock, facts, today)
+            if base is None:
                 effects.append(ClockUnarmed(case_id, clock.id,
                                             f"field {clock.due.field!r} is empty"))
             else:
-                effects.append(arm(campaign, clock, case_id, due, now, deadlines))
+                effects.append(arm(campaign, clock, case_id, due_from(clock, base, deadlines),
+                                   now, deadlines, base=base))
     return effects
 
 
@@ -229,20 +276,23 @@ def decide(
     state: str,
     now: dt.datetime,
     deadlines: Deadlines,
+    *,
+    provisional: bool = False,
 ) -> TimerDecision:
     """What a due timer means for a case now in `state`: the one code path for simulate and the
-    live sweep. A timer whose clock no longer runs is stale and sends nothing."""
+    live sweep. A timer whose clock no longer runs is stale and sends nothing. A `provisional`
+    clock's messages say that its deadline rests on a year not yet published."""
     clock = next((c for c in case_type.clocks if c.id == timer.clock_id), None)
     if clock is None or running_in(clock, state) is False:
         return TimerDecision(stale=True)
     late = now - timer.at > LATE_AFTER
-    label = f"{clock.name}（{timer.due_date}）"
+    label = f"{clock.name}（{timer.due_date}{PROVISIONAL_MARK if provisional else ''}）"
     who = clock.who
     overdue = clock.overdue
 
     def notify(roles: tuple[str, ...], message: str) -> Notify:
         return Notify(timer.case_id, clock.id, timer.kind, roles, message, timer.due_date,
-                      timer.key, late)
+                      timer.key, late, provisional)
 
     if timer.kind == "remind":
         days = (timer.due_date - local_date(timer.at, campaign.timezone)).days
@@ -261,16 +311,12 @@ def decide(
                 # After downtime the late notice stands for every missed day: the next repeat
                 # comes after today, not once for each day nothing ran.
                 previous = max(previous, local_date(now, campaign.timezone))
-            # Repeats go out on working days only: nobody is nagged on a Sunday.
-            try:
-                day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
-            except CalendarOutOfRange:
-                day = None  # past the published calendar: the notice goes out, no repeat is
-                # guessed (the escalation timers, armed with the clock, still come)
-            if day is not None:
-                repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
-                               local_instant(day, REMINDER_TIME, campaign.timezone),
-                               timer.due_date, f"+{step}", step)
+            # Repeats go out on working days only: nobody is nagged on a Sunday (in a year
+            # not yet published, Monday to Friday).
+            day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
+            repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
+                           local_instant(day, REMINDER_TIME, campaign.timezone),
+                           timer.due_date, f"+{step}", step)
         fire = overdue.fire if overdue is not None and timer.kind == "overdue" else None
         return TimerDecision((notify(roles, message),), fire, repeat)
     if overdue is None or timer.step >= len(overdue.escalate):
@@ -278,3 +324,33 @@ def decide(
     escalation = overdue.escalate[timer.step]
     message = f"{label}逾期{escalation.after}，升级督办"
     return TimerDecision((notify(escalation.notify, message),), escalation.fire)
+
+
+@dataclass(frozen=True)
+class Redated:
+    """A provisional clock recomputed on the calendar now known."""
+
+    clock: ArmClock  # its deadline and timers now (still provisional if another year is needed)
+    moved: bool  # the deadline or the next timer differs from what the case holds
+    kept: bool  # the guessed deadline had passed: the overdue path it started keeps running
+
+
+def redate(
+    campaign: Campaign, clock: Clock, case_id: str, *, base: dt.date, due: dt.date,
+    pending: Timer | None, now: dt.datetime, deadlines: Deadlines,
+) -> Redated:
+    """A running clock counted from `base`, whose deadline was `due` and whose next timer is
+    `pending`, recomputed with `deadlines` at `now`.
+
+    A clock whose guessed deadline has not passed is armed again from now when its deadline or
+    its next timer moved (the adapter starts a new generation); later timers follow from the
+    deadline as the sweep arms them, so they use the known calendar anyway. One whose guessed
+    deadline has passed was declared overdue: its notices are not sent again."""
+    armed = arm(campaign, clock, case_id, due_from(clock, base, deadlines), now, deadlines,
+                base=base)
+    if end_of_day(due, campaign.timezone) <= now:
+        return Redated(armed, armed.due_date != due, kept=True)
+    first = armed.timers[0] if armed.timers else None
+    same = (armed.due_date == due and pending is not None and first is not None
+            and (first.kind, first.label, first.at) == (pending.kind, pending.label, pending.at))
+    return Redated(armed, not same, kept=False)

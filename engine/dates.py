@@ -2,18 +2,24 @@
 
 Rules (民法典 第201–203条): a period counted in days starts the day after the event; a deadline
 that falls on a rest day moves to the next working day unless the campaign turns that off.
-Working days follow the statutory calendar, with its 调休 make-up workdays.
+Working days follow the statutory calendar, with its 调休 make-up workdays. A computation that
+needs a year nobody covers gets the weekend rule's answer; `provisional_day` says when that
+happened, so the caller can mark its result provisional (nothing here remembers it).
 """
 
 from __future__ import annotations
 
 import calendar as _monthdays
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from engine.model import Campaign, DateRef, Duration, PeriodDue, Recurrence
-from engine.workdays import WorkCalendar, calendar_for
+from engine.workdays import Probe, StatutoryCalendar, WorkCalendar, calendar_for
+
+T = TypeVar("T")
 
 # Reminders go out at this local time on their day; a deadline ends at local midnight after it.
 REMINDER_TIME = dt.time(9, 0)
@@ -96,9 +102,25 @@ class Deadlines:
         self.early_reminders = early_reminders
 
     @classmethod
-    def for_campaign(cls, campaign: Campaign) -> Deadlines:
-        return cls(calendar_for(campaign.calendar), roll=campaign.roll_to_working_day,
+    def for_campaign(cls, campaign: Campaign,
+                     statutory: StatutoryCalendar | None = None) -> Deadlines:
+        """The campaign's deadlines; `statutory` is the statutory calendar with the years
+        offices added (the package's years alone when None)."""
+        return cls(calendar_for(campaign.calendar, statutory),
+                   roll=campaign.roll_to_working_day,
                    early_reminders=campaign.reminders_before_rest_days)
+
+    def uncovered(self, *days: dt.date) -> dt.date | None:
+        """The first day between the earliest and the latest of `days` in a year nobody
+        covers: a cheap bound; None means no computation among those days can be a guess."""
+        return self.calendar.first_uncovered(min(days), max(days))
+
+    def provisional_day(self, compute: Callable[[Deadlines], T]) -> tuple[T, dt.date | None]:
+        """`compute` run with these deadlines, and the first day it asked about in a year no
+        schedule covers (so its answer rests on the weekend rule), or None."""
+        probe = Probe(self.calendar)
+        result = compute(Deadlines(probe, roll=self.roll, early_reminders=self.early_reminders))
+        return result, probe.guessed
 
     def is_working_day(self, day: dt.date) -> bool:
         return self.calendar.is_working_day(day)

@@ -60,17 +60,15 @@ class CampaignInvalid(PaichaError):
         super().__init__(f"campaign invalid, {len(errors)} problem(s){first}")
 
 
-class CalendarOutOfRange(PaichaError):
-    """A date lies outside the years the statutory calendar covers."""
+class CalendarInvalid(PaichaError):
+    """A year's holiday schedule (a calendar file) failed validation; carries every problem."""
 
-    code = "calendar_out_of_range"
+    code = "calendar_invalid"
 
-    def __init__(self, day: object, first: object, last: object) -> None:
-        self.day, self.first, self.last = day, first, last
-        super().__init__(
-            f"{day} is outside the statutory calendar ({first} to {last}); "
-            "upgrade the chinesecalendar package or set `calendar: none`"
-        )
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: Sequence[Problem] = sorted(problems)
+        first = f": {self.problems[0]}" if self.problems else ""
+        super().__init__(f"calendar invalid, {len(self.problems)} problem(s){first}")
 
 
 class CaseNotFound(PaichaError):

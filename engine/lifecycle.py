@@ -17,7 +17,6 @@ from engine.clocks import ClockEffect, clock_effects
 from engine.conditions import describe, holds
 from engine.dates import Deadlines
 from engine.errors import (
-    CalendarOutOfRange,
     ConditionFailed,
     FieldsNotSettable,
     InvalidData,
@@ -323,12 +322,9 @@ class Lifecycle:
         changed: Mapping[str, Any],
         now: dt.datetime,
     ) -> list[ClockEffect]:
-        try:
-            return clock_effects(self.campaign, self.type, case_id, before, after, trigger, facts,
-                                 changed, now, self.deadlines)
-        except CalendarOutOfRange as exc:
-            # Never guess working days for a year the State Council has not published.
-            raise InvalidData(case_id, [str(exc)]) from exc
+        # A year nobody covers is counted by the weekend rule; the effects say so (provisional).
+        return clock_effects(self.campaign, self.type, case_id, before, after, trigger, facts,
+                             changed, now, self.deadlines)
 
     def _choose(
         self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor

@@ -18,7 +18,7 @@ from engine.inherit import is_removal, merge, removals, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
-from engine.workdays import StatutoryCalendar
+from engine.workdays import PACKAGE_ONLY, StatutoryCalendar
 
 
 class CampaignSource(Protocol):
@@ -74,9 +74,13 @@ class Loaded:
 class CampaignLoader:
     """Loads and validates campaigns against one schema and one source of parents."""
 
-    def __init__(self, schema: dict[str, Any], parents: CampaignSource | None = None) -> None:
+    def __init__(self, schema: dict[str, Any], parents: CampaignSource | None = None, *,
+                 calendar: StatutoryCalendar = PACKAGE_ONLY) -> None:
         self.schema = SchemaChecker(schema)
         self.parents = parents or NoParents()
+        # the statutory calendar with the years offices added: which years a period may reach
+        # without a warning
+        self.calendar = calendar
         self._parents: dict[tuple[str, str], Resolved] = {}
 
     def load(self, text: str, source: str) -> Loaded:
@@ -108,7 +112,7 @@ class CampaignLoader:
         }
         resolved.problems.extend(SemanticChecker(resolved.document, removed).run())
         if shape_ok:
-            resolved.problems.extend(_calendar_coverage(resolved.document))
+            resolved.problems.extend(_calendar_coverage(resolved.document, self.calendar))
             if resolved.parent is not None:
                 resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
         resolved.problems = _dedupe(resolved.problems)
@@ -193,28 +197,30 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return [p for p in unique if not (p.generic and (p.source, p.line) in specific)]
 
 
-def _calendar_coverage(document: Mapping) -> list[Problem]:
+def _calendar_coverage(document: Mapping, calendar: StatutoryCalendar) -> list[Problem]:
+    """A warning where the period reaches a year no statutory schedule covers yet: its working
+    days are counted Monday to Friday, marked provisional, until the year is added."""
     if document.get("calendar", "cn") != "cn" or not isinstance(document.get("period"), dict):
         return []
-    problems = []
-    for key in ("start", "end"):
-        day = parse_date(document["period"].get(key))
-        calendar = StatutoryCalendar()
-        if day and not calendar.first <= day <= calendar.last:
-            mark = locate(document, ["period", key])
-            problems.append(
-                Problem(
-                    mark.source,
-                    mark.line,
-                    mark.column,
-                    f"$.period.{key}",
-                    f"{day} is outside the statutory calendar "
-                    f"({calendar.first} to {calendar.last})",
-                    "upgrade the chinesecalendar package once the State Council publishes the "
-                    "year, or set `calendar: none`",
-                )
-            )
-    return problems
+    start = parse_date(document["period"].get("start"))
+    end = parse_date(document["period"].get("end"))
+    if start is None or end is None:
+        return []
+    missing = [year for year in range(start.year, end.year + 1) if not calendar.covers(year)]
+    if not missing:
+        return []
+    key = "start" if missing[0] == start.year else "end"
+    mark = locate(document, ["period", key])
+    years = "、".join(str(year) for year in missing)
+    return [Problem(
+        mark.source, mark.line, mark.column, f"$.period.{key}",
+        f"the statutory holidays of {years} are not known yet: working days there are counted "
+        "Monday to Friday and every date that needs them is marked provisional",
+        f"once the State Council publishes the year's notice, add it with `paicha calendar add "
+        f"{missing[0]}.yaml` (or PUT /calendar/{missing[0]}) and the dates are recomputed; or "
+        "set `calendar: none`",
+        "warning",
+    )]
 
 
 def _one_off_dates(document: Mapping) -> dict[str, tuple[list[str | int], dt.date]]:

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.clocks import reminder_day
+from engine.clocks import PROVISIONAL_MARK, reminder_day
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.model import Check, Duration, Phase
 
@@ -39,10 +39,13 @@ def check_reminders(check: Check, due: dt.date, deadlines: Deadlines,
     return found
 
 
-def check_text(name: str, period: str | None, due: dt.date, kind: str, times: int) -> str:
-    """What a check reminder says: 主要负责人带队检查（2023-06）今日到期，需完成2次."""
+def check_text(name: str, period: str | None, due: dt.date, kind: str, times: int, *,
+               provisional: bool = False) -> str:
+    """What a check reminder says: 主要负责人带队检查（2023-06）今日到期，需完成2次; a
+    provisional deadline is marked: …2027-01-04（暂定）到期."""
     label = f"（{period}）" if period else ""
-    when = "今日到期" if kind == "check_due" else f"{due}到期"
+    mark = f"（{PROVISIONAL_MARK.lstrip('，')}）" if provisional else ""
+    when = f"今日到期{mark}" if kind == "check_due" else f"{due}{mark}到期"
     count = f"，需完成{times}次" if times > 1 else ""
     return f"{name}{label}{when}{count}"
 
@@ -52,19 +55,25 @@ class PhaseDeadline:
     phase: Phase
     due: dt.date  # rolled off a rest day, if the campaign rolls
     at: dt.datetime
+    provisional: dt.date | None = None  # rolled over a year nobody covers yet
 
     @property
     def text(self) -> str:
-        return phase_text(self.phase.name, self.due, self.phase.due)
+        return phase_text(self.phase.name, self.due, self.phase.due,
+                          provisional=self.provisional is not None)
 
 
-def phase_text(name: str, due: dt.date, nominal: dt.date) -> str:
+def phase_text(name: str, due: dt.date, nominal: dt.date, *, provisional: bool = False) -> str:
     """What a phase deadline says: 阶段「动员部署」今日截止（原定…，遇休息日顺延）."""
     rolled = f"（原定{nominal}，遇休息日顺延）" if due != nominal else ""
-    return f"阶段「{name}」今日截止{rolled}"
+    mark = f"（{PROVISIONAL_MARK.lstrip('，')}）" if provisional else ""
+    return f"阶段「{name}」今日截止{rolled}{mark}"
 
 
 def phase_deadline(phase: Phase, deadlines: Deadlines, timezone: str) -> PhaseDeadline:
     """A phase's deadline notice: 09:00 on its (rolled) due day."""
     due = deadlines.finish(phase.due)
-    return PhaseDeadline(phase, due, local_instant(due, REMINDER_TIME, timezone))
+    guessed = None
+    if deadlines.uncovered(phase.due, due) is not None:
+        guessed = deadlines.provisional_day(lambda d: d.finish(phase.due))[1]
+    return PhaseDeadline(phase, due, local_instant(due, REMINDER_TIME, timezone), guessed)

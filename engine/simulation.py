@@ -1,7 +1,8 @@
 """A dry run of a campaign on a fake clock: every deadline, reminder and escalation, in order.
 
 Case clocks go through `engine.clocks.decide`, the same decision the live sweep makes, so what
-the dry run prints is what the scheduler will do.
+the dry run prints is what the scheduler will do. A date that needs a year nobody covers is
+counted by the weekend rule and printed as provisional (暂定), as the live system marks it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from engine.checks import Expander, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.errors import Refused
-from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, lifecycles
+from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
 from engine.reminders import check_reminders, check_text, phase_deadline
 
@@ -56,13 +57,18 @@ class Happening:
 class Simulation:
     """Walks a campaign from `start` to `end` for some subjects and scripted case events."""
 
-    def __init__(self, campaign: Campaign, start: dt.date, end: dt.date) -> None:
+    def __init__(self, campaign: Campaign, start: dt.date, end: dt.date, *,
+                 deadlines: Deadlines | None = None) -> None:
         self.campaign = campaign
         self.start, self.end = start, end
-        self.deadlines = Deadlines.for_campaign(campaign)
-        self.lifecycles: dict[str, Lifecycle] = lifecycles(campaign)
+        # `deadlines` carries the statutory calendar with the years an office added
+        self.deadlines = deadlines or Deadlines.for_campaign(campaign)
+        self.lifecycles: dict[str, Lifecycle] = {
+            name: Lifecycle(campaign, case_type, self.deadlines)
+            for name, case_type in campaign.cases.items()}
         self.cases: dict[str, Case] = {}
         self._generation: dict[tuple[str, str], int] = {}
+        self._provisional: set[tuple[str, str]] = set()  # clocks running on a guessed year
         self._queue: list[tuple[dt.datetime, int, Any]] = []
         self._order = itertools.count()
         self._limit = local_instant(end + dt.timedelta(days=1), dt.time(0), campaign.timezone)
@@ -104,7 +110,8 @@ class Simulation:
             for reminder in check_reminders(check, obligation.due, self.deadlines,
                                             self.campaign.timezone):
                 text = check_text(obligation.name, obligation.period, obligation.due,
-                                  reminder.kind, obligation.times)
+                                  reminder.kind, obligation.times,
+                                  provisional=obligation.provisional is not None)
                 self._push(reminder.at, Happening(reminder.at, reminder.kind,
                                                   obligation.subject, text, (obligation.role,)))
 
@@ -151,8 +158,14 @@ class Simulation:
                                 f"{name}无法计时：{effect.reason}")
             elif isinstance(effect, ArmClock):
                 generation = self._generation.setdefault(key, 0)
+                mark = ""
+                if effect.provisional is not None:
+                    self._provisional.add(key)
+                    mark = provisional_note(effect.provisional)
+                else:
+                    self._provisional.discard(key)
                 yield Happening(outcome.at, "clock_started", effect.case_id,
-                                f"{name}开始计时，期限{effect.due_date}")
+                                f"{name}开始计时，期限{effect.due_date}{mark}")
                 for timer in effect.timers:
                     self._push(timer.at, (timer, generation))
 
@@ -161,7 +174,8 @@ class Simulation:
             return  # cancelled: the clock stopped or restarted after this timer was armed
         case = self.cases[timer.case_id]
         case_type = self.campaign.cases[case.type]
-        decision = decide(self.campaign, case_type, timer, case.state, timer.at, self.deadlines)
+        decision = decide(self.campaign, case_type, timer, case.state, timer.at, self.deadlines,
+                          provisional=(timer.case_id, timer.clock_id) in self._provisional)
         if decision.stale:
             return
         for note in decision.notifications:
@@ -178,3 +192,8 @@ class Simulation:
             yield Happening(timer.at, "auto_fired", timer.case_id,
                             f"自动{decision.fire}：{outcome.source} → {self._state(outcome)}")
             yield from self._apply(outcome)
+
+
+def provisional_note(day: dt.date) -> str:
+    """What a provisional date says: the year not yet published and the rule used instead."""
+    return f"（暂定：{day.year}年法定节假日安排尚未录入，按双休日推算，录入后重算）"

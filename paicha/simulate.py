@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.dates import local_date
+from engine.dates import Deadlines, local_date
 from engine.document import DocumentError, Mapping, locate, parse
-from engine.errors import CalendarOutOfRange, Problem
+from engine.errors import Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
 from engine.simulation import Happening, ScriptedEvent, Simulation
+from paicha.calendars import calendar_option, statutory_from
 from paicha.files import CommandFailed, display_name, load_for_command
 from paicha.options import check_window, date_argument
 from paicha.subjects import SubjectsInvalid, load_subjects, read_text
@@ -133,13 +134,13 @@ def run(args: argparse.Namespace) -> int:
             problems.extend(exc.problems)
     if problems:
         raise CommandFailed(sorted(problems))
+    deadlines = Deadlines.for_campaign(campaign, statutory_from(args))
     count = 0
-    try:
-        for happening in Simulation(campaign, start, end).run([*(orgs or []), *units], events):
-            print(format_happening(happening, campaign))
-            count += 1
-    except CalendarOutOfRange as exc:
-        raise CommandFailed([f"paicha: {exc}"]) from None
+    # A day of a year nobody covers is counted Monday to Friday and printed as 暂定.
+    for happening in Simulation(campaign, start, end, deadlines=deadlines).run(
+            [*(orgs or []), *units], events):
+        print(format_happening(happening, campaign))
+        count += 1
     print(f"{count} happening(s) from {start} to {end}", file=sys.stderr)
     return 0
 
@@ -159,4 +160,5 @@ def register(commands: Any) -> None:
                              "start)")
     parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
                         help="last day of the window, YYYY-MM-DD (default: the campaign's end)")
+    calendar_option(parser)
     parser.set_defaults(run=run)

@@ -15,9 +15,9 @@ from typing import Any, TextIO
 
 from engine.checks import Expander, Obligation
 from engine.dates import Deadlines
-from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, DateRef
 from engine.orgs import Org, Unit
+from paicha.calendars import calendar_option, statutory_from
 from paicha.cells import neutral_row
 from paicha.files import CommandFailed, load_for_command
 from paicha.options import check_window, date_argument
@@ -52,6 +52,8 @@ class Entry:
     last: dt.date | None = None
     times: int = 1
     variant: str = ""
+    # the first day of a year nobody covers that the due date was counted over
+    provisional: dt.date | None = None
 
     @property
     def weekday(self) -> str:
@@ -70,6 +72,9 @@ class Entry:
             parts.append(f"{self.times} times per period")
         if self.due != self.nominal:
             parts.append(f"rolled from {self.nominal.isoformat()} (rest day)")
+        if self.provisional is not None:
+            parts.append(f"provisional: {self.provisional.year} holidays not known yet, "
+                         "counted Monday to Friday")
         return "; ".join(parts)
 
 
@@ -83,10 +88,15 @@ def phase_entries(
     """The campaign's phase deadlines, rolled per its rule, within `start`..`end`."""
     entries = []
     for phase in campaign.phases:
-        due = deadlines.resolve(DateRef(phase=phase.id), campaign)
+        ref = DateRef(phase=phase.id)
+        due = deadlines.resolve(ref, campaign)
+        guessed = None
+        if deadlines.uncovered(phase.due, due) is not None:
+            guessed = deadlines.provisional_day(lambda d: d.resolve(ref, campaign))[1]  # noqa: B023
         if (start is None or due >= start) and (end is None or due <= end):
             entries.append(
-                Entry(due, phase.due, "phase", "", "", ALL_SUBJECTS, "", "", phase.id, phase.name)
+                Entry(due, phase.due, "phase", "", "", ALL_SUBJECTS, "", "", phase.id,
+                      phase.name, provisional=guessed)
             )
     return sorted(entries, key=lambda e: e.due)
 
@@ -121,6 +131,7 @@ def timeline(
             last=o.last,
             times=o.times,
             variant=o.variant or "",
+            provisional=o.provisional,
         )
 
     checks = map(entry, expander.by_date([*orgs, *units]))
@@ -209,17 +220,14 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     except SubjectsInvalid as exc:
         raise CommandFailed(exc.problems) from None
     entries = timeline(
-        campaign, units, orgs or [], Deadlines.for_campaign(campaign),
+        campaign, units, orgs or [], Deadlines.for_campaign(campaign, statutory_from(args)),
         start=args.start, end=args.end,
     )  # fmt: skip
-    try:
-        if args.csv:
-            count = write_csv(entries, sys.stdout)
-        else:
-            names = [u.name for u in units] + [o.name for o in orgs or []]
-            count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
-    except CalendarOutOfRange as exc:
-        raise CommandFailed([f"paicha: {exc}"]) from None
+    if args.csv:
+        count = write_csv(entries, sys.stdout)
+    else:
+        names = [u.name for u in units] + [o.name for o in orgs or []]
+        count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
     print(
         f"{count} line(s): {len(units)} unit(s), {len(orgs or [])} org(s), "
         f"{len(campaign.phases)} phase(s)",
@@ -260,4 +268,5 @@ def register(commands: Any) -> None:
         metavar="DATE",
         help="only deadlines on or before this date (YYYY-MM-DD)",
     )
+    calendar_option(parser)
     parser.set_defaults(run=cmd_timeline)

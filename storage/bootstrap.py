@@ -1,4 +1,5 @@
-"""Getting a database ready: migrate it, publish the bundled campaigns that are new.
+"""Getting a database ready: migrate it, add the bundled calendar years nobody added yet, and
+publish the bundled campaigns that are new.
 
 `paicha serve` runs this at every start. A bundled campaign is published when its id is new,
 or, so that an upgrade of paicha can bring a corrected text, when every stored version of it
@@ -18,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from engine.errors import CampaignInvalid, Problem
+from storage.calendars import add_folder
 from storage.campaigns import (
     BUNDLED_SOURCE,
     CampaignRegistry,
@@ -49,6 +51,9 @@ def prepare(db: Database, registry: CampaignRegistry, campaigns_dir: Path, *,
     """Apply migrations, then publish the bundled campaigns that may be (parents first)."""
     upgrade(db.url)
     with db.write() as conn:
+        added = add_folder(conn, campaigns_dir / "calendars", by=BUNDLED_BY, now=now)
+        if any(created for _, created in added):
+            registry.calendars.invalidate()
         return publish_folder(registry, conn, campaigns_dir, by=BUNDLED_BY, now=now)
 
 

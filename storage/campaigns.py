@@ -1,5 +1,9 @@
 """Published campaign versions: publishing, loading a version with the parent it was resolved
 against, and a cache of built lifecycles (one set of machines per version, never per case).
+
+A version's lifecycles count working days on the statutory calendar with the years offices
+added (storage.calendars): when a year is added, each cached version is rebuilt on the new
+calendar at its next use (within the calendar cache's refresh bound in other processes).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from engine.dates import Deadlines
 from engine.errors import CampaignInvalid, NotFound, Problem
-from engine.lifecycle import Lifecycle, lifecycles
+from engine.lifecycle import Lifecycle
 from engine.loader import CampaignLoader, Loaded
+from engine.workdays import StatutoryCalendar
 from storage import audit
+from storage.calendars import CalendarCache
 from storage.query import ancestor_paths
 from storage.tables import CampaignVersion, Deployment
 
@@ -58,11 +65,24 @@ class VersionRow:
 
 @dataclass(frozen=True)
 class Published:
-    """A loaded version: its row, the validated campaign and one lifecycle per case type."""
+    """A loaded version: its row, the validated campaign, its deadlines on the statutory
+    calendar of `calendar_stamp` (storage.calendars.stamp) and one lifecycle per case type."""
 
     row: VersionRow
     loaded: Loaded
     lifecycles: dict[str, Lifecycle]
+    deadlines: Deadlines
+    calendar_stamp: int = 0
+
+
+def built(row: VersionRow, loaded: Loaded, calendar: StatutoryCalendar,
+          stamp: int) -> Published:
+    """A version's deadlines and lifecycles on `calendar`."""
+    campaign = loaded.campaign
+    deadlines = Deadlines.for_campaign(campaign, calendar)
+    return Published(row, loaded, {name: Lifecycle(campaign, case_type, deadlines)
+                                   for name, case_type in campaign.cases.items()},
+                     deadlines, stamp)
 
 
 def _row(result: Any) -> VersionRow:
@@ -157,28 +177,38 @@ def versions_of(conn: Connection, campaign_id: str) -> list[VersionRow]:
 class CampaignRegistry:
     """Validates and publishes campaigns, and keeps built versions in a bounded cache."""
 
-    def __init__(self, loader_factory: Any, *, cache_size: int = 64) -> None:
+    def __init__(self, loader_factory: Any, *, cache_size: int = 64,
+                 calendars: CalendarCache | None = None) -> None:
         # loader_factory(parents) -> CampaignLoader: the schema is the adapter's to read.
         self._loader_factory = loader_factory
         self._cache: OrderedDict[int, Published] = OrderedDict()
         self._lock = threading.Lock()
         self._size = cache_size
+        self.calendars = calendars or CalendarCache()
 
-    def fork(self) -> CampaignRegistry:
+    def fork(self, *, calendar_seconds: float | None = None) -> CampaignRegistry:
         """A registry starting with this one's cache, for a copy of the same database (tests
-        copy one migrated, published database many times)."""
-        forked = CampaignRegistry(self._loader_factory, cache_size=self._size)
+        copy one migrated, published database many times); it reads its own calendar."""
+        seconds = self.calendars.seconds if calendar_seconds is None else calendar_seconds
+        forked = CampaignRegistry(self._loader_factory, cache_size=self._size,
+                                  calendars=CalendarCache(seconds))
         with self._lock:
             forked._cache = OrderedDict(self._cache)
         return forked
 
-    def loader(self, parents: Any) -> CampaignLoader:
+    def loader(self, parents: Any, calendar: StatutoryCalendar | None = None) -> CampaignLoader:
         loader: CampaignLoader = self._loader_factory(parents)
+        if calendar is not None:
+            loader.calendar = calendar  # which years a period may reach without a warning
         return loader
+
+    def calendar(self, conn: Connection) -> StatutoryCalendar:
+        """The statutory calendar with the years offices added, as this process knows it."""
+        return self.calendars.current(conn)[1]
 
     def check(self, conn: Connection, text: str, source: str) -> list[Problem]:
         """Every problem of a campaign text, parents taken from the published versions."""
-        return self.loader(_LatestParents(conn)).check(text, source)
+        return self.loader(_LatestParents(conn), self.calendar(conn)).check(text, source)
 
     def publish(
         self, conn: Connection, text: str, source: str, *, by: str, now: dt.datetime,
@@ -191,7 +221,7 @@ class CampaignRegistry:
         `owner_org` owns a campaign whose first version this is; later versions keep the
         first one's owner."""
         parents = _LatestParents(conn)
-        loaded = self.loader(parents).load(text, source)
+        loaded = self.loader(parents, self.calendar(conn)).load(text, source)
         campaign = loaded.campaign
         current = latest(conn, campaign.id)
         if authorize is not None:
@@ -215,20 +245,26 @@ class CampaignRegistry:
         return by_id(conn, new_id), True
 
     def get(self, conn: Connection, version_id: int) -> Published:
-        """A version, built once and cached (versions never change)."""
+        """A version, built once and cached (versions never change), on the current calendar:
+        rebuilt when a year was added since."""
+        stamp, calendar = self.calendars.current(conn)
         with self._lock:
             found = self._cache.get(version_id)
             if found is not None:
                 self._cache.move_to_end(version_id)
-                return found
-        row = by_id(conn, version_id)
-        try:
-            loaded = self.loader(_PinnedParents(conn, row.parent_version_id)).load(
-                row.text, row.source)
-        except CampaignInvalid as exc:  # a published version was valid when it was published
-            raise RuntimeError(f"stored campaign version {version_id} no longer loads: {exc}"
-                               ) from exc
-        published = Published(row, loaded, lifecycles(loaded.campaign))
+                if found.calendar_stamp == stamp:
+                    return found
+        if found is not None:
+            published = built(found.row, found.loaded, calendar, stamp)
+        else:
+            row = by_id(conn, version_id)
+            try:
+                loaded = self.loader(_PinnedParents(conn, row.parent_version_id), calendar).load(
+                    row.text, row.source)
+            except CampaignInvalid as exc:  # a published version was valid when published
+                raise RuntimeError(f"stored campaign version {version_id} no longer loads: "
+                                   f"{exc}") from exc
+            published = built(row, loaded, calendar, stamp)
         with self._lock:
             self._cache[version_id] = published
             while len(self._cache) > self._size:

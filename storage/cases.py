@@ -132,7 +132,9 @@ def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
     "gen": times armed}), the earliest running deadline, and the generations armed now.
 
     A stopped clock keeps its count: started again later with the same deadline (a rejected
-    acceptance back to the old 整改期限), it arms new timers, not the old keys once more."""
+    acceptance back to the old 整改期限), it arms new timers, not the old keys once more. A
+    provisional clock also holds the first uncovered day its dates rest on ("provisional") and
+    the day its deadline counts from ("from"), so it can be recomputed when the year comes."""
     state = {k: dict(v) for k, v in clocks.items()}
     generations: dict[str, int] = {}
     for effect in outcome.effects:
@@ -143,9 +145,18 @@ def _clocks_after(clocks: Mapping[str, Any], outcome: Outcome
         elif isinstance(effect, ArmClock):
             gen = state.get(effect.clock_id, {}).get("gen", 0) + 1
             generations[effect.clock_id] = gen
-            state[effect.clock_id] = {"due": effect.due_date.isoformat(), "gen": gen}
+            state[effect.clock_id] = clock_state(effect, gen)
     dues = [dt.date.fromisoformat(v["due"]) for v in state.values() if v.get("due")]
     return state, (min(dues) if dues else None), generations
+
+
+def clock_state(armed: ArmClock, generation: int) -> dict[str, Any]:
+    """A running clock as the case row holds it."""
+    found: dict[str, Any] = {"due": armed.due_date.isoformat(), "gen": generation}
+    if armed.provisional is not None and armed.base is not None:
+        found["provisional"] = armed.provisional.isoformat()
+        found["from"] = armed.base.isoformat()
+    return found
 
 
 # The hot statements, built once (building one costs more than running it) and run on SQLite's
@@ -356,6 +367,29 @@ def actor_names(conn: Connection, actors: set[str]) -> dict[str, str]:
         return {}
     rows = conn.execute(select(token_t.c.id, token_t.c.name).where(token_t.c.id.in_(ids)))
     return {f"token:{row.id}": row.name for row in rows}
+
+
+def rewrite_clocks(conn: Connection, stored: StoredCase, clocks: Mapping[str, Any], *,
+                   now: dt.datetime, actor: str, action: str,
+                   data: Mapping[str, Any]) -> StoredCase:
+    """Store a case's clocks as the system recomputed them (a calendar year added): a new
+    version of the row, audited in the case's stream; StaleVersion if it moved meanwhile."""
+    dues = [dt.date.fromisoformat(v["due"]) for v in clocks.values() if v.get("due")]
+    next_due = min(dues) if dues else None
+    entry = audit.draft_after(stored.audit_seq, stored.audit_hash, stream=f"case:{stored.id}",
+                              at=now, actor=actor, role=None, action=action,
+                              from_state=stored.state, to_state=stored.state, data=dict(data))
+    written = stored.written(stored.core(), final=stored.final, clocks=clocks,
+                             next_due=next_due, now=now, entry=entry)
+    params = {"b_id": stored.id, "b_read": stored.version, "b_state": stored.state,
+              "b_final": stored.final, "b_data": dict(stored.data),
+              "b_signatures": _signatures_json(stored.signatures), "b_clocks": dict(clocks),
+              "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now,
+              "b_audit_seq": entry.seq, "b_audit_hash": entry.hash}
+    if WRITE.rowcount(conn, params) != 1:
+        raise StaleVersion("case", stored.id, stored.version, stored.version + 1)
+    audit.write_entry(conn, entry)
+    return written
 
 
 def _encode_cursor(case: StoredCase) -> str:

@@ -22,7 +22,7 @@ from engine import limits
 from engine import orgs as core
 from engine.access import Principal
 from engine.checks import Expander
-from engine.dates import Deadlines, local_date
+from engine.dates import local_date
 from engine.document import format_path
 from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope
 from engine.limits import DateRange
@@ -64,7 +64,7 @@ def materialize(conn: Connection, published: Published, subjects: Iterable[Place
     skipping those stored already, and arm their reminders that are still ahead of `now`;
     the number of rows inserted."""
     campaign = published.loaded.campaign
-    expander = Expander(campaign, Deadlines.for_campaign(campaign), start=start)
+    expander = Expander(campaign, published.deadlines, start=start)
     statement = _insert_ignoring_duplicates(conn)
     inserted = 0
     batch: list[dict[str, Any]] = []
@@ -75,7 +75,8 @@ def materialize(conn: Connection, published: Published, subjects: Iterable[Place
                 "check_id": o.check, "name": o.name, "role": o.role,
                 "subject_kind": o.subject_kind, "subject_id": o.subject, "org_path": path,
                 "period": o.period or "", "due": o.due, "times": o.times, "done": 0,
-                "variant": o.variant, "report": o.report, "completed_at": None})
+                "variant": o.variant, "report": o.report, "completed_at": None,
+                "provisional_day": o.provisional})
         if len(batch) >= INSERT_BATCH:
             inserted += _write(conn, published, statement, batch, now)
             batch = []
@@ -83,7 +84,8 @@ def materialize(conn: Connection, published: Published, subjects: Iterable[Place
 
 
 _ARMED = (obligation_t.c.id, obligation_t.c.check_id, obligation_t.c.due, obligation_t.c.role,
-          obligation_t.c.org_path, obligation_t.c.subject_kind, obligation_t.c.subject_id)
+          obligation_t.c.org_path, obligation_t.c.subject_kind, obligation_t.c.subject_id,
+          obligation_t.c.provisional_day)
 
 
 def _write(conn: Connection, published: Published, statement: Any,
@@ -168,7 +170,9 @@ def obligation_dict(row: Any, today: dt.date) -> dict[str, Any]:
             "org_path": row.org_path, "period": row.period or None, "due": row.due,
             "times": row.times, "done": row.done,
             "status": status_of(row.done, row.times, row.due, today), "variant": row.variant,
-            "report": row.report, "completed_at": row.completed_at}
+            "report": row.report, "completed_at": row.completed_at,
+            # counted over a year nobody covers yet: recomputed when that year is added
+            "provisional": row.provisional_day is not None}
 
 
 def _scope(principal: Principal) -> ColumnElement[bool]:

@@ -1,5 +1,5 @@
 """The tables: orgs, units, campaign versions and deployments, cases, obligations, audit log,
-timers, tokens and idempotency records.
+timers, tokens, idempotency records and the calendar years offices added.
 
 Org subtrees are served by a materialized path (`/district/street/community/`) kept on orgs,
 units, cases and obligations, so that "everything under this org" is one indexed prefix scan.
@@ -143,6 +143,11 @@ class Obligation(SQLModel, table=True):
         Index("ix_obligation_subject_due", "subject_id", "due"),
         Index("ix_obligation_path_due", "org_path", "due"),
         Index("ix_obligation_due", "due"),
+        # the few obligations whose deadline rests on a year nobody covered yet (recomputed
+        # when it is added)
+        Index("ix_obligation_provisional", "provisional_day",
+              sqlite_where=text("provisional_day IS NOT NULL"),
+              postgresql_where=text("provisional_day IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -161,6 +166,9 @@ class Obligation(SQLModel, table=True):
     variant: str | None = Field(default=None, max_length=200)
     report: str | None = Field(default=None, max_length=64)
     completed_at: dt.datetime | None = _utc_optional()
+    # the first day of a year no statutory schedule covered that `due` was counted over (by
+    # the weekend rule): the deadline is provisional until that year is added
+    provisional_day: dt.date | None = None
 
 
 class Completion(SQLModel, table=True):
@@ -217,6 +225,11 @@ class Timer(SQLModel, table=True):
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
         Index("ix_timer_unit_due", "unit_id", "due_at"),  # a unit's upcoming deadlines
+        # watches (status 'watch'): provisional clocks and phase deadlines waiting for a year's
+        # schedule, by the first day of it they need (deadlines.recompute)
+        Index("ix_timer_watch", "due_date", "id",
+              sqlite_where=text("status = 'watch'"),
+              postgresql_where=text("status = 'watch'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -332,3 +345,23 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: dt.datetime = _utc()
     delivered_at: dt.datetime | None = _utc_optional()
+
+
+class CalendarYear(SQLModel, table=True):
+    """One version of a year's statutory schedule, added from the State Council's notice
+    (engine.schedules); the newest version of a year wins over the chinesecalendar package."""
+
+    __tablename__ = "calendar_year"
+    __table_args__ = (UniqueConstraint("year", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    version: int
+    notice: str = Field(max_length=200)  # the notice's number (文号)
+    notice_date: dt.date
+    # {"holidays": [{"name", "from", "to"}], "workdays": [ISO dates]}
+    schedule: dict[str, Any] = _json({})
+    text: str  # the file as added
+    sha256: str = Field(max_length=64)
+    added_at: dt.datetime = _utc()
+    added_by: str = Field(max_length=200)

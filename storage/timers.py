@@ -8,6 +8,11 @@ A running case clock keeps one pending timer, its next: the event that starts it
 first of its schedule (`engine.clocks.arm`), and the sweep that handles one stores the one after
 it (`engine.clocks.following`). Five rows per armed clock, each in four indexes at its own place
 in time, were most of what a lifecycle event wrote; and a stopped clock has one row to cancel.
+
+A clock armed provisionally (a day it needed is in a year nobody covers yet) also stores a
+watch: a row of status 'watch', never claimed by the sweep, dated by that day, by which
+deadlines.recompute finds the clock when the year is added. Its timers carry `provisional` in
+their payload, for the lists.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, literal_column, update
+from sqlalchemy.sql.elements import ColumnClause
 
 from engine.clocks import ArmClock, StopClock, Timer
-from engine.dates import Deadlines
 from engine.lifecycle import Outcome
 from engine.model import CaseType
-from engine.reminders import check_reminders, phase_deadline
+from engine.reminders import PhaseDeadline, check_reminders, phase_deadline
 from storage.campaigns import Published
 from storage.prepared import InsertNew, Prepared
 from storage.tables import Timer as TimerRow
@@ -31,15 +36,22 @@ from storage.tables import Timer as TimerRow
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 
 PENDING, DONE, CANCELLED, FAILED = "pending", "done", "cancelled", "failed"
+WATCH = "watch"  # waits for a year's statutory schedule; the sweep never claims it
+# 'watch' as a literal in queries, so that a prepared (generic) plan still matches the partial
+# index's predicate (ix_timer_watch)
+WATCHING: ColumnClause[Any] = literal_column("'watch'")
 
 
 def timer_key(timer: Timer, generation: int) -> str:
     return f"{timer.key}#{generation}"
 
 
-def payload(timer: Timer, generation: int) -> dict[str, Any]:
+def payload(timer: Timer, generation: int, provisional: bool = False) -> dict[str, Any]:
     """What a case timer's columns do not already hold (arming is a hot path: keep it small)."""
-    return {"label": timer.label, "step": timer.step, "gen": generation}
+    found: dict[str, Any] = {"label": timer.label, "step": timer.step, "gen": generation}
+    if provisional:
+        found["provisional"] = True
+    return found
 
 
 def from_row(row: Any) -> tuple[Timer, int]:
@@ -60,7 +72,8 @@ class Owner:
     case_type: CaseType
 
 
-def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dict[str, Any]]:
+def rows_for(timers: Iterable[Timer], generation: int, owner: Owner, *,
+             provisional: bool = False) -> list[dict[str, Any]]:
     clocks = {c.id: c for c in owner.case_type.clocks}
     rows: list[dict[str, Any]] = []
     for t in timers:
@@ -70,8 +83,22 @@ def rows_for(timers: Iterable[Timer], generation: int, owner: Owner) -> list[dic
                      "clock_id": t.clock_id, "kind": t.kind, "campaign_id": owner.campaign_id,
                      "org_path": owner.org_path, "unit_id": owner.unit_id, "roles": roles,
                      "due_date": t.due_date, "due_at": t.at, "status": PENDING, "attempts": 0,
-                     "payload": payload(t, generation)})
+                     "payload": payload(t, generation, provisional)})
     return rows
+
+
+def watch_row(armed: ArmClock, generation: int, owner: Owner) -> dict[str, Any]:
+    """The watch of a provisional clock: found by the day it needs (`due_date`), and by its
+    key's prefix like the clock's timers."""
+    day = armed.provisional
+    assert day is not None
+    return {"key": f"{armed.case_id}/{armed.clock_id}/{armed.due_date}/calendar/{day}"
+                   f"#{generation}",
+            "subject": armed.case_id, "clock_id": armed.clock_id, "kind": "calendar",
+            "campaign_id": owner.campaign_id, "org_path": owner.org_path,
+            "unit_id": owner.unit_id, "roles": [], "due_date": day,
+            "due_at": dt.datetime.combine(day, dt.time(), dt.UTC), "status": WATCH,
+            "attempts": 0, "payload": {"gen": generation, "due": armed.due_date.isoformat()}}
 
 
 # Built once and run on SQLite's driver (storage.prepared): an event that arms a clock, and every
@@ -131,7 +158,11 @@ def clock_writes(outcome: Outcome, generations: Mapping[str, int], owner: Owner,
                 stops.append(cancel_params(effect.case_id, effect.clock_id,
                                            running[effect.clock_id]))
             # its first timer only: the sweep arms each next one as it handles the one before
-            rows.extend(rows_for(effect.timers[:1], generations.get(effect.clock_id, 1), owner))
+            generation = generations.get(effect.clock_id, 1)
+            rows.extend(rows_for(effect.timers[:1], generation, owner,
+                                 provisional=effect.provisional is not None))
+            if effect.provisional is not None:
+                rows.append(watch_row(effect, generation, owner))
             running[effect.clock_id] = effect.due_date.isoformat()
     return stops, rows
 
@@ -156,9 +187,12 @@ def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,
     reminders, those already past at `now` left out (nobody is reminded of 2023 in 2026)."""
     campaign = published.loaded.campaign
     checks = {c.id: c for c in campaign.checks}
-    deadlines = Deadlines.for_campaign(campaign)
+    deadlines = published.deadlines
     rows: list[dict[str, Any]] = []
     for o in obligations:
+        data: dict[str, Any] = {}
+        if getattr(o, "provisional_day", None) is not None:
+            data["provisional"] = True
         for reminder in check_reminders(checks[o.check_id], o.due, deadlines, campaign.timezone):
             if now is not None and reminder.at < now:
                 continue
@@ -168,29 +202,56 @@ def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,
                 "campaign_id": campaign.id, "org_path": o.org_path,
                 "unit_id": o.subject_id if o.subject_kind == "unit" else None,
                 "roles": [o.role], "due_date": o.due, "due_at": reminder.at,
-                "status": PENDING, "attempts": 0, "payload": {"label": reminder.label}})
+                "status": PENDING, "attempts": 0, "payload": {"label": reminder.label, **data}})
     return rows
 
 
 def phase_timer_rows(published: Published, org_id: str, org_path: str, *,
                      now: dt.datetime | None) -> list[dict[str, Any]]:
-    """One timer per phase deadline of a campaign deployed to an org (future ones only)."""
+    """One timer per phase deadline of a campaign deployed to an org (future ones only); a
+    provisional one (rolled over a year nobody covers yet) with its watch."""
     campaign = published.loaded.campaign
-    deadlines = Deadlines.for_campaign(campaign)
     rows: list[dict[str, Any]] = []
     for phase in campaign.phases:
-        notice = phase_deadline(phase, deadlines, campaign.timezone)
+        notice = phase_deadline(phase, published.deadlines, campaign.timezone)
         if now is not None and notice.at < now:
             continue
-        rows.append({
-            "key": f"phase:{campaign.id}/{phase.id}/{org_id}/{notice.due}",
+        rows.append(phase_timer_row(published, notice, org_id, org_path))
+        if notice.provisional is not None:
+            rows.append(phase_watch_row(published, notice, org_id, org_path))
+    return rows
+
+
+def phase_key(campaign_id: str, phase_id: str, org_id: str, due: dt.date) -> str:
+    return f"phase:{campaign_id}/{phase_id}/{org_id}/{due}"
+
+
+def phase_timer_row(published: Published, notice: PhaseDeadline, org_id: str,
+                    org_path: str) -> dict[str, Any]:
+    campaign, phase = published.loaded.campaign, notice.phase
+    data: dict[str, Any] = {"name": phase.name, "phase": phase.id, "due": notice.due.isoformat(),
+                            "nominal": phase.due.isoformat()}
+    if notice.provisional is not None:
+        data["provisional"] = True
+    return {"key": phase_key(campaign.id, phase.id, org_id, notice.due),
             "subject": f"phase:{campaign.id}/{phase.id}", "clock_id": phase.id,
             "kind": "phase_due", "campaign_id": campaign.id, "org_path": org_path,
             "unit_id": None, "roles": [], "due_date": notice.due, "due_at": notice.at,
-            "status": PENDING, "attempts": 0,
-            "payload": {"name": phase.name, "phase": phase.id, "due": notice.due.isoformat(),
-                        "nominal": phase.due.isoformat()}})
-    return rows
+            "status": PENDING, "attempts": 0, "payload": data}
+
+
+def phase_watch_row(published: Published, notice: PhaseDeadline, org_id: str,
+                    org_path: str) -> dict[str, Any]:
+    """The watch of a provisional phase deadline of one deployment."""
+    campaign, phase, day = published.loaded.campaign, notice.phase, notice.provisional
+    assert day is not None
+    return {"key": f"{phase_key(campaign.id, phase.id, org_id, notice.due)}/calendar/{day}",
+            "subject": f"phase:{campaign.id}/{phase.id}", "clock_id": phase.id,
+            "kind": "calendar", "campaign_id": campaign.id, "org_path": org_path,
+            "unit_id": None, "roles": [], "due_date": day,
+            "due_at": dt.datetime.combine(day, dt.time(), dt.UTC), "status": WATCH,
+            "attempts": 0, "payload": {"org": org_id, "version": published.row.id,
+                                       "due": notice.due.isoformat()}}
 
 
 def insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:

@@ -25,7 +25,6 @@ from api.services import Services
 from engine import authority
 from engine.access import Principal
 from engine.checks import Expander
-from engine.dates import Deadlines
 from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
@@ -204,8 +203,9 @@ def campaign_diagram(campaign_id: str, services: ServicesDep, principal: Caller,
 @router.get("/{campaign_id}/timeline",
             responses={200: {"content": {"application/json": {"example": [{
                 "due": "2023-06-30", "check": "study_and_deploy", "role": "principal",
-                "subject": "u-chem-01", "period": None, "name": "学习研究重大事故隐患判定标准"}]},
-                "text/csv": {"example": "due,check,role,subject,period,name\n"}}},
+                "subject": "u-chem-01", "period": None, "name": "学习研究重大事故隐患判定标准",
+                "provisional": False}]},
+                "text/csv": {"example": "due,check,role,subject,period,times,name,provisional\n"}}},
                 **problem_responses(401, 404, 422)},
             summary="Every deadline of the campaign for units (and orgs) under an org")
 def campaign_timeline(
@@ -220,19 +220,21 @@ def campaign_timeline(
         published = services.registry.newest(conn, campaign_id)
         subjects = _subjects(conn, principal, org, unit)
     campaign = published.loaded.campaign
-    expander = Expander(campaign, Deadlines.for_campaign(campaign), start=start, end=end)
+    expander = Expander(campaign, published.deadlines, start=start, end=end)
     rows = []
     for obligation in expander.by_date(subjects):
         rows.append({"due": obligation.due.isoformat(), "check": obligation.check,
                      "role": obligation.role, "subject": obligation.subject,
                      "period": obligation.period, "times": obligation.times,
-                     "name": obligation.name})
+                     "name": obligation.name,
+                     # rolled over a year nobody covers yet (GET /calendar)
+                     "provisional": obligation.provisional is not None})
         if len(rows) >= limit:
             break
     if format == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=["due", "check", "role", "subject", "period",
-                                                 "times", "name"])
+                                                 "times", "name", "provisional"])
         writer.writeheader()
         # names come from campaigns and ids from imports: no cell may run as a formula
         writer.writerows({key: neutral(value) for key, value in row.items()} for row in rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any
 
@@ -53,11 +54,24 @@ def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, 
         "signatures": [{"transition": s.transition, "role": s.role, "actor": s.actor,
                         "actor_name": s.name, "at": s.at, "data": dict(s.data),
                         "completed": s.completed} for s in stored.signatures],
-        "clocks": dict(stored.clocks), "next_due": stored.next_due,
+        "clocks": {name: clock_public(state) for name, state in stored.clocks.items()},
+        "provisional": any(state.get("due") and state.get("provisional")
+                           for state in stored.clocks.values()),
+        "next_due": stored.next_due,
         "overdue": stored.next_due is not None and stored.next_due < today,
         "version": stored.version, "opened_by": stored.opened_by,
         "opened_at": stored.opened_at, "updated_at": stored.updated_at,
     }
+
+
+def clock_public(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A clock as the API shows it: its deadline, generation, and whether the deadline rests
+    on a year nobody covers yet (then the year that would make it exact)."""
+    shown: dict[str, Any] = {"due": state.get("due"), "gen": state.get("gen"),
+                             "provisional": bool(state.get("due") and state.get("provisional"))}
+    if shown["provisional"]:
+        shown["needs_year"] = int(str(state["provisional"])[:4])
+    return shown
 
 
 # The hot path first: routes are matched in order.
@@ -93,6 +107,9 @@ def _answer(services: Services, conn: Connection, stored: StoredCase, outcome: O
         "completed": outcome.completed, "version": stored.version, "role": outcome.role,
         "clocks_started": [e.clock_id for e in outcome.effects if isinstance(e, ArmClock)],
         "clocks_stopped": [e.clock_id for e in outcome.effects if isinstance(e, StopClock)],
+        "deadlines": [{"clock": e.clock_id, "due": e.due_date.isoformat(),
+                       "provisional": e.provisional is not None}
+                      for e in outcome.effects if isinstance(e, ArmClock)],
     }
 
 

@@ -58,6 +58,9 @@ class DeadlinePublic(BaseModel):
     roles: list[str]
     due_date: dt.date | None
     at: dt.datetime
+    provisional: bool = Field(default=False, description=(
+        "the deadline or this moment was counted over a year whose statutory holidays are not "
+        "known yet (Monday to Friday); recomputed when the year is added"))
 
 
 class DeadlinePage(BaseModel):
@@ -180,7 +183,8 @@ def upcoming_deadlines(
                             .limit(limit + 1)).all()
     page = [{"id": r.id, "subject": r.subject, "kind": r.kind, "clock": r.clock_id,
              "campaign": r.campaign_id, "unit": r.unit_id, "roles": r.roles,
-             "due_date": r.due_date, "at": r.due_at} for r in rows[:limit]]
+             "due_date": r.due_date, "at": r.due_at,
+             "provisional": bool(r.payload.get("provisional"))} for r in rows[:limit]]
     more = len(rows) > limit
     return {"data": page, "next_cursor": encode_cursor([page[-1]["at"].isoformat(),
                                                         page[-1]["id"]]) if more else None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +33,8 @@ ORG_TOKENS = EVERYONE - {"principal", "hotel_principal"}
 REGISTER_LINYIN = frozenset({"admin", "locality", "safety_office"})
 # who runs campaigns in 林荫街道 (engine.authority.CAMPAIGN_ROLES): its safety office
 CAMPAIGN_OFFICE_LINYIN = frozenset({"admin", "safety_office"})
+CALENDAR_2027 = (Path(__file__).resolve().parents[1] / "data" / "calendars" / "2027-test.yaml"
+                 ).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ ROUTES = [
     Route("import units", "POST", "/units/import", REGISTER_LINYIN | {"other_street"},
           raw_csv="id,name,org,industry,tags\nu-imp-01,示例导入单位,linyin-c1,other,\n",
           denied_code="forbidden"),
+    # the statutory calendar: anyone reads it; a year of it is the administrator's to add
+    Route("read calendar", "GET", "/calendar", EVERYONE),
+    Route("add calendar year", "PUT", "/calendar/2027", frozenset({"admin"}),
+          raw=CALENDAR_2027, denied_code="forbidden"),
 ]
 
 # DELETE /subscriptions/{id} is covered in tests/deadlines/test_delivery_api.py: the first
@@ -273,7 +280,8 @@ def test_the_matrix_covers_every_operation(client: TestClient) -> None:
             path = path.replace(template, "{" + f"{name}_id" + "}")
         path = path.replace("/deployments/linyin", "/deployments/{org_id}")
         path = path.replace("/orgs/linyin-c1", "/orgs/{org_id}").replace(
-            "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}")
+            "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}"
+            ).replace("/calendar/2027", "/calendar/{year}")
         covered.add((route.method, path))
     assert operations - covered - EXEMPT == set()
 

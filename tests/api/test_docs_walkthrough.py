@@ -75,3 +75,6 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
     assert '"code":"not_campaign_owner"' in out
     assert '"obligations_removed":' in out and '"still_covered_by":[]' in out
     assert '"name":"demo hotel_principal"' in out and '"state":"revoked"' in out
+    # a 2027 整改期限 is accepted; provisional while the calendar lacks 2027
+    assert '"deadlines":[{"clock":"rectification","due":"2027-01-15","provisional":' in out
+    assert '"covered_by":"package"' in out

@@ -11,7 +11,6 @@ import pytest
 
 from engine.checks import Expander, Obligation, obligations_for, obligations_of_all
 from engine.dates import Deadlines, Period
-from engine.errors import CalendarOutOfRange
 from engine.model import (
     Audience,
     Campaign,
@@ -262,10 +261,22 @@ def test_start_and_end_bound_the_due_dates(make_campaign: MakeCampaign) -> None:
     assert dues(got) == [("2023-09", D(2023, 10, 7))]
 
 
-def test_a_campaign_beyond_the_calendar_years_raises(make_campaign: MakeCampaign) -> None:
+def test_a_campaign_in_a_year_nobody_covers_is_provisional_not_refused(
+    make_campaign: MakeCampaign,
+) -> None:
     campaign = make_campaign(check("q"), period_start=D(2099, 1, 1), period_end=D(2099, 12, 31))
-    with pytest.raises(CalendarOutOfRange):
-        list(obligations_for(campaign, SHOP, Deadlines.for_campaign(campaign)))
+    got = list(obligations_for(campaign, SHOP, Deadlines.for_campaign(campaign)))
+    # the weekend rule: every quarter's last day 2099 is a Tuesday to Thursday
+    assert [(o.due, o.provisional) for o in got] == [
+        (D(2099, 3, 31), D(2099, 3, 31)), (D(2099, 6, 30), D(2099, 6, 30)),
+        (D(2099, 9, 30), D(2099, 9, 30)), (D(2099, 12, 31), D(2099, 12, 31))]  # fmt: skip
+
+
+def test_obligations_inside_the_known_years_are_not_provisional(
+    make_campaign: MakeCampaign,
+) -> None:
+    campaign = make_campaign(check("q"))
+    assert not any(o.provisional for o in obligations_for(campaign, SHOP, CN))
 
 
 # ── ordering and many subjects ─────────────────────────────────────────────────────────────

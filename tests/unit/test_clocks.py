@@ -23,12 +23,15 @@ from engine.clocks import (
     clock_effects,
     decide,
     following,
+    redate,
     schedule,
 )
 from engine.dates import Deadlines
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, lifecycles
 from engine.loader import CampaignLoader
 from engine.model import Campaign, CaseType, Clock
+from engine.schedules import read_schedule
+from engine.workdays import StatutoryCalendar
 from paicha.files import campaign_schema, loader_for
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
@@ -597,3 +600,74 @@ def test_an_overdue_notice_handled_days_late_schedules_one_repeat_after_today(
     # the late notice stands for the missed days: the next repeat is Friday, not Wednesday
     assert decision.next_timer is not None
     assert decision.next_timer.at == utc(2023, 7, 14, 1)
+
+
+# ── years nobody covers: provisional clocks and their recomputation ─────────────────────────
+
+YEAR_2027 = read_schedule((Path(__file__).resolve().parents[1] / "data/calendars/2027-test.yaml"
+                           ).read_text(encoding="utf-8"), "2027-test.yaml")
+DEC_2026 = dt.datetime(2026, 12, 7, 2, tzinfo=dt.UTC)
+
+
+def test_a_clock_over_an_uncovered_year_is_armed_provisionally(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    armed = arm(campaign, rectification, "h1", dt.date(2027, 2, 8), DEC_2026, deadlines,
+                base=dt.date(2027, 2, 8))
+    assert armed.due_date == dt.date(2027, 2, 8)
+    assert armed.provisional is not None and armed.provisional.year == 2027
+    exact = Deadlines.for_campaign(campaign, StatutoryCalendar([YEAR_2027]))
+    assert arm(campaign, rectification, "h1", dt.date(2027, 2, 14), DEC_2026, exact,
+               base=dt.date(2027, 2, 8)).provisional is None
+    # a clock well inside the known years never looks further
+    assert arm(campaign, rectification, "h1", dt.date(2026, 6, 30), DEC_2026,
+               deadlines).provisional is None
+
+
+def test_redate_moves_a_provisional_deadline_onto_the_added_year(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    guessed = arm(campaign, rectification, "h1", dt.date(2027, 2, 8), DEC_2026, deadlines,
+                  base=dt.date(2027, 2, 8))
+    exact = Deadlines.for_campaign(campaign, StatutoryCalendar([YEAR_2027]))
+    redated = redate(campaign, rectification, "h1", base=dt.date(2027, 2, 8),
+                     due=dt.date(2027, 2, 8), pending=guessed.timers[0], now=DEC_2026,
+                     deadlines=exact)
+    assert (redated.clock.due_date, redated.moved, redated.kept) == (
+        dt.date(2027, 2, 14), True, False)
+    assert redated.clock.provisional is None
+
+
+def test_redate_of_an_unmoved_deadline_keeps_its_timers(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    guessed = arm(campaign, rectification, "h1", dt.date(2027, 3, 15), DEC_2026, deadlines,
+                  base=dt.date(2027, 3, 15))
+    exact = Deadlines.for_campaign(campaign, StatutoryCalendar([YEAR_2027]))
+    redated = redate(campaign, rectification, "h1", base=dt.date(2027, 3, 15),
+                     due=dt.date(2027, 3, 15), pending=guessed.timers[0], now=DEC_2026,
+                     deadlines=exact)
+    assert (redated.moved, redated.kept, redated.clock.provisional) == (False, False, None)
+
+
+def test_redate_after_the_guessed_deadline_passed_keeps_the_overdue_path(
+    campaign: Campaign, rectification: Clock, deadlines: Deadlines
+) -> None:
+    exact = Deadlines.for_campaign(campaign, StatutoryCalendar([YEAR_2027]))
+    late = dt.datetime(2027, 2, 10, 2, tzinfo=dt.UTC)
+    redated = redate(campaign, rectification, "h1", base=dt.date(2027, 2, 8),
+                     due=dt.date(2027, 2, 8), pending=None, now=late, deadlines=exact)
+    # the case was declared overdue on 02-08; the exact deadline is told, not re-sent
+    assert (redated.clock.due_date, redated.moved, redated.kept) == (
+        dt.date(2027, 2, 14), True, True)
+
+
+def test_messages_of_a_provisional_clock_say_so(
+    campaign: Campaign, rectification: Clock, hazard_type: CaseType, deadlines: Deadlines
+) -> None:
+    armed = arm(campaign, rectification, "h1", dt.date(2027, 2, 8), DEC_2026, deadlines)
+    timer = armed.timers[0]
+    decision = decide(campaign, hazard_type, timer, "rectifying", timer.at, deadlines,
+                      provisional=True)
+    assert decision.notifications[0].provisional
+    assert "（2027-02-08，暂定）" in decision.notifications[0].message

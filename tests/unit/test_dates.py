@@ -23,7 +23,6 @@ from engine.dates import (
     period_containing,
     periods,
 )
-from engine.errors import CalendarOutOfRange
 from engine.model import Campaign, DateRef, Duration, PeriodDue, Phase, Recurrence
 from engine.workdays import EveryDayCalendar, StatutoryCalendar
 
@@ -90,13 +89,21 @@ def test_rolling_can_be_turned_off_by_the_campaign_or_the_deadline() -> None:
     assert EVERY_DAY.finish(D(2023, 12, 31)) == D(2023, 12, 31)
 
 
-def test_dates_outside_the_statutory_calendar_raise() -> None:
-    with pytest.raises(CalendarOutOfRange) as caught:
-        CN.finish(D(1999, 10, 1))
-    assert "calendar: none" in str(caught.value)
-    with pytest.raises(CalendarOutOfRange):
-        CN.is_working_day(D(2100, 1, 4))
-    assert EVERY_DAY.finish(D(2100, 1, 4)) == D(2100, 1, 4)
+def test_a_year_nobody_covers_is_counted_monday_to_friday_and_said_so() -> None:
+    # 2099 (and 1999) are in no schedule: the weekend rule answers, never an error
+    assert CN.finish(D(2099, 1, 3)) == D(2099, 1, 5)  # Saturday -> Monday
+    assert CN.is_working_day(D(2099, 1, 1))  # a Thursday; New Year is not guessed
+    assert CN.finish(D(1999, 10, 1)) == D(1999, 10, 1)
+    due, guessed = CN.provisional_day(lambda d: d.finish(D(2099, 1, 3)))
+    assert (due, guessed) == (D(2099, 1, 5), D(2099, 1, 3))
+    # a computation inside the known years is exact
+    assert CN.provisional_day(lambda d: d.finish(D(2023, 12, 31))) == (D(2024, 1, 2), None)
+    # rolling from 2026-12-31 (a Thursday, a working day) looks at no day of 2027
+    assert CN.provisional_day(lambda d: d.finish(D(2026, 12, 31)))[1] is None
+    assert CN.provisional_day(lambda d: d.shift(D(2026, 12, 31), Duration(1, working=True))
+                              ) == (D(2027, 1, 1), D(2027, 1, 1))
+    assert EVERY_DAY.finish(D(2100, 1, 2)) == D(2100, 1, 2)
+    assert EVERY_DAY.provisional_day(lambda d: d.finish(D(2100, 1, 2)))[1] is None
 
 
 def test_working_day_helpers() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from engine.clocks import ArmClock
 from engine.errors import (
     ConditionFailed,
     FieldsNotSettable,
@@ -658,11 +659,19 @@ def test_event_data_cannot_regrade_a_hazard_to_meet_a_condition(
     assert "grade is set by 'regrade'" in str(refused.value)
 
 
-def test_a_deadline_beyond_the_published_calendar_is_refused_not_guessed(
+def test_a_deadline_beyond_the_published_calendar_is_armed_provisionally(
     hazard: Lifecycle, hazard_at: HazardAt
 ) -> None:
+    """No dead end: a 整改期限 in a year nobody covers is taken as entered, its clock counted by
+    the weekend rule and marked provisional (it was refused before)."""
     case = hazard_at("reported")
-    with pytest.raises(InvalidData) as refused:
-        hazard.fire(case, "plan", {**PLAN, "deadline": "2031-03-01"}, PRINCIPAL, NOW)
-    assert "statutory calendar" in str(refused.value)
-    assert case.state == "reported"
+    outcome = hazard.fire(case, "plan", {**PLAN, "deadline": "2031-03-01"}, PRINCIPAL, NOW)
+    assert outcome.case.data["deadline"] == "2031-03-01"  # stored as entered
+    (armed,) = [e for e in outcome.effects if isinstance(e, ArmClock)]
+    # 2031-03-01 is a Saturday: by the weekend rule the deadline rolls to Monday 03-03; the
+    # earliest day looked at is the -7d reminder's, Monday 02-24
+    assert (armed.due_date, armed.provisional, armed.base) == (
+        dt.date(2031, 3, 3), dt.date(2031, 2, 24), dt.date(2031, 3, 1))
+    inside = hazard.fire(case, "plan", {**PLAN, "deadline": "2026-12-30"}, PRINCIPAL, NOW)
+    (exact,) = [e for e in inside.effects if isinstance(e, ArmClock)]
+    assert (exact.due_date, exact.provisional) == (dt.date(2026, 12, 30), None)

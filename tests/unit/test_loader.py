@@ -12,6 +12,8 @@ import pytest
 
 from engine.errors import CampaignInvalid, Problem
 from engine.loader import CampaignLoader
+from engine.schedules import read_schedule
+from engine.workdays import StatutoryCalendar
 
 SCHEMA: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "campaigns/schema/campaign.schema.json").read_text()
@@ -242,3 +244,19 @@ def test_conditions_and_report_filters_are_checked_against_fields() -> None:
         found["$.reports.dispatch.sections[0].rows[1].where.state"].hint == "did you mean 'closed'?"
     )
     assert "not a number" in found["$.reports.dispatch.sections[0].rows[2].sum.field"].message
+
+
+def test_a_period_reaching_a_year_nobody_covers_warns_and_names_the_fix() -> None:
+    text = ("paicha: 1\nid: plan-2027\ntitle: 2027年方案\n"
+            "period: {start: 2026-10-01,\n         end: 2027-06-30}\n")
+    problems = loader().check(text, "plan-2027.yaml")
+    assert [(p.severity, p.line, p.path) for p in problems] == [
+        ("warning", 5, "$.period.end")]
+    assert "2027" in problems[0].message and "provisional" in problems[0].message
+    assert "paicha calendar add 2027.yaml" in problems[0].hint
+    assert loader().load(text, "plan-2027.yaml").campaign.period_end.year == 2027
+    # with the year added there is nothing to say
+    year = read_schedule((Path(__file__).resolve().parents[1] / "data/calendars/2027-test.yaml"
+                          ).read_text(encoding="utf-8"), "2027-test.yaml")
+    covered = CampaignLoader(SCHEMA, Campaigns(), calendar=StatutoryCalendar([year]))
+    assert covered.check(text, "plan-2027.yaml") == []

@@ -1,0 +1,163 @@
+"""`paicha calendar show | check | add`: the statutory calendar's years, and adding a year from
+the State Council's notice; `--calendar FILE` for the commands that compute dates offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from api.services import campaign_loader, system_clock
+from deadlines.recompute import Recompute
+from deadlines.sweep import database_now
+from engine.errors import CalendarInvalid, PaichaError, Problem
+from engine.schedules import read_schedule
+from engine.workdays import StatutoryCalendar, YearSchedule
+from paicha.files import CommandFailed, display_name
+from storage import calendars
+from storage.calendars import CalendarCache
+from storage.campaigns import CampaignRegistry
+from storage.db import Database, database_url
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandFailed([f"paicha: {path}: no such file"]) from None
+    except UnicodeDecodeError:
+        raise CommandFailed([f"paicha: {path}: not UTF-8 text; save the file as UTF-8"]) from None
+    except OSError as exc:
+        raise CommandFailed([f"paicha: {path}: cannot read: {exc.strerror}"]) from None
+
+
+def schedules_from(paths: Iterable[str]) -> list[YearSchedule]:
+    """The years of calendar files; CommandFailed with every problem of every file."""
+    found: list[YearSchedule] = []
+    problems: list[Problem] = []
+    for name in paths:
+        path = Path(name)
+        try:
+            found.append(read_schedule(_read(path), display_name(path)))
+        except CalendarInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CommandFailed(problems)
+    return found
+
+
+def statutory_from(args: argparse.Namespace) -> StatutoryCalendar:
+    """The statutory calendar with the years of the command's `--calendar` files."""
+    return StatutoryCalendar(schedules_from(getattr(args, "calendars", None) or []))
+
+
+def calendar_option(parser: argparse.ArgumentParser) -> None:
+    """`--calendar FILE` (repeatable): a year's schedule beyond the package's, for a command
+    that computes dates without a database."""
+    parser.add_argument("--calendar", dest="calendars", action="append", metavar="FILE",
+                        help="a year's statutory holidays from the State Council's notice "
+                             "(YAML, see `paicha calendar check`); repeatable")
+
+
+def _database(args: argparse.Namespace) -> Database:
+    return Database(args.database or database_url())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    schedules = schedules_from(args.files)
+    for schedule in schedules:
+        days = sum(len(tuple(h.days())) for h in schedule.holidays)
+        print(f"{schedule.year}: {len(schedule.holidays)} holiday(s), {days} day(s) off, "
+              f"{len(schedule.workdays)} 调休 working day(s); {schedule.source}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    texts = [(Path(name), _read(Path(name))) for name in args.files]
+    db = _database(args)
+    try:
+        added: list[Any] = []
+        problems: list[Problem] = []
+        with db.write() as conn:
+            for path, text in texts:
+                try:
+                    added.append(calendars.add_year(conn, text, display_name(path),
+                                                    by=args.by, now=system_clock()))
+                except CalendarInvalid as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise CalendarInvalid(problems)  # nothing of the run stays
+        for row, created in added:
+            verb = f"added as version {row.version}" if created else "unchanged (same file)"
+            print(f"{row.year}: {verb}; {row.schedule.source}", file=sys.stderr)
+        # Recompute what waited for the years now, not at the scheduler's next sweeps.
+        registry = CampaignRegistry(campaign_loader, calendars=CalendarCache(0))
+        redone = Recompute(db, registry, clock=database_now).run(max_batches=1_000_000)
+        print(f"recomputed: {redone.clocks} case clock(s) ({redone.moved} moved), "
+              f"{redone.obligations} obligation(s), {redone.phases} phase deadline(s); "
+              f"{redone.told} notice(s) queued", file=sys.stderr)
+    except CalendarInvalid as exc:
+        raise CommandFailed(exc.problems) from None
+    except PaichaError as exc:
+        raise CommandFailed([f"paicha calendar add: {exc}"]) from None
+    finally:
+        db.dispose()
+    return 0
+
+
+def _table(years: Sequence[dict[str, Any]]) -> None:
+    for item in years:
+        version = f"v{item['version']}" if item.get("version") else ""
+        added = (f"  added {item['added_at']:%Y-%m-%d} by {item['added_by']}"
+                 if item.get("added_at") else "")
+        print(f"{item['year']}  {item['covered_by']:<7}  {version:<4}  {item['source']}{added}")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    db = _database(args)
+    try:
+        with db.read() as conn:
+            years = calendars.coverage(conn)
+    finally:
+        db.dispose()
+    if args.json:
+        json.dump(years, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        _table(years)
+    last = max(item["year"] for item in years)
+    print(f"{len(years)} year(s) known; dates after {last}-12-31 are counted Monday to Friday "
+          "and marked provisional until their year is added", file=sys.stderr)
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "calendar", help="show and add statutory calendar years",
+        description="The statutory calendar: the years the chinesecalendar package holds, and "
+                    "the years added from the State Council's notice (which win).")
+    actions = parser.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="each year covered and its source")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--database", metavar="URL",
+                      help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
+    show.set_defaults(run=cmd_show)
+    check = actions.add_parser("check", help="validate calendar files (no database)",
+                               description="Report every problem of calendar files with its "
+                                           "line; exit 1 if there is one.")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(run=cmd_check)
+    add = actions.add_parser(
+        "add", help="add a year from its calendar file, recompute provisional dates",
+        description="Validate and store each file's year (audited; a changed file is the "
+                    "year's next version), then recompute every date that was provisional "
+                    "for it, with its timers, and tell the safety offices what moved.")
+    add.add_argument("files", nargs="+", metavar="FILE")
+    add.add_argument("--by", default="paicha calendar add",
+                     help="who adds it, for the audit log")
+    add.add_argument("--database", metavar="URL",
+                     help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
+    add.set_defaults(run=cmd_add)
