@@ -21,6 +21,7 @@ from storage import calendars
 from storage.calendars import CalendarCache
 from storage.campaigns import CampaignRegistry
 from storage.db import Database, database_url
+from storage.readiness import check_current
 
 
 def _read(path: Path) -> str:
@@ -63,7 +64,11 @@ def calendar_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _database(args: argparse.Namespace) -> Database:
-    return Database(args.database or database_url())
+    """The command line's database, refused with the fix unless it is migrated (the same
+    check as every other command that opens it)."""
+    url = args.database or database_url()
+    check_current(url)
+    return Database(url)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,14 +153,16 @@ def register(commands: Any) -> None:
     check = actions.add_parser("check", help="validate calendar files (no database)",
                                description="Report every problem of calendar files with its "
                                            "line; exit 1 if there is one.")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE",
+                       help="calendar files, one year each (see docs/cli.md, \"calendar\")")
     check.set_defaults(run=cmd_check)
     add = actions.add_parser(
         "add", help="add a year from its calendar file, recompute provisional dates",
         description="Validate and store each file's year (audited; a changed file is the "
                     "year's next version), then recompute every date that was provisional "
                     "for it, with its timers, and tell the safety offices what moved.")
-    add.add_argument("files", nargs="+", metavar="FILE")
+    add.add_argument("files", nargs="+", metavar="FILE",
+                     help="calendar files, one year each, typed from the State Council's notice")
     add.add_argument("--by", default="paicha calendar add",
                      help="who adds it, for the audit log")
     add.add_argument("--database", metavar="URL",

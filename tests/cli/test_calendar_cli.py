@@ -18,7 +18,8 @@ HAZARD = ("{source: self_inspection, grade: major, industry: hazardous_chemicals
 PLAN = ("{plan_goal: a, plan_measures: b, plan_funds: c, plan_organization: d, "
         "deadline: 2026-12-20, plan_emergency: e}")
 DONE = "{rectified_on: 2026-12-18, rectification_report: 已更换}"
-# 销号 on Wednesday 2026-12-30: the last of the four signatures closes the hazard, and the
+# 销号 on Wednesday 2026-12-30: the last of the four signatures (each signer gives an opinion)
+# closes the hazard, and the
 # 3-day closure clock lands on Saturday 2027-01-02
 EVENTS = f"""\
 events:
@@ -27,9 +28,12 @@ events:
   - {{at: 2026-12-18, case: h1, fire: submit, as: principal, data: {DONE}}}
   - {{at: 2026-12-29, case: h1, fire: accept, as: acceptance_team,
      data: {{acceptance_opinion: 合格}}}}
-  - {{at: 2026-12-29 11:00, case: h1, fire: accept, as: community}}
-  - {{at: 2026-12-30 09:30, case: h1, fire: accept, as: regulator}}
-  - {{at: 2026-12-30 10:00, case: h1, fire: accept, as: government}}
+  - {{at: 2026-12-29 11:00, case: h1, fire: accept, as: community,
+     data: {{acceptance_opinion: 合格}}}}
+  - {{at: 2026-12-30 09:30, case: h1, fire: accept, as: regulator,
+     data: {{acceptance_opinion: 合格}}}}
+  - {{at: 2026-12-30 10:00, case: h1, fire: accept, as: government,
+     data: {{acceptance_opinion: 同意销号}}}}
 """
 
 

@@ -15,8 +15,9 @@ from api.services import campaign_loader
 from paicha.cli import main
 from paicha.files import bundled_dir
 from storage import calendars
+from storage.bootstrap import publish_folder
 from storage.calendars import CalendarCache
-from storage.campaigns import CampaignRegistry, publish_folder
+from storage.campaigns import CampaignRegistry
 from storage.db import Database
 from storage.tables import AuditEntry
 
@@ -90,7 +91,7 @@ def test_cached_lifecycles_are_rebuilt_on_the_added_year(db: Database) -> None:
     registry = CampaignRegistry(campaign_loader, calendars=CalendarCache(0))
     with db.write() as conn:
         rows = publish_folder(registry, conn, bundled_dir(), by="test", now=NOW)
-        version = next(r.id for r, _ in rows if r.campaign_id == "three-year-plan-2024-2026")
+        version = next(b.row.id for b in rows if b.campaign_id == "three-year-plan-2024-2026")
         before = registry.get(conn, version)
         assert not before.deadlines.calendar.covers(2027)
         assert registry.get(conn, version) is before  # cached
