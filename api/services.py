@@ -19,7 +19,8 @@ from api.event_writes import EventWrites
 from engine.access import Principal
 from engine.loader import CampaignLoader
 from paicha.files import bundled_dir, campaign_schema
-from storage import tokens
+from storage import audit_key, tokens
+from storage.audit_key import AuditKey
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore
 from storage.db import Database, database_url
@@ -44,6 +45,8 @@ class Settings:
     campaigns_dir: Path = field(default_factory=bundled_dir)
     token_cache_seconds: float = field(
         default_factory=lambda: float(os.environ.get("PAICHA_TOKEN_CACHE_SECONDS", "10")))
+    # the audit log's key (storage.audit_key); None: $PAICHA_AUDIT_KEY or the key file, if any
+    audit_key: AuditKey | None = None
 
 
 def campaign_loader(parents: Any) -> CampaignLoader:
@@ -97,7 +100,8 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, audit_key=settings.audit_key
+                      or audit_key.configured(settings.database_url))
         registry = CampaignRegistry(campaign_loader)
         cases = CaseStore(registry)
         return cls(settings, db, registry, cases, TokenCache(db, settings.token_cache_seconds),

@@ -1,5 +1,5 @@
-"""`paicha db upgrade`, `paicha token …` and `paicha audit verify`: setting up and checking a
-deployment's database from the shell."""
+"""`paicha db upgrade`, `paicha token …` and `paicha audit …` (paicha.audit_commands): setting up
+and checking a deployment's database from the shell."""
 
 from __future__ import annotations
 
@@ -11,14 +11,28 @@ from typing import Any
 from api.services import campaign_loader, system_clock
 from engine.access import ScopeKind
 from engine.errors import PaichaError
+from paicha import audit_commands
 from paicha.files import CommandFailed
-from storage import audit, tokens
+from storage import audit_key, audit_seal, tokens
 from storage.campaigns import CampaignRegistry, declared_roles
 from storage.db import Database, current_revision, database_url, upgrade
 
 
-def _database(args: argparse.Namespace) -> Database:
-    return Database(args.database or database_url())
+def _database(args: argparse.Namespace, *, writes: bool = False) -> Database:
+    """The database with its audit key; one that `writes` refuses to go on without the key
+    the log was sealed with (the entries it appends would be unsigned)."""
+    url = args.database or database_url()
+    try:
+        db = Database(url, audit_key=audit_key.configured(url))
+    except PaichaError as exc:
+        raise CommandFailed([f"paicha {args.command}: {exc}"]) from None
+    try:
+        if writes:
+            audit_seal.check_key(db)
+    except PaichaError as exc:
+        db.dispose()
+        raise CommandFailed([f"paicha {args.command}: {exc}"]) from None
+    return db
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -39,7 +53,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     else:
         raise CommandFailed(["paicha token create: say the scope: --org ORG, --unit UNIT or "
                              "--admin"], code=2)
-    db = _database(args)
+    db = _database(args, writes=True)
     try:
         with db.write() as conn:
             known = declared_roles(CampaignRegistry(campaign_loader), conn)
@@ -76,7 +90,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    db = _database(args)
+    db = _database(args, writes=True)
     try:
         with db.write() as conn:
             tokens.revoke(conn, args.id, now=system_clock(), by="paicha token revoke")
@@ -86,21 +100,6 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"token {args.id} revoked", file=sys.stderr)
     return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    db = _database(args)
-    try:
-        with db.read() as conn:
-            verdict = audit.verify(conn)
-    finally:
-        db.dispose()
-    for item in verdict.breaks:
-        print(f"{item.stream} #{item.seq}: {item.problem}")
-    result = "intact" if verdict.ok else f"BROKEN in {len(verdict.breaks)} place(s)"
-    print(f"audit log {result}: {verdict.entries} entries in {verdict.streams} streams",
-          file=sys.stderr)
-    return 0 if verdict.ok else 1
 
 
 def _with_database(parser: argparse.ArgumentParser) -> None:
@@ -140,9 +139,4 @@ def register(commands: Any) -> None:
     _with_database(revoke)
     revoke.set_defaults(run=cmd_token_revoke)
 
-    audit_parser = commands.add_parser("audit", help="check the audit log")
-    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True,
-                                                 metavar="ACTION")
-    verify = audit_commands.add_parser("verify", help="recompute every hash; exit 1 on a break")
-    _with_database(verify)
-    verify.set_defaults(run=cmd_audit_verify)
+    audit_commands.register(commands)

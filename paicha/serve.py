@@ -12,7 +12,7 @@ import uvicorn
 from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
-from paicha import demo
+from paicha import audit_commands, demo
 from storage.bootstrap import prepare
 from storage.db import database_url, upgrade
 
@@ -28,7 +28,10 @@ def _logging() -> None:
 
 def run(args: argparse.Namespace) -> int:
     _logging()
-    settings = Settings(database_url=args.database or database_url())
+    url = args.database or database_url()
+    upgrade(url)  # the audit key is made only for a log that was never sealed: look first
+    key, made = audit_commands.key_for_serving(url)
+    settings = Settings(database_url=url, audit_key=key)
     services = Services.build(settings)
     now = system_clock()
     published = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
@@ -36,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"paicha: database {services.db.url.split('@')[-1]}; campaigns: "
           f"{', '.join(row.campaign_id for row, _ in published)}"
           + (f" (published now: {', '.join(fresh)})" if fresh else ""), file=sys.stderr)
+    print(f"paicha: {audit_commands.seal_for_serving(services.db, created=made, now=now)}",
+          file=sys.stderr)
     if args.demo:
         with services.db.write() as conn:
             loaded = demo.load(conn, services.registry, now=now)
@@ -65,6 +70,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
     _logging()
     services = Services.build(Settings(database_url=args.database or database_url()))
     upgrade(services.db.url)
+    audit_commands.require_key(services.db, "scheduler")
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
           file=sys.stderr)
