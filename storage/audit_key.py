@@ -5,7 +5,7 @@ the key cannot change, add or remove an entry, or move a head back, unnoticed.
 Where it comes from, first found wins:
 
 * `PAICHA_AUDIT_KEY`: the key itself (at least 32 characters);
-* `PAICHA_AUDIT_KEY_FILE`: a file holding it;
+* `PAICHA_AUDIT_KEY_FILE`: the file holding it (made there when there is none);
 * else the default file: beside an SQLite database, its name with `.audit-key` added
   (`paicha.db.audit-key`); for a server database, `paicha-audit.key` in the working directory.
 
@@ -113,11 +113,7 @@ def configured(url: str, environ: Mapping[str, str] = os.environ) -> AuditKey | 
     path = key_file(url, environ)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if environ.get(ENV_FILE):
-            raise AuditKeyInvalid(f"${ENV_FILE} names {path}, which does not exist; restore "
-                                  "the key file from its backup, or unset the setting on a "
-                                  "deployment that has no key yet") from None
+    except FileNotFoundError:  # none yet: `paicha serve` makes it there for a new log
         return None
     except OSError as exc:
         raise AuditKeyInvalid(f"cannot read the audit key file {path}: {exc.strerror}") from None
