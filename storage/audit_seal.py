@@ -38,6 +38,7 @@ from storage.audit_verify import (
 from storage.db import Database
 
 SEAL_STREAM = "audit"  # where sealing itself is recorded
+SEALED = "audit_sealed"  # the code of the Conflict when the log was sealed already
 
 
 class SealRefused(PaichaError):
@@ -68,15 +69,17 @@ def seal(conn: Connection, *, now: dt.datetime, by: str, batch: int = 5000,
     if key is None:
         raise AuditKeyInvalid("sealing the audit log needs its key: set PAICHA_AUDIT_KEY or "
                               "PAICHA_AUDIT_KEY_FILE")
+    if conn.dialect.name == "postgresql":
+        # Nobody writes the log while it is checked and signed, and of two processes sealing
+        # at once (replicas starting together) the second sees the first's seal. SQLite's
+        # write lock does both.
+        conn.exec_driver_sql("LOCK TABLE audit_entry, audit_head, case_record, audit_seal "
+                             "IN SHARE ROW EXCLUSIVE MODE")
     found = seal_of(conn)
     if found is not None:
         _same_key(found.fingerprint, key)
         raise Conflict(f"the audit log was sealed already, on {found.sealed_at:%Y-%m-%d} by "
-                       f"{found.sealed_by}", code="audit_sealed")
-    if conn.dialect.name == "postgresql":
-        # nobody writes the log while it is checked and signed (SQLite's write lock does so)
-        conn.exec_driver_sql("LOCK TABLE audit_entry, audit_head, case_record, audit_seal "
-                             "IN SHARE ROW EXCLUSIVE MODE")
+                       f"{found.sealed_by}", code=SEALED)
     breaks: list[Break] = []
     for item in walk(entries(conn, batch=batch), heads(conn, batch=batch), key=key,
                      require_macs=False):
@@ -165,16 +168,19 @@ def check_key(db: Database) -> None:
 
 def key_for_serving(url: str) -> tuple[AuditKey, bool]:
     """The deployment's key, made now (and True) when there is none and the log was never
-    sealed; refused when the log was sealed with a key this process cannot find."""
+    sealed; refused, before anything is written, when the log was sealed with another key or
+    one this process cannot find."""
     key = configured(url)
-    if key is not None:
-        return key, False
     db = Database(url)
     try:
         with db.read() as conn:
             found = seal_of(conn)
     finally:
         db.dispose()
+    if key is not None:
+        if found is not None:
+            _same_key(found.fingerprint, key)
+        return key, False
     path = key_file(url)
     if found is not None:
         raise AuditKeyInvalid(f"the audit log is sealed with key {found.fingerprint}, and "
@@ -200,6 +206,10 @@ def seal_on_start(db: Database, *, created: bool, now: dt.datetime) -> str:
             sealed = seal(conn, now=now, by="paicha serve")
     except SealRefused as exc:
         return f"WARNING: the audit log was not sealed: {exc}"
+    except Conflict as exc:
+        if exc.code != SEALED:
+            raise
+        return "audit log sealed (just now, by another process, with this key)"
     return (f"audit log sealed with key {sealed.fingerprint}: {sealed.entries} entries and "
             f"{sealed.heads} heads signed")
 

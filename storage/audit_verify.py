@@ -389,7 +389,7 @@ def export(conn: Connection, out: IO[str], *, now: Any, batch: int = 5000) -> in
 
 def read_export(lines: Iterable[str], source: str) -> Iterator[Exported]:
     """The heads of an export, as `walk` takes them; InputInvalid on a line it cannot read."""
-    header_seen = False
+    header_seen, last = False, ""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -402,6 +402,10 @@ def read_export(lines: Iterable[str], source: str) -> Iterator[Exported]:
                 continue
             exported = Exported(str(item["stream"]), int(item["seq"]), str(item["hash"]),
                                 None if item.get("mac") is None else str(item["mac"]))
+            if exported.stream <= last:
+                raise ValueError(f"stream {exported.stream!r} comes after {last!r}: the heads "
+                                 "must stay in the order they were exported")
+            last = exported.stream
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputInvalid(f"{source}:{number}: {exc}; give a file `paicha audit export` "
                                "wrote", code="audit_export_invalid") from None

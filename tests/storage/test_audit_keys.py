@@ -101,8 +101,8 @@ def test_the_first_serve_makes_a_key_file_for_its_owner_alone_and_seals(
     assert _verify(database_url, capsys)[0] == 0
 
 
-def test_serve_will_not_make_a_new_key_for_a_sealed_log(
-        database_url: str, key_path: Path, no_server: None,
+def test_serve_will_not_make_a_new_key_for_a_sealed_log_nor_take_another(
+        database_url: str, key_path: Path, no_server: None, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     assert _serve(database_url) == 0
     key_path.unlink()  # lost, or never copied to this machine
@@ -110,6 +110,9 @@ def test_serve_will_not_make_a_new_key_for_a_sealed_log(
     assert _serve(database_url) == 1
     assert "restore the key file from its backup" in capsys.readouterr().err
     assert not key_path.exists()
+    monkeypatch.setenv(audit_key.ENV_KEY, HAND_MADE)  # another replica's own key
+    assert _serve(database_url) == 1
+    assert "is not the key" in capsys.readouterr().err
 
 
 def test_a_key_set_by_hand_on_an_unsigned_log_waits_for_audit_seal(

@@ -214,6 +214,13 @@ def test_exported_heads_catch_a_case_put_back_to_an_older_copy(
     assert main(["audit", "verify", "--database", url, "--heads", str(exported)]) == 0
     assert "reaches every head" in capsys.readouterr().err
     assert main(["audit", "export", "--database", url, "--output", str(exported)]) == 2
+    shuffled = tmp_path / "shuffled.jsonl"
+    header, *lines = exported.read_text().splitlines()
+    shuffled.write_text("\n".join([header, *reversed(lines)]) + "\n")
+    assert main(["audit", "verify", "--database", url, "--heads", str(shuffled)]) == 1
+    assert "shuffled.jsonl:3: stream" in capsys.readouterr().err
+    assert main(["audit", "verify", "--database", url, "--heads", str(tmp_path)]) == 2
+    capsys.readouterr()
 
     with world.services.db.write() as conn:
         conn.execute(delete(entry_t).where(entry_t.c.stream == f"case:{case_id}",
