@@ -15,7 +15,7 @@ from typing import Any
 from api.services import system_clock
 from engine.errors import PaichaError
 from paicha.files import CommandFailed
-from storage import audit_seal, audit_verify
+from storage import audit_export, audit_seal, audit_verify
 from storage.audit_key import AuditKey, configured
 from storage.db import Database, database_url
 
@@ -64,7 +64,7 @@ def _exported(path: Path | None) -> Iterator[Any]:
         return
     try:
         with path.open(encoding="utf-8") as lines:
-            yield audit_verify.read_export(lines, str(path))
+            yield audit_export.read_export(lines, str(path))
     except OSError as exc:
         raise CommandFailed([f"paicha audit verify: cannot read {path}: {exc.strerror}"],
                             code=2) from None
@@ -91,7 +91,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = _database(args)
     try:
         with db.read() as conn, _output(args.output) as out:
-            count = audit_verify.export(conn, out, now=system_clock())
+            count = audit_export.export(conn, out, now=system_clock())
     finally:
         db.dispose()
     where = f" to {args.output}" if args.output else ""

@@ -17,16 +17,14 @@ entry's `data` (what storage.cases writes), and its `type`, `unit_id` and
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import IO, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import InputInvalid
 from storage.audit import GENESIS, entry_hash, key_of
 from storage.audit_key import AuditKey
 from storage.tables import AuditEntry, AuditHead, AuditSeal, Case
@@ -37,7 +35,6 @@ seal_t = AuditSeal.__table__  # type: ignore[attr-defined]
 case_t = Case.__table__  # type: ignore[attr-defined]
 
 WHOLE_LOG = "*"  # the stream named by a problem of the whole log (its key, its seal)
-EXPORT_FORMAT = "paicha-audit-heads/1"
 Tally = Literal["entry", "stream", "unsigned"]
 
 
@@ -79,7 +76,7 @@ class Head(NamedTuple):
 
 
 class Exported(NamedTuple):
-    """A head as `paicha audit export` wrote it."""
+    """A head as `paicha audit export` wrote it (storage.audit_export)."""
 
     stream: str
     seq: int
@@ -371,42 +368,3 @@ def verify(conn: Connection, *, exported: Iterable[Exported] = (), batch: int = 
     return Verdict(tally["entry"], tally["stream"], tuple(breaks[:limit]), tally["unsigned"],
                    checking is not None, seal is not None)
 
-
-# -- export -----------------------------------------------------------------------------------
-
-def export(conn: Connection, out: IO[str], *, now: Any, batch: int = 5000) -> int:
-    """Write every stream's head, signed, as JSON lines (a header first); how many."""
-    seal = seal_of(conn)
-    out.write(json.dumps({"format": EXPORT_FORMAT, "exported_at": now.isoformat(),
-                          "sealed_with": seal.fingerprint if seal else None}) + "\n")
-    count = 0
-    for head in heads(conn, batch=batch):
-        out.write(json.dumps({"stream": head.stream, "seq": head.seq, "hash": head.hash,
-                              "mac": head.mac}, ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-def read_export(lines: Iterable[str], source: str) -> Iterator[Exported]:
-    """The heads of an export, as `walk` takes them; InputInvalid on a line it cannot read."""
-    header_seen, last = False, ""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not header_seen:
-                if item.get("format") != EXPORT_FORMAT:
-                    raise ValueError(f"not an export of audit heads (format {EXPORT_FORMAT})")
-                header_seen = True
-                continue
-            exported = Exported(str(item["stream"]), int(item["seq"]), str(item["hash"]),
-                                None if item.get("mac") is None else str(item["mac"]))
-            if exported.stream <= last:
-                raise ValueError(f"stream {exported.stream!r} comes after {last!r}: the heads "
-                                 "must stay in the order they were exported")
-            last = exported.stream
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputInvalid(f"{source}:{number}: {exc}; give a file `paicha audit export` "
-                               "wrote", code="audit_export_invalid") from None
-        yield exported

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from bench import seed
 from deadlines.sweep import Sweeper
 from paicha.cli import main
-from storage import audit, audit_key, audit_seal, audit_verify
+from storage import audit, audit_export, audit_key, audit_seal, audit_verify
 from storage.audit_key import AuditKey
 from storage.db import Database, alembic_config, upgrade
 from storage.tables import AuditEntry, Case
@@ -239,7 +239,7 @@ def test_exported_heads_catch_a_removed_stream_and_a_changed_export(
     stream = "org:linyin-c2"
     exported = tmp_path / "heads.jsonl"
     with world.services.db.read() as conn, exported.open("w") as out:
-        count = audit_verify.export(conn, out, now=AT)
+        count = audit_export.export(conn, out, now=AT)
     lines = exported.read_text().splitlines()
     assert len(lines) == count + 1 and '"sealed_with"' in lines[0]
     with world.services.db.write() as conn:  # the stream and its head, gone together
@@ -248,7 +248,7 @@ def test_exported_heads_catch_a_removed_stream_and_a_changed_export(
 
     def problems(path: Path) -> list[tuple[str, int, str]]:
         with world.services.db.read() as conn, path.open() as heads:
-            found = audit_verify.verify(conn, exported=audit_verify.read_export(heads, "x"))
+            found = audit_verify.verify(conn, exported=audit_export.read_export(heads, "x"))
         return [(b.stream, b.seq, b.problem) for b in found.breaks]
 
     with world.services.db.read() as conn:
