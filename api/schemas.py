@@ -459,10 +459,14 @@ class TokenPublic(BaseModel):
 
 
 class AuditVerdict(BaseModel):
-    model_config = example(ok=True, entries=1520, streams=212, breaks=[])
+    model_config = example(ok=True, entries=1520, streams=212, unsigned=0, keyed=True,
+                           sealed=True, breaks=[])
     ok: bool
     entries: int
     streams: int
+    unsigned: int = Field(description="entries and heads without a signature")
+    keyed: bool = Field(description="signatures were checked with the log's key")
+    sealed: bool = Field(description="the log was sealed: an unsigned entry is a break")
     breaks: list[dict[str, Any]]
 
 

@@ -21,7 +21,8 @@ from deadlines.outbound import OutboundPolicy
 from engine.access import Principal
 from engine.loader import CampaignLoader
 from paicha.files import bundled_dir, campaign_schema
-from storage import tokens
+from storage import audit_key, tokens
+from storage.audit_key import AuditKey
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore
 from storage.db import Database, database_url
@@ -67,6 +68,8 @@ class Settings:
     database_url: str = field(default_factory=database_url)
     campaigns_dir: Path = field(default_factory=bundled_dir)
     token_cache_seconds: float = field(default_factory=token_cache_seconds)
+    # the audit log's key (storage.audit_key); None: $PAICHA_AUDIT_KEY or the key file, if any
+    audit_key: AuditKey | None = None
     # Where deliveries may go: public addresses, and what PAICHA_OUTBOUND_ALLOW lists.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy.from_env)
     # the time budget of a request, and of an import (a file of 100,000 rows takes a while);
@@ -174,7 +177,8 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = system_clock) -> Services:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, audit_key=settings.audit_key
+                      or audit_key.configured(settings.database_url))
         registry = CampaignRegistry(campaign_loader)
         cases = CaseStore(registry)
         return cls(settings, db, registry, cases,

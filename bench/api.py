@@ -220,14 +220,16 @@ def prepare_events(folder: Path, *, rounds: int, pool: int, warm: int) -> Events
     from api.services import campaign_loader
     from paicha import demo
     from paicha.files import bundled_dir
-    from storage import tokens
+    from storage import audit_key, audit_seal, tokens
     from storage.bootstrap import prepare
     from storage.campaigns import CampaignRegistry
     from storage.cases import CaseStore
     from storage.db import Database
 
     url = f"sqlite:///{folder / 'events.db'}"
-    db = Database(url)
+    # as the first `paicha serve` does: a key file beside the database, which the API's
+    # Settings find there, so that the events are signed as in a deployment
+    db = Database(url, audit_key=audit_key.create(audit_key.key_file(url)))
     registry = CampaignRegistry(campaign_loader)
     store = CaseStore(registry)
     total = warm + rounds * pool
@@ -250,6 +252,8 @@ def prepare_events(folder: Path, *, rounds: int, pool: int, warm: int) -> Events
                     store.fire(conn, principal, stored.id, trigger="plan", data=PLAN_DATA,
                                expected_version=None, now=PREPARED_AT)
                     ids.append(stored.id)
+        with db.write() as conn:
+            audit_seal.seal(conn, now=PREPARED_AT, by="bench.api")
     finally:
         db.dispose()
     pools = tuple(tuple(ids[warm + r * pool:warm + (r + 1) * pool]) for r in range(rounds))

@@ -38,7 +38,7 @@ from engine.clocks import redate
 from engine.dates import Deadlines
 from engine.reminders import phase_deadline
 from engine.workdays import PACKAGE_YEARS, StatutoryCalendar
-from storage import timers
+from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published
 from storage.cases import case_t, clock_state, rewrite_clocks, stored_case
 from storage.db import Database
@@ -246,7 +246,7 @@ class _Batch:
         # the case is locked (PostgreSQL) or the database is (SQLite): a stale version cannot
         # happen here, and if it did the whole batch would roll back for the next run
         rewrite_clocks(self.conn, stored, {**stored.clocks, clock.id: state}, now=self.now,
-                       actor=ACTOR, action="calendar_redate",
+                       actor=ACTOR, action=audit.CLOCK_REDATE,
                        data={"clock": clock.id, "due": old_due.isoformat(),
                              "now_due": armed.due_date.isoformat(), "kept": redated.kept,
                              "provisional": armed.provisional is not None})

@@ -1,5 +1,5 @@
-"""`paicha db upgrade`, `paicha token …` and `paicha audit verify`: setting up and checking a
-deployment's database from the shell."""
+"""`paicha db upgrade`, `paicha token …` and `paicha audit …` (paicha.audit_commands): setting up
+and checking a deployment's database from the shell."""
 
 from __future__ import annotations
 
@@ -13,18 +13,13 @@ from typing import Any
 from api.services import campaign_loader, system_clock
 from engine.access import ScopeKind
 from engine.errors import PaichaError
+from paicha import audit_commands
+from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
-from storage import audit, tokens
+from storage import tokens
 from storage.campaigns import CampaignRegistry, declared_roles
-from storage.db import Database, current_revision, database_url, upgrade
-from storage.readiness import check_current, check_upgradable
-
-
-def _database(args: argparse.Namespace) -> Database:
-    """The database of the command line, refused (with the fix) unless it is migrated."""
-    url = args.database or database_url()
-    check_current(url)
-    return Database(url)
+from storage.db import current_revision, database_url, upgrade
+from storage.readiness import check_upgradable
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -64,7 +59,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     else:
         raise CommandFailed(["paicha token create: say the scope: --org ORG, --unit UNIT or "
                              "--admin"], code=2)
-    db = _database(args)
+    db = open_database(args, "token create", writes=True)
     now = system_clock()
     expires_at = None if args.expires is None else now + args.expires
     try:
@@ -91,7 +86,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    db = _database(args)
+    db = open_database(args, "token list")
     now = system_clock()
     after = None
     try:
@@ -112,7 +107,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    db = _database(args)
+    db = open_database(args, "token revoke", writes=True)
     try:
         with db.write() as conn:
             tokens.revoke(conn, args.id, now=system_clock(), by="paicha token revoke")
@@ -127,31 +122,11 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    db = _database(args)
-    try:
-        with db.read() as conn:
-            verdict = audit.verify(conn)
-    finally:
-        db.dispose()
-    for item in verdict.breaks:
-        print(f"{item.stream} #{item.seq}: {item.problem}")
-    result = "intact" if verdict.ok else f"BROKEN in {len(verdict.breaks)} place(s)"
-    print(f"audit log {result}: {verdict.entries} entries in {verdict.streams} streams",
-          file=sys.stderr)
-    return 0 if verdict.ok else 1
-
-
-def _with_database(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", metavar="URL",
-                        help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
-
-
 def register(commands: Any) -> None:
     db = commands.add_parser("db", help="database schema: upgrade to the newest migration")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_commands.add_parser("upgrade", help="apply every pending migration")
-    _with_database(up)
+    add_database_option(up)
     up.set_defaults(run=cmd_db_upgrade)
 
     token = commands.add_parser("token", help="make, list and revoke API tokens")
@@ -172,19 +147,14 @@ def register(commands: Any) -> None:
                         help="stop working after this long: 90d, 30d, 12h … (default: until "
                              "revoked)")
     create.add_argument("--json", action="store_true", help="print the token as JSON")
-    _with_database(create)
+    add_database_option(create)
     create.set_defaults(run=cmd_token_create)
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
-    _with_database(listing)
+    add_database_option(listing)
     listing.set_defaults(run=cmd_token_list)
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int, help="the token's number (from `paicha token list`)")
-    _with_database(revoke)
+    add_database_option(revoke)
     revoke.set_defaults(run=cmd_token_revoke)
 
-    audit_parser = commands.add_parser("audit", help="check the audit log")
-    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True,
-                                                 metavar="ACTION")
-    verify = audit_commands.add_parser("verify", help="recompute every hash; exit 1 on a break")
-    _with_database(verify)
-    verify.set_defaults(run=cmd_audit_verify)
+    audit_commands.register(commands)

@@ -16,12 +16,11 @@ from deadlines.sweep import database_now
 from engine.errors import CalendarInvalid, PaichaError, Problem
 from engine.schedules import read_schedule
 from engine.workdays import StatutoryCalendar, YearSchedule
+from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed, display_name
 from storage import calendars
 from storage.calendars import CalendarCache
 from storage.campaigns import CampaignRegistry
-from storage.db import Database, database_url
-from storage.readiness import check_current
 
 
 def _read(path: Path) -> str:
@@ -63,14 +62,6 @@ def calendar_option(parser: argparse.ArgumentParser) -> None:
                              "(YAML, see `paicha calendar check`); repeatable")
 
 
-def _database(args: argparse.Namespace) -> Database:
-    """The command line's database, refused with the fix unless it is migrated (the same
-    check as every other command that opens it)."""
-    url = args.database or database_url()
-    check_current(url)
-    return Database(url)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     schedules = schedules_from(args.files)
     for schedule in schedules:
@@ -82,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     texts = [(Path(name), _read(Path(name))) for name in args.files]
-    db = _database(args)
+    db = open_database(args, "calendar add", writes=True)
     try:
         added: list[Any] = []
         problems: list[Problem] = []
@@ -122,7 +113,7 @@ def _table(years: Sequence[dict[str, Any]]) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    db = _database(args)
+    db = open_database(args, "calendar show")
     try:
         with db.read() as conn:
             years = calendars.coverage(conn)
@@ -147,8 +138,7 @@ def register(commands: Any) -> None:
     actions = parser.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="each year covered and its source")
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--database", metavar="URL",
-                      help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
+    add_database_option(show)
     show.set_defaults(run=cmd_show)
     check = actions.add_parser("check", help="validate calendar files (no database)",
                                description="Report every problem of calendar files with its "
@@ -165,6 +155,5 @@ def register(commands: Any) -> None:
                      help="calendar files, one year each, typed from the State Council's notice")
     add.add_argument("--by", default="paicha calendar add",
                      help="who adds it, for the audit log")
-    add.add_argument("--database", metavar="URL",
-                     help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
+    add_database_option(add)
     add.set_defaults(run=cmd_add)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from types import FrameType
@@ -13,7 +14,7 @@ import uvicorn
 from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
-from paicha import demo
+from paicha import audit_commands, demo
 from paicha.files import CommandFailed
 from storage.bootstrap import Bundled, prepare
 from storage.db import database_url, upgrade
@@ -33,10 +34,15 @@ def run(args: argparse.Namespace) -> int:
     _logging()
     settings = _settings(args, "serve")
     check_upgradable(settings.database_url)
+    upgrade(settings.database_url)  # the audit key is made only for a log never sealed: look first
+    key, made = audit_commands.key_for_serving(settings.database_url)
+    settings = dataclasses.replace(settings, audit_key=key)
     services = Services.build(settings)
     now = system_clock()
     bundled = prepare(services.db, services.registry, settings.campaigns_dir, now=now)
     _print_bundled(services.db.url, bundled)
+    print(f"paicha: {audit_commands.seal_for_serving(services.db, created=made, now=now)}",
+          file=sys.stderr)
     if args.demo:
         with services.db.write() as conn:
             loaded = demo.load(conn, services.registry, now=now)
@@ -83,6 +89,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
     check_upgradable(settings.database_url)
     services = Services.build(settings)
     upgrade(services.db.url)
+    audit_commands.require_key(services.db, "scheduler")
     print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
           file=sys.stderr)

@@ -5,6 +5,14 @@ different cases never contend for one chain head. Each stream's last hash is kep
 entries, so that cutting off a stream's newest entries is detected too: a case's on its row
 (`audit_seq`, `audit_hash`, written with the event that appends), every other stream's in
 `audit_head`.
+
+The chain alone can be recomputed by anyone who can write the database. So each entry is also
+signed with the audit key (storage.audit_key), which lives outside it: `mac`, an HMAC of the
+entry's hash; and each head too (`audit_head.mac`, `case_record.audit_mac`), so that a stream
+cannot be cut back to an earlier entry either. The key travels with the connection (the
+Database's execution options, `key_of`): signing costs two HMACs and no database round trip.
+A connection without a key writes unsigned entries, which a sealed log reports as breaks
+(storage.audit_verify).
 """
 
 from __future__ import annotations
@@ -12,21 +20,38 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict
+from storage.audit_key import AuditKey
+from storage.db import AUDIT_KEY_OPTION
 from storage.prepared import Prepared
 from storage.tables import AuditEntry, AuditHead, Case
+
+if TYPE_CHECKING:
+    from storage.audit_verify import Verdict
 
 entry_t = AuditEntry.__table__  # type: ignore[attr-defined]
 head_t = AuditHead.__table__  # type: ignore[attr-defined]
 case_t = Case.__table__  # type: ignore[attr-defined]
 
 GENESIS = "0" * 64
+
+# Entries of a case's stream whose `data` tells what the system did to the case's bookkeeping
+# (its clocks re-dated when a calendar year was added), not fields the case holds: every other
+# entry's `data` is merged into the case's data, which `audit verify` replays (audit_verify).
+CLOCK_REDATE = "calendar_redate"
+BOOKKEEPING_ACTIONS = frozenset({CLOCK_REDATE})
+
+
+def key_of(conn: Connection) -> AuditKey | None:
+    """The audit key the connection's Database was opened with, if any."""
+    key: AuditKey | None = conn.get_execution_options().get(AUDIT_KEY_OPTION)
+    return key
 
 
 # one encoder for every entry: json.dumps with options builds a new one per call
@@ -50,23 +75,26 @@ def entry_hash(
 # Built once and run on SQLite's driver (storage.prepared): appending is on every event's path.
 HEAD = Prepared(select(head_t.c.seq, head_t.c.hash)
                 .where(head_t.c.stream == bindparam("b_stream")))
-HEAD_NEW = Prepared(insert(head_t), columns=("stream", "seq", "hash"))
+HEAD_NEW = Prepared(insert(head_t), columns=("stream", "seq", "hash", "mac"))
 HEAD_MOVE = Prepared(update(head_t)
                      .where(head_t.c.stream == bindparam("b_stream"),
                             head_t.c.seq == bindparam("b_seq"))
-                     .values(seq=bindparam("b_next"), hash=bindparam("b_hash")))
+                     .values(seq=bindparam("b_next"), hash=bindparam("b_hash"),
+                             mac=bindparam("b_mac")))
 ENTRY = Prepared(insert(entry_t), columns=(
     "stream", "seq", "at", "actor", "role", "action", "from_state", "to_state", "data",
-    "prev_hash", "hash"))
+    "prev_hash", "hash", "mac"))
 
 
 @dataclass(frozen=True)
 class Draft:
-    """An entry ready to append, its hash computed from the stream's head as it was read."""
+    """An entry ready to append, its hash computed from the stream's head as it was read, and
+    signed with the key, as is the head it becomes (`head_mac`)."""
 
     stream: str
     head_seq: int | None  # None: the stream is new
     entry: Mapping[str, Any]  # the audit_entry row
+    head_mac: str | None  # the signature of the stream's head once this entry is appended
 
     @property
     def hash(self) -> str:
@@ -78,12 +106,14 @@ class Draft:
 
     def head_new(self) -> dict[str, Any]:
         """The parameters of HEAD_NEW for this entry (the stream is new)."""
-        return {"stream": self.stream, "seq": self.entry["seq"], "hash": self.hash}
+        return {"stream": self.stream, "seq": self.entry["seq"], "hash": self.hash,
+                "mac": self.head_mac}
 
     def head_move(self) -> dict[str, Any]:
         """The parameters of HEAD_MOVE for this entry (the stream exists)."""
         return {"b_stream": self.stream, "b_seq": self.head_seq,
-                "b_next": self.entry["seq"], "b_hash": self.entry["hash"]}
+                "b_next": self.entry["seq"], "b_hash": self.entry["hash"],
+                "b_mac": self.head_mac}
 
 
 def draft(
@@ -91,19 +121,21 @@ def draft(
     action: str, from_state: str | None = None, to_state: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """The next entry of `stream`, chained to its head in audit_head as read in `conn`."""
+    """The next entry of `stream`, chained to its head in audit_head as read in `conn` and
+    signed with `conn`'s key."""
     head = HEAD.one_or_none(conn, {"b_stream": stream})
     return draft_after(head.seq if head else None, head.hash if head else GENESIS,
-                       stream=stream, at=at, actor=actor, role=role, action=action,
-                       from_state=from_state, to_state=to_state, data=data)
+                       key=key_of(conn), stream=stream, at=at, actor=actor, role=role,
+                       action=action, from_state=from_state, to_state=to_state, data=data)
 
 
 def draft_after(
-    head_seq: int | None, head_hash: str, *, stream: str, at: dt.datetime, actor: str,
-    role: str | None, action: str, from_state: str | None = None, to_state: str | None = None,
-    data: Mapping[str, Any] | None = None,
+    head_seq: int | None, head_hash: str, *, key: AuditKey | None, stream: str,
+    at: dt.datetime, actor: str, role: str | None, action: str, from_state: str | None = None,
+    to_state: str | None = None, data: Mapping[str, Any] | None = None,
 ) -> Draft:
-    """The next entry of `stream` after its head (`head_seq` None, `head_hash` GENESIS: new)."""
+    """The next entry of `stream` after its head (`head_seq` None, `head_hash` GENESIS: new),
+    signed with `key` (unsigned without one)."""
     seq = head_seq + 1 if head_seq else 1
     payload = dict(data or {})
     digest = entry_hash(stream=stream, seq=seq, at=at, actor=actor, role=role, action=action,
@@ -112,7 +144,9 @@ def draft_after(
     return Draft(stream, head_seq, {
         "stream": stream, "seq": seq, "at": at, "actor": actor, "role": role,
         "action": action, "from_state": from_state, "to_state": to_state, "data": payload,
-        "prev_hash": head_hash, "hash": digest})
+        "prev_hash": head_hash, "hash": digest,
+        "mac": key.entry_mac(digest) if key else None},
+        key.head_mac(stream, seq, digest) if key else None)
 
 
 def write(conn: Connection, entry: Draft) -> str:
@@ -141,90 +175,6 @@ def append(
                              from_state=from_state, to_state=to_state, data=data))
 
 
-@dataclass(frozen=True)
-class Break:
-    """One place where the chain does not hold."""
-
-    stream: str
-    seq: int
-    problem: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {"stream": self.stream, "seq": self.seq, "problem": self.problem}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    entries: int
-    streams: int
-    breaks: tuple[Break, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.breaks
-
-
-def _breaks(conn: Connection, batch: int) -> Iterator[Break | int]:
-    """Walk every stream in order, yielding breaks and, per stream, its entry count."""
-    heads = {row.stream: (row.seq, row.hash) for row in conn.execute(select(head_t))}
-    heads.update((f"case:{row.id}", (row.audit_seq, row.audit_hash)) for row in conn.execute(
-        select(case_t.c.id, case_t.c.audit_seq, case_t.c.audit_hash)
-        .where(case_t.c.audit_seq > 0)))
-    seen: set[str] = set()
-    stream, expected_seq, prev = None, 0, GENESIS
-    rows = conn.execution_options(yield_per=batch).execute(
-        select(entry_t).order_by(entry_t.c.stream, entry_t.c.seq))
-
-    def close(name: str, seq: int, last: str) -> Iterator[Break]:
-        head = heads.get(name)
-        if head is None:
-            yield Break(name, seq, "stream has no head record")
-        elif head != (seq, last):
-            yield Break(name, seq, f"stream ends at {seq} but its head says {head[0]}: entries "
-                                   "were removed or added outside the log")
-
-    for row in rows:
-        if row.stream != stream:
-            if stream is not None:
-                yield from close(stream, expected_seq, prev)
-            stream, expected_seq, prev = row.stream, 0, GENESIS
-            seen.add(row.stream)
-            yield 0
-        expected_seq += 1
-        if row.seq != expected_seq:
-            yield Break(row.stream, row.seq, f"expected entry {expected_seq}: entries missing")
-            expected_seq = row.seq
-        if row.prev_hash != prev:
-            yield Break(row.stream, row.seq, "does not link to the entry before it")
-        digest = entry_hash(stream=row.stream, seq=row.seq, at=row.at, actor=row.actor,
-                            role=row.role, action=row.action, from_state=row.from_state,
-                            to_state=row.to_state, data=row.data, prev_hash=row.prev_hash)
-        if digest != row.hash:
-            yield Break(row.stream, row.seq, "content does not match its hash: changed after "
-                                             "it was written")
-        prev = row.hash
-        yield 1
-    if stream is not None:
-        yield from close(stream, expected_seq, prev)
-    for name in sorted(set(heads) - seen):
-        yield Break(name, heads[name][0], "head record without entries: the stream was removed")
-
-
-def verify(conn: Connection, *, batch: int = 5000, limit: int = 100) -> Verdict:
-    """Recompute every hash of every stream; report up to `limit` breaks."""
-    entries = streams = 0
-    breaks: list[Break] = []
-    for item in _breaks(conn, batch):
-        if isinstance(item, Break):
-            if len(breaks) < limit:
-                breaks.append(item)
-        elif item:
-            entries += 1
-        else:
-            streams += 1
-    return Verdict(entries, streams, tuple(breaks))
-
-
 def history(conn: Connection, stream: str) -> list[dict[str, Any]]:
     """A stream's entries, oldest first."""
     rows = conn.execute(select(entry_t).where(entry_t.c.stream == stream)
@@ -234,3 +184,11 @@ def history(conn: Connection, stream: str) -> list[dict[str, Any]]:
          "from_state": r.from_state, "to_state": r.to_state, "data": r.data, "hash": r.hash}
         for r in rows
     ]
+
+
+
+def verify(conn: Connection, **options: Any) -> Verdict:
+    """Check the whole log (storage.audit_verify.verify, which builds on this module)."""
+    from storage import audit_verify
+
+    return audit_verify.verify(conn, **options)

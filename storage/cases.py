@@ -174,7 +174,8 @@ WRITE = Prepared(
             next_due=bindparam("b_next_due", type_=case_t.c.next_due.type),
             version=bindparam("b_version"),
             updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type),
-            audit_seq=bindparam("b_audit_seq"), audit_hash=bindparam("b_audit_hash")))
+            audit_seq=bindparam("b_audit_seq"), audit_hash=bindparam("b_audit_hash"),
+            audit_mac=bindparam("b_audit_mac")))
 _UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
 
 
@@ -214,7 +215,8 @@ class CaseStore:
         actor = _actor(principal)
         outcome = lifecycle.open(case_id, data, actor, now)
         clocks, next_due, generations = _clocks_after({}, outcome)
-        entry = audit.draft_after(None, audit.GENESIS, stream=f"case:{case_id}", at=now,
+        entry = audit.draft_after(None, audit.GENESIS, key=audit.key_of(conn),
+                                  stream=f"case:{case_id}", at=now,
                                   actor=actor.id, role=outcome.role, action="open",
                                   to_state=outcome.target,
                                   data={"campaign_version_id": published.row.id,
@@ -226,7 +228,7 @@ class CaseStore:
             final=outcome.target in lifecycle.type.finals, data=dict(outcome.case.data),
             signatures=[], clocks=clocks, next_due=next_due, version=1,
             opened_by=principal.name, opened_at=now, updated_at=now,
-            audit_seq=entry.seq, audit_hash=entry.hash))
+            audit_seq=entry.seq, audit_hash=entry.hash, audit_mac=entry.head_mac))
         audit.write_entry(conn, entry)
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
             campaign_id, path, unit_id, lifecycle.type), {})
@@ -268,7 +270,7 @@ class CaseStore:
         after = outcome.case
         final = after.state in lifecycle.type.finals
         # chained to the head on the row read: the version guard of WRITE guards it too
-        entry = audit.draft_after(stored.audit_seq, stored.audit_hash,
+        entry = audit.draft_after(stored.audit_seq, stored.audit_hash, key=audit.key_of(conn),
                                   stream=f"case:{case_id}", at=now,
                                   actor=actor.id, role=outcome.role,
                                   action=trigger if outcome.completed else f"{trigger}:signoff",
@@ -285,6 +287,7 @@ class CaseStore:
             "b_signatures": _signatures_json(after.signatures), "b_clocks": clocks,
             "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now,
             "b_audit_seq": entry.seq, "b_audit_hash": entry.hash,
+            "b_audit_mac": entry.head_mac,
         }, entry, stops, timer_rows)
 
     def apply(self, conn: Connection, event: EventWrite) -> None:
@@ -376,16 +379,18 @@ def rewrite_clocks(conn: Connection, stored: StoredCase, clocks: Mapping[str, An
     version of the row, audited in the case's stream; StaleVersion if it moved meanwhile."""
     dues = [dt.date.fromisoformat(v["due"]) for v in clocks.values() if v.get("due")]
     next_due = min(dues) if dues else None
-    entry = audit.draft_after(stored.audit_seq, stored.audit_hash, stream=f"case:{stored.id}",
-                              at=now, actor=actor, role=None, action=action,
-                              from_state=stored.state, to_state=stored.state, data=dict(data))
+    entry = audit.draft_after(stored.audit_seq, stored.audit_hash, key=audit.key_of(conn),
+                              stream=f"case:{stored.id}", at=now, actor=actor, role=None,
+                              action=action, from_state=stored.state,
+                              to_state=stored.state, data=dict(data))
     written = stored.written(stored.core(), final=stored.final, clocks=clocks,
                              next_due=next_due, now=now, entry=entry)
     params = {"b_id": stored.id, "b_read": stored.version, "b_state": stored.state,
               "b_final": stored.final, "b_data": dict(stored.data),
               "b_signatures": _signatures_json(stored.signatures), "b_clocks": dict(clocks),
               "b_next_due": next_due, "b_version": stored.version + 1, "b_updated_at": now,
-              "b_audit_seq": entry.seq, "b_audit_hash": entry.hash}
+              "b_audit_seq": entry.seq, "b_audit_hash": entry.hash,
+              "b_audit_mac": entry.head_mac}
     if WRITE.rowcount(conn, params) != 1:
         raise StaleVersion("case", stored.id, stored.version, stored.version + 1)
     audit.write_entry(conn, entry)

@@ -21,6 +21,10 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
+from storage.audit_key import AuditKey
+
+AUDIT_KEY_OPTION = "paicha_audit_key"  # storage.audit.key_of reads it
+
 DEFAULT_URL = "sqlite:///paicha.db"
 _WRITE = "paicha_write"
 
@@ -70,11 +74,15 @@ def normalize_url(url: str) -> str:
 class Database:
     """One engine and its transaction helpers."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, audit_key: AuditKey | None = None
+                 ) -> None:
         self.url = normalize_url(url)
         self.dialect = self.url.split(":", 1)[0].split("+", 1)[0]
+        self.audit_key = audit_key
         kwargs: dict[str, Any] = {"echo": echo, "json_serializer": json_text,
                                   "json_deserializer": json_value}
+        if audit_key is not None:  # every connection carries it: audit entries are signed
+            kwargs["execution_options"] = {AUDIT_KEY_OPTION: audit_key}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///"):

@@ -131,6 +131,7 @@ class Case(SQLModel, table=True):
     # anyway (other streams keep theirs in audit_head): its version guard guards the chain too.
     audit_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     audit_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    audit_mac: str | None = Field(default=None, max_length=64)  # the head's signature
 
 
 class Obligation(SQLModel, table=True):
@@ -203,6 +204,8 @@ class AuditEntry(SQLModel, table=True):
     data: dict[str, Any] = _json({})
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # HMAC of `hash` with the audit key (storage.audit_key); None when written without a key
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class AuditHead(SQLModel, table=True):
@@ -214,6 +217,20 @@ class AuditHead(SQLModel, table=True):
     stream: str = Field(primary_key=True, max_length=100)
     seq: int
     hash: str = Field(max_length=64)
+    mac: str | None = Field(default=None, max_length=64)  # the head's signature
+
+
+class AuditSeal(SQLModel, table=True):
+    """The audit log was sealed: every entry and head signed with the key named here, and from
+    then on an unsigned one is a break. One row at most."""
+
+    __tablename__ = "audit_seal"
+
+    # always 1: a second seal, with another key, cannot go in
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    fingerprint: str = Field(max_length=64)
+    sealed_at: dt.datetime = _utc()
+    sealed_by: str = Field(max_length=200)
 
 
 class Timer(SQLModel, table=True):

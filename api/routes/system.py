@@ -13,7 +13,7 @@ from api.deps import Admin, ServicesDep
 from api.errors import problem_responses
 from api.schemas import AuditVerdict, Health
 from paicha.files import campaign_schema_text
-from storage import audit
+from storage import audit_verify
 from storage.campaigns import list_ids
 
 router = APIRouter(tags=["system"])
@@ -67,9 +67,11 @@ def read_campaign_schema(
 
 
 @router.get("/audit/verify", response_model=AuditVerdict, responses=problem_responses(401, 403),
-            summary="Recompute every hash of the audit log and report breaks")
+            summary="Check every hash and signature of the audit log, and every case row "
+                    "against its stream; report breaks")
 def verify_audit(services: ServicesDep, principal: Admin) -> Any:
     with services.db.read() as conn:
-        verdict = audit.verify(conn)
+        verdict = audit_verify.verify(conn)
     return {"ok": verdict.ok, "entries": verdict.entries, "streams": verdict.streams,
+            "unsigned": verdict.unsigned, "keyed": verdict.keyed, "sealed": verdict.sealed,
             "breaks": [b.as_dict() for b in verdict.breaks]}

@@ -18,7 +18,8 @@ from api.services import Services, Settings, TokenCache, campaign_loader
 from engine.access import Principal
 from paicha import demo
 from paicha.files import bundled_dir
-from storage import tokens
+from storage import audit_seal, tokens
+from storage.audit_key import AuditKey
 from storage.bootstrap import prepare
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore
@@ -78,12 +79,17 @@ class World:
 _REGISTRY = CampaignRegistry(campaign_loader)
 
 
+# The audit key of every world: its log is sealed with it, as `paicha serve` leaves a log.
+AUDIT_KEY = AuditKey(b"a key for tests, not for a deployment", "tests")
+
+
 def _build_demo(url: str) -> dict[str, str]:
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     try:
         prepare(db, _REGISTRY, bundled_dir(), now=START)
         with db.write() as conn:
             loaded = demo.load(conn, _REGISTRY, now=START)
+            audit_seal.seal(conn, now=START, by="tests")
         assert loaded is not None
         return loaded.tokens
     finally:
@@ -92,7 +98,7 @@ def _build_demo(url: str) -> dict[str, str]:
 
 def world_on(url: str, tokens: dict[str, str]) -> World:
     clock = FakeClock()
-    db = Database(url)
+    db = Database(url, audit_key=AUDIT_KEY)
     registry = _REGISTRY.fork()
     cases = CaseStore(registry)
     services = Services(Settings(database_url=url, token_cache_seconds=0), db, registry,

@@ -1,0 +1,371 @@
+"""Checking the audit log: every chain, every signature, every head, and every case row
+against its stream, in one pass and constant memory.
+
+The entries come sorted by stream and number, the heads (`audit_head` rows and case rows)
+sorted by stream, and `walk` merges the two as a zip merges sorted lists: it holds one stream
+at a time, never a table of all heads. Both sides must be sorted as Python compares text (by
+code point): SQLite compares bytes, which agrees; PostgreSQL is told `COLLATE "C"`, since its
+default collation may not (`walk` refuses input out of that order rather than report false
+breaks).
+
+A case row is checked against its stream: its `state` is where the last entry left it
+(`to_state`), its `data` the opening entry's `data["data"]` updated, in order, with every later
+entry's `data` (what storage.cases writes), and its `type`, `unit_id` and
+`campaign_version_id` are those the opening entry names.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import Connection, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage import audit
+from storage.audit import GENESIS, entry_hash, key_of
+from storage.audit_key import AuditKey
+from storage.tables import AuditEntry, AuditHead, AuditSeal, Case
+
+entry_t = AuditEntry.__table__  # type: ignore[attr-defined]
+head_t = AuditHead.__table__  # type: ignore[attr-defined]
+seal_t = AuditSeal.__table__  # type: ignore[attr-defined]
+case_t = Case.__table__  # type: ignore[attr-defined]
+
+WHOLE_LOG = "*"  # the stream named by a problem of the whole log (its key, its seal)
+Tally = Literal["entry", "stream", "unsigned"]
+
+
+@dataclass(frozen=True)
+class Break:
+    """One place where the log does not hold."""
+
+    stream: str
+    seq: int
+    problem: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"stream": self.stream, "seq": self.seq, "problem": self.problem}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    entries: int
+    streams: int
+    breaks: tuple[Break, ...]
+    unsigned: int = 0  # entries and heads without a signature
+    keyed: bool = False  # signatures were checked with the log's key
+    sealed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+class Head(NamedTuple):
+    """Where a stream ends, as kept apart from its entries; `case` is the case row of a
+    case's stream (its head is on it)."""
+
+    stream: str
+    seq: int
+    hash: str
+    mac: str | None
+    case: Any = None
+
+
+class Exported(NamedTuple):
+    """A head as `paicha audit export` wrote it (storage.audit_export)."""
+
+    stream: str
+    seq: int
+    hash: str
+    mac: str | None
+
+
+class Seal(NamedTuple):
+    fingerprint: str
+    sealed_at: Any
+    sealed_by: str
+
+
+# -- what the database holds, streamed in Python's order of text ------------------------------
+
+def _in_order(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str]:
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+def entries(conn: Connection, *, batch: int = 5000) -> Iterator[Any]:
+    """Every entry, by stream and number, fetched `batch` rows at a time."""
+    return iter(conn.execute(select(entry_t).order_by(_in_order(conn, entry_t.c.stream),
+                                                       entry_t.c.seq)
+                             .execution_options(yield_per=batch)))
+
+
+def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
+    """Every stream head, by stream: audit_head's rows merged with the case rows'."""
+    kept = conn.execute(select(head_t.c.stream, head_t.c.seq, head_t.c.hash, head_t.c.mac)
+                        .order_by(_in_order(conn, head_t.c.stream))
+                        .execution_options(yield_per=batch))
+    cases = conn.execute(select(case_t.c.id, case_t.c.audit_seq, case_t.c.audit_hash,
+                                case_t.c.audit_mac, case_t.c.state, case_t.c.data,
+                                case_t.c.type, case_t.c.unit_id, case_t.c.campaign_version_id)
+                         .order_by(_in_order(conn, case_t.c.id))  # "case:" + id: same order
+                         .execution_options(yield_per=batch))
+    return heapq.merge(
+        (Head(r.stream, r.seq, r.hash, r.mac) for r in kept),
+        (Head(f"case:{r.id}", r.audit_seq, r.audit_hash, r.audit_mac, r) for r in cases),
+        key=attrgetter("stream"))
+
+
+def seal_of(conn: Connection) -> Seal | None:
+    """The log's seal, if it was sealed."""
+    row = conn.execute(select(seal_t.c.fingerprint, seal_t.c.sealed_at, seal_t.c.sealed_by)
+                       ).first()
+    return Seal(row.fingerprint, row.sealed_at, row.sealed_by) if row else None
+
+
+# -- the walk ---------------------------------------------------------------------------------
+
+class _Sorted:
+    """Items sorted by stream, looked at one ahead; refuses one out of order."""
+
+    def __init__(self, items: Iterable[Any], what: str) -> None:
+        self._items = iter(items)
+        self._what = what
+        self._last = ""
+        self._next = self._advance()
+
+    def _advance(self) -> Any:
+        item = next(self._items, None)
+        if item is not None:
+            if item.stream < self._last:
+                raise RuntimeError(
+                    f"{self._what} are not sorted by stream as Python compares text "
+                    f"({self._last!r} came before {item.stream!r}): the database sorts by "
+                    "another collation")
+            self._last = item.stream
+        return item
+
+    def before(self, stream: str | None) -> Iterator[Any]:
+        """The items of streams that sort before `stream` (all that are left for None)."""
+        while self._next is not None and (stream is None or self._next.stream < stream):
+            item, self._next = self._next, self._advance()
+            yield item
+
+    def take(self, stream: str) -> list[Any]:
+        """The items of `stream` (one, or none; more only in a tampered log)."""
+        found = []
+        while self._next is not None and self._next.stream == stream:
+            found.append(self._next)
+            self._next = self._advance()
+        return found
+
+
+class _Stream:
+    """One stream as the walk goes through its entries."""
+
+    def __init__(self, name: str, head: Head | None, exported: Exported | None,
+                 key: AuditKey | None, require_macs: bool) -> None:
+        self.name, self.head, self.exported = name, head, exported
+        self.key, self.require_macs = key, require_macs
+        self.seq, self.prev = 0, GENESIS
+        self.reached_export = False
+        self.is_case = head is not None and head.case is not None
+        self.opening: Mapping[str, Any] | None = None  # a case's opening entry's data
+        self.state: str | None = None
+        self.data: dict[str, Any] = {}
+
+    def add(self, row: Any) -> Iterator[Break | Tally]:
+        self.seq += 1
+        if row.seq != self.seq:
+            yield Break(row.stream, row.seq, f"expected entry {self.seq}: entries missing")
+            self.seq = row.seq
+        if row.prev_hash != self.prev:
+            yield Break(row.stream, row.seq, "does not link to the entry before it")
+        digest = entry_hash(stream=row.stream, seq=row.seq, at=row.at, actor=row.actor,
+                            role=row.role, action=row.action, from_state=row.from_state,
+                            to_state=row.to_state, data=row.data, prev_hash=row.prev_hash)
+        if digest != row.hash:
+            yield Break(row.stream, row.seq, "content does not match its hash: changed after "
+                                             "it was written")
+        if row.mac is None:
+            yield "unsigned"
+            if self.require_macs:
+                yield Break(row.stream, row.seq, "unsigned entry in a sealed log: written "
+                                                 "without the audit key, or added or changed "
+                                                 "outside the log")
+        elif self.key is not None and not self.key.signs_entry(row.hash, row.mac):
+            yield Break(row.stream, row.seq, "signature does not match: the entry was changed "
+                                             "or added outside the log, or signed with "
+                                             "another key")
+        if self.exported is not None and row.seq == self.exported.seq:
+            self.reached_export = True
+            if row.hash != self.exported.hash:
+                yield Break(row.stream, row.seq, "differs from the exported head: the stream "
+                                                 "was rewritten since it was exported")
+        if self.is_case:
+            self._fold(row)
+        self.prev = row.hash
+
+    def _fold(self, row: Any) -> None:
+        data = row.data if isinstance(row.data, Mapping) else {}
+        if row.seq == 1 and row.action == "open":
+            self.opening = data
+            opened = data.get("data")
+            self.data = dict(opened) if isinstance(opened, Mapping) else {}
+        elif row.action not in audit.BOOKKEEPING_ACTIONS:
+            self.data.update(data)
+        self.state = row.to_state
+
+    def close(self) -> Iterator[Break | Tally]:
+        head, name, seq = self.head, self.name, self.seq
+        if head is None:
+            yield Break(name, seq, "stream has no head record")
+        else:
+            reached = (head.seq, head.hash) == (seq, self.prev)
+            if not reached:
+                yield Break(name, seq, f"stream ends at {seq} but its head says {head.seq}: "
+                                       "entries were removed or added outside the log")
+            yield from _head_signature(head, self.key, self.require_macs)
+            if head.case is not None and reached:  # else the row is ahead of what is left
+                yield from self._case(head.case)
+        if self.exported is not None and not self.reached_export:
+            yield Break(name, seq, f"stream ends at {seq}, below the exported head "
+                                   f"{self.exported.seq}: entries were removed since the export")
+
+    def _case(self, case: Any) -> Iterator[Break]:
+        name, seq = self.name, self.seq
+        if self.opening is None:
+            yield Break(name, 1, "the case's stream does not start with its opening")
+            return
+        if case.state != self.state:
+            yield Break(name, seq, f"the case row's state {case.state!r} is not "
+                                   f"{self.state!r}, where its audit stream leaves it: the row "
+                                   "was changed outside the log")
+        if case.data != self.data:
+            fields = sorted(k for k in {*case.data, *self.data}
+                            if case.data.get(k, _ABSENT) != self.data.get(k, _ABSENT))
+            yield Break(name, seq, f"the case row's data differs from what its audit stream "
+                                   f"records (fields: {', '.join(fields[:10])}): the row was "
+                                   "changed outside the log")
+        opened = {"type": self.opening.get("type"), "unit": self.opening.get("unit"),
+                  "campaign_version_id": self.opening.get("campaign_version_id")}
+        stored = {"type": case.type, "unit": case.unit_id,
+                  "campaign_version_id": case.campaign_version_id}
+        for field, value in opened.items():
+            if stored[field] != value:
+                yield Break(name, seq, f"the case row's {field} {stored[field]!r} is not "
+                                       f"{value!r}, as the case was opened: the row was "
+                                       "changed outside the log")
+
+
+_ABSENT = object()
+
+
+def _head_signature(head: Head, key: AuditKey | None, require_macs: bool
+                    ) -> Iterator[Break | Tally]:
+    if head.mac is None:
+        yield "unsigned"
+        if require_macs:
+            yield Break(head.stream, head.seq, "unsigned head in a sealed log: moved without "
+                                               "the audit key, or outside the log")
+    elif key is not None and not key.signs_head(head.stream, head.seq, head.hash, head.mac):
+        yield Break(head.stream, head.seq, "the head's signature does not match: the head was "
+                                           "moved outside the log (cut back to an earlier "
+                                           "entry?), or signed with another key")
+
+
+def _exported_signature(exported: Exported, key: AuditKey | None) -> Iterator[Break]:
+    if key is not None and exported.mac is not None and not key.signs_head(
+            exported.stream, exported.seq, exported.hash, exported.mac):
+        yield Break(exported.stream, exported.seq, "the exported head's signature does not "
+                                                   "match: the export was changed, or made "
+                                                   "with another key")
+
+
+def walk(entries: Iterable[Any], heads: Iterable[Head], exported: Iterable[Exported] = (), *,
+         key: AuditKey | None, require_macs: bool) -> Iterator[Break | Tally]:
+    """Merge the sorted entries with the sorted heads (and exported heads), one stream at a
+    time: yields every break, "stream" as each stream starts, "entry" after each entry, and
+    "unsigned" for each entry or head without a signature. With `key`, signatures are checked;
+    with `require_macs` (a sealed log), a missing one is a break."""
+    pending, past = _Sorted(heads, "heads"), _Sorted(exported, "exported heads")
+    current: _Stream | None = None
+    for row in _Sorted(entries, "entries").before(None):
+        if current is None or row.stream != current.name:
+            if current is not None:
+                yield from current.close()
+            yield from _without_entries(pending, past, row.stream, key, require_macs)
+            found, marks = pending.take(row.stream), past.take(row.stream)
+            for extra in found[1:]:
+                yield Break(row.stream, extra.seq, "a second head record for the stream: one "
+                                                   "was added outside the log")
+            for mark in marks:
+                yield from _exported_signature(mark, key)
+            current = _Stream(row.stream, found[0] if found else None,
+                              marks[0] if marks else None, key, require_macs)
+            yield "stream"
+        yield from current.add(row)
+        yield "entry"
+    if current is not None:
+        yield from current.close()
+    yield from _without_entries(pending, past, None, key, require_macs)
+
+
+def _without_entries(pending: _Sorted, past: _Sorted, upto: str | None, key: AuditKey | None,
+                     require_macs: bool) -> Iterator[Break | Tally]:
+    """The heads, and exported heads, of streams before `upto` that have no entries."""
+    for head in pending.before(upto):
+        if head.case is not None:
+            yield Break(head.stream, head.seq, "case row without audit entries: its stream was "
+                                               "removed, or the row added outside the log")
+        else:
+            yield Break(head.stream, head.seq, "head record without entries: the stream was "
+                                               "removed")
+        yield from _head_signature(head, key, require_macs)
+    for mark in past.before(upto):
+        yield from _exported_signature(mark, key)
+        yield Break(mark.stream, mark.seq, "the exported stream is gone: its entries were "
+                                           "removed since the export")
+
+
+# -- verify -----------------------------------------------------------------------------------
+
+def verify(conn: Connection, *, exported: Iterable[Exported] = (), batch: int = 5000,
+           limit: int = 100) -> Verdict:
+    """Check the whole log with `conn`'s key (storage.audit.key_of); report up to `limit`
+    breaks. `exported`: heads an export wrote, which the log must still reach."""
+    key, seal = key_of(conn), seal_of(conn)
+    first: list[Break] = []
+    checking: AuditKey | None = key
+    if seal is not None and key is None:
+        checking = None
+        first.append(Break(WHOLE_LOG, 0, f"the log is sealed (key {seal.fingerprint}) and no "
+                                         "audit key was given, so no signature was checked: "
+                                         "set PAICHA_AUDIT_KEY or PAICHA_AUDIT_KEY_FILE"))
+    elif seal is not None and key is not None and seal.fingerprint != key.fingerprint:
+        checking = None
+        first.append(Break(WHOLE_LOG, 0, f"the audit key {key.fingerprint} ({key.source}) is "
+                                         f"not the key {seal.fingerprint} the log was sealed "
+                                         "with, so no signature was checked: use the "
+                                         "deployment's key (or the seal record was changed)"))
+    tally = {"entry": 0, "stream": 0, "unsigned": 0}
+    breaks = first
+    for item in walk(entries(conn, batch=batch), heads(conn, batch=batch), exported,
+                     key=checking, require_macs=seal is not None and checking is not None):
+        if isinstance(item, Break):
+            if len(breaks) < limit:
+                breaks.append(item)
+        else:
+            tally[item] += 1
+    if seal is None and key is not None:
+        breaks.insert(0, Break(WHOLE_LOG, 0, f"the log is not sealed ({tally['unsigned']} "
+                                             "entries and heads unsigned): run `paicha audit "
+                                             "seal` once; if it was sealed before, its seal "
+                                             "record was removed outside the log"))
+    return Verdict(tally["entry"], tally["stream"], tuple(breaks[:limit]), tally["unsigned"],
+                   checking is not None, seal is not None)
+
