@@ -44,7 +44,10 @@ def key_path(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """`paicha serve` does everything up to serving, then returns."""
-    monkeypatch.setattr(serve.uvicorn, "run", lambda *args, **kwargs: None)
+    def started(server: serve._Server) -> None:
+        server.started = True
+
+    monkeypatch.setattr(serve._Server, "run", started)
     monkeypatch.setattr(serve, "freeze_startup_heap", lambda: None)
 
 
