@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from engine.document import DocumentError, Mapping, format_path, locate, parse
 from engine.errors import CalendarInvalid, Problem
+from engine.semantics import parse_date
 from engine.workdays import Holiday, YearSchedule
 
 # A notice is a page; a file much larger than this is not one.
@@ -49,15 +49,6 @@ class _Problems:
                 self.found.append(Problem(mark.source, mark.line, mark.column,
                                           format_path([*path, key]), f"unknown key {key!r}",
                                           f"the keys here are {', '.join(known)}"))
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def read_schedule(text: str, source: str) -> YearSchedule:
@@ -112,7 +103,7 @@ def _source(document: Mapping, problems: _Problems) -> tuple[str | None, dt.date
     if not isinstance(number, str) or not number.strip():
         problems.add(["source", "number"], "missing the notice's number (文号)", hint)
         number = None
-    day = _date(source.get("date"))
+    day = parse_date(source.get("date"))
     if day is None:
         problems.add(["source", "date"], f"{source.get('date')!r} is not a date",
                      "write the day the notice was issued, YYYY-MM-DD")
@@ -146,7 +137,7 @@ def _holidays(document: Mapping, problems: _Problems, year: int | None) -> list[
             name = None
         days = []
         for key in ("from", "to"):
-            day = _date(item.get(key))
+            day = parse_date(item.get(key))
             if day is None:
                 problems.add([*path, key], f"{item.get(key)!r} is not a date"
                              if key in item else f"missing `{key}`", "write YYYY-MM-DD")
@@ -190,7 +181,7 @@ def _workdays(document: Mapping, problems: _Problems, year: int | None,
     found: set[dt.date] = set()
     for index, value in enumerate(items):
         path: list[str | int] = ["workdays", index]
-        day = _date(value)
+        day = parse_date(value)
         if day is None:
             problems.add(path, f"{value!r} is not a date", "write YYYY-MM-DD")
         elif not _in_year(day, year):

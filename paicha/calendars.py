@@ -17,21 +17,10 @@ from engine.errors import CalendarInvalid, PaichaError, Problem
 from engine.schedules import read_schedule
 from engine.workdays import StatutoryCalendar, YearSchedule
 from paicha.database_option import add_database_option, open_database
-from paicha.files import CommandFailed, display_name
+from paicha.files import CommandFailed, display_name, read_text_file
 from storage import calendars
 from storage.calendars import CalendarCache
 from storage.campaigns import CampaignRegistry
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandFailed([f"paicha: {path}: no such file"]) from None
-    except UnicodeDecodeError:
-        raise CommandFailed([f"paicha: {path}: not UTF-8 text; save the file as UTF-8"]) from None
-    except OSError as exc:
-        raise CommandFailed([f"paicha: {path}: cannot read: {exc.strerror}"]) from None
 
 
 def schedules_from(paths: Iterable[str]) -> list[YearSchedule]:
@@ -41,7 +30,7 @@ def schedules_from(paths: Iterable[str]) -> list[YearSchedule]:
     for name in paths:
         path = Path(name)
         try:
-            found.append(read_schedule(_read(path), display_name(path)))
+            found.append(read_schedule(read_text_file(path), display_name(path)))
         except CalendarInvalid as exc:
             problems.extend(exc.problems)
     if problems:
@@ -72,7 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    texts = [(Path(name), _read(Path(name))) for name in args.files]
+    texts = [(Path(name), read_text_file(Path(name))) for name in args.files]
     db = open_database(args, "calendar add", writes=True)
     try:
         added: list[Any] = []

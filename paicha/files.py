@@ -110,8 +110,9 @@ class CommandFailed(Exception):
         super().__init__("; ".join(self.lines))
 
 
-def read_campaign(path: Path) -> str:
-    """A campaign file's text, or CommandFailed saying why it cannot be read."""
+def read_text_file(path: Path) -> str:
+    """A UTF-8 file's text (a campaign, a calendar year …), or CommandFailed saying why it
+    cannot be read."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -120,6 +121,9 @@ def read_campaign(path: Path) -> str:
         raise CommandFailed([f"paicha: {path}: not UTF-8 text; save the file as UTF-8"]) from None
     except OSError as exc:
         raise CommandFailed([f"paicha: {path}: cannot read: {exc.strerror}"]) from None
+
+
+read_campaign = read_text_file
 
 
 def load_for_command(path: Path, *, warn: bool = True) -> Loaded:

@@ -10,9 +10,14 @@ from sqlalchemy import select
 
 from paicha.cli import main
 from storage.tables import Token
-from tests.support.world import World
+from tests.support.world import World, shell_has_the_worlds_key
 
 token_t = Token.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _shell_has_the_worlds_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    shell_has_the_worlds_key(monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from deadlines.sweep import Sweeper
 from paicha.cli import main
 from storage.tables import AuditEntry, Delivery, Org, Unit
 from storage.tables import Timer as TimerRow
-from tests.support.world import World
+from tests.support.world import World, shell_has_the_worlds_key
 
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 timer_t = TimerRow.__table__  # type: ignore[attr-defined]
@@ -35,6 +36,11 @@ HAZARD = {"source": "self_inspection", "grade": "major", "industry": "hazardous_
           "description": "储罐区可燃气体报警装置失效", "found_on": "2026-12-01"}
 PLAN = {"plan_goal": "更换", "plan_measures": "停用", "plan_funds": "自筹",
         "plan_organization": "设备部", "plan_emergency": "巡检"}
+
+
+@pytest.fixture(autouse=True)
+def _shell_has_the_worlds_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    shell_has_the_worlds_key(monkeypatch)
 
 
 def local(day: str, hour: int = 9, minute: int = 10) -> dt.datetime:

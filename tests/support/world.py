@@ -19,7 +19,7 @@ from engine.access import Principal
 from paicha import demo
 from paicha.files import bundled_dir
 from storage import audit_seal, tokens
-from storage.audit_key import AuditKey
+from storage.audit_key import ENV_KEY, AuditKey
 from storage.bootstrap import prepare
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore
@@ -81,6 +81,13 @@ _REGISTRY = CampaignRegistry(campaign_loader)
 
 # The audit key of every world: its log is sealed with it, as `paicha serve` leaves a log.
 AUDIT_KEY = AuditKey(b"a key for tests, not for a deployment", "tests")
+
+
+def shell_has_the_worlds_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the commands a test runs against a world's database (`paicha token create`,
+    `paicha calendar add` …) that world's audit key, as a deployment gives its key to every
+    process that writes: without it they refuse to write to the sealed log."""
+    monkeypatch.setenv(ENV_KEY, AUDIT_KEY.secret.decode())
 
 
 def _build_demo(url: str) -> dict[str, str]:
