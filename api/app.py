@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.door import Door
+from api.event_lane import EventLane
 from api.guard import Limits, RequestGuard
 from api.operations import of_routers
 from api.routes import (
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     app.state.services = built
     errors.install(app)
     app.state.operations = of_routers(ROUTERS)
-    app.add_middleware(Door)
+    app.add_middleware(EventLane)  # innermost: the guard's checks come first
     for router in ROUTERS:
         # any route may meet the request guard's body cap and time budget (api.guard)
         app.include_router(router, responses=errors.problem_responses(413, 503))

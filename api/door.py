@@ -11,7 +11,8 @@
   quietly mean `b`.
 
 Each refusal is a 422 `request_invalid` located like a validation error (`path`,
-`query.<name>`, `header.<name>`), after the caller's token is checked (401 first).
+`query.<name>`, `header.<name>`), after the caller's token is checked (401 first): the request
+guard runs these checks in its one pass in front of the routes.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import re
 from collections import Counter
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from api.errors import invalid, unauthenticated
 from api.operations import operations
 from engine.schema import did_you_mean
 
@@ -44,21 +43,11 @@ def unstorable(text: str) -> str | None:
             "send the text as UTF-8")
 
 
-class Door:
-    """ASGI middleware: the checks above, on every HTTP request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problems = _unstorable(scope) or _undeclared(scope)
-            if problems:
-                request = Request(scope)
-                response = await unauthenticated(request) or invalid(problems)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def refusals(scope: Scope) -> list[dict[str, str]]:
+    """What is wrong with an HTTP request before any route reads it (the checks above), as
+    problems of a 422 `request_invalid`; none for nearly every request. The request guard
+    (api.guard) asks once the caller's token is checked."""
+    return _unstorable(scope) or _undeclared(scope)
 
 
 def _unstorable(scope: Scope) -> list[dict[str, str]]:

@@ -233,14 +233,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PaichaError)
     async def _domain(request: Request, error: PaichaError) -> JSONResponse:
-        return problem(status_of(error), error.code, str(error), **_extras(error))
+        return domain_problem(error)
 
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, error: RequestValidationError) -> JSONResponse:
-        refused = await unauthenticated(request)
-        if refused is not None:
-            return refused
-        return invalid(request_problems(request, error.errors()))
+        return await request_invalid(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -276,9 +273,31 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error",
-                       "the server failed on this request; it is logged, please report it")
+        return unexpected(request, error)
+
+
+# The answers of the handlers above, also for a route served in front of the framework
+# (api.event_lane): the same problem for the same error, whichever way the request came.
+
+def domain_problem(error: PaichaError) -> JSONResponse:
+    """The problem of a domain error: its status, code, message and details."""
+    return problem(status_of(error), error.code, str(error), **_extras(error))
+
+
+async def request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    """A malformed request's 422, or the 401 of a caller without a valid token."""
+    refused = await unauthenticated(request)
+    if refused is not None:
+        return refused
+    return invalid(request_problems(request, error.errors()))
+
+
+def unexpected(request: Request, error: Exception) -> JSONResponse:
+    """A failure of the server's own: logged, and a 500 that tells nothing of its insides."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path,
+                  exc_info=error)
+    return problem(500, "internal_error",
+                   "the server failed on this request; it is logged, please report it")
 
 
 class Problem(BaseModel):

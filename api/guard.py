@@ -1,5 +1,6 @@
 """What every request meets before a route reads it: its token (401 before one byte of the body
-is read), a cap on its body while it streams in (413), and a time budget (503).
+is read), the checks of api.door (422), a cap on its body while it streams in (413), and a time
+budget (503).
 
 FastAPI reads and parses a body before it solves a route's dependencies, so a check made by a
 dependency comes too late: an anonymous caller could make the server hold and parse a body of
@@ -24,8 +25,9 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import door
 from api.deps import PRINCIPAL, resolve_token
-from api.errors import Unauthenticated, problem
+from api.errors import Unauthenticated, invalid, problem
 from api.offload import WorkStopped
 from api.services import Services
 
@@ -103,6 +105,10 @@ class RequestGuard:
             except Unauthenticated as error:
                 await problem(401, error.code, str(error))(scope, receive, send)
                 return
+        refused = door.refusals(scope)  # NUL, undeclared query parameters (api.door)
+        if refused:
+            await invalid(refused)(scope, receive, send)
+            return
         if length is not None and length.isdigit():
             if int(length) > limits.body_bytes:
                 await self._too_large(scope, receive, send, limits)
