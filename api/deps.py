@@ -14,7 +14,7 @@ from api.errors import Unauthenticated, is_json
 from api.services import Services, run_db
 from engine import authority
 from engine.access import Principal
-from engine.errors import Forbidden
+from engine.errors import Forbidden, InputInvalid
 
 _bearer = HTTPBearer(auto_error=False, description="A token made by `paicha token create`.")
 
@@ -93,6 +93,24 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
         request.state.body_model = model  # for the error's "did you mean"
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()], body=raw) from error
+
+
+async def yaml_body(request: Request, *, what: str, max_bytes: int | None = None) -> str:
+    """A YAML body (a campaign, a calendar year) as text: an empty body is the same 422 as any
+    malformed body; text that is not UTF-8, or longer than `max_bytes` (when the request
+    guard's cap for the route is larger), says so."""
+    raw = await request.body()
+    if not raw.strip():
+        message = f"the body is empty: send {what} as YAML text"
+        raise InputInvalid(f"the request is not valid: body: {message}", code="request_invalid",
+                           problems=[{"location": "body", "message": message}])
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise InputInvalid(f"{what} is at most {max_bytes // 1024} KiB", code="too_large")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputInvalid(f"{what} is not UTF-8 text; save it as UTF-8",
+                           code="not_utf8") from exc
 
 
 # What `caller` adds to a route's OpenAPI entry, for routes that call `principal_of` directly.

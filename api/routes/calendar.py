@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Admin, Caller, ServicesDep
+from api.deps import Admin, Caller, ServicesDep, yaml_body
 from api.errors import problem_responses
 from api.schemas import example
 from api.services import Services, run_db
-from engine.errors import InputInvalid
 from engine.schedules import MAX_BYTES
 from storage import calendars
 
@@ -97,15 +96,7 @@ async def add_calendar_year(
     year: Annotated[int, Path(ge=2000, le=2100)], request: Request, response: Response,
     services: ServicesDep, principal: Admin,
 ) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BYTES:
-        raise InputInvalid(f"a calendar file is at most {MAX_BYTES // 1024} KiB",
-                           code="too_large")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputInvalid("the calendar file is not UTF-8 text; save it as UTF-8",
-                           code="not_utf8") from exc
+    text = await yaml_body(request, what="a calendar file", max_bytes=MAX_BYTES)
     # validation and the write off the event loop: the database may wait for its lock
     row, created = await run_db(_add, services, text, year, principal.name)
     if not created:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import Caller, CampaignOffice, ServicesDep
+from api.deps import Caller, CampaignOffice, ServicesDep, yaml_body
 from api.errors import problem_responses
 from api.offload import Checkpoint, offload
 from api.schemas import (
@@ -44,21 +44,6 @@ _YAML_BODY = {"requestBody": {"required": True, "content": {"application/yaml": 
     "schema": {"type": "string"}, "example": _YAML_EXAMPLE}}}}
 
 
-async def _yaml_text(request: Request) -> str:
-    # at most engine.document.MAX_BYTES: the request guard refused a longer body unread (413)
-    raw = await request.body()
-    if not raw.strip():
-        raise InputInvalid("the request is not valid: body: the body is empty: send the "
-                           "campaign as YAML text", code="request_invalid",
-                           problems=[{"location": "body", "message": "the body is empty: "
-                                      "send the campaign as YAML text"}])
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputInvalid("the campaign is not UTF-8 text; save it as UTF-8",
-                           code="not_utf8") from exc
-
-
 @router.get("", response_model=list[CampaignSummary], responses=problem_responses(401),
             summary="The newest version of every published campaign")
 def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
@@ -70,7 +55,7 @@ def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
              summary="Check a campaign YAML body and report every problem",
              openapi_extra=_YAML_BODY)
 async def validate_campaign(request: Request, services: ServicesDep, principal: Caller) -> Any:
-    text = await _yaml_text(request)
+    text = await yaml_body(request, what="the campaign")
     # parsing and validating a large campaign takes a while: off the event loop
     return await offload(request, _validate, services, text)
 
@@ -95,7 +80,7 @@ def _validate(services: Services, text: str, *, checkpoint: Checkpoint) -> dict[
              openapi_extra=_YAML_BODY)
 async def publish_campaign(request: Request, response: Response, services: ServicesDep,
                            principal: CampaignOffice) -> Any:
-    text = await _yaml_text(request)
+    text = await yaml_body(request, what="the campaign")
     # validating, and waiting for the write lock, off the event loop
     created, result = await offload(request, _publish, services, principal, text)
     if not created:
