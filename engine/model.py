@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as _field
 from typing import Any, Literal
 
@@ -226,12 +226,30 @@ class CaseType:
 
 @dataclass(frozen=True)
 class Measure:
+    """What a figure counts. `attribute` says whose figure a case is: `unit` (块, the org
+    subtree the case's unit lies in) or `finder` (条, the org whose member registered the case,
+    e.g. a department's inspection). `within` is `campaign` (cumulative from the campaign's
+    start) or `period` (only cases registered, or obligations due, in the report's period)."""
+
     kind: Literal["count", "sum", "count_units", "count_checks"]
     case: str | None = None
     field: str | None = None
     check: str | None = None
     status: str = "all"
     where: dict[str, Any] | None = _field(default=None, hash=False)
+    attribute: Literal["unit", "finder"] = "unit"
+    within: Literal["campaign", "period"] = "campaign"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number (or text) of a row: computed by `measure`, or entered by the org (`manual`
+    is then its type: integer, number, boolean or text)."""
+
+    name: str
+    measure: Measure | None = None
+    manual: str | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +260,19 @@ class Row:
     measure: Measure | None = None
     manual: str | None = None
     parts: tuple[str, ...] = ()
+    # a row of several figures (`行政处罚（次，万元）`); empty: the row is its one measure or
+    # manual value (with `parts`, several manual values of one type)
+    figures: tuple[Figure, ...] = ()
+
+    @property
+    def values(self) -> tuple[Figure, ...]:
+        """The row's figures, whichever way it was written."""
+        if self.figures:
+            return self.figures
+        if self.manual is not None:
+            names = self.parts or (self.name,)
+            return tuple(Figure(name, manual=self.manual, unit=self.unit) for name in names)
+        return (Figure(self.name, measure=self.measure, unit=self.unit),)
 
 
 @dataclass(frozen=True)
@@ -252,6 +283,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Another form of a report for some org levels (a town's 调度表 for its departments)."""
+
+    levels: tuple[str, ...]
+    name: str
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     name: str
@@ -259,20 +300,42 @@ class Report:
     cumulative: bool = False
     group_by: Literal["org", "unit"] = "org"
     notes: tuple[str, ...] = ()
+    # the reporting period a submission is for, and the one `within: period` counts in
+    period: Literal["month", "quarter", "half", "year"] = "month"
+    variants: tuple[Variant, ...] = ()
+    # `pairs`: the paper form prints two numbered items per line (1 … 2 …)
+    layout: Literal["list", "pairs"] = "list"
 
     @property
     def rows(self) -> tuple[Row, ...]:
         return tuple(row for section in self.sections for row in section.rows)
 
+    def form_for(self, level: str | None) -> Report:
+        """The report as the org of `level` files it: its variant for that level, if any."""
+        for variant in self.variants:
+            if level in variant.levels:
+                return replace(self, name=variant.name, sections=variant.sections,
+                               notes=variant.notes or self.notes, variants=())
+        return self
+
 
 @dataclass(frozen=True)
 class Target:
+    """A goal on a measured figure by a date. With `per` the value is the percentage
+    measure / per × 100; with `compare` the goal is `measure <op> compare` (`lt`, `lte`,
+    `gt`, `gte`) instead of a bound. `warn` (days) before `by` a target not met is at risk
+    and the safety office is told."""
+
     id: str
     name: str
     by: dt.date
     measure: Measure
     goal_max: float | None = None
     goal_min: float | None = None
+    per: Measure | None = None
+    compare: Measure | None = None
+    compare_op: Literal["lt", "lte", "gt", "gte"] | None = None
+    warn_days: int = 30
 
 
 @dataclass(frozen=True)

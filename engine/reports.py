@@ -1,0 +1,227 @@
+"""Reports (调度表) as the engine sees them: which figures a form asks for, the period a date
+falls in, the figures laid out as the form, and the manual figures an org enters checked by
+type. Counting is storage's (storage.reports runs it as SQL aggregates); nothing here reads a
+case.
+
+A figure's place in a form is its `key`: the row's id for a row of one value, `row.1`, `row.2`
+… for the values of a row of several (`行政处罚（次，万元）`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.errors import InputInvalid
+from engine.model import Campaign, Figure, Measure, Report, Row
+
+PeriodKind = Literal["month", "quarter", "half", "year"]
+Value = int | float | str | bool | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One figure of a form, at its place."""
+
+    key: str
+    row: Row
+    figure: Figure
+    section: str
+
+
+def slots(form: Report) -> list[Slot]:
+    """Every figure of the form in the form's order."""
+    found = []
+    for section in form.sections:
+        for row in section.rows:
+            values = row.values
+            for index, figure in enumerate(values):
+                key = row.id if len(values) == 1 else f"{row.id}.{index + 1}"
+                found.append(Slot(key, row, figure, section.id))
+    return found
+
+
+def measured(form: Report) -> list[tuple[str, Measure]]:
+    """The computed figures of a form, by key."""
+    return [(s.key, s.figure.measure) for s in slots(form) if s.figure.measure is not None]
+
+
+# -- periods ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: `label` names it (`2023-05`, `2024-Q2`, `2024-H1`, `2024`)."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+def period_of(kind: PeriodKind, day: dt.date) -> Period:
+    """The reporting period of `kind` that `day` falls in."""
+    if kind == "month":
+        start = day.replace(day=1)
+        months, label = 1, f"{day.year}-{day.month:02d}"
+    elif kind == "quarter":
+        first = 3 * ((day.month - 1) // 3) + 1
+        start, months = day.replace(month=first, day=1), 3
+        label = f"{day.year}-Q{(first - 1) // 3 + 1}"
+    elif kind == "half":
+        first = 1 if day.month <= 6 else 7
+        start, months = day.replace(month=first, day=1), 6
+        label = f"{day.year}-H{1 if first == 1 else 2}"
+    else:
+        start, months, label = day.replace(month=1, day=1), 12, str(day.year)
+    year, month = divmod(start.month - 1 + months, 12)
+    end = dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+    return Period(label, start, end)
+
+
+def parse_period(kind: PeriodKind, label: str) -> Period:
+    """The period a label names, or InputInvalid saying how to write one."""
+    examples = {"month": "2023-05", "quarter": "2024-Q2", "half": "2024-H1", "year": "2024"}
+    try:
+        year = int(label[:4])
+        rest = label[4:]
+        if kind == "month" and rest[:1] == "-" and len(rest) == 3:
+            day = dt.date(year, int(rest[1:]), 1)
+        elif kind == "quarter" and rest[:2] == "-Q" and rest[2:] in ("1", "2", "3", "4"):
+            day = dt.date(year, 3 * int(rest[2:]) - 2, 1)
+        elif kind == "half" and rest in ("-H1", "-H2"):
+            day = dt.date(year, 1 if rest == "-H1" else 7, 1)
+        elif kind == "year" and rest == "":
+            day = dt.date(year, 1, 1)
+        else:
+            raise ValueError(label)
+    except ValueError:
+        raise InputInvalid(
+            f"period {label!r} is not a {kind}; write it like {examples[kind]}",
+            code="bad_period") from None
+    found = period_of(kind, day)
+    if found.label != label:
+        raise InputInvalid(f"period {label!r} is not a {kind}; write it like {examples[kind]}",
+                           code="bad_period")
+    return found
+
+
+# -- manual figures -----------------------------------------------------------------------
+
+
+def manual_value(slot: Slot, value: Any) -> Value:
+    """A manual figure as entered, checked against its type; InputInvalid names the figure."""
+    kind = slot.figure.manual
+    where = f"figure {slot.key!r} ({slot.figure.name})"
+    if value is None:
+        return None
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputInvalid(f"{where} is a count: a whole number, 0 or more (got {value!r})",
+                               code="bad_figure")
+        return value
+    if kind == "number":
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
+            raise InputInvalid(f"{where} is a number, 0 or more (got {value!r})",
+                               code="bad_figure")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise InputInvalid(f"{where} is true or false (got {value!r})", code="bad_figure")
+        return value
+    if not isinstance(value, str) or len(value) > 4000:
+        raise InputInvalid(f"{where} is text of at most 4000 characters", code="bad_figure")
+    return value
+
+
+def manual_values(form: Report, entered: Mapping[str, Any]) -> dict[str, Value]:
+    """The manual figures of a submission by key: each checked, unknown or computed keys
+    refused (a computed figure comes from the record, never from the submitter)."""
+    by_key = {s.key: s for s in slots(form)}
+    found: dict[str, Value] = {}
+    for key, value in entered.items():
+        slot = by_key.get(key)
+        if slot is None:
+            manual = [s.key for s in by_key.values() if s.figure.manual]
+            raise InputInvalid(f"the form {form.name} has no figure {key!r}; its manual "
+                               f"figures are {', '.join(manual) or 'none'}",
+                               code="unknown_figure")
+        if slot.figure.manual is None:
+            raise InputInvalid(f"figure {key!r} ({slot.figure.name}) is computed from the "
+                               "record; leave it out", code="computed_figure")
+        found[key] = manual_value(slot, value)
+    return found
+
+
+def add_values(a: Value, b: Value) -> Value:
+    """Two orgs' figures added (the roll-up of manual figures): numbers add, `true` wins,
+    text is not added (the parent writes its own)."""
+    if a is None:
+        return b if not isinstance(b, str) else None
+    if b is None:
+        return a if not isinstance(a, str) else None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return bool(a) or bool(b)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a + b
+    return None
+
+
+# -- the form filled in ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilledRow:
+    id: str
+    number: int  # the item's number on the form (1, 2, …)
+    name: str
+    unit: str | None
+    figures: tuple[Figure, ...]
+    keys: tuple[str, ...]
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class FilledSection:
+    id: str
+    name: str
+    rows: tuple[FilledRow, ...]
+
+
+@dataclass(frozen=True)
+class FilledForm:
+    """A form with its figures: what every export (JSON, CSV, XLSX) and the API render."""
+
+    campaign_id: str
+    campaign_title: str
+    report_id: str
+    title: str
+    org_id: str
+    org_name: str
+    as_of: dt.date
+    period: Period
+    layout: Literal["list", "pairs"]
+    sections: tuple[FilledSection, ...]
+    notes: tuple[str, ...]
+
+
+def fill(campaign: Campaign, form: Report, values: Mapping[str, Value], *, org_id: str,
+         org_name: str, as_of: dt.date) -> FilledForm:
+    """The form laid out with `values` (by key; a missing key is an empty figure)."""
+    number = 0
+    sections = []
+    for section in form.sections:
+        rows = []
+        for row in section.rows:
+            number += 1
+            figures = row.values
+            keys = tuple(row.id if len(figures) == 1 else f"{row.id}.{i + 1}"
+                         for i in range(len(figures)))
+            rows.append(FilledRow(row.id, number, row.name, row.unit, figures, keys,
+                                  tuple(values.get(k) for k in keys)))
+        sections.append(FilledSection(section.id, section.name, tuple(rows)))
+    return FilledForm(campaign.id, campaign.title, form.id, form.name, org_id, org_name, as_of,
+                      period_of(form.period, as_of), form.layout, tuple(sections), form.notes)
