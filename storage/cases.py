@@ -228,6 +228,7 @@ class CaseStore:
             final=outcome.target in lifecycle.type.finals, data=dict(outcome.case.data),
             signatures=[], clocks=clocks, next_due=next_due, version=1,
             opened_by=principal.name, opened_at=now, updated_at=now,
+            found_by_path=principal.scope_path if principal.scope_kind == "org" else None,
             audit_seq=entry.seq, audit_hash=entry.hash, audit_mac=entry.head_mac))
         audit.write_entry(conn, entry)
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(

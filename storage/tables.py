@@ -107,6 +107,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_campaign_type_state", "campaign_id", "type", "state"),
         Index("ix_case_opened", "opened_at", "id"),
+        Index("ix_case_found_by", "found_by_path",
+              sqlite_where=text("found_by_path IS NOT NULL"),
+              postgresql_where=text("found_by_path IS NOT NULL")),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -132,6 +135,41 @@ class Case(SQLModel, table=True):
     audit_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     audit_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     audit_mac: str | None = Field(default=None, max_length=64)  # the head's signature
+    # the org whose member registered the case (an org token's org; None for a unit's or an
+    # admin's): a report row `attribute: finder` counts the case for it (条), not for the
+    # subtree the unit lies in (块)
+    found_by_path: str | None = Field(default=None, sa_column=Column(path_type(), nullable=True))
+
+
+class CaseHistory(SQLModel, table=True):
+    """A case as it was before a change: written by the database itself (a trigger on
+    case_record, storage.case_history) whenever an event gives the case a new version, so no
+    writer can forget it. The version held `valid_from` <= t < `valid_to`; the case row holds
+    the version since its `updated_at`. Reports for a past date read the versions then valid.
+    """
+
+    __tablename__ = "case_history"
+    __table_args__ = (
+        # "versions that were still valid at t": the ones replaced after t, few for a recent t
+        Index("ix_case_history_campaign_valid_to", "campaign_id", "valid_to"),
+        Index("ix_case_history_case", "case_id", "version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=64)
+    version: int
+    campaign_id: str = Field(max_length=64)
+    type: str = Field(max_length=64)
+    unit_id: str = Field(max_length=64)
+    org_path: str = Field(sa_column=Column(path_type(), nullable=False))
+    found_by_path: str | None = Field(default=None, sa_column=Column(path_type(), nullable=True))
+    state: str = Field(max_length=64)
+    final: bool = False
+    data: dict[str, Any] = _json({})
+    next_due: dt.date | None = None
+    opened_at: dt.datetime = _utc()
+    valid_from: dt.datetime = _utc()
+    valid_to: dt.datetime = _utc()
 
 
 class Obligation(SQLModel, table=True):
@@ -170,6 +208,32 @@ class Obligation(SQLModel, table=True):
     # the first day of a year no statutory schedule covered that `due` was counted over (by
     # the weekend rule): the deadline is provisional until that year is added
     provisional_day: dt.date | None = None
+
+
+class ReportSubmission(SQLModel, table=True):
+    """An org's report for a period as submitted: the computed figures frozen with the manual
+    ones it entered. A resubmission is a new row naming the one it replaces; none is removed."""
+
+    __tablename__ = "report_submission"
+    __table_args__ = (
+        Index("ix_submission_period_path", "campaign_id", "report_id", "period", "org_path"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(max_length=64)
+    campaign_version_id: int = Field(foreign_key="campaign_version.id")
+    report_id: str = Field(max_length=64)
+    org_id: str = Field(foreign_key="org.id", max_length=64)
+    org_path: str = Field(sa_column=Column(path_type(), nullable=False))
+    period: str = Field(max_length=16)
+    as_of: dt.date
+    figures: dict[str, Any] = _json({})  # every figure by key, computed and manual
+    manual: dict[str, Any] = _json({})  # the keys the org entered
+    submitted_by: str = Field(max_length=200)
+    submitted_at: dt.datetime = _utc()
+    late: bool = False
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    replaces: int | None = Field(default=None, foreign_key="report_submission.id")
 
 
 class Completion(SQLModel, table=True):

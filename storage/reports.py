@@ -1,0 +1,217 @@
+"""Reports counted by the database: every computed figure of a form for an org's subtree at a
+date, and the same figures for each of the org's children, in one pass per kind of figure.
+
+The cases are counted as they were at the end of the `as_of` day (local time): the case row where
+it has not changed since, else its version then valid in `case_history`. Nothing is loaded into
+Python but the grouped sums. Figures are cumulative from the campaign's start unless a figure
+says `within: period`, which counts only cases registered (obligations due) in the period.
+
+Whose a case is: `attribute: unit` (块, the default) files it under its unit's org, `finder` (条)
+under the org whose member registered it (`found_by_path`). Rows of each attribution are one
+query each; obligations (`count_checks`) are one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from engine.dates import end_of_day
+from engine.model import Measure
+from engine.reports import Period, Value
+from storage.query import prefix_condition
+from storage.report_sql import Snapshot, condition, number
+from storage.tables import Case, CaseHistory, Obligation
+
+case_t = Case.__table__  # type: ignore[attr-defined]
+history_t = CaseHistory.__table__  # type: ignore[attr-defined]
+obligation_t = Obligation.__table__  # type: ignore[attr-defined]
+
+OWN = "."  # the key of the org's own units among its children's
+
+
+@dataclass
+class Figures:
+    """Computed figures by key: of the org's subtree (`total`), and by child org path (the org's
+    own units, directly under it, under its own path)."""
+
+    total: dict[str, Value] = field(default_factory=dict)
+    by_child: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scope:
+    campaign_id: str
+    org_path: str
+    as_of: dt.date
+    timezone: str
+    period: Period
+
+
+def compute(conn: Connection, scope: Scope, measures: Iterable[tuple[str, Measure]],
+            *, children: bool = True) -> Figures:
+    """The figures of `measures` (key, measure) for the org at `scope.org_path` and, when
+    `children`, for each child's subtree."""
+    figures = Figures()
+    by_attribute: dict[str, list[tuple[str, Measure]]] = defaultdict(list)
+    checks: list[tuple[str, Measure]] = []
+    for key, measure in measures:
+        if measure.kind == "count_checks":
+            checks.append((key, measure))
+        else:
+            by_attribute[measure.attribute].append((key, measure))
+            figures.total[key] = 0
+    for attribute, group in by_attribute.items():
+        _cases(conn, scope, attribute, group, children, figures)
+    if checks:
+        _checks(conn, scope, checks, children, figures)
+    return figures
+
+
+def _child_key(dialect: str, path: Any, depth: int) -> Any:
+    """The path of the child of the org (its path `depth` characters long) that `path` lies
+    under; the org's own path for what lies directly under it."""
+    rest = func.substr(path, depth + 1)
+    slash = func.strpos(rest, "/") if dialect == "postgresql" else func.instr(rest, "/")
+    return func.substr(path, 1, depth + slash)
+
+
+def _snapshot(scope: Scope, attribute: str, dialect: str) -> Any:
+    """The cases of the campaign in the subtree, each as it was at the end of `as_of`."""
+    at = end_of_day(scope.as_of, scope.timezone)
+    path_of = "found_by_path" if attribute == "finder" else "org_path"
+
+    def columns(table: Any, since: Any) -> list[Any]:
+        return [table.c.type, table.c.unit_id, table.c[path_of].label("path"), table.c.state,
+                table.c.final, table.c.data, table.c.next_due, table.c.opened_at,
+                since.label("since")]
+
+    now = select(*columns(case_t, case_t.c.updated_at)).where(
+        case_t.c.campaign_id == scope.campaign_id,
+        prefix_condition(case_t.c[path_of], scope.org_path),
+        case_t.c.updated_at < at)
+    then = select(*columns(history_t, history_t.c.valid_from)).where(
+        history_t.c.campaign_id == scope.campaign_id,
+        history_t.c.valid_to >= at, history_t.c.valid_from < at,
+        prefix_condition(history_t.c[path_of], scope.org_path))
+    return union_all(now, then).subquery("snapshot")
+
+
+def _cases(conn: Connection, scope: Scope, attribute: str,
+           measures: list[tuple[str, Measure]], children: bool, figures: Figures) -> None:
+    dialect = conn.dialect.name
+    rows = _snapshot(scope, attribute, dialect)
+    snap = Snapshot(rows.c.type, rows.c.state, rows.c.final, rows.c.data, rows.c.next_due,
+                    rows.c.opened_at, rows.c.since, dialect, scope.as_of, scope.timezone)
+    period_start = end_of_day(scope.period.start - dt.timedelta(days=1), scope.timezone)
+    aggregates: list[Any] = []
+    for _key, measure in measures:
+        test = and_(rows.c.type == measure.case, condition(snap, measure.where))
+        if measure.within == "period":
+            test = and_(test, rows.c.opened_at >= period_start)
+        if measure.kind == "count":
+            aggregates.append(func.count(case((test, literal(1)))))
+        elif measure.kind == "count_units":
+            aggregates.append(func.count(func.distinct(case((test, rows.c.unit_id)))))
+        else:
+            assert measure.field is not None
+            aggregates.append(func.sum(case((test, number(snap, measure.field)))))
+    if children:
+        child = _child_key(dialect, rows.c.path, len(scope.org_path)).label("child")
+        query = select(child, *aggregates).group_by(child)
+    else:
+        query = select(literal(OWN).label("child"), *aggregates)
+    for row in conn.execute(query):
+        values = [_plain(v) for v in row[1:]]
+        if children:
+            mine = figures.by_child.setdefault(str(row[0]), {})
+        for (key, _measure), found in zip(measures, values, strict=True):
+            if children:
+                mine[key] = found
+            figures.total[key] = _add(figures.total.get(key), found)
+
+
+def _checks(conn: Connection, scope: Scope, measures: list[tuple[str, Measure]],
+            children: bool, figures: Figures) -> None:
+    """Obligations done / missed / due at the end of `as_of`: done when completed by then,
+    missed when past due and not done by then, due when not done and due later in the
+    period (`all`: every obligation due up to the period's end)."""
+    dialect = conn.dialect.name
+    at = end_of_day(scope.as_of, scope.timezone)
+    o = obligation_t.c
+    done = and_(o.completed_at.is_not(None), o.completed_at < at)
+    not_done = or_(o.completed_at.is_(None), o.completed_at >= at)
+    tests = {
+        "done": done,
+        "missed": and_(not_done, o.due < scope.as_of),
+        "due": and_(not_done, o.due >= scope.as_of, o.due <= scope.period.end),
+        "all": o.due <= scope.period.end,
+    }
+    aggregates: list[Any] = []
+    for _key, measure in measures:
+        test = and_(o.check_id == measure.check, tests.get(measure.status, tests["all"]))
+        if measure.within == "period":
+            test = and_(test, o.due >= scope.period.start)
+        aggregates.append(func.count(case((test, literal(1)))))
+    ids = sorted({m.check for _k, m in measures if m.check})
+    where = (o.campaign_id == scope.campaign_id, o.check_id.in_(ids),
+             prefix_condition(o.org_path, scope.org_path))
+    if children:
+        child = _child_key(dialect, o.org_path, len(scope.org_path)).label("child")
+        query = select(child, *aggregates).where(*where).group_by(child)
+    else:
+        query = select(literal(OWN).label("child"), *aggregates).where(*where)
+    for key, _measure in measures:
+        figures.total[key] = 0
+    for row in conn.execute(query):
+        for (key, _measure), found in zip(measures, row[1:], strict=True):
+            found = _plain(found)
+            if children:
+                figures.by_child.setdefault(str(row[0]), {})[key] = found
+            figures.total[key] = _add(figures.total.get(key), found)
+
+
+def _plain(found: Any) -> Value:
+    if isinstance(found, Decimal):
+        found = float(found)
+    if isinstance(found, float) and found.is_integer():
+        return int(found)
+    return found  # type: ignore[no-any-return]
+
+
+def _add(a: Value, b: Value) -> Value:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    total = a + b  # type: ignore[operator]
+    return _plain(total)
+
+
+def children_of(figures: Figures, paths: Mapping[str, str], org_path: str,
+                keys: Iterable[str]) -> dict[str, dict[str, Value]]:
+    """Figures by child org id (`paths`: child path -> id), every child present (zeros where
+    nothing was counted), and the org's own units under OWN."""
+    keys = list(keys)
+    found: dict[str, dict[str, Value]] = {}
+    for path, org_id in paths.items():
+        counted = figures.by_child.get(path, {})
+        found[org_id] = {k: counted.get(k, 0) for k in keys}
+    counted = figures.by_child.get(org_path, {})
+    found[OWN] = {k: counted.get(k, 0) for k in keys}
+    return found
