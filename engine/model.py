@@ -301,7 +301,7 @@ class Report:
     group_by: Literal["org", "unit"] = "org"
     notes: tuple[str, ...] = ()
     # the reporting period a submission is for, and the one `within: period` counts in
-    period: Literal["month", "quarter", "half", "year"] = "month"
+    period: Recurrence = "month"  # a check's recurrence (week, month, quarter, half_year, year)
     variants: tuple[Variant, ...] = ()
     # `pairs`: the paper form prints two numbered items per line (1 … 2 …)
     layout: Literal["list", "pairs"] = "list"

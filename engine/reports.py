@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.dates import Period, period_containing, periods
 from engine.errors import InputInvalid
-from engine.model import Campaign, Figure, Measure, Report, Row
+from engine.model import Campaign, Figure, Measure, Recurrence, Report, Row
 
-PeriodKind = Literal["month", "quarter", "half", "year"]
 Value = int | float | str | bool | None
 
 
@@ -50,62 +50,30 @@ def measured(form: Report) -> list[tuple[str, Measure]]:
 
 
 # -- periods ------------------------------------------------------------------------------
+# A report's period is a calendar period of engine.dates, labelled as the obligations of its
+# reporting check are (2023-05, 2024Q2, 2024H1, 2024), so a submission finds its obligation.
+
+_EXAMPLES = {"month": "2023-05", "quarter": "2024Q2", "half_year": "2024H1", "year": "2024"}
 
 
-@dataclass(frozen=True)
-class Period:
-    """A reporting period: `label` names it (`2023-05`, `2024-Q2`, `2024-H1`, `2024`)."""
-
-    label: str
-    start: dt.date
-    end: dt.date
-
-
-def period_of(kind: PeriodKind, day: dt.date) -> Period:
+def period_of(kind: Recurrence, day: dt.date) -> Period:
     """The reporting period of `kind` that `day` falls in."""
-    if kind == "month":
-        start = day.replace(day=1)
-        months, label = 1, f"{day.year}-{day.month:02d}"
-    elif kind == "quarter":
-        first = 3 * ((day.month - 1) // 3) + 1
-        start, months = day.replace(month=first, day=1), 3
-        label = f"{day.year}-Q{(first - 1) // 3 + 1}"
-    elif kind == "half":
-        first = 1 if day.month <= 6 else 7
-        start, months = day.replace(month=first, day=1), 6
-        label = f"{day.year}-H{1 if first == 1 else 2}"
-    else:
-        start, months, label = day.replace(month=1, day=1), 12, str(day.year)
-    year, month = divmod(start.month - 1 + months, 12)
-    end = dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
-    return Period(label, start, end)
+    return period_containing(kind, day)
 
 
-def parse_period(kind: PeriodKind, label: str) -> Period:
+def parse_period(kind: Recurrence, label: str) -> Period:
     """The period a label names, or InputInvalid saying how to write one."""
-    examples = {"month": "2023-05", "quarter": "2024-Q2", "half": "2024-H1", "year": "2024"}
-    try:
-        year = int(label[:4])
-        rest = label[4:]
-        if kind == "month" and rest[:1] == "-" and len(rest) == 3:
-            day = dt.date(year, int(rest[1:]), 1)
-        elif kind == "quarter" and rest[:2] == "-Q" and rest[2:] in ("1", "2", "3", "4"):
-            day = dt.date(year, 3 * int(rest[2:]) - 2, 1)
-        elif kind == "half" and rest in ("-H1", "-H2"):
-            day = dt.date(year, 1 if rest == "-H1" else 7, 1)
-        elif kind == "year" and rest == "":
-            day = dt.date(year, 1, 1)
-        else:
-            raise ValueError(label)
-    except ValueError:
-        raise InputInvalid(
-            f"period {label!r} is not a {kind}; write it like {examples[kind]}",
-            code="bad_period") from None
-    found = period_of(kind, day)
-    if found.label != label:
-        raise InputInvalid(f"period {label!r} is not a {kind}; write it like {examples[kind]}",
-                           code="bad_period")
-    return found
+    problem = InputInvalid(f"period {label!r} is not a {kind}; write it like "
+                           f"{_EXAMPLES.get(kind, '2023-05')}", code="bad_period")
+    if len(label) < 4 or not label[:4].isdigit():
+        raise problem
+    year = int(label[:4])
+    if not 1900 < year < 2200:
+        raise problem
+    for found in periods(kind, dt.date(year, 1, 1), dt.date(year, 12, 31)):
+        if found.label == label:
+            return found
+    raise problem
 
 
 # -- manual figures -----------------------------------------------------------------------

@@ -33,7 +33,8 @@ from sqlalchemy import (
 
 from engine.dates import end_of_day
 from engine.model import Measure
-from engine.reports import Period, Value
+from engine.dates import Period
+from engine.reports import Value
 from storage.query import prefix_condition
 from storage.report_sql import Snapshot, condition, number
 from storage.tables import Case, CaseHistory, Obligation
@@ -118,7 +119,7 @@ def _cases(conn: Connection, scope: Scope, attribute: str,
     rows = _snapshot(scope, attribute, dialect)
     snap = Snapshot(rows.c.type, rows.c.state, rows.c.final, rows.c.data, rows.c.next_due,
                     rows.c.opened_at, rows.c.since, dialect, scope.as_of, scope.timezone)
-    period_start = end_of_day(scope.period.start - dt.timedelta(days=1), scope.timezone)
+    period_start = end_of_day(scope.period.first - dt.timedelta(days=1), scope.timezone)
     aggregates: list[Any] = []
     for _key, measure in measures:
         test = and_(rows.c.type == measure.case, condition(snap, measure.where))
@@ -159,14 +160,14 @@ def _checks(conn: Connection, scope: Scope, measures: list[tuple[str, Measure]],
     tests = {
         "done": done,
         "missed": and_(not_done, o.due < scope.as_of),
-        "due": and_(not_done, o.due >= scope.as_of, o.due <= scope.period.end),
-        "all": o.due <= scope.period.end,
+        "due": and_(not_done, o.due >= scope.as_of, o.due <= scope.period.last),
+        "all": o.due <= scope.period.last,
     }
     aggregates: list[Any] = []
     for _key, measure in measures:
         test = and_(o.check_id == measure.check, tests.get(measure.status, tests["all"]))
         if measure.within == "period":
-            test = and_(test, o.due >= scope.period.start)
+            test = and_(test, o.due >= scope.period.first)
         aggregates.append(func.count(case((test, literal(1)))))
     ids = sorted({m.check for _k, m in measures if m.check})
     where = (o.campaign_id == scope.campaign_id, o.check_id.in_(ids),
