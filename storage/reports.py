@@ -31,9 +31,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from engine.dates import end_of_day
+from engine.dates import Period, end_of_day
 from engine.model import Measure
-from engine.dates import Period
 from engine.reports import Value
 from storage.query import prefix_condition
 from storage.report_sql import Snapshot, condition, number
