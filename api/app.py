@@ -20,6 +20,7 @@ from api.routes import (
     imports,
     obligations,
     orgs,
+    reports,
     system,
     tokens,
     units,
@@ -40,7 +41,7 @@ Every route but `/health`, `/schema/campaign.json` and the docs needs
 """
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
-ROUTERS = (cases.router, system.router, campaigns.router, imports.router, orgs.router, units.router,
+ROUTERS = (cases.router, system.router, reports.router, campaigns.router, imports.router, orgs.router, units.router,
            obligations.router, deadlines.router, tokens.router,
            calendar.router)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from engine.access import Principal, ScopeKind
+from engine.dates import local_date
 from storage import subjects, tokens
 from storage.campaigns import CampaignRegistry, declared_roles
 from storage.deployments import deploy
@@ -82,3 +83,84 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
                                scope_id=scope, now=now, by=SETUP.name, known_roles=known)
         secrets[name] = issued.secret
     return Demo(secrets)
+
+
+# -- activity: a few hazards, a check done and a report submitted -----------------------------
+# So that the demo's reports are not empty: `serve --demo` adds these in the three-year plan
+# (the demo's campaign that runs now), at the street 林荫街道, on the day it loads the demo.
+
+PLAN = "three-year-plan-2024-2026"
+_SIX_PARTS = {"plan_goal": "消除重大事故隐患", "plan_measures": "更换老化线路、加装监测",
+              "plan_funds": "企业自筹，已落实", "plan_organization": "设备科，张工",
+              "plan_emergency": "施工期间停电隔离，配备灭火器材"}
+
+
+def activity(conn: Connection, registry: CampaignRegistry, demo: Demo, *,
+             now: dt.datetime) -> list[str]:
+    """Open and move the demo's hazards, complete a check, submit a community's report; the
+    ids of the hazards opened. Runs once, right after `load`."""
+    from storage import obligations, submissions
+    from storage.cases import CaseStore
+
+    cases = CaseStore(registry)
+    who: dict[str, Principal | None] = {
+        name: tokens.resolve(conn, secret) for name, secret in demo.tokens.items()}
+    # the building site's principal has no printed token: the demo acts for them
+    who["principal_site"] = Principal(0, "demo 示例建筑工地 principal", frozenset({"principal"}),
+                                      "unit", "u-site-01",
+                                      unit_org_path="/dongsheng/linyin/linyin-c1/")
+    today = local_date(now, "Asia/Shanghai")
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
+    def hazard(by: str, unit: str, **data: object) -> str:
+        principal = who[by]
+        assert principal is not None
+        stored, _ = cases.open(conn, principal, campaign_id=PLAN, case_type="hazard",
+                               unit_id=unit, data=data, now=now)
+        return stored.id
+
+    def fire(by: str, case_id: str, trigger: str, **data: object) -> None:
+        principal = who[by]
+        assert principal is not None
+        cases.fire(conn, principal, case_id, trigger=trigger, data=data,
+                   expected_version=None, now=now)
+
+    base = {"industry": "hazardous_chemicals", "found_on": day(-40)}
+    # a major hazard the plant found itself, being rectified under its plan
+    rectifying = hazard("principal", "u-chem-01", source="self_inspection", grade="major",
+                        description="储罐区可燃气体报警装置失效", **base)
+    fire("principal", rectifying, "plan", deadline=day(30), funds_amount=8.5, **_SIX_PARTS)
+    # a major hazard a grid worker found at the building site, rectified and signed off
+    closed = hazard("community", "u-site-01", source="grid_inspection", grade="major",
+                    description="深基坑未按方案支护", **{**base, "industry": "construction"})
+    fire("principal_site", closed, "plan", deadline=day(10), funds_amount=20, **_SIX_PARTS)
+    fire("principal_site", closed, "submit", rectified_on=day(-2),
+         rectification_report="已按方案完成支护并经监测", **_SIX_PARTS, deadline=day(10))
+    for signer in ("acceptance_team", "community", "regulator", "government"):
+        fire(signer, closed, "accept", acceptance_opinion="同意销号")
+    # the district's inspection found one at the mall, with a fine
+    fined = hazard("regulator", "u-mall-01", source="department_inspection", grade="major",
+                   description="疏散通道被占用、安全出口锁闭", **{**base, "industry": "commerce"})
+    fire("regulator", fined, "enforce", enforcement_action="fine", fine_amount=3)
+    # a general hazard fixed at once
+    fixed = hazard("principal", "u-chem-01", source="self_inspection", grade="general",
+                   description="消防通道堆放杂物", **base)
+    fire("principal", fixed, "fix_now", rectified_on=day(-1), rectification_report="已清理")
+    # the plant's principal inspected this period
+    plant, community = who["principal"], who["community"]
+    assert plant is not None and community is not None
+    due = obligations.list_obligations(
+        conn, plant, unit="u-chem-01", org=None, status="open", due_from=today, due_to=None,
+        check="principal_inspection", campaign=PLAN, role=None, limit=1, cursor=None,
+        today=today)[0]
+    if due:
+        obligations.complete(conn, plant, due[0]["id"], registry=registry, now=now,
+                             evidence={"inspected_on": day(-3), "record": "带队检查记录（演示）",
+                                       "findings": 2})
+    # the first community filed this month's 调度表 with its manual figures
+    submissions.submit(conn, registry, community, campaign_id=PLAN, report_id="dispatch",
+                       org_id="linyin-c1", period=f"{today:%Y-%m}",
+                       manual={"mutual_aid": 1, "window_bars": 3}, now=now)
+    return [rectifying, closed, fined, fixed]

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if args.demo:
         with services.db.write() as conn:
             loaded = demo.load(conn, services.registry, now=now)
+            if loaded is not None:
+                demo.activity(conn, services.registry, loaded, now=now)
         if loaded is None:
             print("paicha demo: loaded before; its tokens were printed then (make more with "
                   "`paicha token create`)", file=sys.stderr)

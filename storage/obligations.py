@@ -358,6 +358,12 @@ def complete(
                         f"the role {row.role!r}; you hold {held}")
     if row.done >= row.times:
         raise _already_done(row)
+    if row.report is not None:
+        # a reporting duty is done by filing the report: its figures are the evidence
+        raise Conflict(f"obligation {obligation_id} ({row.check_id}) is done by submitting "
+                       f"report {row.report!r} for period {row.period or row.due}: POST "
+                       f"/campaigns/{row.campaign_id}/reports/{row.report}/submissions",
+                       code="report_required")
     published = registry.get(conn, row.campaign_version_id)
     check = _check(published, row.check_id)
     problems = evidence_problems(check.evidence, evidence,

@@ -1,0 +1,120 @@
+"""Submissions: an org files its report for a period. The computed figures are frozen with the
+manual ones it enters, with who and when; the period's reporting obligation (the check with
+`report:`) is completed by it, late when after its due date. A resubmission is a new row that
+names the one it replaces: nothing submitted is overwritten, and every submission is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from engine import reports as core
+from engine.access import Principal
+from engine.dates import local_date
+from engine.errors import Forbidden, InputInvalid, NotFound
+from storage import audit
+from storage.campaigns import CampaignRegistry
+from storage.query import prefix_condition
+from storage.report_views import (
+    latest_submissions,
+    org_row,
+    submission_dict,
+    submission_t,
+    view,
+)
+from storage.tables import Completion, Obligation
+
+obligation_t = Obligation.__table__  # type: ignore[attr-defined]
+completion_t = Completion.__table__  # type: ignore[attr-defined]
+
+MAX_SUBMISSIONS_LISTED = 500
+
+
+def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *,
+           campaign_id: str, report_id: str, org_id: str, period: str,
+           manual: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """File the org's report for `period`; the stored submission as a dict."""
+    if principal.scope_kind == "unit":
+        raise Forbidden(f"submitting report {report_id}", "a token of the org (a unit's "
+                        "token files no org's report)")
+    org = org_row(conn, principal, org_id)
+    published = registry.newest(conn, campaign_id)
+    campaign = published.loaded.campaign
+    report = campaign.reports.get(report_id)
+    if report is None:
+        raise NotFound("report", f"{campaign_id}/{report_id}",
+                       f"the campaign's reports are {', '.join(campaign.reports) or 'none'}")
+    form = report.form_for(org.level)
+    found = core.parse_period(form.period, period)
+    today = local_date(now, campaign.timezone)
+    if found.first > today:
+        raise InputInvalid(f"period {period} has not begun (it starts {found.first}); a report "
+                           "is submitted during or after its period", code="period_not_begun")
+    entered = core.manual_values(form, manual)
+    o = obligation_t.c
+    duty = conn.execute(select(obligation_t).where(
+        o.campaign_id == campaign_id, o.report == report_id, o.subject_id == org.id,
+        o.period == found.label)).first()
+    if duty is not None and not principal.admin and duty.role not in principal.roles:
+        held = ", ".join(sorted(principal.roles)) or "no role"
+        raise Forbidden(f"submitting report {report_id} for org {org.id}",
+                        f"the role {duty.role!r}; you hold {held}",
+                        required_roles=[duty.role], held_roles=sorted(principal.roles))
+    as_of = min(found.last, today)
+    shown = view(conn, registry, principal, campaign_id=campaign_id, report_id=report_id,
+                 org_id=org.id, as_of=as_of, now=now, children=False)
+    figures = {**shown.figures, **entered}
+    previous = latest_submissions(conn, campaign_id, report_id, found.label, [org.id]).get(org.id)
+    late = duty is not None and today > duty.due
+    assert published.row.id is not None
+    submission_id = conn.execute(insert(submission_t).values(
+        campaign_id=campaign_id, campaign_version_id=published.row.id, report_id=report_id,
+        org_id=org.id, org_path=org.path, period=found.label, as_of=as_of,
+        figures=_json(figures), manual=_json(entered), submitted_by=principal.name,
+        submitted_at=now, late=late, obligation_id=duty.id if duty is not None else None,
+        replaces=previous.id if previous is not None else None,
+    ).returning(submission_t.c.id)).scalar_one()
+    if duty is not None and duty.done < duty.times:
+        # the guard keeps two concurrent first submissions from completing it twice
+        conn.execute(update(obligation_t).where(o.id == duty.id, o.done < o.times)
+                     .values(done=duty.times, completed_at=now))
+        conn.execute(insert(completion_t).values(
+            obligation_id=duty.id, actor=principal.name, role=duty.role, at=now,
+            evidence={"submission": submission_id}))
+    audit.append(conn, stream=f"org:{org.id}", at=now, actor=principal.name,
+                 role=duty.role if duty is not None else None, action="report_submit",
+                 data={"campaign": campaign_id, "report": report_id, "period": found.label,
+                       "submission": submission_id, "figures": _json(figures),
+                       "replaces": previous.id if previous is not None else None,
+                       "late": late})
+    row = conn.execute(select(submission_t).where(submission_t.c.id == submission_id)).one()
+    return submission_dict(row)
+
+
+def _json(figures: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in figures.items()}
+
+
+def list_submissions(
+    conn: Connection, principal: Principal, *, campaign_id: str, report_id: str,
+    org_id: str | None, period: str | None,
+) -> list[dict[str, Any]]:
+    """Submissions in the caller's reach (an org's subtree), newest first; `org_id` narrows to
+    one org's subtree, `period` to one period."""
+    s = submission_t.c
+    query = select(submission_t).where(s.campaign_id == campaign_id, s.report_id == report_id)
+    if org_id is not None:
+        org = org_row(conn, principal, org_id)
+        query = query.where(prefix_condition(s.org_path, org.path))
+    elif principal.scope_kind == "unit":
+        return []
+    elif not principal.admin:
+        query = query.where(prefix_condition(s.org_path, principal.scope_path or "\0"))
+    if period is not None:
+        query = query.where(s.period == period)
+    rows = conn.execute(query.order_by(s.id.desc()).limit(MAX_SUBMISSIONS_LISTED))
+    return [submission_dict(r) for r in rows]
