@@ -134,7 +134,8 @@ class Sheet:
             if span > 1:
                 self.merge(row, first, row, first + span - 1)
         self.ws.row_dimensions[row].height = height or fit_height(texts)
-        self.ws.append(written)
+        self.ws.append(written)  # written out now: the row's height is not needed any more
+        del self.ws.row_dimensions[row]
         return row
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
