@@ -1,5 +1,5 @@
 """重大事故隐患整改台账: one sheet per major hazard, in the layout the offices file upward
-(/work/shared/forms/README.md, written up in docs/forms.md).
+(docs/forms.md).
 
 Four columns (label, value, label, value):
 
