@@ -18,6 +18,7 @@ from api.routes import (
     cases,
     deadlines,
     imports,
+    ledgers,
     obligations,
     orgs,
     reports,
@@ -41,9 +42,9 @@ Every route but `/health`, `/schema/campaign.json` and the docs needs
 """
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
-ROUTERS = (cases.router, system.router, reports.router, campaigns.router, imports.router, orgs.router, units.router,
-           obligations.router, deadlines.router, tokens.router,
-           calendar.router)
+ROUTERS = (cases.router, system.router, reports.router, ledgers.router, campaigns.router,
+           imports.router, orgs.router, units.router, obligations.router, deadlines.router,
+           tokens.router, calendar.router)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,

@@ -144,7 +144,7 @@ def add_values(a: Value, b: Value) -> Value:
 @dataclass(frozen=True)
 class FilledRow:
     id: str
-    number: int  # the item's number on the form (1, 2, …)
+    number: int  # the item's number in its section on the form (1, 2, …)
     name: str
     unit: str | None
     figures: tuple[Figure, ...]
@@ -179,12 +179,11 @@ class FilledForm:
 def fill(campaign: Campaign, form: Report, values: Mapping[str, Value], *, org_id: str,
          org_name: str, as_of: dt.date) -> FilledForm:
     """The form laid out with `values` (by key; a missing key is an empty figure)."""
-    number = 0
     sections = []
     for section in form.sections:
         rows = []
-        for row in section.rows:
-            number += 1
+        # the paper forms number the items of each section from 1
+        for number, row in enumerate(section.rows, start=1):
             figures = row.values
             keys = tuple(row.id if len(figures) == 1 else f"{row.id}.{i + 1}"
                          for i in range(len(figures)))

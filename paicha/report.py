@@ -16,10 +16,7 @@ from engine.dates import local_date
 from engine.errors import PaichaError
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
-try:
-    from paicha.forms.dispatch import ChildReport, dispatch_csv, dispatch_xlsx
-except ImportError:
-    pass
+from paicha.forms.dispatch import ChildReport, dispatch_csv, dispatch_xlsx
 from storage import report_views, targets
 from storage.calendars import CalendarCache
 from storage.campaigns import CampaignRegistry
@@ -107,13 +104,13 @@ def table(shown: report_views.ReportView, found: list[dict[str, Any]]) -> str:
         lines.append("【目标】")
         for target in found:
             lines.append(f"  {target['name']}：{_value(target['value'])}（目标 {target['goal']}，"
-                         f"{STATUS_CN[target['status']]}）")
+                         f"{TARGET_CN[target['status']]}）")
     for note in shown.form.notes:
         lines.append(f"注：{note}")
     return "\n".join(lines) + "\n"
 
 
-STATUS_CN = {"met": "已达成", "on_track": "进展正常", "at_risk": "有风险", "missed": "未达成"}
+TARGET_CN = {"met": "已达成", "on_track": "进展正常", "at_risk": "有风险", "missed": "未达成"}
 
 
 def register(commands: Any) -> None:

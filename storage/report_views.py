@@ -78,6 +78,12 @@ def org_row(conn: Connection, principal: Principal, org_id: str) -> OrgRow:
     return row
 
 
+def org_of_path(conn: Connection, path: str) -> str:
+    """The name of the org at `path` (empty if none)."""
+    found = conn.execute(select(org_t.c.name).where(org_t.c.path == path)).scalar()
+    return str(found or "")
+
+
 def form_of(registry: CampaignRegistry, conn: Connection, campaign_id: str, report_id: str,
             org: OrgRow) -> tuple[Campaign, int, Report]:
     """The campaign's newest version and the report's form for the org's level."""

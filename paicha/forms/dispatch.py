@@ -150,8 +150,8 @@ def dispatch_dict(form: FilledForm) -> dict[str, Any]:
         "org_id": form.org_id,
         "org_name": form.org_name,
         "as_of": form.as_of.isoformat(),
-        "period": {"label": form.period.label, "start": form.period.start.isoformat(),
-                   "end": form.period.end.isoformat()},
+        "period": {"label": form.period.label, "start": form.period.first.isoformat(),
+                   "end": form.period.last.isoformat()},
         "layout": form.layout,
         "sections": [
             {"id": section.id, "name": section.name,

@@ -17,8 +17,9 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from engine.dates import Period
 from engine.model import Figure
-from engine.reports import FilledRow, Period, Value
+from engine.reports import FilledRow, Value
 
 # the units forms put in brackets after an item (`（个）`, `（家次）`, `（万元）`)
 MEASURE_WORDS = frozenset({
@@ -39,11 +40,11 @@ def period_cn(period: Period) -> str:
     """A reporting period in words: 2023年5月, 2024年第2季度, 2024年上半年, 2024年."""
     label = period.label
     year = label[:4]
-    if label[4:6] == "-Q":
-        return f"{year}年第{label[6:]}季度"
-    if label[4:] == "-H1":
+    if label[4:5] == "Q":
+        return f"{year}年第{label[5:]}季度"
+    if label[4:] == "H1":
         return f"{year}年上半年"
-    if label[4:] == "-H2":
+    if label[4:] == "H2":
         return f"{year}年下半年"
     if len(label) == 7:
         return f"{year}年{int(label[5:])}月"
