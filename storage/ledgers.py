@@ -50,12 +50,21 @@ def cases_of(conn: Connection, principal: Principal, campaign: Campaign, ledger:
     """The ledger's cases (rows with their unit's `unit_name` and `industry`) in the org's
     subtree opened between `first` and `last` (local dates, inclusive), oldest first, read
     `BATCH` at a time."""
+    _check_range(first, last)  # now, not when the first case is read: a writer has begun by then
+    return _pages(conn, principal, campaign, ledger, org_path=org_path, first=first, last=last)
+
+
+def _check_range(first: dt.date | None, last: dt.date | None) -> None:
     if first is not None and last is not None:
         if last < first:
             raise InputInvalid(f"from {first} is after to {last}", code="bad_range")
         if (last - first).days > MAX_RANGE_DAYS:
             raise InputInvalid("a ledger covers at most ten years; narrow from/to",
                                code="bad_range")
+
+
+def _pages(conn: Connection, principal: Principal, campaign: Campaign, ledger: str, *,
+           org_path: str, first: dt.date | None, last: dt.date | None) -> Iterator[Any]:
     c = case_t.c
     query = (select(case_t, unit_t.c.name.label("unit_name"), unit_t.c.industry)
              .join(unit_t, unit_t.c.id == c.unit_id)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Numeric,
+    String,
     and_,
     case,
     cast,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     not_,
     or_,
     true,
+    type_coerce,
 )
 from sqlalchemy import func as sql
 from sqlalchemy.dialects.postgresql import JSONB
@@ -142,7 +144,7 @@ def number(snap: Snapshot, name: str) -> Any:
     """The field where it holds a number, else NULL (a sum skips it)."""
     if snap.dialect == "postgresql":
         return case((sql.jsonb_typeof(value(snap, name)) == "number",
-                     cast(snap.data.op("->>")(literal(name)), Numeric)))
+                     cast(type_coerce(snap.data.op("->>")(literal(name)), String), Numeric)))
     return case((sql.json_type(snap.data, _path(name)).in_(("integer", "real")),
                  sql.json_extract(snap.data, _path(name))))
 
@@ -151,7 +153,7 @@ def _text(snap: Snapshot, name: str) -> Any:
     """The field where it holds text (compared code point by code point, as Python does)."""
     if snap.dialect == "postgresql":
         return case((sql.jsonb_typeof(value(snap, name)) == "string",
-                     snap.data.op("->>")(literal(name)).collate("C")))
+                     type_coerce(snap.data.op("->>")(literal(name)), String).collate("C")))
     return case((sql.json_type(snap.data, _path(name)) == "text",
                  sql.json_extract(snap.data, _path(name))))
 

@@ -37,7 +37,7 @@ def ledger_case(campaign: Campaign, row: Any, unit_name: str | None,
     roles = campaign.roles
     signatures = tuple(
         Signature(s["role"], roles[s["role"]].name if s["role"] in roles else s["role"],
-                  s.get("actor") or "",
+                  s.get("name") or s.get("actor") or "",
                   dt.datetime.fromisoformat(s["at"]).astimezone(ZoneInfo(campaign.timezone)),
                   (s.get("data") or {}).get("acceptance_opinion"))
         for s in row.signatures or [])
