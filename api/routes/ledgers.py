@@ -29,8 +29,18 @@ from paicha.forms.rectification import write_rectification_ledger
 from storage import ledgers, report_views
 
 router = APIRouter(tags=["reports"])
+_BINARY = {"schema": {"type": "string", "format": "binary"},
+           "example": "(the XLSX workbook: the paper form's layout)"}
+_CSV = {"schema": {"type": "string"}, "example": "\ufeffid,检查企业（单位）名称,检查人员,…\n"
+        "5f0c…,示例化工有限公司,区应急局,…\n"}
+_LINES = {"ledger": "inspection_list", "title": "重大事故隐患专项排查清单", "rows": [
+    {"id": "5f0c3a…", "企业名称": "示例化工有限公司", "隐患主要内容": "配电室线路老化",
+     "交办时间": "2023年6月1日"}]}
 FILE_CONTENT: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}, "text/csv": {}}}}
+    200: {"description": "the ledger", "content": {
+        "application/json": {"example": _LINES}, XLSX: _BINARY, "text/csv": _CSV}}}
+CASE_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the case's 整改台账", "content": {XLSX: _BINARY}}}
 JSON_ROWS_MAX = 5000
 
 LedgerId = Annotated[ledgers.LedgerId, Path(
@@ -100,7 +110,7 @@ def read_ledger(
 
 
 @router.get("/cases/{case_id}/ledger",
-            responses={**problem_responses(401, 403, 404, 422), **FILE_CONTENT},
+            responses={**problem_responses(401, 403, 404, 422), **CASE_FILE},
             summary="A case's 重大事故隐患整改台账 (XLSX, the paper form)")
 def read_case_ledger(
     case_id: Annotated[str, Path(max_length=64, pattern=r"^[^\x00/]+$")],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from api.deps import Caller, ServicesDep
 from api.errors import problem_responses
-from api.exports import download
+from api.exports import XLSX, download
 from api.idempotency import IdempotentCreate
 from api.report_schemas import ReportOut, SubmissionIn, SubmissionPublic, TargetOut
 from api.schemas import IsoDate
@@ -45,8 +45,10 @@ def org_of(principal: Principal, org: str | None) -> str:
 
 @router.get("/{campaign_id}/reports/{report_id}", response_model=ReportOut,
             responses={**problem_responses(401, 403, 404, 422), 200: {"content": {
-                "text/csv": {}, "application/vnd.openxmlformats-officedocument."
-                "spreadsheetml.sheet": {}}}},
+                "text/csv": {"schema": {"type": "string"}, "example": (
+                    "\ufeff序号,部分,项目,单位,数值\n1,总体情况,企业自查发现的重大事故隐患（个）,个,2\n")},
+                XLSX: {"schema": {"type": "string", "format": "binary"},
+                       "example": "(the XLSX workbook: the paper form's layout)"}}}},
             summary="An org's report at a date, with each child's figures and submission")
 def read_report(
     campaign_id: CampaignId, report_id: ReportId, services: ServicesDep, principal: Caller,
