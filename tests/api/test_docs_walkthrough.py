@@ -26,9 +26,10 @@ def _shell_blocks(text: str) -> list[str]:
     return re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
 
 
-def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
-    blocks = _shell_blocks(DOC.read_text(encoding="utf-8"))
-    assert "paicha serve --demo" in blocks[0]  # the first block starts the service: done below
+def run_walkthrough(doc: Path, tmp_path: Path) -> str:
+    """Run the shell blocks of `doc` against a fresh `paicha serve --demo`; their output."""
+    blocks = [b for b in _shell_blocks(doc.read_text(encoding="utf-8"))
+              if "paicha serve --demo" not in b]  # the service is started here
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
@@ -53,7 +54,7 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
             "export ADMIN", "export PRINCIPAL", "export COMMUNITY", "export ACCEPTANCE_TEAM",
             "export REGULATOR", "export GOVERNMENT", "export SAFETY_OFFICE",
             "export OTHER_STREET"}
-        script = "set -euo pipefail\n" + "\n".join(exports) + "\n" + "\n".join(blocks[1:])
+        script = "set -euo pipefail\n" + "\n".join(exports) + "\n" + "\n".join(blocks)
         script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                              cwd=tmp_path, timeout=120)
@@ -62,7 +63,13 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
         server.wait(timeout=20)
         log.close()
     assert ran.returncode == 0, ran.stderr + ran.stdout
-    out = ran.stdout
+    return ran.stdout
+
+
+def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
+    blocks = _shell_blocks(DOC.read_text(encoding="utf-8"))
+    assert "paicha serve --demo" in blocks[0]  # the first block starts the service
+    out = run_walkthrough(DOC, tmp_path)
     assert '"code":"role_not_allowed"' in out
     assert '"code":"stale_version"' in out and '"current_version":2' in out
     assert '"state":"awaiting_acceptance"' in out
@@ -78,3 +85,14 @@ def test_every_command_of_the_walkthrough_works(tmp_path: Path) -> None:
     # a 2027 整改期限 is accepted; provisional while the calendar lacks 2027
     assert '"deadlines":[{"clock":"rectification","due":"2027-01-15","provisional":' in out
     assert '"covered_by":"package"' in out
+
+
+def test_the_reports_walkthrough_works(tmp_path: Path) -> None:
+    out = run_walkthrough(DOC.parent / "reports.md", tmp_path)
+    assert '"report":"dispatch"' in out and '"status":"submitted"' in out
+    assert '"status":"not_yet"' in out or '"status":"missing"' in out
+    assert '"code":"computed_figure"' in out and '"code":"out_of_scope"' in out
+    assert '"replaces":' in out and '"rule":' in out and '"ledger":"inspection_list"' in out
+    assert "序号,部分,项目,单位,数值" in out
+    for name in ("dispatch.xlsx", "rectification.xlsx", "work.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
