@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.checks import Expander, Subject
+from engine.checks import Expander, Obligation, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.errors import Refused
@@ -25,7 +25,7 @@ from engine.reminders import check_reminders, check_text, phase_deadline
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
     "clock_started", "clock_stopped", "clock_unarmed", "remind", "overdue", "overdue_repeat",
-    "escalate", "auto_fired",
+    "escalate", "auto_fired", "report_due",
 ]
 
 
@@ -41,6 +41,15 @@ class ScriptedEvent:
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     actor: str = ""  # who acts; by default one simulated person per set of roles
+
+
+@dataclass(frozen=True)
+class SimulatedCase:
+    """A simulated case as the record would hold it at a moment (for the reports due)."""
+
+    case: Case
+    opened_at: dt.datetime
+    next_due: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,10 @@ class Simulation:
             name: Lifecycle(campaign, case_type, self.deadlines)
             for name, case_type in campaign.cases.items()}
         self.cases: dict[str, Case] = {}
+        self.opened_at: dict[str, dt.datetime] = {}
+        self.dues: dict[str, dict[str, dt.date]] = {}  # running clocks' due dates by case
+        # every obligation expanded (a report's duties count them), read after `run` begins
+        self.obligations: list[Obligation] = []
         self._generation: dict[tuple[str, str], int] = {}
         self._provisional: set[tuple[str, str]] = set()  # clocks running on a guessed year
         self._queue: list[tuple[dt.datetime, int, Any]] = []
@@ -100,12 +113,22 @@ class Simulation:
             elif isinstance(item, tuple):
                 yield from self._timer(*item)
 
+    def snapshot(self) -> list[SimulatedCase]:
+        """Every case as it is now, with when it was opened and its earliest running deadline."""
+        return [SimulatedCase(case, self.opened_at[case_id],
+                              min(self.dues.get(case_id, {}).values(), default=None))
+                for case_id, case in self.cases.items()]
+
     def _obligations(self, subjects: Iterable[Subject]) -> None:
         # Obligations due up to a month after the window still send reminders inside it.
         expander = Expander(self.campaign, self.deadlines, start=self.start,
                             end=self.end + dt.timedelta(days=31))
         checks = {c.id: c for c in self.campaign.checks}
+        reports_due: set[tuple[str, dt.date]] = set()
         for obligation in expander.for_subjects(subjects):
+            self.obligations.append(obligation)
+            if obligation.report is not None and self.start <= obligation.due <= self.end:
+                reports_due.add((obligation.report, obligation.due))
             check = checks[obligation.check]
             for reminder in check_reminders(check, obligation.due, self.deadlines,
                                             self.campaign.timezone):
@@ -114,6 +137,13 @@ class Simulation:
                                   provisional=obligation.provisional is not None)
                 self._push(reminder.at, Happening(reminder.at, reminder.kind,
                                                   obligation.subject, text, (obligation.role,)))
+        # the report as it stands when its day ends (a moment before midnight, local time)
+        for report, due in sorted(reports_due):
+            moment = local_instant(due + dt.timedelta(days=1), dt.time(0),
+                                   self.campaign.timezone) - dt.timedelta(microseconds=1)
+            name = self.campaign.reports[report].name if report in self.campaign.reports \
+                else report
+            self._push(moment, Happening(moment, "report_due", report, f"{name}（截至{due}）"))
 
     def _event(self, event: ScriptedEvent) -> Iterator[Happening]:
         # Each signature of a chain is another person's: a script that names nobody gets one
@@ -123,6 +153,7 @@ class Simulation:
             if event.action == "open":
                 lifecycle = self.lifecycles[event.case_type or ""]
                 outcome = lifecycle.open(event.case, event.data, actor, event.at)
+                self.opened_at[event.case] = event.at
                 yield Happening(event.at, "opened", event.case,
                                 f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
             else:
@@ -150,6 +181,7 @@ class Simulation:
             key = (effect.case_id, effect.clock_id)
             name = clocks[effect.clock_id].name
             if isinstance(effect, StopClock):
+                self.dues.get(effect.case_id, {}).pop(effect.clock_id, None)
                 self._generation[key] = self._generation.get(key, 0) + 1
                 yield Happening(outcome.at, "clock_stopped", effect.case_id,
                                 f"{name}停止计时（{effect.reason}）")
@@ -157,6 +189,7 @@ class Simulation:
                 yield Happening(outcome.at, "clock_unarmed", effect.case_id,
                                 f"{name}无法计时：{effect.reason}")
             elif isinstance(effect, ArmClock):
+                self.dues.setdefault(effect.case_id, {})[effect.clock_id] = effect.due_date
                 generation = self._generation.setdefault(key, 0)
                 mark = ""
                 if effect.provisional is not None:

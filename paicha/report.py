@@ -14,6 +14,7 @@ from api.services import campaign_loader, system_clock
 from engine.access import Principal
 from engine.dates import local_date
 from engine.errors import PaichaError
+from engine.reports import FilledForm
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
 from paicha.forms.dispatch import ChildReport, dispatch_csv, dispatch_xlsx
@@ -83,11 +84,11 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def table(shown: report_views.ReportView, found: list[dict[str, Any]]) -> str:
-    """The report as text: the form's items with their figures, then each child's status."""
-    lines = [shown.form.name, f"填报单位：{shown.org.name}    截至：{shown.as_of}    "
-                              f"期间：{shown.period.label}"]
-    for section in shown.filled.sections:
+def form_lines(filled: FilledForm) -> list[str]:
+    """A filled form as text: its title, org and date, then each section's items."""
+    lines = [filled.title, f"填报单位：{filled.org_name}    截至：{filled.as_of}    "
+                           f"期间：{filled.period.label}"]
+    for section in filled.sections:
         lines.append(f"【{section.name}】")
         for row in section.rows:
             figures = "，".join(
@@ -95,6 +96,12 @@ def table(shown: report_views.ReportView, found: list[dict[str, Any]]) -> str:
                 for f, v in zip(row.figures, row.values, strict=True))
             unit = f"（{row.unit}）" if row.unit else ""
             lines.append(f"  {row.number:>2}. {row.name}{unit}：{figures}")
+    return lines
+
+
+def table(shown: report_views.ReportView, found: list[dict[str, Any]]) -> str:
+    """The report as text: the form's items with their figures, then each child's status."""
+    lines = form_lines(shown.filled)
     if shown.children:
         lines.append("【下级报送情况】")
         for child in shown.children:

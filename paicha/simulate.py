@@ -19,6 +19,8 @@ from engine.simulation import Happening, ScriptedEvent, Simulation
 from paicha.calendars import calendar_option, statutory_from
 from paicha.files import CommandFailed, display_name, load_for_command
 from paicha.options import check_window, date_argument
+from paicha.report import form_lines
+from paicha.simulated_reports import SimulatedRecord
 from paicha.subjects import SubjectsInvalid, load_subjects, read_text
 
 _WEEKDAYS = "一二三四五六日"
@@ -136,11 +138,22 @@ def run(args: argparse.Namespace) -> int:
         raise CommandFailed(sorted(problems))
     deadlines = Deadlines.for_campaign(campaign, statutory_from(args))
     count = 0
-    # A day of a year nobody covers is counted Monday to Friday and printed as 暂定.
-    for happening in Simulation(campaign, start, end, deadlines=deadlines).run(
-            [*(orgs or []), *units], events):
-        print(format_happening(happening, campaign))
-        count += 1
+    simulation = Simulation(campaign, start, end, deadlines=deadlines)
+    record: SimulatedRecord | None = None
+    try:
+        # A day of a year nobody covers is counted Monday to Friday and printed as 暂定.
+        for happening in simulation.run([*(orgs or []), *units], events):
+            print(format_happening(happening, campaign))
+            count += 1
+            if happening.kind == "report_due" and not args.no_reports:
+                # the generator is paused at the report's moment: the cases are as they are then
+                record = record or SimulatedRecord(campaign, simulation.obligations)
+                day = local_date(happening.at, campaign.timezone)
+                form = record.form(happening.subject, simulation.snapshot(), day)
+                print("\n".join(f"    {line}" for line in form_lines(form)))
+    finally:
+        if record is not None:
+            record.close()
     print(f"{count} happening(s) from {start} to {end}", file=sys.stderr)
     return 0
 
@@ -160,5 +173,7 @@ def register(commands: Any) -> None:
                              "start)")
     parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
                         help="last day of the window, YYYY-MM-DD (default: the campaign's end)")
+    parser.add_argument("--no-reports", action="store_true",
+                        help="do not print the reports due, only that they are due")
     calendar_option(parser)
     parser.set_defaults(run=run)

@@ -58,6 +58,23 @@ def _unique(prefix: str) -> Callable[[str], dict[str, Any]]:
 
 
 ROUTES = [
+    # reports: an org's report, filings and targets for those who reach the org; filing for
+    # those who hold the reporting duty's role there (the community's: `community`)
+    Route("report of linyin", "GET", f"/campaigns/{CAMPAIGN}/reports/dispatch", ABOVE_LINYIN,
+          params={"org": "linyin", "as_of": "2023-06-30"}, denied_code="out_of_scope"),
+    Route("file a report", "POST", f"/campaigns/{CAMPAIGN}/reports/dispatch/submissions",
+          frozenset({"admin", "community"}), params={"org": "linyin-c1"},
+          body=lambda who: {"period": "2023-06", "figures": {"assisted_orgs": 1}}),
+    Route("filings of a community", "GET",
+          f"/campaigns/{CAMPAIGN}/reports/dispatch/submissions", ABOVE_LINYIN | {"community"},
+          params={"org": "linyin-c1"}, denied_code="out_of_scope"),
+    Route("targets of linyin", "GET", "/campaigns/three-year-plan-2024-2026/targets",
+          ABOVE_LINYIN, params={"org": "linyin", "as_of": "2024-06-30"},
+          denied_code="out_of_scope"),
+    Route("ledger of linyin", "GET", f"/campaigns/{CAMPAIGN}/ledgers/work_ledger", ABOVE_LINYIN,
+          params={"org": "linyin", "format": "json"}, denied_code="out_of_scope"),
+    Route("a case's ledger", "GET", "/cases/{case}/ledger", REACH_CHEM,
+          denied_code="out_of_scope"),
     Route("list campaigns", "GET", "/campaigns", EVERYONE),
     Route("read campaign", "GET", f"/campaigns/{CAMPAIGN}", EVERYONE),
     Route("raw campaign", "GET", f"/campaigns/{CAMPAIGN}/raw", EVERYONE),
@@ -281,7 +298,9 @@ def test_the_matrix_covers_every_operation(client: TestClient) -> None:
         path = path.replace("/deployments/linyin", "/deployments/{org_id}")
         path = path.replace("/orgs/linyin-c1", "/orgs/{org_id}").replace(
             "/orgs/linyin-c2", "/orgs/{org_id}").replace("/units/u-chem-01", "/units/{unit_id}"
-            ).replace("/calendar/2027", "/calendar/{year}")
+            ).replace("/calendar/2027", "/calendar/{year}").replace(
+            "/reports/dispatch", "/reports/{report_id}").replace(
+            "/ledgers/work_ledger", "/ledgers/{ledger}")
         covered.add((route.method, path))
     assert operations - covered - EXEMPT == set()
 

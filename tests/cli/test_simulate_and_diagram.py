@@ -62,3 +62,27 @@ def test_diagram_prints_a_mermaid_lifecycle(capsys: pytest.CaptureFixture[str]) 
 def test_diagram_suggests_a_known_case_type(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diagram", CHONGMING, "--case", "hazrd"]) == 2
     assert "did you mean 'hazard'?" in capsys.readouterr().err
+
+
+def test_simulate_prints_each_report_due_filled_from_the_simulated_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS, encoding="utf-8")
+    args = ["simulate", CHONGMING, "--events", str(events),
+            "--orgs", str(ROOT / "tests/data/orgs.csv"), "--from", "2023-06-01",
+            "--to", "2023-06-30"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    due = [i for i, line in enumerate(out) if "report_due" in line]
+    assert len(due) == 1 and out[due[0]].startswith("2023-06-28 周三 23:59")
+    form = out[due[0] + 1:]
+    assert form[0].strip().endswith("调度表") and "截至：2023-06-28" in form[1]
+    # h1 (major, self-found, opened 06-01) is counted; put under supervision by the clock on
+    # 06-21 without a 督办文书, it is not counted as 挂牌督办 by the row's rule
+    assert any("企业自查发现的重大事故隐患（个）：1" in line for line in form)
+    assert any("政府挂牌督办的重大事故隐患（个）：0" in line for line in form)
+    assert main([*args, "--no-reports"]) == 0
+    quiet = capsys.readouterr().out.splitlines()
+    assert any("report_due" in line for line in quiet)
+    assert not any("企业自查发现的重大事故隐患" in line for line in quiet)
