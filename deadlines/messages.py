@@ -15,7 +15,7 @@ from storage.cases import StoredCase
 TITLES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
           "escalate": "升级督办", "check_reminder": "规定动作提醒", "check_due": "规定动作到期",
           "phase_due": "阶段截止", "calendar_redated": "期限重算",
-          "calendar_missing": "法定节假日安排待录入"}
+          "calendar_missing": "法定节假日安排待录入", "target_at_risk": "目标预警"}
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,16 @@ def for_phase(timer: Any, now: dt.datetime) -> Outgoing:
         due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
         org_path=timer.org_path, extra={"phase": data["phase"], **(
             {"provisional": True} if data.get("provisional") else {})})
+
+
+def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.datetime) -> Outgoing:
+    """A target not met `warn` days before its date, as the safety office reads it."""
+    left = (found["by"] - today).days
+    text = (f"{found['name']}：截至{today}为{found['value']}，目标{found['goal']}，"
+            f"{found['by']}到期（还有{left}日）")
+    return Outgoing(
+        key=timer.key, kind="target_at_risk", title=TITLES["target_at_risk"], text=text,
+        campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
+        due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
+        org_path=timer.org_path, extra={"target": found["id"], "value": found["value"],
+                                        "goal": found["goal"], "status": found["status"]})

@@ -27,11 +27,13 @@ from deadlines import messages
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from deadlines.recompute import Recompute
+from engine import targets as core_targets
 from engine.access import Principal
 from engine.clocks import Timer, decide, following, schedule
+from engine.dates import local_date
 from engine.errors import Refused
 from engine.lifecycle import SYSTEM
-from storage import timers
+from storage import targets, timers
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore, StoredCase, case_t, stored_case
 from storage.db import Database
@@ -188,6 +190,8 @@ class _Batch:
             elif row.subject.startswith("phase:"):
                 self._queue(messages.for_phase(row, self.now), row)
                 handled = True
+            elif row.subject.startswith(timers.TARGET_PREFIX):
+                handled = self._target(row)
             elif row.subject in self.busy:
                 continue  # its case is being written right now: left pending for the next sweep
             else:
@@ -290,6 +294,20 @@ class _Batch:
                                                   "case": case_id, "trigger": trigger,
                                                   "reason": str(exc)})
 
+    def _target(self, row: Any) -> bool:
+        """Measure the target for the deployment's subtree now; tell the safety office when it
+        is not met. A met one, or one the campaign no longer has, needs nobody."""
+        campaign = self.sweeper.registry.newest(self.conn, row.campaign_id).loaded.campaign
+        target = next((t for t in campaign.targets if t.id == row.clock_id), None)
+        if target is None:
+            return False
+        today = local_date(self.now, campaign.timezone)
+        found = targets.measured(self.conn, campaign, [target], row.org_path, today)[0]
+        if core_targets.holds_status(found["status"]):
+            return True
+        self._queue(messages.for_target(row, found, today, self.now), row)
+        return True
+
     def _obligation(self, row: Any, found: Any) -> bool:
         if found is None or found.done >= found.times:
             return False  # done already: nobody needs reminding
@@ -298,4 +316,4 @@ class _Batch:
 
 
 def _is_case(row: Any) -> bool:
-    return not row.subject.startswith(("obligation:", "phase:"))
+    return not row.subject.startswith(("obligation:", "phase:", timers.TARGET_PREFIX))

@@ -90,3 +90,8 @@ def status(target: Target, as_of: dt.date, now: Reading, at_by: Reading | None) 
     if left <= target.warn_days:
         return "at_risk", f"goal not held with {left} days left (warn {target.warn_days})"
     return "on_track", f"goal not held yet, {left} days left"
+
+
+def holds_status(status: Status) -> bool:
+    """Whether a status says the goal holds (nobody needs telling)."""
+    return status == "met" or status == "on_track"

@@ -45,6 +45,7 @@ def deploy(conn: Connection, principal: Principal, published: Published, org_id:
     obligations.materialize(conn, published, obligations.subtree_subjects(conn, org.path),
                             now=now)
     timers.insert_new(conn, timers.phase_timer_rows(published, org_id, org.path, now=now))
+    timers.insert_new(conn, timers.target_timer_rows(published, org_id, org.path, now=now))
     # in the org's stream, not the campaign's: deployments to two orgs at once do not contend
     audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
                  action="deploy", data={"campaign": campaign_id,
@@ -97,12 +98,15 @@ def _drop_phase_timers(conn: Connection, campaign_id: str, path: str) -> int:
     # phase timers' keys are `phase:<campaign>/<phase>/<org>/<due>` (timers.phase_timer_rows):
     # a range of the key index, narrowed to the deployment's org. Removed rather than
     # cancelled, so that deploying again arms them again (arming leaves stored keys alone).
-    prefix = f"phase:{campaign_id}/"
-    result = conn.execute(delete(timer_t).where(
-        timer_t.c.key >= prefix, timer_t.c.key < prefix[:-1] + "0",
-        timer_t.c.campaign_id == campaign_id, timer_t.c.org_path == path,
-        timer_t.c.status == timers.PENDING))
-    return int(result.rowcount)
+    # Target notices (`target:<campaign>/…`, timers.target_timer_rows) go the same way.
+    removed = 0
+    for prefix in (f"phase:{campaign_id}/", f"{timers.TARGET_PREFIX}{campaign_id}/"):
+        result = conn.execute(delete(timer_t).where(
+            timer_t.c.key >= prefix, timer_t.c.key < prefix[:-1] + "0",
+            timer_t.c.campaign_id == campaign_id, timer_t.c.org_path == path,
+            timer_t.c.status == timers.PENDING))
+        removed += int(result.rowcount)
+    return removed
 
 
 def _end_open_obligations(conn: Connection, campaign_id: str, path: str, below: list[str], *,

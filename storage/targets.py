@@ -19,7 +19,7 @@ from storage import reports
 from storage.report_views import OrgRow
 
 
-def _readings(conn: Connection, campaign: Campaign, chosen: Sequence[Target], org: OrgRow,
+def _readings(conn: Connection, campaign: Campaign, chosen: Sequence[Target], org_path: str,
               day: dt.date) -> dict[str, core_targets.Reading]:
     measures: list[tuple[str, Measure]] = []
     for target in chosen:
@@ -28,7 +28,7 @@ def _readings(conn: Connection, campaign: Campaign, chosen: Sequence[Target], or
             measures.append((f"{target.id}\0per", target.per))
         if target.compare is not None:
             measures.append((f"{target.id}\0compared", target.compare))
-    scope = reports.Scope(campaign.id, org.path, day, campaign.timezone,
+    scope = reports.Scope(campaign.id, org_path, day, campaign.timezone,
                           core.period_of("month", day))
     found = reports.compute(conn, scope, measures, children=False).total
 
@@ -44,18 +44,24 @@ def _readings(conn: Connection, campaign: Campaign, chosen: Sequence[Target], or
 def targets_at(conn: Connection, campaign: Campaign, org: OrgRow,
                as_of: dt.date) -> list[dict[str, Any]]:
     """Every target of the campaign for the org's subtree at `as_of`."""
-    if not campaign.targets:
+    return measured(conn, campaign, campaign.targets, org.path, as_of)
+
+
+def measured(conn: Connection, campaign: Campaign, chosen: Sequence[Target], org_path: str,
+             as_of: dt.date) -> list[dict[str, Any]]:
+    """The chosen targets for the subtree at `org_path` at `as_of`: value, goal, status."""
+    if not chosen:
         return []
-    now = _readings(conn, campaign, campaign.targets, org, as_of)
+    now = _readings(conn, campaign, chosen, org_path, as_of)
     passed: dict[dt.date, list[Target]] = defaultdict(list)
-    for target in campaign.targets:
+    for target in chosen:
         if as_of >= target.by:
             passed[target.by].append(target)
     at_by: dict[str, core_targets.Reading] = {}
-    for day, chosen in passed.items():
-        at_by.update(_readings(conn, campaign, chosen, org, day))
+    for day, due in passed.items():
+        at_by.update(_readings(conn, campaign, due, org_path, day))
     found = []
-    for target in campaign.targets:
+    for target in chosen:
         then = at_by.get(target.id)
         status, rule = core_targets.status(target, as_of, now[target.id], then)
         shown = core_targets.value(target, then if then is not None else now[target.id])

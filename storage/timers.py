@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, insert, literal_column, update
 from sqlalchemy.sql.elements import ColumnClause
 
 from engine.clocks import ArmClock, StopClock, Timer
+from engine.dates import REMINDER_TIME, local_instant
 from engine.lifecycle import Outcome
 from engine.model import CaseType
 from engine.reminders import PhaseDeadline, check_reminders, phase_deadline
@@ -220,6 +221,32 @@ def phase_timer_rows(published: Published, org_id: str, org_path: str, *,
         if notice.provisional is not None:
             rows.append(phase_watch_row(published, notice, org_id, org_path))
     return rows
+
+
+def target_timer_rows(published: Published, org_id: str, org_path: str, *,
+                      now: dt.datetime | None) -> list[dict[str, Any]]:
+    """One timer per target of a campaign deployed to an org, `warn` days before its date (at
+    the reminders' hour): the sweep measures the target then and tells the safety office if it
+    is not met (deadlines.sweep). Past ones are not armed."""
+    campaign = published.loaded.campaign
+    roles = ["safety_office"] if "safety_office" in campaign.roles else []
+    rows: list[dict[str, Any]] = []
+    for target in campaign.targets:
+        day = target.by - dt.timedelta(days=target.warn_days)
+        at = local_instant(day, REMINDER_TIME, campaign.timezone)
+        if now is not None and at < now:
+            continue
+        rows.append({
+            "key": f"{TARGET_PREFIX}{campaign.id}/{target.id}/{org_id}/{target.by}",
+            "subject": f"{TARGET_PREFIX}{campaign.id}/{target.id}", "clock_id": target.id,
+            "kind": "target_at_risk", "campaign_id": campaign.id, "org_path": org_path,
+            "unit_id": None, "roles": roles, "due_date": target.by, "due_at": at,
+            "status": PENDING, "attempts": 0,
+            "payload": {"name": target.name, "target": target.id, "org": org_id}})
+    return rows
+
+
+TARGET_PREFIX = "target:"
 
 
 def phase_key(campaign_id: str, phase_id: str, org_id: str, due: dt.date) -> str:
