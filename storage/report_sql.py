@@ -51,12 +51,14 @@ class Snapshot:
     timezone: str
 
 
-def condition(snap: Snapshot, where: Mapping[str, Any] | None) -> ColumnElement[bool]:
+def condition(snap: Snapshot, where: Mapping[str, Any] | None, *, hints: bool = True
+              ) -> ColumnElement[bool]:
     """`where` (a campaign's case filter) as a boolean SQL expression over `snap`; on SQLite
-    led by tests on the data's text that every case it holds passes (`_hints`)."""
+    led by tests on the data's text that every case it holds passes (`_hints`), unless
+    `hints` is false (the row's JSON is parsed already: SQLite keeps the parse for the row)."""
     if not where:
         return true()
-    parts = [*_hints(snap, where), _condition(snap, where)]
+    parts = [*(_hints(snap, where) if hints else []), _condition(snap, where)]
     return and_(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -67,8 +69,9 @@ def _condition(snap: Snapshot, where: Mapping[str, Any] | None) -> ColumnElement
     return and_(*parts) if len(parts) > 1 else parts[0]
 
 
-# Keys of the filter language that are not case fields.
-_NOT_FIELDS = frozenset({"any", "not", "state", "open", "overdue", "reported_before",
+# Keys of the filter language that are not case fields (no JSON is read for them, but `all`
+# may hold some).
+NOT_FIELDS = frozenset({"all", "any", "not", "state", "open", "overdue", "reported_before",
                          "reported_after", "closed_before", "closed_after"})
 # Text that every JSON writer writes as it is (RFC 8259 requires escaping only '"', '\\' and
 # control characters; some writers escape '/' too, and HTML-safe ones '<', '>' and '&').
@@ -90,7 +93,7 @@ def _hints(snap: Snapshot, where: Mapping[str, Any]) -> list[ColumnElement[bool]
             for part in operand:
                 hints.extend(_hints(snap, part))
             continue
-        if key in _NOT_FIELDS:
+        if key in NOT_FIELDS:
             continue
         if isinstance(operand, Mapping):
             if len(operand) != 1 or next(iter(operand)) not in ("eq", "in"):
