@@ -34,7 +34,9 @@ PostgreSQL database) with a manifest and reuses them on the next run with the sa
 * the reference ``bare_group_by_s``: ``SELECT substr(org_path, 1, 7), count(*) FROM case_record
   GROUP BY 1`` over the same table (the cities' counts); ``ratio`` = whole_tree_s ÷ it.
 
-The JSON holds each query's plan (``EXPLAIN QUERY PLAN`` / PostgreSQL ``EXPLAIN``), captured
+``cpu_s`` holds this process's CPU seconds (medians): on SQLite all of the work, so a figure
+that a busy shared machine stretches can be told apart; on PostgreSQL only the client's. The
+JSON holds each query's plan (``EXPLAIN QUERY PLAN`` / PostgreSQL ``EXPLAIN``), captured
 from the statements ``compute`` sent. PostgreSQL runs unless ``--skip-postgres``, on ``--postgres
 URL`` (default $PAICHA_TEST_POSTGRES_URL, else the local server); the scratch database is
 ``paicha_bench_report`` (dropped at the end unless ``--keep``).
@@ -366,17 +368,19 @@ class Timed:
     median_s: float
     min_s: float
     runs: list[float]
+    cpu_s: float  # this process's CPU, median: all of SQLite's work, none of PostgreSQL's
 
 
 def _time(call: Callable[[], Any], repeat: int) -> tuple[Timed, Any]:
     result = call()  # warm
-    runs = []
+    runs, cpu = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         result = call()
         runs.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
     return Timed(round(statistics.median(runs), 4), round(min(runs), 4),
-                 [round(r, 4) for r in runs]), result
+                 [round(r, 4) for r in runs], round(statistics.median(cpu), 4)), result
 
 
 @contextlib.contextmanager
@@ -461,6 +465,8 @@ def measure(url: str, manifest: Manifest, repeat: int) -> dict[str, Any]:
         "past_as_of": PAST_AS_OF.isoformat(), "past_whole_tree_s": past.median_s,
         "past_whole_tree_min_s": past.min_s, "past_whole_tree_runs": past.runs,
         "bare_group_by_s": reference.median_s, "bare_group_by_min_s": reference.min_s,
+        "cpu_s": {"whole_tree": whole.cpu_s, "street": street.cpu_s, "past_whole_tree": past.cpu_s,
+                  "bare_group_by": reference.cpu_s},
         "ratio": round(whole.median_s / reference.median_s, 2),
         "bar_whole_tree_s": BAR_WHOLE_TREE_S, "goal_whole_tree_s": GOAL_WHOLE_TREE_S,
         "bar_street_s": BAR_STREET_S, "passed": passed,
