@@ -29,7 +29,7 @@ PostgreSQL database) with a manifest and reuses them on the next run with the sa
 * ``whole_tree_s``: ``storage.reports.compute(conn, Scope(campaign, '/p/', 2023-12-31, tz,
   period), engine.reports.measured(dispatch), children=True)`` in a read transaction of
   ``storage.db.Database`` — the province's figures and each city's. Bar ≤ 2 s (goal 1 s).
-* ``street_s``: the same for one street (the one with the most units). Bar ≤ 0.2 s.
+* ``street_s``: the same for one street (the one with the most cases). Bar ≤ 0.2 s.
 * ``past_whole_tree_s``: the province at 2023-08-31, where many history rows apply (no bar).
 * the reference ``bare_group_by_s``: ``SELECT substr(org_path, 1, 7), count(*) FROM case_record
   GROUP BY 1`` over the same table (the cities' counts); ``ratio`` = whole_tree_s ÷ it.
@@ -260,7 +260,7 @@ class Manifest:
     history_wanted: int
     history_rows: int
     orgs: int
-    street: str  # the street measured: the one with the most units
+    street: str  # the street measured: the one with the most cases
     street_cases: int
     build_s: float
 
