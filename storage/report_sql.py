@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,21 +53,76 @@ class Snapshot:
     timezone: str
 
 
-def condition(snap: Snapshot, where: Mapping[str, Any] | None) -> ColumnElement[bool]:
-    """`where` (a campaign's case filter) as a boolean SQL expression over `snap`."""
+def condition(snap: Snapshot, where: Mapping[str, Any] | None, *, hints: bool = True
+              ) -> ColumnElement[bool]:
+    """`where` (a campaign's case filter) as a boolean SQL expression over `snap`; on SQLite
+    led by tests on the data's text that every case it holds passes (`_hints`), unless
+    `hints` is false (the row's JSON is parsed already: SQLite keeps the parse for the row)."""
+    if not where:
+        return true()
+    parts = [*(_hints(snap, where) if hints else []), _condition(snap, where)]
+    return and_(*parts) if len(parts) > 1 else parts[0]
+
+
+def _condition(snap: Snapshot, where: Mapping[str, Any] | None) -> ColumnElement[bool]:
     if not where:
         return true()
     parts = [_key(snap, key, operand) for key, operand in where.items()]
     return and_(*parts) if len(parts) > 1 else parts[0]
 
 
+# Keys of the filter language that are not case fields (no JSON is read for them, but `all`
+# may hold some).
+NOT_FIELDS = frozenset({"all", "any", "not", "state", "open", "overdue", "reported_before",
+                         "reported_after", "closed_before", "closed_after"})
+# Text that every JSON writer writes as it is (RFC 8259 requires escaping only '"', '\\' and
+# control characters; some writers escape '/' too, and HTML-safe ones '<', '>' and '&').
+_VERBATIM = re.compile(r"[A-Za-z0-9 _.:;,+=!?@#$^*()\[\]{}|~'-]*")
+
+
+def _hints(snap: Snapshot, where: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """On SQLite, for each field the filter requires to equal one of a few values: the data's
+    text holds one of them as a JSON token (`"major"`, `true`). No case the filter holds fails
+    these, and they rule out most others without parsing the JSON: json_extract parses a
+    case's whole data (SQLite 3.40, a few µs), a LIKE scans the text ~5x faster, and SQLite's
+    AND stops at the first false term. Only for values written alike by every JSON writer
+    (booleans, plain ASCII text); `%` and `_` in a pattern only let more through."""
+    if snap.dialect == "postgresql":
+        return []
+    hints: list[ColumnElement[bool]] = []
+    for key, operand in where.items():
+        if key == "all":
+            for part in operand:
+                hints.extend(_hints(snap, part))
+            continue
+        if key in NOT_FIELDS:
+            continue
+        if isinstance(operand, Mapping):
+            if len(operand) != 1 or next(iter(operand)) not in ("eq", "in"):
+                continue
+            operand = next(iter(operand.values()))
+        values = operand if isinstance(operand, list) else [operand]
+        tokens = [_token(v) for v in values]
+        if values and None not in tokens:
+            hints.append(or_(*(snap.data.op("LIKE")(f"%{t}%") for t in tokens)))
+    return hints
+
+
+def _token(arg: Any) -> str | None:
+    if isinstance(arg, bool):
+        return "true" if arg else "false"
+    if isinstance(arg, str) and _VERBATIM.fullmatch(arg):
+        return f'"{arg}"'
+    return None
+
+
 def _key(snap: Snapshot, key: str, operand: Any) -> ColumnElement[bool]:
     if key == "all":
-        return and_(true(), *(condition(snap, part) for part in operand))
+        return and_(true(), *(_condition(snap, part) for part in operand))
     if key == "any":
-        return or_(false(), *(condition(snap, part) for part in operand))
+        return or_(false(), *(_condition(snap, part) for part in operand))
     if key == "not":
-        return not_(condition(snap, operand))
+        return not_(_condition(snap, operand))
     if key == "state":
         return _column_test(snap.state, operand)
     if key == "open":

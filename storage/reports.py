@@ -7,8 +7,16 @@ Python but the grouped sums. Figures are cumulative from the campaign's start un
 says `within: period`, which counts only cases registered (obligations due) in the period.
 
 Whose a case is: `attribute: unit` (块, the default) files it under its unit's org, `finder` (条)
-under the org whose member registered it (`found_by_path`). Rows of each attribution are one
-query each; obligations (`count_checks`) are one query.
+under the org whose member registered it (`found_by_path`). The rows of each attribution and
+case type are one query (none when the campaign has no case of the type); obligations
+(`count_checks`) are one query.
+
+What it costs (bench.report: the national dispatch form over 1M hazards): reading every case
+of a large subtree once. So each branch of the snapshot works out the figures' values itself
+(the grouping then sorts a path and a few numbers, not each case's data), the terms every
+figure of a query shares go into its WHERE (`grade: major` leaves out nine hazards in ten
+before any figure is tested), and on SQLite a field's JSON is parsed only after a LIKE on the
+text found the value there (storage.report_sql).
 """
 
 from __future__ import annotations
@@ -35,12 +43,13 @@ from engine.dates import Period, end_of_day
 from engine.model import Measure
 from engine.reports import Value
 from storage.query import prefix_condition
-from storage.report_sql import Snapshot, condition, number
-from storage.tables import Case, CaseHistory, Obligation
+from storage.report_sql import NOT_FIELDS, Snapshot, condition, number
+from storage.tables import Case, CaseHistory, Obligation, Unit
 
 case_t = Case.__table__  # type: ignore[attr-defined]
 history_t = CaseHistory.__table__  # type: ignore[attr-defined]
 obligation_t = Obligation.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 OWN = "."  # the key of the org's own units among its children's
 
@@ -78,6 +87,9 @@ def compute(conn: Connection, scope: Scope, measures: Iterable[tuple[str, Measur
             figures.total[key] = 0
     for attribute, group in by_attribute.items():
         _cases(conn, scope, attribute, group, children, figures)
+    for mine in figures.by_child.values():  # a child without cases of a measure's type
+        for key, measure in (m for group in by_attribute.values() for m in group):
+            mine.setdefault(key, None if measure.kind == "sum" else 0)
     if checks:
         _checks(conn, scope, checks, children, figures)
     return figures
@@ -91,48 +103,124 @@ def _child_key(dialect: str, path: Any, depth: int) -> Any:
     return func.substr(path, 1, depth + slash)
 
 
-def _snapshot(scope: Scope, attribute: str, dialect: str) -> Any:
-    """The cases of the campaign in the subtree, each as it was at the end of `as_of`."""
+def _scan_whole(conn: Connection, scope: Scope, column: Any) -> Any:
+    """The path column as the subtree's range is tested on it: on SQLite, kept off its index
+    (`path || ''`) when the subtree holds more than a fifth of the units — reading most of the
+    table through the path index fetches each row at random (SQLite, without STAT4, cannot
+    tell a large range from a small one); PostgreSQL's planner decides with its histograms."""
+    if conn.dialect.name != "sqlite":
+        return column
+    o = unit_t.c.org_path
+    units = conn.execute(select(func.count(), func.count(case(
+        (prefix_condition(o, scope.org_path), literal(1)))))).one()
+    return column.concat("") if units[1] * 5 > units[0] else column
+
+
+def _values(scope: Scope, dialect: str, table: Any, since: Any, period_start: dt.datetime,
+            measures: list[tuple[str, Measure]], shared: dict[str, Any]) -> list[Any]:
+    """Each measure's value of one row of `table` (a case row or an older version): 1 (or the
+    unit, or the summed field) where the case counts for it, NULL where not. The row has
+    passed the `shared` terms already."""
+    c = table.c
+    snap = Snapshot(c.type, c.state, c.final, c.data, c.next_due, c.opened_at, since, dialect,
+                    scope.as_of, scope.timezone)
+    # the shared terms test a field: the row's JSON was parsed for them, and text tests
+    # ahead of each measure's own would cost more than they spare
+    parsed = any(key not in NOT_FIELDS for key in shared)
+    values: list[Any] = []
+    for index, (_key, measure) in enumerate(measures):
+        rest = {k: v for k, v in (measure.where or {}).items() if k not in shared}
+        test = condition(snap, rest, hints=not parsed)
+        if measure.within == "period":
+            test = and_(c.opened_at >= period_start, test)
+        if measure.kind == "count":
+            value = literal(1)
+        elif measure.kind == "count_units":
+            value = c.unit_id
+        else:
+            assert measure.field is not None
+            value = number(snap, measure.field)
+        values.append(case((test, value)).label(f"m{index}"))
+    return values
+
+
+def _snapshot(conn: Connection, scope: Scope, attribute: str, case_type: str,
+              measures: list[tuple[str, Measure]]) -> Any:
+    """The cases of one type of the campaign in the subtree, each as it was at the end of
+    `as_of` (the case row where it has not changed since, else its version then valid), as
+    their path and each measure's value. The values are worked out in each branch, so that
+    what the grouping sorts is a path and a few numbers, not the cases' data."""
+    dialect = conn.dialect.name
     at = end_of_day(scope.as_of, scope.timezone)
+    period_start = end_of_day(scope.period.first - dt.timedelta(days=1), scope.timezone)
     path_of = "found_by_path" if attribute == "finder" else "org_path"
+    shared = _shared(measures)
 
-    def columns(table: Any, since: Any) -> list[Any]:
-        return [table.c.type, table.c.unit_id, table.c[path_of].label("path"), table.c.state,
-                table.c.final, table.c.data, table.c.next_due, table.c.opened_at,
-                since.label("since")]
+    def every(table: Any, since: Any) -> Any:
+        c = table.c
+        return condition(Snapshot(c.type, c.state, c.final, c.data, c.next_due, c.opened_at,
+                                  since, dialect, scope.as_of, scope.timezone), shared)
 
-    now = select(*columns(case_t, case_t.c.updated_at)).where(
-        case_t.c.campaign_id == scope.campaign_id,
-        prefix_condition(case_t.c[path_of], scope.org_path),
-        case_t.c.updated_at < at)
-    then = select(*columns(history_t, history_t.c.valid_from)).where(
-        history_t.c.campaign_id == scope.campaign_id,
-        history_t.c.valid_to >= at, history_t.c.valid_from < at,
-        prefix_condition(history_t.c[path_of], scope.org_path))
+    now = select(case_t.c[path_of].label("path"),
+                 *_values(scope, dialect, case_t, case_t.c.updated_at, period_start, measures,
+                          shared)
+                 ).where(case_t.c.campaign_id == scope.campaign_id,
+                         case_t.c.type == case_type,
+                         prefix_condition(_scan_whole(conn, scope, case_t.c[path_of]),
+                                          scope.org_path),
+                         case_t.c.updated_at < at,
+                         every(case_t, case_t.c.updated_at))
+    then = select(history_t.c[path_of].label("path"),
+                  *_values(scope, dialect, history_t, history_t.c.valid_from, period_start,
+                           measures, shared)
+                  ).where(history_t.c.campaign_id == scope.campaign_id,
+                          history_t.c.valid_to >= at, history_t.c.valid_from < at,
+                          history_t.c.type == case_type,
+                          prefix_condition(history_t.c[path_of], scope.org_path),
+                          every(history_t, history_t.c.valid_from))
     return union_all(now, then).subquery("snapshot")
+
+
+def _shared(measures: list[tuple[str, Measure]]) -> dict[str, Any]:
+    """The terms of the filter that every measure's filter has (`grade: major` in each row of
+    the dispatch form): a case failing them counts for none, so the query leaves it out
+    before working out any measure (most hazards are general)."""
+    wheres = [m.where or {} for _k, m in measures]
+    first = wheres[0]
+    return {key: operand for key, operand in first.items()
+            if all(key in w and w[key] == operand for w in wheres[1:])}
 
 
 def _cases(conn: Connection, scope: Scope, attribute: str,
            measures: list[tuple[str, Measure]], children: bool, figures: Figures) -> None:
-    dialect = conn.dialect.name
-    rows = _snapshot(scope, attribute, dialect)
-    snap = Snapshot(rows.c.type, rows.c.state, rows.c.final, rows.c.data, rows.c.next_due,
-                    rows.c.opened_at, rows.c.since, dialect, scope.as_of, scope.timezone)
-    period_start = end_of_day(scope.period.first - dt.timedelta(days=1), scope.timezone)
+    """One query per case type: a case of one type counts for no measure of another, so each
+    case is tested only against the measures of its type."""
+    by_type: dict[str, list[tuple[str, Measure]]] = defaultdict(list)
+    for key, measure in measures:
+        assert measure.case is not None
+        by_type[measure.case].append((key, measure))
+    for case_type, group in by_type.items():
+        # none of the type in the campaign (an index seek): none in its history either
+        if conn.execute(select(literal(1)).where(
+                case_t.c.campaign_id == scope.campaign_id,
+                case_t.c.type == case_type).limit(1)).first() is not None:
+            _count(conn, scope, attribute, case_type, group, children, figures)
+
+
+def _count(conn: Connection, scope: Scope, attribute: str, case_type: str,
+           measures: list[tuple[str, Measure]], children: bool, figures: Figures) -> None:
+    rows = _snapshot(conn, scope, attribute, case_type, measures)
     aggregates: list[Any] = []
-    for _key, measure in measures:
-        test = and_(rows.c.type == measure.case, condition(snap, measure.where))
-        if measure.within == "period":
-            test = and_(test, rows.c.opened_at >= period_start)
+    for index, (_key, measure) in enumerate(measures):
+        value = rows.c[f"m{index}"]
         if measure.kind == "count":
-            aggregates.append(func.count(case((test, literal(1)))))
+            aggregates.append(func.count(value))
         elif measure.kind == "count_units":
-            aggregates.append(func.count(func.distinct(case((test, rows.c.unit_id)))))
+            aggregates.append(func.count(func.distinct(value)))
         else:
-            assert measure.field is not None
-            aggregates.append(func.sum(case((test, number(snap, measure.field)))))
+            aggregates.append(func.sum(value))
     if children:
-        child = _child_key(dialect, rows.c.path, len(scope.org_path)).label("child")
+        child = _child_key(conn.dialect.name, rows.c.path, len(scope.org_path)).label("child")
         query = select(child, *aggregates).group_by(child)
     else:
         query = select(literal(OWN).label("child"), *aggregates)

@@ -137,3 +137,24 @@ def test_overdue_and_period_rows(world: World) -> None:
     assert figures(world, STREET, "2023-07-31", overdue=overdue).total["overdue"] == 0
     assert figures(world, STREET, "2023-06-30", m=this_month).total["m"] == 3
     assert figures(world, STREET, "2023-07-31", m=this_month).total["m"] == 0
+
+
+def test_tests_on_the_data_text_never_change_a_count(world: World) -> None:
+    """On SQLite a filter is led by LIKE tests on the JSON text (`"major"` somewhere in it) and
+    a form's shared terms filter the cases first: text that only looks like a value is still
+    told apart by the JSON test, and values written with escapes get no text test."""
+    story(world)
+    lookalike = {**MAJOR_SELF, "grade": "general", "found_on": "2023-06-20",
+                 "description": 'grade "major", true', "location": '"supervised"'}
+    open_case(world, "principal", "u-chem-01", lookalike, "2023-06-20")
+    quoted = {**MAJOR_SELF, "found_on": "2023-06-21", "location": 'a "quoted" / <place>'}
+    open_case(world, "principal", "u-chem-01", quoted, "2023-06-21")
+    major = Measure("count", case="hazard", where={"grade": "major"})
+    general = Measure("count", case="hazard", where={"grade": {"in": ["general"]}})
+    place = Measure("count", case="hazard", where={"location": 'a "quoted" / <place>'})
+    found = figures(world, STREET, "2023-06-30", major=major, general=general, place=place)
+    # the story's three (still major on 06-30) and the quoted one; the lookalike is general
+    assert found.total["major"] == 4
+    assert found.total["general"] == 1
+    assert found.total["place"] == 1
+    assert found.total["self_found"] == 3  # the plant's, the site's and the quoted one
