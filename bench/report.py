@@ -54,6 +54,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
+import itertools
 import json
 import os
 import random
@@ -62,6 +64,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -78,6 +81,7 @@ from api.services import campaign_loader
 from bench.deadlines import _admin
 from bench.seed import HAZARDS, PLACES, SOURCES, _hex_id, _insert, _positive, _units
 from engine import reports as core
+from engine.access import Principal
 from engine.dates import local_date
 from paicha.files import bundled_dir
 from storage.bootstrap import prepare
@@ -542,6 +546,63 @@ def _run_postgres(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+# -- the 整改台账 of 10k cases: flat memory -----------------------------------------------------
+
+LEDGER_CASES = 10_000
+LEDGER_SMALL = 1_000
+LEDGER_GROWTH_BAR = 1.5  # peak memory at 10k over 1k: "flat" (a whole workbook grows ~10x)
+
+
+def _ledger_peak(db: Database, limit: int, out: Path) -> tuple[float, float, int]:
+    """Seconds and peak traced MB to write the 整改台账 (a sheet per case) of `limit` major
+    hazards read from the database, and the cases written."""
+    from paicha.forms.ledgers import LedgerHeading
+    from paicha.forms.records import ledger_case
+    from paicha.forms.rectification import write_rectification_ledger
+    from storage import ledgers
+
+    registry = CampaignRegistry(campaign_loader)
+    admin = Principal(0, "bench", frozenset(), "admin")
+    with db.read() as conn:
+        campaign = registry.newest(conn, CAMPAIGN_ID).loaded.campaign
+        gc.collect()
+        tracemalloc.start()
+        began = time.perf_counter()
+        rows = ledgers.cases_of(conn, admin, campaign, "rectification_ledger",
+                                org_path=PROVINCE, first=None, last=None)
+        cases = (ledger_case(campaign, r, r.unit_name, r.industry)
+                 for r in itertools.islice(rows, limit))
+        with out.open("wb") as handle:
+            written = write_rectification_ledger(cases, handle,
+                                                 LedgerHeading("全省", SETUP_AT.date()))
+        seconds = time.perf_counter() - began
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return seconds, peak, written
+
+
+def measure_ledger(folder: Path) -> dict[str, Any]:
+    """The 整改台账 of 10k major hazards as XLSX, against the same of 1k: memory stays flat."""
+    path = folder / "ledger.db"
+    path.unlink(missing_ok=True)
+    # about one hazard in ten is major: 10k major ones among 110k
+    manifest = build(f"sqlite:///{path}", cases=LEDGER_CASES * 11, units=1_000, history=0)
+    db = Database(manifest.url)
+    try:
+        small = _ledger_peak(db, LEDGER_SMALL, folder / "ledger-1k.xlsx")
+        large = _ledger_peak(db, LEDGER_CASES, folder / "ledger-10k.xlsx")
+    finally:
+        db.dispose()
+    growth = large[1] / small[1]
+    return {"cases": large[2], "seconds": round(large[0], 2),
+            "peak_traced_mb": round(large[1], 2), "reference_cases": small[2],
+            "reference_seconds": round(small[0], 2),
+            "reference_peak_traced_mb": round(small[1], 2), "growth": round(growth, 2),
+            "bar_growth": LEDGER_GROWTH_BAR, "xlsx_mb": round(
+                (folder / "ledger-10k.xlsx").stat().st_size / 2**20, 1),
+            "passed": large[2] == LEDGER_CASES and growth <= LEDGER_GROWTH_BAR}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench.report", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=_positive, default=DEFAULT_CASES, metavar="N")
@@ -556,6 +617,8 @@ def _parser() -> argparse.ArgumentParser:
                         default=os.environ.get(PG_ENV, DEFAULT_PG))
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-ledger", action="store_true",
+                        help="skip the 整改台账 of 10k cases (memory)")
     return parser
 
 
@@ -569,6 +632,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             tempfile.TemporaryDirectory(prefix="paicha-report-")))
         if not args.skip_sqlite:
             out["sqlite"] = _run_sqlite(args, folder)
+        if not args.skip_ledger:
+            out["ledger"] = measure_ledger(folder)
     if not args.skip_postgres:
         out["postgresql"] = _run_postgres(args)
     print(json.dumps(out, ensure_ascii=False, indent=1))
