@@ -474,3 +474,55 @@ def test_warn_is_a_number_of_calendar_days(warn: str) -> None:
         """), "$.targets[0].warn")
     assert problem.message == f"{warn!r} is not a number of days"
     assert problem.hint == "write calendar days like 30d"
+
+
+# -- a child campaign's rows -----------------------------------------------------------------
+
+
+class OneParent:
+    """The campaign `language` as the only parent there is."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def find(self, campaign_id: str) -> tuple[str, str] | None:
+        return (self.text, "parent.yaml") if campaign_id == "language" else None
+
+    def ids(self) -> tuple[str, ...]:
+        return ("language",)
+
+
+def child(rows: str) -> str:
+    return dedent("""\
+        paicha: 1
+        id: child
+        title: 下级方案
+        extends: language
+        reports:
+          dispatch:
+            sections:
+              - id: enforcement
+                rows:
+        """) + indent(dedent(rows), "          ")
+
+
+def test_a_childs_row_that_says_what_it_counts_replaces_the_parents() -> None:
+    loader = CampaignLoader(campaign_schema(), OneParent(report(PENALTIES)))
+    source = child("""\
+        - id: rewards
+          figures: [{name: 举报奖励, unit: 万元, manual: number},
+                    {name: 其中匿名, unit: 万元, manual: number}]
+        - {id: dept_found, manual: integer}
+        - {id: found_this_month, where: {grade: major}}
+        - {id: inspections, count_checks: {check: inspect, status: missed}}
+        """)
+    rows = {r.id: r for r in loader.load(source, "child.yaml").campaign.reports["dispatch"].rows}
+    assert (rows["rewards"].manual, rows["rewards"].parts) == (None, ())
+    assert [f.name for f in rows["rewards"].values] == ["举报奖励", "其中匿名"]
+    assert rows["rewards"].name == "举报奖励"
+    assert (rows["dept_found"].measure, rows["dept_found"].manual) == (None, "integer")
+    assert rows["found_this_month"].measure == Measure(
+        "count", case="hazard", where={"grade": "major"}, within="period")
+    inspections = rows["inspections"].measure
+    assert inspections is not None and (inspections.status, inspections.within) == (
+        "missed", "period")
