@@ -18,6 +18,7 @@ from engine.model import (
     Duration,
     Escalation,
     Field,
+    Figure,
     Measure,
     Overdue,
     PeriodDue,
@@ -31,7 +32,9 @@ from engine.model import (
     Stricter,
     Target,
     Transition,
+    Variant,
 )
+from engine.report_semantics import COMPARISONS
 from engine.semantics import as_list
 
 
@@ -211,25 +214,50 @@ def _case_type(name: str, item: dict[str, Any]) -> CaseType:
 
 def _measure(item: dict[str, Any]) -> Measure:
     where = plain(item.get("where"))
+    attribute = item.get("attribute", "unit")
+    within = item.get("within", "campaign")
     if "count" in item:
-        return Measure("count", case=item["count"], where=where)
+        return Measure("count", case=item["count"], where=where, attribute=attribute,
+                       within=within)
     if "count_units" in item:
-        return Measure("count_units", case=item["count_units"], where=where)
+        return Measure("count_units", case=item["count_units"], where=where,
+                       attribute=attribute, within=within)
     if "sum" in item:
-        return Measure("sum", case=item["sum"]["case"], field=item["sum"]["field"], where=where)
+        return Measure("sum", case=item["sum"]["case"], field=item["sum"]["field"], where=where,
+                       attribute=attribute, within=within)
     checks = item["count_checks"]
-    return Measure("count_checks", check=checks["check"], status=checks.get("status", "all"))
+    return Measure("count_checks", check=checks["check"], status=checks.get("status", "all"),
+                   within=within)
+
+
+def _figure(item: dict[str, Any]) -> Figure:
+    manual = item.get("manual")
+    return Figure(
+        name=item["name"],
+        measure=None if manual else _measure(item),
+        manual=manual,
+        unit=item.get("unit"),
+    )
 
 
 def _row(item: dict[str, Any]) -> Row:
     manual = item.get("manual")
+    figures = tuple(_figure(f) for f in as_list(item.get("figures")))
     return Row(
         id=item["id"],
         name=item["name"],
         unit=item.get("unit"),
-        measure=None if manual else _measure(item),
+        measure=None if manual or figures else _measure(item),
         manual=manual,
         parts=_strs(item.get("parts")),
+        figures=figures,
+    )
+
+
+def _sections(items: Any) -> tuple[Section, ...]:
+    return tuple(
+        Section(s["id"], s.get("name", ""), tuple(_row(r) for r in s.get("rows", [])))
+        for s in as_list(items)
     )
 
 
@@ -237,13 +265,40 @@ def _report(name: str, item: dict[str, Any]) -> Report:
     return Report(
         id=name,
         name=item["name"],
-        sections=tuple(
-            Section(s["id"], s.get("name", ""), tuple(_row(r) for r in s.get("rows", [])))
-            for s in item["sections"]
-        ),
+        sections=_sections(item["sections"]),
         cumulative=bool(item.get("cumulative", False)),
         group_by=item.get("group_by", "org"),
         notes=_strs(item.get("notes")),
+        period=item.get("period", "month"),
+        variants=tuple(
+            Variant(
+                levels=_strs(v["levels"]),
+                name=v["name"],
+                sections=_sections(v["sections"]),
+                notes=_strs(v.get("notes")),
+            )
+            for v in as_list(item.get("variants"))
+        ),
+        layout=item.get("layout", "list"),
+    )
+
+
+def _target(item: dict[str, Any]) -> Target:
+    goal = item["goal"]
+    op = next((k for k in COMPARISONS if k in goal), None)
+    per = item.get("per")
+    warn = _duration(item.get("warn"))
+    return Target(
+        id=item["id"],
+        name=item["name"],
+        by=_date(item["by"]),
+        measure=_measure(item["measure"]),
+        goal_max=goal.get("max"),
+        goal_min=goal.get("min"),
+        per=None if per is None else _measure(per),
+        compare=None if op is None else _measure(goal[op]),
+        compare_op=op,
+        warn_days=30 if warn is None else warn.days,
     )
 
 
@@ -283,15 +338,5 @@ def build_campaign(doc: dict[str, Any]) -> Campaign:
         checks=tuple(_check(c) for c in doc.get("checks", [])),
         cases={k: _case_type(k, v) for k, v in doc.get("cases", {}).items()},
         reports={k: _report(k, v) for k, v in doc.get("reports", {}).items()},
-        targets=tuple(
-            Target(
-                t["id"],
-                t["name"],
-                _date(t["by"]),
-                _measure(t["measure"]),
-                t["goal"].get("max"),
-                t["goal"].get("min"),
-            )
-            for t in doc.get("targets", [])
-        ),
+        targets=tuple(_target(t) for t in doc.get("targets", [])),
     )

@@ -13,6 +13,11 @@ _KEYED_LISTS = {"phases", "checks", "transitions", "clocks", "targets", "section
 # Keys that belong to the child alone: they describe the file, not the inherited content.
 _CHILD_ONLY = ("extends",)
 
+# What a report row is (one of these, `parts` going with `manual`): a child's row that names
+# one replaces the parent's, so turning `manual` + `parts` into `figures` needs no removals;
+# a row made manual or of figures also drops the parent's `where`, `attribute` and `within`.
+_ROW_KINDS = ("count", "sum", "count_units", "count_checks", "manual", "figures")
+
 
 def item_key(item: Any) -> str | None:
     """The id an item of a keyed list is merged by."""
@@ -73,6 +78,8 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
             override, override_mark = overrides[key]
             if is_removal(override):
                 continue
+            if list_name == "rows":
+                item = _row_without_its_kind(item, override)
             result.push(merge(item, override), override_mark)
         else:
             result.push(item, mark)
@@ -83,6 +90,22 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
                 result.push(item, mark)
             used.add(key or "")
     return result
+
+
+def _row_without_its_kind(parent: Any, child: Any) -> Any:
+    """The parent's row without what it counts, when the child's row says what it counts."""
+    if not isinstance(parent, Mapping) or not isinstance(child, Mapping):
+        return parent
+    if not any(k in child for k in _ROW_KINDS):
+        return parent
+    dropped = {*_ROW_KINDS, "parts"} - {"parts" if "manual" in child else ""}
+    if "manual" in child or "figures" in child:
+        dropped |= {"where", "attribute", "within"}  # they filter a count the row no longer has
+    kept = Mapping(parent.mark, parent.origin)
+    for name, value in parent.items():
+        if name not in dropped or name in child:
+            kept.put(name, value, parent.key_marks[name], parent.value_marks[name])
+    return kept
 
 
 def unmatched_ids(parent: Any, child: Any) -> list[tuple[list[str | int], str, list[str]]]:

@@ -147,6 +147,13 @@ class SchemaChecker:
             return [problem(f"expected {words}, got {_describe(instance)}")]
         if validator == "pattern":
             pattern = str(error.validator_value)
+            if pattern == "^\\d+d$":
+                return [
+                    problem(
+                        f"{_describe(instance)} is not a number of days",
+                        "write calendar days like 30d",
+                    )
+                ]
             if "d|wd" in pattern:
                 return [
                     problem(

@@ -13,8 +13,9 @@ from typing import Any
 
 import jsonschema
 
-from engine.document import Mapping, Mark, format_path, locate, origin_path
+from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
+from engine.report_semantics import ReportChecker
 from engine.schema import did_you_mean
 
 Path = list[str | int]
@@ -162,8 +163,7 @@ class SemanticChecker:
         for name, case in self.cases.items():
             if isinstance(case, dict):
                 CaseTypeChecker(self, name, case).run()
-        self._reports()
-        self._targets()
+        ReportChecker(self).run()
         return self.problems
 
     def _mapping_keys(self, key: str) -> list[str]:
@@ -440,107 +440,7 @@ class SemanticChecker:
                 "see https://json-schema.org/understanding-json-schema/",
             )
 
-    # -- reports and targets ---------------------------------------------------------------
-
-    def _reports(self) -> None:
-        reports = self.doc.get("reports")
-        if not isinstance(reports, dict):
-            return
-        for name, report in reports.items():
-            if not isinstance(report, dict):
-                continue
-            path: Path = ["reports", name]
-            self.require(report, path, ["name", "sections"], f"report {name!r}")
-            sections = report.get("sections")
-            if not isinstance(sections, list):
-                continue
-            self.duplicate_ids(sections, [*path, "sections"], "section")
-            all_rows: list[tuple[Path, Any]] = []
-            for s_index, section in enumerate(sections):
-                if not isinstance(section, dict):
-                    continue
-                rows = section.get("rows")
-                if not isinstance(rows, list):
-                    continue
-                for r_index, row in enumerate(rows):
-                    all_rows.append(([*path, "sections", s_index, "rows", r_index], row))
-            seen: dict[str, Path] = {}
-            for row_path, row in all_rows:
-                if not isinstance(row, dict):
-                    continue
-                ident = row.get("id")
-                if isinstance(ident, str):
-                    if ident in seen:
-                        self.report(
-                            [*row_path, "id"],
-                            f"duplicate row id {ident!r}",
-                            f"already used at {format_path(seen[ident])}",
-                        )
-                    seen[ident] = row_path
-                self.require(row, row_path, ["name"], f"row {ident!r}")
-                measures = [
-                    k for k in ("count", "sum", "count_units", "count_checks", "manual") if k in row
-                ]
-                if len(measures) != 1:
-                    self.report(
-                        row_path,
-                        f"row {ident!r} needs exactly one of count, sum, count_units, "
-                        f"count_checks, manual (has {', '.join(measures) or 'none'})",
-                        "rows the system cannot derive are `manual: integer`",
-                    )
-                    continue
-                if "parts" in row and "manual" not in row:
-                    self.report(
-                        [*row_path, "parts"],
-                        "`parts` applies only to manual rows",
-                        "remove `parts` or make the row manual",
-                    )
-                self.measure(row, row_path)
-
-    def measure(self, item: dict[str, Any], path: Path) -> None:
-        case_name: Any = None
-        if "count" in item:
-            case_name = item["count"]
-            self.known(case_name, self.cases, [*path, "count"], "case type")
-        elif "count_units" in item:
-            case_name = item["count_units"]
-            self.known(case_name, self.cases, [*path, "count_units"], "case type")
-        elif isinstance(item.get("sum"), dict):
-            case_name = item["sum"].get("case")
-            if self.known(case_name, self.cases, [*path, "sum", "case"], "case type"):
-                fields = self.case_fields(case_name)
-                field = item["sum"].get("field")
-                if self.known(
-                    field,
-                    fields,
-                    [*path, "sum", "field"],
-                    "field",
-                    owner=f" of case type {case_name!r}",
-                ):
-                    spec = fields.get(field) if isinstance(field, str) else None
-                    kind = spec.get("type") if isinstance(spec, dict) else None
-                    if isinstance(spec, dict) and kind not in ("integer", "number"):
-                        self.report(
-                            [*path, "sum", "field"],
-                            f"field {field!r} is {kind or 'untyped'}, not a number",
-                            "sum a field of `type: number` or `type: integer`",
-                        )
-        elif isinstance(item.get("count_checks"), dict):
-            self.known(
-                item["count_checks"].get("check"),
-                self.check_ids,
-                [*path, "count_checks", "check"],
-                "check",
-            )
-            if "where" in item:
-                self.report(
-                    [*path, "where"],
-                    "`where` filters cases, not checks",
-                    "remove `where` or count cases",
-                )
-            return
-        if "where" in item and isinstance(case_name, str) and case_name in self.cases:
-            self.condition(item["where"], [*path, "where"], case_name, reserved=True)
+    # -- what reports and targets use (engine.report_semantics checks them) ----------------
 
     def case_fields(self, case_name: str) -> dict[str, Any]:
         case = self.cases.get(case_name)
@@ -620,22 +520,6 @@ class SemanticChecker:
                     f"{item!r} is not a value of field {name!r}",
                     did_you_mean(item, [str(e) for e in enum]),
                 )
-
-    def _targets(self) -> None:
-        targets = self.doc.get("targets")
-        if not isinstance(targets, list):
-            return
-        self.duplicate_ids(targets, ["targets"], "target")
-        for index, target in enumerate(targets):
-            if not isinstance(target, dict):
-                continue
-            path: Path = ["targets", index]
-            self.require(
-                target, path, ["name", "by", "measure", "goal"], f"target {target.get('id')!r}"
-            )
-            self.in_period(target.get("by"), [*path, "by"], "target date")
-            if isinstance(target.get("measure"), dict):
-                self.measure(target["measure"], [*path, "measure"])
 
 
 class CaseTypeChecker:

@@ -160,3 +160,22 @@ def test_the_worked_example_in_the_reference_validates_as_written() -> None:
     inspection = next(c for c in campaign.checks if c.id == "principal_inspection")
     assert any(s.times == 2 and s.every == "month" for s in inspection.stricter)
     assert loaded.warnings == []
+
+
+def test_the_2023_dispatch_form_pairs_its_items_and_counts_penalties_in_two_kinds() -> None:
+    for name in ("special-action-2023", "special-action-2023-chongming"):
+        report = load(name).campaign.reports["dispatch"]
+        assert (report.layout, report.period) == ("pairs", "month")
+        penalties = next(r for r in report.rows if r.id == "penalties")
+        assert [(f.name, f.unit, f.manual) for f in penalties.values] == [
+            ("次", "次", "integer"), ("万元", "万元", "number")]
+
+
+def test_three_year_plan_compares_the_2025_increment_with_2024() -> None:
+    campaign = load("three-year-plan-2024-2026").campaign
+    down = next(t for t in campaign.targets if t.id == "increment_down")
+    assert (down.by, down.compare_op, down.goal_max, down.goal_min) == (
+        D(2025, 12, 31), "lt", None, None)
+    assert down.measure.where and down.compare and down.compare.where
+    assert down.measure.where["all"][0] == {"found_on": {"gte": "2025-01-01"}}
+    assert down.compare.where["all"][0] == {"found_on": {"gte": "2024-01-01"}}
