@@ -8,7 +8,8 @@ or answers a request; the API and the CLI fetch the data and call these function
 - `paicha.forms.dispatch`: the 调度表 as XLSX, CSV and a dict, and the 下级报送情况 sheet;
 - `paicha.forms.ledgers`: the row-per-case ledgers and their input dataclasses;
 - `paicha.forms.rectification`: the 重大事故隐患整改台账, one sheet per case;
-- `paicha.forms.sheet`: the XLSX writing they share (write-only sheets, fonts, borders, A4).
+- `paicha.forms.sheet`: the XLSX writing they share (sheets line by line, fonts, borders, A4),
+  streamed into the file by `paicha.forms.xlsx`.
 
 Every text cell written goes through `paicha.cells.neutral`: text a spreadsheet would run as
 a formula is written as text.

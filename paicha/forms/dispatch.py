@@ -53,12 +53,12 @@ class ChildReport:
 
 def dispatch_xlsx(form: FilledForm, children: Iterable[ChildReport] | None = None) -> bytes:
     """The filled form as an XLSX file; with `children`, a second sheet 下级报送情况."""
-    workbook = new_workbook()
+    out = io.BytesIO()
+    workbook = new_workbook(out)
     _form_sheet(workbook, form)
     if children is not None:
         _children_sheet(workbook, form, children)
-    out = io.BytesIO()
-    save(workbook, out)
+    save(workbook)
     return out.getvalue()
 
 

@@ -212,7 +212,7 @@ def _write_rows(cases: Iterable[LedgerCase], out: BinaryIO, *, title: str,
                 columns: Sequence[str], widths: Sequence[float], head: tuple[str, str],
                 foot: Sequence[tuple[str, str]], numbered: bool, fields: Sources,
                 labels: Labels | None) -> int:
-    workbook = new_workbook()
+    workbook = new_workbook(out)
     sheet = Sheet(workbook, title, widths, repeat_rows="3:3")
     width = sheet.width
     left = width // 2
@@ -234,5 +234,5 @@ def _write_rows(cases: Iterable[LedgerCase], out: BinaryIO, *, title: str,
             sheet.line([(left_text, "head", left), (right_text, "head_right", width - left)])
         else:
             sheet.line([(left_text, "note", width)])
-    save(workbook, out)
+    save(workbook)
     return count

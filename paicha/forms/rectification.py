@@ -107,7 +107,7 @@ def write_rectification_ledger(cases: Iterable[LedgerCase], out: BinaryIO,
                                labels: Labels | None = None) -> int:
     """Stream a 整改台账 sheet per case (named by the case id) into `out`; the number of
     cases. Each sheet is finished before the next case is read."""
-    workbook = new_workbook()
+    workbook = new_workbook(out)
     taken: set[str] = set()
     count = 0
     for case in cases:
@@ -118,7 +118,7 @@ def write_rectification_ledger(cases: Iterable[LedgerCase], out: BinaryIO,
     if count == 0:  # a workbook needs a sheet
         sheet = Sheet(workbook, TITLE, _WIDTHS)
         sheet.line([(TITLE, "title", 4)], height=36)
-    save(workbook, out)
+    save(workbook)
     return count
 
 

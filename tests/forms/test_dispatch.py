@@ -161,7 +161,8 @@ def test_print_setup_fonts_widths_and_borders(special: Campaign) -> None:
     assert ws.column_dimensions["C"].width > ws.column_dimensions["B"].width
     written = [cell for row in ws.iter_rows() for cell in row if cell.value is not None]
     assert written and {cell.font.name for cell in written} == {FONT_NAME}
-    assert ws["C4"].border.top.style == "thin" and ws["A1"].border.top is None
+    assert ws["C4"].border.top.style == "thin"
+    assert ws["A1"].border.top is None or ws["A1"].border.top.style is None
 
 
 def test_formula_like_text_is_written_as_text(special: Campaign) -> None:
