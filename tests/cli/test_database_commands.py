@@ -26,6 +26,7 @@ COMMANDS = [
     ["token", "list"],
     ["token", "revoke", "1"],
     ["audit", "verify"],
+    ["report", "three-year-plan-2024-2026", "dispatch", "--org", "linyin"],
 ]
 
 
@@ -53,6 +54,11 @@ def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
         _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _name(command: list[str]) -> str:
+    """`token create`, `audit verify`; `report` (its arguments are no action)."""
+    return command[0] if command[0] == "report" else f"{command[0]} {command[1]}"
+
+
 def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     """Run the command (a traceback fails the test), insist on exit 1; its stderr."""
     assert main(argv) == 1
@@ -65,7 +71,7 @@ def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 def test_a_database_never_set_up_gets_the_advice(command: list[str], empty_database: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     err = _refused([*command, "--database", empty_database], capsys)
-    assert f"paicha {command[0]} {command[1]}: " in err
+    assert f"paicha {_name(command)}: " in err
     assert "is not set up: run `paicha db upgrade`" in err
     assert current_revision(empty_database) is None  # nothing was done to it
 
