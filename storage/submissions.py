@@ -15,11 +15,12 @@ from sqlalchemy import Connection, insert, select, update
 from engine import reports as core
 from engine.access import Principal
 from engine.dates import local_date
-from engine.errors import Forbidden, InputInvalid, NotFound
+from engine.errors import Forbidden, InputInvalid
 from storage import audit
 from storage.campaigns import CampaignRegistry
 from storage.query import prefix_condition
 from storage.report_views import (
+    form_of,
     latest_submissions,
     org_row,
     submission_dict,
@@ -42,13 +43,7 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
         raise Forbidden(f"submitting report {report_id}", "a token of the org (a unit's "
                         "token files no org's report)")
     org = org_row(conn, principal, org_id)
-    published = registry.newest(conn, campaign_id)
-    campaign = published.loaded.campaign
-    report = campaign.reports.get(report_id)
-    if report is None:
-        raise NotFound("report", f"{campaign_id}/{report_id}",
-                       f"the campaign's reports are {', '.join(campaign.reports) or 'none'}")
-    form = report.form_for(org.level)
+    campaign, version_id, form = form_of(registry, conn, campaign_id, report_id, org)
     found = core.parse_period(form.period, period)
     today = local_date(now, campaign.timezone)
     if found.first > today:
@@ -70,9 +65,8 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
     figures = {**shown.figures, **entered}
     previous = latest_submissions(conn, campaign_id, report_id, found.label, [org.id]).get(org.id)
     late = duty is not None and today > duty.due
-    assert published.row.id is not None
     submission_id = conn.execute(insert(submission_t).values(
-        campaign_id=campaign_id, campaign_version_id=published.row.id, report_id=report_id,
+        campaign_id=campaign_id, campaign_version_id=version_id, report_id=report_id,
         org_id=org.id, org_path=org.path, period=found.label, as_of=as_of,
         figures=_json(figures), manual=_json(entered), submitted_by=principal.name,
         submitted_at=now, late=late, obligation_id=duty.id if duty is not None else None,
