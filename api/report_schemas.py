@@ -101,7 +101,8 @@ class ReportOut(BaseModel):
         title="东胜区林荫街道重大事故隐患专项排查整治行动进展情况调度表",
         org={"id": "linyin", "name": "林荫街道", "level": "street"}, as_of="2023-06-28",
         period="2023-06", layout="pairs", rows=[_ROW], figures=_FIGURES,
-        own={"self_found": 0}, children=[{
+        own={"self_found": 0}, children_submitted={"self_found": 2, "penalties.1": 3},
+        children=[{
             "org": {"id": "linyin-c1", "name": "林荫街道第一社区", "level": "community"},
             "status": "submitted", "due": "2023-06-28", "figures": {"self_found": 2},
             "submitted": _SUBMISSION}],
@@ -116,6 +117,9 @@ class ReportOut(BaseModel):
     rows: list[RowOut]
     figures: dict[str, Any] = Field(description="every figure by key")
     own: dict[str, Any] = Field(description="figures of the units directly under the org")
+    children_submitted: dict[str, Any] = Field(
+        description="the children's latest submitted figures for the period, added up (null "
+                    "where none submitted one), to set beside the live `figures`")
     children: list[ChildOut]
     submission: SubmissionPublic | None = Field(
         description="the org's latest submission for the period")

@@ -63,6 +63,8 @@ class ReportView:
     filled: core.FilledForm
     own: dict[str, core.Value] = field(default_factory=dict)
     children: list[ChildView] = field(default_factory=list)
+    # the children's latest submitted figures added up, beside the live `figures`
+    children_submitted: dict[str, core.Value] = field(default_factory=dict)
     submission: dict[str, Any] | None = None
 
 
@@ -188,6 +190,11 @@ def view(conn: Connection, registry: CampaignRegistry, principal: Principal, *,
             result.children.append(ChildView(
                 kid, status_of(row, dues.get(kid.id), today), dues.get(kid.id), by_id[kid.id],
                 submission_dict(row) if row is not None else None))
+        for key in (s.key for s in core.slots(form)):
+            summed: core.Value = None
+            for row in child_rows:
+                summed = core.add_values(summed, dict(row.figures).get(key))
+            result.children_submitted[key] = summed
     return result
 
 
@@ -215,6 +222,7 @@ def report_json(shown: ReportView, targets: list[dict[str, Any]]) -> dict[str, A
         "campaign": shown.campaign.id, "report": shown.form.id, "title": shown.form.name,
         "org": org_ref(shown.org), "as_of": shown.as_of, "period": shown.period.label,
         "layout": shown.form.layout, "rows": rows, "figures": shown.figures, "own": shown.own,
+        "children_submitted": shown.children_submitted,
         "children": [{"org": org_ref(c.org), "status": c.status, "due": c.due,
                       "figures": c.live, "submitted": c.submitted} for c in shown.children],
         "submission": shown.submission, "notes": list(shown.form.notes), "targets": targets,

@@ -158,7 +158,8 @@ class StreamBook:
         index = len(self.titles)
         if repeat_rows:
             self.print_titles[index - 1] = repeat_rows
-        stream = self.zip.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+        stream = self.zip.open(_entry(f"xl/worksheets/sheet{index}.xml"), "w",
+                               force_zip64=True)
         self.open_sheet = StreamSheet(self, stream, widths, landscape=landscape)
         return self.open_sheet
 
@@ -173,24 +174,24 @@ class StreamBook:
             f"{escape(_quoted(_legal(self.titles[i])))}!{_rows(rows)}</definedName>"
             for i, rows in self.print_titles.items())
         defined = f"<definedNames>{names}</definedNames>" if names else ""
-        self.zip.writestr("xl/workbook.xml", (
+        self.zip.writestr(_entry("xl/workbook.xml"), (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>{defined}'
             "</workbook>"))
         rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
                        f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, count + 1))
-        self.zip.writestr("xl/_rels/workbook.xml.rels", (
+        self.zip.writestr(_entry("xl/_rels/workbook.xml.rels"), (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<Relationships xmlns="{_PKG}">{rels}<Relationship Id="rId{count + 1}" '
             f'Type="{_REL}/styles" Target="styles.xml"/></Relationships>'))
-        self.zip.writestr("xl/styles.xml", _styles())
-        self.zip.writestr("_rels/.rels", (
+        self.zip.writestr(_entry("xl/styles.xml"), _styles())
+        self.zip.writestr(_entry("_rels/.rels"), (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
             f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
         overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                             f'ContentType="{_SHEET_TYPE}"/>' for i in range(1, count + 1))
-        self.zip.writestr("[Content_Types].xml", (
+        self.zip.writestr(_entry("[Content_Types].xml"), (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" '
@@ -202,6 +203,13 @@ class StreamBook:
             'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
             f"{overrides}</Types>"))
         self.zip.close()
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry dated 1980-01-01: the same form gives the same bytes, whenever written."""
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
 
 
 def _quoted(title: str) -> str:

@@ -88,6 +88,9 @@ def test_a_submission_completes_the_duty_and_a_resubmission_keeps_both(
     c1 = next(c for c in street["children"] if c["org"]["id"] == "linyin-c1")
     assert c1["status"] == "late" and c1["submitted"]["manual"] == {"assisted_orgs": 4}
     assert street["figures"]["assisted_orgs"] == 4
+    # the children's filed figures added up, beside the live ones (第二社区 filed nothing)
+    assert street["children_submitted"]["assisted_orgs"] == 4
+    assert street["children_submitted"]["self_found"] == 0
 
 
 def test_a_submission_late_from_the_start_is_marked_late(client: TestClient,
@@ -190,3 +193,20 @@ def test_targets_have_a_status(client: TestClient, world: World) -> None:
     assert r.status_code == 200, r.text
     stock = next(t for t in r.json() if t["id"] == "stock_cleared")
     assert (stock["value"], stock["goal"], stock["status"]) == (0, "≤ 0", "on_track")
+
+
+def test_the_api_and_the_command_give_the_same_file(client: TestClient, world: World,
+                                                     tmp_path: Any) -> None:
+    from paicha.cli import main
+    story(world)
+    world.clock.now = dt.datetime(2023, 7, 3, 2, tzinfo=dt.UTC)
+    r = get(client, world, "locality", org="linyin", as_of="2023-06-30", format="xlsx")
+    target = tmp_path / "out.xlsx"
+    assert main(["report", LINYIN, "dispatch", "--org", "linyin", "--as-of", "2023-06-30",
+                 "--format", "xlsx", "-o", str(target),
+                 "--database", world.services.settings.database_url]) == 0
+    # the command's "today" is the machine's: the children's status may say so differently
+    api = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    cli = openpyxl.load_workbook(target).worksheets[0]
+    assert [[c.value for c in row] for row in api.iter_rows()] == [
+        [c.value for c in row] for row in cli.iter_rows()]
