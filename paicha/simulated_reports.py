@@ -21,11 +21,12 @@ from engine.checks import Obligation
 from engine.model import Campaign
 from engine.simulation import SimulatedCase
 from storage import reports
-from storage.tables import Case, CaseHistory
+from storage.tables import Case, CaseHistory, Unit
 from storage.tables import Obligation as ObligationRow
 
 case_t = Case.__table__  # type: ignore[attr-defined]
 history_t = CaseHistory.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
 obligation_t = ObligationRow.__table__  # type: ignore[attr-defined]
 PATH = "/simulated/"
 UNIT = "simulated-unit"
@@ -37,7 +38,9 @@ class SimulatedRecord:
     def __init__(self, campaign: Campaign, obligations: Sequence[Obligation]) -> None:
         self.campaign = campaign
         self.engine: Engine = create_engine("sqlite://", poolclass=StaticPool)
-        SQLModel.metadata.create_all(self.engine, tables=[case_t, history_t, obligation_t])
+        # the tables the report's queries read
+        SQLModel.metadata.create_all(self.engine,
+                                     tables=[case_t, history_t, obligation_t, unit_t])
         rows = [{"campaign_id": campaign.id, "campaign_version_id": 0, "check_id": o.check,
                  "name": o.name, "role": o.role, "subject_kind": o.subject_kind,
                  "subject_id": o.subject, "org_path": PATH, "period": o.period or "",

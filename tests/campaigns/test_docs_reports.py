@@ -69,7 +69,7 @@ def test_the_attribute_and_within_examples() -> None:
 
 def test_the_period_layout_and_variant_examples() -> None:
     reports = example_under("11.5").campaign.reports
-    assert (reports["work_summary"].period, reports["dispatch"].layout) == ("half", "pairs")
+    assert (reports["work_summary"].period, reports["dispatch"].layout) == ("half_year", "pairs")
     dispatch = example_under("11.6").campaign.reports["dispatch"]
     form = dispatch.form_for("department")
     assert form.name.endswith("（部门填报）")
