@@ -168,10 +168,14 @@ def schedule(
     tz = campaign.timezone
     due_at = end_of_day(due, tz)
     timers: list[Timer] = []
+    reminded: set[dt.datetime] = set()
     for offset in clock.remind:
         at = local_instant(reminder_day(due, offset, deadlines), REMINDER_TIME, tz)
         if offset.days == 0:
             at = min(at, due_at)
+        if at in reminded:
+            continue  # two offsets moved off rest days onto one day: one reminder, not two
+        reminded.add(at)
         timers.append(Timer(case_id, clock.id, "remind", at, due, str(offset)))
     timers.append(Timer(case_id, clock.id, "overdue", due_at, due, "due"))
     if clock.overdue is not None:

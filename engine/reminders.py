@@ -30,9 +30,13 @@ def check_reminders(check: Check, due: dt.date, deadlines: Deadlines,
                     timezone: str) -> list[CheckReminder]:
     """The reminders of an obligation due on `due`: the check's `remind` offsets (or the due
     day) at 09:00, a rest day's moved to the working day before."""
-    found = []
+    found: list[CheckReminder] = []
+    days: set[dt.date] = set()
     for offset in check.remind or DEFAULT_CHECK_REMINDERS:
         day = reminder_day(due, offset, deadlines)
+        if day in days:
+            continue  # two offsets moved off rest days onto one day: one reminder, not two
+        days.add(day)
         kind: ReminderKind = "check_due" if offset.days == 0 else "check_reminder"
         found.append(CheckReminder(kind, local_instant(day, REMINDER_TIME, timezone),
                                    str(offset)))

@@ -29,7 +29,8 @@ from engine.clocks import (
 from engine.dates import Deadlines
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, lifecycles
 from engine.loader import CampaignLoader
-from engine.model import Campaign, CaseType, Clock
+from engine.model import Campaign, CaseType, Check, Clock, Duration
+from engine.reminders import check_reminders
 from engine.schedules import read_schedule
 from engine.workdays import StatutoryCalendar
 from paicha.files import campaign_schema, loader_for
@@ -227,6 +228,18 @@ def test_a_reminder_on_a_rest_day_goes_out_the_working_day_before(
     assert timers_by_label(makeup)["-1d"] == utc(2023, 6, 25, 1)
 
 
+def test_two_check_reminders_moved_onto_one_working_day_go_out_once(
+    campaign: Campaign, deadlines: Deadlines
+) -> None:
+    # due Saturday 7 October 2023 (a 调休 working day after 国庆, 29 Sept – 6 Oct): -3d and -1d
+    # both fall in the holiday and both move to Thursday 28 September (a clock's reminders:
+    # test_a_deadline_in_the_national_day_week)
+    check = Check("c", "检查", "principal", "units", remind=(Duration.parse("-3d"),
+                                                             Duration.parse("-1d")))
+    found = check_reminders(check, dt.date(2023, 10, 7), deadlines, campaign.timezone)
+    assert [(r.at, r.label) for r in found] == [(utc(2023, 9, 28, 1), "-3d")]
+
+
 def test_a_campaign_may_keep_reminders_on_the_rest_day(
     campaign: Campaign, rectification: Clock
 ) -> None:
@@ -253,8 +266,9 @@ def test_a_deadline_in_the_national_day_week(hazard: Lifecycle, reported: Case) 
                                  PRINCIPAL, NOW).effects)
     assert armed.due_date == dt.date(2023, 10, 7)
     at = timers_by_label(armed)
-    # -7d (30 Sep) and -1d (6 Oct) both fall in the holiday: both go out on Thursday 28 Sep
-    assert at["-7d"] == at["-1d"] == utc(2023, 9, 28, 1)
+    # -7d (30 Sep) and -1d (6 Oct) both fall in the holiday and move to Thursday 28 Sep: one
+    # reminder goes out then, not the same one twice
+    assert at["-7d"] == utc(2023, 9, 28, 1) and "-1d" not in at
     assert at["0d"] == utc(2023, 10, 7, 1)
     assert len({t.key for t in armed.timers}) == len(armed.timers)
 
