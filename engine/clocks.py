@@ -309,8 +309,9 @@ def decide(
         repeat = None
         if overdue is not None and overdue.remind_every is not None:
             step = timer.step + 1
-            previous = (local_date(timer.at, campaign.timezone) if timer.kind == "overdue_repeat"
-                        else timer.due_date)
+            # counted from the day this notice went out: the overdue notice at midnight is the
+            # first day's, so the first repeat is the next day's ("已逾期1日" is said once)
+            previous = local_date(timer.at, campaign.timezone)
             if late:
                 # After downtime the late notice stands for every missed day: the next repeat
                 # comes after today, not once for each day nothing ran.

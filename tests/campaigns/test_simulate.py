@@ -62,7 +62,7 @@ def test_an_ignored_deadline_reminds_escalates_and_repeats_on_working_days_only(
         ("06-20 09:00", "remind"),   # on the day
         ("06-21 00:00", "overdue"),  # the deadline day has ended
         ("06-21 00:00", "auto_fired"),  # overdue fires 挂牌督办
-        ("06-21 09:00", "overdue_repeat"),
+        # the notice at midnight was 06-21's (已逾期1日): no repeat of it at 09:00;
         # 06-22..24 端午 holiday: no repeats; 06-25 is a make-up workday
         ("06-25 09:00", "overdue_repeat"),
         ("06-26 09:00", "overdue_repeat"),

@@ -483,8 +483,9 @@ def test_overdue_repeats_chain_on_working_days_and_fire_nothing(
     first = timer(armed, "due")
     current = decide(campaign, hazard_type, first, "supervised", first.at, deadlines).next_timer
     seen: list[Timer] = []
-    # 09:00 local on Wed 12, Thu 13, Fri 14, then Mon 17 July (the weekend skipped)
-    for step, day in enumerate((12, 13, 14, 17), start=1):
+    # the overdue notice at midnight is Wednesday 12's (已逾期1日); then 09:00 local on Thu 13,
+    # Fri 14, Mon 17 (the weekend skipped) and Tue 18 July: no day is told twice
+    for step, day in enumerate((13, 14, 17, 18), start=1):
         assert current is not None
         assert (current.kind, current.step, current.label) == ("overdue_repeat", step, f"+{step}")
         assert (current.at, current.due_date) == (utc(2023, 7, day, 1), dt.date(2023, 7, 11))
