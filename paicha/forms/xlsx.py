@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from typing import IO, Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
+from paicha.sheets import column_letter
+
 FONT_NAME = "宋体"  # with the GB2312 character set (134) and the modern family (3)
 _FONT = f'<name val="{FONT_NAME}"/><family val="3"/><charset val="134"/>'
 _FONTS = ((11, False), (11, True), (16, True))  # size, bold
@@ -69,15 +71,6 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def _legal(text: str) -> str:
     return _ILLEGAL.sub("", text)
-
-
-def column_letter(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _cell(ref: str, value: Any, style: int) -> str:

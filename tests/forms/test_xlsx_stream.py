@@ -7,7 +7,8 @@ import io
 
 import openpyxl
 
-from paicha.forms.xlsx import StreamBook, column_letter
+from paicha.forms.xlsx import StreamBook
+from paicha.sheets import column_letter
 
 
 def test_a_streamed_workbook_reads_back_as_written() -> None:
