@@ -37,11 +37,15 @@ def slots(form: Report) -> list[Slot]:
     found = []
     for section in form.sections:
         for row in section.rows:
-            values = row.values
-            for index, figure in enumerate(values):
-                key = row.id if len(values) == 1 else f"{row.id}.{index + 1}"
+            for key, figure in zip(figure_keys(row), row.values, strict=True):
                 found.append(Slot(key, row, figure, section.id))
     return found
+
+
+def figure_keys(row: Row) -> tuple[str, ...]:
+    """The keys of a row's figures: its id for one, `id.1`, `id.2` … for several."""
+    count = len(row.values)
+    return (row.id,) if count == 1 else tuple(f"{row.id}.{i}" for i in range(1, count + 1))
 
 
 def measured(form: Report) -> list[tuple[str, Measure]]:
@@ -184,9 +188,7 @@ def fill(campaign: Campaign, form: Report, values: Mapping[str, Value], *, org_i
         rows = []
         # the paper forms number the items of each section from 1
         for number, row in enumerate(section.rows, start=1):
-            figures = row.values
-            keys = tuple(row.id if len(figures) == 1 else f"{row.id}.{i + 1}"
-                         for i in range(len(figures)))
+            figures, keys = row.values, figure_keys(row)
             rows.append(FilledRow(row.id, number, row.name, row.unit, figures, keys,
                                   tuple(values.get(k) for k in keys)))
         sections.append(FilledSection(section.id, section.name, tuple(rows)))

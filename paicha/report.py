@@ -12,7 +12,6 @@ from typing import Any
 
 from api.services import campaign_loader, system_clock
 from engine.access import Principal
-from engine.dates import local_date
 from engine.errors import PaichaError
 from engine.reports import FilledForm
 from paicha.database_option import add_database_option, open_database
@@ -43,12 +42,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         now = system_clock()
         with db.read() as conn:
             try:
-                campaign = registry.newest(conn, args.campaign).loaded.campaign
-                as_of = args.as_of or local_date(now, campaign.timezone)
                 shown = report_views.view(conn, registry, READER, campaign_id=args.campaign,
                                           report_id=args.report, org_id=args.org,
-                                          as_of=as_of, now=now)
-                found = targets.targets_at(conn, shown.campaign, shown.org, as_of)
+                                          as_of=args.as_of, now=now)
+                found = targets.targets_at(conn, shown.campaign, shown.org, shown.as_of)
             except PaichaError as exc:
                 raise CommandFailed([f"paicha report: {exc}"]) from None
     finally:
@@ -59,7 +56,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                          else content.decode())
         return 0
     Path(args.output).write_bytes(content)
-    print(f"{args.output}: {shown.form.name}，{shown.org.name}，截至{as_of}", file=sys.stderr)
+    print(f"{args.output}: {shown.form.name}，{shown.org.name}，截至{shown.as_of}",
+          file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,7 @@ from engine.errors import InputInvalid, NotFound, OutOfScope
 from engine.model import Campaign
 from storage.query import prefix_condition, reach
 from storage.report_sql import Snapshot, condition
+from storage.report_views import recorded_day
 from storage.tables import Case, Org, Unit
 
 case_t = Case.__table__  # type: ignore[attr-defined]
@@ -50,17 +51,17 @@ def cases_of(conn: Connection, principal: Principal, campaign: Campaign, ledger:
     """The ledger's cases (rows with their unit's `unit_name` and `industry`) in the org's
     subtree opened between `first` and `last` (local dates, inclusive), oldest first, read
     `BATCH` at a time."""
-    _check_range(first, last)  # now, not when the first case is read: a writer has begun by then
-    return _pages(conn, principal, campaign, ledger, org_path=org_path, first=first, last=last)
-
-
-def _check_range(first: dt.date | None, last: dt.date | None) -> None:
+    # checked now, not when the first case is read: a writer has begun by then
+    for day in (first, last):
+        if day is not None:
+            recorded_day(campaign, day)
     if first is not None and last is not None:
         if last < first:
             raise InputInvalid(f"from {first} is after to {last}", code="bad_range")
         if (last - first).days > MAX_RANGE_DAYS:
             raise InputInvalid("a ledger covers at most ten years; narrow from/to",
                                code="bad_range")
+    return _pages(conn, principal, campaign, ledger, org_path=org_path, first=first, last=last)
 
 
 def _pages(conn: Connection, principal: Principal, campaign: Campaign, ledger: str, *,
@@ -97,9 +98,7 @@ def one_case(conn: Connection, principal: Principal, case_id: str) -> tuple[Any,
     row = conn.execute(select(case_t).where(case_t.c.id == case_id)).first()
     if row is None:
         raise NotFound("case", case_id, "list the cases you reach with GET /cases")
-    if not (principal.admin or (principal.scope_kind == "unit"
-                                and principal.scope_id == row.unit_id)
-            or (principal.scope_kind == "org" and principal.reaches_org(row.org_path))):
+    if not principal.reaches_unit(row.unit_id, row.org_path):
         raise OutOfScope(f"case {case_id}", principal.scope)
     unit = conn.execute(select(unit_t).where(unit_t.c.id == row.unit_id)).first()
     return row, unit

@@ -18,6 +18,7 @@ from engine import reports as core
 from engine.access import Principal
 from engine.dates import Period, local_date
 from engine.errors import InputInvalid, NotFound, OutOfScope
+from engine.limits import DateRange
 from engine.model import Campaign, Report
 from storage import reports
 from storage.campaigns import CampaignRegistry
@@ -145,38 +146,57 @@ def status_of(submission: Any, due: dt.date | None, today: dt.date) -> Status:
     return "missing" if due is not None and today > due else "not_yet"
 
 
+def report_day(campaign: Campaign, as_of: dt.date | None, now: dt.datetime) -> dt.date:
+    """The day a report or a target is counted at: `as_of`, or today in the campaign's zone."""
+    if as_of is None:
+        return local_date(now, campaign.timezone)
+    return recorded_day(campaign, as_of)
+
+
+def recorded_day(campaign: Campaign, day: dt.date) -> dt.date:
+    """`day`, if it lies within the dates the campaign records (engine.limits.DateRange); a
+    day outside is refused — the ends of the calendar cannot even be counted to."""
+    dates = DateRange.for_campaign(campaign)
+    if not dates.first <= day <= dates.last:
+        raise InputInvalid(f"{day} is outside the dates campaign {campaign.id} records "
+                           f"({dates.first} to {dates.last}); check the year",
+                           code="bad_date")
+    return day
+
+
 def view(conn: Connection, registry: CampaignRegistry, principal: Principal, *,
-         campaign_id: str, report_id: str, org_id: str, as_of: dt.date, now: dt.datetime,
-         children: bool = True) -> ReportView:
-    """The org's report at `as_of`, with its children's when `children`."""
+         campaign_id: str, report_id: str, org_id: str, as_of: dt.date | None,
+         now: dt.datetime, children: bool = True) -> ReportView:
+    """The org's report at `as_of` (default today), with its children's when `children`."""
     org = org_row(conn, principal, org_id)
     campaign, version_id, form = form_of(registry, conn, campaign_id, report_id, org)
-    period = core.period_of(form.period, as_of)
-    scope = reports.Scope(campaign_id, org.path, as_of, campaign.timezone, period)
+    day = report_day(campaign, as_of, now)
+    period = core.period_of(form.period, day)
+    scope = reports.Scope(campaign_id, org.path, day, campaign.timezone, period)
     counted = reports.compute(conn, scope, core.measured(form), children=children)
     kids = [OrgRow(*r) for r in conn.execute(
         select(org_t.c.id, org_t.c.name, org_t.c.level, org_t.c.path)
-        .where(org_t.c.parent_id == org.id).order_by(org_t.c.id))] if children else []
+        .where(org_t.c.parent_id == org.id).order_by(org_t.c.id))]
     submitted = latest_submissions(conn, campaign_id, report_id, period.label,
                                    [org.id, *(k.id for k in kids)])
-    manual_keys = [s.key for s in core.slots(form) if s.figure.manual]
-    figures: dict[str, core.Value] = dict(counted.total)
     own_submission = submitted.get(org.id)
-    child_rows = [submitted[k.id] for k in kids if k.id in submitted]
-    if not children:  # the children's submissions still add up in the parent's manual figures
-        child_rows = _child_submissions(conn, campaign_id, report_id, period.label, org.id)
-    for key in manual_keys:
-        entered = dict(own_submission.manual) if own_submission is not None else {}
-        if key in entered:
-            figures[key] = entered[key]
-            continue
-        total: core.Value = None
-        for row in child_rows:
-            total = core.add_values(total, dict(row.figures).get(key))
-        figures[key] = total
-    result = ReportView(campaign, version_id, form, org, as_of, period, figures,
+    # the children's filed figures added up: beside the live ones, and the parent's manual
+    # figures where it entered none itself
+    children_submitted: dict[str, core.Value] = {}
+    for slot in core.slots(form):
+        summed: core.Value = None
+        for kid in kids:
+            if kid.id in submitted:
+                summed = core.add_values(summed, dict(submitted[kid.id].figures).get(slot.key))
+        children_submitted[slot.key] = summed
+    entered = dict(own_submission.manual) if own_submission is not None else {}
+    figures: dict[str, core.Value] = dict(counted.total)
+    for slot in core.slots(form):
+        if slot.figure.manual:
+            figures[slot.key] = entered.get(slot.key, children_submitted[slot.key])
+    result = ReportView(campaign, version_id, form, org, day, period, figures,
                         core.fill(campaign, form, figures, org_id=org.id, org_name=org.name,
-                                  as_of=as_of))
+                                  as_of=day))
     if own_submission is not None:
         result.submission = submission_dict(own_submission)
     if children:
@@ -190,18 +210,8 @@ def view(conn: Connection, registry: CampaignRegistry, principal: Principal, *,
             result.children.append(ChildView(
                 kid, status_of(row, dues.get(kid.id), today), dues.get(kid.id), by_id[kid.id],
                 submission_dict(row) if row is not None else None))
-        for key in (s.key for s in core.slots(form)):
-            summed: core.Value = None
-            for row in child_rows:
-                summed = core.add_values(summed, dict(row.figures).get(key))
-            result.children_submitted[key] = summed
+        result.children_submitted = children_submitted
     return result
-
-
-def _child_submissions(conn: Connection, campaign_id: str, report_id: str, period: str,
-                       org_id: str) -> list[Any]:
-    kids = [r[0] for r in conn.execute(select(org_t.c.id).where(org_t.c.parent_id == org_id))]
-    return list(latest_submissions(conn, campaign_id, report_id, period, kids).values())
 
 
 def org_ref(row: Any) -> dict[str, Any]:

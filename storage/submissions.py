@@ -68,7 +68,7 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
     submission_id = conn.execute(insert(submission_t).values(
         campaign_id=campaign_id, campaign_version_id=version_id, report_id=report_id,
         org_id=org.id, org_path=org.path, period=found.label, as_of=as_of,
-        figures=_json(figures), manual=_json(entered), submitted_by=principal.name,
+        figures=figures, manual=entered, submitted_by=principal.name,
         submitted_at=now, late=late, obligation_id=duty.id if duty is not None else None,
         replaces=previous.id if previous is not None else None,
     ).returning(submission_t.c.id)).scalar_one()
@@ -82,15 +82,11 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
     audit.append(conn, stream=f"org:{org.id}", at=now, actor=principal.name,
                  role=duty.role if duty is not None else None, action="report_submit",
                  data={"campaign": campaign_id, "report": report_id, "period": found.label,
-                       "submission": submission_id, "figures": _json(figures),
+                       "submission": submission_id, "figures": figures,
                        "replaces": previous.id if previous is not None else None,
                        "late": late})
     row = conn.execute(select(submission_t).where(submission_t.c.id == submission_id)).one()
     return submission_dict(row)
-
-
-def _json(figures: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in figures.items()}
 
 
 def list_submissions(

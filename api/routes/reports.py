@@ -3,7 +3,6 @@ the same report as CSV or XLSX in the paper form's layout."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -15,7 +14,6 @@ from api.idempotency import IdempotentCreate
 from api.report_schemas import ReportOut, SubmissionIn, SubmissionPublic, TargetOut
 from api.schemas import IsoDate
 from engine.access import Principal
-from engine.dates import local_date
 from engine.errors import InputInvalid
 from storage import report_views, submissions, targets
 
@@ -60,18 +58,11 @@ def read_report(
     with services.db.read() as conn:
         shown = report_views.view(
             conn, services.registry, principal, campaign_id=campaign_id, report_id=report_id,
-            org_id=org_of(principal, org), as_of=as_of or _today(services.now(), conn,
-                                                                  services, campaign_id),
-            now=now)
+            org_id=org_of(principal, org), as_of=as_of, now=now)
         found = targets.targets_at(conn, shown.campaign, shown.org, shown.as_of)
     if format != "json":
         return download(shown, format)
     return report_views.report_json(shown, found)
-
-
-def _today(now: dt.datetime, conn: Any, services: Any, campaign_id: str) -> dt.date:
-    campaign = services.registry.newest(conn, campaign_id).loaded.campaign
-    return local_date(now, campaign.timezone)
 
 
 @router.post("/{campaign_id}/reports/{report_id}/submissions", status_code=201,
@@ -124,5 +115,5 @@ def read_targets(campaign_id: CampaignId, services: ServicesDep, principal: Call
     with services.db.read() as conn:
         row = report_views.org_row(conn, principal, org_of(principal, org))
         campaign = services.registry.newest(conn, campaign_id).loaded.campaign
-        day = as_of or local_date(services.now(), campaign.timezone)
+        day = report_views.report_day(campaign, as_of, services.now())
         return targets.targets_at(conn, campaign, row, day)

@@ -210,3 +210,21 @@ def test_the_api_and_the_command_give_the_same_file(client: TestClient, world: W
     cli = openpyxl.load_workbook(target).worksheets[0]
     assert [[c.value for c in row] for row in api.iter_rows()] == [
         [c.value for c in row] for row in cli.iter_rows()]
+
+
+def test_dates_outside_what_a_campaign_records_are_refused(client: TestClient,
+                                                          world: World) -> None:
+    # the ends of the calendar: a date a day past them cannot even be computed
+    for day in ("9999-12-31", "0001-01-01", "1900-01-01"):
+        r = get(client, world, "locality", org="linyin", as_of=day)
+        assert (r.status_code, r.json()["code"]) == (422, "bad_date"), day
+        r = client.get(f"/campaigns/{PLAN}/targets", params={"org": "linyin", "as_of": day},
+                       headers=world.auth("locality"))
+        assert (r.status_code, r.json()["code"]) == (422, "bad_date"), day
+        r = client.get(f"/campaigns/{LINYIN}/ledgers/work_ledger",
+                       params={"org": "linyin", "format": "json", "from": day},
+                       headers=world.auth("locality"))
+        assert (r.status_code, r.json()["code"]) == (422, "bad_date"), day
+    # a period long before the campaign records anything
+    r = submit(client, world, "community", period="1901-01", figures={})
+    assert (r.status_code, r.json()["code"]) == (422, "bad_date")
