@@ -21,8 +21,8 @@ from pydantic import (
 from api.door import unstorable
 from engine.document import format_path
 from engine.limits import MAX_DEPTH
+from engine.subject_rows import ID_PATTERN, ID_RULE
 from storage.query import CURSOR_PATTERN, MAX_CURSOR
-from storage.subjects import ID_PATTERN, ID_RULE
 
 T = TypeVar("T")
 

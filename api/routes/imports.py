@@ -138,7 +138,7 @@ async def import_units(request: Request, services: ServicesDep, principal: Subje
                          dry_run=dry_run, sheet=sheet)
 
 
-Importer = Callable[..., bulk.Counts]
+Importer = Callable[..., bulk.Outcome]
 
 
 async def _import(request: Request, services: Services, principal: Principal,
@@ -185,9 +185,9 @@ def _run(services: Services, principal: Principal, kind: sheets.Kind, importer: 
     # a dry run only reads, so it takes no write lock
     transaction = services.db.read() if dry_run else services.db.write()
     with transaction as conn:
-        counts = importer(conn, principal, table, services.now(), dry_run=dry_run,
-                          registry=services.registry, checkpoint=checkpoint)
-    return {**counts, "dry_run": dry_run}
+        outcome = importer(conn, principal, table, services.now(), dry_run=dry_run,
+                           registry=services.registry, checkpoint=checkpoint)
+    return {**outcome.counts, "dry_run": dry_run}
 
 
 async def _form_file(upload: Upload) -> Upload:
