@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import datetime as dt
+import difflib
 import io
 import re
 import warnings

@@ -19,7 +19,7 @@ from engine.errors import PaichaError, Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
 from engine.schema import did_you_mean
-from engine.subject_rows import Report, check_orgs, check_units
+from engine.subject_rows import Progress, Report, check_orgs, check_units, no_progress
 from engine.vocabulary import Vocabulary
 from paicha.files import display_name
 from paicha.sheets import Kind, Sheet, TableTooLarge, read_table
@@ -56,19 +56,25 @@ def as_problem(source: str, found: Mapping[str, Any]) -> Problem:
                    found.get("field") or "$", found["message"], found.get("hint") or "")
 
 
-def read_sheet(path: Path, kind: Kind, *, sheet: str | None = None,
-               charset: str | None = None) -> Sheet:
-    """The table in a CSV or XLSX file; SubjectsInvalid when the file is missing or too large
-    (the problems of its rows stay on the Sheet)."""
-    source = display_name(path)
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or SubjectsInvalid saying why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise SubjectsInvalid([Problem(str(path), 1, 1, "$", "no such file")]) from None
     except OSError as exc:
         raise SubjectsInvalid([Problem(str(path), 1, 1, "$", exc.strerror or str(exc))]) from None
+
+
+def read_sheet(path: Path, kind: Kind, *, sheet: str | None = None, charset: str | None = None,
+               data: bytes | None = None, progress: Progress = no_progress) -> Sheet:
+    """The table in a CSV or XLSX file (`data`: its bytes, read already); SubjectsInvalid when
+    the file is missing or too large (the problems of its rows stay on the Sheet)."""
+    source = display_name(path)
+    data = read_bytes(path) if data is None else data
     try:
-        return read_table(data, kind, source=source, charset=charset, sheet=sheet)
+        return read_table(data, kind, source=source, charset=charset, sheet=sheet,
+                          progress=progress)
     except TableTooLarge as exc:
         raise SubjectsInvalid([Problem(source, 1, 1, "$", str(exc))]) from None
 
