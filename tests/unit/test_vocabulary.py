@@ -65,7 +65,8 @@ def test_a_name_two_ids_share_is_refused_not_guessed() -> None:
     assert words.resolve("level", "街道", field="level") == "street"
     found = words.lookup("industry", "燃气")
     assert found.id is None
-    assert found.message == "'燃气' names more than one industry: gas (燃气（城镇）), lpg (燃气（液化气）)"
+    assert found.message == ("'燃气' names more than one industry: gas (燃气（城镇）), "
+                             "lpg (燃气（液化气）)")
     assert found.hint == "write the id of the one you mean"
 
 
