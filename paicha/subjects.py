@@ -51,9 +51,13 @@ def read_text(path: Path) -> str:
 
 
 def as_problem(source: str, found: Mapping[str, Any]) -> Problem:
-    """An import problem (line, column, field …) as a command prints it: file:line:column."""
-    return Problem(source, found.get("line") or 1, found.get("column") or 1,
-                   found.get("field") or "$", found["message"], found.get("hint") or "")
+    """An import problem (line, column, field …) as a command prints it: file:line:column,
+    then the field, with its cell in an XLSX file (`industry (D3)`)."""
+    where = found.get("field") or "$"
+    if found.get("cell"):
+        where = f"{where} ({found['cell']})"
+    return Problem(source, found.get("line") or 1, found.get("column") or 1, where,
+                   found["message"], found.get("hint") or "")
 
 
 def read_bytes(path: Path) -> bytes:

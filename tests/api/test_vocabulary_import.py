@@ -221,6 +221,12 @@ def test_cli_import_reports_every_bad_row_with_line_and_column(
     assert err[-1].endswith("units.csv; nothing written")
     with world.services.db.read() as conn:
         assert conn.execute(select(unit_t).where(unit_t.c.id == "u-ok-01")).first() is None
+    sheet = tmp_path / "台账.xlsx"
+    sheet.write_bytes(as_xlsx([["u-ok-02", "好单位", "linyin-c1", "危险化学品", ""],
+                               ["u-bad-05", "坏标签", "linyin-c1", "other", "宾官"]]))
+    assert main(["import", "units", str(sheet), "--database", world.services.db.url]) == 1
+    err = capsys.readouterr().err
+    assert "台账.xlsx:3:5  tags (E3)  unknown tag '宾官'  (did you mean '宾馆'?)" in err
 
 
 def test_cli_import_draws_a_progress_bar_when_asked(world: World, tmp_path: Path,
