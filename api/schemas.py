@@ -21,8 +21,8 @@ from pydantic import (
 from api.door import unstorable
 from engine.document import format_path
 from engine.limits import MAX_DEPTH
+from engine.subject_rows import ID_PATTERN, ID_RULE
 from storage.query import CURSOR_PATTERN, MAX_CURSOR
-from storage.subjects import ID_PATTERN, ID_RULE
 
 T = TypeVar("T")
 
@@ -133,13 +133,17 @@ class Page(BaseModel, Generic[T]):
 
 # -- orgs and units --------------------------------------------------------------------------
 
+_WORD = ("{} of the published campaigns, by id or by the Chinese name a campaign declares "
+         "(e.g. {}), stored as the id; an unknown one is refused (422 unknown_term)")
+
+
 class OrgCreate(RequestModel):
     model_config = example(id="linyin", name="林荫街道", level="street", parent="dongsheng")
     id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern,
                     description=f"your id for the org (external id): {ID_RULE}")
     name: str = Field(min_length=1, max_length=200)
     level: str = Field(min_length=1, max_length=64,
-                       description="an org level of the campaigns: street, community …")
+                       description=_WORD.format("an org level", "street, 街道, community, 社区"))
     parent: str | None = Field(default=None, max_length=64)
 
 
@@ -168,7 +172,8 @@ class OrgUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200,
                              json_schema_extra=_not_null)
     level: str | None = Field(default=None, min_length=1, max_length=64,
-                              json_schema_extra=_not_null)
+                              json_schema_extra=_not_null,
+                              description=_WORD.format("an org level", "street, 社区"))
     parent: str | None = Field(default=None, max_length=64)
     version: int | None = Field(default=None, ge=1,
                                 description="the version you read; 409 if it changed since")
@@ -195,8 +200,10 @@ class UnitCreate(RequestModel):
                     description=f"your id for the unit: {ID_RULE}")
     name: str = Field(min_length=1, max_length=200)
     org: str = Field(min_length=1, max_length=64)
-    industry: str | None = Field(default=None, max_length=64)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    industry: str | None = Field(default=None, max_length=64, description=_WORD.format(
+        "an industry", "hazardous_chemicals, 危险化学品"))
+    tags: list[str] = Field(default_factory=list, max_length=50, description=_WORD.format(
+        "tags", "major_hazard_source, 人员密集场所"))
 
 
 class UnitUpdate(RequestModel):
@@ -210,8 +217,10 @@ class UnitUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200,
                              json_schema_extra=_not_null)
     org: str | None = Field(default=None, max_length=64, json_schema_extra=_not_null)
-    industry: str | None = Field(default=None, max_length=64)
-    tags: list[str] | None = Field(default=None, max_length=50, json_schema_extra=_not_null)
+    industry: str | None = Field(default=None, max_length=64, description=_WORD.format(
+        "an industry", "hazardous_chemicals, 危险化学品"))
+    tags: list[str] | None = Field(default=None, max_length=50, json_schema_extra=_not_null,
+                                   description=_WORD.format("tags", "hotel, 宾馆"))
     version: int | None = Field(default=None, ge=1)
 
 

@@ -17,7 +17,7 @@ from paicha import audit_commands
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
 from storage import tokens
-from storage.campaigns import CampaignRegistry, declared_roles
+from storage.campaigns import CampaignRegistry, vocabulary
 from storage.db import current_revision, database_url, upgrade
 from storage.readiness import check_upgradable
 
@@ -64,10 +64,10 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     expires_at = None if args.expires is None else now + args.expires
     try:
         with db.write() as conn:
-            known = declared_roles(CampaignRegistry(campaign_loader), conn)
+            words = vocabulary(CampaignRegistry(campaign_loader), conn)
             issued = tokens.create(conn, name=args.name or f"{kind} {scope or ''}".strip(),
                                    roles=args.role or [], scope_kind=kind, scope_id=scope,
-                                   now=now, by="paicha token create", known_roles=known,
+                                   now=now, by="paicha token create", vocabulary=words,
                                    expires_at=expires_at)
     except PaichaError as exc:
         raise CommandFailed([f"paicha token create: {exc}"]) from None

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from engine.access import Principal, ScopeKind
 from engine.dates import local_date
 from storage import subjects, tokens
-from storage.campaigns import CampaignRegistry, declared_roles
+from storage.campaigns import CampaignRegistry, vocabulary
 from storage.deployments import deploy
 from storage.tables import Org
 
@@ -77,10 +77,10 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
     for campaign_id, org in DEPLOYMENTS:
         deploy(conn, SETUP, registry.newest(conn, campaign_id), org, now=now)
     secrets = {}
-    known = declared_roles(registry, conn)
+    words = vocabulary(registry, conn)
     for name, (roles, kind, scope) in TOKENS.items():
         issued = tokens.create(conn, name=f"demo {name}", roles=roles, scope_kind=kind,
-                               scope_id=scope, now=now, by=SETUP.name, known_roles=known)
+                               scope_id=scope, now=now, by=SETUP.name, vocabulary=words)
         secrets[name] = issued.secret
     return Demo(secrets)
 

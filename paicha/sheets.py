@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 import warnings
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 from engine.errors import InputInvalid
 from engine.schema import did_you_mean
+from engine.subject_rows import Progress, no_checkpoint, no_progress
 from paicha import archive
 from paicha.cells import FORMULA_HINT, formula_problem
 
@@ -159,15 +161,13 @@ class Sheet:
                               "message": message, "hint": hint})
 
 
-def _carry_on() -> None:
-    """The checkpoint of a read nobody stops (the command line)."""
-
-
 def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = None,
-               sheet: str | None = None, checkpoint: Callable[[], None] = _carry_on) -> Sheet:
+               sheet: str | None = None, checkpoint: Callable[[], None] = no_checkpoint,
+               progress: Progress = no_progress) -> Sheet:
     """The orgs or units table in `data` (CSV or XLSX, told apart by content); raises
     TableTooLarge past the limits, and otherwise reports every problem on the Sheet.
-    `checkpoint` is called every few hundred lines; it may raise to stop the read."""
+    `checkpoint` is called every few hundred lines; it may raise to stop the read. `progress`
+    is told the lines read as often."""
     if len(data) > MAX_BYTES:
         raise TableTooLarge(f"{source} has {len(data):,} bytes; an import takes at most "
                             f"{MAX_BYTES // (1024 * 1024)} MB: split the file")
@@ -191,12 +191,13 @@ def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = No
             return table
         _csv_bounds(source, text)
         records, letters = _csv_records(table, text), False
-    _fill(table, _bounded(source, records, checkpoint), letters=letters)
+    _fill(table, _bounded(source, records, checkpoint, progress), letters=letters)
     return table
 
 
 def _bounded(source: str, records: Iterable[tuple[int, list[str]]],
-             checkpoint: Callable[[], None]) -> Iterator[tuple[int, list[str]]]:
+             checkpoint: Callable[[], None], progress: Progress
+             ) -> Iterator[tuple[int, list[str]]]:
     """The records, blank ones counted, refused past MAX_LINES; the checkpoint called as
     they go."""
     for read, record in enumerate(records, start=1):
@@ -205,6 +206,7 @@ def _bounded(source: str, records: Iterable[tuple[int, list[str]]],
                                 f"an import takes at most {MAX_ROWS:,} rows: split the file")
         if read % CHECK_EVERY == 0:
             checkpoint()
+            progress("读取", read, None)
         yield record
 
 
@@ -242,8 +244,9 @@ def _decode(table: Sheet, data: bytes, charset: str | None) -> str | None:
                       "in Excel save as 'CSV UTF-8 (逗号分隔)', or upload the .xlsx")
     elif _is_gb18030(data):
         table.problem(line, "the file is GBK/GB18030 text (Excel's 'CSV (逗号分隔)'), not UTF-8",
-                      "in Excel save as 'CSV UTF-8 (逗号分隔)', upload the .xlsx, or send "
-                      "Content-Type: text/csv; charset=gbk")
+                      "in Excel save as 'CSV UTF-8 (逗号分隔)', use the .xlsx, or say the "
+                      "charset: `Content-Type: text/csv; charset=gbk` (API), `--charset gbk` "
+                      "(paicha import)")
     else:
         table.problem(line, "not UTF-8 text", "in Excel choose 'CSV UTF-8' when saving")
     return None
@@ -392,6 +395,14 @@ def _layout(table: Sheet, line: int, cells: list[str], letters: bool) -> Layout:
             continue
         columns[column] = number
         headers[column] = cell.strip()
+    for number, cell in enumerate(cells, start=1):
+        # other columns (序号, 联系人 …) are ignored, but not a misspelt column id: a units
+        # file with `industy` would otherwise keep every stored industry without a word
+        close = difflib.get_close_matches(cell.strip().casefold(), _columns(table.kind), n=1,
+                                          cutoff=0.8)
+        if close and column_of(table.kind, cell) is None and close[0] not in columns:
+            table.problem(line, f"unknown column {cell.strip()!r}",
+                          f"did you mean {close[0]!r}?", column=number, name=close[0])
     for column in REQUIRED[table.kind]:
         if column not in columns:
             names = " or ".join(repr(n) for n in HEADERS[table.kind][column][:3])

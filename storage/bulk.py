@@ -1,6 +1,8 @@
 """Bulk import of orgs and units from a sheet, keyed by the caller's ids: every row is checked
-before anything is written, then new rows are inserted, changed ones updated and the rest left
-alone, all in the caller's transaction.
+(on its own by engine.subject_rows, then against what is stored) before anything is written,
+then new rows are inserted, changed ones updated and the rest left alone, all in the caller's
+transaction. The same import serves `POST /orgs/import`, `POST /units/import` and `paicha
+import`.
 
 The sheet is anything shaped like `paicha.sheets.Sheet` (storage does not import the reader).
 """
@@ -8,118 +10,68 @@ The sheet is anything shaped like `paicha.sheets.Sheet` (storage does not import
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine import orgs as core
 from engine.access import Principal
-from engine.errors import Conflict, InputInvalid, OutOfScope
+from engine.errors import Conflict, OutOfScope
+from engine.subject_rows import (
+    Progress,
+    Report,
+    Sheet,
+    check_orgs,
+    check_units,
+    no_checkpoint,
+    no_progress,
+)
+from engine.vocabulary import Vocabulary
 from storage import audit, obligations
 from storage.campaigns import CampaignRegistry
 from storage.subjects import (
-    ID_PATTERN,
-    ID_RULE,
     _move_subtree,
     case_t,
     obligation_t,
     org_t,
     timer_t,
     unit_t,
+    words,
 )
 
 Counts = dict[str, int]  # created, updated, unchanged
 
 CHUNK = 500  # ids per IN (...) lookup: SQLite caps bound parameters
-CHECK_EVERY = 256  # rows between two calls of the import's checkpoint
-MAX_NAME, MAX_TERM, MAX_TAGS, MAX_PATH = 200, 64, 50, 2000
+MAX_PATH = 2000
 
 
-class Row(Protocol):
+@dataclass
+class Outcome:
+    """What an import did (or, with a dry run, would do): the counts, and each record created
+    or updated with the values written (for an update, only those that change)."""
+
+    created: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    updated: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    unchanged: int = 0
+
     @property
-    def line(self) -> int: ...
-    @property
-    def values(self) -> Mapping[str, str]: ...
-    @property
-    def tags(self) -> list[str] | None: ...  # None when the sheet has no tags column
-    def at(self, column: str | None) -> dict[str, Any]: ...
+    def counts(self) -> Counts:
+        return {"created": len(self.created), "updated": len(self.updated),
+                "unchanged": self.unchanged}
 
 
-class Sheet(Protocol):
-    @property
-    def source(self) -> str: ...
-    @property
-    def rows(self) -> Sequence[Row]: ...
-    @property
-    def problems(self) -> Sequence[Mapping[str, Any]]: ...
+def _report(sheet: Sheet, principal: Principal, what: str) -> Report:
+    if principal.scope_kind == "unit":
+        raise OutOfScope(f"importing {what}", principal.scope)
+    return Report.of(sheet)
 
 
-class _Report:
-    """The problems of one sheet: those met while reading it, then those of its rows."""
-
-    def __init__(self, sheet: Sheet, principal: Principal, what: str) -> None:
-        if principal.scope_kind == "unit":
-            raise OutOfScope(f"importing {what}", principal.scope)
-        self.source = sheet.source
-        self.items: list[dict[str, Any]] = [dict(p) for p in sheet.problems]
-
-    def add(self, row: Row, column: str | None, message: str, hint: str = "") -> None:
-        self.items.append({**row.at(column), "message": message, "hint": hint})
-
-    def raise_any(self) -> None:
-        if self.items:
-            self.items.sort(key=lambda p: (p.get("line") or 0, p.get("column") or 0))
-            raise InputInvalid(f"{len(self.items)} problem(s) in {self.source}",
-                               problems=self.items, code="import_invalid")
-
-
-def _carry_on() -> None:
-    """The checkpoint of an import nobody stops."""
-
-
-def _identities(sheet: Sheet, report: _Report, checkpoint: Callable[[], None]
-                ) -> Iterator[Row]:
-    """The rows with a usable, unique id and a name; the others are reported."""
-    seen: dict[str, int] = {}
-    for number, row in enumerate(sheet.rows):
-        if number % CHECK_EVERY == 0:
-            checkpoint()
-        before = len(report.items)
-        key, name = row.values["id"], row.values["name"]
-        if not ID_PATTERN.match(key):
-            report.add(row, "id", f"id {key!r} is not usable" if key else "empty id",
-                       f"use {ID_RULE}")
-        elif key in seen:
-            report.add(row, "id", f"duplicate id {key!r} (first on line {seen[key]})",
-                       "keep one row per id")
-        else:
-            seen[key] = row.line
-        for column, value in row.values.items():
-            # PostgreSQL refuses NUL in text; no other control character belongs in a name
-            if any(unicodedata.category(char) == "Cc" for char in value):
-                report.add(row, column, "contains a control character",
-                           "retype the value, or save the file again from Excel")
-        if not name:
-            report.add(row, "name", "empty name")
-        elif len(name) > MAX_NAME:
-            report.add(row, "name", f"name longer than {MAX_NAME} characters")
-        if len(report.items) == before:
-            yield row
-
-
-def _term(report: _Report, row: Row, column: str, *, required: bool) -> str | None:
-    value = row.values.get(column, "")
-    if not value:
-        if required:
-            report.add(row, column, f"empty {column}")
-        return None
-    if len(value) > MAX_TERM:
-        report.add(row, column, f"{column} longer than {MAX_TERM} characters")
-        return None
-    return value
+def _words(conn: Connection, registry: CampaignRegistry | None,
+           vocabulary: Vocabulary | None) -> Vocabulary:
+    return words(conn, registry, vocabulary) or Vocabulary({})
 
 
 def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
@@ -152,26 +104,24 @@ def _written(error: IntegrityError) -> Conflict:
 
 def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
                 dry_run: bool = False, registry: CampaignRegistry | None = None,
-                checkpoint: Callable[[], None] = _carry_on) -> Counts:
+                vocabulary: Vocabulary | None = None,
+                checkpoint: Callable[[], None] = no_checkpoint,
+                progress: Progress = no_progress) -> Outcome:
     """Create or update the sheet's orgs (columns id, name, level, parent; parents may come
-    after their children); raises InputInvalid listing every bad row, writing nothing."""
-    report = _Report(sheet, principal, "orgs")
-    rows: dict[str, Row] = {}
-    for row in _identities(sheet, report, checkpoint):
-        ok = _term(report, row, "level", required=True) is not None
-        parent = row.values.get("parent", "")
-        if parent and not ID_PATTERN.match(parent):
-            report.add(row, "parent", f"parent id {parent!r} is not usable", f"use {ID_RULE}")
-            ok = False
-        if ok:
-            rows[row.values["id"]] = row
+    after their children; levels by id or declared name, stored as ids); raises InputInvalid
+    listing every bad row, writing nothing. The vocabulary is the published campaigns' (with
+    `registry`) unless one is given."""
+    report = _report(sheet, principal, "orgs")
+    checked = check_orgs(sheet, report, _words(conn, registry, vocabulary),
+                         checkpoint=checkpoint, progress=progress)
+    rows = {key: found.row for key, found in checked.items()}
     in_file = {row.values["id"] for row in sheet.rows}
     existing = _existing(conn, org_t, rows)
     # A file without a parent column leaves stored orgs where they are.
     parents: dict[str, str | None] = {
-        key: (row.values["parent"] or None) if "parent" in row.values
+        key: found.values["parent"] if "parent" in found.values
         else (existing[key].parent_id if key in existing else None)
-        for key, row in rows.items()}
+        for key, found in checked.items()}
     stored = _org_paths(conn, (p for p in parents.values() if p and p not in rows))
     for key, above in parents.items():
         # a parent on a bad row of this file is reported there, not again here
@@ -201,21 +151,25 @@ def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.da
 
     new: list[dict[str, Any]] = []
     changed: list[tuple[Any, dict[str, Any]]] = []
-    unchanged = 0
-    for key, row in rows.items():
-        values = {"name": row.values["name"], "level": row.values["level"],
+    outcome = Outcome()
+    for key, found in checked.items():
+        values = {"name": found.values["name"], "level": found.values["level"],
                   "parent_id": parents[key]}
         old = existing.get(key)
+        shown = {"name": values["name"], "level": values["level"], "parent": parents[key]}
         if old is None:
             new.append({"id": key, **values, "path": paths[key], "version": 1,
                         "created_at": now, "updated_at": now})
+            outcome.created.append((key, shown))
         elif any(getattr(old, k) != v for k, v in values.items()):
             changed.append((old, {"o_id": key, **{f"o_{k}": v for k, v in values.items()}}))
+            before = {"name": old.name, "level": old.level, "parent": old.parent_id}
+            outcome.updated.append((key, {k: v for k, v in shown.items() if before[k] != v}))
         else:
-            unchanged += 1
-    counts = {"created": len(new), "updated": len(changed), "unchanged": unchanged}
+            outcome.unchanged += 1
+    progress("写入", 0, None)
     if dry_run:
-        return counts
+        return outcome
     try:
         _write_orgs(conn, new, changed, paths, now)
     except IntegrityError as exc:
@@ -234,7 +188,7 @@ def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.da
         obligations.for_new_subjects(conn, registry, [
             (core.Org(v["id"], v["name"], v["level"], v["parent_id"]), v["path"]) for v in new],
             now=now)
-    return counts
+    return outcome
 
 
 def _write_orgs(conn: Connection, new: list[dict[str, Any]],
@@ -318,27 +272,21 @@ def _final_paths(parents: Mapping[str, str | None], stored: Mapping[str, str]
 
 def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.datetime, *,
                  dry_run: bool = False, registry: CampaignRegistry | None = None,
-                 checkpoint: Callable[[], None] = _carry_on) -> Counts:
-    """Create or update the sheet's units (columns id, name, org, industry, tags; industry and
-    tags kept as written); raises InputInvalid listing every bad row, writing nothing."""
-    report = _Report(sheet, principal, "units")
-    rows: dict[str, tuple[Row, dict[str, Any]]] = {}
-    for row in _identities(sheet, report, checkpoint):
-        org = _term(report, row, "org", required=True)
-        industry = _term(report, row, "industry", required=False)
-        ok = org is not None and (industry is not None or not row.values.get("industry"))
-        tags = sorted(set(row.tags or ()))
-        if len(tags) > MAX_TAGS:
-            report.add(row, "tags", f"{len(tags)} tags; a unit takes at most {MAX_TAGS}")
-            ok = False
-        if ok:
-            values: dict[str, Any] = {"name": row.values["name"], "org_id": org}
-            # a column the file does not have is left as it is on stored units
-            if "industry" in row.values:
-                values["industry"] = industry
-            if row.tags is not None:
-                values["tags"] = tags
-            rows[row.values["id"]] = (row, values)
+                 vocabulary: Vocabulary | None = None,
+                 checkpoint: Callable[[], None] = no_checkpoint,
+                 progress: Progress = no_progress) -> Outcome:
+    """Create or update the sheet's units (columns id, name, org, industry, tags; industries
+    and tags by id or declared name, stored as ids); raises InputInvalid listing every bad row,
+    writing nothing. The vocabulary is the published campaigns' (with `registry`) unless one is
+    given."""
+    report = _report(sheet, principal, "units")
+    checked = check_units(sheet, report, _words(conn, registry, vocabulary),
+                          checkpoint=checkpoint, progress=progress)
+    rows: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for key, found in checked.items():
+        # a column the file does not have is left as it is on stored units
+        values = {("org_id" if k == "org" else k): v for k, v in found.values.items()}
+        rows[key] = (found.row, values)
     existing = _existing(conn, unit_t, rows)
     org_paths = _org_paths(conn, (values["org_id"] for _, values in rows.values()))
     for key, (row, values) in rows.items():
@@ -357,13 +305,19 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
 
     new: list[dict[str, Any]] = []
     changed: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
-    unchanged = 0
+    outcome = Outcome()
+
+    def shown(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {("org" if k == "org_id" else k): v for k, v in values.items()}
+
     for key, (_, values) in rows.items():
         old = existing.get(key)
         if old is None:
             new.append({"id": key, "industry": None, "tags": [], **values,
                         "org_path": org_paths[values["org_id"]], "version": 1,
                         "created_at": now, "updated_at": now})
+            outcome.created.append((key, shown({k: v for k, v in new[-1].items()
+                                                if k in ("name", "org_id", "industry", "tags")})))
             continue
         current = {"name": old.name, "org_id": old.org_id, "industry": old.industry,
                    "tags": sorted(old.tags)}
@@ -371,11 +325,12 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
         if diff:
             merged = {**current, **values, "org_path": org_paths[values["org_id"]]}
             changed.append((old, diff, {f"u_{k}": v for k, v in {**merged, "id": key}.items()}))
+            outcome.updated.append((key, shown(diff)))
         else:
-            unchanged += 1
-    counts = {"created": len(new), "updated": len(changed), "unchanged": unchanged}
+            outcome.unchanged += 1
+    progress("写入", 0, None)
     if dry_run:
-        return counts
+        return outcome
     try:
         _write_units(conn, new, [(old, values) for old, _, values in changed], now)
     except IntegrityError as exc:
@@ -385,14 +340,12 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
                {"name": values["name"], "org": values["org_id"], "industry": values["industry"],
                 "tags": values["tags"], "file": sheet.source})
     for old, diff, _ in changed:
-        if "org_id" in diff:
-            diff["org"] = diff.pop("org_id")
-        _audit(conn, principal, f"unit:{old.id}", now, {**diff, "file": sheet.source})
+        _audit(conn, principal, f"unit:{old.id}", now, {**shown(diff), "file": sheet.source})
     if registry is not None:
         obligations.for_new_subjects(conn, registry, [
             (core.Unit(v["id"], v["name"], v["org_id"], v["industry"], frozenset(v["tags"])),
              v["org_path"]) for v in new], now=now)
-    return counts
+    return outcome
 
 
 def _write_units(conn: Connection, new: list[dict[str, Any]],

@@ -22,6 +22,7 @@ from engine.dates import Deadlines
 from engine.errors import CampaignInvalid, NotFound, Problem
 from engine.lifecycle import Lifecycle
 from engine.loader import CampaignLoader, Loaded
+from engine.vocabulary import Vocabulary
 from engine.workdays import StatutoryCalendar
 from storage import audit
 from storage.calendars import CalendarCache
@@ -290,10 +291,8 @@ def deployed_campaigns_at(conn: Connection, path: str) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def declared_roles(registry: CampaignRegistry, conn: Connection) -> dict[str, set[str]]:
-    """Every role the published campaigns declare, with the scopes (unit, org) they give it."""
-    found: dict[str, set[str]] = {}
-    for row in newest_versions(conn):
-        for role in registry.get(conn, row.id).loaded.campaign.roles.values():
-            found.setdefault(role.id, set()).add(role.scope)
-    return found
+def vocabulary(registry: CampaignRegistry, conn: Connection) -> Vocabulary:
+    """The words (org levels, industries, tags, roles) of every published campaign's newest
+    version, together: what orgs, units, imports and tokens are checked against."""
+    return Vocabulary.of(registry.get(conn, row.id).loaded.campaign
+                         for row in newest_versions(conn))

@@ -5,7 +5,6 @@ stored org path (on orgs, units, cases, obligations and deployments) in step whe
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +14,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine import orgs as core
 from engine.access import Principal, org_path
 from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
+from engine.subject_rows import ID_PATTERN, ID_RULE
+from engine.vocabulary import Kind, Vocabulary, check_all
 from storage import audit, deliveries, obligations
-from storage.campaigns import CampaignRegistry
+from storage.campaigns import CampaignRegistry, vocabulary
 from storage.query import ancestor_paths, list_contains, prefix_condition, reach
 from storage.tables import Case, Delivery, Deployment, Obligation, Org, Subscription, Unit
 from storage.tables import Timer as TimerRow
@@ -30,14 +31,32 @@ timer_t = TimerRow.__table__  # type: ignore[attr-defined]
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-ID_RULE = "1–64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
 
 
 def check_id(kind: str, value: str) -> None:
     if not ID_PATTERN.match(value):
         raise InputInvalid(f"{kind} id {value!r} is not usable: use {ID_RULE}",
                            code="invalid_id")
+
+
+def words(conn: Connection, registry: CampaignRegistry | None,
+          given: Vocabulary | None = None) -> Vocabulary | None:
+    """The vocabulary levels, industries and tags are resolved with: the one given, else the
+    published campaigns' (with a registry); None (values kept as written) without either."""
+    if given is not None or registry is None:
+        return given
+    return vocabulary(registry, conn)
+
+
+def resolve_terms(terms: Vocabulary | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """`level`, `industry` and `tags` of an org's or unit's values as ids (engine.vocabulary);
+    UnknownTerm naming every unknown one. Other values pass as they are."""
+    kinds: dict[str, Kind] = {"level": "level", "industry": "industry", "tags": "tag"}
+    if terms is None:
+        return dict(values)
+    found = check_all(terms, {key: (kinds[key], value) for key, value in values.items()
+                              if key in kinds and value is not None})
+    return {**values, **found}
 
 
 def org_row(conn: Connection, org_id: str) -> Any:
@@ -71,9 +90,11 @@ def unit_dict(row: Any) -> dict[str, Any]:
 def create_org(
     conn: Connection, principal: Principal, *, id: str, name: str, level: str,
     parent: str | None, now: dt.datetime, registry: CampaignRegistry | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """A new org under `parent` (a root org needs an admin token). With `registry`, it gets
-    the obligations of the campaigns deployed at or above it."""
+    """A new org under `parent` (a root org needs an admin token), its level an id or a
+    declared name (stored as the id). With `registry`, it gets the obligations of the campaigns
+    deployed at or above it, and its level is checked against the published campaigns."""
     check_id("org", id)
     if parent is None:
         if not principal.admin:
@@ -83,6 +104,7 @@ def create_org(
         parent_row = org_row(conn, parent)
         principal.require_org(parent, parent_row.path)
         path = parent_row.path + f"{id}/"
+    level = resolve_terms(words(conn, registry, vocabulary), {"level": level})["level"]
     if conn.execute(select(org_t.c.id).where(org_t.c.id == id)).first() is not None:
         raise Conflict(f"org {id} exists already; update it with PATCH /orgs/{id}",
                        code="already_exists")
@@ -98,11 +120,13 @@ def create_org(
 
 def update_org(
     conn: Connection, principal: Principal, org_id: str, changes: Mapping[str, Any], *,
-    expected_version: int | None, now: dt.datetime,
+    expected_version: int | None, now: dt.datetime, vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """Change an org's name, level or parent; a move carries its whole subtree along."""
+    """Change an org's name, level (checked against `vocabulary`) or parent; a move carries
+    its whole subtree along."""
     row = org_row(conn, org_id)
     principal.require_org(org_id, row.path)
+    changes = resolve_terms(vocabulary, changes)
     if expected_version is not None and expected_version != row.version:
         raise StaleVersion("org", org_id, expected_version, row.version)
     values: dict[str, Any] = {k: changes[k] for k in ("name", "level") if k in changes}
@@ -170,9 +194,11 @@ def _org_scope(principal: Principal) -> ColumnElement[bool]:
 def list_orgs(
     conn: Connection, principal: Principal, *, parent: str | None = None,
     level: str | None = None, under: str | None = None, after: str | None = None,
-    limit: int = 100,
+    limit: int = 100, vocabulary: Vocabulary | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of orgs the caller sees, by id; the id to continue after, if there are more."""
+    """A page of orgs the caller sees, by id; the id to continue after, if there are more.
+    `level` may be a declared name too."""
+    level = resolve_terms(vocabulary, {"level": level})["level"]
     conditions = [_org_scope(principal)]
     if parent is not None:
         conditions.append(org_t.c.parent_id == parent)
@@ -193,13 +219,16 @@ def list_orgs(
 def create_unit(
     conn: Connection, principal: Principal, *, id: str, name: str, org: str,
     industry: str | None, tags: list[str], now: dt.datetime,
-    registry: CampaignRegistry | None = None,
+    registry: CampaignRegistry | None = None, vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """A new unit under `org`. With `registry`, it gets the obligations of the campaigns
-    deployed at or above its org."""
+    """A new unit under `org`, its industry and tags ids or declared names (stored as ids).
+    With `registry`, it gets the obligations of the campaigns deployed at or above its org, and
+    its industry and tags are checked against the published campaigns."""
     check_id("unit", id)
     org_record = org_row(conn, org)
     principal.require_org(org, org_record.path)
+    terms = resolve_terms(words(conn, registry, vocabulary), {"industry": industry, "tags": tags})
+    industry, tags = terms["industry"], terms["tags"]
     if conn.execute(select(unit_t.c.id).where(unit_t.c.id == id)).first() is not None:
         raise Conflict(f"unit {id} exists already; update it with PATCH /units/{id}",
                        code="already_exists")
@@ -218,12 +247,14 @@ def create_unit(
 
 def update_unit(
     conn: Connection, principal: Principal, unit_id: str, changes: Mapping[str, Any], *,
-    expected_version: int | None, now: dt.datetime,
+    expected_version: int | None, now: dt.datetime, vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
+    """Change a unit's name, org, industry or tags (checked against `vocabulary`)."""
     row = unit_row(conn, unit_id)
     principal.require_unit(unit_id, row.org_path)
     if principal.scope_kind == "unit":
         raise OutOfScope(f"changing unit {unit_id}", principal.scope)
+    changes = resolve_terms(vocabulary, changes)
     if expected_version is not None and expected_version != row.version:
         raise StaleVersion("unit", unit_id, expected_version, row.version)
     values: dict[str, Any] = {k: changes[k] for k in ("name", "industry") if k in changes}
@@ -271,9 +302,12 @@ def get_unit(conn: Connection, principal: Principal, unit_id: str) -> dict[str, 
 def list_units(
     conn: Connection, principal: Principal, *, org: str | None = None,
     industry: str | None = None, tag: str | None = None, after: str | None = None,
-    limit: int = 100,
+    limit: int = 100, vocabulary: Vocabulary | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of units the caller reaches (under `org` if given), by id."""
+    """A page of units the caller reaches (under `org` if given), by id; `industry` and `tag`
+    may be declared names too."""
+    terms = resolve_terms(vocabulary, {"industry": industry, "tags": [tag] if tag else None})
+    industry, tag = terms["industry"], (terms["tags"] or [None])[0]
     conditions = [reach(principal, unit_t.c.org_path, unit_t.c.id)]
     if org is not None:
         conditions.append(prefix_condition(unit_t.c.org_path, org_row(conn, org).path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from engine.access import Principal, ScopeKind
 from engine.errors import InputInvalid, NotFound
+from engine.vocabulary import Vocabulary
 from storage import audit
 from storage.tables import Org, Token, Unit
 
@@ -46,11 +47,12 @@ class IssuedToken:
 def create(
     conn: Connection, *, name: str, roles: Sequence[str], scope_kind: ScopeKind,
     scope_id: str | None, now: dt.datetime, by: str = "cli",
-    known_roles: Mapping[str, set[str]] | None = None, expires_at: dt.datetime | None = None,
+    vocabulary: Vocabulary | None = None, expires_at: dt.datetime | None = None,
 ) -> IssuedToken:
-    """A new token; the org or unit it is scoped to must exist, and its roles must be ones the
-    published campaigns declare for that kind of scope (`known_roles`, when given). With
-    `expires_at`, it stops working at that instant."""
+    """A new token; the org or unit it is scoped to must exist, and its roles (ids or the
+    Chinese names the campaigns declare) must be ones the published campaigns declare for that
+    kind of scope (`vocabulary`, when given). With `expires_at`, it stops working at that
+    instant."""
     if expires_at is not None and expires_at <= now:
         raise InputInvalid(f"a token's expiry must be in the future, not "
                            f"{expires_at:%Y-%m-%d %H:%M} UTC", code="expiry_invalid")
@@ -65,8 +67,8 @@ def create(
         raise NotFound("unit", scope_id, "create the unit first (POST /units or --demo)")
     if scope_kind != "admin" and not roles:
         raise InputInvalid("a token needs at least one role (--role)")
-    if known_roles:
-        _check_roles(roles, scope_kind, known_roles)
+    if vocabulary is not None and vocabulary.declares("role"):
+        roles = _check_roles(roles, scope_kind, vocabulary)
     secret = PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(insert(token_t).values(
         hash=digest(secret), name=name, roles=sorted(set(roles)), scope_kind=scope_kind,
@@ -81,18 +83,25 @@ def create(
 
 
 def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
-                 known: Mapping[str, set[str]]) -> None:
+                 vocabulary: Vocabulary) -> list[str]:
+    """The roles' ids; InputInvalid (role_invalid) naming each unknown role, with a hint, and
+    each role held for another kind of scope."""
     problems = []
+    ids: list[str] = []
     for role in roles:
-        scopes = known.get(role)
-        if scopes is None:
-            problems.append(f"{role!r} is a role of no published campaign (roles: "
-                            f"{', '.join(sorted(known))})")
-        elif scope_kind in ("org", "unit") and scope_kind not in scopes:
+        found = vocabulary.lookup("role", role)
+        if found.id is None:
+            problems.append(f"{found.message}, declared by no published campaign"
+                            + (f" ({found.hint})" if found.hint else ""))
+            continue
+        ids.append(found.id)
+        scopes = vocabulary.scopes(found.id)
+        if scope_kind in ("org", "unit") and scope_kind not in scopes:
             where = "--unit UNIT" if "unit" in scopes else "--org ORG"
-            problems.append(f"{role!r} is held for a {'/'.join(sorted(scopes))}: use {where}")
+            problems.append(f"{found.id!r} is held for a {'/'.join(sorted(scopes))}: use {where}")
     if problems:
         raise InputInvalid("; ".join(problems), code="role_invalid")
+    return ids
 
 
 def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> dict[str, Any]:

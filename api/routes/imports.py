@@ -46,16 +46,18 @@ class ImportResult(BaseModel):
 _EXAMPLES = {
     "orgs": {
         "english": {"summary": "English headers; a child before its parent is fine",
-                    "value": "id,name,level,parent\nlinyin-c3-g1,第三社区第一网格,grid,linyin-c3\n"
+                    "value": "id,name,level,parent\n"
+                             "linyin-c3-g1,第三社区第一网格,社区/村,linyin-c3\n"
                              "linyin-c3,林荫街道第三社区,community,linyin\n"},
         "chinese": {"summary": "Chinese headers",
                     "value": "组织编号,名称,层级,上级\n"
                              "linyin-c4,林荫街道第四社区,community,linyin\n"},
     },
     "units": {
-        "english": {"summary": "English headers; tags separated by ; or ；",
+        "english": {"summary": "English headers; words by id or Chinese name; tags separated "
+                               "by ; or ；",
                     "value": "id,name,org,industry,tags\n"
-                             "u-gas-01,示例加油站,linyin-c1,hazardous_chemicals,高危;重点\n"},
+                             "u-gas-01,示例加油站,linyin-c1,危险化学品,major_hazard_source;重点企业\n"},
         "chinese": {"summary": "Chinese headers, as on a 台账 (other columns are ignored)",
                     "value": "序号,统一社会信用代码,单位名称,所属社区,行业领域,标签\n"
                              "1,91150602MA0N000001,示例餐厅,linyin-c2,catering,人员密集场所\n"},
@@ -114,8 +116,10 @@ SheetName = Annotated[str | None, Query(max_length=200,
              summary="Create or update orgs from a CSV or XLSX file",
              description="Rows are matched by `id`: new ids are created, changed rows updated "
                          "(an org given another parent moves with its subtree), the same rows "
-                         "left untouched. Parents may come after their children. Every bad row "
-                         "is reported at once (422) and then nothing is written.",
+                         "left untouched. Parents may come after their children. A level is an "
+                         "id or the Chinese name the published campaigns declare, stored as the "
+                         "id. Every bad row is reported at once (422) and then nothing is "
+                         "written.",
              openapi_extra=_request_body("orgs"))
 async def import_orgs(request: Request, services: ServicesDep, principal: SubjectManager,
                       dry_run: DryRun = False, sheet: SheetName = None) -> Any:
@@ -129,8 +133,9 @@ async def import_orgs(request: Request, services: ServicesDep, principal: Subjec
              description="Rows are matched by `id`: new ids are created, changed rows updated "
                          "(a unit given another org takes its cases and obligations along), the "
                          "same rows left untouched; a column the file lacks (industry, tags) is "
-                         "left as stored. Every bad row is reported at once (422) and then "
-                         "nothing is written.",
+                         "left as stored. Industries and tags are ids or the Chinese names the "
+                         "published campaigns declare, stored as ids (docs/import.md). Every "
+                         "bad row is reported at once (422) and then nothing is written.",
              openapi_extra=_request_body("units"))
 async def import_units(request: Request, services: ServicesDep, principal: SubjectManager,
                        dry_run: DryRun = False, sheet: SheetName = None) -> Any:
@@ -138,7 +143,7 @@ async def import_units(request: Request, services: ServicesDep, principal: Subje
                          dry_run=dry_run, sheet=sheet)
 
 
-Importer = Callable[..., bulk.Counts]
+Importer = Callable[..., bulk.Outcome]
 
 
 async def _import(request: Request, services: Services, principal: Principal,
@@ -185,9 +190,9 @@ def _run(services: Services, principal: Principal, kind: sheets.Kind, importer: 
     # a dry run only reads, so it takes no write lock
     transaction = services.db.read() if dry_run else services.db.write()
     with transaction as conn:
-        counts = importer(conn, principal, table, services.now(), dry_run=dry_run,
-                          registry=services.registry, checkpoint=checkpoint)
-    return {**counts, "dry_run": dry_run}
+        outcome = importer(conn, principal, table, services.now(), dry_run=dry_run,
+                           registry=services.registry, checkpoint=checkpoint)
+    return {**outcome.counts, "dry_run": dry_run}
 
 
 async def _form_file(upload: Upload) -> Upload:

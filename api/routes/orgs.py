@@ -10,6 +10,7 @@ from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import Cursor, OrgCreate, OrgPublic, OrgUpdate, Page
 from storage import subjects
+from storage.campaigns import vocabulary
 from storage.query import after_key, encode_cursor
 
 router = APIRouter(prefix="/orgs", tags=["orgs and units"])
@@ -34,7 +35,8 @@ def list_orgs(
 ) -> Any:
     with services.db.read() as conn:
         page, after = subjects.list_orgs(conn, principal, parent=parent, level=level,
-                                         under=under, after=after_key(cursor), limit=limit)
+                                         under=under, after=after_key(cursor), limit=limit,
+                                         vocabulary=vocabulary(services.registry, conn))
     return {"data": page, "next_cursor": encode_cursor([after]) if after else None}
 
 
@@ -53,4 +55,5 @@ def update_org(org_id: str, body: OrgUpdate, services: ServicesDep,
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with services.db.write() as conn:
         return subjects.update_org(conn, principal, org_id, changes,
-                                   expected_version=body.version, now=services.now())
+                                   expected_version=body.version, now=services.now(),
+                                   vocabulary=vocabulary(services.registry, conn))

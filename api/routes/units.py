@@ -10,6 +10,7 @@ from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import Cursor, Page, UnitCreate, UnitPublic, UnitUpdate
 from storage import subjects
+from storage.campaigns import vocabulary
 from storage.query import after_key, encode_cursor
 
 router = APIRouter(prefix="/units", tags=["orgs and units"])
@@ -34,7 +35,8 @@ def list_units(
 ) -> Any:
     with services.db.read() as conn:
         page, after = subjects.list_units(conn, principal, org=org, industry=industry, tag=tag,
-                                          after=after_key(cursor), limit=limit)
+                                          after=after_key(cursor), limit=limit,
+                                          vocabulary=vocabulary(services.registry, conn))
     return {"data": page, "next_cursor": encode_cursor([after]) if after else None}
 
 
@@ -53,4 +55,5 @@ def update_unit(unit_id: str, body: UnitUpdate, services: ServicesDep,
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with services.db.write() as conn:
         return subjects.update_unit(conn, principal, unit_id, changes,
-                                    expected_version=body.version, now=services.now())
+                                    expected_version=body.version, now=services.now(),
+                                    vocabulary=vocabulary(services.registry, conn))

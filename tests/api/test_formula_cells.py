@@ -94,7 +94,7 @@ def test_the_cli_refuses_formula_cells_in_units_files(tmp_path: Path,
                  "--units", str(units)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "units.csv:2:4  name  '=1+2' starts with '=', which a spreadsheet runs as a formula" \
+    assert "units.csv:2:2  name  '=1+2' starts with '=', which a spreadsheet runs as a formula" \
         in err
 
 

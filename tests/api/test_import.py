@@ -20,10 +20,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # children before their parents, on purpose
 ORGS = ("id,name,level,parent\n"
-        "linyin-c3-g1,林荫街道第三社区第一网格,grid,linyin-c3\n"
+        "linyin-c3-g1,林荫街道第三社区第一网格,社区/村,linyin-c3\n"
         "linyin-c3,林荫街道第三社区,community,linyin\n")
 UNITS = ("id,name,org,industry,tags\n"
-         "u-gas-01,示例加油站,linyin-c3,hazardous_chemicals,major_hazard_source；高危\n"
+         "u-gas-01,示例加油站,linyin-c3,hazardous_chemicals,major_hazard_source；重点企业\n"
          "u-ktv-01,示例歌厅,linyin-c3-g1,culture_tourism,entertainment;crowded\n"
          "u-shop-01,示例五金店,linyin-c1,,\n")
 
@@ -64,7 +64,7 @@ def test_import_orgs_and_units_then_again_changes_nothing(client: TestClient,
     assert grid["path"] == "/dongsheng/linyin/linyin-c3/linyin-c3-g1/"
     gas = client.get("/units/u-gas-01", headers=admin).json()
     assert (gas["org"], gas["industry"], gas["tags"]) == (
-        "linyin-c3", "hazardous_chemicals", ["major_hazard_source", "高危"])
+        "linyin-c3", "hazardous_chemicals", ["key_enterprise", "major_hazard_source"])
     assert client.get("/units/u-shop-01", headers=admin).json()["tags"] == []
 
     again = [send(client, "orgs", ORGS, admin).json(), send(client, "units", UNITS, admin).json()]
@@ -256,7 +256,7 @@ def test_moves_in_one_file_keep_every_path_in_step(client: TestClient, world: Wo
     # jiaotong moves under linyin-c1, which moves under the new linyin-c9; a new grid hangs
     # from jiaotong-c1, which is not in the file but moves along with jiaotong
     orgs = ("id,name,level,parent\n"
-            "jc1-g1,交通街道第一社区第一网格,grid,jiaotong-c1\n"
+            "jc1-g1,交通街道第一社区第一网格,community,jiaotong-c1\n"
             "jiaotong,交通街道,street,linyin-c1\n"
             "linyin-c1,林荫街道第一社区,community,linyin-c9\n"
             "linyin-c9,林荫街道第九社区,community,linyin\n")

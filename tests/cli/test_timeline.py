@@ -114,6 +114,8 @@ def test_three_year_plan_with_its_street_files(run: Run) -> None:
 
 
 def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: Write) -> None:
+    """The column is the field's number, as a spreadsheet counts them (4 = D), the same as
+    `paicha import` and the API import report."""
     units = write("units.csv", "id,name,org,industry,tags\n"
                   "u1,化工厂,cm-community,hazardous_chemical,\n"
                   "u2,商场,nowhere,other,mall;hotle\n"
@@ -123,12 +125,12 @@ def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: W
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[0].endswith(
-        "units.csv:2:21  industry  unknown industry 'hazardous_chemical'  "
+        "units.csv:2:4  industry  unknown industry 'hazardous_chemical'  "
         "(did you mean 'hazardous_chemicals'?)"
     )
-    assert any("units.csv:3:7  org  unknown org 'nowhere'" in line for line in lines)
+    assert any("units.csv:3:3  org  unknown org 'nowhere'" in line for line in lines)
     assert any(
-        "units.csv:3:26  tags  unknown tag 'hotle'  (did you mean 'hotel'?)" in line
+        "units.csv:3:5  tags  unknown tag 'hotle'  (did you mean 'hotel'?)" in line
         for line in lines
     )
     assert any("units.csv:4:1  id  duplicate id 'u1' (first on line 2)" in line for line in lines)
@@ -142,16 +144,20 @@ def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
                  "c,社区,community,x\n")  # fmt: skip
     code, _, err = run(CHONGMING, "--units", UNITS, "--orgs", orgs)
     assert code == 1
-    assert "orgs.csv:3:5  level  unknown org level 'towm'  (did you mean 'town'?)" in err
-    assert "orgs.csv:4:16  parent  unknown parent org 'x'" in err
+    assert "orgs.csv:3:3  level  unknown org level 'towm'  (did you mean 'town'?)" in err
+    assert "orgs.csv:4:4  parent  unknown parent org 'x'" in err
 
 
 def test_missing_columns_and_empty_files(run: Run, write: Write) -> None:
     units = write("units.csv", "id,name,org,industy\nu1,厂,cm-community,other\n")
     code, _, err = run(CHONGMING, "--units", units)
     assert code == 1
-    assert "units.csv:1:1  header  missing column 'industry'  (did you mean 'industy'?)" in err
-    assert "missing column 'tags'" in err
+    # industry and tags may be left out (stored units keep theirs), a misspelt column not
+    assert "units.csv:1:4  industry  unknown column 'industy'  (did you mean 'industry'?)" in err
+    units = write("units.csv", "id,name,industry\nu1,厂,other\n")
+    code, _, err = run(CHONGMING, "--units", units)
+    assert code == 1
+    assert "units.csv:1:1  org  missing column 'org'  (name a column 'org' or '所属组织'" in err
     empty = write("empty.csv", "\n")
     code, _, err = run(CHONGMING, "--units", empty)
     assert code == 1
@@ -159,13 +165,13 @@ def test_missing_columns_and_empty_files(run: Run, write: Write) -> None:
 
 
 def test_short_rows_and_files_that_are_not_utf8(run: Run, write: Write, tmp_path: Path) -> None:
-    units = write("units.csv", "id,name,org,industry,tags\nu1,厂,cm-community\n")
+    units = write("units.csv", "id,name,org\nu1,厂,cm-community,化工,\n")
     code, _, err = run(CHONGMING, "--units", units)
-    assert code == 1 and "units.csv:2:1  $  3 field(s), but the header has 5" in err
+    assert code == 1 and "units.csv:2:1  $  5 fields, but the header has 3" in err
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("id,name,org,industry,tags\nu1,化工厂,c,,\n".encode("gbk"))
     code, _, err = run(CHONGMING, "--units", str(gbk))
-    assert code == 1 and "gbk.csv:2:1  $  not UTF-8 text" in err
+    assert code == 1 and "gbk.csv:2:1  $  the file is GBK/GB18030 text" in err
     code, _, err = run(CHONGMING, "--units", str(tmp_path / "missing.csv"))
     assert code == 1 and "no such file" in err
 
