@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engine.build import build_campaign
 from engine.document import DocumentError, Mapping, format_path, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
-from engine.inherit import is_removal, merge, removals, unmatched_ids
+from engine.inherit import is_removal, merge, misplaced_drops, removals, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
@@ -127,6 +127,7 @@ class CampaignLoader:
         parent_id = document.get("extends")
         own_id = document.get("id")
         if not isinstance(parent_id, str):
+            problems.extend(_drop_problems(None, document))
             return Resolved(document, problems, [source])
         mark = locate(document, ["extends"])
         if parent_id == own_id or parent_id in chain:
@@ -177,10 +178,20 @@ class CampaignLoader:
             problems.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
                                     did_you_mean(item_id, known)
                                     or "check the id against the parent campaign"))
+        problems.extend(_drop_problems(parent.document, document))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
         return Resolved(merged, problems, [source, *parent.sources], parent.document,
                         own=document)
+
+
+def _drop_problems(parent: Mapping | None, document: Mapping) -> list[Problem]:
+    found = []
+    for path, message, hint in misplaced_drops(parent, document):
+        mark = locate(document, path)
+        found.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
+                             hint))
+    return found
 
 
 def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -167,6 +168,17 @@ class SchemaChecker:
         return error
 
     def _explain(self, document: Mapping, error: ValidationError) -> list[Problem]:
+        found = self._explained(document, error)
+        parts = list(error.absolute_path)
+        if error.instance is None and parts and isinstance(parts[-1], str):
+            # `due: null` (or `due:` with nothing) is how one tries to remove an inherited key
+            key = parts[-1]
+            hint = (f"give `{key}` a value, or leave it out; to drop a `{key}` a parent "
+                    f"campaign gives this item, write `drop: [{key}]` on the item")
+            found = [dataclasses.replace(p, hint=hint) for p in found]
+        return found
+
+    def _explained(self, document: Mapping, error: ValidationError) -> list[Problem]:
         parts = list(error.absolute_path)
         validator = error.validator
         instance = error.instance

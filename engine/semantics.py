@@ -15,6 +15,7 @@ import jsonschema
 
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
+from engine.inherit import child_site
 from engine.report_semantics import ReportChecker
 from engine.schema import did_you_mean
 
@@ -90,16 +91,17 @@ class SemanticChecker:
         severity: Severity = "error",
     ) -> None:
         mark = locate(self.doc, path, key=key)
+        where = origin_path(self.doc, path)
+        site = child_site(self.doc, path, mark)
+        if site is not None:
+            # the parent is valid alone: what the child changed makes its part wrong, so the
+            # child is told, at its own item, what it can change
+            message = (f"{message} (inherited from {mark.source}:{mark.line}, "
+                       f"{where})")
+            hint = f"{site[2]}; {hint}" if hint else site[2]
+            mark, where = site[0], site[1]
         self.problems.append(
-            Problem(
-                mark.source,
-                mark.line,
-                mark.column,
-                origin_path(self.doc, path),
-                message,
-                hint,
-                severity,
-            )
+            Problem(mark.source, mark.line, mark.column, where, message, hint, severity)
         )
 
     def unknown(
