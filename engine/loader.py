@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from engine.build import build_campaign
@@ -101,9 +102,15 @@ class CampaignLoader:
 
     def resolve(self, text: str, source: str) -> Resolved:
         resolved = self._resolve(text, source, chain=())
-        if resolved.document is None or resolved.partial:
+        if resolved.document is None:
             return resolved
-        shape_ok = not resolved.errors
+        # Warnings are worked out whatever else is wrong: a run that shows errors shows the
+        # warnings too, so that fixing the errors brings no surprise (each reads defensively).
+        resolved.problems.extend(_calendar_coverage(resolved.document, self.calendar))
+        resolved.problems.extend(_name_differs_from_id(resolved.document))
+        if resolved.partial:
+            resolved.problems = _dedupe(resolved.problems)
+            return resolved
         # Meaning is checked even after shape errors so that one run shows everything; the
         # checker skips what the shape errors make meaningless.
         own = resolved.own
@@ -111,10 +118,8 @@ class CampaignLoader:
             item_id: (locate(own, path), origin_path(own, path)) for path, item_id in removals(own)
         }
         resolved.problems.extend(SemanticChecker(resolved.document, removed).run())
-        if shape_ok:
-            resolved.problems.extend(_calendar_coverage(resolved.document, self.calendar))
-            if resolved.parent is not None:
-                resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
+        if resolved.parent is not None:
+            resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
         resolved.problems = _dedupe(resolved.problems)
         return resolved
 
@@ -208,6 +213,25 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return [p for p in unique if not (p.generic and (p.source, p.line) in specific)]
 
 
+def _name_differs_from_id(document: Mapping) -> list[Problem]:
+    """A warning where a campaign file's name is not its id: `extends` finds a parent by id,
+    people find it by file name, and the two must not lead to different files."""
+    source = document.mark.source
+    stem, dot, suffix = PurePosixPath(source.replace("\\", "/")).name.rpartition(".")
+    campaign_id = document.get("id")
+    if not dot or suffix not in ("yaml", "yml") or not isinstance(campaign_id, str) \
+            or stem == campaign_id:
+        return []
+    mark = locate(document, ["id"])
+    return [Problem(
+        mark.source, mark.line, mark.column, "$.id",
+        f"the file is named {stem}.{suffix} but the campaign's id is {campaign_id!r}",
+        f"rename the file to {campaign_id}.{suffix}, or write `id: {stem}`: campaigns extend "
+        "one another by id, and people look for a campaign by its file name",
+        "warning",
+    )]
+
+
 def _calendar_coverage(document: Mapping, calendar: StatutoryCalendar) -> list[Problem]:
     """A warning where the period reaches a year no statutory schedule covers yet: its working
     days are counted Monday to Friday, marked provisional, until the year is added."""
@@ -239,10 +263,10 @@ def _one_off_dates(document: Mapping) -> dict[str, tuple[list[str | int], dt.dat
     found: dict[str, tuple[list[str | int], dt.date]] = {}
     for index, phase in enumerate(as_list(document.get("phases"))):
         day = parse_date(phase.get("due")) if isinstance(phase, dict) else None
-        if day:
+        if day and isinstance(phase.get("id"), str):
             found[f"phase {phase['id']}"] = (["phases", index, "due"], day)
     for index, check in enumerate(as_list(document.get("checks"))):
-        if isinstance(check, dict) and "every" not in check:
+        if isinstance(check, dict) and "every" not in check and isinstance(check.get("id"), str):
             day = parse_date(check.get("due"))
             if day:
                 found[f"check {check['id']}"] = (["checks", index, "due"], day)
