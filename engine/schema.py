@@ -60,7 +60,12 @@ def _fitting_branch(error: ValidationError) -> ValidationError | None:
                           len(e.absolute_path) == len(error.absolute_path) for e in errors)]
     if len(fitting) != 1:
         return None
-    return best_match(fitting[0])
+    # one error (a nested oneOf) is looked into by the caller, branch by branch
+    errors = fitting[0]
+    if len(errors) == 1:
+        return errors[0]
+    # "not a date" (its shape) says more than "not a real date" of the same value
+    return best_match([e for e in errors if e.validator != "format"] or errors)
 
 
 # Dates as plans write them: 2023年5月30日, 5月30日, 2023.5.30, 2023/5/30, 2023-5-30.
