@@ -10,6 +10,11 @@ from engine.document import Mapping, Mark, Sequence, locate, origin_path
 # every other list (stricter, remind, requires, signoffs, enum …) is replaced whole.
 _KEYED_LISTS = {"phases", "checks", "transitions", "clocks", "targets", "sections", "rows"}
 
+# Keys whose mapping is one value, replaced whole as section 13.1 says: a child's
+# `due: {weekday: friday}` over the parent's `due: {day: 28}` is not `{day: 28, weekday: …}`,
+# nor `for: {units: …}` over `for: {orgs: …}` both audiences.
+_WHOLE = {"due", "for"}
+
 # Keys that belong to the child alone: they describe the file, not the inherited content.
 _CHILD_ONLY = ("extends",)
 
@@ -43,6 +48,8 @@ def is_removal(value: Any) -> bool:
 
 def merge(parent: Any, child: Any, key: str | None = None) -> Any:
     """The child's value laid over the parent's; positions come from whichever side supplied it."""
+    if key in _WHOLE:
+        return child
     if isinstance(parent, Mapping) and isinstance(child, Mapping):
         return _merge_mapping(parent, child)
     if key in _KEYED_LISTS and isinstance(parent, Sequence) and isinstance(child, Sequence):
@@ -274,9 +281,13 @@ def child_site(document: Mapping, path: list[str | int], mark: Mark
         return None
     here = path[:depth]
     inherited = path[depth]
-    if isinstance(inherited, str):
+    item = depth >= 2 and isinstance(path[depth - 1], int) and path[depth - 2] in _KEYED_LISTS
+    if isinstance(inherited, str) and item:
         fix = (f"in this file, override `{inherited}:` with a value that fits, or drop the "
                f"inherited one: `drop: [{inherited}]`")
+    elif isinstance(inherited, str):
+        fix = (f"in this file, override `{inherited}:` with a value that fits, or remove the "
+               f"inherited one: `{inherited}: {{remove: true}}`")
     else:
         fix = ("in this file, override the inherited item (its `id` and the keys to change) "
                "or remove it (`remove: true`)")
