@@ -36,6 +36,8 @@ class Duration:
 # wherever one role is kept (an obligation, its stored row): the ids joined by this separator,
 # which an id (lower case letters, digits, _) never contains.
 ROLE_SEPARATOR = ","
+# The longest such text an obligation keeps (its stored `role` column).
+ROLE_TEXT_MAX = 64
 
 
 def roles_of(who: str) -> tuple[str, ...]:

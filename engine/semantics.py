@@ -16,6 +16,7 @@ import jsonschema
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
 from engine.inherit import child_site
+from engine.model import ROLE_SEPARATOR, ROLE_TEXT_MAX
 from engine.report_semantics import ReportChecker
 from engine.schema import did_you_mean
 
@@ -400,6 +401,12 @@ class SemanticChecker:
 
     def _who(self, value: Any, path: Path) -> None:
         """A check's role, or its list of roles (各社区和各有关部门): known, each once."""
+        roles = value if isinstance(value, list) else [value]
+        text = ROLE_SEPARATOR.join(r for r in roles if isinstance(r, str))
+        if len(text) > ROLE_TEXT_MAX:
+            self.report(path, f"the role ids of one check take {len(text)} characters, more "
+                              f"than the {ROLE_TEXT_MAX} an obligation keeps",
+                        "list fewer roles, or give the roles shorter ids")
         if not isinstance(value, list):
             self.known(value, self.roles, path, "role")
             return
