@@ -257,13 +257,14 @@ def removals(child: Any, path: list[str | int] | None = None) -> list[tuple[list
     return found
 
 
-def child_site(document: Mapping, path: list[str | int], mark: Mark
-               ) -> tuple[Mark, str, str] | None:
+def child_site(document: Mapping, path: list[str | int], mark: Mark, *,
+               must_go: bool = False) -> tuple[Mark, str, str] | None:
     """Where a child campaign can fix a problem found at `mark`, in a parent file: the child's
     item (or list) that inherits the offending part, its path in the child, and the fix.
 
     None when the problem is in the document's own file, or nothing of the child encloses it
-    (an untouched part of the parent, which the parent answers for)."""
+    (an untouched part of the parent, which the parent answers for). `must_go`: no value of
+    the key fits (the complaint says to remove it), so the fix is to drop it."""
     own = document.mark.source
     if mark.source == own:
         return None
@@ -282,7 +283,9 @@ def child_site(document: Mapping, path: list[str | int], mark: Mark
     here = path[:depth]
     inherited = path[depth]
     item = depth >= 2 and isinstance(path[depth - 1], int) and path[depth - 2] in _KEYED_LISTS
-    if isinstance(inherited, str) and item:
+    if isinstance(inherited, str) and item and must_go:  # no value of the key fits
+        fix = f"in this file, drop the inherited `{inherited}`: `drop: [{inherited}]`"
+    elif isinstance(inherited, str) and item:
         fix = (f"in this file, override `{inherited}:` with a value that fits, or drop the "
                f"inherited one: `drop: [{inherited}]`")
     elif isinstance(inherited, str):

@@ -93,7 +93,7 @@ class SemanticChecker:
     ) -> None:
         mark = locate(self.doc, path, key=key)
         where = origin_path(self.doc, path)
-        site = child_site(self.doc, path, mark)
+        site = child_site(self.doc, path, mark, must_go=hint.startswith("remove `"))
         if site is not None:
             # the parent is valid alone: what the child changed makes its part wrong, so the
             # child is told, at its own item, what it can change
