@@ -237,3 +237,9 @@ def test_a_one_off_check_may_have_an_earlier_deadline_and_more_times_for_some() 
 def test_once_and_variant_mistakes_are_refused_with_a_hint(
         checks: str, path: str, message: str, hint: str) -> None:
     refused(checks, path, message, hint)
+
+
+def test_a_list_where_one_value_goes_says_so() -> None:
+    refused(DRILL.replace("every: once", "every: once\n      phase: [mobilize, rectify]"),
+            "$.checks[0].phase", "expected text, got a list",
+            "this takes one value, not a list: write one, without [ ]")
