@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clocks import LATE_AFTER, Notify
-from engine.model import Campaign
+from engine.model import Campaign, roles_of
 from engine.reminders import check_text, phase_text
 from storage.cases import StoredCase
 
@@ -67,7 +67,7 @@ def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
     return Outgoing(
         key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind), text=text,
         campaign=obligation.campaign_id, subject=f"obligation:{obligation.id}",
-        roles=(obligation.role,), due_date=obligation.due, late=_late(timer.due_at, now),
+        roles=roles_of(obligation.role), due_date=obligation.due, late=_late(timer.due_at, now),
         at=timer.due_at, org_path=obligation.org_path,
         extra={"check": obligation.check_id, "subject_kind": obligation.subject_kind,
                "subject_id": obligation.subject_id, "period": obligation.period or None,

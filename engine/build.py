@@ -7,6 +7,8 @@ from typing import Any, cast
 
 from engine.document import plain
 from engine.model import (
+    ROLE_SEPARATOR,
+    WEEKDAYS,
     Audience,
     Campaign,
     CaseType,
@@ -72,8 +74,11 @@ def _date_ref(value: Any) -> DateRef:
 def _period_due(value: Any) -> PeriodDue | None:
     if not isinstance(value, dict):
         return None
+    weekday = value.get("weekday")
     return PeriodDue(
-        day=value.get("day", "last"), month=value.get("month", "last"), roll=value.get("roll")
+        day=value.get("day", "last"), month=value.get("month", "last"), roll=value.get("roll"),
+        weekday=None if weekday is None else WEEKDAYS.index(weekday),
+        next_week=value.get("week") == "next",
     )
 
 
@@ -90,7 +95,7 @@ def _audience(value: Any) -> Audience:
 
 
 def _check(item: dict[str, Any]) -> Check:
-    recurring = "every" in item
+    recurring = "every" in item and item["every"] != "once"
     due = item.get("due")
     deadlines: tuple[DateRef, ...] = ()
     if not recurring:
@@ -101,7 +106,7 @@ def _check(item: dict[str, Any]) -> Check:
     return Check(
         id=item["id"],
         name=item["name"],
-        who=item["who"],
+        who=ROLE_SEPARATOR.join(_strs(item["who"])),
         audience=_audience(item["for"]),
         phase=item.get("phase"),
         every=item.get("every"),
@@ -115,7 +120,9 @@ def _check(item: dict[str, Any]) -> Check:
                 selectors=_strs(s["for"]),
                 every=s.get("every"),
                 times=s.get("times"),
-                due=_period_due(s.get("due")),
+                due=_period_due(s.get("due")) if "every" in item or "every" in s else None,
+                deadlines=() if "every" in item or "every" in s
+                else tuple(_date_ref(d) for d in as_list(s.get("due"))),
             )
             for s in as_list(item.get("stricter"))
         ),

@@ -18,14 +18,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.dates import Deadlines, periods
-from engine.model import Campaign, Check, PeriodDue, Recurrence, Stricter
+from engine.model import Campaign, Check, Every, PeriodDue, Stricter, roles_of
 from engine.orgs import Org, Unit, matches, matches_any
 
 SubjectKind = Literal["unit", "org"]
 Subject = Unit | Org
 
 # Months in one period of each recurrence (a week has no months to name).
-_MONTHS: dict[Recurrence, int] = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12}
+_MONTHS: dict[Every, int] = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12,
+                             "once": 0}
+
+# The period label of a `once` obligation: one per subject, its window is `first`..`last`.
+ONCE = "once"
 
 # (check index, variant index or -1, variant label or None): one check as it applies to a subject.
 _Entry = tuple[int, int, str | None]
@@ -38,7 +42,7 @@ class Obligation:
 
     check: str
     name: str
-    role: str
+    role: str  # the check's `who`: one role id, or several joined (any of their holders)
     subject_kind: SubjectKind
     subject: str
     period: str | None  # label such as 2023-05 or 2023Q2; None for a one-off deadline
@@ -59,6 +63,11 @@ class Obligation:
             self.first, self.last, self.due, self.nominal, self.times, self.variant, self.report,
             self.provisional,
         )  # fmt: skip
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles whose holders (reaching the subject) fulfil the obligation."""
+        return roles_of(self.role)
 
     @property
     def rolled(self) -> bool:
@@ -89,8 +98,10 @@ def variant_for(
     return None
 
 
-def _fitted(due: PeriodDue | None, every: Recurrence) -> PeriodDue | None:
+def _fitted(due: PeriodDue | None, every: Every) -> PeriodDue | None:
     """A check's day-of-period due carried over to a variant's recurrence, if it still fits."""
+    if due is not None and (due.weekday is not None) != (every == "week"):
+        return None  # a weekday means nothing in a month, a day of the month nothing in a week
     if due is None or not isinstance(due.month, int) or due.month <= _MONTHS[every]:
         return due
     # month 6 of a half-year has no counterpart in a quarter: take the period's last month
@@ -205,7 +216,7 @@ class Expander:
             report=check.report,
         )
         if every is None:
-            for ref in check.deadlines:
+            for ref in (variant.deadlines if variant and variant.deadlines else check.deadlines):
                 written = dataclasses.replace(ref, roll=False)
                 resolved = self.deadlines.resolve(ref, self.campaign)
                 written_due = self._as_written.resolve(written, self.campaign)
@@ -217,13 +228,22 @@ class Expander:
                         base, written_due, resolved),
                 )
             return
+        window_start, window_end = window(self.campaign, check)
+        if every == "once":
+            # 一次: done any day of the window, due on its last day
+            deadline = self.deadlines.finish(window_end)
+            yield dataclasses.replace(
+                template, period=ONCE, first=window_start, last=window_end, due=deadline,
+                nominal=window_end,
+                provisional=self._guessed(lambda d: d.finish(window_end), window_end, deadline))
+            return
         due = variant.due if variant and variant.due else _fitted(check.period_due, every)
         due_written = dataclasses.replace(due, roll=False) if due else None
-        window_start = check.start or self.campaign.period_start
-        window_end = check.end or self.campaign.period_end
         for period in periods(every, window_start, window_end):
-            deadline = self.deadlines.in_period(period, due)
             nominal = self._as_written.in_period(period, due_written)
+            if due is not None and due.weekday is not None and nominal < window_start:
+                continue  # the chosen day of a week the window starts after
+            deadline = self.deadlines.in_period(period, due)
             yield dataclasses.replace(
                 template,
                 period=period.label,
@@ -258,6 +278,19 @@ class Expander:
             return next((o for o in now if o.period == period), None)
         then = Expander(self.campaign, before)._schedule(entry)
         return next((o for o, old in zip(now, then, strict=False) if old.due == due), None)
+
+
+def window(campaign: Campaign, check: Check) -> tuple[dt.date, dt.date]:
+    """The days a recurring or `once` check applies: its `start`/`end`, else (for `once` in a
+    phase) the phase's days, else the campaign period."""
+    start, end = campaign.period_start, campaign.period_end
+    if check.every == ONCE and check.phase is not None:
+        phases = list(campaign.phases)
+        index = next(i for i, p in enumerate(phases) if p.id == check.phase)
+        end = phases[index].due
+        start = phases[index].start or (
+            phases[index - 1].due + dt.timedelta(days=1) if index else start)
+    return check.start or start, check.end or end
 
 
 def _variant_of(check: Check, label: str | None) -> tuple[int, str | None]:

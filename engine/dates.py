@@ -159,7 +159,13 @@ class Deadlines:
 
     def in_period(self, period: Period, due: PeriodDue | None) -> dt.date:
         """The deadline inside a period: day N (or last) of month M of the period."""
-        if due is None or period.every == "week":
+        if period.every == "week":
+            if due is None or due.weekday is None:
+                return self.finish(period.last)
+            # the chosen day of the week (周一 is day 0), or of the week after (每周一报上周)
+            offset = due.weekday + (7 if due.next_week else 0)
+            return self.finish(period.first + dt.timedelta(days=offset), due.roll)
+        if due is None:
             return self.finish(period.last)
         months = _MONTHS[period.every]
         if due.month == "last":

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.document import Mapping, Mark, Sequence
+from engine.document import Mapping, Mark, Sequence, locate, origin_path
 
 # Lists whose items are keyed by `id` (transitions by `id`, else `trigger`) merge item by item;
 # every other list (stricter, remind, requires, signoffs, enum …) is replaced whole.
 _KEYED_LISTS = {"phases", "checks", "transitions", "clocks", "targets", "sections", "rows"}
+
+# Keys whose mapping is one value, replaced whole as section 13.1 says: a child's
+# `due: {weekday: friday}` over the parent's `due: {day: 28}` is not `{day: 28, weekday: …}`,
+# nor `for: {units: …}` over `for: {orgs: …}` both audiences.
+_WHOLE = {"due", "for"}
 
 # Keys that belong to the child alone: they describe the file, not the inherited content.
 _CHILD_ONLY = ("extends",)
@@ -17,6 +22,16 @@ _CHILD_ONLY = ("extends",)
 # one replaces the parent's, so turning `manual` + `parts` into `figures` needs no removals;
 # a row made manual or of figures also drops the parent's `where`, `attribute` and `within`.
 _ROW_KINDS = ("count", "sum", "count_units", "count_checks", "manual", "figures")
+
+
+# An overriding item's list of inherited keys to leave out (`drop: [due]`).
+DROP = "drop"
+# Keys an item of each keyed list cannot do without: dropping one is refused.
+_REQUIRED = {"phases": ("id", "name", "due"), "checks": ("id", "name", "who", "for"),
+             "transitions": ("id", "trigger", "from"), "clocks": ("id", "name", "due"),
+             "targets": ("id", "name"), "sections": ("id", "name"), "rows": ("id", "name")}
+_WHAT = {"phases": "phase", "checks": "check", "transitions": "transition", "clocks": "clock",
+         "targets": "target", "sections": "section", "rows": "row"}
 
 
 def item_key(item: Any) -> str | None:
@@ -33,6 +48,8 @@ def is_removal(value: Any) -> bool:
 
 def merge(parent: Any, child: Any, key: str | None = None) -> Any:
     """The child's value laid over the parent's; positions come from whichever side supplied it."""
+    if key in _WHOLE:
+        return child
     if isinstance(parent, Mapping) and isinstance(child, Mapping):
         return _merge_mapping(parent, child)
     if key in _KEYED_LISTS and isinstance(parent, Sequence) and isinstance(child, Sequence):
@@ -80,6 +97,7 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
                 continue
             if list_name == "rows":
                 item = _row_without_its_kind(item, override)
+            item, override = _dropped(item, override, _REQUIRED.get(list_name, ("id",)))
             result.push(merge(item, override), override_mark)
         else:
             result.push(item, mark)
@@ -90,6 +108,81 @@ def _merge_keyed(parent: Sequence, child: Sequence, list_name: str) -> Sequence:
                 result.push(item, mark)
             used.add(key or "")
     return result
+
+
+def _dropped(parent: Any, child: Any, required: tuple[str, ...]) -> tuple[Any, Any]:
+    """An overriding item's `drop: [key, …]` applied: the parent's item without those keys,
+    and the child's item without `drop` itself (it is an instruction, not content). A key
+    the item needs is kept (the drop is refused, once, by `misplaced_drops`)."""
+    if not isinstance(parent, Mapping) or not isinstance(child, Mapping) or DROP not in child:
+        return parent, child
+    names = set(as_names(child[DROP])) - set(required)
+    kept = Mapping(parent.mark, parent.origin)
+    for name, value in parent.items():
+        if name not in names:
+            kept.put(name, value, parent.key_marks[name], parent.value_marks[name])
+    rest = Mapping(child.mark, child.origin)
+    for name, value in child.items():
+        if name != DROP:
+            rest.put(name, value, child.key_marks[name], child.value_marks[name])
+    return kept, rest
+
+
+def as_names(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def misplaced_drops(parent: Any, child: Any) -> list[tuple[list[str | int], str, str]]:
+    """Every `drop` of a child (or of a campaign without a parent, `parent` None) that cannot
+    be honoured: (path in the child, message, hint). A key dropped must be one the parent's
+    item has, not one the item needs, and not one the child sets again."""
+    found: list[tuple[list[str | int], str, str]] = []
+    if not isinstance(child, Mapping):
+        return found
+    for list_name in _KEYED_LISTS:
+        _drops_in(parent.get(list_name) if isinstance(parent, dict) else None,
+                  child.get(list_name), [list_name], found)
+    for name, value in child.items():  # keyed lists inside mappings: a case's transitions …
+        if isinstance(value, Mapping) and name not in _KEYED_LISTS:
+            theirs = parent.get(name) if isinstance(parent, dict) else None
+            for key, inner in value.items():
+                if isinstance(inner, Mapping):
+                    found.extend(
+                        ([name, key, *path], message, hint) for path, message, hint in
+                        misplaced_drops(theirs.get(key) if isinstance(theirs, dict) else None,
+                                        inner))
+    return found
+
+
+def _drops_in(parent: Any, child: Any, path: list[str | int],
+              found: list[tuple[list[str | int], str, str]]) -> None:
+    if not isinstance(child, list):
+        return
+    theirs = {item_key(i): i for i in parent} if isinstance(parent, list) else {}
+    for index, item in enumerate(child):
+        if not isinstance(item, Mapping) or DROP not in item:
+            continue
+        here: list[str | int] = [*path, index, DROP]
+        inherited = theirs.get(item_key(item))
+        if not isinstance(inherited, dict):
+            found.append((here, f"`drop` removes inherited keys, but {item_key(item)!r} "
+                                "inherits nothing" if parent is not None else
+                                "`drop` removes inherited keys, but this campaign extends none",
+                          "leave the keys out instead of dropping them"))
+            continue
+        required = _REQUIRED.get(str(path[-1]), ("id",))
+        for at, name in enumerate(as_names(item[DROP])):
+            spot: list[str | int] = [*here, at]
+            if name in required:
+                found.append((spot, f"`{name}` cannot be dropped: every {_WHAT[str(path[-1])]} "
+                                    "needs it", f"override it instead: `{name}: …`"))
+            elif name not in inherited:
+                known = [k for k in inherited if k not in required]
+                found.append((spot, f"the parent's {item_key(item)!r} has no `{name}` to drop",
+                              f"it has {', '.join(known)}" if known else "it has no key to drop"))
+            elif name in item:
+                found.append((spot, f"`{name}` is both dropped and set here",
+                              f"keep `{name}: …` to override it, or the drop to remove it"))
 
 
 def _row_without_its_kind(parent: Any, child: Any) -> Any:
@@ -162,3 +255,43 @@ def removals(child: Any, path: list[str | int] | None = None) -> list[tuple[list
             else:
                 found.extend(removals(item, [*path, index]))
     return found
+
+
+def child_site(document: Mapping, path: list[str | int], mark: Mark, *,
+               must_go: bool = False) -> tuple[Mark, str, str] | None:
+    """Where a child campaign can fix a problem found at `mark`, in a parent file: the child's
+    item (or list) that inherits the offending part, its path in the child, and the fix.
+
+    None when the problem is in the document's own file, or nothing of the child encloses it
+    (an untouched part of the parent, which the parent answers for). `must_go`: no value of
+    the key fits (the complaint says to remove it), so the fix is to drop it."""
+    own = document.mark.source
+    if mark.source == own:
+        return None
+    node: Any = document
+    depth = 0
+    for index, step in enumerate(path, start=1):
+        in_mapping = isinstance(node, dict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if not (in_mapping or in_list):
+            break
+        node = node[step]
+        if isinstance(node, (Mapping, Sequence)) and node.mark.source == own:
+            depth = index
+    if depth == 0:
+        return None
+    here = path[:depth]
+    inherited = path[depth]
+    item = depth >= 2 and isinstance(path[depth - 1], int) and path[depth - 2] in _KEYED_LISTS
+    if isinstance(inherited, str) and item and must_go:  # no value of the key fits
+        fix = f"in this file, drop the inherited `{inherited}`: `drop: [{inherited}]`"
+    elif isinstance(inherited, str) and item:
+        fix = (f"in this file, override `{inherited}:` with a value that fits, or drop the "
+               f"inherited one: `drop: [{inherited}]`")
+    elif isinstance(inherited, str):
+        fix = (f"in this file, override `{inherited}:` with a value that fits, or remove the "
+               f"inherited one: `{inherited}: {{remove: true}}`")
+    else:
+        fix = ("in this file, override the inherited item (its `id` and the keys to change) "
+               "or remove it (`remove: true`)")
+    return locate(document, here), origin_path(document, here), fix

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from engine.build import build_campaign
 from engine.document import DocumentError, Mapping, format_path, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
-from engine.inherit import is_removal, merge, removals, unmatched_ids
+from engine.inherit import is_removal, merge, misplaced_drops, removals, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, did_you_mean
 from engine.semantics import SemanticChecker, as_list, parse_date
@@ -101,9 +102,15 @@ class CampaignLoader:
 
     def resolve(self, text: str, source: str) -> Resolved:
         resolved = self._resolve(text, source, chain=())
-        if resolved.document is None or resolved.partial:
+        if resolved.document is None:
             return resolved
-        shape_ok = not resolved.errors
+        # Warnings are worked out whatever else is wrong: a run that shows errors shows the
+        # warnings too, so that fixing the errors brings no surprise (each reads defensively).
+        resolved.problems.extend(_calendar_coverage(resolved.document, self.calendar))
+        resolved.problems.extend(_name_differs_from_id(resolved.document))
+        if resolved.partial:
+            resolved.problems = _dedupe(resolved.problems)
+            return resolved
         # Meaning is checked even after shape errors so that one run shows everything; the
         # checker skips what the shape errors make meaningless.
         own = resolved.own
@@ -111,10 +118,8 @@ class CampaignLoader:
             item_id: (locate(own, path), origin_path(own, path)) for path, item_id in removals(own)
         }
         resolved.problems.extend(SemanticChecker(resolved.document, removed).run())
-        if shape_ok:
-            resolved.problems.extend(_calendar_coverage(resolved.document, self.calendar))
-            if resolved.parent is not None:
-                resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
+        if resolved.parent is not None:
+            resolved.problems.extend(_later_than_parent(resolved.document, resolved.parent))
         resolved.problems = _dedupe(resolved.problems)
         return resolved
 
@@ -127,6 +132,7 @@ class CampaignLoader:
         parent_id = document.get("extends")
         own_id = document.get("id")
         if not isinstance(parent_id, str):
+            problems.extend(_drop_problems(None, document))
             return Resolved(document, problems, [source])
         mark = locate(document, ["extends"])
         if parent_id == own_id or parent_id in chain:
@@ -177,10 +183,20 @@ class CampaignLoader:
             problems.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
                                     did_you_mean(item_id, known)
                                     or "check the id against the parent campaign"))
+        problems.extend(_drop_problems(parent.document, document))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
         return Resolved(merged, problems, [source, *parent.sources], parent.document,
                         own=document)
+
+
+def _drop_problems(parent: Mapping | None, document: Mapping) -> list[Problem]:
+    found = []
+    for path, message, hint in misplaced_drops(parent, document):
+        mark = locate(document, path)
+        found.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
+                             hint))
+    return found
 
 
 def _is_removal_at(document: Mapping, path: list[str | int]) -> bool:
@@ -195,6 +211,25 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     unique = sorted(set(problems))
     specific = {(p.source, p.line) for p in unique if not p.generic}
     return [p for p in unique if not (p.generic and (p.source, p.line) in specific)]
+
+
+def _name_differs_from_id(document: Mapping) -> list[Problem]:
+    """A warning where a campaign file's name is not its id: `extends` finds a parent by id,
+    people find it by file name, and the two must not lead to different files."""
+    source = document.mark.source
+    stem, dot, suffix = PurePosixPath(source.replace("\\", "/")).name.rpartition(".")
+    campaign_id = document.get("id")
+    if not dot or suffix not in ("yaml", "yml") or not isinstance(campaign_id, str) \
+            or stem == campaign_id:
+        return []
+    mark = locate(document, ["id"])
+    return [Problem(
+        mark.source, mark.line, mark.column, "$.id",
+        f"the file is named {stem}.{suffix} but the campaign's id is {campaign_id!r}",
+        f"rename the file to {campaign_id}.{suffix}, or write `id: {stem}`: campaigns extend "
+        "one another by id, and people look for a campaign by its file name",
+        "warning",
+    )]
 
 
 def _calendar_coverage(document: Mapping, calendar: StatutoryCalendar) -> list[Problem]:
@@ -228,10 +263,10 @@ def _one_off_dates(document: Mapping) -> dict[str, tuple[list[str | int], dt.dat
     found: dict[str, tuple[list[str | int], dt.date]] = {}
     for index, phase in enumerate(as_list(document.get("phases"))):
         day = parse_date(phase.get("due")) if isinstance(phase, dict) else None
-        if day:
+        if day and isinstance(phase.get("id"), str):
             found[f"phase {phase['id']}"] = (["phases", index, "due"], day)
     for index, check in enumerate(as_list(document.get("checks"))):
-        if isinstance(check, dict) and "every" not in check:
+        if isinstance(check, dict) and "every" not in check and isinstance(check.get("id"), str):
             day = parse_date(check.get("due"))
             if day:
                 found[f"check {check['id']}"] = (["checks", index, "due"], day)

@@ -8,6 +8,11 @@ from dataclasses import field as _field
 from typing import Any, Literal
 
 Recurrence = Literal["week", "month", "quarter", "half_year", "year"]
+# `due: {weekday: …}` of a weekly check, Monday first as in an ISO week (周一 … 周日).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# A check's `every`: a calendar recurrence, or `once` (一次): one obligation over its window.
+Every = Recurrence | Literal["once"]
 Scope = Literal["unit", "org"]
 
 
@@ -25,6 +30,19 @@ class Duration:
 
     def __str__(self) -> str:
         return f"{self.days}{'wd' if self.working else 'd'}"
+
+
+# A duty of several roles (`who: [community, regulator]`, 各社区和各有关部门) keeps one text
+# wherever one role is kept (an obligation, its stored row): the ids joined by this separator,
+# which an id (lower case letters, digits, _) never contains.
+ROLE_SEPARATOR = ","
+# The longest such text an obligation keeps (its stored `role` column).
+ROLE_TEXT_MAX = 64
+
+
+def roles_of(who: str) -> tuple[str, ...]:
+    """The role ids of a duty's `who` text: one, or several joined by ROLE_SEPARATOR."""
+    return tuple(who.split(ROLE_SEPARATOR))
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ class PeriodDue:
     day: int | Literal["last"] = "last"
     month: int | Literal["last", "next"] = "last"
     roll: bool | None = None
+    weekday: int | None = None  # weekly checks: 0 is Monday … 6 Sunday (周统计 on a chosen day)
+    next_week: bool = False  # weekly checks: the chosen day of the week after (每周一报上周)
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,7 @@ class Stricter:
     every: Recurrence | None = None
     times: int | None = None
     due: PeriodDue | None = None
+    deadlines: tuple[DateRef, ...] = ()  # a one-off check's variant: its own deadline(s)
 
 
 @dataclass(frozen=True)
@@ -96,10 +117,10 @@ class Check:
 
     id: str
     name: str
-    who: str
+    who: str  # a role id, or several joined by ROLE_SEPARATOR: any of their holders does it
     audience: Audience
     phase: str | None = None
-    every: Recurrence | None = None
+    every: Every | None = None
     times: int = 1
     start: dt.date | None = None
     end: dt.date | None = None

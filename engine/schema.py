@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,6 +50,75 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
     return ""
 
 
+def _fitting_branch(error: ValidationError) -> ValidationError | None:
+    """The complaint of the only oneOf/anyOf branch whose type the value has, if one."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [errors for errors in branches.values()
+               if not any(e.validator in ("type", "const") and
+                          len(e.absolute_path) == len(error.absolute_path) for e in errors)]
+    if len(fitting) != 1:
+        return None
+    # one error (a nested oneOf) is looked into by the caller, branch by branch
+    errors = fitting[0]
+    if len(errors) == 1:
+        return errors[0]
+    # "not a date" (its shape) says more than "not a real date" of the same value
+    return best_match([e for e in errors if e.validator != "format"] or errors)
+
+
+# Dates as plans write them: 2023年5月30日, 5月30日, 2023.5.30, 2023/5/30, 2023-5-30.
+_DATE_SHAPES = (
+    re.compile(r"^\s*(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]?"
+               r"\s*$"),
+    re.compile(r"^\s*(?P<year>\d{4})\s*[./\-－]\s*(?P<month>\d{1,2})\s*[./\-－]\s*"
+               r"(?P<day>\d{1,2})\s*$"),
+    re.compile(r"^\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]?\s*$"),
+)
+WEEKDAY_NAMES = {"一": "monday", "二": "tuesday", "三": "wednesday", "四": "thursday",
+                 "五": "friday", "六": "saturday", "日": "sunday", "天": "sunday"}
+
+
+def _date_hint(value: Any, document: Mapping) -> str:
+    """How to write a date given in a shape plans use (2023年5月30日 → 2023-05-30)."""
+    for shape in _DATE_SHAPES:
+        found = shape.match(value) if isinstance(value, str) else None
+        if found is None:
+            continue
+        parts = found.groupdict()
+        year = parts.get("year")
+        if year is None:  # 5月30日: the year of the campaign, when it says one
+            period = document.get("period")
+            start = period.get("start") if isinstance(period, dict) else None
+            year = str(start)[:4] if isinstance(start, (str, dt.date)) else "YYYY"
+        written = f"{year}-{int(parts['month']):02d}-{int(parts['day']):02d}"
+        return f"write it as {written} (YYYY-MM-DD, with the year and two-digit month and day)"
+    return "write YYYY-MM-DD"
+
+
+def _weekday_hint(value: Any, choices: Any) -> str:
+    """A weekday written in Chinese (周一, 星期一): the English name the language takes."""
+    if not isinstance(value, str) or "monday" not in choices:
+        return ""
+    found = re.fullmatch(r"\s*(?:周|星期|礼拜)([一二三四五六日天])\s*", value)
+    if found is None:
+        return ""
+    return (f"write `weekday: {WEEKDAY_NAMES[found.group(1)]}` ({value.strip()}): weekdays are "
+            "written in English, like every other value")
+
+
+def _one_value_hint(parts: list[str | int], value: Any, expected: Any) -> str:
+    """A list where one value is expected: say so, and for a sign-off chain that each
+    signature is one role's."""
+    if not isinstance(value, list) or expected != "string":
+        return ""
+    if "signoffs" in parts:
+        return ("each signature of a sign-off chain is one role: list the roles in the order "
+                "they sign, `signoffs: [safety_office, government]`")
+    return "this takes one value, not a list: write one, without [ ]"
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -90,13 +161,29 @@ class SchemaChecker:
             if candidate is None or candidate is error:
                 break
             if not deeper and error.validator in ("oneOf", "anyOf"):
-                # Every branch failed at the same node: the generic message plus the branches
-                # (e.g. "a date or {phase: id}") reads better than one arbitrary branch.
-                break
+                # Every branch failed at the same node: the one branch that takes a value of
+                # this type says what is wrong with it (an empty list of roles, a date in
+                # another shape); else the generic message plus the branches (e.g. "a date or
+                # {phase: id}") reads better than one arbitrary branch.
+                fitting = _fitting_branch(error)
+                if fitting is None:
+                    break
+                candidate = fitting
             error = candidate
         return error
 
     def _explain(self, document: Mapping, error: ValidationError) -> list[Problem]:
+        found = self._explained(document, error)
+        parts = list(error.absolute_path)
+        if error.instance is None and parts and isinstance(parts[-1], str):
+            # `due: null` (or `due:` with nothing) is how one tries to remove an inherited key
+            key = parts[-1]
+            hint = (f"give `{key}` a value, or leave it out; to drop a `{key}` a parent "
+                    f"campaign gives this item, write `drop: [{key}]` on the item")
+            found = [dataclasses.replace(p, hint=hint) for p in found]
+        return found
+
+    def _explained(self, document: Mapping, error: ValidationError) -> list[Problem]:
         parts = list(error.absolute_path)
         validator = error.validator
         instance = error.instance
@@ -133,7 +220,8 @@ class SchemaChecker:
             return [
                 problem(
                     f"{_describe(instance)} is not allowed here",
-                    did_you_mean(instance, [str(v) for v in error.validator_value]),
+                    _weekday_hint(instance, error.validator_value)
+                    or did_you_mean(instance, [str(v) for v in error.validator_value]),
                 )
             ]
         if validator == "const":
@@ -144,7 +232,8 @@ class SchemaChecker:
                 _TYPE_WORDS.get(str(t), str(t))
                 for t in (expected if isinstance(expected, list) else [expected])
             )
-            return [problem(f"expected {words}, got {_describe(instance)}")]
+            return [problem(f"expected {words}, got {_describe(instance)}",
+                            _one_value_hint(parts, instance, expected))]
         if validator == "pattern":
             pattern = str(error.validator_value)
             if pattern == "^\\d+d$":
@@ -162,7 +251,8 @@ class SchemaChecker:
                     )
                 ]
             if "\\d{4}" in pattern:
-                return [problem(f"{_describe(instance)} is not a date", "write YYYY-MM-DD")]
+                return [problem(f"{_describe(instance)} is not a date",
+                                _date_hint(instance, document))]
             return [
                 problem(
                     f"{_describe(instance)} is not a valid id",

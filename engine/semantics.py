@@ -15,6 +15,8 @@ import jsonschema
 
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
+from engine.inherit import child_site
+from engine.model import ROLE_SEPARATOR, ROLE_TEXT_MAX
 from engine.report_semantics import ReportChecker
 from engine.schema import did_you_mean
 
@@ -90,16 +92,17 @@ class SemanticChecker:
         severity: Severity = "error",
     ) -> None:
         mark = locate(self.doc, path, key=key)
+        where = origin_path(self.doc, path)
+        site = child_site(self.doc, path, mark, must_go=hint.startswith("remove `"))
+        if site is not None:
+            # the parent is valid alone: what the child changed makes its part wrong, so the
+            # child is told, at its own item, what it can change
+            message = (f"{message} (inherited from {mark.source}:{mark.line}, "
+                       f"{where})")
+            hint = f"{site[2]}; {hint}" if hint else site[2]
+            mark, where = site[0], site[1]
         self.problems.append(
-            Problem(
-                mark.source,
-                mark.line,
-                mark.column,
-                origin_path(self.doc, path),
-                message,
-                hint,
-                severity,
-            )
+            Problem(mark.source, mark.line, mark.column, where, message, hint, severity)
         )
 
     def unknown(
@@ -333,45 +336,56 @@ class SemanticChecker:
     def _check(self, check: dict[str, Any], path: Path) -> None:
         what = f"check {check.get('id')!r}"
         self.require(check, path, ["name", "who", "for"], what)
-        self.known(check.get("who"), self.roles, [*path, "who"], "role")
+        self._who(check.get("who"), [*path, "who"])
         self.audience(check.get("for"), [*path, "for"])
         self.known(check.get("phase"), self.phase_ids, [*path, "phase"], "phase")
         self.known(check.get("report"), self.reports, [*path, "report"], "report")
-        recurring = "every" in check
+        every = check.get("every")
+        once = every == "once"
+        recurring = "every" in check and not once
         due = check.get("due")
-        if not recurring and due is None and "phase" not in check:
+        if "every" not in check and due is None and "phase" not in check:
             self.report(
                 path,
                 f"{what} has neither `due` nor `every`",
                 "give a deadline (`due: 2023-06-30` or `due: {phase: self_check}`) "
-                "or a recurrence (`every: month`)",
+                "or a recurrence (`every: month`, or `every: once` for 一次 in the campaign)",
             )
-        if recurring:
-            if due is not None and not (isinstance(due, dict) and "day" in due):
+        if once and due is not None:
+            self.report(
+                [*path, "due"],
+                f"{what} is done once (`every: once`), due on the last day of its window",
+                "remove `due:`; set the window with `end: 2023-06-30` or `phase: self_check`, "
+                "or make it a one-off check (no `every`) with `due: 2023-06-30`",
+            )
+        elif recurring:
+            if due is not None and not (isinstance(due, dict) and ("day" in due
+                                                                    or "weekday" in due)):
                 self.report(
                     [*path, "due"],
-                    f"{what} recurs every {check.get('every')}, so its due must be a day "
-                    "in each period",
-                    "write `due: {day: 28}` or `due: {day: last}`",
+                    f"{what} recurs every {every}, so its due must be a day in each period",
+                    "write `due: {weekday: monday}`" if every == "week"
+                    else "write `due: {day: 28}` or `due: {day: last}`",
                 )
             elif isinstance(due, dict):
-                self.period_due(due, check.get("every"), [*path, "due"])
-        else:
-            if isinstance(due, dict) and "day" in due:
+                self.period_due(due, every, [*path, "due"])
+        elif not once:
+            if isinstance(due, dict) and ("day" in due or "weekday" in due):
                 self.report(
                     [*path, "due"],
                     f"{what} has a day-of-period due but no `every`",
-                    "add `every: month` (or quarter, half_year, year)",
+                    "add `every: week` for a weekday, `every: month` (or quarter, half_year, "
+                    "year) for a day",
                 )
             for index, one in enumerate(as_list(due) if isinstance(due, list) else [due]):
                 sub: Path = [*path, "due", index] if isinstance(due, list) else [*path, "due"]
                 self.date_ref(one, sub)
-            for key in ("stricter", "start", "end"):
+            for key in ("start", "end"):
                 if key in check:
                     self.report(
                         [*path, key],
-                        f"`{key}` applies only to recurring checks",
-                        "add `every:` or remove this key",
+                        f"`{key}` applies only to recurring checks and `every: once`",
+                        "add `every:` (`once` for 一次 in a window) or remove this key",
                     )
         self.in_period(check.get("start"), [*path, "start"], "check start")
         self.in_period(check.get("end"), [*path, "end"], "check end")
@@ -381,15 +395,71 @@ class SemanticChecker:
                 [*path, "end"], f"{what} ends ({end}) before it starts ({start})", "swap the dates"
             )
         for index, variant in enumerate(as_list(check.get("stricter"))):
-            if not isinstance(variant, dict):
-                continue
-            sub = [*path, "stricter", index]
-            self.known_each(variant.get("for"), self.selectors, [*sub, "for"], "selector")
-            if isinstance(variant.get("due"), dict):
-                self.period_due(
-                    variant["due"], variant.get("every", check.get("every")), [*sub, "due"]
-                )
+            if isinstance(variant, dict):
+                self._variant(variant, every, [*path, "stricter", index])
         self.json_schema(check.get("evidence"), [*path, "evidence"])
+
+    def _who(self, value: Any, path: Path) -> None:
+        """A check's role, or its list of roles (各社区和各有关部门): known, each once."""
+        roles = value if isinstance(value, list) else [value]
+        text = ROLE_SEPARATOR.join(r for r in roles if isinstance(r, str))
+        if len(text) > ROLE_TEXT_MAX:
+            self.report(path, f"the role ids of one check take {len(text)} characters, more "
+                              f"than the {ROLE_TEXT_MAX} an obligation keeps",
+                        "list fewer roles, or give the roles shorter ids")
+        if not isinstance(value, list):
+            self.known(value, self.roles, path, "role")
+            return
+        seen: set[str] = set()
+        for index, role in enumerate(value):
+            if role in seen:
+                self.report([*path, index], f"role {role!r} is listed twice",
+                            "list each role once")
+            elif self.known(role, self.roles, [*path, index], "role") and isinstance(role, str):
+                seen.add(role)
+
+    def _variant(self, variant: dict[str, Any], every: Any, path: Path) -> None:
+        """A stricter variant: of a recurring check, a `once` check, or a one-off check."""
+        self.known_each(variant.get("for"), self.selectors, [*path, "for"], "selector")
+        if not any(key in variant for key in ("every", "times", "due")):
+            self.report(path, "this stricter variant changes nothing",
+                        "give it what is stricter: `every: month`, `times: 2` or an earlier "
+                        "`due`")
+        mine = variant.get("every")
+        if mine == "once":
+            self.report([*path, "every"], "a stricter variant cannot be done just once",
+                        "a variant is stricter: give it a recurrence (`every: half_year`) or "
+                        "more `times`")
+            return
+        if every is None and mine is not None:
+            self.report([*path, "every"],
+                        f"the check is one-off, so a variant cannot recur every {mine}",
+                        "write `every: once` on the check (一次 during the campaign, or its "
+                        "phase with `phase:`) and keep the variant's `every`")
+            return
+        due = variant.get("due")
+        effective = mine or every
+        if due is None:
+            return
+        if effective is None:
+            if isinstance(due, dict) and ("day" in due or "weekday" in due):
+                self.report([*path, "due"], "a one-off check's variant is due on a date",
+                            "write `due: 2023-06-15` or `due: {phase: self_check}`")
+            else:
+                for index, one in enumerate(due if isinstance(due, list) else [due]):
+                    self.date_ref(one, [*path, "due", index] if isinstance(due, list)
+                                  else [*path, "due"])
+        elif effective == "once":
+            self.report([*path, "due"],
+                        "a variant of a `once` check is due on the last day of its window",
+                        "remove `due:`, or give the variant a recurrence (`every: month`) "
+                        "and a day in each period")
+        elif not isinstance(due, dict):
+            self.report([*path, "due"],
+                        f"the variant recurs every {effective}, so its due must be a day in "
+                        "each period", "write `due: {day: 28}` or `due: {weekday: monday}`")
+        else:
+            self.period_due(due, effective, [*path, "due"])
 
     def audience(self, value: Any, path: Path) -> None:
         if value in ("units", "orgs"):
@@ -409,10 +479,20 @@ class SemanticChecker:
         months = {"week": 0, "month": 1, "quarter": 3, "half_year": 6, "year": 12}.get(str(every))
         month = due.get("month")
         if every == "week":
+            for key in ("day", "month"):
+                if key in due:
+                    self.report(
+                        [*path, key],
+                        f"a weekly check is due on a day of the week, not `{key}`",
+                        "write `due: {weekday: monday}` (周一), or leave `due:` out for the "
+                        "week's last day",
+                    )
+        elif "weekday" in due or "week" in due:
+            key = "weekday" if "weekday" in due else "week"
             self.report(
-                path,
-                "a weekly check is due on the last day of each week",
-                "remove `due:`; weekly deadlines cannot name a day of the month",
+                [*path, key],
+                f"`{key}` applies only to weekly checks; this one recurs every {every}",
+                "use `every: week`, or a day of the month: `due: {day: 28}`",
             )
         elif isinstance(month, int) and months is not None and month > months:
             self.report(

@@ -136,7 +136,7 @@ class Simulation:
                                   reminder.kind, obligation.times,
                                   provisional=obligation.provisional is not None)
                 self._push(reminder.at, Happening(reminder.at, reminder.kind,
-                                                  obligation.subject, text, (obligation.role,)))
+                                                  obligation.subject, text, obligation.roles))
         # the report as it stands when its day ends (a moment before midnight, local time)
         for report, due in sorted(reports_due):
             moment = local_instant(due + dt.timedelta(days=1), dt.time(0),

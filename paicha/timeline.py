@@ -123,7 +123,8 @@ def timeline(
             subject_id=o.subject,
             subject=names[o.subject_kind, o.subject],
             role=o.role,
-            role_name=campaign.roles[o.role].name if o.role in campaign.roles else o.role,
+            role_name="、".join(campaign.roles[r].name if r in campaign.roles else r
+                               for r in o.roles),
             item=o.check,
             item_name=o.name,
             period=o.period or "",

@@ -26,7 +26,7 @@ from engine.dates import local_date
 from engine.document import format_path
 from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope
 from engine.limits import DateRange
-from engine.model import Check
+from engine.model import ROLE_SEPARATOR, Check, roles_of
 from engine.schema import format_checker
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
@@ -218,9 +218,13 @@ def list_obligations(
         conditions.append(c.due >= due_from)
     if due_to is not None:
         conditions.append(c.due <= due_to)
-    for column, value in ((c.check_id, check), (c.campaign_id, campaign), (c.role, role)):
+    for column, value in ((c.check_id, check), (c.campaign_id, campaign)):
         if value is not None:
             conditions.append(column == value)
+    if role is not None:  # one of a duty's roles, when it has several (ids hold no comma)
+        sep = ROLE_SEPARATOR
+        conditions.append(or_(c.role == role, (literal(sep) + c.role + literal(sep))
+                              .contains(sep + role + sep, autoescape=True)))
     if cursor is not None:
         due, last_id = _decode(cursor)
         conditions.append(or_(c.due > due, and_(c.due == due, c.id > last_id)))
@@ -352,10 +356,13 @@ def complete(
 ) -> dict[str, Any]:
     """Record one completion with its evidence; late when made after the due date."""
     row = _row(conn, principal, obligation_id)
-    if row.role not in principal.roles:
+    # a duty of several roles (各社区和各有关部门) is done by a holder of any of them
+    mine = [r for r in roles_of(row.role) if r in principal.roles]
+    if not mine:
         held = ", ".join(sorted(principal.roles)) or "no role"
+        needed = " or ".join(map(repr, roles_of(row.role)))
         raise Forbidden(f"completing obligation {obligation_id} ({row.check_id})",
-                        f"the role {row.role!r}; you hold {held}")
+                        f"the role {needed}; you hold {held}")
     if row.done >= row.times:
         raise _already_done(row)
     if row.report is not None:
@@ -386,10 +393,10 @@ def complete(
     timezone = published.loaded.campaign.timezone
     late = local_date(now, timezone) > row.due
     completion_id = conn.execute(insert(completion_t).values(
-        obligation_id=row.id, actor=principal.name, role=row.role, at=now,
+        obligation_id=row.id, actor=principal.name, role=mine[0], at=now,
         evidence=dict(evidence)).returning(completion_t.c.id)).scalar_one()
     audit.append(conn, stream=f"obligation:{row.id}", at=now, actor=principal.name,
-                 role=row.role, action="complete",
+                 role=mine[0], action="complete",
                  data={"completion": completion_id, "evidence": dict(evidence),
                        "done": changed, "times": row.times, "late": late})
     after = conn.execute(select(obligation_t).where(c.id == row.id)).one()

@@ -16,6 +16,7 @@ from engine import reports as core
 from engine.access import Principal
 from engine.dates import local_date
 from engine.errors import Forbidden, InputInvalid
+from engine.model import roles_of
 from storage import audit
 from storage.campaigns import CampaignRegistry
 from storage.query import prefix_condition
@@ -54,11 +55,12 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
     duty = conn.execute(select(obligation_t).where(
         o.campaign_id == campaign_id, o.report == report_id, o.subject_id == org.id,
         o.period == found.label)).first()
-    if duty is not None and not principal.admin and duty.role not in principal.roles:
+    duty_roles = roles_of(duty.role) if duty is not None else ()
+    if duty is not None and not principal.admin and not set(duty_roles) & principal.roles:
         held = ", ".join(sorted(principal.roles)) or "no role"
         raise Forbidden(f"submitting report {report_id} for org {org.id}",
-                        f"the role {duty.role!r}; you hold {held}",
-                        required_roles=[duty.role], held_roles=sorted(principal.roles))
+                        f"the role {' or '.join(map(repr, duty_roles))}; you hold {held}",
+                        required_roles=list(duty_roles), held_roles=sorted(principal.roles))
     as_of = min(found.last, today)
     shown = view(conn, registry, principal, campaign_id=campaign_id, report_id=report_id,
                  org_id=org.id, as_of=as_of, now=now, children=False)
@@ -77,7 +79,8 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
         conn.execute(update(obligation_t).where(o.id == duty.id, o.done < o.times)
                      .values(done=duty.times, completed_at=now))
         conn.execute(insert(completion_t).values(
-            obligation_id=duty.id, actor=principal.name, role=duty.role, at=now,
+            obligation_id=duty.id, actor=principal.name,
+            role=next((r for r in duty_roles if r in principal.roles), duty_roles[0]), at=now,
             evidence={"submission": submission_id}))
     audit.append(conn, stream=f"org:{org.id}", at=now, actor=principal.name,
                  role=duty.role if duty is not None else None, action="report_submit",

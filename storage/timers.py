@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from engine.clocks import ArmClock, StopClock, Timer
 from engine.dates import REMINDER_TIME, local_instant
 from engine.lifecycle import Outcome
-from engine.model import CaseType
+from engine.model import CaseType, roles_of
 from engine.reminders import PhaseDeadline, check_reminders, phase_deadline
 from storage.campaigns import Published
 from storage.prepared import InsertNew, Prepared
@@ -202,7 +202,7 @@ def obligation_timer_rows(published: Published, obligations: Iterable[Any], *,
                 "subject": f"obligation:{o.id}", "clock_id": o.check_id, "kind": reminder.kind,
                 "campaign_id": campaign.id, "org_path": o.org_path,
                 "unit_id": o.subject_id if o.subject_kind == "unit" else None,
-                "roles": [o.role], "due_date": o.due, "due_at": reminder.at,
+                "roles": list(roles_of(o.role)), "due_date": o.due, "due_at": reminder.at,
                 "status": PENDING, "attempts": 0, "payload": {"label": reminder.label, **data}})
     return rows
 
