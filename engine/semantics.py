@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 
+from engine.conditions import UNIT_KEY
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
 from engine.report_semantics import ReportChecker
@@ -52,7 +53,7 @@ def condition_fields(value: Any) -> list[str]:
                 stack.extend(as_list(operand))
             elif key == "not":
                 stack.append(operand)
-            elif isinstance(key, str) and key not in found:
+            elif isinstance(key, str) and key != UNIT_KEY and key not in found:
                 found.append(key)
     return found
 
@@ -64,6 +65,57 @@ def parse_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+_KINDS = {"boolean": "true or false", "integer": "a whole number", "number": "a number",
+          "string": "text", "date": "a date", "datetime": "a date and time"}
+_YAML11_BOOLEANS = {"yes": "true", "no": "false", "on": "true", "off": "false", "y": "true",
+                    "n": "false", "true": "true", "false": "false"}
+
+
+def _type_problem(kind: str, value: Any, op: str) -> tuple[str, str] | None:
+    """Why `value` can never equal (or be ordered against) a value of a field of `kind`:
+    (what the value is, the fix), or None when it can."""
+    if value is None:
+        return "nothing", "to test an empty field write `{present: false}`"
+    ordering = op in ("gt", "gte", "lt", "lte")
+    if kind == "boolean":
+        if ordering:
+            return "compared by size", "a true/false field is tested with `true` or `false`"
+        if isinstance(value, bool):
+            return None
+        word = _YAML11_BOOLEANS.get(str(value).lower())
+        if word is not None:
+            return ("the text " + repr(value)), (
+                f"write `{word}`: only true and false are booleans in a campaign file "
+                "(YAML 1.2), so yes/no/on/off are text")
+        return "not true or false", "write `true` or `false`"
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            fix = (f"write {value} without quotes" if _numeric(value)
+                   else "compare with a number, e.g. 50")
+            return ("true or false" if isinstance(value, bool) else "text"), fix
+        if kind == "integer" and isinstance(value, float) and not value.is_integer():
+            return "not a whole number", "compare with a whole number"
+        return None
+    if kind in ("date", "datetime"):
+        if not isinstance(value, str) or parse_date(value[:10]) is None:
+            return "not a date", "write the date as YYYY-MM-DD, e.g. 2023-11-30"
+        return None
+    if kind == "string" and not isinstance(value, str):
+        if ordering and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return "a number", f"quote it: '{value}', or give the field `type: number`"
+        return ("true or false" if isinstance(value, bool) else "a number"), (
+            f"quote it: '{str(value).lower() if isinstance(value, bool) else value}'")
+    return None
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class SemanticChecker:
@@ -453,6 +505,9 @@ class SemanticChecker:
         return list(states) if isinstance(states, dict) else []
 
     def condition(self, value: Any, path: Path, case_name: str, *, reserved: bool) -> None:
+        """A `when` (reserved=False: it may test the unit) or a report's `where`
+        (reserved=True: it may use the reserved words, not the unit); every value is checked
+        against its field's type, so a condition that can never hold is an error."""
         if not isinstance(value, dict):
             return
         fields = self.case_fields(case_name)
@@ -464,6 +519,14 @@ class SemanticChecker:
                 continue
             if key == "not":
                 self.condition(operand, sub, case_name, reserved=reserved)
+                continue
+            if key == UNIT_KEY and key not in fields:
+                if reserved:
+                    self.report(sub, "`unit` tests the case's unit in a `when`; a report's "
+                                "`where` cannot use it", "count by unit in the report's rows "
+                                "instead, or remove `unit:`", key=True)
+                else:
+                    self.unit_condition(operand, sub)
                 continue
             choices = list(fields) + (list(CASE_RESERVED_KEYS) if reserved else [])
             if key not in choices:
@@ -495,6 +558,32 @@ class SemanticChecker:
                 continue
             self._operand(fields.get(key), operand, sub, key)
 
+    def unit_condition(self, operand: Any, path: Path) -> None:
+        """`unit:` names selectors, or is an inline selector on industry and tags."""
+        if isinstance(operand, (str, list)):
+            self.known_each(operand, self.selectors, path, "selector")
+            for index, name in enumerate(as_list(operand)):
+                self._unit_selector(name, [*path, index] if isinstance(operand, list) else path)
+        elif isinstance(operand, dict):
+            if self.industries:
+                self.known_each(operand.get("industry"), self.industries, [*path, "industry"],
+                                "industry")
+            if self.tags:
+                self.known_each(operand.get("tags"), self.tags, [*path, "tags"], "tag")
+            self.known_each(operand.get("any"), self.selectors, [*path, "any"], "selector")
+            self.known(operand.get("not"), self.selectors, [*path, "not"], "selector")
+            for index, name in enumerate(as_list(operand.get("any"))):
+                self._unit_selector(name, [*path, "any", index])
+            self._unit_selector(operand.get("not"), [*path, "not"])
+
+    def _unit_selector(self, name: Any, path: Path) -> None:
+        selectors = self.doc.get("selectors")
+        selector = selectors.get(name) if isinstance(selectors, dict) and isinstance(
+            name, str) else None
+        if isinstance(selector, dict) and "level" in selector:
+            self.report(path, f"selector {name!r} tests an org's level: no unit matches it",
+                        "name a selector on industry or tags, e.g. `{tags: city_managed}`")
+
     def _operand(self, field: Any, operand: Any, path: Path, name: str) -> None:
         enum = field.get("enum") if isinstance(field, dict) else None
         if isinstance(operand, dict):
@@ -508,8 +597,26 @@ class SemanticChecker:
                     )
                 elif enum and op in ("eq", "ne", "in", "not_in"):
                     self._enum_values(enum, arg, [*path, op], name)
+                elif op != "present":
+                    self._typed(field, arg, [*path, op], name, op)
         elif enum:
             self._enum_values(enum, operand, path, name)
+        else:
+            self._typed(field, operand, path, name, "eq")
+
+    def _typed(self, field: Any, operand: Any, path: Path, name: str, op: str) -> None:
+        """A value compared with a field must be of the field's type: `city_managed: yes` on
+        a boolean field is the text 'yes' (only true/false are booleans here), and never holds."""
+        kind = field.get("type") if isinstance(field, dict) else None
+        if kind not in _KINDS:
+            return
+        for index, item in enumerate(as_list(operand)):
+            where = [*path, index] if isinstance(operand, list) else path
+            problem = _type_problem(kind, item, op)
+            if problem is not None:
+                message, hint = problem
+                self.report(where, f"{item!r} is {message}, but field {name!r} is "
+                            f"{_KINDS[kind]}: the condition can never hold", hint)
 
     def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
         for index, item in enumerate(as_list(value)):
@@ -613,7 +720,7 @@ class CaseTypeChecker:
         target = transition.get("to")
         p.known(target, self.states, [*path, "to"], "state")
         p.known_each(transition.get("who"), p.roles, [*path, "who"], "role")
-        p.known_each(transition.get("signoffs"), p.roles, [*path, "signoffs"], "role")
+        self._signoffs(transition, path)
         if "who" not in transition and "signoffs" not in transition:
             p.report(
                 path,
@@ -665,6 +772,55 @@ class CaseTypeChecker:
                 "a sign-off chain must lead to the state it approves",
             )
 
+    def _signoffs(self, transition: dict[str, Any], path: Path) -> None:
+        """A chain's steps (a role, or `{role, when, fields, required}`) and its signers' own
+        fields (`signature`): kept with each signature, so never a case field's name."""
+        p = self.p
+        steps = transition.get("signoffs")
+        shared = transition.get("signature")
+        if shared is not None and steps is None:
+            p.report([*path, "signature"], f"`signature` declares each signer's own fields; "
+                     f"{transition.get('trigger')!r} has no `signoffs`",
+                     "add a `signoffs:` chain, or declare the fields on the case type", key=True)
+        shared_fields = self._own_fields(shared, [*path, "signature"])
+        if not isinstance(steps, list):
+            p.known_each(steps, p.roles, [*path, "signoffs"], "role")
+            return
+        for index, step in enumerate(steps):
+            where: Path = [*path, "signoffs", index]
+            if not isinstance(step, dict):
+                p.known(step, p.roles, where, "role")
+                continue
+            p.known(step.get("role"), p.roles, [*where, "role"], "role")
+            p.condition(step.get("when"), [*where, "when"], self.name, reserved=False)
+            self._own_fields(step, where, shared_fields)
+
+    def _own_fields(self, owner: Any, path: Path, shared: list[str] | None = None) -> list[str]:
+        """Check a `signature` (or a step's) `fields` and `required`; the field names."""
+        if not isinstance(owner, dict):
+            return []
+        found = owner.get("fields")
+        fields: dict[str, Any] = found if isinstance(found, dict) else {}
+        names = [n for n in fields if isinstance(n, str)]
+        for name in names:
+            field = fields[name]
+            if name in self.fields:
+                self.p.report([*path, "fields", name],
+                              f"{name!r} is a field of case type {self.name!r}; a signer's own "
+                              "field is kept with the signature and needs a name of its own",
+                              f"rename it (e.g. '{name}_own'), or drop it here and list "
+                              f"{name!r} under the transition's `requires`", key=True)
+            if isinstance(field, dict):
+                schema = {k: v for k, v in field.items() if k != "labels"}
+                if schema.get("type") in ("date", "datetime"):
+                    schema["type"] = "string"
+                self.p.json_schema(schema, [*path, "fields", name])
+        known = [*(shared or []), *names]
+        for index, name in enumerate(as_list(owner.get("required"))):
+            self.p.known(name, known, [*path, "required", index], "signature field",
+                         owner=" of this sign-off")
+        return known
+
     def _unit_set_conditions(self) -> None:
         """Warn where a unit-scoped role (an enterprise) may set a field that decides a
         condition: the unit would choose its own path (a major hazard re-graded as general
@@ -672,8 +828,10 @@ class CaseTypeChecker:
         deciding: dict[str, str] = {}
         for transition in self.transitions:
             if isinstance(transition, dict):
-                for name in condition_fields(transition.get("when")):
-                    deciding.setdefault(name, str(transition.get("trigger")))
+                steps = [s for s in as_list(transition.get("signoffs")) if isinstance(s, dict)]
+                for part in [transition.get("when"), *(s.get("when") for s in steps)]:
+                    for name in condition_fields(part):
+                        deciding.setdefault(name, str(transition.get("trigger")))
         if not deciding:
             return
         roles = self.p.doc.get("roles")
@@ -682,8 +840,9 @@ class CaseTypeChecker:
         for index, transition in enumerate(self.transitions):
             if not isinstance(transition, dict):
                 continue
-            who = [r for r in as_list(transition.get("who")) + as_list(transition.get("signoffs"))
-                   if r in unit_roles]
+            signers = [s.get("role") if isinstance(s, dict) else s
+                       for s in as_list(transition.get("signoffs"))]
+            who = [r for r in as_list(transition.get("who")) + signers if r in unit_roles]
             if not who:
                 continue
             for key in ("requires", "sets"):
@@ -736,6 +895,7 @@ class CaseTypeChecker:
         p.require(clock, path, ["name", "due"], f"clock {ident!r}")
         p.known_each(clock.get("runs_in"), self.states, [*path, "runs_in"], "state")
         p.known_each(clock.get("who"), p.roles, [*path, "who"], "role")
+        p.condition(clock.get("when"), [*path, "when"], self.name, reserved=False)
         for key in ("starts_on", "stops_on"):
             event = clock.get(key)
             if isinstance(event, dict):
