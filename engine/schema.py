@@ -91,7 +91,15 @@ class SchemaChecker:
                 break
             if not deeper and error.validator in ("oneOf", "anyOf"):
                 # Every branch failed at the same node: the generic message plus the branches
-                # (e.g. "a date or {phase: id}") reads better than one arbitrary branch.
+                # (e.g. "a date or {phase: id}") reads better than one arbitrary branch, unless
+                # one branch alone takes a value of this type (a sign-off step's mapping).
+                shaped = {e.relative_schema_path[0] for e in error.context
+                          if e.validator not in ("type", "$ref", "pattern")}
+                fitting = [e for e in error.context if e.validator in ("required",
+                                                                       "additionalProperties")]
+                if len(shaped) == 1 and fitting and len(fitting) == len(
+                        [e for e in error.context if e.validator not in ("type", "pattern")]):
+                    error = best_match(fitting)
                 break
             error = candidate
         return error

@@ -80,13 +80,13 @@ def _type_problem(kind: str, value: Any, op: str) -> tuple[str, str] | None:
         return "nothing", "to test an empty field write `{present: false}`"
     ordering = op in ("gt", "gte", "lt", "lte")
     if kind == "boolean":
-        if ordering:
+        if ordering and not isinstance(value, bool):  # the schema refuses true/false there
             return "compared by size", "a true/false field is tested with `true` or `false`"
         if isinstance(value, bool):
             return None
         word = _YAML11_BOOLEANS.get(str(value).lower())
         if word is not None:
-            return ("the text " + repr(value)), (
+            return "text", (
                 f"write `{word}`: only true and false are booleans in a campaign file "
                 "(YAML 1.2), so yes/no/on/off are text")
         return "not true or false", "write `true` or `false`"
@@ -610,12 +610,13 @@ class SemanticChecker:
         kind = field.get("type") if isinstance(field, dict) else None
         if kind not in _KINDS:
             return
-        for index, item in enumerate(as_list(operand)):
+        for index, item in enumerate([None] if operand is None else as_list(operand)):
             where = [*path, index] if isinstance(operand, list) else path
             problem = _type_problem(kind, item, op)
             if problem is not None:
                 message, hint = problem
-                self.report(where, f"{item!r} is {message}, but field {name!r} is "
+                shown = "null" if item is None else repr(item)
+                self.report(where, f"{shown} is {message}, but field {name!r} is "
                             f"{_KINDS[kind]}: the condition can never hold", hint)
 
     def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
