@@ -21,7 +21,9 @@ from engine.errors import (
 )
 from engine.lifecycle import Actor, Case, Lifecycle, lifecycles
 from engine.orgs import Unit
+from engine.simulation import Simulation
 from paicha.files import loader_for
+from paicha.simulate import parse_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "tests/campaigns/docs_example/city-managed.yaml"
@@ -223,3 +225,43 @@ def test_a_transition_guarded_by_the_unit_is_refused_for_another(graded: Lifecyc
         "regrade", "set_deadline"]
     assert graded.needs_unit and graded.allowed_triggers(
         case, person("regulator"), unit=CITY) == ["regrade", "set_deadline", "close"]
+
+
+# -- simulate: the events file names the case's unit ------------------------------------------
+
+EVENTS = dedent("""\
+    events:
+      - {at: 2023-06-01 10:00, case: h1, open: hazard, as: principal, unit: u-city,
+         data: {source: self_inspection, grade: major, industry: hazardous_chemicals,
+                description: 储罐区报警失效, found_on: 2023-05-30}}
+      - {at: 2023-06-02 10:00, case: h1, fire: plan, as: principal,
+         data: {goals_and_tasks: 恢复报警, measures: 更换探头, funds_and_materials: 自筹,
+                responsible: 张三, deadline: 2023-06-30, safety_measures: 停用储罐}}
+      - {at: 2023-06-20 10:00, case: h1, fire: submit, as: principal,
+         data: {rectified_on: 2023-06-20, rectification_result: 已更换}}
+      - {at: 2023-06-21 10:00, case: h1, fire: accept, as: acceptance_team, data: {opinion: 合格}}
+      - {at: 2023-06-21 11:00, case: h1, fire: accept, as: locality, data: {opinion: 同意}}
+      - {at: 2023-06-21 12:00, case: h1, fire: accept, as: regulator, data: {opinion: 同意}}
+      - {at: 2023-06-21 13:00, case: h1, fire: accept, as: city_regulator, data: {opinion: 同意}}
+      - {at: 2023-06-21 14:00, case: h2, open: hazard, as: principal, unit: u-nowhere,
+         data: {source: self_inspection, grade: major, industry: hazardous_chemicals,
+                description: 另一隐患, found_on: 2023-05-30}}
+    """)
+
+
+def test_simulate_decides_the_chain_by_the_unit_the_events_file_names(
+        hazard: Lifecycle) -> None:
+    campaign = hazard.campaign
+    events = parse_events(EVENTS, "events.yaml", campaign)
+    assert events[0].unit == "u-city"
+    simulation = Simulation(campaign, dt.date(2023, 6, 1), dt.date(2023, 6, 30))
+    happenings = [h for h in simulation.run([CITY], events) if h.kind in (
+        "signed", "fired", "refused") and h.at.day == 21]
+    assert [(h.kind, h.subject, h.roles) for h in happenings] == [
+        ("signed", "h1", ("acceptance_team",)), ("signed", "h1", ("locality",)),
+        ("refused", "h1", ("regulator",)), ("fired", "h1", ("city_regulator",)),
+        ("refused", "h2", ("principal",))]
+    assert "city_regulator" in happenings[2].text
+    assert happenings[4].text == "unknown unit 'u-nowhere'"
+    closed = simulation.cases["h1"]
+    assert closed.state == "closed" and [s.role for s in closed.signatures] == list(SHORT)
