@@ -265,3 +265,10 @@ def test_simulate_decides_the_chain_by_the_unit_the_events_file_names(
     assert happenings[4].text == "unknown unit 'u-nowhere'"
     closed = simulation.cases["h1"]
     assert closed.state == "closed" and [s.role for s in closed.signatures] == list(SHORT)
+
+
+def test_campaigns_without_unit_conditions_read_no_unit() -> None:
+    """The unit is read on the event path only where a condition looks at it."""
+    for path in sorted((ROOT / "campaigns").glob("*.yaml")):
+        campaign = loader_for([path]).load(path.read_text(encoding="utf-8"), path.name).campaign
+        assert not any(lifecycle.needs_unit for lifecycle in lifecycles(campaign).values())
