@@ -669,6 +669,10 @@ class CaseTypeChecker:
                 owner=f" of case type {self.name!r}",
             )
         for field_name, field in self.fields.items():
+            if field_name == UNIT_KEY:
+                p.report([*path, "fields", field_name],
+                         "a case field may not be named 'unit': in conditions `unit:` tests "
+                         "the case's unit", "name it otherwise, e.g. 'unit_name'", key=True)
             if isinstance(field, dict):
                 schema = {k: v for k, v in field.items() if k not in ("labels", "remove")}
                 if schema.get("type") in ("date", "datetime"):
