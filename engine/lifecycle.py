@@ -109,6 +109,8 @@ class Outcome:
     completed: bool
     data: Mapping[str, Any]
     effects: tuple[ClockEffect, ...] = ()
+    # of `data`, the signer's own fields (each level's 意见): with the signature, not the case
+    own: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def changed_state(self) -> bool:
@@ -337,7 +339,7 @@ class Lifecycle:
             if self._next_step(chosen, case, test, after=index) is not None:
                 waiting = case.moved(case.state, merged, (*case.signatures, signature))
                 return Outcome(waiting, trigger, chosen.id, case.state, case.state, actor, role,
-                               now, False, sent)
+                               now, False, sent, own=own)
 
         cursor = _Cursor(case.state)
         if not self.machine.events[trigger].trigger(cursor, transition_id=chosen.id):
@@ -357,7 +359,7 @@ class Lifecycle:
                                 unit=test, running=case.running)
         after = case.moved(target, merged, signatures, effects)
         return Outcome(after, trigger, chosen.id, case.state, target, actor, role, now, True,
-                       sent, tuple(effects))
+                       sent, tuple(effects), own)
 
     def _distinct_signer(self, case: Case, trigger: str, role: str,
                          pending: Sequence[Signature], actor: Actor) -> None:

@@ -119,6 +119,15 @@ class EventWrite:
         return self.written.version - 1
 
 
+def _entry_data(outcome: Outcome) -> dict[str, Any]:
+    """An event's audit data: what it set on the case, and a signer's own fields apart."""
+    if not outcome.own:
+        return dict(outcome.data)
+    data = {k: v for k, v in outcome.data.items() if k not in outcome.own}
+    data[audit.SIGNER_FIELDS] = dict(outcome.own)
+    return data
+
+
 def actor_id(principal: Principal) -> str:
     """Who acts, stable and unique: `token:<id>` (people signed in will be `user:<id>`); an
     in-process caller without a token (the CLI, a seeder) goes by its name. A token's name is
@@ -295,7 +304,7 @@ class CaseStore:
                                   actor=actor.id, role=outcome.role,
                                   action=trigger if outcome.completed else f"{trigger}:signoff",
                                   from_state=outcome.source, to_state=outcome.target,
-                                  data=dict(outcome.data))
+                                  data=_entry_data(outcome))
         stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type), stored.clocks)
         # the row as it will be written, without reading it back

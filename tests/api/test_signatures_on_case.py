@@ -92,6 +92,13 @@ def test_a_city_managed_hazard_closes_with_three_signatures_each_with_its_opinio
     listed = client.get("/cases", params={"unit": "u-city-01"},
                         headers=world.auth("locality")).json()["data"]
     assert [shown(c) for c in listed] == [expected]
+    # the history keeps each signer's own fields apart from what the case holds, and the case
+    # row is still exactly what its audit stream replays to
+    history = client.get(f"/cases/{case_id}/history", headers=world.auth("locality")).json()
+    assert [h["data"] for h in history if h["action"].startswith("accept")] == [
+        {"_signature": opinion(role)} for role in SHORT]
+    verdict = client.get("/audit/verify", headers=world.auth("admin")).json()
+    assert (verdict["ok"], verdict["breaks"]) == (True, [])
 
 
 def test_a_plant_the_county_manages_needs_the_county_signatures(
@@ -133,4 +140,4 @@ def test_a_rejection_clears_the_pending_chain_from_the_case_not_the_history(
     assert (case["state"], case["signatures"]) == ("rectifying", [])
     history = client.get(f"/cases/{case_id}/history", headers=world.auth("locality")).json()
     assert [h["data"] for h in history if h["action"] == "accept:signoff"] == [
-        opinion("acceptance_team")]
+        {"_signature": opinion("acceptance_team")}]
