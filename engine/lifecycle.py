@@ -388,6 +388,12 @@ class Lifecycle:
         self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor,
         test: UnitTest | None,
     ) -> tuple[Transition, str | None]:
+        chains = [t for t in passing if t.signoffs]
+        if chains and len(chains) == len(passing) and all(
+                self._next_step(t, case, test) is None for t in chains):
+            # every step's condition fails for this case and unit: nobody could sign
+            raise ConditionFailed(case.id, trigger, [describe(s.when) for t in chains
+                                                     for s in t.chain if s.when])
         if actor.system:
             # The system may fire escalations, never sign in a person's place.
             unsigned = [t for t in passing if not t.signoffs]

@@ -791,6 +791,10 @@ class CaseTypeChecker:
         if not isinstance(steps, list):
             p.known_each(steps, p.roles, [*path, "signoffs"], "role")
             return
+        if steps and all(isinstance(step, dict) and step.get("when") for step in steps):
+            p.report([*path, "signoffs"], f"every step of {transition.get('trigger')!r} has a "
+                     "`when`: a case for which none holds can never be signed",
+                     "give at least one step no condition", severity="warning")
         for index, step in enumerate(steps):
             where: Path = [*path, "signoffs", index]
             if not isinstance(step, dict):

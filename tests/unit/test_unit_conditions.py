@@ -272,3 +272,25 @@ def test_campaigns_without_unit_conditions_read_no_unit() -> None:
     for path in sorted((ROOT / "campaigns").glob("*.yaml")):
         campaign = loader_for([path]).load(path.read_text(encoding="utf-8"), path.name).campaign
         assert not any(lifecycle.needs_unit for lifecycle in lifecycles(campaign).values())
+
+
+def test_a_chain_whose_every_step_is_skipped_is_refused_with_its_conditions() -> None:
+    text = SUPERVISED.replace(
+        "      - {trigger: report, from: closed, who: regulator}",
+        "      - {trigger: report, from: closed, who: regulator}\n"
+        "      - {id: sign_city, trigger: sign, from: rectifying, to: closed,\n"
+        "         signoffs: [{role: regulator, when: {unit: city_managed}}]}")
+    text = text.replace("tags: {city_managed: 市直部门直管企业}\n",
+                        "tags: {city_managed: 市直部门直管企业}\n"
+                        "selectors: {city_managed: {tags: city_managed}}\n")
+    assert "sign_city" in text and "selectors:" in text
+    loaded = loader_for().load(text, "sign.yaml")
+    assert [p.message for p in loaded.warnings] == [
+        "every step of 'sign' has a `when`: a case for which none holds can never be signed"]
+    lifecycle = lifecycles(loaded.campaign)["hazard"]
+    case = lifecycle.open("h1", {"grade": "major"}, PRINCIPAL, NOW, unit=COUNTY).case
+    with pytest.raises(ConditionFailed, match="unit matches 'city_managed'"):
+        lifecycle.fire(case, "sign", {}, person("regulator"), NOW, unit=COUNTY)
+    assert "sign" not in lifecycle.allowed_triggers(case, person("regulator"), unit=COUNTY)
+    signed = lifecycle.fire(case, "sign", {}, person("regulator"), NOW, unit=CITY).case
+    assert signed.state == "closed" and [s.step for s in signed.signatures] == [0]
