@@ -27,9 +27,10 @@ from engine.errors import (
 )
 from engine.limits import DateRange
 from engine.limits import problems as limit_problems
-from engine.model import Campaign, CaseType, Field, SignoffStep, Transition
+from engine.model import Campaign, CaseType, SignoffStep, Transition
 from engine.orgs import Unit, unit_test
 from engine.schema import did_you_mean, format_checker
+from engine.signoffs import Signature, SignerFields, Step, next_step, pending
 
 
 @dataclass(frozen=True)
@@ -50,27 +51,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", frozenset(), system=True)
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One signature of a sign-off chain: who signed for which role, when, and the data they
-    sent (their own fields, each 意见, and any case field they set). `completed` once the chain
-    it belongs to is; `step` is its place in the transition's chain (None: stored before steps
-    could be skipped, when a signature's place was its position)."""
-
-    transition: str
-    role: str
-    actor: str
-    at: dt.datetime
-    name: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    completed: bool = False
-    step: int | None = None
-
-    def done(self) -> Signature:
-        return Signature(self.transition, self.role, self.actor, self.at, self.name, self.data,
-                         True, self.step)
 
 
 @dataclass(frozen=True)
@@ -149,14 +129,6 @@ def _running(before: frozenset[str], effects: Sequence[ClockEffect]) -> frozense
     return frozenset(running)
 
 
-def _last_step(pending: Sequence[Signature]) -> int:
-    """The chain step the latest pending signature signed (-1: none yet)."""
-    last = -1
-    for position, signed in enumerate(pending):
-        last = signed.step if signed.step is not None else position
-    return last
-
-
 def _absent(value: Any) -> bool:
     return value is None or value == "" or value == []
 
@@ -205,14 +177,6 @@ class Lifecycle:
             name: jsonschema.Draft202012Validator(field.schema, format_checker=checker)
             for name, field in case_type.fields.items()
         }
-        # a chain step's own fields (each signer's 意见), checked against their schemas
-        self._step_validators = {
-            (transition.id, index, name): jsonschema.Draft202012Validator(
-                field.schema, format_checker=checker)
-            for transition in case_type.transitions
-            for index, step in enumerate(transition.steps)
-            for name, field in step.fields.items()
-        }
         # whether a condition looks at the unit: only then need adapters read it
         self.needs_unit = any(
             tests_unit(t.when) or any(tests_unit(s.when) for s in t.steps)
@@ -226,6 +190,7 @@ class Lifecycle:
                 if transition.trigger not in self._set_by.setdefault(name, []):
                     self._set_by[name].append(transition.trigger)
         self.dates = DateRange.for_campaign(campaign)
+        self.signer_fields = SignerFields(case_type, self.dates)  # each signer's 意见
         self._date_fields = {
             name: field.schema.get("format") == "date-time"
             for name, field in case_type.fields.items()
@@ -303,9 +268,9 @@ class Lifecycle:
         if not passing:
             raise ConditionFailed(case.id, trigger, [describe(t.when or {}) for t in candidates])
         chosen, role = self._choose(case, trigger, passing, actor, test)
-        pending = [s for s in case.signatures if s.transition == chosen.id and not s.completed]
+        waiting_for = pending(case.signatures, chosen)
         if chosen.signoffs and not chosen.same_signer:
-            self._distinct_signer(case, trigger, role or "", pending, actor)
+            self._distinct_signer(case, trigger, role or "", waiting_for, actor)
         step = self._next_step(chosen, case, test) if chosen.signoffs else None
         # A signer's own fields (their 意见) stay with their signature, not in the case.
         own = {k: v for k, v in data.items() if k in step[1].fields} if step else {}
@@ -317,7 +282,7 @@ class Lifecycle:
                                      step[1] if step else None)
         self._check_data(case.id, sent_case, case.data)
         if own and step:
-            self._check_own(case.id, chosen, step, own)
+            self.signer_fields.check(case.id, chosen, step, own)
         facts = {**case.data, **sent_case}
         if not actor.system:
             # Transitions the system fires (a clock's escalation) cannot fill in fields a person
@@ -350,7 +315,7 @@ class Lifecycle:
             # The chain is complete: its signatures stay on the case, the record of who
             # signed; signatures of chains still pending elsewhere are void.
             signatures = (*(s for s in case.signatures if s.completed),
-                          *(s.done() for s in pending), signature.done())
+                          *(s.done() for s in waiting_for), signature.done())
         elif target != case.state and signatures:
             # Leaving the state voids a chain not complete (a rejection resets it).
             signatures = tuple(s for s in signatures if s.completed)
@@ -413,16 +378,8 @@ class Lifecycle:
         raise RoleNotAllowed(case.id, trigger, required, actor.roles)
 
     def _next_step(self, transition: Transition, case: Case, test: UnitTest | None, *,
-                   after: int | None = None) -> tuple[int, SignoffStep] | None:
-        """The chain's next step for this case and unit: the first after the last signed
-        (or after `after`) whose condition holds; None when none is left."""
-        if after is None:
-            after = _last_step([s for s in case.signatures
-                                if s.transition == transition.id and not s.completed])
-        for index, step in enumerate(transition.chain):
-            if index > after and holds(step.when, case.data, test):
-                return index, step
-        return None
+                   after: int | None = None) -> Step | None:
+        return next_step(transition, case.signatures, case.data, test, after=after)
 
     def _next_signer(self, transition: Transition, case: Case, test: UnitTest | None) -> str:
         step = self._next_step(transition, case, test)
@@ -435,9 +392,7 @@ class Lifecycle:
         if self._role_for(transition, case, actor, test) is None:
             return False
         if transition.signoffs and not transition.same_signer:
-            pending = [s for s in case.signatures
-                       if s.transition == transition.id and not s.completed]
-            return _signed_by(pending, actor) is None
+            return _signed_by(pending(case.signatures, transition), actor) is None
         return True
 
     def _role_for(self, transition: Transition, case: Case, actor: Actor,
@@ -449,23 +404,6 @@ class Lifecycle:
             return step[1].role if step and step[1].role in actor.roles else None
         held = [r for r in transition.who if r in actor.roles]
         return held[0] if held else None
-
-    def _check_own(self, case_id: str, transition: Transition, step: tuple[int, SignoffStep],
-                   own: Mapping[str, Any]) -> None:
-        """A signer's own fields: the bounds on data, each field's schema, its dates."""
-        breaches = limit_problems(own, None)
-        if breaches:
-            raise InvalidData(case_id, [str(b) for b in breaches])
-        problems = []
-        index, found = step
-        for name, value in own.items():
-            field = found.fields[name]
-            validator = self._step_validators[(transition.id, index, name)]
-            problems += [f"{name}: {e.message}" for e in validator.iter_errors(value)]
-            problems += [str(found) for found in [_date_problem(self.dates, field, name, value)]
-                         if found]
-        if problems:
-            raise InvalidData(case_id, problems)
 
     def _check_data(self, case_id: str, data: Mapping[str, Any],
                     stored: Mapping[str, Any] | None) -> None:
@@ -496,13 +434,6 @@ class Lifecycle:
                 else:
                     problems.append(f"{where or 'data'}: {error.message}")
             raise InvalidData(case_id, problems)
-
-
-def _date_problem(dates: DateRange, field: Field, name: str, value: Any) -> Any:
-    kind = field.schema.get("format")
-    if kind not in ("date", "date-time"):
-        return None
-    return dates.problem(name, value, datetime=kind == "date-time")
 
 
 def lifecycles(campaign: Campaign) -> dict[str, Lifecycle]:

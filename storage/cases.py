@@ -19,9 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
-from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
+from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
 from engine.orgs import Unit as CoreUnit
+from engine.signoffs import Signature
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared

@@ -20,9 +20,10 @@ from engine.errors import (
     RoleNotAllowed,
     TransitionNotAllowed,
 )
-from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, Signature, lifecycles
+from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, lifecycles
 from engine.loader import CampaignLoader
 from engine.model import Campaign
+from engine.signoffs import Signature
 from paicha.files import campaign_schema, loader_for
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
