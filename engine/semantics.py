@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 
+from engine.condition_types import KINDS, type_problem
 from engine.conditions import UNIT_KEY
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
@@ -65,57 +66,6 @@ def parse_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
-
-
-_KINDS = {"boolean": "true or false", "integer": "a whole number", "number": "a number",
-          "string": "text", "date": "a date", "datetime": "a date and time"}
-_YAML11_BOOLEANS = {"yes": "true", "no": "false", "on": "true", "off": "false", "y": "true",
-                    "n": "false", "true": "true", "false": "false"}
-
-
-def _type_problem(kind: str, value: Any, op: str) -> tuple[str, str] | None:
-    """Why `value` can never equal (or be ordered against) a value of a field of `kind`:
-    (what the value is, the fix), or None when it can."""
-    if value is None:
-        return "nothing", "to test an empty field write `{present: false}`"
-    ordering = op in ("gt", "gte", "lt", "lte")
-    if kind == "boolean":
-        if ordering and not isinstance(value, bool):  # the schema refuses true/false there
-            return "compared by size", "a true/false field is tested with `true` or `false`"
-        if isinstance(value, bool):
-            return None
-        word = _YAML11_BOOLEANS.get(str(value).lower())
-        if word is not None:
-            return "text", (
-                f"write `{word}`: only true and false are booleans in a campaign file "
-                "(YAML 1.2), so yes/no/on/off are text")
-        return "not true or false", "write `true` or `false`"
-    if kind in ("integer", "number"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            fix = (f"write {value} without quotes" if _numeric(value)
-                   else "compare with a number, e.g. 50")
-            return ("true or false" if isinstance(value, bool) else "text"), fix
-        if kind == "integer" and isinstance(value, float) and not value.is_integer():
-            return "not a whole number", "compare with a whole number"
-        return None
-    if kind in ("date", "datetime"):
-        if not isinstance(value, str) or parse_date(value[:10]) is None:
-            return "not a date", "write the date as YYYY-MM-DD, e.g. 2023-11-30"
-        return None
-    if kind == "string" and not isinstance(value, str):
-        if ordering and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return "a number", f"quote it: '{value}', or give the field `type: number`"
-        return ("true or false" if isinstance(value, bool) else "a number"), (
-            f"quote it: '{str(value).lower() if isinstance(value, bool) else value}'")
-    return None
-
-
-def _numeric(value: Any) -> bool:
-    try:
-        float(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 class SemanticChecker:
@@ -608,16 +558,16 @@ class SemanticChecker:
         """A value compared with a field must be of the field's type: `city_managed: yes` on
         a boolean field is the text 'yes' (only true/false are booleans here), and never holds."""
         kind = field.get("type") if isinstance(field, dict) else None
-        if kind not in _KINDS:
+        if kind not in KINDS:
             return
         for index, item in enumerate([None] if operand is None else as_list(operand)):
             where = [*path, index] if isinstance(operand, list) else path
-            problem = _type_problem(kind, item, op)
+            problem = type_problem(kind, item, op)
             if problem is not None:
                 message, hint = problem
                 shown = "null" if item is None else repr(item)
                 self.report(where, f"{shown} is {message}, but field {name!r} is "
-                            f"{_KINDS[kind]}: the condition can never hold", hint)
+                            f"{KINDS[kind]}: the condition can never hold", hint)
 
     def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
         for index, item in enumerate(as_list(value)):
