@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.clocks import ArmClock, ClockUnarmed, StopClock
+from engine.diagram import mermaid
 from engine.errors import (
     ConditionFailed,
     FieldsNotSettable,
@@ -294,3 +295,9 @@ def test_a_chain_whose_every_step_is_skipped_is_refused_with_its_conditions() ->
     assert "sign" not in lifecycle.allowed_triggers(case, person("regulator"), unit=COUNTY)
     signed = lifecycle.fire(case, "sign", {}, person("regulator"), NOW, unit=CITY).case
     assert signed.state == "closed" and [s.step for s in signed.signatures] == [0]
+
+
+def test_the_diagram_marks_the_steps_some_cases_skip(hazard: Lifecycle) -> None:
+    text = mermaid(hazard.campaign, hazard.type)
+    assert ("验收组 → 属地乡镇街道 → 负有安全监管职责的部门/行业主管部门（条件） → "
+            "人民政府（条件） → 省辖市主管部门") in text
