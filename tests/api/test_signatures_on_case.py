@@ -4,9 +4,11 @@ skips the county's two signatures (its unit's tag, read when the event is fired)
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from fastapi.testclient import TestClient
 
 from storage import tokens
@@ -99,6 +101,17 @@ def test_a_city_managed_hazard_closes_with_three_signatures_each_with_its_opinio
         {"_signature": opinion(role)} for role in SHORT]
     verdict = client.get("/audit/verify", headers=world.auth("admin")).json()
     assert (verdict["ok"], verdict["breaks"]) == (True, [])
+    # the 整改台账 prints each level's 意见 in its box; the county's two boxes stay empty
+    r = client.get(f"/cases/{case_id}/ledger", headers=world.auth("locality"))
+    assert r.status_code == 200, r.text
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    boxes = {str(row[0].value): str(row[1].value) for row in sheet.iter_rows()
+             if row[0].value and str(row[0].value).endswith(("签字", "意见"))}
+    for label, role in (("验收组成员签字", "acceptance_team"), ("乡镇（街道）意见", "locality"),
+                        ("省辖市主管部门意见", "city_regulator")):
+        assert boxes[label].startswith(opinion(role)["opinion"]), boxes
+    assert not boxes["县市区行业主管部门意见"].startswith("regulator")
+    assert "主要负责人签字：\n" in boxes["县市区政府意见"] + "\n"
 
 
 def test_a_plant_the_county_manages_needs_the_county_signatures(
