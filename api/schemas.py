@@ -255,11 +255,12 @@ class CaseCreate(RequestModel):
 
 
 class SignaturePublic(BaseModel):
-    """One signature of a sign-off chain, with what its signer sent (their 验收意见 …)."""
+    """One signature of a sign-off chain, with what its signer sent: their own fields (each
+    level's 意见, kept with the signature and not in the case's data) and any case field."""
 
     model_config = example(transition="accept", role="acceptance_team", actor="token:5",
                             actor_name="林荫街道验收组", at="2026-12-11T02:00:00Z",
-                            data={"acceptance_opinion": "整改到位，同意销号"}, completed=False)
+                            data={"opinion": "整改到位，同意销号"}, completed=False, step=0)
     transition: str
     role: str = Field(description="the role signed for")
     actor: str = Field(description="who signed, stable: `token:<id>`")
@@ -268,6 +269,10 @@ class SignaturePublic(BaseModel):
     data: dict[str, Any] = Field(description="the data this signer sent")
     completed: bool = Field(description="true once the chain is complete (the case moved "
                                         "on); false while it waits for more signatures")
+    step: int | None = Field(default=None, description=(
+        "the place of the signature's step in the transition's `signoffs` (0 first); steps "
+        "whose `when` does not hold for the case and its unit are skipped, so a 市直部门直管 "
+        "enterprise's chain reads 0, 1, 4. Null for a signature recorded before steps"))
 
 
 class CasePublic(BaseModel):
@@ -289,8 +294,10 @@ class CasePublic(BaseModel):
     final: bool
     data: dict[str, Any]
     signatures: list[SignaturePublic] = Field(description=(
-        "who signed, in order: the chain waiting for signatures, and every chain completed "
-        "(a 销号's four signatures stay on the closed case); a rejection voids a pending one"))
+        "every signature of the case's sign-off chains, in order: role, signer, time and the "
+        "fields they gave; the chain waiting for signatures (`completed` false) and every chain "
+        "completed (a 销号's signatures stay on the closed case); a rejection voids a pending "
+        "one (its signatures remain in /history)"))
     clocks: dict[str, Any] = Field(description=(
         "each clock: `due` (null when stopped), `gen`, and `provisional`: the deadline was "
         "counted over a year whose statutory holidays are not known yet (Monday to Friday), "

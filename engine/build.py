@@ -30,6 +30,7 @@ from engine.model import (
     Row,
     Section,
     Selector,
+    SignoffStep,
     State,
     Stricter,
     Target,
@@ -170,6 +171,7 @@ def _clock(item: dict[str, Any]) -> Clock:
         stops_on=_event(item.get("stops_on")),
         who=_strs(item.get("who")),
         remind=_durations(item.get("remind")),
+        when=plain(item.get("when")),
         overdue=None
         if not isinstance(overdue, dict)
         else Overdue(
@@ -186,6 +188,24 @@ def _clock(item: dict[str, Any]) -> Clock:
             ),
         ),
     )
+
+
+def _steps(transition: dict[str, Any]) -> tuple[SignoffStep, ...]:
+    """A chain's steps: each a role, or `{role, when, fields, required}`; the transition's
+    `signature` ({fields, required}) is every signer's, a step's own add to it."""
+    shared = transition.get("signature") or {}
+    fields = {k: _field(k, v) for k, v in (shared.get("fields") or {}).items()}
+    required = _strs(shared.get("required"))
+    steps = []
+    for step in as_list(transition.get("signoffs")):
+        if isinstance(step, str):
+            steps.append(SignoffStep(step, None, fields, required))
+            continue
+        own = {k: _field(k, v) for k, v in (step.get("fields") or {}).items()}
+        steps.append(SignoffStep(
+            step["role"], plain(step.get("when")), {**fields, **own},
+            tuple(dict.fromkeys((*required, *_strs(step.get("required")))))))
+    return tuple(steps)
 
 
 def _case_type(name: str, item: dict[str, Any]) -> CaseType:
@@ -208,9 +228,10 @@ def _case_type(name: str, item: dict[str, Any]) -> CaseType:
                 who=_strs(t.get("who")),
                 requires=_strs(t.get("requires")),
                 when=plain(t.get("when")),
-                signoffs=_strs(t.get("signoffs")),
+                signoffs=tuple(s.role for s in _steps(t)),
                 sets=_strs(t.get("sets")),
                 same_signer=t.get("same_signer") == "allowed",
+                steps=_steps(t),
             )
             for t in item["transitions"]
         ),

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.conditions import UnitTest, holds
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
 
@@ -109,18 +110,6 @@ def _matches(event: ClockEvent | None, before: str | None, after: str, trigger: 
         return False
     entered = after in event.enter and after != before
     return entered or trigger in event.triggers
-
-
-def _starts(clock: Clock, before: str | None, after: str, trigger: str) -> bool:
-    if clock.runs_in and after in clock.runs_in and before not in clock.runs_in:
-        return True
-    return _matches(clock.starts_on, before, after, trigger)
-
-
-def _stops(clock: Clock, before: str | None, after: str, trigger: str) -> bool:
-    if clock.runs_in and before in clock.runs_in and after not in clock.runs_in:
-        return True
-    return _matches(clock.stops_on, before, after, trigger)
 
 
 def running_in(clock: Clock, state: str) -> bool | None:
@@ -248,21 +237,39 @@ def clock_effects(
     changed: Mapping[str, Any],
     now: dt.datetime,
     deadlines: Deadlines,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    unit: UnitTest | None = None,
+    running: frozenset[str] = frozenset(),
 ) -> list[ClockEffect]:
-    """Clocks that stop, start or restart because a case went from `before` to `after`."""
+    """Clocks that stop, start or restart because a case went from `before` to `after` (its
+    data `previous` before the event, `facts` after it).
+
+    A clock with a `when` runs only while its condition holds for the case and its unit: one
+    bound to states starts when the case is in them and the condition comes to hold (a hazard
+    re-graded as major), and stops when it ceases to (re-graded as general); one started by an
+    event starts only if the condition holds then, and stops, if `running`, when it ceases."""
     effects: list[ClockEffect] = []
     today = local_date(now, campaign.timezone)
     for clock in case_type.clocks:
-        starts = _starts(clock, before, after, trigger)
-        stops = _stops(clock, before, after, trigger)
+        held = before is not None and _holds(clock, previous or {}, unit)
+        holds_now = _holds(clock, facts, unit)
+        was_in = before in clock.runs_in and held
+        is_in = after in clock.runs_in and holds_now
+        starts = (is_in and not was_in) or (
+            holds_now and _matches(clock.starts_on, before, after, trigger))
+        lapsed = clock.when is not None and not holds_now and (
+            was_in if clock.runs_in else clock.id in running)
+        stops = (was_in and not is_in) or _matches(clock.stops_on, before, after, trigger) \
+            or lapsed
         # A running clock whose deadline field changed (a new 整改期限) restarts with it.
-        still_running = running_in(clock, after) and before in clock.runs_in
-        moved = bool(still_running and clock.due.field and clock.due.field in changed)
+        moved = bool(was_in and is_in and clock.due.field and clock.due.field in changed)
         if stops or moved:
             left = clock.runs_in and before in clock.runs_in and after not in clock.runs_in
-            reason = "deadline changed" if moved else f"left {before}" if left else trigger
+            reason = ("deadline changed" if moved else f"left {before}" if left
+                      else "condition no longer holds" if lapsed else trigger)
             effects.append(StopClock(case_id, clock.id, reason))
-        if (starts and not stops) or moved or (starts and stops and after in clock.runs_in):
+        if (starts and not stops) or moved or (starts and stops and is_in):
             base = base_day(clock, facts, today)
             if base is None:
                 effects.append(ClockUnarmed(case_id, clock.id,
@@ -271,6 +278,10 @@ def clock_effects(
                 effects.append(arm(campaign, clock, case_id, due_from(clock, base, deadlines),
                                    now, deadlines, base=base))
     return effects
+
+
+def _holds(clock: Clock, facts: Mapping[str, Any], unit: UnitTest | None) -> bool:
+    return clock.when is None or holds(clock.when, facts, unit)
 
 
 def decide(

@@ -1,7 +1,9 @@
 """Declarative conditions from YAML, evaluated through our own registry of operators.
 
 Nothing in a condition is ever imported or evaluated as code: every operator is a name looked up
-in `OPERATORS`.
+in `OPERATORS`. The key `unit` tests the case's unit (its industry and tags, or named selectors):
+the caller hands in a predicate that answers it (engine.orgs.unit_test), so this module needs to
+know neither units nor campaigns.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _MISSING = object()
+
+# Answers a `unit:` operand (a selector id, a list of ids, or an inline selector) for one unit.
+UnitTest = Callable[[Any], bool]
+UNIT_KEY = "unit"
 
 
 def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -37,17 +43,21 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def holds(condition: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> bool:
-    """Whether `facts` (field name -> value) satisfy the condition."""
+def holds(condition: Mapping[str, Any] | None, facts: Mapping[str, Any],
+          unit: UnitTest | None = None) -> bool:
+    """Whether `facts` (field name -> value) and the case's unit satisfy the condition; a
+    `unit:` test fails when no unit is known."""
     if not condition:
         return True
     for key, operand in condition.items():
         if key == "all":
-            ok = all(holds(part, facts) for part in operand)
+            ok = all(holds(part, facts, unit) for part in operand)
         elif key == "any":
-            ok = any(holds(part, facts) for part in operand)
+            ok = any(holds(part, facts, unit) for part in operand)
         elif key == "not":
-            ok = not holds(operand, facts)
+            ok = not holds(operand, facts, unit)
+        elif key == UNIT_KEY:
+            ok = unit is not None and unit(operand)
         else:
             ok = _test(facts.get(key, _MISSING), operand)
         if not ok:
@@ -63,6 +73,16 @@ def _test(value: Any, operand: Any) -> bool:
     return bool(value == operand)
 
 
+def tests_unit(condition: Any) -> bool:
+    """Whether a condition (anywhere inside) tests the case's unit."""
+    if isinstance(condition, Mapping):
+        return any(key == UNIT_KEY or (key in ("all", "any", "not") and tests_unit(operand))
+                   for key, operand in condition.items())
+    if isinstance(condition, list):
+        return any(tests_unit(part) for part in condition)
+    return False
+
+
 def describe(condition: Mapping[str, Any]) -> str:
     """A short human reading of a condition, for refusals: `grade = general`."""
     parts = []
@@ -72,6 +92,8 @@ def describe(condition: Mapping[str, Any]) -> str:
             parts.append("(" + joiner.join(describe(p) for p in operand) + ")")
         elif key == "not":
             parts.append(f"not ({describe(operand)})")
+        elif key == UNIT_KEY:
+            parts.append(f"unit matches {operand!r}")
         elif isinstance(operand, Mapping):
             parts.extend(f"{key} {op} {arg!r}" for op, arg in operand.items())
         elif isinstance(operand, list):

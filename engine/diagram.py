@@ -19,6 +19,9 @@ def mermaid(campaign: Campaign, case_type: CaseType) -> str:
     for transition in case_type.transitions:
         who = transition.signoffs or transition.who
         names = [roles[r].name if r in roles else r for r in who]
+        if transition.signoffs:  # a step taken only for some cases or units: （条件）
+            names = [name + ("（条件）" if step.when else "")
+                     for name, step in zip(names, transition.chain, strict=True)]
         joiner = " → " if transition.signoffs else " / "
         label = _label(transition.name)
         if names:

@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 from transitions import EventData, Machine
 
-from engine.clocks import ClockEffect, clock_effects
-from engine.conditions import describe, holds
+from engine.clocks import ArmClock, ClockEffect, StopClock, clock_effects
+from engine.conditions import UnitTest, describe, holds, tests_unit
 from engine.dates import Deadlines
 from engine.errors import (
     ConditionFailed,
@@ -27,8 +27,10 @@ from engine.errors import (
 )
 from engine.limits import DateRange
 from engine.limits import problems as limit_problems
-from engine.model import Campaign, CaseType, Transition
+from engine.model import Campaign, CaseType, SignoffStep, Transition
+from engine.orgs import Unit, unit_test
 from engine.schema import did_you_mean, format_checker
+from engine.signoffs import Signature, SignerFields, Step, next_step, pending
 
 
 @dataclass(frozen=True)
@@ -52,24 +54,6 @@ SYSTEM = Actor("system", frozenset(), system=True)
 
 
 @dataclass(frozen=True)
-class Signature:
-    """One signature of a sign-off chain: who signed for which role, when, and the data they
-    sent (each 验收意见 is its signer's own). `completed` once the chain it belongs to is."""
-
-    transition: str
-    role: str
-    actor: str
-    at: dt.datetime
-    name: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    completed: bool = False
-
-    def done(self) -> Signature:
-        return Signature(self.transition, self.role, self.actor, self.at, self.name, self.data,
-                         True)
-
-
-@dataclass(frozen=True)
 class Case:
     """What the core needs to know of a case; adapters load and store it."""
 
@@ -79,12 +63,15 @@ class Case:
     data: Mapping[str, Any] = field(default_factory=dict)
     version: int = 1
     signatures: tuple[Signature, ...] = ()
+    running: frozenset[str] = frozenset()  # the clocks running (armed) on the case
 
     def moved(self, state: str, data: Mapping[str, Any],
-              signatures: tuple[Signature, ...]) -> Case:
+              signatures: tuple[Signature, ...],
+              effects: Sequence[ClockEffect] = ()) -> Case:
         """The next version, as an event leaves it (built directly, not with
         `dataclasses.replace`, which costs several times more on every event)."""
-        return Case(self.id, self.type, state, data, self.version + 1, signatures)
+        return Case(self.id, self.type, state, data, self.version + 1, signatures,
+                    _running(self.running, effects))
 
 
 @dataclass(frozen=True)
@@ -102,6 +89,8 @@ class Outcome:
     completed: bool
     data: Mapping[str, Any]
     effects: tuple[ClockEffect, ...] = ()
+    # of `data`, the signer's own fields (each level's 意见): with the signature, not the case
+    own: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def changed_state(self) -> bool:
@@ -125,6 +114,19 @@ class _Chosen:
 
     def __call__(self, event: EventData) -> bool:
         return bool(event.kwargs.get("transition_id") == self.transition_id)
+
+
+def _running(before: frozenset[str], effects: Sequence[ClockEffect]) -> frozenset[str]:
+    """The clocks running once `effects` are applied."""
+    if not effects:
+        return before
+    running = set(before)
+    for effect in effects:
+        if isinstance(effect, StopClock):
+            running.discard(effect.clock_id)
+        elif isinstance(effect, ArmClock):
+            running.add(effect.clock_id)
+    return frozenset(running)
 
 
 def _absent(value: Any) -> bool:
@@ -175,6 +177,10 @@ class Lifecycle:
             name: jsonschema.Draft202012Validator(field.schema, format_checker=checker)
             for name, field in case_type.fields.items()
         }
+        # whether a condition looks at the unit: only then need adapters read it
+        self.needs_unit = any(
+            tests_unit(t.when) or any(tests_unit(s.when) for s in t.steps)
+            for t in case_type.transitions) or any(tests_unit(c.when) for c in case_type.clocks)
         # what each transition's event may set, and where each field may be set from (for
         # the refusal's hint)
         self._settable = {t.id: t.settable for t in case_type.transitions}
@@ -184,6 +190,7 @@ class Lifecycle:
                 if transition.trigger not in self._set_by.setdefault(name, []):
                     self._set_by[name].append(transition.trigger)
         self.dates = DateRange.for_campaign(campaign)
+        self.signer_fields = SignerFields(case_type, self.dates)  # each signer's 意见
         self._date_fields = {
             name: field.schema.get("format") == "date-time"
             for name, field in case_type.fields.items()
@@ -192,15 +199,19 @@ class Lifecycle:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def allowed_triggers(self, case: Case, actor: Actor | None = None) -> list[str]:
-        """Triggers that can fire from the case's state (for this actor, if given), in order."""
+    def allowed_triggers(self, case: Case, actor: Actor | None = None, *,
+                         unit: Unit | None = None) -> list[str]:
+        """Triggers that can fire from the case's state (for this actor, if given, with the
+        case's unit deciding conditions on it), in order."""
         found: list[str] = []
         facts = case.data
+        test = unit_test(self.campaign, unit)
         for transition in self.type.transitions:
             if case.state not in transition.sources or transition.trigger in found:
                 continue
             if actor is not None and not (
-                holds(transition.when, facts) and self._may_fire(transition, case, actor)
+                holds(transition.when, facts, test)
+                and self._may_fire(transition, case, actor, test)
             ):
                 continue
             found.append(transition.trigger)
@@ -214,6 +225,8 @@ class Lifecycle:
         data: Mapping[str, Any],
         actor: Actor,
         now: dt.datetime,
+        *,
+        unit: Unit | None = None,
     ) -> Outcome:
         """Open a case in the initial state; refuse missing required fields or bad data."""
         if self.type.opened_by and not actor.system and not actor.roles & set(self.type.opened_by):
@@ -224,7 +237,11 @@ class Lifecycle:
             raise MissingFields(case_id, "open", missing)
         case = Case(case_id, self.type.id, self.type.initial, MappingProxyType(dict(data)))
         role = next(iter(sorted(actor.roles & set(self.type.opened_by or actor.roles))), None)
-        effects = self._clock_effects(case_id, None, case.state, "open", case.data, {}, now)
+        effects = clock_effects(self.campaign, self.type, case_id, None, case.state, "open",
+                                case.data, {}, now, self.deadlines,
+                                unit=unit_test(self.campaign, unit))
+        case = Case(case.id, case.type, case.state, case.data, 1, (),
+                    _running(frozenset(), effects))
         return Outcome(case, "open", "open", None, case.state, actor, role, now, True,
                        MappingProxyType(dict(data)), tuple(effects))
 
@@ -235,61 +252,79 @@ class Lifecycle:
         data: Mapping[str, Any],
         actor: Actor,
         now: dt.datetime,
+        *,
+        unit: Unit | None = None,
     ) -> Outcome:
-        """Fire `trigger` on `case`; returns the outcome or raises a Refused error saying why."""
+        """Fire `trigger` on `case` (of `unit`, whose industry and tags decide conditions on
+        the unit); returns the outcome or raises a Refused error saying why."""
+        test = unit_test(self.campaign, unit)
         candidates = [t for t in self.by_trigger.get(trigger, ()) if case.state in t.sources]
         if not candidates:
-            raise TransitionNotAllowed(case.id, case.state, trigger, self.allowed_triggers(case))
+            raise TransitionNotAllowed(case.id, case.state, trigger,
+                                       self.allowed_triggers(case))
         # Conditions judge what is on record, not what the event sends: otherwise an event
         # could re-grade a major hazard as general to take the general path.
-        passing = [t for t in candidates if holds(t.when, case.data)]
+        passing = [t for t in candidates if holds(t.when, case.data, test)]
         if not passing:
             raise ConditionFailed(case.id, trigger, [describe(t.when or {}) for t in candidates])
-        chosen, role = self._choose(case, trigger, passing, actor)
-        pending = [s for s in case.signatures if s.transition == chosen.id and not s.completed]
+        chosen, role = self._choose(case, trigger, passing, actor, test)
+        waiting_for = pending(case.signatures, chosen)
         if chosen.signoffs and not chosen.same_signer:
-            self._distinct_signer(case, trigger, role or "", pending, actor)
+            self._distinct_signer(case, trigger, role or "", waiting_for, actor)
+        step = self._next_step(chosen, case, test) if chosen.signoffs else None
+        # A signer's own fields (their 意见) stay with their signature, not in the case.
+        own = {k: v for k, v in data.items() if k in step[1].fields} if step else {}
+        sent_case = {k: v for k, v in data.items() if k not in own} if own else data
         # An event changes only what its transition declares: a principal's plan cannot
         # re-grade the hazard it plans for, whatever the data's schema would let through.
-        if not data.keys() <= self._settable[chosen.id]:
-            raise self._not_settable(case.id, trigger, chosen, data)
-        self._check_data(case.id, data, case.data)
-        facts = {**case.data, **data}
+        if not sent_case.keys() <= self._settable[chosen.id]:
+            raise self._not_settable(case.id, trigger, chosen, sent_case,
+                                     step[1] if step else None)
+        self._check_data(case.id, sent_case, case.data)
+        if own and step:
+            self.signer_fields.check(case.id, chosen, step, own)
+        facts = {**case.data, **sent_case}
         if not actor.system:
             # Transitions the system fires (a clock's escalation) cannot fill in fields a person
             # must provide, so `requires` binds people only. Each signer of a chain gives the
             # fields it requires themselves: a signature is not the one before it repeated.
             given = data if chosen.signoffs else facts
             missing = [f for f in chosen.requires if _absent(given.get(f))]
+            if step:
+                missing += [f for f in step[1].required if _absent(own.get(f))]
             if missing:
                 raise MissingFields(case.id, trigger, missing)
         merged = MappingProxyType(facts)
         sent = MappingProxyType(dict(data))
 
-        if chosen.signoffs:
-            signature = Signature(chosen.id, role or "", actor.id, now, actor.label, sent)
-            if len(pending) + 1 < len(chosen.signoffs):
+        if step:
+            index = step[0]
+            signature = Signature(chosen.id, role or "", actor.id, now, actor.label, sent,
+                                  step=index)
+            if self._next_step(chosen, case, test, after=index) is not None:
                 waiting = case.moved(case.state, merged, (*case.signatures, signature))
                 return Outcome(waiting, trigger, chosen.id, case.state, case.state, actor, role,
-                               now, False, sent)
+                               now, False, sent, own=own)
 
         cursor = _Cursor(case.state)
         if not self.machine.events[trigger].trigger(cursor, transition_id=chosen.id):
             raise RuntimeError(f"machine refused {chosen.id!r} after the core accepted it")
         target = cursor.state
         signatures = case.signatures
-        if chosen.signoffs:
+        if step:
             # The chain is complete: its signatures stay on the case, the record of who
             # signed; signatures of chains still pending elsewhere are void.
             signatures = (*(s for s in case.signatures if s.completed),
-                          *(s.done() for s in pending), signature.done())
+                          *(s.done() for s in waiting_for), signature.done())
         elif target != case.state and signatures:
             # Leaving the state voids a chain not complete (a rejection resets it).
             signatures = tuple(s for s in signatures if s.completed)
-        after = case.moved(target, merged, signatures)
-        effects = self._clock_effects(case.id, case.state, target, trigger, merged, data, now)
+        effects = clock_effects(self.campaign, self.type, case.id, case.state, target, trigger,
+                                merged, sent_case, now, self.deadlines, previous=case.data,
+                                unit=test, running=case.running)
+        after = case.moved(target, merged, signatures, effects)
         return Outcome(after, trigger, chosen.id, case.state, target, actor, role, now, True,
-                       sent, tuple(effects))
+                       sent, tuple(effects), own)
 
     def _distinct_signer(self, case: Case, trigger: str, role: str,
                          pending: Sequence[Signature], actor: Actor) -> None:
@@ -298,8 +333,10 @@ class Lifecycle:
             raise SameSigner(case.id, trigger, role, signer=actor.label, signed_as=signed.role)
 
     def _not_settable(self, case_id: str, trigger: str, transition: Transition,
-                      data: Mapping[str, Any]) -> FieldsNotSettable:
-        settable = sorted(self._settable[transition.id])
+                      data: Mapping[str, Any], step: SignoffStep | None = None
+                      ) -> FieldsNotSettable:
+        own = set(step.fields) if step else set()
+        settable = sorted(self._settable[transition.id] | own)
         refused = [name for name in data if name not in self._settable[transition.id]]
         hints = []
         for name in refused[:3]:
@@ -312,63 +349,59 @@ class Lifecycle:
                              + (f": {close}" if close.startswith("did") else ""))
         return FieldsNotSettable(case_id, trigger, refused, settable, hints=hints)
 
-    def _clock_effects(
-        self,
-        case_id: str,
-        before: str | None,
-        after: str,
-        trigger: str,
-        facts: Mapping[str, Any],
-        changed: Mapping[str, Any],
-        now: dt.datetime,
-    ) -> list[ClockEffect]:
-        # A year nobody covers is counted by the weekend rule; the effects say so (provisional).
-        return clock_effects(self.campaign, self.type, case_id, before, after, trigger, facts,
-                             changed, now, self.deadlines)
-
     def _choose(
-        self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor
+        self, case: Case, trigger: str, passing: Sequence[Transition], actor: Actor,
+        test: UnitTest | None,
     ) -> tuple[Transition, str | None]:
+        chains = [t for t in passing if t.signoffs]
+        if chains and len(chains) == len(passing) and all(
+                self._next_step(t, case, test) is None for t in chains):
+            # every step's condition fails for this case and unit: nobody could sign
+            raise ConditionFailed(case.id, trigger, [describe(s.when) for t in chains
+                                                     for s in t.chain if s.when])
         if actor.system:
             # The system may fire escalations, never sign in a person's place.
             unsigned = [t for t in passing if not t.signoffs]
             if unsigned:
                 return unsigned[0], None
-            expected = self._next_signer(passing[0], case)
+            expected = self._next_signer(passing[0], case, test)
             raise RoleNotAllowed(case.id, trigger, [expected], actor.roles, signoff=True)
         for transition in passing:
-            role = self._role_for(transition, case, actor)
+            role = self._role_for(transition, case, actor, test)
             if role:
                 return transition, role
         first = passing[0]
         if first.signoffs:
-            expected = self._next_signer(first, case)
+            expected = self._next_signer(first, case, test)
             raise RoleNotAllowed(case.id, trigger, [expected], actor.roles, signoff=True)
         required = sorted({r for t in passing for r in t.who})
         raise RoleNotAllowed(case.id, trigger, required, actor.roles)
 
-    def _next_signer(self, transition: Transition, case: Case) -> str:
-        signed = sum(1 for s in case.signatures
-                     if s.transition == transition.id and not s.completed)
-        return transition.signoffs[signed]
+    def _next_step(self, transition: Transition, case: Case, test: UnitTest | None, *,
+                   after: int | None = None) -> Step | None:
+        return next_step(transition, case.signatures, case.data, test, after=after)
 
-    def _may_fire(self, transition: Transition, case: Case, actor: Actor) -> bool:
+    def _next_signer(self, transition: Transition, case: Case, test: UnitTest | None) -> str:
+        step = self._next_step(transition, case, test)
+        return step[1].role if step else "nobody"
+
+    def _may_fire(self, transition: Transition, case: Case, actor: Actor,
+                  test: UnitTest | None) -> bool:
         if actor.system:
             return not transition.signoffs
-        if self._role_for(transition, case, actor) is None:
+        if self._role_for(transition, case, actor, test) is None:
             return False
         if transition.signoffs and not transition.same_signer:
-            pending = [s for s in case.signatures
-                       if s.transition == transition.id and not s.completed]
-            return _signed_by(pending, actor) is None
+            return _signed_by(pending(case.signatures, transition), actor) is None
         return True
 
-    def _role_for(self, transition: Transition, case: Case, actor: Actor) -> str | None:
+    def _role_for(self, transition: Transition, case: Case, actor: Actor,
+                  test: UnitTest | None) -> str | None:
         if actor.system:
             return None
         if transition.signoffs:
-            expected = self._next_signer(transition, case)
-            return expected if expected in actor.roles else None
+            step = self._next_step(transition, case, test)
+            return step[1].role if step and step[1].role in actor.roles else None
         held = [r for r in transition.who if r in actor.roles]
         return held[0] if held else None
 

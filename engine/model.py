@@ -157,6 +157,18 @@ class State:
 
 
 @dataclass(frozen=True)
+class SignoffStep:
+    """One signature of a sign-off chain: the role that signs, the condition under which the
+    step belongs to a case's chain (市直部门直管企业 skip the county's two), and the signer's own
+    fields (意见), kept with the signature and never in the case's data."""
+
+    role: str
+    when: dict[str, Any] | None = _field(default=None, hash=False)
+    fields: dict[str, Field] = _field(default_factory=dict, hash=False)
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Transition:
     """A lifecycle transition; `target` None means internal (records data, state unchanged).
 
@@ -171,14 +183,20 @@ class Transition:
     who: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     when: dict[str, Any] | None = _field(default=None, hash=False)
-    signoffs: tuple[str, ...] = ()
+    signoffs: tuple[str, ...] = ()  # the roles of `steps`, in order
     sets: tuple[str, ...] = ()
     same_signer: bool = False
+    steps: tuple[SignoffStep, ...] = ()
 
     @property
     def settable(self) -> frozenset[str]:
-        """The fields its event's data may hold."""
+        """The fields its event's data may hold (a chain's signers also their own)."""
         return frozenset((*self.requires, *self.sets))
+
+    @property
+    def chain(self) -> tuple[SignoffStep, ...]:
+        """The sign-off steps (each a bare role when built from roles alone)."""
+        return self.steps or tuple(SignoffStep(role) for role in self.signoffs)
 
 
 @dataclass(frozen=True)
@@ -222,6 +240,8 @@ class Clock:
     who: tuple[str, ...] = ()
     remind: tuple[Duration, ...] = ()
     overdue: Overdue | None = None
+    # runs only for cases (and units) this condition holds for: `{grade: major}`
+    when: dict[str, Any] | None = _field(default=None, hash=False)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.model import Campaign, Selector
 
@@ -57,3 +59,31 @@ def _matches(campaign: Campaign, selector: Selector, subject: Unit | Org, depth:
 def matches_any(campaign: Campaign, selector_ids: tuple[str, ...], subject: Unit | Org) -> bool:
     """Whether the subject satisfies at least one of the named selectors."""
     return any(matches(campaign, s, subject) for s in selector_ids)
+
+
+def unit_test(campaign: Campaign, unit: Unit | None) -> Callable[[Any], bool] | None:
+    """The predicate that answers a condition's `unit:` for `unit` (None: no unit known, and
+    every `unit:` test fails). The operand is a selector id, a list of ids (any of them), or
+    an inline selector: `{tags: city_managed}`, `{industry: [...]}`, `{not: high_risk}`."""
+    if unit is None:
+        return None
+    found = unit
+
+    def test(operand: Any) -> bool:
+        if isinstance(operand, str):
+            return operand in campaign.selectors and matches(campaign, operand, found)
+        if isinstance(operand, list):
+            return any(test(part) for part in operand)
+        if isinstance(operand, dict):
+            inline = Selector("(unit)", _strs(operand.get("industry")), _strs(operand.get("tags")),
+                              (), _strs(operand.get("any")), operand.get("not"))
+            return _matches(campaign, inline, found, depth=0)
+        return False
+
+    return test
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)

@@ -273,6 +273,10 @@ class SchemaChecker:
         if validator in ("maxProperties",):
             return [problem("give only one of the choices here")]
         if validator in ("oneOf", "anyOf"):
+            if isinstance(instance, list) and "signoffs" in parts:
+                # a step is a role or {role, when}: never several roles at once
+                return [problem("expected a role, got a list",
+                                _one_value_hint(parts, instance, "string"))]
             described = schema.get("description", "")
             return [
                 problem(

@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonschema
 
+from engine.condition_types import KINDS, type_problem
+from engine.conditions import UNIT_KEY
 from engine.document import Mapping, Mark, locate, origin_path
 from engine.errors import Problem, Severity
 from engine.inherit import child_site
@@ -54,7 +56,7 @@ def condition_fields(value: Any) -> list[str]:
                 stack.extend(as_list(operand))
             elif key == "not":
                 stack.append(operand)
-            elif isinstance(key, str) and key not in found:
+            elif isinstance(key, str) and key != UNIT_KEY and key not in found:
                 found.append(key)
     return found
 
@@ -533,6 +535,9 @@ class SemanticChecker:
         return list(states) if isinstance(states, dict) else []
 
     def condition(self, value: Any, path: Path, case_name: str, *, reserved: bool) -> None:
+        """A `when` (reserved=False: it may test the unit) or a report's `where`
+        (reserved=True: it may use the reserved words, not the unit); every value is checked
+        against its field's type, so a condition that can never hold is an error."""
         if not isinstance(value, dict):
             return
         fields = self.case_fields(case_name)
@@ -544,6 +549,14 @@ class SemanticChecker:
                 continue
             if key == "not":
                 self.condition(operand, sub, case_name, reserved=reserved)
+                continue
+            if key == UNIT_KEY and key not in fields:
+                if reserved:
+                    self.report(sub, "`unit` tests the case's unit in a `when`; a report's "
+                                "`where` cannot use it", "count by unit in the report's rows "
+                                "instead, or remove `unit:`", key=True)
+                else:
+                    self.unit_condition(operand, sub)
                 continue
             choices = list(fields) + (list(CASE_RESERVED_KEYS) if reserved else [])
             if key not in choices:
@@ -575,6 +588,32 @@ class SemanticChecker:
                 continue
             self._operand(fields.get(key), operand, sub, key)
 
+    def unit_condition(self, operand: Any, path: Path) -> None:
+        """`unit:` names selectors, or is an inline selector on industry and tags."""
+        if isinstance(operand, (str, list)):
+            self.known_each(operand, self.selectors, path, "selector")
+            for index, name in enumerate(as_list(operand)):
+                self._unit_selector(name, [*path, index] if isinstance(operand, list) else path)
+        elif isinstance(operand, dict):
+            if self.industries:
+                self.known_each(operand.get("industry"), self.industries, [*path, "industry"],
+                                "industry")
+            if self.tags:
+                self.known_each(operand.get("tags"), self.tags, [*path, "tags"], "tag")
+            self.known_each(operand.get("any"), self.selectors, [*path, "any"], "selector")
+            self.known(operand.get("not"), self.selectors, [*path, "not"], "selector")
+            for index, name in enumerate(as_list(operand.get("any"))):
+                self._unit_selector(name, [*path, "any", index])
+            self._unit_selector(operand.get("not"), [*path, "not"])
+
+    def _unit_selector(self, name: Any, path: Path) -> None:
+        selectors = self.doc.get("selectors")
+        selector = selectors.get(name) if isinstance(selectors, dict) and isinstance(
+            name, str) else None
+        if isinstance(selector, dict) and "level" in selector:
+            self.report(path, f"selector {name!r} tests an org's level: no unit matches it",
+                        "name a selector on industry or tags, e.g. `{tags: city_managed}`")
+
     def _operand(self, field: Any, operand: Any, path: Path, name: str) -> None:
         enum = field.get("enum") if isinstance(field, dict) else None
         if isinstance(operand, dict):
@@ -588,8 +627,27 @@ class SemanticChecker:
                     )
                 elif enum and op in ("eq", "ne", "in", "not_in"):
                     self._enum_values(enum, arg, [*path, op], name)
+                elif op != "present":
+                    self._typed(field, arg, [*path, op], name, op)
         elif enum:
             self._enum_values(enum, operand, path, name)
+        else:
+            self._typed(field, operand, path, name, "eq")
+
+    def _typed(self, field: Any, operand: Any, path: Path, name: str, op: str) -> None:
+        """A value compared with a field must be of the field's type: `city_managed: yes` on
+        a boolean field is the text 'yes' (only true/false are booleans here), and never holds."""
+        kind = field.get("type") if isinstance(field, dict) else None
+        if kind not in KINDS:
+            return
+        for index, item in enumerate([None] if operand is None else as_list(operand)):
+            where = [*path, index] if isinstance(operand, list) else path
+            problem = type_problem(kind, item, op)
+            if problem is not None:
+                message, hint = problem
+                shown = "null" if item is None else repr(item)
+                self.report(where, f"{shown} is {message}, but field {name!r} is "
+                            f"{KINDS[kind]}: the condition can never hold", hint)
 
     def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
         for index, item in enumerate(as_list(value)):
@@ -641,6 +699,10 @@ class CaseTypeChecker:
                 owner=f" of case type {self.name!r}",
             )
         for field_name, field in self.fields.items():
+            if field_name == UNIT_KEY:
+                p.report([*path, "fields", field_name],
+                         "a case field may not be named 'unit': in conditions `unit:` tests "
+                         "the case's unit", "name it otherwise, e.g. 'unit_name'", key=True)
             if isinstance(field, dict):
                 schema = {k: v for k, v in field.items() if k not in ("labels", "remove")}
                 if schema.get("type") in ("date", "datetime"):
@@ -693,7 +755,7 @@ class CaseTypeChecker:
         target = transition.get("to")
         p.known(target, self.states, [*path, "to"], "state")
         p.known_each(transition.get("who"), p.roles, [*path, "who"], "role")
-        p.known_each(transition.get("signoffs"), p.roles, [*path, "signoffs"], "role")
+        self._signoffs(transition, path)
         if "who" not in transition and "signoffs" not in transition:
             p.report(
                 path,
@@ -745,6 +807,59 @@ class CaseTypeChecker:
                 "a sign-off chain must lead to the state it approves",
             )
 
+    def _signoffs(self, transition: dict[str, Any], path: Path) -> None:
+        """A chain's steps (a role, or `{role, when, fields, required}`) and its signers' own
+        fields (`signature`): kept with each signature, so never a case field's name."""
+        p = self.p
+        steps = transition.get("signoffs")
+        shared = transition.get("signature")
+        if shared is not None and steps is None:
+            p.report([*path, "signature"], f"`signature` declares each signer's own fields; "
+                     f"{transition.get('trigger')!r} has no `signoffs`",
+                     "add a `signoffs:` chain, or declare the fields on the case type", key=True)
+        shared_fields = self._own_fields(shared, [*path, "signature"])
+        if not isinstance(steps, list):
+            p.known_each(steps, p.roles, [*path, "signoffs"], "role")
+            return
+        if steps and all(isinstance(step, dict) and step.get("when") for step in steps):
+            p.report([*path, "signoffs"], f"every step of {transition.get('trigger')!r} has a "
+                     "`when`: a case for which none holds can never be signed",
+                     "give at least one step no condition", severity="warning")
+        for index, step in enumerate(steps):
+            where: Path = [*path, "signoffs", index]
+            if not isinstance(step, dict):
+                p.known(step, p.roles, where, "role")
+                continue
+            p.known(step.get("role"), p.roles, [*where, "role"], "role")
+            p.condition(step.get("when"), [*where, "when"], self.name, reserved=False)
+            self._own_fields(step, where, shared_fields)
+
+    def _own_fields(self, owner: Any, path: Path, shared: list[str] | None = None) -> list[str]:
+        """Check a `signature` (or a step's) `fields` and `required`; the field names."""
+        if not isinstance(owner, dict):
+            return []
+        found = owner.get("fields")
+        fields: dict[str, Any] = found if isinstance(found, dict) else {}
+        names = [n for n in fields if isinstance(n, str)]
+        for name in names:
+            field = fields[name]
+            if name in self.fields:
+                self.p.report([*path, "fields", name],
+                              f"{name!r} is a field of case type {self.name!r}; a signer's own "
+                              "field is kept with the signature and needs a name of its own",
+                              f"rename it (e.g. '{name}_own'), or drop it here and list "
+                              f"{name!r} under the transition's `requires`", key=True)
+            if isinstance(field, dict):
+                schema = {k: v for k, v in field.items() if k != "labels"}
+                if schema.get("type") in ("date", "datetime"):
+                    schema["type"] = "string"
+                self.p.json_schema(schema, [*path, "fields", name])
+        known = [*(shared or []), *names]
+        for index, name in enumerate(as_list(owner.get("required"))):
+            self.p.known(name, known, [*path, "required", index], "signature field",
+                         owner=" of this sign-off")
+        return known
+
     def _unit_set_conditions(self) -> None:
         """Warn where a unit-scoped role (an enterprise) may set a field that decides a
         condition: the unit would choose its own path (a major hazard re-graded as general
@@ -752,8 +867,10 @@ class CaseTypeChecker:
         deciding: dict[str, str] = {}
         for transition in self.transitions:
             if isinstance(transition, dict):
-                for name in condition_fields(transition.get("when")):
-                    deciding.setdefault(name, str(transition.get("trigger")))
+                steps = [s for s in as_list(transition.get("signoffs")) if isinstance(s, dict)]
+                for part in [transition.get("when"), *(s.get("when") for s in steps)]:
+                    for name in condition_fields(part):
+                        deciding.setdefault(name, str(transition.get("trigger")))
         if not deciding:
             return
         roles = self.p.doc.get("roles")
@@ -762,8 +879,9 @@ class CaseTypeChecker:
         for index, transition in enumerate(self.transitions):
             if not isinstance(transition, dict):
                 continue
-            who = [r for r in as_list(transition.get("who")) + as_list(transition.get("signoffs"))
-                   if r in unit_roles]
+            signers = [s.get("role") if isinstance(s, dict) else s
+                       for s in as_list(transition.get("signoffs"))]
+            who = [r for r in as_list(transition.get("who")) + signers if r in unit_roles]
             if not who:
                 continue
             for key in ("requires", "sets"):
@@ -816,6 +934,7 @@ class CaseTypeChecker:
         p.require(clock, path, ["name", "due"], f"clock {ident!r}")
         p.known_each(clock.get("runs_in"), self.states, [*path, "runs_in"], "state")
         p.known_each(clock.get("who"), p.roles, [*path, "who"], "role")
+        p.condition(clock.get("when"), [*path, "when"], self.name, reserved=False)
         for key in ("starts_on", "stops_on"):
             event = clock.get(key)
             if isinstance(event, dict):

@@ -20,6 +20,7 @@ from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.errors import Refused
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
+from engine.orgs import Unit
 from engine.reminders import check_reminders, check_text, phase_deadline
 
 HappeningKind = Literal[
@@ -41,6 +42,7 @@ class ScriptedEvent:
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     actor: str = ""  # who acts; by default one simulated person per set of roles
+    unit: str | None = None  # the unit the case belongs to (its attributes decide conditions)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Simulation:
             name: Lifecycle(campaign, case_type, self.deadlines)
             for name, case_type in campaign.cases.items()}
         self.cases: dict[str, Case] = {}
+        self.units: dict[str, Unit] = {}  # the units simulated, by id
+        self.case_units: dict[str, Unit | None] = {}  # each case's unit, named when opened
         self.opened_at: dict[str, dt.datetime] = {}
         self.dues: dict[str, dict[str, dt.date]] = {}  # running clocks' due dates by case
         # every obligation expanded (a report's duties count them), read after `run` begins
@@ -101,6 +105,8 @@ class Simulation:
         for phase in self.campaign.phases:
             notice = phase_deadline(phase, self.deadlines, self.campaign.timezone)
             self._push(notice.at, Happening(notice.at, "phase_due", phase.id, notice.text))
+        subjects = list(subjects)
+        self.units = {s.id: s for s in subjects if isinstance(s, Unit)}
         self._obligations(subjects)
         for event in events:
             self._push(event.at, event)
@@ -152,14 +158,21 @@ class Simulation:
         try:
             if event.action == "open":
                 lifecycle = self.lifecycles[event.case_type or ""]
-                outcome = lifecycle.open(event.case, event.data, actor, event.at)
+                unit = self.units.get(event.unit) if event.unit else None
+                if event.unit and unit is None:
+                    yield Happening(event.at, "refused", event.case,
+                                    f"unknown unit {event.unit!r}", tuple(sorted(event.roles)))
+                    return
+                outcome = lifecycle.open(event.case, event.data, actor, event.at, unit=unit)
+                self.case_units[event.case] = unit
                 self.opened_at[event.case] = event.at
                 yield Happening(event.at, "opened", event.case,
                                 f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
             else:
                 case = self.cases[event.case]
                 outcome = self.lifecycles[case.type].fire(
-                    case, event.trigger or "", event.data, actor, event.at)
+                    case, event.trigger or "", event.data, actor, event.at,
+                    unit=self.case_units.get(event.case))
                 kind: HappeningKind = "fired" if outcome.completed else "signed"
                 yield Happening(event.at, kind, event.case,
                                 f"{event.trigger}：{outcome.source} → {self._state(outcome)}",
@@ -218,7 +231,8 @@ class Simulation:
         if decision.fire:
             try:
                 outcome = self.lifecycles[case.type].fire(case, decision.fire, {}, SYSTEM,
-                                                          timer.at)
+                                                          timer.at,
+                                                          unit=self.case_units.get(case.id))
             except Refused as exc:
                 yield Happening(timer.at, "refused", timer.case_id, f"自动{decision.fire}：{exc}")
                 return

@@ -96,7 +96,8 @@ def parse_events(text: str, source: str, campaign: Campaign) -> list[ScriptedEve
         events.append(ScriptedEvent(
             at=at, case=item["case"], action="open" if "open" in item else "fire",
             roles=frozenset(role_list), case_type=item.get("open"), trigger=item.get("fire"),
-            data=dict(data), actor=str(item.get("actor", ""))))
+            data=dict(data), actor=str(item.get("actor", "")),
+            unit=str(item["unit"]) if item.get("unit") is not None else None))
     if problems:
         raise EventsInvalid(problems)
     return sorted(events, key=lambda e: e.at)

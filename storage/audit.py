@@ -46,6 +46,9 @@ GENESIS = "0" * 64
 # entry's `data` is merged into the case's data, which `audit verify` replays (audit_verify).
 CLOCK_REDATE = "calendar_redate"
 BOOKKEEPING_ACTIONS = frozenset({CLOCK_REDATE})
+# In a sign-off's entry, the signer's own fields (each level's 意见): they stay with the signature
+# and are not merged into the case's data. No field can be named so (ids start with a letter).
+SIGNER_FIELDS = "_signature"
 
 
 def key_of(conn: Connection) -> AuditKey | None:

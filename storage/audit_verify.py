@@ -217,7 +217,7 @@ class _Stream:
             opened = data.get("data")
             self.data = dict(opened) if isinstance(opened, Mapping) else {}
         elif row.action not in audit.BOOKKEEPING_ACTIONS:
-            self.data.update(data)
+            self.data.update((k, v) for k, v in data.items() if k != audit.SIGNER_FIELDS)
         self.state = row.to_state
 
     def close(self) -> Iterator[Break | Tally]:

@@ -19,8 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
-from engine.lifecycle import Actor, Lifecycle, Outcome, Signature
+from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
+from engine.orgs import Unit as CoreUnit
+from engine.signoffs import Signature
 from storage import audit, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
@@ -64,7 +66,9 @@ class StoredCase(NamedTuple):
     audit_hash: str = audit.GENESIS
 
     def core(self) -> CoreCase:
-        return CoreCase(self.id, self.type, self.state, self.data, self.version, self.signatures)
+        running = frozenset(name for name, clock in self.clocks.items() if clock.get("due"))
+        return CoreCase(self.id, self.type, self.state, self.data, self.version, self.signatures,
+                        running)
 
     def written(self, after: CoreCase, *, final: bool, clocks: Mapping[str, Any],
                 next_due: dt.date | None, now: dt.datetime, entry: audit.Draft) -> StoredCase:
@@ -79,16 +83,17 @@ class StoredCase(NamedTuple):
 def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
     # Signatures stored before they kept a name, their data and the chain's completion name
     # their signer by name and belong to a pending chain.
+    # Those stored before a chain's steps could be skipped have no `step`: their position.
     return tuple(Signature(s["transition"], s["role"], s["actor"],
                            dt.datetime.fromisoformat(s["at"]), s.get("name") or s["actor"],
-                           s.get("data") or {}, bool(s.get("completed")))
+                           s.get("data") or {}, bool(s.get("completed")), s.get("step"))
                  for s in raw)
 
 
 def _signatures_json(signatures: Sequence[Signature]) -> list[dict[str, Any]]:
     return [{"transition": s.transition, "role": s.role, "actor": s.actor, "name": s.name,
              "at": s.at.astimezone(dt.UTC).isoformat(), "data": dict(s.data),
-             "completed": s.completed} for s in signatures]
+             "completed": s.completed, "step": s.step} for s in signatures]
 
 
 def stored_case(row: Any) -> StoredCase:
@@ -113,6 +118,15 @@ class EventWrite:
     @property
     def read_version(self) -> int:
         return self.written.version - 1
+
+
+def _entry_data(outcome: Outcome) -> dict[str, Any]:
+    """An event's audit data: what it set on the case, and a signer's own fields apart."""
+    if not outcome.own:
+        return dict(outcome.data)
+    data = {k: v for k, v in outcome.data.items() if k not in outcome.own}
+    data[audit.SIGNER_FIELDS] = dict(outcome.own)
+    return data
 
 
 def actor_id(principal: Principal) -> str:
@@ -177,6 +191,19 @@ WRITE = Prepared(
             audit_seq=bindparam("b_audit_seq"), audit_hash=bindparam("b_audit_hash"),
             audit_mac=bindparam("b_audit_mac")))
 _UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
+_UNIT = Prepared(select(unit_t.c.id, unit_t.c.name, unit_t.c.org_id, unit_t.c.industry,
+                        unit_t.c.tags).where(unit_t.c.id == bindparam("b_id")))
+
+
+def unit_for(conn: Connection, lifecycle: Lifecycle, unit_id: str) -> CoreUnit | None:
+    """The case's unit as conditions on it see it (its industry and tags, as they are now),
+    read only when a condition of the case type looks at the unit."""
+    if not lifecycle.needs_unit:
+        return None
+    row = _UNIT.one_or_none(conn, {"b_id": unit_id})
+    if row is None:
+        return None
+    return CoreUnit(row.id, row.name, row.org_id, row.industry, frozenset(row.tags or ()))
 
 
 def _unit_path(conn: Connection, unit_id: str) -> str:
@@ -213,7 +240,8 @@ class CaseStore:
         lifecycle = self._lifecycle(published, case_type)
         case_id = case_id or new_case_id()
         actor = _actor(principal)
-        outcome = lifecycle.open(case_id, data, actor, now)
+        outcome = lifecycle.open(case_id, data, actor, now,
+                                 unit=unit_for(conn, lifecycle, unit_id))
         clocks, next_due, generations = _clocks_after({}, outcome)
         entry = audit.draft_after(None, audit.GENESIS, key=audit.key_of(conn),
                                   stream=f"case:{case_id}", at=now,
@@ -266,7 +294,8 @@ class CaseStore:
         published = self.registry.get(conn, stored.campaign_version_id)
         lifecycle = self._lifecycle(published, stored.type)
         actor = actor or _actor(principal)
-        outcome = lifecycle.fire(stored.core(), trigger, data, actor, now)
+        outcome = lifecycle.fire(stored.core(), trigger, data, actor, now,
+                                 unit=unit_for(conn, lifecycle, stored.unit_id))
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
         final = after.state in lifecycle.type.finals
@@ -276,7 +305,7 @@ class CaseStore:
                                   actor=actor.id, role=outcome.role,
                                   action=trigger if outcome.completed else f"{trigger}:signoff",
                                   from_state=outcome.source, to_state=outcome.target,
-                                  data=dict(outcome.data))
+                                  data=_entry_data(outcome))
         stops, timer_rows = timers.clock_writes(outcome, generations, timers.Owner(
             stored.campaign_id, stored.org_path, stored.unit_id, lifecycle.type), stored.clocks)
         # the row as it will be written, without reading it back
@@ -320,8 +349,9 @@ class CaseStore:
 
     def allowed(self, conn: Connection, principal: Principal, stored: StoredCase) -> list[str]:
         """The triggers the caller may fire on the case now."""
-        return self.lifecycle_of(conn, stored).allowed_triggers(stored.core(),
-                                                                _actor(principal))
+        lifecycle = self.lifecycle_of(conn, stored)
+        return lifecycle.allowed_triggers(stored.core(), _actor(principal),
+                                          unit=unit_for(conn, lifecycle, stored.unit_id))
 
     def history(self, conn: Connection, principal: Principal, case_id: str
                 ) -> list[dict[str, Any]]:

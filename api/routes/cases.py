@@ -53,7 +53,8 @@ def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, 
         "final": stored.final, "data": dict(stored.data),
         "signatures": [{"transition": s.transition, "role": s.role, "actor": s.actor,
                         "actor_name": s.name, "at": s.at, "data": dict(s.data),
-                        "completed": s.completed} for s in stored.signatures],
+                        "completed": s.completed, "step": s.step}
+                       for s in stored.signatures],
         "clocks": {name: clock_public(state) for name, state in stored.clocks.items()},
         "provisional": any(state.get("due") and state.get("provisional")
                            for state in stored.clocks.values()),

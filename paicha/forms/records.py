@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from engine.dates import local_date
-from engine.model import Campaign
+from engine.model import Campaign, CaseType
 from paicha.cells import neutral_row
 from paicha.forms.ledgers import (
     HAZARD_LIST_FIELDS,
@@ -39,7 +39,7 @@ def ledger_case(campaign: Campaign, row: Any, unit_name: str | None,
         Signature(s["role"], roles[s["role"]].name if s["role"] in roles else s["role"],
                   s.get("name") or s.get("actor") or "",
                   dt.datetime.fromisoformat(s["at"]).astimezone(ZoneInfo(campaign.timezone)),
-                  (s.get("data") or {}).get("acceptance_opinion"))
+                  _opinion(case_type, s))
         for s in row.signatures or [])
     return LedgerCase(
         row.id, row.type,
@@ -47,6 +47,22 @@ def ledger_case(campaign: Campaign, row: Any, unit_name: str | None,
                    campaign.industries.get(industry, industry) if industry else None),
         grade_label, state.name if state else row.state,
         local_date(row.opened_at, campaign.timezone), dict(row.data), signatures)
+
+
+def _opinion(case_type: CaseType | None, signature: Mapping[str, Any]) -> str | None:
+    """The 意见 a signature's box shows: the first text field its step declares as the
+    signer's own (`signature:` of the campaign), else the case's `acceptance_opinion` the
+    signer sent."""
+    data = signature.get("data") or {}
+    step = signature.get("step")
+    transition = next((t for t in case_type.transitions
+                       if t.id == signature.get("transition")), None) if case_type else None
+    if transition is not None and isinstance(step, int) and 0 <= step < len(transition.chain):
+        for name, declared in transition.chain[step].fields.items():
+            if declared.type == "string" and isinstance(data.get(name), str):
+                return str(data[name])
+    opinion = data.get("acceptance_opinion")
+    return opinion if isinstance(opinion, str) else None
 
 
 def ledger_fields(ledger: str) -> Sources:

@@ -20,9 +20,10 @@ from engine.errors import (
     RoleNotAllowed,
     TransitionNotAllowed,
 )
-from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, Signature, lifecycles
+from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome, lifecycles
 from engine.loader import CampaignLoader
 from engine.model import Campaign
+from engine.signoffs import Signature
 from paicha.files import campaign_schema, loader_for
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
@@ -180,7 +181,7 @@ def test_a_major_hazard_walks_from_registration_to_closure(hazard: Lifecycle) ->
         assert signed.case.version == case.version + 1 == 4 + position
         assert signed.case.signatures == (
             *case.signatures, Signature("accept_major", role, signer.id, LATER, signer.label,
-                                        {"acceptance_opinion": f"{role} 同意"}))
+                                        {"acceptance_opinion": f"{role} 同意"}, step=position))
         assert signed.role == role
         assert signed.effects == ()
         case = signed.case
@@ -440,7 +441,7 @@ def test_a_rejection_resets_a_partly_signed_chain(hazard: Lifecycle, hazard_at: 
     restarted = hazard.fire(again, "accept", {}, SIGNERS["acceptance_team"], LATER).case
     assert restarted.signatures == (
         Signature("accept_major", "acceptance_team", "acceptance_team", LATER,
-                  "acceptance_team", {}),)
+                  "acceptance_team", {}, step=0),)
 
 
 def test_one_trigger_picks_its_transition_by_condition(
@@ -643,7 +644,7 @@ def test_three_year_plan_sign_off_needs_the_opinion_at_every_signature() -> None
                               person("community"), now).case
     assert cosigned.signatures[-1] == Signature(
         "accept", "community", "community", now, "community",
-        {"acceptance_opinion": "同意，社区已复核"})
+        {"acceptance_opinion": "同意，社区已复核"}, step=1)
 
 
 def test_event_data_cannot_regrade_a_hazard_to_meet_a_condition(

@@ -23,9 +23,10 @@ from engine.errors import (
     SameSigner,
     TransitionNotAllowed,
 )
-from engine.lifecycle import Actor, Case, Lifecycle, Signature, lifecycles
+from engine.lifecycle import Actor, Case, Lifecycle, lifecycles
 from engine.limits import MAX_DEPTH, MAX_ITEMS, MAX_TEXT, MAX_TOTAL_TEXT
 from engine.loader import CampaignLoader
+from engine.signoffs import Signature
 from paicha.files import campaign_schema, loader_for
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
