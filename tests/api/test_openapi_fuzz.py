@@ -42,6 +42,7 @@ MEANING_CODES = frozenset({
     "channel_config_invalid",  # each channel's own settings (docs/channels.md)
     "import_invalid",  # a file's rows, against the campaigns' vocabularies and the tree
     "org_cycle",  # moving an org under its own subtree
+    "unknown_term",  # org levels, industries, tags and roles: the words the campaigns declare
 })
 
 

@@ -285,7 +285,7 @@ def test_a_chain_whose_every_step_is_skipped_is_refused_with_its_conditions() ->
                         "tags: {city_managed: 市直部门直管企业}\n"
                         "selectors: {city_managed: {tags: city_managed}}\n")
     assert "sign_city" in text and "selectors:" in text
-    loaded = loader_for().load(text, "sign.yaml")
+    loaded = loader_for().load(text, "clocks-by-grade.yaml")
     assert [p.message for p in loaded.warnings] == [
         "every step of 'sign' has a `when`: a case for which none holds can never be signed"]
     lifecycle = lifecycles(loaded.campaign)["hazard"]
