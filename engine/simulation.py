@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from engine.checks import Expander, Obligation, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
-from engine.dates import REMINDER_TIME, Deadlines, local_instant
-from engine.errors import Refused
+from engine.dates import REMINDER_TIME, Deadlines, local_date, local_instant
+from engine.errors import CampaignEnded, Refused
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
+from engine.openings import FOUND_ON, check_open, found_on_of
 from engine.reminders import check_reminders, check_text, phase_deadline
 
 HappeningKind = Literal[
@@ -41,6 +42,8 @@ class ScriptedEvent:
     trigger: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     actor: str = ""  # who acts; by default one simulated person per set of roles
+    unit: str | None = None  # the unit the case belongs to (its attributes decide conditions)
+    found_on: dt.date | None = None  # recorded late: found on this day (engine.openings)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class SimulatedCase:
     case: Case
     opened_at: dt.datetime
     next_due: dt.date | None
+    unit: str | None = None  # the unit the events file named, if any
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Simulation:
             for name, case_type in campaign.cases.items()}
         self.cases: dict[str, Case] = {}
         self.opened_at: dict[str, dt.datetime] = {}
+        self.units_of: dict[str, str] = {}  # case -> the unit its events file named
         self.dues: dict[str, dict[str, dt.date]] = {}  # running clocks' due dates by case
         # every obligation expanded (a report's duties count them), read after `run` begins
         self.obligations: list[Obligation] = []
@@ -116,7 +121,8 @@ class Simulation:
     def snapshot(self) -> list[SimulatedCase]:
         """Every case as it is now, with when it was opened and its earliest running deadline."""
         return [SimulatedCase(case, self.opened_at[case_id],
-                              min(self.dues.get(case_id, {}).values(), default=None))
+                              min(self.dues.get(case_id, {}).values(), default=None),
+                              self.units_of.get(case_id))
                 for case_id, case in self.cases.items()]
 
     def _obligations(self, subjects: Iterable[Subject]) -> None:
@@ -152,8 +158,15 @@ class Simulation:
         try:
             if event.action == "open":
                 lifecycle = self.lifecycles[event.case_type or ""]
-                outcome = lifecycle.open(event.case, event.data, actor, event.at)
+                data = dict(event.data)
+                if event.found_on is not None and FOUND_ON in lifecycle.type.fields:
+                    data.setdefault(FOUND_ON, event.found_on.isoformat())
+                check_open(self.campaign, today=local_date(event.at, self.campaign.timezone),
+                           found_on=found_on_of(lifecycle.type, data, event.found_on))
+                outcome = lifecycle.open(event.case, data, actor, event.at)
                 self.opened_at[event.case] = event.at
+                if event.unit is not None:
+                    self.units_of[event.case] = event.unit
                 yield Happening(event.at, "opened", event.case,
                                 f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
             else:
@@ -164,8 +177,8 @@ class Simulation:
                 yield Happening(event.at, kind, event.case,
                                 f"{event.trigger}：{outcome.source} → {self._state(outcome)}",
                                 tuple(sorted(event.roles)))
-        except (Refused, KeyError) as exc:
-            reason = str(exc) if isinstance(exc, Refused) else f"unknown case or type {exc}"
+        except (Refused, CampaignEnded, KeyError) as exc:
+            reason = str(exc) if not isinstance(exc, KeyError) else f"unknown case or type {exc}"
             yield Happening(event.at, "refused", event.case, reason, tuple(sorted(event.roles)))
             return
         yield from self._apply(outcome)
