@@ -52,10 +52,11 @@ def _count(start: dt.date, end: dt.date, deadlines: Deadlines, working: bool) ->
 def due_text(due: dt.date, today: dt.date, deadlines: Deadlines, *, working: bool,
              provisional: bool = False) -> str:
     """A deadline not yet passed, told on `today`: 12月18日到期，还有3个工作日 (working days
-    where the deadline counts them, else 日); on the day itself 今日（12月18日）到期."""
-    mark = f"（{PROVISIONAL}）" if provisional else ""
+    where the deadline counts them, else 日); on the day itself 今日（12月18日）到期; a
+    provisional one 12月18日（暂定）到期 / 今日（12月18日，暂定）到期."""
     if due <= today:
-        return f"今日（{day_text(due, today)}{mark}）到期"
+        return f"今日（{day_text(due, today)}{'，' + PROVISIONAL if provisional else ''}）到期"
+    mark = f"（{PROVISIONAL}）" if provisional else ""
     left = _count(today, due, deadlines, working)
     return f"{day_text(due, today)}{mark}到期，还有{_span(left, working)}"
 

@@ -14,8 +14,8 @@ from engine.dates import Deadlines, local_date
 from engine.document import DocumentError, Mapping, locate, parse
 from engine.errors import Problem
 from engine.model import Campaign
-from engine.schema import did_you_mean
 from engine.orgs import Org, Unit
+from engine.schema import did_you_mean
 from engine.simulation import Happening, ScriptedEvent, Simulation
 from paicha.calendars import calendar_option, statutory_from
 from paicha.files import CommandFailed, display_name, load_for_command
