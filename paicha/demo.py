@@ -47,9 +47,11 @@ DEPLOYMENTS = (("special-action-2023-linyin", "linyin"), ("three-year-plan-2024-
 
 def campaign_text(today: dt.date) -> str:
     """The demo campaign for a demo started on `today`: the national 2023 campaign's checks,
-    cases and reports (`extends`) over a year from today — its phases 2 weeks, 6 weeks, 7
-    months and a year on. The one place the demo's dates are decided."""
-    end = today + dt.timedelta(days=364)
+    cases and reports (`extends`) over the year from the first of this month — its phases end
+    2 weeks, 6 weeks and 7 months from today, and with the year. The one place the demo's
+    dates are decided."""
+    start = today.replace(day=1)
+    end = dt.date(start.year + 1, start.month, 1) - dt.timedelta(days=1)
     mobilize, self_check = today + dt.timedelta(days=14), today + dt.timedelta(days=45)
     enforcement = today + dt.timedelta(days=213)
     return f"""paicha: 1
@@ -57,8 +59,8 @@ id: {DEMO_CAMPAIGN}
 extends: special-action-2023
 title: 重大事故隐患专项排查整治行动（演示）
 issuer: paicha 演示
-# dates made by `paicha serve --demo` on {today}: a year from that day (paicha/demo.py)
-period: {{start: "{today}", end: "{end}"}}
+# dates made by `paicha serve --demo` on {today}: a year from that month (paicha/demo.py)
+period: {{start: "{start}", end: "{end}"}}
 phases:
   - {{id: mobilize,    due: "{mobilize}"}}
   - {{id: self_check,  due: "{self_check}"}}

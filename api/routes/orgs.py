@@ -53,4 +53,5 @@ def update_org(org_id: str, body: OrgUpdate, services: ServicesDep,
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with services.db.write() as conn:
         return subjects.update_org(conn, principal, org_id, changes,
-                                   expected_version=body.version, now=services.now())
+                                   expected_version=body.version, now=services.now(),
+                                   registry=services.registry)
