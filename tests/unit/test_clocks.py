@@ -250,6 +250,27 @@ def test_a_campaign_may_keep_reminders_on_the_rest_day(
     assert timers_by_label(monday)["-1d"] == utc(2023, 6, 4, 1)  # Sunday 4 June itself
 
 
+def test_overdue_is_decided_at_the_campaigns_overdue_at_on_working_days(
+    hazard_type: CaseType, rectification: Clock
+) -> None:
+    # 逾期情况每日上午8时30分通报: a child campaign says so in its header
+    text = ("paicha: 1\nid: early-2023\nextends: special-action-2023\ntitle: 某区方案\n"
+            'overdue_at: "08:30"\n')
+    parent = CAMPAIGNS / "special-action-2023.yaml"
+    early = loader_for([parent]).load(text, "early-2023.yaml").campaign
+    assert early.overdue_at == dt.time(8, 30)
+    deadlines = Deadlines.for_campaign(early)
+    # due Thursday 28 September, the eve of 中秋国庆 (09-29..10-06 off, Saturday 10-07 a
+    # make-up workday): declared overdue when the holiday is over, at 08:30 local
+    armed = arm(early, rectification, "h1", dt.date(2023, 9, 28), NOW, deadlines)
+    first = timer(armed, "due")
+    assert first.at == utc(2023, 10, 7, 0, 30)
+    decision = decide(early, hazard_type, first, "rectifying", first.at, deadlines)
+    assert decision.notifications[0].message == "整改期限：9月28日到期，已逾期9日"
+    assert decision.next_timer is not None
+    assert decision.next_timer.at == utc(2023, 10, 8, 0, 30)  # Sunday 10-08, a workday
+
+
 def test_a_deadline_on_a_rest_day_rolls_to_the_next_working_day(
     hazard: Lifecycle, reported: Case
 ) -> None:
