@@ -21,6 +21,7 @@ from engine.errors import CampaignEnded, Refused
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
 from engine.openings import FOUND_ON, check_open, found_on_of
+from engine.orgs import Unit
 from engine.reminders import check_reminders, check_text, counts_working_days, phase_deadline
 
 HappeningKind = Literal[
@@ -82,6 +83,7 @@ class Simulation:
         self.cases: dict[str, Case] = {}
         self.opened_at: dict[str, dt.datetime] = {}
         self.units_of: dict[str, str] = {}  # case -> the unit its events file named
+        self.units: dict[str, Unit] = {}  # the units of the run, by id
         self.dues: dict[str, dict[str, dt.date]] = {}  # running clocks' due dates by case
         # every obligation expanded (a report's duties count them), read after `run` begins
         self.obligations: list[Obligation] = []
@@ -106,6 +108,9 @@ class Simulation:
         for phase in self.campaign.phases:
             notice = phase_deadline(phase, self.deadlines, self.campaign.timezone)
             self._push(notice.at, Happening(notice.at, "phase_due", phase.id, notice.text))
+        subjects = list(subjects)
+        # the units cases name (`unit:`): the case's unit, with its industry and tags
+        self.units = {s.id: s for s in subjects if isinstance(s, Unit)}
         self._obligations(subjects)
         for event in events:
             self._push(event.at, event)
@@ -117,6 +122,11 @@ class Simulation:
                 yield from self._event(item)
             elif isinstance(item, tuple):
                 yield from self._timer(*item)
+
+    def unit_of(self, case_id: str) -> Unit | None:
+        """The unit a case belongs to (named by its events file), with its attributes."""
+        unit = self.units_of.get(case_id)
+        return self.units.get(unit) if unit is not None else None
 
     def snapshot(self) -> list[SimulatedCase]:
         """Every case as it is now, with when it was opened and its earliest running deadline."""

@@ -103,6 +103,10 @@ def parse_events(text: str, source: str, campaign: Campaign,
             problem([*path, "unit"], f"unknown unit {unit!r}" + (
                     "" if known_units else ": give the units with --units CSV"),
                     did_you_mean(unit, known_units))
+        for key in ("unit", "found_on"):
+            if key in item and "fire" in item:
+                problem([*path, key], f"`{key}:` belongs to the event that opens the case",
+                        "move it to the `open:` event of this case")
         found_on = item.get("found_on")
         if found_on is not None and _day(found_on) is None:
             problem([*path, "found_on"], f"found_on {found_on!r} is not a date",

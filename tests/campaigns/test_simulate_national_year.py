@@ -145,7 +145,9 @@ def happenings() -> list[Happening]:
                       trigger="plan", data=PLAN),
     ]
     simulation = Simulation(campaign, campaign.period_start, campaign.period_end)
-    return list(simulation.run([STREET, PLANT], events))
+    found = list(simulation.run([STREET, PLANT], events))
+    assert simulation.unit_of("h1") == PLANT  # the case's unit, with its industry
+    return found
 
 
 def _at(text: str) -> dt.datetime:

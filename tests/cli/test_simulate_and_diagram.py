@@ -118,6 +118,12 @@ def test_the_unit_of_a_case_must_be_one_of_the_units_given(
     assert "events.yaml:2:" in err and "unknown unit 'u-chem-9'" in err
     assert main(["simulate", CHONGMING, "--events", str(events)]) == 1
     assert "give the units with --units CSV" in capsys.readouterr().err
+    events.write_text(EVENTS.replace("case: h1, fire: accept,", "case: h1, unit: u-chem, "
+                                     "fire: accept,"), encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "events.yaml:8:" in err and "`unit:` belongs to the event that opens the case" in err
 
 
 def test_a_case_names_its_unit_and_counts_for_it_in_the_reports(
