@@ -26,7 +26,7 @@ from engine.clocks import (
     redate,
     schedule,
 )
-from engine.dates import Deadlines
+from engine.dates import Deadlines, local_date
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, lifecycles
 from engine.loader import CampaignLoader
 from engine.model import Campaign, CaseType, Check, Clock, Duration
@@ -712,3 +712,34 @@ def test_messages_of_a_provisional_clock_say_so(
                       provisional=True)
     assert decision.notifications[0].provisional
     assert "整改期限：2月8日（暂定）到期" in decision.notifications[0].message
+
+
+@pytest.mark.parametrize("offsets", [("-7d", "-1d", "0d"), ("-3d", "-2d", "-1d", "0d"),
+                                     ("-3wd", "-1wd", "0d"), ("-10d", "-7d", "-3wd", "-1d")])
+def test_no_deadline_of_2023_tells_one_thing_twice_a_day(
+    campaign: Campaign, rectification: Clock, hazard_type: CaseType, deadlines: Deadlines,
+    offsets: tuple[str, ...],
+) -> None:
+    """Every deadline of 2023, whatever the offsets and the rolls over 端午 and 国庆: a clock's
+    timers and a check's reminders give one notice per (kind, day) at most."""
+    clock = dataclasses.replace(rectification,
+                                remind=tuple(Duration.parse(o) for o in offsets))
+    check = Check("c", "检查", "principal", "units",
+                  remind=tuple(Duration.parse(o) for o in offsets))
+    day = dt.date(2023, 1, 15)
+    while day <= dt.date(2023, 12, 20):
+        timers = schedule(campaign, clock, "h1", day, deadlines)
+        seen = [(t.kind, local_date(t.at, campaign.timezone)) for t in timers]
+        assert len(seen) == len(set(seen)), (day, seen)
+        # the overdue notice and its first repeat are on two different working days
+        overdue = next(t for t in timers if t.kind == "overdue")
+        repeat = decide(campaign, hazard_type, overdue, "rectifying", overdue.at,
+                        deadlines).next_timer
+        assert repeat is not None
+        assert local_date(repeat.at, campaign.timezone) > local_date(overdue.at,
+                                                                     campaign.timezone)
+        assert deadlines.is_working_day(local_date(overdue.at, campaign.timezone))
+        reminders = [local_date(r.at, campaign.timezone)
+                     for r in check_reminders(check, day, deadlines, campaign.timezone)]
+        assert len(reminders) == len(set(reminders)), (day, reminders)
+        day += dt.timedelta(days=1)
