@@ -253,7 +253,7 @@ def test_a_campaign_may_keep_reminders_on_the_rest_day(
 def test_overdue_is_decided_at_the_campaigns_overdue_at_on_working_days(
     hazard_type: CaseType, rectification: Clock
 ) -> None:
-    # 逾期情况每日上午8时30分通报: a child campaign says so in its header
+    # an office whose working day starts at 08:30 says so in its header
     text = ("paicha: 1\nid: early-2023\nextends: special-action-2023\ntitle: 某区方案\n"
             'overdue_at: "08:30"\n')
     parent = CAMPAIGNS / "special-action-2023.yaml"
