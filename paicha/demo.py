@@ -13,8 +13,8 @@ from sqlalchemy import Connection, select
 
 from engine.access import Principal, ScopeKind
 from engine.dates import local_date
-from storage import subjects, tokens
-from storage.campaigns import CampaignRegistry, declared_roles, latest
+from storage import obligations, subjects, timers, tokens
+from storage.campaigns import CampaignRegistry, declared_roles, deployments, latest
 from storage.deployments import deploy
 from storage.tables import Org
 
@@ -81,8 +81,17 @@ def publish_campaign(conn: Connection, registry: CampaignRegistry, *, now: dt.da
         campaign = registry.get(conn, current.id).loaded.campaign
         if campaign.period_start <= today <= campaign.period_end:
             return False
-    _, created = registry.publish(conn, campaign_text(today), f"demo:{DEMO_CAMPAIGN}.yaml",
-                                  by=SETUP.name, now=now)
+    row, created = registry.publish(conn, campaign_text(today), f"demo:{DEMO_CAMPAIGN}.yaml",
+                                    by=SETUP.name, now=now)
+    if created and current is not None:
+        # where the demo ran it before, its new year's duties and phase deadlines
+        published = registry.get(conn, row.id)
+        for place in deployments(conn, DEMO_CAMPAIGN):
+            obligations.materialize(conn, published,
+                                    obligations.subtree_subjects(conn, place["org_path"]),
+                                    since=today, now=now)
+            timers.insert_new(conn, timers.phase_timer_rows(published, place["org"],
+                                                            place["org_path"], now=now))
     return created
 
 # name -> (roles, scope kind, scope id)
@@ -145,7 +154,7 @@ def activity(conn: Connection, registry: CampaignRegistry, demo: Demo, *,
              now: dt.datetime) -> list[str]:
     """Open and move the demo's hazards, complete a check, submit a community's report; the
     ids of the hazards opened. Runs once, right after `load`."""
-    from storage import obligations, submissions
+    from storage import submissions
     from storage.cases import CaseStore
 
     cases = CaseStore(registry)

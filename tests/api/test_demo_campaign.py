@@ -7,12 +7,14 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from engine.checks import obligations_for
 from engine.dates import Deadlines, local_date
 from engine.orgs import Org, Unit
 from paicha import demo
 from paicha.files import bundled_dir, loader_for
+from storage.obligations import obligation_t
 from tests.support.world import HAZARD, START, World
 
 
@@ -53,3 +55,8 @@ def test_the_demo_campaign_is_dated_again_once_it_ended(world: World) -> None:
         campaign = registry.newest(conn, demo.DEMO_CAMPAIGN).loaded.campaign
         assert campaign.period_start <= local_date(later, "Asia/Shanghai") <= campaign.period_end
         assert not demo.publish_campaign(conn, registry, now=later)  # once
+        # 交通街道 owes the new year's duties
+        dues = conn.execute(select(obligation_t.c.due).where(
+            obligation_t.c.campaign_id == demo.DEMO_CAMPAIGN,
+            obligation_t.c.subject_id == "u-hotel-01")).scalars().all()
+        assert max(dues) > campaign.period_start
