@@ -11,7 +11,7 @@ from engine.clocks import LATE_AFTER, Notify
 from engine.dates import Deadlines, local_date
 from engine.model import Campaign
 from engine.notices import KIND_NAMES, due_text
-from engine.reminders import check_text, counts_working_days, phase_text
+from engine.reminders import check_counts_working_days, check_text, phase_text
 from storage.campaigns import Published
 from storage.cases import StoredCase
 
@@ -71,7 +71,7 @@ def for_obligation(obligation: Any, timer: Any, now: dt.datetime, published: Pub
     text = check_text(obligation.name, obligation.period or None, obligation.due,
                       today=local_date(timer.due_at, campaign.timezone),
                       deadlines=published.deadlines,
-                      working=counts_working_days(check), times=obligation.times,
+                      working=check_counts_working_days(check), times=obligation.times,
                       provisional=provisional)
     return Outgoing(
         key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind), text=text,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
-from engine.notices import due_text, overdue_text
+from engine.notices import counts_working_days, due_text, overdue_text
 
 TimerKind = Literal["remind", "overdue", "overdue_repeat", "escalate"]
 
@@ -194,12 +194,6 @@ def overdue_moment(campaign: Campaign, day: dt.date, deadlines: Deadlines) -> dt
     return local_instant(after, campaign.overdue_at, campaign.timezone)
 
 
-def counts_working_days(clock: Clock) -> bool:
-    """Whether a clock's messages count working days (its deadline or reminders are in `wd`)."""
-    offsets = [clock.due.after] if clock.due.after is not None else []
-    return any(o.working for o in [*offsets, *clock.remind])
-
-
 def arm(
     campaign: Campaign, clock: Clock, case_id: str, due: dt.date, now: dt.datetime,
     deadlines: Deadlines, *, base: dt.date | None = None,
@@ -312,8 +306,8 @@ def decide(
         # that day's reminder, marked late); an overdue notice counts to the day it is told.
         told = local_date(now if passed else timer.at, campaign.timezone)
         words = overdue_text if passed else due_text
-        return f"{clock.name}：" + words(timer.due_date, told, deadlines,
-                                         working=counts_working_days(clock),
+        working = counts_working_days([clock.due.after, *clock.remind])
+        return f"{clock.name}：" + words(timer.due_date, told, deadlines, working=working,
                                          provisional=provisional)
 
     def notify(roles: tuple[str, ...], message: str) -> Notify:

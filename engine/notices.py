@@ -7,8 +7,10 @@ went out ("9日后到期")."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from engine.dates import Deadlines
+from engine.model import Duration
 
 # How a message marks a deadline resting on a year not yet published: 12月18日（暂定）
 PROVISIONAL = "暂定"
@@ -19,6 +21,12 @@ KIND_NAMES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repe
               "escalate": "升级督办", "check_reminder": "规定动作提醒",
               "check_due": "规定动作到期", "phase_due": "阶段截止", "calendar_redated": "期限重算",
               "calendar_missing": "法定节假日安排待录入", "target_at_risk": "目标预警"}
+
+
+def counts_working_days(offsets: Iterable[Duration | None]) -> bool:
+    """Whether a deadline's messages count working days: one of its offsets (a clock's
+    `due.after`, the `remind` offsets of a clock or a check) is in `wd`."""
+    return any(o is not None and o.working for o in offsets)
 
 
 def kind_name(kind: str) -> str:

@@ -10,7 +10,7 @@ from typing import Literal
 from engine.clocks import reminder_day
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.model import Check, Duration, Phase
-from engine.notices import PROVISIONAL, due_text
+from engine.notices import PROVISIONAL, counts_working_days, due_text
 
 ReminderKind = Literal["check_reminder", "check_due"]
 
@@ -44,9 +44,9 @@ def check_reminders(check: Check, due: dt.date, deadlines: Deadlines,
     return found
 
 
-def counts_working_days(check: Check | None) -> bool:
-    """Whether a check's reminders count working days (its `remind` offsets are in `wd`)."""
-    return check is not None and any(o.working for o in check.remind)
+def check_counts_working_days(check: Check | None) -> bool:
+    """Whether a check's reminders count working days (engine.notices)."""
+    return check is not None and counts_working_days(check.remind)
 
 
 def check_text(name: str, period: str | None, due: dt.date, *, today: dt.date,

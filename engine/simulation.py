@@ -22,7 +22,7 @@ from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
 from engine.openings import FOUND_ON, check_open, found_on_of
 from engine.orgs import Unit
-from engine.reminders import check_reminders, check_text, counts_working_days, phase_deadline
+from engine.reminders import check_counts_working_days, check_reminders, check_text, phase_deadline
 
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
@@ -150,7 +150,8 @@ class Simulation:
                                             self.campaign.timezone):
                 text = check_text(obligation.name, obligation.period, obligation.due,
                                   today=local_date(reminder.at, self.campaign.timezone),
-                                  deadlines=self.deadlines, working=counts_working_days(check),
+                                  deadlines=self.deadlines,
+                                  working=check_counts_working_days(check),
                                   times=obligation.times,
                                   provisional=obligation.provisional is not None)
                 self._push(reminder.at, Happening(reminder.at, reminder.kind,
