@@ -133,7 +133,8 @@ def _print_bundled(url: str, bundled: list[Bundled]) -> None:
 def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
     print("\npaicha demo: 东胜区 > 林荫街道 (2 communities, 3 units) and 交通街道 (running "
-          f"{demo.DEMO_CAMPAIGN}, 演示, a year from today); a token per role:", file=sys.stderr)
+          f"{demo.DEMO_CAMPAIGN}, 演示, the year from this month); a token per role:",
+          file=sys.stderr)
     for name, secret in loaded.tokens.items():
         print(f"  export {name.upper()}={secret}", file=sys.stderr)
     print(f"\nthe API: {base}/docs   walkthrough: docs/api.md\n", file=sys.stderr)
