@@ -20,6 +20,7 @@ from starlette.routing import Route
 from api.operations import METHODS, operations
 from engine.errors import (
     CalendarInvalid,
+    CampaignEnded,
     CampaignInvalid,
     CaseNotFound,
     ConditionFailed,
@@ -62,6 +63,7 @@ STATUS: tuple[tuple[type[PaichaError], int], ...] = (
     (NotFound, 404),
     (StaleVersion, 409),
     (TransitionNotAllowed, 409),
+    (CampaignEnded, 409),
     (Conflict, 409),
     (MissingFields, 422),
     (FieldsNotSettable, 422),
@@ -102,6 +104,9 @@ def _extras(error: PaichaError) -> dict[str, Any]:
         return {"trigger": error.trigger, "conditions": error.conditions}
     if isinstance(error, InvalidData):
         return {"problems": error.problems}
+    if isinstance(error, CampaignEnded):
+        return {"campaign": error.campaign, "ended": str(error.ended),
+                "found_on": str(error.found_on) if error.found_on else None}
     if isinstance(error, StaleVersion):
         return {"expected_version": error.expected, "current_version": error.current}
     if isinstance(error, (CampaignInvalid, CalendarInvalid)):

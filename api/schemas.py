@@ -252,6 +252,12 @@ class CaseCreate(RequestModel):
     type: str = Field(default="hazard", min_length=1, max_length=64)
     unit: str = Field(min_length=1, max_length=64)
     data: JsonObject = Field(default_factory=dict)
+    found_on: dt.date | None = Field(
+        default=None, description="the day the case was found, when it is recorded late: after "
+        "the campaign's end a case is opened only if found on a day of the campaign's period "
+        "(409 `campaign_ended` otherwise); not in the future, not before the campaign's start. "
+        "Fills the case type's `found_on` field when it has one (the case's own `found_on` "
+        "counts the same when this is not given)")
 
 
 class SignaturePublic(BaseModel):

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clocks import LATE_AFTER, Notify
+from engine.dates import Deadlines, local_date
 from engine.model import Campaign, roles_of
-from engine.reminders import check_text, phase_text
+from engine.notices import KIND_NAMES, due_text
+from engine.reminders import check_counts_working_days, check_text, phase_text
+from storage.campaigns import Published
 from storage.cases import StoredCase
 
-TITLES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
-          "escalate": "升级督办", "check_reminder": "规定动作提醒", "check_due": "规定动作到期",
-          "phase_due": "阶段截止", "calendar_redated": "期限重算",
-          "calendar_missing": "法定节假日安排待录入", "target_at_risk": "目标预警"}
+# the titles are the kinds' names (engine.notices, where every word of a deadline is made)
+TITLES = KIND_NAMES
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,18 @@ def for_case(note: Notify, case: StoredCase, campaign: Campaign, at: dt.datetime
                "clock": note.clock_id, **({"provisional": True} if note.provisional else {})})
 
 
-def for_obligation(obligation: Any, timer: Any, now: dt.datetime) -> Outgoing:
+def for_obligation(obligation: Any, timer: Any, now: dt.datetime, published: Published
+                   ) -> Outgoing:
+    """An obligation's reminder, worded for its own day (also when sent late) with the
+    campaign version's calendar (the obligation's)."""
     provisional = obligation.provisional_day is not None
-    text = check_text(obligation.name, obligation.period or None, obligation.due, timer.kind,
-                      obligation.times, provisional=provisional)
+    campaign = published.loaded.campaign
+    check = next((c for c in campaign.checks if c.id == obligation.check_id), None)
+    text = check_text(obligation.name, obligation.period or None, obligation.due,
+                      today=local_date(timer.due_at, campaign.timezone),
+                      deadlines=published.deadlines,
+                      working=check_counts_working_days(check), times=obligation.times,
+                      provisional=provisional)
     return Outgoing(
         key=timer.key, kind=timer.kind, title=TITLES.get(timer.kind, timer.kind), text=text,
         campaign=obligation.campaign_id, subject=f"obligation:{obligation.id}",
@@ -88,11 +97,11 @@ def for_phase(timer: Any, now: dt.datetime) -> Outgoing:
             {"provisional": True} if data.get("provisional") else {})})
 
 
-def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.datetime) -> Outgoing:
+def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.datetime,
+               deadlines: Deadlines) -> Outgoing:
     """A target not met `warn` days before its date, as the safety office reads it."""
-    left = (found["by"] - today).days
-    text = (f"{found['name']}：截至{today}为{found['value']}，目标{found['goal']}，"
-            f"{found['by']}到期（还有{left}日）")
+    when = due_text(found["by"], today, deadlines, working=False)
+    text = f"{found['name']}：截至{today}为{found['value']}，目标{found['goal']}，{when}"
     return Outgoing(
         key=timer.key, kind="target_at_risk", title=TITLES["target_at_risk"], text=text,
         campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),

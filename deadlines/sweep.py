@@ -297,7 +297,8 @@ class _Batch:
     def _target(self, row: Any) -> bool:
         """Measure the target for the deployment's subtree now; tell the safety office when it
         is not met. A met one, or one the campaign no longer has, needs nobody."""
-        campaign = self.sweeper.registry.newest(self.conn, row.campaign_id).loaded.campaign
+        published = self.sweeper.registry.newest(self.conn, row.campaign_id)
+        campaign = published.loaded.campaign
         target = next((t for t in campaign.targets if t.id == row.clock_id), None)
         if target is None:
             return False
@@ -305,13 +306,14 @@ class _Batch:
         found = targets.measured(self.conn, campaign, [target], row.org_path, today)[0]
         if core_targets.holds_status(found["status"]):
             return True
-        self._queue(messages.for_target(row, found, today, self.now), row)
+        self._queue(messages.for_target(row, found, today, self.now, published.deadlines), row)
         return True
 
     def _obligation(self, row: Any, found: Any) -> bool:
         if found is None or found.done >= found.times:
             return False  # done already: nobody needs reminding
-        self._queue(messages.for_obligation(found, row, self.now), row)
+        published = self.sweeper.registry.get(self.conn, found.campaign_version_id)
+        self._queue(messages.for_obligation(found, row, self.now, published), row)
         return True
 
 

@@ -344,6 +344,7 @@ def build_campaign(doc: dict[str, Any]) -> Campaign:
         calendar=cast(Any, doc.get("calendar", "cn")),
         roll_to_working_day=doc.get("roll_to_working_day", True),
         reminders_before_rest_days=doc.get("reminders_before_rest_days", True),
+        overdue_at=dt.time.fromisoformat(str(doc.get("overdue_at", "09:00"))),
         org_levels={k: v.get("name", k) for k, v in doc.get("org_levels", {}).items()},
         industries=dict(doc.get("industries", {})),
         tags=dict(doc.get("tags", {})),

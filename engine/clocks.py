@@ -17,11 +17,9 @@ from typing import Any, Literal
 from engine.conditions import UnitTest, holds
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
+from engine.notices import counts_working_days, due_text, overdue_text
 
 TimerKind = Literal["remind", "overdue", "overdue_repeat", "escalate"]
-
-# How a message marks a deadline resting on a year not yet published: 整改期限（2027-01-15，暂定）
-PROVISIONAL_MARK = "，暂定"
 
 # A timer handled more than this after its time is marked late (after downtime).
 LATE_AFTER = dt.timedelta(minutes=30)
@@ -166,13 +164,23 @@ def schedule(
             continue  # two offsets moved off rest days onto one day: one reminder, not two
         reminded.add(at)
         timers.append(Timer(case_id, clock.id, "remind", at, due, str(offset)))
-    timers.append(Timer(case_id, clock.id, "overdue", due_at, due, "due"))
+    timers.append(Timer(case_id, clock.id, "overdue", overdue_moment(campaign, due, deadlines),
+                        due, "due"))
     if clock.overdue is not None:
         for step, escalation in enumerate(clock.overdue.escalate):
             day = deadlines.shift(due, escalation.after)
-            timers.append(Timer(case_id, clock.id, "escalate", end_of_day(day, tz), due,
+            timers.append(Timer(case_id, clock.id, "escalate",
+                                overdue_moment(campaign, day, deadlines), due,
                                 str(escalation.after), step))
     return tuple(sorted(timers, key=lambda t: t.at))
+
+
+def overdue_moment(campaign: Campaign, day: dt.date, deadlines: Deadlines) -> dt.datetime:
+    """When a deadline that ended with `day` is declared overdue: once a day, at the campaign's
+    `overdue_at` (09:00 by default), on the first working day after it — nobody is told on a
+    Sunday, nor twice a day."""
+    after = deadlines.next_working_day(day + dt.timedelta(days=1))
+    return local_instant(after, campaign.overdue_at, campaign.timezone)
 
 
 def arm(
@@ -301,27 +309,31 @@ def decide(
     if clock is None or running_in(clock, state) is False:
         return TimerDecision(stale=True)
     late = now - timer.at > LATE_AFTER
-    label = f"{clock.name}（{timer.due_date}{PROVISIONAL_MARK if provisional else ''}）"
     who = clock.who
     overdue = clock.overdue
+
+    def text(passed: bool) -> str:
+        # A reminder counts the days left from its own day (sent late after downtime, it is
+        # that day's reminder, marked late); an overdue notice counts to the day it is told.
+        told = local_date(now if passed else timer.at, campaign.timezone)
+        words = overdue_text if passed else due_text
+        working = counts_working_days([clock.due.after, *clock.remind])
+        return f"{clock.name}：" + words(timer.due_date, told, deadlines, working=working,
+                                         provisional=provisional)
 
     def notify(roles: tuple[str, ...], message: str) -> Notify:
         return Notify(timer.case_id, clock.id, timer.kind, roles, message, timer.due_date,
                       timer.key, late, provisional)
 
     if timer.kind == "remind":
-        days = (timer.due_date - local_date(timer.at, campaign.timezone)).days
-        when = "今日到期" if days <= 0 else f"{days}日后到期"
-        return TimerDecision((notify(who, f"{label}{when}"),))
+        return TimerDecision((notify(who, text(passed=False)),))
     if timer.kind in ("overdue", "overdue_repeat"):
         roles = tuple(dict.fromkeys(who + (overdue.notify if overdue else ())))
-        days = (local_date(now, campaign.timezone) - timer.due_date).days
-        message = f"{label}已逾期" + (f"{days}日" if days > 0 else "")
+        message = text(passed=True)
         repeat = None
         if overdue is not None and overdue.remind_every is not None:
             step = timer.step + 1
-            # counted from the day this notice went out: the overdue notice at midnight is the
-            # first day's, so the first repeat is the next day's ("已逾期1日" is said once)
+            # counted from the day this notice went out, so that no day is told twice
             previous = local_date(timer.at, campaign.timezone)
             if late:
                 # After downtime the late notice stands for every missed day: the next repeat
@@ -331,14 +343,14 @@ def decide(
             # not yet published, Monday to Friday).
             day = deadlines.next_working_day(deadlines.shift(previous, overdue.remind_every))
             repeat = Timer(timer.case_id, clock.id, "overdue_repeat",
-                           local_instant(day, REMINDER_TIME, campaign.timezone),
+                           local_instant(day, campaign.overdue_at, campaign.timezone),
                            timer.due_date, f"+{step}", step)
         fire = overdue.fire if overdue is not None and timer.kind == "overdue" else None
         return TimerDecision((notify(roles, message),), fire, repeat)
     if overdue is None or timer.step >= len(overdue.escalate):
         return TimerDecision(stale=True)
     escalation = overdue.escalate[timer.step]
-    message = f"{label}逾期{escalation.after}，升级督办"
+    message = f"{text(passed=True)}，升级督办"
     return TimerDecision((notify(escalation.notify, message),), escalation.fire)
 
 

@@ -214,6 +214,18 @@ class Conflict(PaichaError):
         super().__init__(message)
 
 
+class CampaignEnded(Conflict):
+    """A case opened after its campaign's end, not recorded late as found inside the period."""
+
+    def __init__(self, campaign: str, ended: object, found_on: object | None) -> None:
+        self.campaign, self.ended, self.found_on = campaign, ended, found_on
+        found = f" and it was found on {found_on}, after the end" if found_on else ""
+        super().__init__(
+            f"campaign {campaign} ended on {ended}{found}: a case is opened under a campaign "
+            f"that runs; to record late one found during the campaign, give `found_on` (a day "
+            f"of the campaign's period)", code="campaign_ended")
+
+
 class OutOfScope(PaichaError):
     """The caller's token does not reach this org or unit."""
 

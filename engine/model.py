@@ -394,6 +394,8 @@ class Campaign:
     calendar: Literal["cn", "none"] = "cn"
     roll_to_working_day: bool = True
     reminders_before_rest_days: bool = True
+    # the local time at which a passed deadline is declared overdue, on working days
+    overdue_at: dt.time = dt.time(9, 0)
     org_levels: dict[str, str] = _field(default_factory=dict, hash=False)
     industries: dict[str, str] = _field(default_factory=dict, hash=False)
     tags: dict[str, str] = _field(default_factory=dict, hash=False)

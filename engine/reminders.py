@@ -7,9 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.clocks import PROVISIONAL_MARK, reminder_day
+from engine.clocks import reminder_day
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.model import Check, Duration, Phase
+from engine.notices import PROVISIONAL, counts_working_days, due_text
 
 ReminderKind = Literal["check_reminder", "check_due"]
 
@@ -43,15 +44,21 @@ def check_reminders(check: Check, due: dt.date, deadlines: Deadlines,
     return found
 
 
-def check_text(name: str, period: str | None, due: dt.date, kind: str, times: int, *,
+def check_counts_working_days(check: Check | None) -> bool:
+    """Whether a check's reminders count working days (engine.notices)."""
+    return check is not None and counts_working_days(check.remind)
+
+
+def check_text(name: str, period: str | None, due: dt.date, *, today: dt.date,
+               deadlines: Deadlines, working: bool, times: int,
                provisional: bool = False) -> str:
-    """What a check reminder says: 主要负责人带队检查（2023-06）今日到期，需完成2次; a
-    provisional deadline is marked: …2027-01-04（暂定）到期."""
+    """What a check reminder says on `today`: 报送调度表（2023-06）：6月28日到期，还有3日; on the
+    due day 今日（6月28日）到期; 需完成2次 when more than once; a provisional deadline is
+    marked: 2027年1月4日（暂定）到期."""
     label = f"（{period}）" if period else ""
-    mark = f"（{PROVISIONAL_MARK.lstrip('，')}）" if provisional else ""
-    when = f"今日到期{mark}" if kind == "check_due" else f"{due}{mark}到期"
     count = f"，需完成{times}次" if times > 1 else ""
-    return f"{name}{label}{when}{count}"
+    when = due_text(due, today, deadlines, working=working, provisional=provisional)
+    return f"{name}{label}：{when}{count}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class PhaseDeadline:
 def phase_text(name: str, due: dt.date, nominal: dt.date, *, provisional: bool = False) -> str:
     """What a phase deadline says: 阶段「动员部署」今日截止（原定…，遇休息日顺延）."""
     rolled = f"（原定{nominal}，遇休息日顺延）" if due != nominal else ""
-    mark = f"（{PROVISIONAL_MARK.lstrip('，')}）" if provisional else ""
+    mark = f"（{PROVISIONAL}）" if provisional else ""
     return f"阶段「{name}」今日截止{rolled}{mark}"
 
 

@@ -39,6 +39,10 @@ def _is_datetime(value: object) -> bool:
     return True
 
 
+# the end of the pattern of a time of day (`overdue_at: "09:00"`)
+_TIME_PATTERN = ":[0-5][0-9]$"
+
+
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """A hint naming the closest known choice, or listing the choices when few."""
     options = sorted({str(c) for c in choices})
@@ -226,6 +230,10 @@ class SchemaChecker:
             ]
         if validator == "const":
             return [problem(f"{_describe(instance)} must be {error.validator_value!r}")]
+        if validator == "type" and _TIME_PATTERN in str(error.schema.get("pattern", "")):
+            # YAML reads an unquoted 9:00 as a number of minutes (540)
+            return [problem(f"expected a time of day, got {_describe(instance)}",
+                            'write the time in quotes: "09:00"')]
         if validator == "type":
             expected = error.validator_value
             words = " or ".join(
@@ -250,6 +258,9 @@ class SchemaChecker:
                         "write days as 3d (calendar days) or 3wd (working days)",
                     )
                 ]
+            if _TIME_PATTERN in pattern:
+                return [problem(f"{_describe(instance)} is not a time of day",
+                                'write HH:MM in quotes, hours 00–23: "09:00"')]
             if "\\d{4}" in pattern:
                 return [problem(f"{_describe(instance)} is not a date",
                                 _date_hint(instance, document))]

@@ -16,12 +16,13 @@ from typing import Any, Literal
 
 from engine.checks import Expander, Obligation, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
-from engine.dates import REMINDER_TIME, Deadlines, local_instant
-from engine.errors import Refused
+from engine.dates import REMINDER_TIME, Deadlines, local_date, local_instant
+from engine.errors import CampaignEnded, Refused
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
+from engine.openings import FOUND_ON, check_open, found_on_of
 from engine.orgs import Unit
-from engine.reminders import check_reminders, check_text, phase_deadline
+from engine.reminders import check_counts_working_days, check_reminders, check_text, phase_deadline
 
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
@@ -43,6 +44,7 @@ class ScriptedEvent:
     data: Mapping[str, Any] = field(default_factory=dict)
     actor: str = ""  # who acts; by default one simulated person per set of roles
     unit: str | None = None  # the unit the case belongs to (its attributes decide conditions)
+    found_on: dt.date | None = None  # recorded late: found on this day (engine.openings)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class SimulatedCase:
     case: Case
     opened_at: dt.datetime
     next_due: dt.date | None
+    unit: str | None = None  # the unit the events file named, if any
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,9 @@ class Simulation:
             name: Lifecycle(campaign, case_type, self.deadlines)
             for name, case_type in campaign.cases.items()}
         self.cases: dict[str, Case] = {}
-        self.units: dict[str, Unit] = {}  # the units simulated, by id
-        self.case_units: dict[str, Unit | None] = {}  # each case's unit, named when opened
         self.opened_at: dict[str, dt.datetime] = {}
+        self.units_of: dict[str, str] = {}  # case -> the unit its events file named
+        self.units: dict[str, Unit] = {}  # the units of the run, by id
         self.dues: dict[str, dict[str, dt.date]] = {}  # running clocks' due dates by case
         # every obligation expanded (a report's duties count them), read after `run` begins
         self.obligations: list[Obligation] = []
@@ -106,6 +109,7 @@ class Simulation:
             notice = phase_deadline(phase, self.deadlines, self.campaign.timezone)
             self._push(notice.at, Happening(notice.at, "phase_due", phase.id, notice.text))
         subjects = list(subjects)
+        # the units cases name (`unit:`): the case's unit, with its industry and tags
         self.units = {s.id: s for s in subjects if isinstance(s, Unit)}
         self._obligations(subjects)
         for event in events:
@@ -119,10 +123,16 @@ class Simulation:
             elif isinstance(item, tuple):
                 yield from self._timer(*item)
 
+    def unit_of(self, case_id: str) -> Unit | None:
+        """The unit a case belongs to (named by its events file), with its attributes."""
+        unit = self.units_of.get(case_id)
+        return self.units.get(unit) if unit is not None else None
+
     def snapshot(self) -> list[SimulatedCase]:
         """Every case as it is now, with when it was opened and its earliest running deadline."""
         return [SimulatedCase(case, self.opened_at[case_id],
-                              min(self.dues.get(case_id, {}).values(), default=None))
+                              min(self.dues.get(case_id, {}).values(), default=None),
+                              self.units_of.get(case_id))
                 for case_id, case in self.cases.items()]
 
     def _obligations(self, subjects: Iterable[Subject]) -> None:
@@ -139,7 +149,10 @@ class Simulation:
             for reminder in check_reminders(check, obligation.due, self.deadlines,
                                             self.campaign.timezone):
                 text = check_text(obligation.name, obligation.period, obligation.due,
-                                  reminder.kind, obligation.times,
+                                  today=local_date(reminder.at, self.campaign.timezone),
+                                  deadlines=self.deadlines,
+                                  working=check_counts_working_days(check),
+                                  times=obligation.times,
                                   provisional=obligation.provisional is not None)
                 self._push(reminder.at, Happening(reminder.at, reminder.kind,
                                                   obligation.subject, text, obligation.roles))
@@ -163,22 +176,28 @@ class Simulation:
                     yield Happening(event.at, "refused", event.case,
                                     f"unknown unit {event.unit!r}", tuple(sorted(event.roles)))
                     return
-                outcome = lifecycle.open(event.case, event.data, actor, event.at, unit=unit)
-                self.case_units[event.case] = unit
+                data = dict(event.data)
+                if event.found_on is not None and FOUND_ON in lifecycle.type.fields:
+                    data.setdefault(FOUND_ON, event.found_on.isoformat())
+                check_open(self.campaign, today=local_date(event.at, self.campaign.timezone),
+                           found_on=found_on_of(lifecycle.type, data, event.found_on))
+                outcome = lifecycle.open(event.case, data, actor, event.at, unit=unit)
                 self.opened_at[event.case] = event.at
+                if event.unit is not None:
+                    self.units_of[event.case] = event.unit
                 yield Happening(event.at, "opened", event.case,
                                 f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
             else:
                 case = self.cases[event.case]
                 outcome = self.lifecycles[case.type].fire(
                     case, event.trigger or "", event.data, actor, event.at,
-                    unit=self.case_units.get(event.case))
+                    unit=self.unit_of(event.case))
                 kind: HappeningKind = "fired" if outcome.completed else "signed"
                 yield Happening(event.at, kind, event.case,
                                 f"{event.trigger}：{outcome.source} → {self._state(outcome)}",
                                 tuple(sorted(event.roles)))
-        except (Refused, KeyError) as exc:
-            reason = str(exc) if isinstance(exc, Refused) else f"unknown case or type {exc}"
+        except (Refused, CampaignEnded, KeyError) as exc:
+            reason = str(exc) if not isinstance(exc, KeyError) else f"unknown case or type {exc}"
             yield Happening(event.at, "refused", event.case, reason, tuple(sorted(event.roles)))
             return
         yield from self._apply(outcome)
@@ -232,7 +251,7 @@ class Simulation:
             try:
                 outcome = self.lifecycles[case.type].fire(case, decision.fire, {}, SYSTEM,
                                                           timer.at,
-                                                          unit=self.case_units.get(case.id))
+                                                          unit=self.unit_of(case.id))
             except Refused as exc:
                 yield Happening(timer.at, "refused", timer.case_id, f"自动{decision.fire}：{exc}")
                 return

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, select
 
 from engine.access import Principal, ScopeKind
 from engine.dates import local_date
-from storage import subjects, tokens
-from storage.campaigns import CampaignRegistry, vocabulary
+from storage import obligations, subjects, timers, tokens
+from storage.campaigns import CampaignRegistry, deployments, latest, vocabulary
 from storage.deployments import deploy
 from storage.tables import Org
 
@@ -37,8 +37,62 @@ UNITS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("u-hotel-01", "示例宾馆", "jiaotong-c1", "culture_tourism", ("hotel",)),
 )
 
+# The demo's own campaign: the national 2023 shape on dates around the day the demo starts, so
+# that 交通街道 runs a campaign whatever the date (the 2023 plans ended long ago).
+DEMO_CAMPAIGN = "demo-special-action"
+
 DEPLOYMENTS = (("special-action-2023-linyin", "linyin"), ("three-year-plan-2024-2026", "linyin"),
-               ("special-action-2023", "jiaotong"))
+               (DEMO_CAMPAIGN, "jiaotong"))
+
+
+def campaign_text(today: dt.date) -> str:
+    """The demo campaign for a demo started on `today`: the national 2023 campaign's checks,
+    cases and reports (`extends`) over the year from the first of this month — its phases end
+    2 weeks, 6 weeks and 7 months from today, and with the year. The one place the demo's
+    dates are decided."""
+    start = today.replace(day=1)
+    end = dt.date(start.year + 1, start.month, 1) - dt.timedelta(days=1)
+    mobilize, self_check = today + dt.timedelta(days=14), today + dt.timedelta(days=45)
+    enforcement = today + dt.timedelta(days=213)
+    return f"""paicha: 1
+id: {DEMO_CAMPAIGN}
+extends: special-action-2023
+title: 重大事故隐患专项排查整治行动（演示）
+issuer: paicha 演示
+# dates made by `paicha serve --demo` on {today}: a year from that month (paicha/demo.py)
+period: {{start: "{start}", end: "{end}"}}
+phases:
+  - {{id: mobilize,    due: "{mobilize}"}}
+  - {{id: self_check,  due: "{self_check}"}}
+  - {{id: enforcement, due: "{enforcement}"}}
+  - {{id: summary,     due: "{end}"}}
+checks:
+  - {{id: safety_month, due: "{self_check}"}}
+"""
+
+
+def publish_campaign(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> bool:
+    """Publish the demo campaign for today unless its newest version runs today already;
+    whether a version was published (a demo database started again a year later gets new
+    dates as a new version)."""
+    today = local_date(now, "Asia/Shanghai")
+    current = latest(conn, DEMO_CAMPAIGN)
+    if current is not None:
+        campaign = registry.get(conn, current.id).loaded.campaign
+        if campaign.period_start <= today <= campaign.period_end:
+            return False
+    row, created = registry.publish(conn, campaign_text(today), f"demo:{DEMO_CAMPAIGN}.yaml",
+                                    by=SETUP.name, now=now)
+    if created and current is not None:
+        # where the demo ran it before, its new year's duties and phase deadlines
+        published = registry.get(conn, row.id)
+        for place in deployments(conn, DEMO_CAMPAIGN):
+            obligations.materialize(conn, published,
+                                    obligations.subtree_subjects(conn, place["org_path"]),
+                                    since=today, now=now)
+            timers.insert_new(conn, timers.phase_timer_rows(published, place["org"],
+                                                            place["org_path"], now=now))
+    return created
 
 # name -> (roles, scope kind, scope id)
 TOKENS: dict[str, tuple[tuple[str, ...], ScopeKind, str | None]] = {
@@ -74,6 +128,7 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
     for unit_id, name, org, industry, tags in UNITS:
         subjects.create_unit(conn, SETUP, id=unit_id, name=name, org=org, industry=industry,
                              tags=list(tags), now=now, registry=registry)
+    publish_campaign(conn, registry, now=now)
     for campaign_id, org in DEPLOYMENTS:
         deploy(conn, SETUP, registry.newest(conn, campaign_id), org, now=now)
     secrets = {}
@@ -87,7 +142,7 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
 
 # -- activity: a few hazards, a check done and a report submitted -----------------------------
 # So that the demo's reports are not empty: `serve --demo` adds these in the three-year plan
-# (the demo's campaign that runs now), at the street 林荫街道, on the day it loads the demo.
+# while it runs (to 2026), at the street 林荫街道, on the day it loads the demo.
 
 PLAN = "three-year-plan-2024-2026"
 _SIX_PARTS = {"plan_goal": "消除重大事故隐患", "plan_measures": "更换老化线路、加装监测",
@@ -99,7 +154,7 @@ def activity(conn: Connection, registry: CampaignRegistry, demo: Demo, *,
              now: dt.datetime) -> list[str]:
     """Open and move the demo's hazards, complete a check, submit a community's report; the
     ids of the hazards opened. Runs once, right after `load`."""
-    from storage import obligations, submissions
+    from storage import submissions
     from storage.cases import CaseStore
 
     cases = CaseStore(registry)
@@ -110,6 +165,8 @@ def activity(conn: Connection, registry: CampaignRegistry, demo: Demo, *,
                                       "unit", "u-site-01",
                                       unit_org_path="/dongsheng/linyin/linyin-c1/")
     today = local_date(now, "Asia/Shanghai")
+    if registry.newest(conn, PLAN).loaded.campaign.period_end < today:
+        return []  # the plan has ended: no case may be opened under it any more
 
     def day(offset: int) -> str:
         return (today + dt.timedelta(days=offset)).isoformat()

@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
             loaded = demo.load(conn, services.registry, now=now)
             if loaded is not None:
                 demo.activity(conn, services.registry, loaded, now=now)
+            elif demo.publish_campaign(conn, services.registry, now=now):
+                print(f"paicha demo: {demo.DEMO_CAMPAIGN} had ended; published again from "
+                      "today", file=sys.stderr)
         if loaded is None:
             print("paicha demo: loaded before; its tokens were printed then (make more with "
                   "`paicha token create`)", file=sys.stderr)
@@ -129,8 +132,9 @@ def _print_bundled(url: str, bundled: list[Bundled]) -> None:
 
 def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
-    print("\npaicha demo: 东胜区 > 林荫街道 (2 communities, 3 units) and 交通街道; a token "
-          "per role:", file=sys.stderr)
+    print("\npaicha demo: 东胜区 > 林荫街道 (2 communities, 3 units) and 交通街道 (running "
+          f"{demo.DEMO_CAMPAIGN}, 演示, the year from this month); a token per role:",
+          file=sys.stderr)
     for name, secret in loaded.tokens.items():
         print(f"  export {name.upper()}={secret}", file=sys.stderr)
     print(f"\nthe API: {base}/docs   walkthrough: docs/api.md\n", file=sys.stderr)

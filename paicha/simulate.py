@@ -15,6 +15,7 @@ from engine.document import DocumentError, Mapping, locate, parse
 from engine.errors import Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
+from engine.schema import did_you_mean
 from engine.simulation import Happening, ScriptedEvent, Simulation
 from paicha.calendars import calendar_option, statutory_from
 from paicha.files import CommandFailed, display_name, load_for_command
@@ -47,20 +48,42 @@ def _instant(text: Any, timezone: str) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def parse_events(text: str, source: str, campaign: Campaign) -> list[ScriptedEvent]:
-    """Scripted case events from an events YAML file (format in docs/cli.md)."""
+# The keys an events file knows: anything else is a mistake (a typo would be ignored silently).
+TOP_KEYS = ("events",)
+EVENT_KEYS = ("at", "case", "open", "fire", "as", "data", "actor", "unit", "found_on")
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def parse_events(text: str, source: str, campaign: Campaign,
+                 units: Sequence[Unit] = ()) -> list[ScriptedEvent]:
+    """Scripted case events from an events YAML file (format in docs/cli.md), checked
+    strictly: an unknown key, or a `unit:` not in the units given, is a problem at its line."""
     try:
         document = parse(text, source)
     except DocumentError as exc:
         raise EventsInvalid(list(exc.problems)) from None
     items = document.get("events")
     problems: list[Problem] = []
+    known_units = {u.id: u for u in units}
 
     def problem(path: list[str | int], message: str, hint: str = "") -> None:
         mark = locate(document, path)
         shown = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
         problems.append(Problem(mark.source, mark.line, mark.column, shown, message, hint))
 
+    if isinstance(document, Mapping):
+        for key in document:
+            if key not in TOP_KEYS:
+                problem([str(key)], f"unknown key {key!r}: an events file has only `events:`",
+                        did_you_mean(key, TOP_KEYS))
     if not isinstance(items, list):
         problem(["events"], "the file needs a list under `events:`",
                 "write `events:` then one `- {at: …, case: …, open|fire: …, as: role}` a line")
@@ -71,6 +94,23 @@ def parse_events(text: str, source: str, campaign: Campaign) -> list[ScriptedEve
         if not isinstance(item, Mapping):
             problem(path, "each event is a mapping")
             continue
+        for key in item:
+            if key not in EVENT_KEYS:
+                problem([*path, str(key)], f"unknown key {key!r} in an event",
+                        did_you_mean(key, EVENT_KEYS) or "known: " + ", ".join(EVENT_KEYS))
+        unit = item.get("unit")
+        if unit is not None and unit not in known_units:
+            problem([*path, "unit"], f"unknown unit {unit!r}" + (
+                    "" if known_units else ": give the units with --units CSV"),
+                    did_you_mean(unit, known_units))
+        for key in ("unit", "found_on"):
+            if key in item and "fire" in item:
+                problem([*path, key], f"`{key}:` belongs to the event that opens the case",
+                        "move it to the `open:` event of this case")
+        found_on = item.get("found_on")
+        if found_on is not None and _day(found_on) is None:
+            problem([*path, "found_on"], f"found_on {found_on!r} is not a date",
+                    "write 2023-12-20")
         at = _instant(item.get("at"), campaign.timezone)
         if at is None:
             problem([*path, "at"], "missing or unreadable `at`",
@@ -97,7 +137,7 @@ def parse_events(text: str, source: str, campaign: Campaign) -> list[ScriptedEve
             at=at, case=item["case"], action="open" if "open" in item else "fire",
             roles=frozenset(role_list), case_type=item.get("open"), trigger=item.get("fire"),
             data=dict(data), actor=str(item.get("actor", "")),
-            unit=str(item["unit"]) if item.get("unit") is not None else None))
+            unit=str(unit) if unit is not None else None, found_on=_day(found_on)))
     if problems:
         raise EventsInvalid(problems)
     return sorted(events, key=lambda e: e.at)
@@ -130,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     if args.events:
         try:
             events = parse_events(read_text(Path(args.events)), display_name(Path(args.events)),
-                                  campaign)
+                                  campaign, units)
         except EventsInvalid as exc:
             problems.extend(exc.problems)
         except SubjectsInvalid as exc:  # the events file itself could not be read
@@ -148,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
             count += 1
             if happening.kind == "report_due" and not args.no_reports:
                 # the generator is paused at the report's moment: the cases are as they are then
-                record = record or SimulatedRecord(campaign, simulation.obligations)
+                record = record or SimulatedRecord(campaign, simulation.obligations, units)
                 day = local_date(happening.at, campaign.timezone)
                 form = record.form(happening.subject, simulation.snapshot(), day)
                 print("\n".join(f"    {line}" for line in form_lines(form)))

@@ -2,9 +2,10 @@
 SQL as the server's (storage.reports) on a throwaway in-memory database, so an author sees the
 forms filled before publishing the campaign.
 
-The simulation knows no org tree for its cases (the events file names no unit): every case and
-duty counts for one org, the simulated whole; a unit count is 1 at most. Duties are never done in
-a simulation, so `done` rows are 0 and past ones `missed`.
+The simulation knows no org tree for its cases: every case and duty counts for one org, the
+simulated whole. A case counts for the unit its events file names (`unit:`, with that unit's
+industry and tags), else for one simulated unit. Duties are never done in a simulation, so
+`done` rows are 0 and past ones `missed`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlmodel import SQLModel
 from engine import reports as core
 from engine.checks import Obligation
 from engine.model import Campaign
+from engine.orgs import Unit as UnitSubject
 from engine.simulation import SimulatedCase
 from storage import reports
 from storage.tables import Case, CaseHistory, Unit
@@ -35,7 +37,8 @@ UNIT = "simulated-unit"
 class SimulatedRecord:
     """An in-memory database holding the simulation's duties and, at each report, its cases."""
 
-    def __init__(self, campaign: Campaign, obligations: Sequence[Obligation]) -> None:
+    def __init__(self, campaign: Campaign, obligations: Sequence[Obligation],
+                 units: Sequence[UnitSubject] = ()) -> None:
         self.campaign = campaign
         self.engine: Engine = create_engine("sqlite://", poolclass=StaticPool)
         # the tables the report's queries read
@@ -49,6 +52,13 @@ class SimulatedRecord:
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(insert(obligation_t), rows)
+            # the units cases name, with the attributes reports filter on
+            stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            for unit in [*units, UnitSubject(UNIT, "（模拟单位）", "simulated")]:
+                conn.execute(insert(unit_t).values(
+                    id=unit.id, name=unit.name, org_id="simulated", org_path=PATH,
+                    industry=unit.industry, tags=sorted(unit.tags), created_at=stamp,
+                    updated_at=stamp))
 
     def form(self, report_id: str, cases: Sequence[SimulatedCase],
              as_of: dt.date) -> core.FilledForm:
@@ -59,7 +69,7 @@ class SimulatedRecord:
             if cases:
                 conn.execute(insert(case_t), [{
                     "id": c.case.id, "campaign_id": self.campaign.id, "campaign_version_id": 0,
-                    "type": c.case.type, "unit_id": UNIT, "org_path": PATH,
+                    "type": c.case.type, "unit_id": c.unit or UNIT, "org_path": PATH,
                     "state": c.case.state,
                     "final": c.case.state in self.campaign.cases[c.case.type].finals,
                     "data": dict(c.case.data), "signatures": [], "clocks": {},

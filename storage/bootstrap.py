@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from engine.errors import CampaignInvalid, Problem
+from storage import obligations
 from storage.calendars import add_folder
 from storage.campaigns import (
     BUNDLED_SOURCE,
@@ -87,6 +88,8 @@ def publish_folder(
                 done.append(Bundled(key, current, False, reason))
                 continue
             row, created = registry.publish(conn, text, source, by=by, now=now)
+            if created:  # a check the previous version lacked reaches the units where it runs
+                obligations.after_publishing(conn, registry, row, now=now)
             done.append(Bundled(row.campaign_id, row, created))
     return done
 

@@ -16,11 +16,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import openings
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
+from engine.dates import local_date
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
 from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
+from engine.model import Campaign, CaseType
 from engine.orgs import Unit as CoreUnit
 from engine.signoffs import Signature
 from storage import audit, timers
@@ -213,6 +216,24 @@ def _unit_path(conn: Connection, unit_id: str) -> str:
     return str(path)
 
 
+def _recorded_late(campaign: Campaign, case_type: CaseType, data: Mapping[str, Any],
+                   found_on: dt.date | None, now: dt.datetime) -> Mapping[str, Any]:
+    """The case's data once the campaign's period allows opening it (engine.openings); a
+    `found_on` given with the request fills the type's own 发现日期 field when it has one."""
+    today = local_date(now, campaign.timezone)
+    if found_on is not None:
+        openings.check_found_on(campaign, found_on, today)
+        known = openings.parse_found_on(data.get(openings.FOUND_ON))
+        if openings.FOUND_ON in case_type.fields:
+            if known is not None and known != found_on:
+                raise InputInvalid(f"found_on {found_on} differs from data.found_on {known}; "
+                                   "give one of them", code="bad_found_on")
+            data = {**data, openings.FOUND_ON: found_on.isoformat()}
+    openings.check_open(campaign, today=today,
+                        found_on=openings.found_on_of(case_type, data, found_on))
+    return data
+
+
 def new_case_id() -> str:
     return uuid.uuid4().hex
 
@@ -228,8 +249,11 @@ class CaseStore:
     def open(
         self, conn: Connection, principal: Principal, *, campaign_id: str, case_type: str,
         unit_id: str, data: Mapping[str, Any], now: dt.datetime, case_id: str | None = None,
+        found_on: dt.date | None = None,
     ) -> tuple[StoredCase, Outcome]:
-        """Open a case on the campaign's newest version for a unit the caller reaches."""
+        """Open a case on the campaign's newest version for a unit the caller reaches; after
+        the campaign's end only one recorded late (`found_on`, or the case's own 发现日期,
+        inside the period: engine.openings)."""
         path = _unit_path(conn, unit_id)
         principal.require_unit(unit_id, path)
         published = self.registry.newest(conn, campaign_id)
@@ -238,6 +262,7 @@ class CaseStore:
                 f"campaign {campaign_id} is not deployed to unit {unit_id}'s org; deploy it "
                 f"with POST /campaigns/{campaign_id}/deployments", code="campaign_not_deployed")
         lifecycle = self._lifecycle(published, case_type)
+        data = _recorded_late(published.loaded.campaign, lifecycle.type, data, found_on, now)
         case_id = case_id or new_case_id()
         actor = _actor(principal)
         outcome = lifecycle.open(case_id, data, actor, now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
@@ -29,7 +29,14 @@ from engine.limits import DateRange
 from engine.model import ROLE_SEPARATOR, Check, roles_of
 from engine.schema import format_checker
 from storage import audit, timers
-from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
+from storage.campaigns import (
+    CampaignRegistry,
+    Published,
+    VersionRow,
+    by_number,
+    deployed_campaigns_at,
+    deployments,
+)
 from storage.query import (
     cursor_date,
     cursor_row_id,
@@ -59,10 +66,12 @@ _UNIQUE = ("campaign_id", "check_id", "subject_id", "due", "period")
 # -- expansion -------------------------------------------------------------------------------
 
 def materialize(conn: Connection, published: Published, subjects: Iterable[Placed], *,
-                start: dt.date | None = None, now: dt.datetime | None = None) -> int:
-    """Store the campaign's obligations of `subjects` (due on or after `start`, if given),
-    skipping those stored already, and arm their reminders that are still ahead of `now`;
-    the number of rows inserted."""
+                start: dt.date | None = None, since: dt.date | None = None,
+                checks: Collection[str] | None = None, now: dt.datetime | None = None) -> int:
+    """Store the campaign's obligations of `subjects` (due on or after `start`, of a period
+    that ends on or after `since`, of `checks` only, when given), skipping those stored
+    already, and arm their reminders that are still ahead of `now`; the number of rows
+    inserted."""
     campaign = published.loaded.campaign
     expander = Expander(campaign, published.deadlines, start=start)
     statement = _insert_ignoring_duplicates(conn)
@@ -70,6 +79,10 @@ def materialize(conn: Connection, published: Published, subjects: Iterable[Place
     batch: list[dict[str, Any]] = []
     for subject, path in subjects:
         for o in expander.for_subject(subject):
+            if since is not None and max(o.last or o.due, o.due) < since:
+                continue  # a period that ended before the subject came (or the check did)
+            if checks is not None and o.check not in checks:
+                continue
             batch.append({
                 "campaign_id": campaign.id, "campaign_version_id": published.row.id,
                 "check_id": o.check, "name": o.name, "role": o.role,
@@ -137,9 +150,10 @@ def subtree_subjects(conn: Connection, path: str, *,
 
 def for_new_subjects(conn: Connection, registry: CampaignRegistry, subjects: Iterable[Placed],
                      *, now: dt.datetime) -> int:
-    """Obligations of units or orgs just added, under the campaigns deployed at or above them.
-    A subject added later owes what falls due from the day it is added, not what was missed
-    before it existed."""
+    """Obligations of units or orgs just added (or moved), under the campaigns deployed at or
+    above them. A subject added later owes the current period's duties and those after it (a
+    unit added in June owes June's monthly inspection, even once its due day has passed), and
+    the one-off duties still ahead; not those of periods that ended before it came."""
     campaigns_at: dict[str, list[str]] = {}
     by_campaign: dict[str, list[Placed]] = defaultdict(list)
     for placed in subjects:
@@ -152,7 +166,36 @@ def for_new_subjects(conn: Connection, registry: CampaignRegistry, subjects: Ite
     for campaign_id, placed_ones in sorted(by_campaign.items()):
         published = registry.newest(conn, campaign_id)
         today = local_date(now, published.loaded.campaign.timezone)
-        inserted += materialize(conn, published, placed_ones, start=today, now=now)
+        inserted += materialize(conn, published, placed_ones, since=today, now=now)
+    return inserted
+
+
+def after_publishing(conn: Connection, registry: CampaignRegistry, row: VersionRow, *,
+                     now: dt.datetime) -> int:
+    """What a version just published owes the places its campaign runs: the checks its
+    previous version lacked (for_new_checks); the number of obligations stored."""
+    if row.number <= 1:
+        return 0
+    previous = registry.get(conn, by_number(conn, row.campaign_id, row.number - 1).id)
+    return for_new_checks(conn, registry, registry.get(conn, row.id), previous, now=now)
+
+
+def for_new_checks(conn: Connection, registry: CampaignRegistry, published: Published,
+                   previous: Published | None, *, now: dt.datetime) -> int:
+    """A new version's checks that the previous version lacked, reaching every org and unit
+    where the campaign is deployed: their current and later periods' duties (as for a subject
+    added now). Checks the versions share keep the obligations they have."""
+    if previous is None:
+        return 0
+    known = {c.id for c in previous.loaded.campaign.checks}
+    added = {c.id for c in published.loaded.campaign.checks} - known
+    if not added:
+        return 0
+    today = local_date(now, published.loaded.campaign.timezone)
+    inserted = 0
+    for deployment in deployments(conn, published.row.campaign_id):
+        inserted += materialize(conn, published, subtree_subjects(conn, deployment["org_path"]),
+                                since=today, checks=added, now=now)
     return inserted
 
 

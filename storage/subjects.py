@@ -121,9 +121,11 @@ def create_org(
 def update_org(
     conn: Connection, principal: Principal, org_id: str, changes: Mapping[str, Any], *,
     expected_version: int | None, now: dt.datetime, vocabulary: Vocabulary | None = None,
+    registry: CampaignRegistry | None = None,
 ) -> dict[str, Any]:
     """Change an org's name, level (checked against `vocabulary`) or parent; a move carries
-    its whole subtree along."""
+    its whole subtree along and, with `registry`, gives it the obligations of the campaigns
+    deployed at its new place."""
     row = org_row(conn, org_id)
     principal.require_org(org_id, row.path)
     changes = resolve_terms(vocabulary, changes)
@@ -154,7 +156,11 @@ def update_org(
         raise StaleVersion("org", org_id, row.version, row.version + 1)
     audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
                  action="update", data={k: v for k, v in changes.items()})
-    return org_dict(org_row(conn, org_id))
+    after = org_row(conn, org_id)
+    if registry is not None and after.path != row.path:
+        obligations.for_new_subjects(conn, registry,
+                                     obligations.subtree_subjects(conn, after.path), now=now)
+    return org_dict(after)
 
 
 def _move_subtree(conn: Connection, old: str, new: str) -> None:
@@ -248,8 +254,11 @@ def create_unit(
 def update_unit(
     conn: Connection, principal: Principal, unit_id: str, changes: Mapping[str, Any], *,
     expected_version: int | None, now: dt.datetime, vocabulary: Vocabulary | None = None,
+    registry: CampaignRegistry | None = None,
 ) -> dict[str, Any]:
-    """Change a unit's name, org, industry or tags (checked against `vocabulary`)."""
+    """Change a unit's name, org, industry or tags (checked against `vocabulary`); moved to
+    another org with `registry`, it gets the obligations of the campaigns deployed there
+    (current and later periods), as a unit added there would."""
     row = unit_row(conn, unit_id)
     principal.require_unit(unit_id, row.org_path)
     if principal.scope_kind == "unit":
@@ -274,7 +283,12 @@ def update_unit(
         raise StaleVersion("unit", unit_id, row.version, row.version + 1)
     audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.name, role=None,
                  action="update", data=dict(changes))
-    return unit_dict(unit_row(conn, unit_id))
+    after = unit_row(conn, unit_id)
+    if registry is not None and after.org_path != row.org_path:
+        subject = core.Unit(after.id, after.name, after.org_id, after.industry,
+                            frozenset(after.tags))
+        obligations.for_new_subjects(conn, registry, [(subject, after.org_path)], now=now)
+    return unit_dict(after)
 
 
 def _move_unit(conn: Connection, unit_id: str, path: str) -> None:

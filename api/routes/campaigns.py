@@ -31,7 +31,7 @@ from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
 from paicha.cells import neutral
 from storage import campaigns as store
-from storage import deployments
+from storage import deployments, obligations
 from storage.query import prefix_condition
 from storage.subjects import org_row, org_t, unit_t
 
@@ -97,6 +97,8 @@ def _publish(services: Services, principal: Principal, text: str, *,
             authorize=lambda campaign_id, current: _may_publish(conn, principal, campaign_id,
                                                                 current))
         warnings = services.registry.get(conn, row.id).loaded.warnings
+        if created:  # a check the previous version lacked reaches the units where it runs
+            obligations.after_publishing(conn, services.registry, row, now=services.now())
     return created, {"created": created, "version": row.summary(),
                      "warnings": [w.as_dict() for w in warnings]}
 

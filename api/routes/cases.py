@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import Connection
 
 from api.deps import BEARER, Caller, ServicesDep, json_body, principal_of, services_of
-from api.errors import problem_responses
+from api.errors import PROBLEM, problem_responses
 from api.event_writes import EventRequest
 from api.idempotency import IdempotentCreate
 from api.schemas import (
@@ -114,8 +114,21 @@ def _answer(services: Services, conn: Connection, stored: StoredCase, outcome: O
     }
 
 
+_OPEN_RESPONSES = problem_responses(401, 403, 404, 409, 422)
+_OPEN_RESPONSES[409] = {**_OPEN_RESPONSES[409], "description": (
+    "`campaign_ended`: the campaign ended and the case was not found inside its period "
+    "(give `found_on` to record one found then); `conflict`: an idempotency key reused")}
+_OPEN_RESPONSES[409]["content"] = {PROBLEM: {**_OPEN_RESPONSES[409]["content"][PROBLEM],
+    "example": {"type": "https://paicha.dev/problems/campaign_ended", "title": "Conflict",
+                "status": 409, "code": "campaign_ended", "campaign": "special-action-2023",
+                "ended": "2023-12-31", "found_on": None,
+                "detail": "campaign special-action-2023 ended on 2023-12-31: a case is opened "
+                          "under a campaign that runs; to record late one found during the "
+                          "campaign, give `found_on` (a day of the campaign's period)"}}}
+
+
 @router.post("", status_code=201, response_model=CasePublic,
-             responses=problem_responses(401, 403, 404, 409, 422),
+             responses=_OPEN_RESPONSES,
              summary="Open a case (a hazard …) for a unit")
 def open_case(
     body: CaseCreate, request: Request, response: Response, services: ServicesDep,
@@ -132,7 +145,7 @@ def open_case(
             return replay
         stored, _ = services.cases.open(conn, principal, campaign_id=body.campaign,
                                         case_type=body.type, unit_id=body.unit,
-                                        data=body.data, now=now)
+                                        data=body.data, now=now, found_on=body.found_on)
         result = CasePublic.model_validate(case_public(services, conn, stored))
         guard.remember(201, result.model_dump(mode="json"), now)
     response.headers["Location"] = f"/cases/{stored.id}"

@@ -76,7 +76,7 @@ class DeliveryPublic(BaseModel):
                             created_at="2026-12-18T01:00:05Z",
                             delivered_at="2026-12-18T01:00:06Z",
                             next_attempt_at="2026-12-18T01:00:05Z",
-                            message={"kind": "remind", "text": "整改期限（2026-12-25）7日后到期"})
+                            message={"kind": "remind", "text": "整改期限：12月25日到期，还有7日"})
     id: int
     key: str
     channel: str

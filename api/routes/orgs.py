@@ -56,4 +56,5 @@ def update_org(org_id: str, body: OrgUpdate, services: ServicesDep,
     with services.db.write() as conn:
         return subjects.update_org(conn, principal, org_id, changes,
                                    expected_version=body.version, now=services.now(),
-                                   vocabulary=vocabulary(services.registry, conn))
+                                   vocabulary=vocabulary(services.registry, conn),
+                                   registry=services.registry)

@@ -56,4 +56,5 @@ def update_unit(unit_id: str, body: UnitUpdate, services: ServicesDep,
     with services.db.write() as conn:
         return subjects.update_unit(conn, principal, unit_id, changes,
                                     expected_version=body.version, now=services.now(),
-                                    vocabulary=vocabulary(services.registry, conn))
+                                    vocabulary=vocabulary(services.registry, conn),
+                                    registry=services.registry)

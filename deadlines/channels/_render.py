@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from deadlines.channels.base import Message
-
-# Display names of the kinds the engine produces; an unknown kind is shown as it is.
-KIND_LABELS = {
-    "remind": "到期提醒",
-    "overdue": "逾期",
-    "overdue_repeat": "逾期催办",
-    "escalate": "升级督办",
-    "check_reminder": "检查提醒",
-    "check_due": "检查到期",
-    "phase_due": "阶段到期",
-}
+from engine.notices import kind_name
 
 LATE_NOTE = "补发：系统停机期间错过的提醒"
 
@@ -21,7 +11,7 @@ LATE_NOTE = "补发：系统停机期间错过的提醒"
 def facts(message: Message) -> list[tuple[str, str]]:
     """The labelled lines under the text, in a fixed order; empty ones are left out."""
     rows = [
-        ("类型", KIND_LABELS.get(message.kind, message.kind)),
+        ("类型", kind_name(message.kind)),
         ("行动", message.campaign),
         ("对象", message.subject),
         ("期限", message.due_date.isoformat() if message.due_date else ""),

@@ -262,7 +262,7 @@ def _ids(client: TestClient, world: World, who: str, path: str) -> set[str]:
 def test_lists_hold_only_what_the_token_reaches(client: TestClient, world: World) -> None:
     chem_case = _open_case(client, world)
     hotel = client.post("/cases", headers=world.auth("hotel_principal"), json={
-        "campaign": "special-action-2023", "unit": "u-hotel-01",
+        "campaign": "demo-special-action", "unit": "u-hotel-01",
         "data": {**HAZARD, "industry": "fire_safety"}})
     assert hotel.status_code == 201, hotel.text
     hotel_case = hotel.json()["id"]
@@ -311,9 +311,9 @@ def test_deployments_show_only_where_they_concern_the_token(client: TestClient,
         return [d["org"] for d in client.get(f"/campaigns/{campaign}/deployments",
                                              headers=world.auth(who)).json()]
 
-    assert orgs("principal", "special-action-2023") == []  # it runs in 交通街道 only
+    assert orgs("principal", "demo-special-action") == []  # it runs in 交通街道 only
     assert orgs("principal", CAMPAIGN) == ["linyin"]
-    assert orgs("regulator", "special-action-2023") == ["jiaotong"]  # below the district
+    assert orgs("regulator", "demo-special-action") == ["jiaotong"]  # below the district
     assert orgs("admin", "three-year-plan-2024-2026") == ["linyin"]
 
 

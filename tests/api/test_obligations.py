@@ -203,7 +203,7 @@ def test_unit_token_sees_only_its_unit(client: TestClient, world: World) -> None
     assert _get(client, world, "principal", unit="u-mall-01")["data"] == []
     hotel = _all(client, world, "hotel_principal")
     assert {(r["subject"], r["campaign"]) for r in hotel} == {
-        ("u-hotel-01", "special-action-2023")}
+        ("u-hotel-01", "demo-special-action")}
 
 
 def test_org_token_sees_its_subtree(client: TestClient, world: World) -> None:

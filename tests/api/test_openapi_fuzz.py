@@ -36,6 +36,7 @@ MEANING_CODES = frozenset({
     # the campaign's case types, case fields and conditions, and where it is deployed
     "unknown_case_type", "missing_fields", "invalid_data", "condition_failed",
     "campaign_not_deployed",
+    "bad_found_on",  # a case's found_on: a day of its campaign's period, not in the future
     "campaign_invalid",  # a YAML body is a campaign, checked against the campaign language
     "calendar_out_of_range",  # dates the installed calendar years do not cover
     "evidence_invalid",  # the evidence schema of the obligation's check

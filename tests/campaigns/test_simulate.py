@@ -1,7 +1,8 @@
 """The dry run prints what the engine would do, in order, on the statutory calendar.
 
 Expected dates are worked out by hand: 2023 端午 holiday 06-22..06-24 with 06-25 (Sunday) a
-make-up workday; reminders at 09:00 and overdue at local midnight after the due day.
+make-up workday; reminders at 09:00, and overdue decided at 09:00 on the first working day
+after the due day.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ def test_an_ignored_deadline_reminds_escalates_and_repeats_on_working_days_only(
         ("06-13 09:00", "remind"),   # -7d from Tuesday 06-20
         ("06-19 09:00", "remind"),   # -1d
         ("06-20 09:00", "remind"),   # on the day
-        ("06-21 00:00", "overdue"),  # the deadline day has ended
-        ("06-21 00:00", "auto_fired"),  # overdue fires 挂牌督办
-        # the notice at midnight was 06-21's (已逾期1日): no repeat of it at 09:00;
+        # overdue is decided once a day, at 09:00 on working days: Wednesday 06-21
+        ("06-21 09:00", "overdue"),
+        ("06-21 09:00", "auto_fired"),  # overdue fires 挂牌督办
         # 06-22..24 端午 holiday: no repeats; 06-25 is a make-up workday
         ("06-25 09:00", "overdue_repeat"),
         ("06-26 09:00", "overdue_repeat"),
@@ -93,7 +94,7 @@ def test_closing_starts_the_three_day_report_clock_rolled_past_the_weekend() -> 
     # a make-up workday. The clock reminds on the due day and is overdue after it.
     assert kinds == [
         ("06-21 11:00", "signed"), ("06-21 12:00", "signed"), ("06-21 13:00", "fired"),
-        ("06-21 13:00", "clock_started"), ("06-25 09:00", "remind"), ("06-26 00:00", "overdue"),
+        ("06-21 13:00", "clock_started"), ("06-25 09:00", "remind"), ("06-26 09:00", "overdue"),
     ]
     started = next(h for h in happenings if h.kind == "clock_started" and "销号" in h.text)
     assert "2023-06-25" in started.text

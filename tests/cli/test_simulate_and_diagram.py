@@ -86,3 +86,81 @@ def test_simulate_prints_each_report_due_filled_from_the_simulated_cases(
     quiet = capsys.readouterr().out.splitlines()
     assert any("report_due" in line for line in quiet)
     assert not any("企业自查发现的重大事故隐患" in line for line in quiet)
+
+
+def test_an_unknown_key_in_the_events_file_is_an_error_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text("events:\n"
+                      "  - {at: 2023-06-01, case: h1, open: hazard, as: principal,\n"
+                      "     uint: u-chem, foo: 1}\n"
+                      "evnets: []\n", encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "events.yaml:3:" in err and "unknown key 'uint' in an event" in err
+    assert "did you mean 'unit'?" in err
+    assert "unknown key 'foo' in an event" in err and "known: at, case" in err
+    assert "events.yaml:4:" in err and "unknown key 'evnets'" in err
+
+
+def test_the_unit_of_a_case_must_be_one_of_the_units_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS.replace("case: h1, open: hazard,",
+                                     "case: h1, unit: u-chem-9, open: hazard,"),
+                      encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "events.yaml:2:" in err and "unknown unit 'u-chem-9'" in err
+    assert main(["simulate", CHONGMING, "--events", str(events)]) == 1
+    assert "give the units with --units CSV" in capsys.readouterr().err
+    events.write_text(EVENTS.replace("case: h1, fire: accept,", "case: h1, unit: u-chem, "
+                                     "fire: accept,"), encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "events.yaml:8:" in err and "`unit:` belongs to the event that opens the case" in err
+
+
+def test_a_case_names_its_unit_and_counts_for_it_in_the_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    unit = next(line.split(",")[0] for line in
+                (ROOT / "tests/data/units.csv").read_text(encoding="utf-8").splitlines()[1:])
+    events.write_text(EVENTS.replace("case: h1, open: hazard,",
+                                     f"case: h1, unit: {unit}, open: hazard,"),
+                      encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--units", str(ROOT / "tests/data/units.csv"),
+                 "--orgs", str(ROOT / "tests/data/orgs.csv"),
+                 "--from", "2023-06-01", "--to", "2023-06-30"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any("企业自查发现的重大事故隐患（个）：1" in line for line in out)
+
+
+def test_a_case_opened_after_the_campaign_ended_is_refused_unless_found_in_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    late = EVENTS.split("  - {at: 2023-06-02")[0]
+    events.write_text(
+        late.replace("2023-06-01 10:00, case: h1", "2024-01-05 10:00, case: h1")
+        .replace("found_on: 2023-05-30", "found_on: 2024-01-04")
+        + late.replace("2023-06-01 10:00, case: h1", "2024-01-05 11:00, case: h2")
+        .replace("events:\n", "")
+        + "  - {at: 2024-01-05 12:00, case: h3, open: hazard, as: principal, "
+          "found_on: 2023-12-20,\n"
+          "     data: {source: self_inspection, grade: major, industry: hazardous_chemicals,\n"
+          "            description: 年底发现、年初补录}}\n", encoding="utf-8")
+    assert main(["simulate", CHONGMING, "--events", str(events),
+                 "--from", "2024-01-05", "--to", "2024-01-05"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    h1 = next(line for line in out if " h1 " in line)
+    assert "refused" in h1 and "ended on 2023-12-31" in h1
+    assert any(" h2 " in line and "opened" in line for line in out)  # found 2023-05-30
+    assert any(" h3 " in line and "opened" in line for line in out)  # found_on: 2023-12-20

@@ -66,7 +66,7 @@ def test_a_subscribed_webhook_gets_the_reminder_signed_and_keyed(
                                 now=world.clock())
     body = request.json()
     assert (body["kind"], body["text"], body["roles"]) == (
-        "remind", "整改期限（2023-07-31）7日后到期", ["principal"])
+        "remind", "整改期限：7月31日到期，还有7日", ["principal"])
     deliveries = client.get("/deliveries", params={"subscription": created["id"]},
                             headers=world.auth("locality")).json()["data"]
     assert [(d["status"], d["attempts"]) for d in deliveries] == [("delivered", 1)]

@@ -61,16 +61,17 @@ def test_reminders_fire_once_in_order_and_late_after_downtime(world: World) -> N
     sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
     world.clock.now = local("2023-07-24")  # 7 days before
     sweeper.sweep()
-    assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]
+    assert texts(world, case_id) == [("remind", "整改期限：7月31日到期，还有7日", False)]
     assert sweeper.sweep().claimed == 0  # done is done
     # the sweeper was down from 25 July until 1 August 10:00
     world.clock.now = local("2023-08-01", 10, 0)
     assert sweeper.sweep().fired == 1
     assert texts(world, case_id) == [
-        ("remind", "整改期限（2023-07-31）7日后到期", False),
-        ("remind", "整改期限（2023-07-31）3日后到期", True),  # Fri 28 July: Sunday's, moved
-        ("remind", "整改期限（2023-07-31）今日到期", True),
-        ("overdue", "整改期限（2023-07-31）已逾期1日", True),
+        ("remind", "整改期限：7月31日到期，还有7日", False),
+        # Fri 28 July: Sunday's, moved; it says the real date and counts from its own day
+        ("remind", "整改期限：7月31日到期，还有3日", True),
+        ("remind", "整改期限：今日（7月31日）到期", True),
+        ("overdue", "整改期限：7月31日到期，已逾期1日", True),
     ]
     with world.services.db.read() as conn:
         stored = world.services.cases.get(conn, _principal(world, "admin"), case_id)
@@ -79,7 +80,7 @@ def test_reminders_fire_once_in_order_and_late_after_downtime(world: World) -> N
     world.clock.now = local("2023-08-02")
     sweeper.sweep()
     assert texts(world, case_id)[4:] == [
-        ("overdue_repeat", "整改期限（2023-07-31）已逾期2日", False)]
+        ("overdue_repeat", "整改期限：7月31日到期，已逾期2日", False)]
 
 
 def test_a_running_clock_keeps_one_pending_timer_its_next(world: World) -> None:
@@ -156,7 +157,7 @@ def test_obligation_reminders_stop_once_the_duty_is_done(world: World) -> None:
         june = conn.execute(select(delivery_t).where(
             delivery_t.c.channel == "log", delivery_t.c.kind == "check_due")).all()
     about_chem = [r.message for r in june if r.message["extra"]["subject_id"] == "u-chem-01"]
-    assert "主要负责人带队检查本单位重大事故隐患排查整治情况（2023-06）今日到期" in [
+    assert "主要负责人带队检查本单位重大事故隐患排查整治情况（2023-06）：今日（6月30日）到期" in [
         m["text"] for m in about_chem]
     assert all(m["roles"] == ["principal"] for m in about_chem)
 
@@ -178,7 +179,7 @@ def test_a_rejection_back_to_the_same_deadline_arms_fresh_timers(world: World) -
     assert stored.clocks["rectification"] == {"due": "2023-07-31", "gen": 2}
     world.clock.now = local("2023-07-24")
     Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
-    assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]
+    assert texts(world, case_id) == [("remind", "整改期限：7月31日到期，还有7日", False)]
 
 
 def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
@@ -191,7 +192,7 @@ def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
     world.clock.now = local("2023-07-24")
     result = Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
     assert result.failed == 1
-    assert texts(world, case_id) == [("remind", "整改期限（2023-07-31）7日后到期", False)]
+    assert texts(world, case_id) == [("remind", "整改期限：7月31日到期，还有7日", False)]
     with world.services.db.read() as conn:
         broken = conn.execute(select(timer_t).where(timer_t.c.key == "broken")).one()
     assert (broken.status, broken.attempts) == ("pending", 1)
@@ -200,7 +201,8 @@ def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
 
 def test_an_overdue_notice_past_the_published_calendar_still_goes_out(world: World) -> None:
     """The statutory calendar this release knows ends 2026-12-31: a 整改期限 of that day is
-    declared overdue on 1 January 2027 without guessing the next working day."""
+    declared overdue on 1 January 2027 at 09:00, the first working day after it by the weekend
+    rule (so the clock is provisional until 2027 is added)."""
     world.clock.now = local("2026-12-02")
     cases = world.services.cases
     with world.services.db.write() as conn:
@@ -216,5 +218,5 @@ def test_an_overdue_notice_past_the_published_calendar_still_goes_out(world: Wor
     world.clock.now = local("2027-01-01", 10, 0)
     result = Sweeper(world.services.db, world.services.registry, clock=world.clock).sweep()
     assert result.failed == 0
-    assert ("overdue", "整改期限（治理的时限）（2026-12-31）已逾期1日", True) in texts(
-        world, stored.id)
+    assert ("overdue", "整改期限（治理的时限）：2026年12月31日（暂定）到期，已逾期1日",
+            True) in texts(world, stored.id)

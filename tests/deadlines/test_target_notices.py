@@ -49,7 +49,7 @@ def test_a_target_not_met_a_month_before_its_date_is_told_once(world: World) -> 
     stock = [n for n in sent if n[0] == f"target:{PLAN}/stock_cleared"]
     assert stock == [(f"target:{PLAN}/stock_cleared",
                       "2024年底前基本消除2023年及以前排查发现的重大事故隐患存量：截至2024-12-01为1，"
-                      "目标≤ 0，2024-12-31到期（还有30日）", ["safety_office"])]
+                      "目标≤ 0，12月31日到期，还有30日", ["safety_office"])]
     # the targets of 2024 that hold (nothing missed, nothing open) sent nothing
     assert f"target:{PLAN}/training_2024_coverage" not in {n[0] for n in sent}
     world.clock.now = local("2024-12-02")

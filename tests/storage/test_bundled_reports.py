@@ -10,8 +10,10 @@ from typing import Any
 
 from engine import reports as core
 from engine.access import Principal
+from paicha.demo import SETUP
 from storage import reports
-from tests.support.world import World
+from storage.deployments import deploy
+from tests.support.world import START, World
 
 NATIONAL = "special-action-2023"
 PLAN = "three-year-plan-2024-2026"
@@ -57,6 +59,10 @@ class Script:
 
 
 def test_the_national_dispatch_form(world: World) -> None:
+    # 交通街道 runs the national campaign here (the demo world runs its demo campaign there)
+    with world.services.db.write() as conn:
+        deploy(conn, SETUP, world.services.registry.newest(conn, NATIONAL), "jiaotong",
+               now=START)
     s = Script(world, NATIONAL)
     path = JIAOTONG
     regulator = person("交通街道执法队", {"regulator", "enforcement"}, "jiaotong", path, 901)

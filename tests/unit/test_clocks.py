@@ -26,7 +26,7 @@ from engine.clocks import (
     redate,
     schedule,
 )
-from engine.dates import Deadlines
+from engine.dates import Deadlines, local_date
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, lifecycles
 from engine.loader import CampaignLoader
 from engine.model import Campaign, CaseType, Check, Clock, Duration
@@ -155,9 +155,10 @@ def test_planning_arms_reminders_the_overdue_timer_and_escalation(
         Timer("h1", "rectification", "remind", utc(2023, 7, 7, 1), due, "-7d"),  # 09:00 local
         Timer("h1", "rectification", "remind", utc(2023, 7, 13, 1), due, "-1d"),
         Timer("h1", "rectification", "remind", utc(2023, 7, 14, 1), due, "0d"),
-        Timer("h1", "rectification", "overdue", utc(2023, 7, 14, 16), due, "due"),
-        # 30 days after the deadline, at the end of that (local) day
-        Timer("h1", "rectification", "escalate", utc(2023, 8, 13, 16), due, "30d", 0),
+        # declared overdue at 09:00 on the first working day after it: Monday 17 July
+        Timer("h1", "rectification", "overdue", utc(2023, 7, 17, 1), due, "due"),
+        # 30 days after the deadline is Sunday 13 August: at 09:00 on Monday 14 August
+        Timer("h1", "rectification", "escalate", utc(2023, 8, 14, 1), due, "30d", 0),
     )
 
 
@@ -168,7 +169,7 @@ def test_reminders_already_past_when_the_clock_starts_are_skipped(
     # -7d would be 30 May, already past at NOW
     assert timers_by_label(armed) == {
         "-1d": utc(2023, 6, 5, 1), "0d": utc(2023, 6, 6, 1),
-        "due": utc(2023, 6, 6, 16), "30d": utc(2023, 7, 6, 16),
+        "due": utc(2023, 6, 7, 1), "30d": utc(2023, 7, 7, 1),  # 09:00 the day after
     }
 
 
@@ -211,7 +212,7 @@ def test_a_deadline_today_after_nine_keeps_only_the_overdue_timers(
 ) -> None:
     armed = arm(campaign, rectification, "h1", dt.date(2023, 6, 1), NOW, deadlines)
     assert [t.kind for t in armed.timers] == ["overdue", "escalate"]
-    assert armed.timers[0].at == utc(2023, 6, 1, 16)
+    assert armed.timers[0].at == utc(2023, 6, 2, 1)  # 09:00 on Friday 2 June
 
 
 def test_a_reminder_on_a_rest_day_goes_out_the_working_day_before(
@@ -249,6 +250,27 @@ def test_a_campaign_may_keep_reminders_on_the_rest_day(
     assert timers_by_label(monday)["-1d"] == utc(2023, 6, 4, 1)  # Sunday 4 June itself
 
 
+def test_overdue_is_decided_at_the_campaigns_overdue_at_on_working_days(
+    hazard_type: CaseType, rectification: Clock
+) -> None:
+    # an office whose working day starts at 08:30 says so in its header
+    text = ("paicha: 1\nid: early-2023\nextends: special-action-2023\ntitle: 某区方案\n"
+            'overdue_at: "08:30"\n')
+    parent = CAMPAIGNS / "special-action-2023.yaml"
+    early = loader_for([parent]).load(text, "early-2023.yaml").campaign
+    assert early.overdue_at == dt.time(8, 30)
+    deadlines = Deadlines.for_campaign(early)
+    # due Thursday 28 September, the eve of 中秋国庆 (09-29..10-06 off, Saturday 10-07 a
+    # make-up workday): declared overdue when the holiday is over, at 08:30 local
+    armed = arm(early, rectification, "h1", dt.date(2023, 9, 28), NOW, deadlines)
+    first = timer(armed, "due")
+    assert first.at == utc(2023, 10, 7, 0, 30)
+    decision = decide(early, hazard_type, first, "rectifying", first.at, deadlines)
+    assert decision.notifications[0].message == "整改期限：9月28日到期，已逾期9日"
+    assert decision.next_timer is not None
+    assert decision.next_timer.at == utc(2023, 10, 8, 0, 30)  # Sunday 10-08, a workday
+
+
 def test_a_deadline_on_a_rest_day_rolls_to_the_next_working_day(
     hazard: Lifecycle, reported: Case
 ) -> None:
@@ -257,7 +279,8 @@ def test_a_deadline_on_a_rest_day_rolls_to_the_next_working_day(
                                  PRINCIPAL, NOW).effects)
     assert armed.due_date == dt.date(2023, 6, 25)
     assert armed.due_at == utc(2023, 6, 25, 16)
-    assert {t.kind: t.at for t in armed.timers}["overdue"] == utc(2023, 6, 25, 16)
+    # overdue at 09:00 on Monday 26 June, the working day after
+    assert {t.kind: t.at for t in armed.timers}["overdue"] == utc(2023, 6, 26, 1)
 
 
 def test_a_deadline_in_the_national_day_week(hazard: Lifecycle, reported: Case) -> None:
@@ -281,7 +304,7 @@ def test_a_clock_in_the_initial_state_starts_on_open_counting_working_days() -> 
     # Thursday 1 June + 3 working days: Fri 2, Mon 5, Tue 6
     assert armed.due_date == dt.date(2023, 6, 6)
     assert [t.kind for t in armed.timers] == ["remind", "overdue", "escalate"]
-    assert armed.timers[-1].at == utc(2023, 6, 8, 16)
+    assert armed.timers[-1].at == utc(2023, 6, 9, 1)  # +2d: Thursday 8 June ends, Friday 09:00
 
 
 # -- moving, leaving, re-entering --------------------------------------------------------------
@@ -323,7 +346,7 @@ def test_a_rejection_restarts_the_clock_with_the_new_deadline(
     assert armed.due_date == dt.date(2023, 8, 15)
     assert timers_by_label(armed) == {
         "-7d": utc(2023, 8, 8, 1), "-1d": utc(2023, 8, 14, 1), "0d": utc(2023, 8, 15, 1),
-        "due": utc(2023, 8, 15, 16), "30d": utc(2023, 9, 14, 16),
+        "due": utc(2023, 8, 16, 1), "30d": utc(2023, 9, 15, 1),
     }
 
 
@@ -391,7 +414,7 @@ def test_closure_starts_the_report_clock_three_days_on_rolled_past_the_weekend(
     assert (armed.clock_id, armed.due_date) == ("closure_report", dt.date(2023, 6, 5))
     assert armed.timers == (
         Timer("h1", "closure_report", "remind", utc(2023, 6, 5, 1), dt.date(2023, 6, 5), "0d"),
-        Timer("h1", "closure_report", "overdue", utc(2023, 6, 5, 16), dt.date(2023, 6, 5),
+        Timer("h1", "closure_report", "overdue", utc(2023, 6, 6, 1), dt.date(2023, 6, 5),
               "due"),
     )
 
@@ -443,12 +466,12 @@ def test_a_reminder_notifies_the_clocks_who(
     remind = timer(armed, "-7d")
     decision = decide(campaign, hazard_type, remind, "rectifying", remind.at, deadlines)
     assert decision == TimerDecision((Notify(
-        "h1", "rectification", "remind", ("principal",), "整改期限（2023-07-14）7日后到期",
+        "h1", "rectification", "remind", ("principal",), "整改期限：7月14日到期，还有7日",
         dt.date(2023, 7, 14), remind.key),))
 
     today = timer(armed, "0d")
     decision = decide(campaign, hazard_type, today, "supervised", today.at, deadlines)
-    assert decision.notifications[0].message == "整改期限（2023-07-14）今日到期"
+    assert decision.notifications[0].message == "整改期限：今日（7月14日）到期"
     assert (decision.fire, decision.next_timer, decision.stale) == (None, None, False)
 
 
@@ -458,7 +481,8 @@ def test_a_moved_reminder_counts_the_days_from_when_it_goes_out(
     armed = arm(campaign, rectification, "h1", dt.date(2023, 6, 30), NOW, deadlines)
     remind = timer(armed, "-7d")  # moved to Wednesday 21 June by the 端午 holiday
     decision = decide(campaign, hazard_type, remind, "rectifying", remind.at, deadlines)
-    assert decision.notifications[0].message == "整改期限（2023-06-30）9日后到期"
+    # it says the real date: the deadline is 30 June, nine days from Wednesday 21 June
+    assert decision.notifications[0].message == "整改期限：6月30日到期，还有9日"
 
 
 def test_the_overdue_timer_notifies_fires_and_schedules_the_repeat(
@@ -469,11 +493,12 @@ def test_the_overdue_timer_notifies_fires_and_schedules_the_repeat(
     [notice] = decision.notifications
     assert notice.roles == ("principal", "safety_office", "regulator")
     assert (notice.kind, notice.key, notice.late) == ("overdue", overdue.key, False)
-    assert notice.message == "整改期限（2023-07-14）已逾期1日"
+    # declared on Monday 17 July (the deadline, Friday 14 July, ended before the weekend)
+    assert notice.message == "整改期限：7月14日到期，已逾期3日"
     assert decision.fire == "supervise"
-    # remind_every 1d after Friday 14 July is a Saturday: the repeat waits for Monday 17 July
+    # remind_every 1d: the next day, Tuesday 18 July, at 09:00
     assert decision.next_timer == Timer("h1", "rectification", "overdue_repeat",
-                                        utc(2023, 7, 17, 1), dt.date(2023, 7, 14), "+1", 1)
+                                        utc(2023, 7, 18, 1), dt.date(2023, 7, 14), "+1", 1)
 
 
 def test_overdue_repeats_chain_on_working_days_and_fire_nothing(
@@ -483,7 +508,7 @@ def test_overdue_repeats_chain_on_working_days_and_fire_nothing(
     first = timer(armed, "due")
     current = decide(campaign, hazard_type, first, "supervised", first.at, deadlines).next_timer
     seen: list[Timer] = []
-    # the overdue notice at midnight is Wednesday 12's (已逾期1日); then 09:00 local on Thu 13,
+    # the overdue notice at 09:00 is Wednesday 12's (已逾期1日); then 09:00 local on Thu 13,
     # Fri 14, Mon 17 (the weekend skipped) and Tue 18 July: no day is told twice
     for step, day in enumerate((13, 14, 17, 18), start=1):
         assert current is not None
@@ -492,7 +517,7 @@ def test_overdue_repeats_chain_on_working_days_and_fire_nothing(
         decision = decide(campaign, hazard_type, current, "supervised", current.at, deadlines)
         assert decision.fire is None
         assert decision.notifications[0].roles == ("principal", "safety_office", "regulator")
-        assert decision.notifications[0].message == f"整改期限（2023-07-11）已逾期{day - 11}日"
+        assert decision.notifications[0].message == f"整改期限：7月11日到期，已逾期{day - 11}日"
         seen.append(current)
         current = decision.next_timer
     assert len({t.key for t in seen}) == 4
@@ -505,7 +530,7 @@ def test_an_escalation_step_notifies_its_roles(
     decision = decide(campaign, hazard_type, step, "supervised", step.at, deadlines)
     assert decision.notifications == (Notify(
         "h1", "rectification", "escalate", ("government",),
-        "整改期限（2023-07-14）逾期30d，升级督办", dt.date(2023, 7, 14), step.key),)
+        "整改期限：7月14日到期，已逾期31日，升级督办", dt.date(2023, 7, 14), step.key),)
     assert (decision.fire, decision.next_timer, decision.stale) == (None, None, False)
 
 
@@ -535,7 +560,8 @@ def test_the_second_escalation_step_of_the_three_year_plan() -> None:
     armed = arm(plan, clock, "t1", dt.date(2024, 7, 12), now, deadlines)
     steps = [t for t in armed.timers if t.kind == "escalate"]
     assert [(t.step, t.label, t.at) for t in steps] == [
-        (0, "7d", utc(2024, 7, 19, 16)), (1, "30d", utc(2024, 8, 11, 16))]
+        # +7d is Friday 19 July: Monday 22 July 09:00; +30d is Sunday 11 August: Monday 12th
+        (0, "7d", utc(2024, 7, 22, 1)), (1, "30d", utc(2024, 8, 12, 1))]
     decision = decide(plan, hazard_type, steps[1], "rectifying", steps[1].at, deadlines)
     assert decision.notifications[0].roles == ("government", "enforcement")
 
@@ -611,7 +637,7 @@ def test_an_overdue_notice_handled_days_late_schedules_one_repeat_after_today(
     decision = decide(campaign, hazard_type, overdue, "supervised", utc(2023, 7, 13, 2),
                       deadlines)
     assert decision.notifications[0].late
-    assert decision.notifications[0].message == "整改期限（2023-07-11）已逾期2日"
+    assert decision.notifications[0].message == "整改期限：7月11日到期，已逾期2日"
     # the late notice stands for the missed days: the next repeat is Friday, not Wednesday
     assert decision.next_timer is not None
     assert decision.next_timer.at == utc(2023, 7, 14, 1)
@@ -685,4 +711,35 @@ def test_messages_of_a_provisional_clock_say_so(
     decision = decide(campaign, hazard_type, timer, "rectifying", timer.at, deadlines,
                       provisional=True)
     assert decision.notifications[0].provisional
-    assert "（2027-02-08，暂定）" in decision.notifications[0].message
+    assert "整改期限：2月8日（暂定）到期" in decision.notifications[0].message
+
+
+@pytest.mark.parametrize("offsets", [("-7d", "-1d", "0d"), ("-3d", "-2d", "-1d", "0d"),
+                                     ("-3wd", "-1wd", "0d"), ("-10d", "-7d", "-3wd", "-1d")])
+def test_no_deadline_of_2023_tells_one_thing_twice_a_day(
+    campaign: Campaign, rectification: Clock, hazard_type: CaseType, deadlines: Deadlines,
+    offsets: tuple[str, ...],
+) -> None:
+    """Every deadline of 2023, whatever the offsets and the rolls over 端午 and 国庆: a clock's
+    timers and a check's reminders give one notice per (kind, day) at most."""
+    clock = dataclasses.replace(rectification,
+                                remind=tuple(Duration.parse(o) for o in offsets))
+    check = Check("c", "检查", "principal", "units",
+                  remind=tuple(Duration.parse(o) for o in offsets))
+    day = dt.date(2023, 1, 15)
+    while day <= dt.date(2023, 12, 20):
+        timers = schedule(campaign, clock, "h1", day, deadlines)
+        seen = [(t.kind, local_date(t.at, campaign.timezone)) for t in timers]
+        assert len(seen) == len(set(seen)), (day, seen)
+        # the overdue notice and its first repeat are on two different working days
+        overdue = next(t for t in timers if t.kind == "overdue")
+        repeat = decide(campaign, hazard_type, overdue, "rectifying", overdue.at,
+                        deadlines).next_timer
+        assert repeat is not None
+        assert local_date(repeat.at, campaign.timezone) > local_date(overdue.at,
+                                                                     campaign.timezone)
+        assert deadlines.is_working_day(local_date(overdue.at, campaign.timezone))
+        reminders = [local_date(r.at, campaign.timezone)
+                     for r in check_reminders(check, day, deadlines, campaign.timezone)]
+        assert len(reminders) == len(set(reminders)), (day, reminders)
+        day += dt.timedelta(days=1)

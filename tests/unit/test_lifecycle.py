@@ -673,6 +673,13 @@ def test_a_deadline_beyond_the_published_calendar_is_armed_provisionally(
     # earliest day looked at is the -7d reminder's, Monday 02-24
     assert (armed.due_date, armed.provisional, armed.base) == (
         dt.date(2031, 3, 3), dt.date(2031, 2, 24), dt.date(2031, 3, 1))
-    inside = hazard.fire(case, "plan", {**PLAN, "deadline": "2026-12-30"}, PRINCIPAL, NOW)
+    # every timer inside the known years (its 30-day escalation is declared on the first
+    # working day after 2026-12-20): exact; a deadline of 2026-12-30 is not, as its escalation
+    # is declared on the first working day after 2027-01-29, a day of 2027
+    inside = hazard.fire(case, "plan", {**PLAN, "deadline": "2026-11-20"}, PRINCIPAL, NOW)
     (exact,) = [e for e in inside.effects if isinstance(e, ArmClock)]
-    assert (exact.due_date, exact.provisional) == (dt.date(2026, 12, 30), None)
+    assert (exact.due_date, exact.provisional) == (dt.date(2026, 11, 20), None)
+    late = hazard.fire(case, "plan", {**PLAN, "deadline": "2026-12-30"}, PRINCIPAL, NOW)
+    (guessed,) = [e for e in late.effects if isinstance(e, ArmClock)]
+    assert (guessed.due_date, guessed.provisional) == (dt.date(2026, 12, 30),
+                                                       dt.date(2027, 1, 30))

@@ -1,0 +1,58 @@
+"""Whether a case may be opened under a campaign today: while it runs, or later when it is
+recorded late — found on a day of the campaign's period (a hazard found in December, entered in
+January). One rule for the API, the demo and `paicha simulate`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from engine.errors import CampaignEnded, InputInvalid
+from engine.model import Campaign, CaseType
+
+FOUND_ON = "found_on"
+
+
+def parse_found_on(raw: Any) -> dt.date | None:
+    """A `found_on` value as a date (None when absent or not a date: the case type's field
+    schema says what is wrong with it)."""
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def found_on_of(case_type: CaseType, data: Mapping[str, Any],
+                given: dt.date | None) -> dt.date | None:
+    """The day the case was found: the one given with the request, else the case's own
+    `found_on` field (发现日期) when its type declares one."""
+    if given is not None:
+        return given
+    return parse_found_on(data.get(FOUND_ON)) if FOUND_ON in case_type.fields else None
+
+
+def check_found_on(campaign: Campaign, found_on: dt.date, today: dt.date) -> None:
+    """A `found_on` given with a request is a real day of the campaign: not in the future,
+    not before the campaign started."""
+    if found_on > today:
+        raise InputInvalid(f"found_on {found_on} is in the future (today is {today}); give the "
+                           "day the case was found", code="bad_found_on")
+    if found_on < campaign.period_start:
+        raise InputInvalid(f"found_on {found_on} is before campaign {campaign.id} started "
+                           f"({campaign.period_start}); a case found then belongs to another "
+                           "campaign", code="bad_found_on")
+
+
+def check_open(campaign: Campaign, *, today: dt.date, found_on: dt.date | None) -> None:
+    """Refuse (CampaignEnded) a case opened after the campaign's end unless it was found on a
+    day of its period."""
+    if today <= campaign.period_end:
+        return
+    if found_on is not None and campaign.period_start <= found_on <= campaign.period_end:
+        return
+    raise CampaignEnded(campaign.id, campaign.period_end, found_on)
