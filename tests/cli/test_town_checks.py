@@ -69,3 +69,41 @@ def test_simulate_reminds_both_roles_the_working_day_before_each_monday(
                          "2024-05-24 周五 09:00", "2024-05-31 周五 09:00"]
     assert all(line.endswith("→ 社区安委会、街道行业领域部门") for line in out.splitlines()
                if "check_reminder" in line)
+
+
+def test_simulate_closes_each_major_hazard_after_the_signatures_its_unit_needs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    units = tmp_path / "units.csv"
+    units.write_text("id,name,org,industry,tags\n"
+                     "u-city,市直管化工厂,c1,危险化学品,市直部门直管企业\n"
+                     "u-chem,化工厂,c1,hazardous_chemicals,\n", encoding="utf-8")
+
+    def hazard(case: str, unit: str, signers: tuple[str, ...]) -> list[str]:
+        lines = [f"  - {{at: 2024-05-06 10:00, case: {case}, open: hazard, as: principal, "
+                 f"unit: {unit}, data: {{grade: major, description: 报警失效, "
+                 "found_on: 2024-05-06}}",
+                 f"  - {{at: 2024-05-07, case: {case}, fire: start, as: principal}}",
+                 f"  - {{at: 2024-05-20, case: {case}, fire: submit, as: principal, "
+                 "data: {rectified_on: 2024-05-20}}"]
+        return lines + [f"  - {{at: 2024-05-21 1{hour}:00, case: {case}, fire: accept, "
+                        f"as: {role}, data: {{opinion: 同意}}}}"
+                        for hour, role in enumerate(signers)]
+
+    script = tmp_path / "events.yaml"
+    script.write_text("\n".join([
+        "events:",
+        *hazard("city", "u-city", ("acceptance_team", "locality", "city_regulator")),
+        *hazard("county", "u-chem", ("acceptance_team", "locality", "district_regulator",
+                                     "district_government", "city_regulator")),
+    ]) + "\n", encoding="utf-8")
+    out = run(capsys, "simulate", PLAN, "--units", str(units), "--orgs", ORGS,
+              "--events", str(script), "--from", "2024-05-06", "--to", "2024-05-31",
+              "--no-reports").splitlines()
+    assert not [line for line in out if "refused" in line], out
+    closed = [line.split()[:5] for line in out if " fired " in line and "accept" in line]
+    # the city-managed plant's sheet needs no district box: closed at the third signature
+    assert closed == [["2024-05-21", "周二", "12:00", "fired", "city"],
+                      ["2024-05-21", "周二", "14:00", "fired", "county"]], out
+    # 此表隐患销号后3日内报区安委会办公室: due 05-24, reminded that day
+    assert sum("整改台账销号后3日内报区安委会办公室" in line and "开始计时" in line
+               for line in out) == 2
