@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from deadlines.sweep import Sweeper
-from storage import tokens
 from storage.tables import Timer as TimerRow
 from tests.api.test_record_integrity import HAZARD, PLAN_2023, fire, ok
+from tests.api.test_signatures_on_case import city_managed_plant
 from tests.deadlines.test_sweep import local
 from tests.support.world import World
 
@@ -45,21 +45,7 @@ CAMPAIGN = "unit-conditions-2023"
 
 
 def publish(client: TestClient, world: World) -> None:
-    r = client.post("/campaigns", content=CHILD.encode(), headers={
-        **world.auth("admin"), "Content-Type": "application/yaml"})
-    assert r.status_code == 201, r.text
-    r = client.post(f"/campaigns/{CAMPAIGN}/deployments", json={"org": "linyin"},
-                    headers=world.auth("admin"))
-    assert r.status_code == 201, r.text
-    r = client.post("/units", headers=world.auth("admin"), json={
-        "id": "u-city-01", "name": "市直管化工有限公司", "org": "linyin-c1",
-        "industry": "hazardous_chemicals", "tags": ["city_managed"]})
-    assert r.status_code == 201, r.text
-    with world.services.db.write() as conn:
-        plant = tokens.create(conn, name="市直管化工主要负责人", scope_kind="unit",
-                              scope_id="u-city-01", now=world.clock(), by="test",
-                              roles=("principal",))
-    world.tokens["u-city-01"] = plant.secret
+    city_managed_plant(client, world, CHILD.encode(), CAMPAIGN)
 
 
 def planned(client: TestClient, world: World, unit: str, grade: str = "major") -> str:

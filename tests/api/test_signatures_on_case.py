@@ -21,12 +21,14 @@ SHORT = ("acceptance_team", "locality", "city_regulator")
 FULL = ("acceptance_team", "locality", "regulator", "government", "city_regulator")
 
 
-def city_world(client: TestClient, world: World) -> None:
-    """The example campaign deployed to 林荫街道, a city-managed plant, and a city regulator."""
-    r = client.post("/campaigns", content=EXAMPLE.read_bytes(), headers={
+def city_managed_plant(client: TestClient, world: World, campaign_text: bytes,
+                       campaign: str) -> None:
+    """A child campaign published and deployed to 林荫街道, with a city-managed plant (tag
+    city_managed) in 林荫 community 1 and its principal's token `u-city-01`."""
+    r = client.post("/campaigns", content=campaign_text, headers={
         **world.auth("admin"), "Content-Type": "application/yaml"})
     assert r.status_code == 201, r.text
-    r = client.post(f"/campaigns/{CAMPAIGN}/deployments", json={"org": "linyin"},
+    r = client.post(f"/campaigns/{campaign}/deployments", json={"org": "linyin"},
                     headers=world.auth("admin"))
     assert r.status_code == 201, r.text
     r = client.post("/units", headers=world.auth("admin"), json={
@@ -34,14 +36,20 @@ def city_world(client: TestClient, world: World) -> None:
         "industry": "hazardous_chemicals", "tags": ["city_managed"]})
     assert r.status_code == 201, r.text
     with world.services.db.write() as conn:
-        issued = tokens.create(conn, name="demo city_regulator", scope_kind="org",
-                               scope_id="linyin", now=world.clock(), by="test",
-                               roles=("city_regulator",))
         plant = tokens.create(conn, name="市直管化工主要负责人", scope_kind="unit",
                               scope_id="u-city-01", now=world.clock(), by="test",
                               roles=("principal",))
-    world.tokens["city_regulator"] = issued.secret
     world.tokens["u-city-01"] = plant.secret
+
+
+def city_world(client: TestClient, world: World) -> None:
+    """The example campaign deployed to 林荫街道, a city-managed plant, and a city regulator."""
+    city_managed_plant(client, world, EXAMPLE.read_bytes(), CAMPAIGN)
+    with world.services.db.write() as conn:
+        issued = tokens.create(conn, name="demo city_regulator", scope_kind="org",
+                               scope_id="linyin", now=world.clock(), by="test",
+                               roles=("city_regulator",))
+    world.tokens["city_regulator"] = issued.secret
 
 
 def awaiting(client: TestClient, world: World, unit: str) -> str:
