@@ -281,6 +281,13 @@ class SignaturePublic(BaseModel):
         "enterprise's chain reads 0, 1, 4. Null for a signature recorded before steps"))
 
 
+class UnitTerms(BaseModel):
+    """A unit's industry and tags as a case keeps them from its opening."""
+
+    industry: str | None
+    tags: list[str]
+
+
 class CasePublic(BaseModel):
     model_config = example(
         id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", campaign="special-action-2023-linyin",
@@ -288,6 +295,7 @@ class CasePublic(BaseModel):
         state_name="整改中", final=False, data=_HAZARD, signatures=[],
         clocks={"rectification": {"due": "2023-07-31", "gen": 1, "provisional": False}},
         provisional=False, next_due="2023-07-31", overdue=False, version=2,
+        unit_terms={"industry": "hazardous_chemicals", "tags": []},
         opened_by="林荫化工主要负责人",
         opened_at="2023-06-01T01:00:00Z", updated_at="2023-06-02T01:00:00Z")
     id: str
@@ -313,6 +321,11 @@ class CasePublic(BaseModel):
     next_due: dt.date | None
     overdue: bool
     version: int
+    unit_terms: UnitTerms | None = Field(default=None, description=(
+        "the unit's industry and tags as registered when the case was opened: conditions on "
+        "the unit (`when: {unit: …}`, e.g. a 市直部门直管 enterprise's shorter sign-off chain) "
+        "are judged by these for the case's whole life, not by the unit as it is now. "
+        "Read-only; null only for a case some tool stored without them"))
     opened_by: str
     opened_at: dt.datetime
     updated_at: dt.datetime

@@ -10,8 +10,10 @@ breaks).
 
 A case row is checked against its stream: its `state` is where the last entry left it
 (`to_state`), its `data` the opening entry's `data["data"]` updated, in order, with every later
-entry's `data` (what storage.cases writes), and its `type`, `unit_id` and
-`campaign_version_id` are those the opening entry names.
+entry's `data` (what storage.cases writes), and its `type`, `unit_id`,
+`campaign_version_id` and `unit_terms` (the unit's industry and tags its conditions are judged
+by) are those the opening entry names; a case opened before the opening entry named its unit's
+terms (migration 0010 filled them from the unit) has nothing to check them against.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
                         .execution_options(yield_per=batch))
     cases = conn.execute(select(case_t.c.id, case_t.c.audit_seq, case_t.c.audit_hash,
                                 case_t.c.audit_mac, case_t.c.state, case_t.c.data,
-                                case_t.c.type, case_t.c.unit_id, case_t.c.campaign_version_id)
+                                case_t.c.type, case_t.c.unit_id, case_t.c.campaign_version_id,
+                                case_t.c.unit_terms)
                          .order_by(_in_order(conn, case_t.c.id))  # "case:" + id: same order
                          .execution_options(yield_per=batch))
     return heapq.merge(
@@ -255,6 +258,9 @@ class _Stream:
                   "campaign_version_id": self.opening.get("campaign_version_id")}
         stored = {"type": case.type, "unit": case.unit_id,
                   "campaign_version_id": case.campaign_version_id}
+        if "unit_terms" in self.opening:
+            opened["unit_terms"] = self.opening["unit_terms"]
+            stored["unit_terms"] = case.unit_terms
         for field, value in opened.items():
             if stored[field] != value:
                 yield Break(name, seq, f"the case row's {field} {stored[field]!r} is not "

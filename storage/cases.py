@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -67,6 +67,8 @@ class StoredCase(NamedTuple):
     updated_at: dt.datetime
     audit_seq: int = 0  # the head of the case's audit stream (storage.audit)
     audit_hash: str = audit.GENESIS
+    # the unit's industry and tags as registered when the case was opened (unit_terms_of)
+    unit_terms: Mapping[str, Any] | None = None
 
     def core(self) -> CoreCase:
         running = frozenset(name for name, clock in self.clocks.items() if clock.get("due"))
@@ -80,7 +82,8 @@ class StoredCase(NamedTuple):
         return StoredCase(self.id, self.campaign_id, self.campaign_version_id, self.type,
                           self.unit_id, self.org_path, after.state, final, after.data,
                           after.signatures, clocks, next_due, self.version + 1,
-                          self.opened_by, self.opened_at, now, entry.seq, entry.hash)
+                          self.opened_by, self.opened_at, now, entry.seq, entry.hash,
+                          self.unit_terms)
 
 
 def _signatures(raw: Sequence[Mapping[str, Any]]) -> tuple[Signature, ...]:
@@ -104,7 +107,7 @@ def stored_case(row: Any) -> StoredCase:
         row.id, row.campaign_id, row.campaign_version_id, row.type, row.unit_id, row.org_path,
         row.state, row.final, row.data, _signatures(row.signatures), row.clocks, row.next_due,
         row.version, row.opened_by, row.opened_at, row.updated_at, row.audit_seq,
-        row.audit_hash or audit.GENESIS)
+        row.audit_hash or audit.GENESIS, row.unit_terms)
 
 
 @dataclass(frozen=True)
@@ -193,27 +196,46 @@ WRITE = Prepared(
             updated_at=bindparam("b_updated_at", type_=case_t.c.updated_at.type),
             audit_seq=bindparam("b_audit_seq"), audit_hash=bindparam("b_audit_hash"),
             audit_mac=bindparam("b_audit_mac")))
-_UNIT_PATH = select(unit_t.c.org_path).where(unit_t.c.id == bindparam("b_id"))
-_UNIT = Prepared(select(unit_t.c.id, unit_t.c.name, unit_t.c.org_id, unit_t.c.industry,
-                        unit_t.c.tags).where(unit_t.c.id == bindparam("b_id")))
+_UNIT_OPENED = select(unit_t.c.org_path, unit_t.c.industry, unit_t.c.tags).where(
+    unit_t.c.id == bindparam("b_id"))
+_UNIT = Prepared(select(unit_t.c.industry, unit_t.c.tags).where(unit_t.c.id == bindparam("b_id")))
 
 
-def unit_for(conn: Connection, lifecycle: Lifecycle, unit_id: str) -> CoreUnit | None:
-    """The case's unit as conditions on it see it (its industry and tags, as they are now),
-    read only when a condition of the case type looks at the unit."""
+def unit_terms_of(industry: str | None, tags: Iterable[str] | None) -> dict[str, Any]:
+    """A unit's terms as a case keeps them from its opening: what conditions on the unit read."""
+    return {"industry": industry, "tags": sorted(set(tags or ()))}
+
+
+def _core_unit(unit_id: str, terms: Mapping[str, Any]) -> CoreUnit:
+    # conditions on the unit read its industry and tags only (engine.orgs.unit_test)
+    return CoreUnit(unit_id, unit_id, "", terms.get("industry"),
+                    frozenset(terms.get("tags") or ()))
+
+
+def case_unit(conn: Connection, lifecycle: Lifecycle, stored: StoredCase) -> CoreUnit | None:
+    """The case's unit as conditions on it see it: its industry and tags as registered when
+    the case was opened (the row's `unit_terms`), not as the unit is now, so that re-tagging
+    the unit mid-case cannot change what the case needs. Only when a condition of the case
+    type looks at the unit (else None, and nothing read)."""
     if not lifecycle.needs_unit:
         return None
-    row = _UNIT.one_or_none(conn, {"b_id": unit_id})
+    terms = stored.unit_terms
+    if terms is None:
+        # a row some tool inserted without them (open always stores them, and 0010 filled
+        # every older row): the unit as it is now, as before
+        row = _UNIT.one_or_none(conn, {"b_id": stored.unit_id})
+        if row is None:
+            return None
+        terms = unit_terms_of(row.industry, row.tags)
+    return _core_unit(stored.unit_id, terms)
+
+
+def _opened_unit(conn: Connection, unit_id: str) -> tuple[str, dict[str, Any]]:
+    """The unit's org path and its terms, read once when a case is opened for it."""
+    row = conn.execute(_UNIT_OPENED, {"b_id": unit_id}).first()
     if row is None:
-        return None
-    return CoreUnit(row.id, row.name, row.org_id, row.industry, frozenset(row.tags or ()))
-
-
-def _unit_path(conn: Connection, unit_id: str) -> str:
-    path = conn.execute(_UNIT_PATH, {"b_id": unit_id}).scalar()
-    if path is None:
         raise NotFound("unit", unit_id, "create it with POST /units first")
-    return str(path)
+    return str(row.org_path), unit_terms_of(row.industry, row.tags)
 
 
 def _recorded_late(campaign: Campaign, case_type: CaseType, data: Mapping[str, Any],
@@ -254,7 +276,7 @@ class CaseStore:
         """Open a case on the campaign's newest version for a unit the caller reaches; after
         the campaign's end only one recorded late (`found_on`, or the case's own 发现日期,
         inside the period: engine.openings)."""
-        path = _unit_path(conn, unit_id)
+        path, unit_terms = _opened_unit(conn, unit_id)
         principal.require_unit(unit_id, path)
         published = self.registry.newest(conn, campaign_id)
         if campaign_id not in deployed_campaigns_at(conn, path):
@@ -265,8 +287,8 @@ class CaseStore:
         data = _recorded_late(published.loaded.campaign, lifecycle.type, data, found_on, now)
         case_id = case_id or new_case_id()
         actor = _actor(principal)
-        outcome = lifecycle.open(case_id, data, actor, now,
-                                 unit=unit_for(conn, lifecycle, unit_id))
+        outcome = lifecycle.open(case_id, data, actor, now, unit=_core_unit(
+            unit_id, unit_terms) if lifecycle.needs_unit else None)
         clocks, next_due, generations = _clocks_after({}, outcome)
         entry = audit.draft_after(None, audit.GENESIS, key=audit.key_of(conn),
                                   stream=f"case:{case_id}", at=now,
@@ -274,6 +296,7 @@ class CaseStore:
                                   to_state=outcome.target,
                                   data={"campaign_version_id": published.row.id,
                                         "type": case_type, "unit": unit_id,
+                                        "unit_terms": unit_terms,
                                         "data": dict(outcome.data)})
         conn.execute(insert(case_t).values(
             id=case_id, campaign_id=campaign_id, campaign_version_id=published.row.id,
@@ -282,14 +305,15 @@ class CaseStore:
             signatures=[], clocks=clocks, next_due=next_due, version=1,
             opened_by=principal.name, opened_at=now, updated_at=now,
             found_by_path=principal.scope_path if principal.scope_kind == "org" else None,
-            audit_seq=entry.seq, audit_hash=entry.hash, audit_mac=entry.head_mac))
+            unit_terms=unit_terms, audit_seq=entry.seq, audit_hash=entry.hash,
+            audit_mac=entry.head_mac))
         audit.write_entry(conn, entry)
         timers.apply_clock_effects(conn, outcome, generations, timers.Owner(
             campaign_id, path, unit_id, lifecycle.type), {})
         opened = StoredCase(case_id, campaign_id, published.row.id, case_type, unit_id, path,
                             outcome.target, outcome.target in lifecycle.type.finals,
                             outcome.case.data, (), clocks, next_due, 1, principal.name, now, now,
-                            entry.seq, entry.hash)
+                            entry.seq, entry.hash, unit_terms)
         return opened, outcome
 
     def fire(
@@ -320,7 +344,7 @@ class CaseStore:
         lifecycle = self._lifecycle(published, stored.type)
         actor = actor or _actor(principal)
         outcome = lifecycle.fire(stored.core(), trigger, data, actor, now,
-                                 unit=unit_for(conn, lifecycle, stored.unit_id))
+                                 unit=case_unit(conn, lifecycle, stored))
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
         final = after.state in lifecycle.type.finals
@@ -376,7 +400,7 @@ class CaseStore:
         """The triggers the caller may fire on the case now."""
         lifecycle = self.lifecycle_of(conn, stored)
         return lifecycle.allowed_triggers(stored.core(), _actor(principal),
-                                          unit=unit_for(conn, lifecycle, stored.unit_id))
+                                          unit=case_unit(conn, lifecycle, stored))
 
     def history(self, conn: Connection, principal: Principal, case_id: str
                 ) -> list[dict[str, Any]]:

@@ -139,6 +139,12 @@ class Case(SQLModel, table=True):
     # admin's): a report row `attribute: finder` counts the case for it (条), not for the
     # subtree the unit lies in (块)
     found_by_path: str | None = Field(default=None, sa_column=Column(path_type(), nullable=True))
+    # the unit's industry and tags as registered when the case was opened ({"industry": …,
+    # "tags": […]}): conditions on the unit (`when: {unit: …}`) are judged by these for the
+    # case's whole life, so re-tagging the unit mid-case cannot change which signatures its
+    # chain needs (storage.cases.case_unit). Null only for a row some tool inserted directly.
+    unit_terms: dict[str, Any] | None = Field(default=None,
+                                              sa_column=Column(json_type(), nullable=True))
 
 
 class CaseHistory(SQLModel, table=True):

@@ -60,7 +60,8 @@ def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, 
                            for state in stored.clocks.values()),
         "next_due": stored.next_due,
         "overdue": stored.next_due is not None and stored.next_due < today,
-        "version": stored.version, "opened_by": stored.opened_by,
+        "version": stored.version, "unit_terms": stored.unit_terms,
+        "opened_by": stored.opened_by,
         "opened_at": stored.opened_at, "updated_at": stored.updated_at,
     }
 

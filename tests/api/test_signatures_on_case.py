@@ -1,6 +1,7 @@
 """The 整改台账 sign-off over HTTP, on SQLite and PostgreSQL: a 市直部门直管 enterprise's chain
-skips the county's two signatures (its unit's tag, read when the event is fired), each level's
-意见 stays with its signature, and the case shows every signature, pending and completed."""
+skips the county's two signatures (its unit's tag as registered when the case was opened), each
+level's 意见 stays with its signature, and the case shows every signature, pending and
+completed."""
 
 from __future__ import annotations
 
