@@ -35,6 +35,8 @@ from storage.campaigns import CampaignRegistry
 from storage.subjects import (
     _move_subtree,
     case_t,
+    core_org,
+    core_unit,
     obligation_t,
     org_t,
     timer_t,
@@ -184,10 +186,18 @@ def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.da
         if "parent_id" in diff:
             diff["parent"] = diff.pop("parent_id")
         _audit(conn, principal, f"org:{old.id}", now, {**diff, "file": sheet.source})
-    if registry is not None:  # new orgs owe what the campaigns deployed above them ask
+    if registry is not None:  # what a new, moved or re-levelled org owes (as PATCH /orgs)
         obligations.for_new_subjects(conn, registry, [
             (core.Org(v["id"], v["name"], v["level"], v["parent_id"]), v["path"]) for v in new],
             now=now)
+        for old, values in changed:
+            if old.parent_id != values["o_parent_id"]:
+                obligations.for_new_subjects(
+                    conn, registry, obligations.subtree_subjects(conn, paths[old.id]), now=now)
+        obligations.reclassified(conn, registry, [
+            (core_org(old), core.Org(old.id, values["o_name"], values["o_level"],
+                                     values["o_parent_id"]), paths[old.id])
+            for old, values in changed if old.level != values["o_level"]], now=now)
     return outcome
 
 
@@ -341,10 +351,19 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
                 "tags": values["tags"], "file": sheet.source})
     for old, diff, _ in changed:
         _audit(conn, principal, f"unit:{old.id}", now, {**shown(diff), "file": sheet.source})
-    if registry is not None:
-        obligations.for_new_subjects(conn, registry, [
-            (core.Unit(v["id"], v["name"], v["org_id"], v["industry"], frozenset(v["tags"])),
-             v["org_path"]) for v in new], now=now)
+    if registry is not None:  # what a new, moved or re-classified unit owes (as PATCH /units)
+        placed = [(core.Unit(v["id"], v["name"], v["org_id"], v["industry"],
+                             frozenset(v["tags"])), v["org_path"]) for v in new]
+        reclassified = []
+        for old, _, v in changed:
+            before, after = core_unit(old), core.Unit(
+                v["u_id"], v["u_name"], v["u_org_id"], v["u_industry"], frozenset(v["u_tags"]))
+            if (before.industry, before.tags) != (after.industry, after.tags):
+                reclassified.append((before, after, v["u_org_path"]))
+            elif old.org_path != v["u_org_path"]:
+                placed.append((after, v["u_org_path"]))
+        obligations.for_new_subjects(conn, registry, placed, now=now)
+        obligations.reclassified(conn, registry, reclassified, now=now)
     return outcome
 
 

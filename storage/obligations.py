@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Connection, and_, case, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -168,6 +168,57 @@ def for_new_subjects(conn: Connection, registry: CampaignRegistry, subjects: Ite
         today = local_date(now, published.loaded.campaign.timezone)
         inserted += materialize(conn, published, placed_ones, since=today, now=now)
     return inserted
+
+
+def reclassified(conn: Connection, registry: CampaignRegistry,
+                 changes: Iterable[tuple[core.Unit | core.Org, core.Unit | core.Org, str]], *,
+                 now: dt.datetime) -> int:
+    """Obligations of units or orgs whose industry, tags or level changed (`before`, `after`,
+    path): they owe what a subject just added there would (the current period's duties and
+    later ones, `for_new_subjects`), and the duties they no longer owe — of periods not yet
+    ended, not done at all — are withdrawn with their pending reminders, so a plant corrected
+    from 危险化学品 to 其他 is no longer reminded monthly. A duty done, or done in part, stays:
+    it is a record. The number withdrawn."""
+    withdrawn = 0
+    placed: list[Placed] = []
+    published_by_id: dict[str, Published] = {}
+    for before, after, path in changes:
+        placed.append((after, path))
+        for campaign_id in deployed_campaigns_at(conn, path):
+            if campaign_id not in published_by_id:
+                published_by_id[campaign_id] = registry.newest(conn, campaign_id)
+            published = published_by_id[campaign_id]
+            campaign = published.loaded.campaign
+            today = local_date(now, campaign.timezone)
+            expander = Expander(campaign, published.deadlines)
+            gone = _owed(expander, before, today) - _owed(expander, after, today)
+            if gone:
+                withdrawn += _withdraw(conn, campaign_id, after, gone)
+    for_new_subjects(conn, registry, placed, now=now)
+    return withdrawn
+
+
+def _owed(expander: Expander, subject: core.Unit | core.Org,
+          today: dt.date) -> set[tuple[str, dt.date, str]]:
+    """The duties a subject owes of periods not ended by `today` (check, due, period)."""
+    return {(o.check, o.due, o.period or "") for o in expander.for_subject(subject)
+            if max(o.last or o.due, o.due) >= today}
+
+
+def _withdraw(conn: Connection, campaign_id: str, subject: core.Unit | core.Org,
+              gone: set[tuple[str, dt.date, str]]) -> int:
+    kind = "unit" if isinstance(subject, core.Unit) else "org"
+    rows = conn.execute(select(obligation_t.c.id, obligation_t.c.check_id, obligation_t.c.due,
+                               obligation_t.c.period)
+                        .where(obligation_t.c.campaign_id == campaign_id,
+                               obligation_t.c.subject_kind == kind,
+                               obligation_t.c.subject_id == subject.id,
+                               obligation_t.c.done == 0)).all()
+    ids = [r.id for r in rows if (r.check_id, r.due, r.period) in gone]
+    if ids:
+        timers.cancel_obligation_timers(conn, ids)
+        conn.execute(delete(obligation_t).where(obligation_t.c.id.in_(ids)))
+    return len(ids)
 
 
 def after_publishing(conn: Connection, registry: CampaignRegistry, row: VersionRow, *,

@@ -160,7 +160,15 @@ def update_org(
     if registry is not None and after.path != row.path:
         obligations.for_new_subjects(conn, registry,
                                      obligations.subtree_subjects(conn, after.path), now=now)
+    if registry is not None and after.level != row.level:
+        obligations.reclassified(conn, registry, [(core_org(row), core_org(after), after.path)],
+                                 now=now)
     return org_dict(after)
+
+
+def core_org(row: Any) -> core.Org:
+    """A stored org as the engine sees it (its level decides its duties)."""
+    return core.Org(row.id, row.name, row.level, row.parent_id)
 
 
 def _move_subtree(conn: Connection, old: str, new: str) -> None:
@@ -284,11 +292,19 @@ def update_unit(
     audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.name, role=None,
                  action="update", data=dict(changes))
     after = unit_row(conn, unit_id)
-    if registry is not None and after.org_path != row.org_path:
-        subject = core.Unit(after.id, after.name, after.org_id, after.industry,
-                            frozenset(after.tags))
-        obligations.for_new_subjects(conn, registry, [(subject, after.org_path)], now=now)
+    if registry is not None:
+        before_s, after_s = core_unit(row), core_unit(after)
+        if (before_s.industry, before_s.tags) != (after_s.industry, after_s.tags):
+            obligations.reclassified(conn, registry, [(before_s, after_s, after.org_path)],
+                                     now=now)
+        elif after.org_path != row.org_path:
+            obligations.for_new_subjects(conn, registry, [(after_s, after.org_path)], now=now)
     return unit_dict(after)
+
+
+def core_unit(row: Any) -> core.Unit:
+    """A stored unit as the engine sees it (its industry and tags decide its duties)."""
+    return core.Unit(row.id, row.name, row.org_id, row.industry, frozenset(row.tags or ()))
 
 
 def _move_unit(conn: Connection, unit_id: str, path: str) -> None:

@@ -130,6 +130,17 @@ CANCEL = Prepared(update(timer_t)
                    .values(status=CANCELLED))
 
 
+def cancel_obligation_timers(conn: Connection, obligation_ids: Iterable[int]) -> None:
+    """Cancel the pending reminders of obligations withdrawn (keys `obligation:<id>/…`: the
+    unique key index finds each one's range)."""
+    for obligation_id in obligation_ids:
+        conn.execute(update(timer_t)
+                     .where(timer_t.c.key >= f"obligation:{obligation_id}/",
+                            timer_t.c.key < f"obligation:{obligation_id}0",  # '0' follows '/'
+                            timer_t.c.status == PENDING)
+                     .values(status=CANCELLED))
+
+
 def cancel_params(case_id: str, clock_id: str, due: str | None) -> dict[str, str]:
     """CANCEL's parameters for a clock's pending timers: those of deadline `due` (ISO) when it
     is known, else every one of the clock's. The subject and clock are matched as well, so a
