@@ -3,6 +3,7 @@ error that names each offending field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +19,8 @@ PLACEHOLDERS = frozenset({"", "changethis", "changeme", "secret", "xxx", "todo",
 SECRET_FIELDS = frozenset({"secret", "key", "access_token", "password"})
 URL_FIELDS = frozenset({"url", "base_url"})
 MASK = "••••"
+# a mobile number as the robots take it: digits, optionally the country code with +
+MOBILE = re.compile(r"\+?[0-9]{5,20}")
 
 
 class ChannelConfigInvalid(PaichaError, ValueError):
@@ -138,6 +141,28 @@ class ConfigReader:
             self._problems.append((field, "every item must be a non-empty string"))
             return ()
         return tuple(str(item) for item in value)
+
+    def mobiles(self, field: str) -> dict[str, tuple[str, ...]]:
+        """Mobile numbers by role ({role: [number, …]}): whom a robot @mentions when a
+        message is for that role; absent, nobody."""
+        value = self._get(field)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            self._problems.append((field, "must map role ids to lists of mobile numbers, e.g. "
+                                          '{"principal": ["13800000000"]}'))
+            return {}
+        found: dict[str, tuple[str, ...]] = {}
+        for role, numbers in value.items():
+            if isinstance(numbers, str):
+                numbers = [numbers]
+            if not isinstance(numbers, list | tuple) or not all(
+                    isinstance(n, str) and MOBILE.fullmatch(n) for n in numbers):
+                self._problems.append((f"{field}.{role}", "must be a list of mobile numbers "
+                                                          "(digits, e.g. 13800000000)"))
+                continue
+            found[role] = tuple(numbers)
+        return found
 
     def url(self, field: str, *, outbound: OutboundPolicy, default: str | None = None) -> str:
         """An absolute http(s) URL to a destination `outbound` allows (the value is not quoted
