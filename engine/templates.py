@@ -114,9 +114,12 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
     problems: list[TemplateProblem] = []
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in known and node.name not in bound:
+            elsewhere = [k for k, names in VARIABLES.items() if node.name in names]
+            hint = (f"`{node.name}` is a variable of {', '.join(elsewhere)} messages; {kind} "
+                    f"messages have: {', '.join(sorted(known))}" if elsewhere else
+                    did_you_mean(node.name, known) or f"known: {', '.join(sorted(known))}")
             problems.append(TemplateProblem(
-                node.lineno, f"unknown variable {node.name!r} in a {kind} message",
-                did_you_mean(node.name, known) or f"known: {', '.join(sorted(known))}"))
+                node.lineno, f"unknown variable {node.name!r} in {kind} messages", hint))
     for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attribute: object = None
         if isinstance(access, nodes.Getattr):
@@ -132,7 +135,7 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
         fields = known[owner.name]
         if fields is not None and attribute not in fields:
             problems.append(TemplateProblem(
-                access.lineno, f"unknown variable {owner.name}.{attribute} in a {kind} message",
+                access.lineno, f"unknown variable {owner.name}.{attribute} in {kind} messages",
                 did_you_mean(attribute, fields)
                 or f"{owner.name} has: {', '.join(sorted(fields))}"))
     if problems:
@@ -142,7 +145,8 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
     except TemplateError as exc:
         line = getattr(exc, "lineno", None) or 1
         return [TemplateProblem(line, f"template cannot be rendered: {exc}",
-                                "use only the variables listed in docs/channels.md")]
+                                "docs/channels.md lists each kind's variables; the filters "
+                                "are Jinja2's own")]
     return []
 
 

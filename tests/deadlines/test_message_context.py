@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from deadlines.channels import Message
 from deadlines.channels._render import markdown, plain
 from deadlines.context import Links
+from deadlines.rendering import render
 from deadlines.sweep import Sweeper
+from engine.errors import CampaignInvalid
 from engine.templates import VARIABLES
+from storage.campaigns import latest
 from storage.tables import Delivery
 from tests.deadlines.test_sweep import local, planned_hazard
-from tests.support.world import World
+from tests.support.world import LINYIN, World
 
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 PUBLIC = "https://paicha.example.gov.cn/"
@@ -112,3 +116,34 @@ def test_a_public_address_that_is_no_http_address_gives_no_link() -> None:
     links = Links.from_env({"PAICHA_PUBLIC_URL": "https://x.example/paicha/"})
     assert links.case("a/b c") == "https://x.example/paicha/cases/a%2Fb%20c"
     assert links.obligation(4) == "https://x.example/paicha/obligations/4"
+
+
+OWN_WORDING = """
+messages:
+  remind: |
+    【林荫街道安委办】{{ unit.name }}：{{ case.grade }}“{{ case.summary }}”
+    应于{{ deadline.day }}前整改完毕（{{ deadline.text }}）。
+"""
+
+
+def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: World) -> None:
+    with world.services.db.read() as conn:
+        text = latest(conn, LINYIN).text
+    with world.services.db.write() as conn:
+        world.services.registry.publish(conn, text + OWN_WORDING, "api", by="demo admin",
+                                        now=world.clock())
+    case_id = planned_hazard(world)
+    remind = next(m for m in sent(world, Links(), "2023-07-24")
+                  if m.kind == "remind" and m.subject == case_id)
+    assert remind.template is not None
+    assert render(remind, "text") == ("【林荫街道安委办】示例化工有限公司：重大事故隐患“储罐区可燃"
+                                      "气体报警装置失效”\n应于2023年7月31日前整改完毕（7月31日到期，"
+                                      "还有7日）。")
+    broken = text + OWN_WORDING.replace("{{ deadline.day }}", "{{ deadline.due }}")
+    with world.services.db.write() as conn, pytest.raises(CampaignInvalid) as refused:
+        world.services.registry.publish(conn, broken, "api", by="demo admin",
+                                        now=world.clock())
+    line = len((text + OWN_WORDING).splitlines())
+    assert [(p.line, p.path, p.message) for p in refused.value.problems
+            if p.severity == "error"] == [
+        (line, "$.messages.remind", "unknown variable deadline.due in remind messages")]
