@@ -3,6 +3,7 @@ own template is kept in the Campaign (and inherited), and what is wrong is named
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from deadlines.rendering import default_template
 from engine.templates import KINDS, VARIABLES, template_problems
 from paicha.files import loader_for
 
+ROOT = Path(__file__).resolve().parents[2]
 CHILD = """paicha: 1
 id: {id}
 extends: special-action-2023
@@ -68,3 +70,14 @@ def test_every_kind_offers_the_common_variables() -> None:
     # the unit where a message is about one
     assert [k for k in KINDS if "unit" in VARIABLES[k]] == [
         "remind", "overdue", "overdue_repeat", "escalate", "check_reminder", "check_due"]
+
+
+def test_the_references_example_validates_as_a_child_of_the_linyin_plan() -> None:
+    reference = (ROOT / "docs/campaign-language.md").read_text(encoding="utf-8")
+    section = reference.split("## 16. Message wording")[1]
+    example = re.findall(r"^```yaml\n(.*?)^```", section, re.MULTILINE | re.DOTALL)[0]
+    text = ("paicha: 1\nid: linyin-wording\nextends: special-action-2023-linyin\n"
+            "title: 林荫街道关于重大事故隐患专项排查整治2023行动实施方案\n" + example)
+    linyin = ROOT / "campaigns/special-action-2023-linyin.yaml"
+    loaded = loader_for([linyin]).load(text, "linyin-wording.yaml")
+    assert set(loaded.campaign.messages) == {"remind", "check_reminder"}
