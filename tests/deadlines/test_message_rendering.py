@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deadlines.channels import Message, dingtalk, wecom
+from deadlines.channels import Message, build_channel, dingtalk, wecom
 from deadlines.channels._render import html, markdown, plain
 from deadlines.messages import calendar_context
 from deadlines.rendering import render
@@ -250,3 +251,12 @@ def test_a_message_queued_before_messages_had_names_still_reads() -> None:
                              "at": "2023-07-24T01:00:00Z"})
     assert render(old, "markdown") == "整改期限：7月31日到期，还有7日"
     assert "> 对象：case-1" in markdown(old)
+
+
+def test_the_log_line_says_what_the_template_says(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="paicha.deliveries"):
+        build_channel("log", {}).send(message("check_reminder"), now=NOW)
+    (record,) = caplog.records
+    assert json.loads(record.getMessage())["text"] == (
+        "示例化工有限公司：请于2023年7月28日前完成「报送重大事故隐患专项排查整治进展情况调度表」"
+        "（2023-07），7月28日到期，还有4日。")
