@@ -121,8 +121,10 @@ class Links:
         if not raw:
             return cls()
         parts = urlsplit(raw)
+        # a markdown link ends at `)` and an HTML attribute at `"`: such a base would break
+        # the link, and no real address needs them
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-                or parts.fragment or any(ch.isspace() for ch in raw):
+                or parts.fragment or any(ch.isspace() or ch in '()<>"\'' for ch in raw):
             log.warning("public URL ignored", extra={
                 "action": "public_url_ignored", "reason": f"{PUBLIC_URL_ENV} is not an http(s) "
                 "address without query (e.g. https://paicha.example.gov.cn)"})

@@ -113,6 +113,7 @@ def test_a_public_address_that_is_no_http_address_gives_no_link() -> None:
     assert Links.from_env({"PAICHA_PUBLIC_URL": "paicha.example.gov.cn"}).case("c") == ""
     assert Links.from_env({"PAICHA_PUBLIC_URL": "ftp://x.example"}).case("c") == ""
     assert Links.from_env({}).case("c") == ""
+    assert Links.from_env({"PAICHA_PUBLIC_URL": "https://x.example/a)b"}).case("c") == ""
     links = Links.from_env({"PAICHA_PUBLIC_URL": "https://x.example/paicha/"})
     assert links.case("a/b c") == "https://x.example/paicha/cases/a%2Fb%20c"
     assert links.obligation(4) == "https://x.example/paicha/obligations/4"

@@ -20,6 +20,7 @@ import pytest
 
 from deadlines.channels import Message, build_channel, dingtalk, wecom
 from deadlines.channels._render import html, markdown, plain
+from deadlines.channels.config import public_config
 from deadlines.messages import calendar_context
 from deadlines.rendering import render
 from engine.notices import KIND_NAMES
@@ -260,3 +261,9 @@ def test_the_log_line_says_what_the_template_says(caplog: pytest.LogCaptureFixtu
     assert json.loads(record.getMessage())["text"] == (
         "示例化工有限公司：请于2023年7月28日前完成「报送重大事故隐患专项排查整治进展情况调度表」"
         "（2023-07），7月28日到期，还有4日。")
+
+
+def test_mobile_numbers_are_shown_only_to_who_manages_the_channel() -> None:
+    config = {"access_token": "tok123", "at_mobiles": {"principal": ["13800001234"]}}
+    assert public_config(config, full=True)["at_mobiles"] == {"principal": ["13800001234"]}
+    assert public_config(config, full=False)["at_mobiles"] == {"principal": ["138••••1234"]}
