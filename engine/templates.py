@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from engine.document import Mapping as DocumentMapping
 from engine.document import locate, origin_path
@@ -78,9 +78,10 @@ def sample(kind: str) -> dict[str, Any]:
 def sandbox(*, autoescape: bool = False,
             finalize: Callable[[Any], Any] | None = None) -> SandboxedEnvironment:
     """The environment every message template is rendered in: sandboxed (a template can read
-    its values, never call into Python), strict (a misspelt name is an error, not an empty
-    string), and escaping for its format (`autoescape` for HTML, `finalize` for markdown)."""
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape,
+    its values, never call into Python nor change them), strict (a misspelt name is an error,
+    not an empty string), and escaping for its format (`autoescape` for HTML, `finalize` for
+    markdown)."""
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape,
                                finalize=finalize, keep_trailing_newline=False,
                                trim_blocks=True, lstrip_blocks=True)
     return env
@@ -110,6 +111,17 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
         return [TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}",
                                 "see https://jinja.palletsprojects.com/templates/")]
     known = VARIABLES[kind]
+    # The sandbox keeps a template from Python, not from spending time: a message needs no
+    # arithmetic on numbers or text and no ranges, which are how a template loops for minutes
+    # or builds a string of gigabytes ({% for i in range(99999) %}, 'x' * 10**9).
+    costly = list(tree.find_all((nodes.Mul, nodes.Pow))) + [
+        n for n in tree.find_all(nodes.Call)
+        if isinstance(n.node, nodes.Name) and n.node.name in ("range", "lipsum", "cycler")]
+    if costly:
+        return [TemplateProblem(n.lineno, "a message template has no `*`, `**`, range(), "
+                                "lipsum() or cycler()", "loop over the message's lists "
+                                "(roles, people) and print its values")
+                for n in {n.lineno: n for n in costly}.values()]
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     problems: list[TemplateProblem] = []
     for node in tree.find_all(nodes.Name):

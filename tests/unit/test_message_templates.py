@@ -50,6 +50,9 @@ def test_a_campaigns_template_is_kept_and_inherited(tmp_path: Path) -> None:
      "unknown variable 'rol' in remind messages"),
     ("{{ deadline.text", 1, "template syntax error"),
     ("{{ unit.name|nope }}", 1, "template cannot be rendered: No filter named 'nope'"),
+    ("{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}", 1,
+     "a message template has no `*`"),
+    ("{{ unit.name }}\n{{ 'x' * 10 ** 9 }}", 2, "a message template has no `*`"),
 ])
 def test_what_is_wrong_is_named_at_its_line(source: str, line: int, message: str) -> None:
     problems = template_problems("remind", source)
