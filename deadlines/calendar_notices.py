@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from deadlines.messages import TITLES, Outgoing
+from deadlines.messages import TITLES, Outgoing, calendar_context
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from engine.dates import local_date
@@ -87,7 +87,12 @@ def tell_missing_year(db: Database, clock: Callable[[Connection], dt.datetime]
                            title=TITLES["calendar_missing"], text=text, campaign="",
                            subject=f"calendar:{day.year}", roles=("admin",), due_date=day,
                            late=False, at=now, org_path="/",
-                           extra={"year": day.year, "first_day": day.isoformat()})
+                           extra={"year": day.year, "first_day": day.isoformat()},
+                           context=calendar_context(
+                               "calendar_missing", text, campaign=None, roles=("admin",),
+                               org={"id": "", "name": ""}, due=day,
+                               today=local_date(now, NOTICE_TIMEZONE),
+                               calendar={"year": day.year, "first_day": day.isoformat()}))
         return send(conn, message, now), stale
 
 

@@ -32,10 +32,12 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from deadlines.calendar_notices import finish, prefixed, send, tell_missing_year
-from deadlines.messages import TITLES, Outgoing
+from deadlines.context import Links, org_of
+from deadlines.messages import TITLES, Outgoing, calendar_context
 from engine.checks import Expander
 from engine.clocks import redate
-from engine.dates import Deadlines
+from engine.dates import Deadlines, local_date
+from engine.model import Campaign
 from engine.reminders import phase_deadline
 from engine.workdays import PACKAGE_YEARS, StatutoryCalendar
 from storage import audit, timers
@@ -97,8 +99,9 @@ class Recompute:
     """Recomputes provisional dates whose year is now covered, and sends the notices."""
 
     def __init__(self, db: Database, registry: CampaignRegistry, *, batch: int = 200,
-                 clock: Callable[[Connection], dt.datetime]) -> None:
+                 clock: Callable[[Connection], dt.datetime], links: Links | None = None) -> None:
         self.db = db
+        self.links = links or Links()
         self.registry = registry
         self.batch = batch
         self.clock = clock
@@ -266,7 +269,10 @@ class _Batch:
                        f"{watch.payload.get('gen')}", text, stored.campaign_id, stored.id,
                        stored.org_path, armed.due_date,
                        {"case_type": stored.type, "unit": stored.unit_id, "clock": clock.id,
-                        "from_due": old_due.isoformat(), "kept": redated.kept})
+                        "from_due": old_due.isoformat(), "kept": redated.kept},
+                       campaign=campaign, link=self.owner.links.case(stored.id),
+                       calendar={"year": year, "from_due": old_due.isoformat(),
+                                 "check": clock.name})
         return True
 
     def _mark(self, row: Any, *, provisional: bool) -> None:
@@ -301,7 +307,10 @@ class _Batch:
                        f"{campaign.title}：阶段「{phase.name}」截止日期按已录入的"
                        f"{watch.due_date.year}年法定节假日安排重算：由{old_due}（暂定）改为"
                        f"{notice.due}", campaign.id, watch.subject, watch.org_path,
-                       notice.due, {"phase": phase.id, "from_due": old_due.isoformat()})
+                       notice.due, {"phase": phase.id, "from_due": old_due.isoformat()},
+                       campaign=campaign, link=self.owner.links.campaign(campaign.id),
+                       calendar={"year": watch.due_date.year, "from_due": old_due.isoformat(),
+                                 "check": phase.name})
         if notice.provisional is not None:
             new_rows.append(timers.phase_watch_row(published, notice, data["org"],
                                                    watch.org_path))
@@ -358,7 +367,12 @@ class _Batch:
                                 f"（暂定）改为{due}", row.campaign_id,
                            f"obligation:{row.id}", row.org_path, due,
                            {"check": row.check_id, "period": row.period or None,
-                            "from_due": row.due.isoformat()})
+                            "from_due": row.due.isoformat()},
+                           campaign=published.loaded.campaign,
+                           link=self.owner.links.obligation(row.id),
+                           calendar={"year": row.provisional_day.year,
+                                     "from_due": row.due.isoformat(), "check": row.name,
+                                     "period": row.period or ""})
 
     def _org_name(self, path: str) -> str:
         org_id = path.rstrip("/").rsplit("/", 1)[-1]
@@ -383,12 +397,20 @@ class _Batch:
             self.conn.execute(update(timer_t).where(timer_t.c.id == pending.id).values(**values))
         _INSERT_TIMERS.many(self.conn, list(wanted.values()))  # a key sent before stays sent
 
-    def _tell(self, key: str, text: str, campaign: str, subject: str, org_path: str,
-              due: dt.date, extra: dict[str, Any]) -> None:
-        message = Outgoing(key=key, kind="calendar_redated", title=TITLES["calendar_redated"],
-                           text=text, campaign=campaign, subject=subject, roles=(OFFICE,),
+    def _tell(self, key: str, text: str, campaign_id: str, subject: str, org_path: str,
+              due: dt.date, extra: dict[str, Any], *, campaign: Campaign, link: str,
+              calendar: dict[str, Any]) -> None:
+        org_id = org_of(org_path)
+        org = {"id": org_id, "name": self._org_name(org_path) if org_id else ""}
+        context = calendar_context(
+            "calendar_redated", text, campaign=campaign, roles=(OFFICE,), org=org, due=due,
+            today=local_date(self.now, campaign.timezone), calendar=calendar, link=link)
+        message = Outgoing(key=key, kind="calendar_redated",
+                           title=f"{TITLES['calendar_redated']}：{org['name'] or campaign.title}",
+                           text=text, campaign=campaign_id, subject=subject, roles=(OFFICE,),
                            due_date=due, late=False, at=self.now, org_path=org_path,
-                           extra=extra)
+                           extra=extra, context=context,
+                           template=campaign.messages.get("calendar_redated"))
         self.result.told += send(self.conn, message, self.now)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, literal_column, select, text, update
 
 from deadlines import messages
+from deadlines.context import Directory, Links
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from deadlines.recompute import Recompute
@@ -31,7 +32,7 @@ from engine import targets as core_targets
 from engine.access import Principal
 from engine.clocks import Timer, decide, following, schedule
 from engine.dates import local_date
-from engine.errors import Refused
+from engine.errors import NotFound, Refused
 from engine.lifecycle import SYSTEM
 from storage import targets, timers
 from storage.campaigns import CampaignRegistry
@@ -86,13 +87,16 @@ class Sweeper:
     """Handles due timers; `clock` overrides the database's clock (tests, simulation)."""
 
     def __init__(self, db: Database, registry: CampaignRegistry, *, batch: int = 500,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+                 clock: Callable[[], dt.datetime] | None = None,
+                 links: Links | None = None) -> None:
         self.db = db
+        # where messages link to (PAICHA_PUBLIC_URL), read once, when the sweeper is made
+        self.links = Links.from_env() if links is None else links
         self.registry = registry
         self.cases = CaseStore(registry)
         self.batch = batch
         self.clock = clock
-        self.recompute = Recompute(db, registry, clock=self._now)
+        self.recompute = Recompute(db, registry, clock=self._now, links=self.links)
 
     def _now(self, conn: Connection) -> dt.datetime:
         return self.clock() if self.clock else database_now(conn)
@@ -180,15 +184,24 @@ class _Batch:
         self.finished: dict[str, list[int]] = {timers.DONE: [], timers.CANCELLED: []}
         self.schedules: dict[tuple[int, str, dt.date], tuple[Timer, ...]] = {}
         self.next_timers: list[dict[str, Any]] = []
+        self.directory = Directory()
+        self.newest: dict[str, Any] = {}  # campaign id -> its newest version, once per batch
 
     def run(self, rows: list[Any]) -> None:
         self.cases = self._cases([r for r in rows if _is_case(r)])
         obligations = self._obligations([r for r in rows if r.subject.startswith("obligation:")])
+        # the names every message of the batch needs, in three queries
+        self.directory = Directory.load(
+            self.conn, unit_ids=[c.unit_id for c in self.cases.values()] + [
+                o.subject_id for o in obligations.values() if o.subject_kind == "unit"],
+            org_paths=[r.org_path for r in rows], now=self.now)
         for row in rows:
             if row.subject.startswith("obligation:"):
                 handled = self._obligation(row, obligations.get(row.subject))
             elif row.subject.startswith("phase:"):
-                self._queue(messages.for_phase(row, self.now), row)
+                self._queue(messages.for_phase(
+                    row, self.now, self._newest(row.campaign_id), directory=self.directory,
+                    links=self.sweeper.links), row)
                 handled = True
             elif row.subject.startswith(timers.TARGET_PREFIX):
                 handled = self._target(row)
@@ -254,7 +267,9 @@ class _Batch:
         if decision.stale:
             return False
         for note in decision.notifications:
-            self._queue(messages.for_case(note, stored, campaign, row.due_at, generation), row)
+            self._queue(messages.for_case(note, stored, published, row.due_at, generation,
+                                          now=self.now, directory=self.directory,
+                                          links=self.sweeper.links), row)
         clock = next(c for c in case_type.clocks if c.id == timer.clock_id)  # decide found it
         place = (stored.campaign_version_id, clock.id, timer.due_date)
         if place not in self.schedules:  # a batch holds many timers of a few deadlines
@@ -297,7 +312,9 @@ class _Batch:
     def _target(self, row: Any) -> bool:
         """Measure the target for the deployment's subtree now; tell the safety office when it
         is not met. A met one, or one the campaign no longer has, needs nobody."""
-        published = self.sweeper.registry.newest(self.conn, row.campaign_id)
+        published = self._newest(row.campaign_id)
+        if published is None:
+            return False
         campaign = published.loaded.campaign
         target = next((t for t in campaign.targets if t.id == row.clock_id), None)
         if target is None:
@@ -306,14 +323,27 @@ class _Batch:
         found = targets.measured(self.conn, campaign, [target], row.org_path, today)[0]
         if core_targets.holds_status(found["status"]):
             return True
-        self._queue(messages.for_target(row, found, today, self.now, published.deadlines), row)
+        self._queue(messages.for_target(row, found, today, self.now, published,
+                                        directory=self.directory, links=self.sweeper.links),
+                    row)
         return True
+
+    def _newest(self, campaign_id: str) -> Any:
+        """The newest version of a campaign, read once per batch (None when it is gone)."""
+        if campaign_id not in self.newest:
+            try:
+                self.newest[campaign_id] = self.sweeper.registry.newest(self.conn, campaign_id)
+            except NotFound:
+                self.newest[campaign_id] = None
+        return self.newest[campaign_id]
 
     def _obligation(self, row: Any, found: Any) -> bool:
         if found is None or found.done >= found.times:
             return False  # done already: nobody needs reminding
         published = self.sweeper.registry.get(self.conn, found.campaign_version_id)
-        self._queue(messages.for_obligation(found, row, self.now, published), row)
+        self._queue(messages.for_obligation(found, row, self.now, published,
+                                            directory=self.directory,
+                                            links=self.sweeper.links), row)
         return True
 
 

@@ -368,4 +368,5 @@ def build_campaign(doc: dict[str, Any]) -> Campaign:
         cases={k: _case_type(k, v) for k, v in doc.get("cases", {}).items()},
         reports={k: _report(k, v) for k, v in doc.get("reports", {}).items()},
         targets=tuple(_target(t) for t in doc.get("targets", [])),
+        messages={str(k): str(v) for k, v in doc.get("messages", {}).items()},
     )

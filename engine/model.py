@@ -406,6 +406,8 @@ class Campaign:
     cases: dict[str, CaseType] = _field(default_factory=dict, hash=False)
     reports: dict[str, Report] = _field(default_factory=dict, hash=False)
     targets: tuple[Target, ...] = ()
+    # a kind of notice -> the campaign's own template of it (engine.templates)
+    messages: dict[str, str] = _field(default_factory=dict, hash=False)
 
     def phase(self, phase_id: str) -> Phase:
         return next(p for p in self.phases if p.id == phase_id)

@@ -53,11 +53,13 @@ def working_days(after: dt.date, through: dt.date, deadlines: Deadlines) -> int:
     return count
 
 
-def _count(start: dt.date, end: dt.date, deadlines: Deadlines, working: bool) -> int:
-    return working_days(start, end, deadlines) if working else max((end - start).days, 0)
+def _count(start: dt.date, end: dt.date, deadlines: Deadlines | None, working: bool) -> int:
+    if working and deadlines is not None:
+        return working_days(start, end, deadlines)
+    return max((end - start).days, 0)
 
 
-def due_text(due: dt.date, today: dt.date, deadlines: Deadlines, *, working: bool,
+def due_text(due: dt.date, today: dt.date, deadlines: Deadlines | None, *, working: bool,
              provisional: bool = False) -> str:
     """A deadline not yet passed, told on `today`: 12月18日到期，还有3个工作日 (working days
     where the deadline counts them, else 日); on the day itself 今日（12月18日）到期; a
@@ -69,10 +71,28 @@ def due_text(due: dt.date, today: dt.date, deadlines: Deadlines, *, working: boo
     return f"{day_text(due, today)}{mark}到期，还有{_span(left, working)}"
 
 
-def overdue_text(due: dt.date, today: dt.date, deadlines: Deadlines, *, working: bool,
+def overdue_text(due: dt.date, today: dt.date, deadlines: Deadlines | None, *, working: bool,
                  provisional: bool = False) -> str:
     """A deadline passed, told on `today`: 12月18日到期，已逾期2个工作日 (or 日)."""
     mark = f"（{PROVISIONAL}）" if provisional else ""
     late = _count(due, today, deadlines, working)
     return f"{day_text(due, today)}{mark}到期，已逾期{_span(late, working)}" if late else \
         f"{day_text(due, today)}{mark}到期，已逾期"
+
+
+def deadline_facts(due: dt.date, today: dt.date, deadlines: Deadlines | None, *,
+                   working: bool, provisional: bool = False,
+                   passed: bool | None = None) -> dict[str, object]:
+    """A deadline as a message template reads it (engine.templates): the ISO date, the date in
+    full (2026年12月18日), the sentence of `due_text` or `overdue_text` (`passed`: told as
+    overdue; by default once `today` is after `due`), and the days left or overdue in the
+    deadline's own count (working days where it counts them; never without `deadlines`)."""
+    overdue = due < today if passed is None else passed
+    counted = working and deadlines is not None
+    words = overdue_text if overdue else due_text
+    return {"date": due.isoformat(), "day": f"{due.year}年{due.month}月{due.day}日",
+            "text": words(due, today, deadlines, working=counted, provisional=provisional),
+            "days_left": _count(today, due, deadlines, counted),
+            "days_overdue": _count(due, today, deadlines, counted), "working": counted,
+            "span": "个工作日" if counted else "日", "overdue": overdue,
+            "provisional": provisional}

@@ -21,6 +21,7 @@ from engine.inherit import child_site
 from engine.model import ROLE_SEPARATOR, ROLE_TEXT_MAX
 from engine.report_semantics import ReportChecker
 from engine.schema import did_you_mean
+from engine.templates import message_problems
 
 Path = list[str | int]
 
@@ -169,6 +170,7 @@ class SemanticChecker:
             if isinstance(case, dict):
                 CaseTypeChecker(self, name, case).run()
         ReportChecker(self).run()
+        self.problems.extend(message_problems(self.doc))
         return self.problems
 
     def _mapping_keys(self, key: str) -> list[str]:

@@ -1,45 +1,119 @@
-"""How a message reads to a person: the markdown of the group robots and the e-mail text."""
+"""How a message reads to a person: the markdown of the group robots, and the e-mail's plain
+text and HTML. Each is the title, the text of the message's template (deadlines.rendering), the
+facts a person acts on as labelled lines — unit, org, campaign, matter, deadline, who must act,
+who holds the role — and the link to the case or obligation when the deployment has a public
+address."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from markupsafe import Markup
+
 from deadlines.channels.base import Message
+from deadlines.rendering import Format, escape, render
 from engine.notices import kind_name
 
 LATE_NOTE = "补发：系统停机期间错过的提醒"
+LINK_TEXT = "查看详情"
+
+
+def _matter(context: dict[str, Any]) -> str:
+    """What the message is about, in a few words: the case, the check, the phase, the target."""
+    case = context.get("case")
+    if case:
+        grade = f"（{case.get('grade')}）" if case.get("grade") else ""
+        said = f"：{case['summary']}" if case.get("summary") else ""
+        return f"{case.get('type_name', '')}{grade}{said}"
+    check = context.get("check")
+    if check:
+        return f"{check.get('name', '')}" + (f"（{check['period']}）" if check.get("period")
+                                             else "")
+    for part in ("phase", "target"):
+        if context.get(part):
+            return str(context[part].get("name", ""))
+    return ""
 
 
 def facts(message: Message) -> list[tuple[str, str]]:
-    """The labelled lines under the text, in a fixed order; empty ones are left out."""
-    rows = [
-        ("类型", kind_name(message.kind)),
-        ("行动", message.campaign),
-        ("对象", message.subject),
-        ("期限", message.due_date.isoformat() if message.due_date else ""),
-        ("通知", "、".join(message.roles)),
-    ]
-    return [(label, value) for label, value in rows if value]
+    """The labelled lines under the text, in a fixed order; empty ones are left out. A message
+    queued before messages carried names has the ids it had."""
+    context = message.context
+    if not context:
+        rows = [("类型", kind_name(message.kind)), ("行动", message.campaign),
+                ("对象", message.subject),
+                ("期限", message.due_date.isoformat() if message.due_date else ""),
+                ("通知", "、".join(message.roles))]
+    else:
+        deadline = context.get("deadline") or {}
+        rows = [
+            ("单位", (context.get("unit") or {}).get("name", "")),
+            ("属地", (context.get("org") or {}).get("name", "")),
+            ("行动", (context.get("campaign") or {}).get("title", "")),
+            ("事项", _matter(context)),
+            ("期限", deadline.get("text", "") if deadline.get("day") else ""),
+            ("责任", "、".join(context.get("roles") or ())),
+            ("经办", "、".join(context.get("people") or ())),
+        ]
+    return [(label, str(value)) for label, value in rows if value]
 
 
-def markdown(message: Message, *, late_style: str = "{note}") -> str:
-    """Title in bold, the engine's text, then the facts as a quote block.
+def link(message: Message) -> str:
+    """The address of what the message is about, or "" (no public address is set)."""
+    return str(message.context.get("link") or "")
 
-    `late_style` wraps the late note, e.g. in WeCom's `<font color="warning">`.
-    """
-    lines = [f"**{message.title}**", "", message.text, ""]
-    lines += [f"> {label}：{value}" for label, value in facts(message)]
+
+def markdown(message: Message, *, late_style: str = "{note}",
+             mentions: Sequence[str] = ()) -> str:
+    """Title in bold, the template's text, the facts as a quote block, the link, the late
+    note (`late_style` wraps it, e.g. in WeCom's `<font color="warning">`), and `@138…` for
+    each mobile to mention (DingTalk shows a mention only when its text names the number)."""
+    fmt: Format = "markdown"
+    lines = [f"**{escape(message.title, fmt)}**", "", render(message, fmt), ""]
+    lines += [f"> {label}：{escape(value, fmt)}" for label, value in facts(message)]
+    address = link(message)
+    if address:
+        lines += ["", f"[{LINK_TEXT}]({address})"]
     if message.late:
         lines += ["", late_style.format(note=LATE_NOTE)]
+    if mentions:
+        lines += ["", " ".join(f"@{mobile}" for mobile in mentions)]
     return "\n".join(lines)
 
 
 def plain(message: Message) -> str:
-    """The e-mail body: the text, the facts, and the key a reader can quote to support."""
-    lines = [message.text, ""]
+    """The e-mail's text: the template's text, the facts, the link, and the key a reader can
+    quote to support."""
+    lines = [render(message, "text"), ""]
     lines += [f"{label}：{value}" for label, value in facts(message)]
+    address = link(message)
+    if address:
+        lines += [f"{LINK_TEXT}：{address}"]
     if message.late:
         lines += ["", LATE_NOTE]
     lines += ["", f"编号：{message.idempotency_key}"]
     return "\n".join(lines) + "\n"
+
+
+def html(message: Message) -> str:
+    """The e-mail's HTML part: the same as `plain`, every value escaped."""
+    rows = "".join(Markup('<tr><th align="left">{}</th><td>{}</td></tr>').format(label, value)
+                   for label, value in facts(message))
+    # render() gives HTML already escaped for this format: its lines are joined as they are
+    text = Markup("<br>").join(Markup(line) for line in render(message, "html").split("\n"))
+    parts = [Markup("<p><strong>{}</strong></p>").format(message.title),
+             Markup("<p>{}</p>").format(Markup(text)),
+             Markup("<table>{}</table>").format(Markup(rows))]
+    address = link(message)
+    if address:
+        parts.append(Markup('<p><a href="{}">{}</a></p>').format(address, LINK_TEXT))
+    if message.late:
+        parts.append(Markup("<p><em>{}</em></p>").format(LATE_NOTE))
+    parts.append(Markup('<p style="color:#888">编号：{}</p>').format(message.idempotency_key))
+    body = Markup("\n").join(parts)
+    return Markup('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"></head>'
+                  "<body>\n{}\n</body></html>\n").format(body)
 
 
 def truncate_utf8(text: str, limit: int) -> str:

@@ -39,6 +39,11 @@ class Message:
     late: bool
     at: dt.datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    # what the message names (unit, org, case, check, deadline, roles, people, link): the
+    # variables of its template (engine.templates), and the webhook's structured fields
+    context: dict[str, Any] = field(default_factory=dict)
+    # the campaign's own template of the kind; None: the packaged default (deadlines.rendering)
+    template: str | None = None
 
     def __post_init__(self) -> None:
         if not self.idempotency_key:
@@ -50,13 +55,17 @@ class Message:
         object.__setattr__(self, "at", _aware(self.at, "Message.at"))
         object.__setattr__(self, "roles", tuple(self.roles))
         object.__setattr__(self, "extra", dict(self.extra))
+        object.__setattr__(self, "context", dict(self.context))
         try:
             json.dumps(self.extra)
+            json.dumps(self.context)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"Message.extra must be JSON-serialisable: {exc}") from exc
+            raise ValueError(f"Message.extra and .context must be JSON-serialisable: {exc}"
+                             ) from exc
 
     def as_dict(self) -> dict[str, Any]:
-        """The message as plain JSON types: dates ISO 8601, `at` in UTC with a `Z`."""
+        """The message as plain JSON types: dates ISO 8601, `at` in UTC with a `Z`; what a
+        webhook receives (the template is the sender's affair, not the receiver's)."""
         return {
             "version": BODY_VERSION,
             "idempotency_key": self.idempotency_key,
@@ -70,6 +79,7 @@ class Message:
             "late": self.late,
             "at": self.at.isoformat().replace("+00:00", "Z"),
             "extra": self.extra,
+            "context": self.context,
         }
 
     @classmethod
@@ -87,6 +97,8 @@ class Message:
                 # fromisoformat reads the trailing Z from Python 3.11 on.
                 at=dt.datetime.fromisoformat(str(data["at"])),
                 extra=dict(data.get("extra") or {}),
+                context=dict(data.get("context") or {}),
+                template=data.get("template") or None,
             )
         except KeyError as exc:
             raise ValueError(f"message field {exc.args[0]!r} is missing") from exc

@@ -3,6 +3,7 @@ error that names each offending field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -17,7 +18,11 @@ PLACEHOLDERS = frozenset({"", "changethis", "changeme", "secret", "xxx", "todo",
 # The config keys that hold secrets (of any channel kind), and those that hold URLs.
 SECRET_FIELDS = frozenset({"secret", "key", "access_token", "password"})
 URL_FIELDS = frozenset({"url", "base_url"})
+# the config keys that hold people's mobile numbers (by role)
+MOBILE_FIELDS = frozenset({"at_mobiles"})
 MASK = "••••"
+# a mobile number as the robots take it: digits, optionally the country code with +
+MOBILE = re.compile(r"\+?[0-9]{5,20}")
 
 
 class ChannelConfigInvalid(PaichaError, ValueError):
@@ -139,6 +144,28 @@ class ConfigReader:
             return ()
         return tuple(str(item) for item in value)
 
+    def mobiles(self, field: str) -> dict[str, tuple[str, ...]]:
+        """Mobile numbers by role ({role: [number, …]}): whom a robot @mentions when a
+        message is for that role; absent, nobody."""
+        value = self._get(field)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            self._problems.append((field, "must map role ids to lists of mobile numbers, e.g. "
+                                          '{"principal": ["13800000000"]}'))
+            return {}
+        found: dict[str, tuple[str, ...]] = {}
+        for role, numbers in value.items():
+            if isinstance(numbers, str):
+                numbers = [numbers]
+            if not isinstance(numbers, list | tuple) or not all(
+                    isinstance(n, str) and MOBILE.fullmatch(n) for n in numbers):
+                self._problems.append((f"{field}.{role}", "must be a list of mobile numbers "
+                                                          "(digits, e.g. 13800000000)"))
+                continue
+            found[role] = tuple(numbers)
+        return found
+
     def url(self, field: str, *, outbound: OutboundPolicy, default: str | None = None) -> str:
         """An absolute http(s) URL to a destination `outbound` allows (the value is not quoted
         in a problem: it may carry credentials)."""
@@ -186,15 +213,26 @@ def masked_url(url: str, *, full: bool) -> str:
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
+def masked_mobile(number: str) -> str:
+    """A mobile number with its middle digits hidden, as Chinese services print one:
+    138••••0000."""
+    return number[:3] + MASK + number[-4:] if len(number) > 7 else MASK
+
+
 def public_config(config: Mapping[str, Any], *, full: bool) -> dict[str, Any]:
     """A channel's config as the API shows it: secret fields masked for everyone, once made;
-    URLs as `masked_url` shows them."""
+    URLs as `masked_url` shows them; the mobile numbers to @mention (people's own) only to
+    those who manage the channel."""
     shown: dict[str, Any] = {}
     for key, value in config.items():
         if key in SECRET_FIELDS and value:
             shown[key] = MASK
         elif key in URL_FIELDS and isinstance(value, str):
             shown[key] = masked_url(value, full=full)
+        elif key in MOBILE_FIELDS and isinstance(value, Mapping) and not full:
+            shown[key] = {role: [masked_mobile(str(n)) for n in
+                                 (numbers if isinstance(numbers, list) else [numbers])]
+                          for role, numbers in value.items()}
         else:
             shown[key] = value
     return shown

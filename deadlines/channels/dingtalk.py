@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
@@ -58,13 +58,16 @@ class DingtalkConfig:
     base_url: str = DEFAULT_BASE_URL
     timeout: float = 10.0
     name: str = KIND
+    # role -> mobile numbers of the group's members who hold it: @mentioned (at.atMobiles)
+    at_mobiles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object],
                   outbound: OutboundPolicy = PUBLIC_ONLY) -> DingtalkConfig:
         """Read and check a deployment's config (`base_url` against `outbound`); raises
         ChannelConfigInvalid naming fields."""
-        reader = ConfigReader(KIND, raw, known=("access_token", "secret", "base_url", "timeout"))
+        reader = ConfigReader(KIND, raw, known=("access_token", "secret", "base_url", "timeout",
+                                                  "at_mobiles"))
         token = reader.string("access_token", secret=True)
         if token.startswith("http"):
             reader.problem("access_token",
@@ -76,15 +79,34 @@ class DingtalkConfig:
             reader.problem("secret", "DingTalk signing secrets start with 'SEC'")
         base_url = reader.url("base_url", outbound=outbound, default=DEFAULT_BASE_URL)
         timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
+        at_mobiles = reader.mobiles("at_mobiles")
         name = reader.name(KIND)
         reader.done()
-        return cls(token, secret, base_url, timeout, name)
+        return cls(token, secret, base_url, timeout, name, at_mobiles)
 
 
-def body(message: Message) -> dict[str, Any]:
-    """The robot's markdown message; `title` is what the chat list and the push show."""
-    return {"msgtype": "markdown",
-            "markdown": {"title": message.title, "text": markdown(message)}}
+def mentions(message: Message, at_mobiles: Mapping[str, Sequence[str]]) -> list[str]:
+    """The mobiles to @mention: those of the roles the message is for, without repeats."""
+    found: list[str] = []
+    for role in message.roles:
+        for mobile in at_mobiles.get(role, ()):
+            if mobile not in found:
+                found.append(mobile)
+    return found
+
+
+def body(message: Message, at_mobiles: Mapping[str, Sequence[str]] | None = None
+         ) -> dict[str, Any]:
+    """The robot's markdown message; `title` is what the chat list and the push show. The
+    mobiles of the message's roles go in `at.atMobiles` and, as DingTalk requires for a
+    markdown message to show the mention, as `@138…` in its text."""
+    mobiles = mentions(message, at_mobiles or {})
+    found: dict[str, Any] = {
+        "msgtype": "markdown",
+        "markdown": {"title": message.title, "text": markdown(message, mentions=mobiles)}}
+    if mobiles:
+        found["at"] = {"atMobiles": mobiles, "isAtAll": False}
+    return found
 
 
 class DingtalkChannel:
@@ -115,7 +137,8 @@ class DingtalkChannel:
 
     def send(self, message: Message, *, now: dt.datetime) -> DeliveryResult:
         """Post the message once; a reply with errcode != 0 is a failure."""
-        content = json.dumps(body(message), ensure_ascii=False).encode("utf-8")
+        content = json.dumps(body(message, self.config.at_mobiles),
+                             ensure_ascii=False).encode("utf-8")
         response = self._sender.post(
             self._url(now=now), content=content, headers={"Content-Type": "application/json"},
         )

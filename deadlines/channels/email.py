@@ -1,5 +1,6 @@
-"""The e-mail channel: one plain-text UTF-8 mail per message over SMTP (smtplib), with a
-Message-ID derived from the idempotency key so a mail system can drop a repeat."""
+"""The e-mail channel: one UTF-8 mail per message (plain text with an HTML alternative) over
+SMTP (smtplib), with a Message-ID derived from the idempotency key so a mail system can drop
+a repeat."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Literal
 
-from deadlines.channels._render import plain
+from deadlines.channels._render import html, plain
 from deadlines.channels.base import DeliveryResult, Message, clip, require_aware
 from deadlines.channels.config import ConfigReader
 from deadlines.outbound import PUBLIC_ONLY, DestinationRefused, OutboundPolicy
@@ -190,7 +191,9 @@ class EmailChannel:
         mail["Message-ID"] = message_id(message, self.config.from_address)
         mail["X-Paicha-Idempotency-Key"] = message.idempotency_key
         mail["X-Paicha-Kind"] = message.kind
+        # multipart/alternative: a mail client shows the HTML part, a plain one the text
         mail.set_content(plain(message), charset="utf-8")
+        mail.add_alternative(html(message), subtype="html", charset="utf-8")
         return mail
 
     def _connect(self) -> smtplib.SMTP:

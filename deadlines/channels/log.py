@@ -13,6 +13,7 @@ from typing import Any, Literal
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
+from deadlines.rendering import render
 
 KIND = "log"
 LOGGER_NAME = "paicha.deliveries"
@@ -50,7 +51,8 @@ def fields(message: Message, *, now: dt.datetime) -> dict[str, Any]:
         "due_date": message.due_date.isoformat() if message.due_date else None,
         "late": message.late,
         "title": message.title,
-        "text": message.text,
+        # what a person reads: the kind's template over the message's names (deadlines.rendering)
+        "text": render(message, "text"),
         "sent_at": require_aware(now).isoformat().replace("+00:00", "Z"),
     }
 

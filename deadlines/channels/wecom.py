@@ -1,4 +1,10 @@
-"""The WeCom group robot channel (企业微信群机器人): markdown posted to the robot's webhook."""
+"""The WeCom group robot channel (企业微信群机器人): markdown posted to the robot's webhook.
+
+A WeCom markdown message cannot @mention by mobile number (only `<@userid>`, and a robot's
+sender knows no WeCom user ids); `mentioned_mobile_list` belongs to text messages, which lose
+the bold title, the quoted facts and the link. The markdown is kept, and the people who hold the
+role are named in its facts (经办) instead (docs/channels.md#mentions).
+"""
 
 from __future__ import annotations
 

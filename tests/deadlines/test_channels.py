@@ -60,7 +60,7 @@ def closed_port() -> int:
 def test_as_json_is_stable_sorted_and_keeps_chinese(make_message: MakeMessage) -> None:
     message = make_message(extra={"b": 1, "a": "二"})
     assert message.as_json() == (
-        '{"at":"2023-06-28T01:00:00Z","campaign":"zdyh-2023","due_date":"2023-06-30",'
+        '{"at":"2023-06-28T01:00:00Z","campaign":"zdyh-2023","context":{},"due_date":"2023-06-30",'
         '"extra":{"a":"二","b":1},"idempotency_key":"case-1/rectify/2023-06-30/remind/-3d",'
         '"kind":"remind","late":false,"roles":["unit","street"],"subject":"case-1",'
         '"text":"整改期限（2023-06-30）3日后到期","title":"整改期限提醒","version":1}'

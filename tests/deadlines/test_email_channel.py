@@ -137,9 +137,12 @@ def test_a_mail_carries_title_text_and_a_stable_message_id(
     assert mail["To"] == "a@street.example.cn, b@street.example.cn"
     assert mail["Date"] == "Wed, 28 Jun 2023 01:00:00 +0000"
     assert mail["X-Paicha-Idempotency-Key"] == "case-1/rectify/2023-06-30/remind/-3d"
-    assert mail.get_content_type() == "text/plain"
-    assert mail.get_content_charset() == "utf-8"
-    assert mail.get_content().replace("\r\n", "\n") == (
+    # multipart/alternative: the text first, the HTML the mail client prefers last
+    assert mail.get_content_type() == "multipart/alternative"
+    text, markup = mail.iter_parts()
+    assert text.get_content_type() == "text/plain" and markup.get_content_type() == "text/html"
+    assert text.get_content_charset() == "utf-8"
+    assert text.get_content().replace("\r\n", "\n") == (
         "整改期限（2023-06-30）3日后到期\n\n类型：到期提醒\n行动：zdyh-2023\n对象：case-1\n"
         "期限：2023-06-30\n通知：unit、street\n\n编号：case-1/rectify/2023-06-30/remind/-3d\n"
     )

@@ -47,6 +47,9 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
     expected = {p.relative_to(ROOT).as_posix() for folder in CODE
                 for p in _files(ROOT / folder) if p.suffix == ".py"}
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "storage/migrations")}
+    # the messages' default wording (deadlines.rendering reads them as package data)
+    expected |= {p.relative_to(ROOT).as_posix()
+                 for p in _files(ROOT / "deadlines/message_templates")}
     # campaigns/ is installed as the package paicha.campaigns: all of it, at any depth
     expected |= {f"paicha/{p.relative_to(ROOT).as_posix()}" for p in _files(ROOT / "campaigns")}
     expected |= {"paicha/campaigns/schema/campaign.schema.json",
