@@ -40,7 +40,7 @@ log = logging.getLogger("paicha.metrics")
 
 # no `…_created` twin of every series: the start time of a counter is the process's, which
 # `process_start_time_seconds` already says
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 timer_t = Timer.__table__  # type: ignore[attr-defined]
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
