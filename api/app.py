@@ -17,6 +17,7 @@ from api.routes import (
     campaigns,
     cases,
     deadlines,
+    docs,
     imports,
     ledgers,
     obligations,
@@ -27,6 +28,7 @@ from api.routes import (
     units,
 )
 from api.services import Clock, Services, Settings, system_clock
+from api.telemetry import Telemetry
 from engine import document
 from paicha import sheets
 
@@ -35,10 +37,11 @@ The REST API of paicha, the workflow engine for work-safety governance campaigns
 (安全生产专项行动): campaigns, orgs and units, cases (隐患) and their lifecycle events,
 obligations (规定动作) and the audit log.
 
-Every route but `/health`, `/schema/campaign.json` and the docs needs
+Every route but `/health`, `/ready`, `/metrics`, `/schema/campaign.json` and the docs needs
 `Authorization: Bearer <token>`; tokens are made with
 `paicha token create` and hold roles within one org's subtree or one unit. Errors are
-`application/problem+json` with a stable `code`.
+`application/problem+json` with a stable `code` and the `request_id` of the request (sent
+back in the `X-Request-ID` header, and in every log line about it).
 """
 
 # imports before orgs and units, so that /orgs/import is not read as the org 'import'
@@ -58,7 +61,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
         if services is None:  # services passed in belong to the caller, who closes them
             built.close()
 
-    app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan)
+    # the docs pages are paicha's own (api.routes.docs): FastAPI's load their scripts from a CDN
+    app = FastAPI(title="paicha", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.services = built
     errors.install(app)
     app.state.operations = of_routers(ROUTERS)
@@ -66,9 +71,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
     for router in ROUTERS:
         # any route may meet the request guard's body cap and time budget (api.guard)
         app.include_router(router, responses=errors.problem_responses(413, 503))
+    app.include_router(docs.router)
     default, routes = route_limits(built.settings)
     app.add_middleware(RequestGuard, services=built, default=default, routes=routes,
-                       public=errors.PUBLIC_PATHS)
+                       public=errors.PUBLIC_PATHS | docs.PUBLIC)
+    app.add_middleware(Telemetry)  # outermost: the guard's answers carry the request id too
     return app
 
 

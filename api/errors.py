@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -40,6 +40,7 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.schema import did_you_mean
+from paicha.logs import request_id
 
 log = logging.getLogger("paicha.api")
 
@@ -122,6 +123,9 @@ def _extras(error: PaichaError) -> dict[str, Any]:
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"https://paicha.dev/problems/{code}", "title": TITLES.get(status, "Error"),
             "status": status, "code": code, "detail": detail, **extra}
+    rid = request_id.get()  # api.telemetry set it: the caller quotes it, the logs carry it
+    if rid is not None:
+        body["request_id"] = rid
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -133,8 +137,8 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 # a valid token is a 401 before anything about its body is said.
 
 # The routes that need no token (the request guard lets them through unauthenticated).
-PUBLIC_PATHS = frozenset({"/health", "/schema/campaign.json", "/openapi.json", "/docs",
-                          "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", "/schema/campaign.json",
+                          "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's HTTPException(400)
 NOT_UTF8 = "the body is not JSON: it is not UTF-8 text"
 JSON_TYPES = ("application/json",)
@@ -315,6 +319,9 @@ class Problem(BaseModel):
     status: int
     code: str
     detail: str
+    request_id: str | None = Field(
+        default=None, description="the request's id (its `X-Request-ID`): quote it when "
+                                  "reporting a problem; the server's log lines carry it too")
 
 
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
@@ -346,7 +353,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         found[status] = {"description": title, "content": {PROBLEM: {
             "schema": _PROBLEM_SCHEMA,
             "example": {"type": f"https://paicha.dev/problems/{example['code']}",
-                        "title": title, "status": status, **example}}}}
+                        "title": title, "status": status, **example,
+                        "request_id": "8f14e45fceea167a5a36dedd4bea2543"}}}}
     return found
 
 

@@ -506,7 +506,24 @@ class AuditVerdict(BaseModel):
 
 
 class Health(BaseModel):
-    model_config = example(status="ok", database="sqlite", campaigns=4)
-    status: str
-    database: str
-    campaigns: int
+    model_config = example(status="ok", version="0.1.0", database="sqlite")
+    status: str = Field(description="always `ok`: the process answers")
+    version: str = Field(description="paicha's version")
+    database: str = Field(description="the kind of database configured (not asked: `/ready` "
+                                      "asks it)")
+
+
+class ReadyCheck(BaseModel):
+    name: str = Field(description="database, migrations or scheduler")
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    model_config = example(status="ready", checks=[
+        {"name": "database", "ok": True, "detail": "postgresql answers"},
+        {"name": "migrations", "ok": True, "detail": "at the newest migration"},
+        {"name": "scheduler", "ok": True,
+         "detail": "last sweep 4 s ago by sweeper-1:4242"}])
+    status: str = Field(description="`ready` (a 503 problem `not_ready` says otherwise)")
+    checks: list[ReadyCheck]

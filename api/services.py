@@ -78,12 +78,22 @@ class Settings:
                                                                     "30"))
     import_seconds: float = field(default_factory=lambda: _seconds("PAICHA_IMPORT_SECONDS",
                                                                    "300"))
+    # `/metrics` wants `Authorization: Bearer <this>` when set; without it, anyone who reaches
+    # the server may scrape it (docs/operations.md)
+    metrics_token: str | None = field(
+        default_factory=lambda: os.environ.get("PAICHA_METRICS_TOKEN") or None)
+    # `/ready` fails once no sweeper has finished a sweep for this long; 0: not checked
+    ready_sweep_seconds: float = field(
+        default_factory=lambda: _seconds("PAICHA_READY_SWEEP_SECONDS", "300"))
 
     def __post_init__(self) -> None:
         for name in ("request_seconds", "import_seconds"):
             value = getattr(self, name)
             if not 0 < value < float("inf"):
                 raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+        if not 0 <= self.ready_sweep_seconds < float("inf"):
+            raise ValueError("PAICHA_READY_SWEEP_SECONDS must be 0 (no check) or a number of "
+                             f"seconds, not {self.ready_sweep_seconds!r}")
 
 
 def _seconds(variable: str, default: str) -> float:

@@ -29,7 +29,7 @@ from deadlines.messages import Outgoing
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 from deadlines.recipients import LOG, Destination
 from deadlines.retry import RetryPolicy
-from storage import deliveries
+from storage import deliveries, metrics
 from storage.audit import canonical
 from storage.db import Database
 from storage.prepared import InsertNew
@@ -42,6 +42,8 @@ subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 CANCELLED = deliveries.CANCELLED
+# an attempt's outcome in the metrics, by the status it left the delivery in
+OUTCOMES = {DELIVERED: "delivered", PENDING: "retry", DEAD: "dead"}
 
 
 def delivery_row(message: Outgoing, destination: Destination, *,
@@ -212,6 +214,7 @@ class Deliverer:
             conn.execute(update(delivery_t).where(delivery_t.c.id == row.id,
                                                   delivery_t.c.lease_until == mine)
                          .values(attempts=attempts, **values))
+        metrics.delivery(row.channel, OUTCOMES[values["status"]])
 
     def _cancel(self, row: Any, mine: dt.datetime, reason: str) -> None:
         log.info("delivery cancelled", extra={"action": "delivery_cancelled", "key": row.key,
@@ -220,6 +223,7 @@ class Deliverer:
             conn.execute(update(delivery_t).where(delivery_t.c.id == row.id,
                                                   delivery_t.c.lease_until == mine)
                          .values(status=CANCELLED, lease_until=None, last_error=reason))
+        metrics.delivery(row.channel, "cancelled")
 
 
 def redrive(conn: Connection, delivery_ids: list[int] | None, *, now: dt.datetime,

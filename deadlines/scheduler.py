@@ -18,7 +18,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 from deadlines.outbox import Deliverer
-from deadlines.sweep import Sweeper
+from deadlines.sweep import Sweeper, database_now
+from storage import heartbeat, metrics
 from storage.campaigns import CampaignRegistry
 from storage.db import Database
 
@@ -49,6 +50,11 @@ class DeadlineJobs:
     def sweep(self) -> None:
         try:
             self.sweeper.sweep()
+            # the heartbeat `/ready` reads: this process sweeps (storage.heartbeat)
+            with self.sweeper.db.write() as conn:
+                clock = self.sweeper.clock
+                heartbeat.record(conn, now=clock() if clock else database_now(conn))
+            metrics.swept()
         except Exception:  # keep the rhythm: the next run retries what this one could not
             log.exception("sweep failed", extra={"action": "sweep_failed"})
 

@@ -34,7 +34,7 @@ from engine.clocks import Timer, decide, following, schedule
 from engine.dates import local_date
 from engine.errors import NotFound, Refused
 from engine.lifecycle import SYSTEM
-from storage import targets, timers
+from storage import metrics, targets, timers
 from storage.campaigns import CampaignRegistry
 from storage.cases import CaseStore, StoredCase, case_t, stored_case
 from storage.db import Database
@@ -112,6 +112,7 @@ class Sweeper:
                 if claimed:
                     self._run(conn, claimed, now, result)
             result.claimed += len(claimed)
+            metrics.timers_claimed(len(claimed))
             result.batches += 1
             if len(claimed) < self.batch and result.armed_due == due_before:
                 break

@@ -4,34 +4,33 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
+import os
 import sys
 from types import FrameType
 from typing import Any
 
+import prometheus_client
 import uvicorn
 
 from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
-from paicha import audit_commands, demo
+from paicha import audit_commands, demo, logs
 from paicha.files import CommandFailed
 from storage.bootstrap import Bundled, prepare
 from storage.db import database_url, upgrade
 from storage.readiness import check_upgradable
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s "
-                                                   "%(message)s")
-    # The deliveries (the log channel) and the sweep's summaries are the interesting lines;
-    # migrations and the scheduler's every tick are not.
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _logging(args: argparse.Namespace) -> None:
+    try:
+        logs.configure(args.log_level, args.log_format)
+    except ValueError as exc:  # a bad $PAICHA_LOG_FORMAT or $PAICHA_LOG_LEVEL
+        raise CommandFailed([f"paicha {args.command}: {exc}"], code=2) from None
 
 
 def run(args: argparse.Namespace) -> int:
-    _logging()
+    _logging(args)
     settings = _settings(args, "serve")
     check_upgradable(settings.database_url)
     upgrade(settings.database_url)  # the audit key is made only for a log never sealed: look first
@@ -62,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_scheduler:
         scheduler = background(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     freeze_startup_heap()
-    server = _Server(uvicorn.Config(app, host=args.host, port=args.port,
+    # log_config=None: uvicorn's lines, the access log too, go through paicha.logs' handler
+    server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
                                     log_level=args.log_level, access_log=args.access_log),
                      services)
     try:
@@ -89,7 +89,7 @@ class _Server(uvicorn.Server):
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    _logging()
+    _logging(args)
     settings = _settings(args, "scheduler")
     check_upgradable(settings.database_url)
     services = Services.build(settings)
@@ -99,6 +99,12 @@ def run_scheduler(args: argparse.Namespace) -> int:
           f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
           file=sys.stderr)
     jobs = DeadlineJobs(services.db, services.registry, outbound=services.settings.outbound)
+    if args.metrics_port is not None:
+        # this process's own counts (timers claimed, deliveries); the API's /metrics has the
+        # database's gauges (docs/operations.md)
+        prometheus_client.start_http_server(args.metrics_port, addr=args.metrics_host)
+        print(f"paicha scheduler: metrics at http://{args.metrics_host}:{args.metrics_port}/"
+              "metrics", file=sys.stderr)
     scheduler = blocking(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     try:
         scheduler.start()
@@ -152,10 +158,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--database", metavar="URL",
                         help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
-    parser.add_argument("--log-level", default="info",
-                        choices=["critical", "error", "warning", "info", "debug"],
-                        help="the web server's log level (default info)")
-    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--access-log", action="store_true",
+                        help="log every request (in the --log-format)")
+    _log_options(parser)
     parser.add_argument("--no-scheduler", action="store_true",
                         help="serve the API only (run `paicha scheduler` elsewhere)")
     _rhythm(parser)
@@ -169,8 +174,25 @@ def register(commands: Any) -> None:
     sweeper.add_argument("--database", metavar="URL",
                          help="database URL (default: $PAICHA_DATABASE_URL or "
                               "sqlite:///paicha.db)")
+    sweeper.add_argument("--metrics-port", type=int, metavar="PORT",
+                         help="serve this process's Prometheus metrics on PORT (default: none)")
+    sweeper.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDRESS",
+                         help="address for --metrics-port (default 127.0.0.1)")
+    _log_options(sweeper)
     _rhythm(sweeper)
     sweeper.set_defaults(run=run_scheduler)
+
+
+def _log_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", type=str.lower, metavar="LEVEL",
+                        default=os.environ.get("PAICHA_LOG_LEVEL", "info").lower(),
+                        choices=logs.LEVELS,
+                        help="the lowest level logged: critical, error, warning, info, debug "
+                             "(default $PAICHA_LOG_LEVEL or info)")
+    parser.add_argument("--log-format", metavar="FORMAT",
+                        default=os.environ.get("PAICHA_LOG_FORMAT", "text"), choices=logs.FORMATS,
+                        help="text (default) or json: one JSON object a line, for a log "
+                             "collector (default $PAICHA_LOG_FORMAT or text)")
 
 
 def _rhythm(parser: argparse.ArgumentParser) -> None:

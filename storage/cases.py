@@ -26,7 +26,7 @@ from engine.lifecycle import Case as CoreCase
 from engine.model import Campaign, CaseType
 from engine.orgs import Unit as CoreUnit
 from engine.signoffs import Signature
-from storage import audit, timers
+from storage import audit, metrics, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
 from storage.query import (
@@ -345,6 +345,7 @@ class CaseStore:
         actor = actor or _actor(principal)
         outcome = lifecycle.fire(stored.core(), trigger, data, actor, now,
                                  unit=case_unit(conn, lifecycle, stored))
+        metrics.event_fired(stored.campaign_id, stored.type, trigger)
         clocks, next_due, generations = _clocks_after(stored.clocks, outcome)
         after = outcome.case
         final = after.state in lifecycle.type.finals

@@ -434,6 +434,18 @@ class Delivery(SQLModel, table=True):
     delivered_at: dt.datetime | None = _utc_optional()
 
 
+class SweepHeartbeat(SQLModel, table=True):
+    """When a sweeper last finished a sweep, and which: one row, written by every sweeper after
+    each sweep, read by `/ready` (a scheduler that stopped sweeping makes the service unready)."""
+
+    __tablename__ = "sweep_heartbeat"
+
+    # always 1: the newest sweep of any sweeper is what readiness needs
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    swept_at: dt.datetime = _utc()
+    swept_by: str = Field(max_length=200)  # host:pid of the sweeper
+
+
 class CalendarYear(SQLModel, table=True):
     """One version of a year's statutory schedule, added from the State Council's notice
     (engine.schedules); the newest version of a year wins over the chinesecalendar package."""

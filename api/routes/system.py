@@ -1,30 +1,79 @@
-"""Health, the campaign schema and the audit chain."""
+"""Health, readiness and metrics; the campaign schema; the audit chain."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from api.deps import Admin, ServicesDep
-from api.errors import problem_responses
-from api.schemas import AuditVerdict, Health
+from api.errors import problem, problem_responses
+from api.schemas import AuditVerdict, Health, Readiness
+from api.services import run_db
 from paicha.files import campaign_schema_text
-from storage import audit_verify
-from storage.campaigns import list_ids
+from storage import audit_verify, metrics, readiness
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health", response_model=Health, summary="Is the service up (no token needed)")
+@router.get("/health", response_model=Health,
+            summary="Is the process up: it answers (no token needed; asks no database)",
+            description="For a liveness probe: answers as long as the process serves "
+                        "requests, whatever the database does. `/ready` says whether it "
+                        "can do its work.")
 def health(services: ServicesDep) -> Any:
-    with services.db.read() as conn:
-        conn.execute(text("SELECT 1"))
-        count = len(list_ids(conn))
-    return {"status": "ok", "database": services.db.dialect, "campaigns": count}
+    from paicha.cli import installed_version  # the command line builds on the API
+
+    return {"status": "ok", "version": installed_version(), "database": services.db.dialect}
+
+
+@router.get(
+    "/ready", response_model=Readiness, responses=problem_responses(503),
+    summary="May the service take work: database, migrations, scheduler (no token needed)",
+    description="For a readiness probe (and a load balancer): 200 when the database answers, "
+                "its schema is at this paicha's newest migration, and a sweeper finished a "
+                "sweep within `PAICHA_READY_SWEEP_SECONDS` (default 300; 0 leaves the "
+                "scheduler out); else 503 `not_ready` with each check and why it failed.")
+async def ready(services: ServicesDep) -> Any:
+    checks = await run_db(lambda: readiness.ready(
+        services.db, now=services.now(),
+        sweep_seconds=services.settings.ready_sweep_seconds))
+    listed = [c.as_dict() for c in checks]
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        return problem(503, "not_ready", f"not ready: {', '.join(failed)} (see checks)",
+                       checks=listed)
+    return {"status": "ready", "checks": listed}
+
+
+@router.get(
+    "/metrics", response_class=Response, responses=problem_responses(401),
+    summary="Prometheus metrics (no token needed unless PAICHA_METRICS_TOKEN is set)",
+    description="The series docs/operations.md lists, in Prometheus' text format: requests "
+                "by route and status with their latency, events fired, timers claimed, "
+                "deliveries by channel and outcome (this process's counts), and sweep lag, "
+                "outbox depth by status and dead letters (read from the database now). With "
+                "`PAICHA_METRICS_TOKEN` set, the scraper sends "
+                "`Authorization: Bearer <that token>`.",
+    openapi_extra={"responses": {"200": {"description": "The metrics", "content": {
+        "text/plain": {"schema": {"type": "string"}, "example":
+                       "paicha_outbox_depth{status=\"pending\"} 0.0\n"}}}}})
+async def read_metrics(
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(
+        description="`Bearer <PAICHA_METRICS_TOKEN>`, when that is set")] = None,
+) -> Response:
+    wanted = services.settings.metrics_token
+    if wanted is not None and not hmac.compare_digest(
+            (authorization or "").encode(), f"Bearer {wanted}".encode()):
+        return problem(401, "unauthenticated", "this server's metrics need "
+                       "`Authorization: Bearer <its PAICHA_METRICS_TOKEN>`")
+    body = await run_db(metrics.exposition, services.db, services.now)
+    return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 SCHEMA_MEDIA = "application/schema+json"

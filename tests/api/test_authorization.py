@@ -161,7 +161,8 @@ ROUTES = [
 # DELETE /subscriptions/{id} is covered in tests/deadlines/test_delivery_api.py: the first
 # allowed token would delete the record every later cell needs. The public routes need no token
 # (tests/api/test_schema_route.py for the schema).
-EXEMPT = {("GET", "/health"), ("GET", "/schema/campaign.json"),
+EXEMPT = {("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"),
+          ("GET", "/schema/campaign.json"),
           ("DELETE", "/subscriptions/{subscription_id}")}
 
 

@@ -51,8 +51,10 @@ def _requests(world: World, case_id: str) -> list[tuple[str, dict[str, str], Any
 
 
 def _answers(world: World, client: TestClient, case_id: str) -> Iterator[tuple[str, Any]]:
-    for name, headers, body in _requests(world, case_id):
+    for number, (name, given, body) in enumerate(_requests(world, case_id)):
         target = "nonexistent" if name == "no such case" else case_id
+        # the same id both ways: the bodies carry it (request_id)
+        headers = {**given, "X-Request-ID": f"lane-{number}"}
         if isinstance(body, bytes):
             response = client.post(f"/cases/{target}/events", content=body,
                                    headers={**headers, "Content-Type": "application/json"})

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 METHODS = ("get", "post", "put", "patch", "delete")
-PUBLIC = ("/health", "/schema/campaign.json")  # the routes that need no token
+PUBLIC = ("/health", "/ready", "/schema/campaign.json")  # the routes that need no token
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

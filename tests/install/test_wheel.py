@@ -1,6 +1,7 @@
 """The wheel carries everything an installed paicha reads: every module, the bundled campaigns
-with their calendars and JSON Schema, and the Alembic migrations. Built in-process from a copy
-of the source (with a calendar file added, as an office would), the way pip builds it."""
+with their calendars and JSON Schema, the Alembic migrations and the API docs' assets. Built
+in-process from a copy of the source (with a calendar file added, as an office would), the way
+pip builds it."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
     # the messages' default wording (deadlines.rendering reads them as package data)
     expected |= {p.relative_to(ROOT).as_posix()
                  for p in _files(ROOT / "deadlines/message_templates")}
+    # the docs pages' scripts and styles, with their licences (no CDN: api/routes/docs.py)
+    expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "api/assets")}
     # campaigns/ is installed as the package paicha.campaigns: all of it, at any depth
     expected |= {f"paicha/{p.relative_to(ROOT).as_posix()}" for p in _files(ROOT / "campaigns")}
     expected |= {"paicha/campaigns/schema/campaign.schema.json",
