@@ -5,8 +5,8 @@ message as an outbox row of status `held` (deadlines.outbox.delivery_row). At ea
 — on working days of the statutory calendar (engine.workdays, with the years offices added) unless
 it says `"days": "every"` — the deliverer turns everything held for it into one message grouped
 by kind and due date, and marks each held row `digested` with the digest's id, in one
-transaction: a row is in exactly one digest, and one that arrives after the digest was built
-waits for the next. A digest too long for a robot (WeCom takes 4,096 bytes) goes out in parts.
+transaction: a row is in exactly one digest, and one that arrives after the digest's time (or
+after it was built) waits for the next time. A digest too long for a robot (WeCom takes 4,096 bytes) goes out in parts.
 
 Reminders are due at 09:00 like the default digest, so a digest waits until the sweep has
 handled every timer due by its time (at most `SWEEP_GRACE`): the morning's reminders are in the
@@ -225,13 +225,16 @@ class Digests:
         if slot is None or (now < slot + SWEEP_GRACE and _sweep_behind(conn, slot)):
             return 0
         base = f"digest:sub{sub.id}@{slot.strftime('%Y-%m-%dT%H:%MZ')}"
+        # What was held by its time (and what the sweep queued for it just after): anything
+        # later waits for the next time, also when this one's digest is built late.
         query = (select(delivery_t).where(delivery_t.c.subscription_id == sub.id,
-                                          delivery_t.c.status == deliveries.HELD)
+                                          delivery_t.c.status == deliveries.HELD,
+                                          delivery_t.c.created_at <= slot + SWEEP_GRACE)
                  .order_by(delivery_t.c.id))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()  # a second deliverer waits, then finds none
         held = list(conn.execute(query).all())
-        if not held or _exists(conn, f"{base}#1"):
+        if not held or _exists(conn, f"{base}#1->sub{sub.id}"):
             return 0  # nothing held, or held since this time's digest: the next one's
         order = {key: n for n, (key, _) in enumerate(grouped([r.message for r in held]))}
         held.sort(key=lambda r: (order[(str(r.message["kind"]),
@@ -264,9 +267,9 @@ class Digests:
             org_path=sub.org_path,
             extra={"count": len(rows), "part": part, "parts": parts,
                    "items": [r.key for r in rows]})
-        enqueue(conn, [delivery_row(message, Destination(sub.channel, sub.id), timer_id=None,
-                                    now=now)])
-        found: int = conn.execute(select(delivery_t.c.id).where(delivery_t.c.key == key)
+        row = delivery_row(message, Destination(sub.channel, sub.id), timer_id=None, now=now)
+        enqueue(conn, [row])
+        found: int = conn.execute(select(delivery_t.c.id).where(delivery_t.c.key == row["key"])
                                   ).scalar_one()
         return found
 
