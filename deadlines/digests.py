@@ -6,7 +6,8 @@ message as an outbox row of status `held` (deadlines.outbox.delivery_row). At ea
 it says `"days": "every"` — the deliverer turns everything held for it into one message grouped
 by kind and due date, and marks each held row `digested` with the digest's id, in one
 transaction: a row is in exactly one digest, and one that arrives after the digest's time (or
-after it was built) waits for the next time. A digest too long for a robot (WeCom takes 4,096 bytes) goes out in parts.
+after it was built) waits for the next time. A digest too long for a robot (WeCom takes 4,096
+bytes) goes out in parts.
 
 Reminders are due at 09:00 like the default digest, so a digest waits until the sweep has
 handled every timer due by its time (at most `SWEEP_GRACE`): the morning's reminders are in the
