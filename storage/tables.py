@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, bytewise_text, json_type, path_type
@@ -434,7 +434,9 @@ class Delivery(SQLModel, table=True):
     delivered_at: dt.datetime | None = _utc_optional()
     # The robot's rate limit held it back this often, last until `delayed_until` (no attempt
     # is counted for that: deadlines.pacing)
-    rate_limited_count: int = 0
+    # server-side default alone: rows written before this column existed read 0
+    rate_limited_count: int = Field(default=0, sa_column=Column(Integer(), nullable=False,
+                                                                server_default="0"))
     delayed_until: dt.datetime | None = _utc_optional()
     digest_id: int | None = Field(default=None, index=True)  # the digest it went out in
 
