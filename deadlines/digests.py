@@ -208,6 +208,8 @@ class Digests:
         with self.db.read() as conn:
             waiting = list(conn.execute(select(delivery_t.c.subscription_id).where(
                 delivery_t.c.status == deliveries.HELD).distinct()).scalars())
+            if not waiting:  # the common case: one index read
+                return 0
             calendar = self.calendars.current(conn)[1]
         queued = 0
         for subscription_id in waiting:

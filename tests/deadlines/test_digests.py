@@ -24,6 +24,7 @@ from deadlines.digests import (
 from deadlines.outbox import Deliverer
 from deadlines.sweep import Sweeper
 from engine.workdays import StatutoryCalendar
+from storage.subjects import org_row
 from storage.tables import Delivery
 from storage.tables import Timer as TimerRow
 from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
@@ -178,15 +179,10 @@ def phase_timer(world: World, due: dt.datetime, n: int) -> None:
     with world.services.db.write() as conn:
         conn.execute(insert(timer_t).values(
             key=f"phase:extra/p{n}/{due.date()}", subject=f"phase:extra/p{n}", clock_id="",
-            kind="phase_due", campaign_id="extra", org_path=org_path(world, conn),
+            kind="phase_due", campaign_id="extra", org_path=org_row(conn, "linyin").path,
             unit_id=None, roles=["safety_office"], due_date=due.date(), due_at=due,
             status="pending", attempts=0, payload={"name": f"补充阶段{n}", "phase": f"p{n}",
                                                    "due": due.date().isoformat()}))
-
-
-def org_path(world: World, conn: Any) -> str:
-    from storage.subjects import org_row
-    return str(org_row(conn, "linyin").path)
 
 
 def test_an_item_after_the_digest_waits_for_the_next_working_days_and_survives_a_restart(

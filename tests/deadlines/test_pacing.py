@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 
 from api.services import campaign_loader
 from deadlines.outbox import Deliverer
-from deadlines.pacing import Limit, robot_key, take
+from deadlines.pacing import Limit, limit_for, robot_key, take
 from deadlines.sweep import Sweeper
 from storage.campaigns import CampaignRegistry
 from storage.db import Database
@@ -121,13 +121,11 @@ def test_the_window_frees_a_slot_when_its_oldest_send_leaves_it(database_url: st
         db.dispose()
 
 
-def test_subscriptions_of_one_robot_share_its_limit_and_a_subscription_may_set_its_own(
-) -> None:
+def test_one_robots_subscriptions_share_its_limit_and_each_may_set_its_own() -> None:
     config = {"key": "robot-0001"}
     assert robot_key("wecom", config) == robot_key("wecom", {**config, "timeout": 5})
     assert robot_key("wecom", config) != robot_key("wecom", {"key": "robot-0002"})
     assert "robot-0001" not in robot_key("wecom", config)  # the key is a secret
-    from deadlines.pacing import limit_for
     assert limit_for("wecom", {}) == limit_for("dingtalk", {}) == Limit(20, 60)
     assert limit_for("webhook", {}) is None
     assert limit_for("webhook", {"messages": 5, "seconds": 1}) == Limit(5, 1)
