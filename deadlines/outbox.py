@@ -10,6 +10,10 @@ A delivery is bound to the subscription it was queued for (storage.deliveries): 
 sending, the deliverer reads that subscription, and a delivery whose subscription was deleted
 or no longer reaches it is cancelled instead of sent. Channels are built with the outbound
 policy, which decides where a message may go at all (deadlines.outbound).
+
+A subscription in digest mode gets its messages `held`; at its digest times they go out as one
+message (deadlines.digests). A robot's rate limit (deadlines.pacing) is taken just before each
+attempt: when it bites, the delivery waits for the next free slot without an attempt counted.
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
 
+from deadlines import pacing
 from deadlines.channels import Channel, ChannelConfigInvalid, Message, build_channel
 from deadlines.channels.base import DeliveryResult
+from deadlines.digests import Digests
 from deadlines.messages import Outgoing
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
 from deadlines.recipients import LOG, Destination
 from deadlines.retry import RetryPolicy
 from storage import deliveries, metrics
 from storage.audit import canonical
+from storage.calendars import CalendarCache
 from storage.db import Database
 from storage.prepared import InsertNew
 from storage.tables import Delivery, Subscription
@@ -41,7 +48,7 @@ delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
-CANCELLED = deliveries.CANCELLED
+CANCELLED, HELD, DIGESTED = deliveries.CANCELLED, deliveries.HELD, deliveries.DIGESTED
 # an attempt's outcome in the metrics, by the status it left the delivery in
 OUTCOMES = {DELIVERED: "delivered", PENDING: "retry", DEAD: "dead"}
 
@@ -53,14 +60,17 @@ def delivery_row(message: Outgoing, destination: Destination, *,
     return {"key": key, "timer_id": timer_id, "subscription_id": destination.subscription_id,
             "channel": destination.channel, "kind": message.kind, "subject": message.subject,
             "campaign_id": message.campaign, "org_path": message.org_path,
-            "message": message.body(key), "late": message.late, "status": PENDING,
+            "message": message.body(key), "late": message.late,
+            "status": HELD if destination.digest else PENDING,
             "attempts": 0, "next_attempt_at": now, "created_at": now,
-            "lease_until": None, "last_error": None, "delivered_at": None}
+            "lease_until": None, "last_error": None, "delivered_at": None,
+            "rate_limited_count": 0, "delayed_until": None, "digest_id": None}
 
 
 _COLUMNS = ("key", "timer_id", "subscription_id", "channel", "kind", "subject", "campaign_id",
             "org_path", "message", "late", "status", "attempts", "next_attempt_at", "created_at",
-            "lease_until", "last_error", "delivered_at")  # every key of delivery_row's rows
+            "lease_until", "last_error", "delivered_at", "rate_limited_count", "delayed_until",
+            "digest_id")  # every key of delivery_row's rows
 # On SQLite through the driver (storage.prepared): the sweep queues every message of a batch
 # here, and Core's binding cost more than SQLite's work.
 _ENQUEUE = InsertNew(delivery_t, key="key", columns=_COLUMNS)
@@ -77,6 +87,8 @@ class DeliveryRun:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    delayed: int = 0  # held back by a robot's rate limit (not failures)
+    digests: int = 0  # digest messages queued
     errors: list[str] = field(default_factory=list)
 
 
@@ -87,7 +99,8 @@ class Deliverer:
                  policy: RetryPolicy | None = None, batch: int = 100,
                  lease: dt.timedelta = dt.timedelta(minutes=10),
                  rng: random.Random | None = None,
-                 outbound: OutboundPolicy = PUBLIC_ONLY) -> None:
+                 outbound: OutboundPolicy = PUBLIC_ONLY,
+                 calendars: CalendarCache | None = None) -> None:
         self.db = db
         self.outbound = outbound
         self.clock = clock
@@ -98,6 +111,10 @@ class Deliverer:
         self.rng = rng or random.Random()
         # Channels built once per subscription config (HTTP clients are reused).
         self._channels: dict[str, Channel] = {}
+        self.digests = Digests(db, calendars or CalendarCache())
+        # Robots whose limit bit in this run, and until when: their other deliveries wait
+        # without asking the database again.
+        self._blocked: dict[str, dt.datetime] = {}
 
     def _claim(self) -> tuple[list[Any], dt.datetime]:
         now = self.clock()
@@ -120,6 +137,10 @@ class Deliverer:
         """The channel of the subscription a delivery is bound to, as it is configured now (a
         rotated secret applies from the next attempt); or why the delivery may not be sent
         (storage.deliveries.problem)."""
+        return self._bound(row)[0]
+
+    def _bound(self, row: Any) -> tuple[Channel | str, Any]:
+        """channel_for, and the subscription's row (None for the log channel)."""
         sub = None
         if row.subscription_id is not None:
             with self.db.read() as conn:
@@ -127,12 +148,12 @@ class Deliverer:
                     subscription_t.c.id == row.subscription_id)).one_or_none()
         problem = deliveries.problem(row, sub)
         if problem is not None:
-            return problem
+            return problem, sub
         if sub is None:
-            return self._cached(LOG, lambda: build_channel(LOG, {}))
+            return self._cached(LOG, lambda: build_channel(LOG, {})), None
         label = f"sub{sub.id}:{canonical(sub.config)}"
         return self._cached(label, lambda: build_channel(sub.channel, sub.config,
-                                                         outbound=self.outbound))
+                                                         outbound=self.outbound)), sub
 
     def _cached(self, label: str, build: Callable[[], Channel]) -> Channel:
         found = self._channels.get(label)
@@ -149,8 +170,11 @@ class Deliverer:
         self._channels.clear()
 
     def deliver(self, *, max_batches: int = 100) -> DeliveryRun:
-        """Send every delivery due now, batch by batch (bounded)."""
+        """Queue the digests due now, then send every delivery due now, batch by batch
+        (bounded)."""
         run = DeliveryRun()
+        run.digests = self.digests.build(self.clock())
+        self._blocked.clear()
         for _ in range(max_batches):
             rows, lease = self._claim()
             for row in rows:
@@ -179,9 +203,15 @@ class Deliverer:
         if mine is None:
             return
         try:
-            channel = self.channel_for(row)
+            channel, sub = self._bound(row)
             if isinstance(channel, str):
                 self._cancel(row, mine, channel)
+                return
+            free = self._slot(sub)
+            if free is not None:
+                self._postpone(row, mine, free)
+                run.delayed += 1
+                metrics.delivery(row.channel, "delayed")  # the robot's rate limit: not an attempt
                 return
             result = channel.send(Message.from_dict(row.message), now=self.clock())
         except ChannelConfigInvalid as exc:
@@ -215,6 +245,32 @@ class Deliverer:
                                                   delivery_t.c.lease_until == mine)
                          .values(attempts=attempts, **values))
         metrics.delivery(row.channel, OUTCOMES[values["status"]])
+
+    def _slot(self, sub: Any) -> dt.datetime | None:
+        """Take a slot of the subscription's robot to send now: None when taken (or when it
+        has no limit), else when the next slot frees (deadlines.pacing)."""
+        limit = None if sub is None else pacing.limit_for(sub.channel, sub.rate_limit)
+        if limit is None:
+            return None
+        key = pacing.robot_key(sub.channel, sub.config)
+        now = self.clock()
+        blocked = self._blocked.get(key)
+        if blocked is not None and now < blocked:
+            return blocked
+        with self.db.write() as conn:
+            free = pacing.take(conn, key, limit, now)
+        if free is not None:
+            self._blocked[key] = free
+        return free
+
+    def _postpone(self, row: Any, mine: dt.datetime, free: dt.datetime) -> None:
+        """Held back by the robot's limit: due again when a slot frees, no attempt counted."""
+        with self.db.write() as conn:
+            conn.execute(update(delivery_t).where(delivery_t.c.id == row.id,
+                                                  delivery_t.c.lease_until == mine)
+                         .values(status=PENDING, lease_until=None, next_attempt_at=free,
+                                 delayed_until=free,
+                                 rate_limited_count=delivery_t.c.rate_limited_count + 1))
 
     def _cancel(self, row: Any, mine: dt.datetime, reason: str) -> None:
         log.info("delivery cancelled", extra={"action": "delivery_cancelled", "key": row.key,

@@ -25,6 +25,7 @@ class Destination:
 
     channel: str
     subscription_id: int | None
+    digest: bool = False  # held for the subscription's digest (deadlines.digests)
 
     @property
     def label(self) -> str:
@@ -63,5 +64,6 @@ def _matching(rows: Sequence[Any], org_path: str, campaign_id: str, kind: str,
             continue
         if row.roles and not set(row.roles) & set(roles):
             continue
-        found.append(Destination(row.channel, row.id))
+        found.append(Destination(row.channel, row.id,
+                                 digest=row.delivery.get("mode") == "digest"))
     return found

@@ -45,7 +45,8 @@ class DeadlineJobs:
         # The sweep decides what is due by the database's clock unless told otherwise, so
         # that sweepers on several machines agree; delivery retries only need a local clock.
         self.sweeper = Sweeper(db, registry, clock=clock)
-        self.deliverer = Deliverer(db, clock=clock or system_clock, outbound=outbound)
+        self.deliverer = Deliverer(db, clock=clock or system_clock, outbound=outbound,
+                                   calendars=registry.calendars)
 
     def sweep(self) -> None:
         try:

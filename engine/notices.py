@@ -20,7 +20,8 @@ PROVISIONAL = "暂定"
 KIND_NAMES = {"remind": "到期提醒", "overdue": "逾期通知", "overdue_repeat": "逾期提醒",
               "escalate": "升级督办", "check_reminder": "规定动作提醒",
               "check_due": "规定动作到期", "phase_due": "阶段截止", "calendar_redated": "期限重算",
-              "calendar_missing": "法定节假日安排待录入", "target_at_risk": "目标预警"}
+              "calendar_missing": "法定节假日安排待录入", "target_at_risk": "目标预警",
+              "digest": "待办汇总"}  # a subscription's held messages in one (deadlines.digests)
 
 
 def counts_working_days(offsets: Iterable[Duration | None]) -> bool:

@@ -23,7 +23,9 @@ subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 LOG = "log"  # the channel of deliveries bound to no subscription
 CANCELLED = "cancelled"
-UNSENT = ("pending", "sending", "dead")
+HELD = "held"  # waiting for its subscription's next digest (deadlines.digests)
+DIGESTED = "digested"  # sent as part of the digest delivery `digest_id`
+UNSENT = ("pending", "sending", "dead", HELD)
 
 # The fixed reasons a cancelled delivery records.
 DELETED = "the subscription was deleted"
@@ -64,7 +66,8 @@ def problem(delivery: Any, subscription: Any | None) -> str | None:
 
 
 def cancel(conn: Connection, where: ColumnElement[bool], reason: str) -> int:
-    """Cancel the unsent deliveries (pending, sending or dead) `where` selects; how many."""
+    """Cancel the unsent deliveries (pending, sending, dead or held for a digest) `where`
+    selects; how many."""
     result = conn.execute(update(delivery_t).where(where, delivery_t.c.status.in_(UNSENT))
                           .values(status=CANCELLED, lease_until=None, last_error=reason))
     return int(result.rowcount)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, bytewise_text, json_type, path_type
@@ -394,6 +394,11 @@ class Subscription(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: dt.datetime = _utc()
     deleted_at: dt.datetime | None = _utc_optional()
+    # How its messages go out (deadlines.pacing): {} = each at once; {"mode": "digest",
+    # "at": ["09:00"], …} = held and sent together at set local times.
+    delivery: dict[str, Any] = _json({})
+    # {"messages": 20, "seconds": 60} overrides the channel kind's default limit; {} = default
+    rate_limit: dict[str, Any] = _json({})
 
 
 class Delivery(SQLModel, table=True):
@@ -424,7 +429,8 @@ class Delivery(SQLModel, table=True):
                                                         server_default="/"))
     message: dict[str, Any] = _json({})
     late: bool = False
-    # pending, sending, delivered, dead, cancelled (its destination went away)
+    # pending, sending, delivered, dead, cancelled (its destination went away); held (waiting
+    # for its subscription's next digest), digested (sent as part of delivery `digest_id`)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: dt.datetime = _utc()
@@ -432,6 +438,25 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: dt.datetime = _utc()
     delivered_at: dt.datetime | None = _utc_optional()
+    # The robot's rate limit held it back this often, last until `delayed_until` (no attempt
+    # is counted for that: deadlines.pacing)
+    # server-side default alone: rows written before this column existed read 0
+    rate_limited_count: int = Field(default=0, sa_column=Column(Integer(), nullable=False,
+                                                                server_default="0"))
+    delayed_until: dt.datetime | None = _utc_optional()
+    digest_id: int | None = Field(default=None, index=True)  # the digest it went out in
+
+
+class RateWindow(SQLModel, table=True):
+    """The recent sends to one robot, shared by every deliverer: a sliding window of at most
+    the limit's number of instants, read and written under the row's lock
+    (deadlines.pacing). `key` is a digest of the robot's address, never its secret."""
+
+    __tablename__ = "rate_window"
+
+    key: str = Field(primary_key=True, max_length=64)
+    sent: list[int] = _json([])  # microseconds since the epoch, oldest first
+    updated_at: dt.datetime = _utc()
 
 
 class SweepHeartbeat(SQLModel, table=True):

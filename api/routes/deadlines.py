@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from api.errors import problem_responses
 from api.schemas import Cursor, IsoDate, JsonObject, RequestModel, example
 from deadlines.channels import ChannelConfigInvalid, build_channel
 from deadlines.channels.config import public_config
+from deadlines.digests import delivery_problems, next_slot, release, settings_of
 from deadlines.outbox import redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
@@ -90,12 +91,41 @@ class DeliveryPublic(BaseModel):
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     next_attempt_at: dt.datetime
+    rate_limited_count: int = Field(default=0, description=(
+        "how often the robot's rate limit held this delivery back (not failed attempts)"))
+    delayed_until: dt.datetime | None = Field(default=None, description=(
+        "the last time the rate limit held it back: until when"))
+    digest_id: int | None = Field(default=None, description=(
+        "status `digested`: the delivery of the digest it went out in"))
     message: dict[str, Any]
 
 
 class DeliveryPage(BaseModel):
     data: list[DeliveryPublic]
     next_cursor: str | None = None
+
+
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class DeliveryModeIn(RequestModel):
+    model_config = example(mode="digest", at=["09:00", "15:00"], timezone="Asia/Shanghai",
+                           days="working")
+    mode: Literal["immediate", "digest"] = Field(default="immediate", description=(
+        "immediate: each message at once; digest: held and sent as one message at `at`"))
+    at: list[Annotated[str, Field(pattern=LOCAL_TIME)]] | None = Field(
+        default=None, min_length=1, max_length=24,
+        description='digest: local times, HH:MM (default ["09:00"])')
+    timezone: str | None = Field(default=None, max_length=64,
+                                 description="digest: the times' zone (default Asia/Shanghai)")
+    days: Literal["working", "every"] | None = Field(default=None, description=(
+        "digest: working days of the statutory calendar (default), or every day"))
+
+
+class RateLimitIn(RequestModel):
+    model_config = example(messages=20, seconds=60)
+    messages: int = Field(ge=1, le=1000)
+    seconds: int = Field(default=60, ge=1, le=86_400)
 
 
 class SubscriptionIn(RequestModel):
@@ -112,6 +142,18 @@ class SubscriptionIn(RequestModel):
     kinds: list[str] = Field(default_factory=list, description="only these kinds; [] = all")
     roles: list[str] = Field(default_factory=list,
                              description="only messages for these roles; [] = all")
+    delivery: DeliveryModeIn = Field(default_factory=DeliveryModeIn, description=(
+        "each message at once, or a digest at set times (docs/channels.md#digests)"))
+    rate_limit: RateLimitIn | None = Field(default=None, description=(
+        "at most this many messages in `seconds` to this destination; default WeCom and "
+        "DingTalk 20 a minute, none for others (docs/channels.md#rate-limits)"))
+
+
+class SubscriptionUpdate(RequestModel):
+    model_config = example(delivery={"mode": "digest", "at": ["09:00"]})
+    delivery: DeliveryModeIn | None = None
+    rate_limit: RateLimitIn | None = Field(default=None, description=(
+        "null: back to the channel kind's default; absent: unchanged"))
 
 
 class SubscriptionPublic(BaseModel):
@@ -131,6 +173,12 @@ class SubscriptionPublic(BaseModel):
         "the channel's settings; secret fields show as ••••, and for a token that may not "
         "manage subscriptions a URL's path and query values too"))
     secret: str | None = Field(default=None, description="shown once: on create and rotate")
+    delivery: dict[str, Any] = Field(default_factory=dict,
+                                     description="{} or immediate: each message at once")
+    rate_limit: dict[str, Any] = Field(default_factory=dict,
+                                       description="{}: the channel kind's default")
+    next_digest_at: dt.datetime | None = Field(default=None,
+                                               description="digest mode: when it goes out next")
     created_at: dt.datetime
 
 
@@ -196,7 +244,8 @@ def _delivery(row: Any) -> dict[str, Any]:
             "status": row.status, "attempts": row.attempts, "late": row.late,
             "last_error": row.last_error, "created_at": row.created_at,
             "delivered_at": row.delivered_at, "next_attempt_at": row.next_attempt_at,
-            "message": row.message}
+            "rate_limited_count": row.rate_limited_count, "delayed_until": row.delayed_until,
+            "digest_id": row.digest_id, "message": row.message}
 
 
 @router.get("/deliveries", response_model=DeliveryPage, responses=problem_responses(401, 403),
@@ -204,7 +253,7 @@ def _delivery(row: Any) -> dict[str, Any]:
 def list_deliveries(
     services: ServicesDep, principal: OrgManager,
     status: Annotated[str | None, Query(
-        pattern="^(pending|sending|delivered|dead|cancelled)$")] = None,
+        pattern="^(pending|sending|delivered|dead|cancelled|held|digested)$")] = None,
     subject: Annotated[str | None, Query(max_length=100)] = None,
     subscription: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -248,11 +297,31 @@ def _manages(principal: Principal) -> bool:
     return principal.admin or bool(principal.roles & CHANNEL_ROLES)
 
 
-def _public(row: Any, principal: Principal, secret: str | None = None) -> dict[str, Any]:
+def _public(row: Any, principal: Principal, secret: str | None = None, *,
+            now: dt.datetime, calendar: Any) -> dict[str, Any]:
     config = public_config(row.config, full=_manages(principal))
+    settings = settings_of(row.delivery)
     return {"id": row.id, "name": row.name, "channel": row.channel, "org": row.org_id,
             "campaign": row.campaign_id, "kinds": row.kinds, "roles": row.roles,
-            "config": config, "secret": secret, "created_at": row.created_at}
+            "config": config, "secret": secret, "delivery": row.delivery,
+            "rate_limit": row.rate_limit,
+            "next_digest_at": next_slot(settings, now, calendar) if settings else None,
+            "created_at": row.created_at}
+
+
+def _delivery_settings(body: DeliveryModeIn) -> dict[str, Any]:
+    """The stored form of a subscription's delivery settings; 422 `delivery_invalid` naming
+    every field at fault (the shape is the schema's; this is what it means)."""
+    raw = body.model_dump(exclude_none=True)
+    problems = delivery_problems(raw)
+    if problems:
+        listed = "; ".join(f"delivery.{field}: {problem}" for field, problem in problems)
+        raise InputInvalid(f"delivery settings invalid: {listed}", code="delivery_invalid")
+    return raw if raw.get("mode") == "digest" else {}
+
+
+def _rate_limit(body: RateLimitIn | None) -> dict[str, Any]:
+    return {} if body is None else body.model_dump()
 
 
 def _subscription(conn: Any, principal: Principal, subscription_id: int) -> Any:
@@ -279,6 +348,7 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
         build_channel(body.channel, config, outbound=services.settings.outbound)
     except ChannelConfigInvalid as exc:
         raise InputInvalid(str(exc), code="channel_config_invalid") from exc
+    delivery = _delivery_settings(body.delivery)
     now = services.now()
     with services.db.write() as conn:
         org = org_row(conn, body.org)
@@ -286,13 +356,15 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
         new_id = conn.execute(insert(subscription_t).values(
             name=body.name, channel=body.channel, config=config, org_id=body.org,
             org_path=org.path, campaign_id=body.campaign, kinds=body.kinds, roles=body.roles,
+            delivery=delivery, rate_limit=_rate_limit(body.rate_limit),
             created_by=principal.name, created_at=now).returning(subscription_t.c.id)
         ).scalar_one()
         audit.append(conn, stream=f"subscription:{new_id}", at=now, actor=principal.name,
                      role=None, action="create", data={"channel": body.channel,
                                                        "org": body.org})
         row = _subscription(conn, principal, new_id)
-    return _public(row, principal, secret)
+        calendar = services.registry.calendar(conn)
+    return _public(row, principal, secret, now=now, calendar=calendar)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionPublic],
@@ -302,7 +374,37 @@ def list_subscriptions(services: ServicesDep, principal: OrgManager) -> Any:
         rows = conn.execute(select(subscription_t).where(
             reach(principal, subscription_t.c.org_path), subscription_t.c.deleted_at.is_(None))
             .order_by(subscription_t.c.id)).all()
-    return [_public(r, principal) for r in rows]
+        calendar = services.registry.calendar(conn)
+    return [_public(r, principal, now=services.now(), calendar=calendar) for r in rows]
+
+
+@router.patch("/subscriptions/{subscription_id}", response_model=SubscriptionPublic,
+              responses=problem_responses(401, 403, 404, 422),
+              summary="Change how a subscription's messages go out: at once or as a digest, "
+                      "and its rate limit")
+def update_subscription(subscription_id: SubscriptionId, body: SubscriptionUpdate,
+                        services: ServicesDep, principal: ChannelManager) -> Any:
+    now = services.now()
+    values: dict[str, Any] = {}
+    if body.delivery is not None:
+        values["delivery"] = _delivery_settings(body.delivery)
+    if "rate_limit" in body.model_fields_set:
+        values["rate_limit"] = _rate_limit(body.rate_limit)
+    with services.db.write() as conn:
+        row = _subscription(conn, principal, subscription_id)
+        released = 0
+        if values:
+            conn.execute(update(subscription_t).where(subscription_t.c.id == subscription_id)
+                         .values(**values))
+            if "delivery" in values and not values["delivery"]:
+                # back to immediate: what waited for a digest goes out now, one by one
+                released = release(conn, subscription_id, now)
+            audit.append(conn, stream=f"subscription:{subscription_id}", at=now,
+                         actor=principal.name, role=None, action="update",
+                         data={**values, "released": released})
+            row = _subscription(conn, principal, subscription_id)
+        calendar = services.registry.calendar(conn)
+    return _public(row, principal, now=now, calendar=calendar)
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204,
@@ -340,4 +442,5 @@ def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
         audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
                      actor=principal.name, role=None, action="rotate_secret")
         row = _subscription(conn, principal, subscription_id)
-    return _public(row, principal, secret)
+        calendar = services.registry.calendar(conn)
+    return _public(row, principal, secret, now=services.now(), calendar=calendar)

@@ -144,6 +144,9 @@ ROUTES = [
               "name": f"{who}的值班群", "channel": "log", "org": "linyin"}),
     Route("rotate secret", "POST", "/subscriptions/{subscription}/rotate-secret",
           frozenset({"admin", "locality", "safety_office"})),
+    Route("change subscription", "PATCH", "/subscriptions/{subscription}",
+          frozenset({"admin", "locality", "safety_office"}),
+          body=lambda who: {"rate_limit": {"messages": 10, "seconds": 60}}),
     # the register's keepers only; rows outside the token's subtree are refused row by row
     # (422), not the whole call
     Route("import orgs", "POST", "/orgs/import", REGISTER_LINYIN | {"other_street"},

@@ -266,7 +266,7 @@ def test_a_method_a_path_does_not_take_is_405_with_every_method_it_takes(
                                 ("PUT", "/orgs/linyin", "GET, PATCH"),
                                 ("GET", "/deliveries/redrive", "POST"),
                                 ("DELETE", "/subscriptions", "GET, POST"),
-                                ("PATCH", "/subscriptions/1", "DELETE"),
+                                ("PUT", "/subscriptions/1", "DELETE, PATCH"),
                                 ("PUT", "/campaigns/x/deployments", "GET, POST"),
                                 ("OPTIONS", "/orgs/import", "POST"),
                                 ("POST", "/openapi.json", "GET, HEAD")):

@@ -42,6 +42,7 @@ MEANING_CODES = frozenset({
     "calendar_out_of_range",  # dates the installed calendar years do not cover
     "evidence_invalid",  # the evidence schema of the obligation's check
     "channel_config_invalid",  # each channel's own settings (docs/channels.md)
+    "delivery_invalid",  # a subscription's digest settings: its time zone (docs/channels.md)
     "import_invalid",  # a file's rows, against the campaigns' vocabularies and the tree
     "org_cycle",  # moving an org under its own subtree
     "unknown_term",  # org levels, industries, tags and roles: the words the campaigns declare
