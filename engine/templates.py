@@ -56,7 +56,9 @@ VARIABLES: Mapping[str, Mapping[str, frozenset[str] | None]] = {
     "calendar_redated": {**_COMMON, **_CALENDAR},
     "calendar_missing": {**_COMMON, **_CALENDAR},
 }
-KINDS: tuple[str, ...] = tuple(KIND_NAMES)
+# A digest has no template of its own: it is its items' texts grouped by kind and due date
+# (deadlines.digests), each item worded by its own kind's template.
+KINDS: tuple[str, ...] = tuple(kind for kind in KIND_NAMES if kind != "digest")
 assert set(VARIABLES) == set(KINDS), "every kind of notice has its variables"
 
 
