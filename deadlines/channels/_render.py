@@ -40,6 +40,8 @@ def facts(message: Message) -> list[tuple[str, str]]:
     """The labelled lines under the text, in a fixed order; empty ones are left out. A message
     queued before messages carried names has the ids it had."""
     context = message.context
+    if message.kind == "digest":
+        return []  # its items, grouped under their kinds and dates, are its text (digests.py)
     if not context:
         rows = [("类型", kind_name(message.kind)), ("行动", message.campaign),
                 ("对象", message.subject),

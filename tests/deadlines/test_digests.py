@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
+from deadlines.channels._render import markdown
+from deadlines.channels.base import Message
 from deadlines.digests import (
     PART_ITEMS,
     DigestSettings,
@@ -288,3 +290,18 @@ def test_the_settings_are_checked_and_leaving_digest_mode_sends_what_waited(
                                                  "status": "pending"},
                           headers=world.auth("locality")).json()["data"]
         assert all(r["rate_limited_count"] == 1 and r["delayed_until"] for r in rows)
+
+
+def test_a_digest_reads_as_its_grouped_items_without_an_id_line() -> None:
+    """A digest names no single case or unit: the robot shows its title and its groups, not
+    the 对象/行动 lines of a message about one thing (`digest:sub…`, a campaign id)."""
+    _, text = digest_wording([{"kind": "remind", "due_date": "2023-07-31",
+                               "title": "到期提醒：重大事故隐患",
+                               "text": "整改期限：7月31日到期，还有7日"}],
+                             dt.date(2023, 7, 24), part=1, parts=1)
+    message = Message("digest:sub7:2023-07-24T09:00", "digest", "待办汇总：1项", text,
+                      "special-action-2023-linyin", "digest:sub7", ("locality",), None, False,
+                      dt.datetime(2023, 7, 24, 1, 0, tzinfo=dt.UTC))
+    shown = markdown(message)
+    assert shown.startswith("**待办汇总：1项**") and "整改期限：7月31日到期" in shown, shown
+    assert "对象" not in shown and "digest:sub7" not in shown and "行动" not in shown, shown
