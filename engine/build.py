@@ -38,7 +38,7 @@ from engine.model import (
     Variant,
 )
 from engine.report_semantics import COMPARISONS
-from engine.semantics import as_list
+from engine.values import as_list
 
 
 def _strs(value: Any) -> tuple[str, ...]:

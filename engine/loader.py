@@ -18,7 +18,8 @@ from engine.errors import CampaignInvalid, Problem
 from engine.inherit import is_removal, merge, misplaced_drops, removals, unmatched_ids
 from engine.model import Campaign
 from engine.schema import SchemaChecker, did_you_mean
-from engine.semantics import SemanticChecker, as_list, parse_date
+from engine.semantics import SemanticChecker
+from engine.values import as_list, parse_date
 from engine.workdays import PACKAGE_ONLY, StatutoryCalendar
 
 

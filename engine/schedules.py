@@ -20,7 +20,7 @@ import datetime as dt
 
 from engine.document import DocumentError, Mapping, format_path, locate, parse
 from engine.errors import CalendarInvalid, Problem
-from engine.semantics import parse_date
+from engine.values import parse_date
 from engine.workdays import Holiday, YearSchedule
 
 # A notice is a page; a file much larger than this is not one.

@@ -33,7 +33,7 @@ from sqlalchemy import func as sql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.dates import end_of_day
-from engine.semantics import parse_date
+from engine.values import parse_date
 
 
 @dataclass(frozen=True)
