@@ -16,6 +16,7 @@ ids and field names stay English: they are for machines.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import gettext
 import io
 from collections.abc import Iterator
@@ -64,6 +65,11 @@ def t(key: str, lang: str | None = None, /, **values: object) -> str:
             text = catalogue(candidate).gettext(key)
             return text.format(**values) if values else text
     return key
+
+
+def weekday(day: dt.date) -> str:
+    """A day's weekday as people write it: 周一 … 周日, or Mon … Sun."""
+    return t(f"weekday.{day.weekday()}")
 
 
 def chosen(value: str | None) -> str:
