@@ -20,7 +20,13 @@ from typing import Any, Literal
 from engine.checks import Expander, Obligation, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
 from engine.dates import REMINDER_TIME, Deadlines, local_date, local_instant
-from engine.errors import CampaignEnded, Refused, RoleNotAllowed, TransitionNotAllowed
+from engine.errors import (
+    CampaignEnded,
+    MissingFields,
+    Refused,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+)
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
 from engine.openings import FOUND_ON, check_open, found_on_of
@@ -250,6 +256,12 @@ class Simulation:
                      transition=self._transition_name(case_type, trigger=error.trigger),
                      required=t("list.separator").join(
                          roles[r].name if r in roles else r for r in error.required))
+        if isinstance(error, MissingFields):
+            fields = self.campaign.cases[case_type].fields
+            return t("simulate.refused.missing_fields",
+                     transition=self._transition_name(case_type, trigger=error.trigger),
+                     fields=t("list.separator").join(
+                         fields[f].title if f in fields else f for f in error.fields))
         return str(error)
 
     def _stopped(self, case_type: str, clock: str, stop: StopClock) -> str:
@@ -276,7 +288,7 @@ class Simulation:
                                 self._stopped(outcome.case.type, name, effect))
             elif isinstance(effect, ClockUnarmed):
                 fields = self.campaign.cases[outcome.case.type].fields
-                field_name = fields[effect.field].name if effect.field in fields \
+                field_name = fields[effect.field].title if effect.field in fields \
                     else effect.field
                 yield Happening(outcome.at, "clock_unarmed", effect.case_id,
                                 t("simulate.clock_unarmed", clock=name, field=field_name))

@@ -66,6 +66,30 @@ def test_simulate_speaks_english_on_request_with_the_campaigns_own_names(
     assert "happening(s) from 2023-06-01 to 2023-06-22" in captured.err
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("zh", ["2023-06-10 周六 09:00  refused         h1  整改完成申请验收须填写：整改完成日期、",
+            "2023-06-11 周日 09:00  fired           h1  整改完成申请验收：整改中 → 待验收",
+            "2023-06-11 周日 09:00  clock_stopped   h1  整改期限停止计时（离开整改中）"]),
+    ("en", ["2023-06-10 Sat 09:00  refused         h1  整改完成申请验收 requires 整改完成日期, ",
+            "2023-06-11 Sun 09:00  fired           h1  整改完成申请验收: 整改中 → 待验收",
+            "2023-06-11 Sun 09:00  clock_stopped   h1  整改期限 stopped (left 整改中)"]),
+])
+def test_a_missing_field_and_a_stopped_clock_are_said_by_their_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, expected: list[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS + """\
+  - {at: 2023-06-10, case: h1, fire: submit, as: principal}
+  - {at: 2023-06-11, case: h1, fire: submit, as: principal,
+     data: {rectified_on: 2023-06-11, rectification_result: 已更换报警器}}
+""", encoding="utf-8")
+    assert main(["--lang", lang, "simulate", CHONGMING, "--events", str(events),
+                 "--from", "2023-06-01", "--to", "2023-06-11"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    for start in expected:
+        assert any(line.startswith(start) for line in out), (start, out)
+
+
 def test_simulate_names_the_line_of_a_bad_event(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
