@@ -96,6 +96,12 @@ def test_no_title_for_a_code_nothing_produces() -> None:
     assert sorted(titled - codes) == []
 
 
+def test_every_problem_code_is_documented() -> None:
+    documented = (ROOT / "docs/api.md").read_text(encoding="utf-8")
+    assert sorted(code for code in problem_codes() if f"`{code}`" not in documented) == [], (
+        "add the code to the table of docs/api.md#errors")
+
+
 def test_chinese_and_english_hold_the_same_ids_and_placeholders() -> None:
     zh, en = texts.ids("zh"), texts.ids("en")
     assert sorted(set(zh) ^ set(en)) == []
