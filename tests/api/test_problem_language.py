@@ -38,6 +38,12 @@ def test_the_frameworks_own_problems_and_their_fixed_details_follow_the_language
 
 
 def test_a_request_without_a_token_is_told_so_in_its_language(client: TestClient) -> None:
-    assert client.get("/cases").json()["title"] == "未认证"
+    chinese = client.get("/cases").json()
+    assert (chinese["title"], chinese["detail"]) == (
+        "未认证",
+        "该接口需要令牌：请发送 Authorization: Bearer <令牌>（用 `paicha token create` 生成）")
     english = client.get("/cases", headers={"Accept-Language": "en"}).json()
     assert (english["code"], english["title"]) == ("unauthenticated", "Unauthenticated")
+    assert english["detail"].startswith("this route needs a bearer token")
+    unknown = client.get("/cases", headers={"Authorization": "Bearer nope"}).json()
+    assert unknown["detail"].startswith("令牌无效")
