@@ -96,6 +96,17 @@ def test_no_title_for_a_code_nothing_produces() -> None:
     assert sorted(titled - codes) == []
 
 
+def test_work_stopped_is_told_in_every_language() -> None:
+    """api.guard says a stopped work's problem from the catalogue by its code."""
+    tree = ast.parse((ROOT / "api/offload.py").read_text(encoding="utf-8"))
+    codes = {node.args[1].value for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and getattr(node.func, "id", "") == "WorkStopped"
+             and isinstance(node.args[1], ast.Constant)}
+    assert codes == {"server_stopping", "request_ended", "client_left"}
+    for lang in texts.LANGUAGES:
+        assert all(texts.ids(lang).get(f"problem.{code}.detail") for code in codes), lang
+
+
 def test_every_problem_code_is_documented() -> None:
     documented = (ROOT / "docs/api.md").read_text(encoding="utf-8")
     assert sorted(code for code in problem_codes() if f"`{code}`" not in documented) == [], (
