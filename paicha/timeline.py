@@ -229,11 +229,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     else:
         names = [u.name for u in units] + [o.name for o in orgs or []]
         count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
-    print(
-        f"{count} line(s): {len(units)} unit(s), {len(orgs or [])} org(s), "
-        f"{len(campaign.phases)} phase(s)",
-        file=sys.stderr,
-    )
+    print(texts.t("timeline.summary", lines=count, units=len(units), orgs=len(orgs or []),
+                  phases=len(campaign.phases)), file=sys.stderr)
     return 0
 
 

@@ -71,7 +71,7 @@ def test_csv_lists_phases_and_obligations_sorted_by_date_then_subject(run: Run) 
     assert {r["variant"] for r in by_unit["u-chem"]} == {"stricter: high_risk"}
     september = next(r for r in by_unit["u-chem"] if r["period"] == "2023-09")
     assert (september["due"], september["weekday"]) == ("2023-10-07", "周六")  # make-up day
-    assert "4 phase(s)" in err
+    assert "4个阶段" in err
 
 
 def test_table_is_aligned_with_chinese_weekdays(run: Run) -> None:
