@@ -6,6 +6,15 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from api.errors import said
+from engine import texts
+from engine.errors import (
+    CaseNotFound,
+    PaichaError,
+    RoleNotAllowed,
+    StaleVersion,
+    TransitionNotAllowed,
+)
 from tests.support.world import World
 
 
@@ -47,3 +56,48 @@ def test_a_request_without_a_token_is_told_so_in_its_language(client: TestClient
     assert english["detail"].startswith("this route needs a bearer token")
     unknown = client.get("/cases", headers={"Authorization": "Bearer nope"}).json()
     assert unknown["detail"].startswith("令牌无效")
+
+
+def test_the_refusals_people_meet_most_are_told_in_their_language(
+        client: TestClient, world: World) -> None:
+    opened = client.post("/cases", headers=world.auth("principal"), json={
+        "campaign": "special-action-2023-linyin", "unit": "u-chem-01",
+        "data": {"source": "self_inspection", "grade": "major",
+                 "industry": "hazardous_chemicals", "description": "配电室线路老化",
+                 "found_on": "2023-06-01"}})
+    assert opened.status_code == 201, opened.text
+    events = f"/cases/{opened.json()['id']}/events"
+    accept = {"trigger": "accept", "data": {}}
+    chinese = client.post(events, json=accept, headers=world.auth("acceptance_team")).json()
+    english = client.post(events, json=accept, headers=world.auth("acceptance_team") | {
+        "Accept-Language": "en"}).json()
+    assert chinese["code"] == english["code"] == "transition_not_allowed"
+    assert "状态下不能办理'accept'；当前可办理：" in chinese["detail"]
+    assert "'accept' is not allowed in state" in english["detail"]
+    assert chinese["allowed"] == english["allowed"]  # the machine's part is the same
+    plan = {"trigger": "plan", "data": {}}
+    refused = client.post(events, json=plan, headers=world.auth("regulator")).json()
+    assert refused["code"] == "role_not_allowed"
+    assert "'plan'须由以下角色之一办理：principal；你的角色：" in refused["detail"]
+    missing = client.post(events, json=plan, headers=world.auth("principal")).json()
+    assert missing["code"] == "missing_fields" and "'plan'须填写" in missing["detail"]
+
+
+@pytest.mark.parametrize(("error", "zh", "en"), [
+    (CaseNotFound("c-1"), "没有案件'c-1'", "no case 'c-1'"),
+    (StaleVersion("case", "c-1", 3, 4), "记录（case c-1）当前为第4版，不是第3版：",
+     "case c-1 is at version 4, not 3: someone changed it since you read it"),
+    (RoleNotAllowed("c-1", "accept", ["city_regulator"], [], signoff=True),
+     "案件c-1：'accept'的下一个签名须由city_regulator签署；你的角色：无",
+     "case c-1: 'accept' the next sign-off needs city_regulator; you hold no role"),
+    (TransitionNotAllowed("c-1", "closed", "accept", []),
+     "案件c-1：'closed'状态下不能办理'accept'；当前可办理：无（案件已办结）",
+     "case c-1: 'accept' is not allowed in state 'closed'; allowed now: none: the case is "
+     "closed"),
+])
+def test_a_domain_errors_detail_in_either_language(error: PaichaError, zh: str, en: str) -> None:
+    assert said(error).startswith(zh)
+    with texts.use("en"):
+        assert said(error).startswith(en)
+    # in English, the catalogue says what the engine says
+    assert str(error).startswith(en)
