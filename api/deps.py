@@ -15,6 +15,7 @@ from api.services import Services, run_db
 from engine import authority
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid
+from engine.texts import t
 
 _bearer = HTTPBearer(auto_error=False, description="A token made by `paicha token create`.")
 
@@ -58,15 +59,13 @@ async def resolve_token(services: Services, authorization: str | None) -> Princi
     live one."""
     scheme, secret = get_authorization_scheme_param(authorization)
     if scheme.lower() != "bearer" or not secret:
-        raise Unauthenticated("this route needs a bearer token: send "
-                              "'Authorization: Bearer <token>' (make one with "
-                              "`paicha token create`)")
+        raise Unauthenticated(t("auth.no_token"))
     tokens = services.tokens
     principal = tokens.cached(secret)
     if principal is None:
         verdict = await run_db(tokens.resolve, secret)
         if verdict.principal is None:
-            raise Unauthenticated(verdict.refusal)
+            raise Unauthenticated(verdict.said())
         principal = verdict.principal
     return principal
 

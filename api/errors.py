@@ -40,6 +40,7 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.schema import did_you_mean
+from engine.texts import t
 from paicha.logs import request_id
 
 log = logging.getLogger("paicha.api")
@@ -120,8 +121,14 @@ def _extras(error: PaichaError) -> dict[str, Any]:
     return {}
 
 
+def title(code: str) -> str:
+    """What a person reads for a code, in the request's language (engine.texts): the code
+    stays English and stable for machines."""
+    return t(f"problem.{code}.title")
+
+
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://paicha.dev/problems/{code}", "title": TITLES.get(status, "Error"),
+    body = {"type": f"https://paicha.dev/problems/{code}", "title": title(code),
             "status": status, "code": code, "detail": detail, **extra}
     rid = request_id.get()  # api.telemetry set it: the caller quotes it, the logs carry it
     if rid is not None:
@@ -146,7 +153,7 @@ JSON_TYPES = ("application/json",)
 
 def invalid(problems: list[dict[str, str]]) -> JSONResponse:
     where = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
-    return problem(422, "request_invalid", f"the request is not valid: {where}",
+    return problem(422, "request_invalid", t("problem.request_invalid.detail", where=where),
                    problems=problems)
 
 
@@ -254,31 +261,29 @@ def install(app: FastAPI) -> None:
             # Starlette names only the methods of the first route whose path matched
             allow = ", ".join(allowed_methods(request))
             response = problem(405, "method_not_allowed",
-                               f"{request.method} is not a method of {request.url.path}; it "
-                               f"takes {allow}")
+                               t("problem.method_not_allowed.detail", method=request.method,
+                                 path=request.url.path, allow=allow))
             response.headers["Allow"] = allow
             return response
         if error.status_code == 400 and error.detail == UNREADABLE_BODY:
             # FastAPI's answer to a JSON body that is not UTF-8: malformed like any other
             refused = await unauthenticated(request)
             return refused or invalid([{"location": "body", "message": NOT_UTF8}])
-        codes = {404: "no_such_route"}
         detail = error.detail if isinstance(error.detail, str) else "error"
-        return problem(error.status_code, codes.get(error.status_code, "http_error"), detail)
+        return problem(error.status_code,
+                       "no_such_route" if error.status_code == 404 else "http_error", detail)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, error: DataError) -> JSONResponse:
         # The database refused a value the request carried (a number out of range, a NUL
         # character): the request's fault, not the server's.
-        return problem(422, "request_invalid", "a value in the request cannot be used: a "
-                       "number out of range or a character (NUL) the database refuses")
+        return problem(422, "request_invalid", t("problem.data_error.detail"))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
         # Two requests created the same thing at once (PostgreSQL lets both pass the check
         # before the insert): the loser is told to look again, as for a stale version.
-        return problem(409, "concurrent_write", "another request wrote the same record at the "
-                       "same moment; read it again and retry if still needed")
+        return problem(409, "concurrent_write", t("problem.concurrent_write.detail"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -290,7 +295,31 @@ def install(app: FastAPI) -> None:
 
 def domain_problem(error: PaichaError) -> JSONResponse:
     """The problem of a domain error: its status, code, message and details."""
-    return problem(status_of(error), error.code, str(error), **_extras(error))
+    return problem(status_of(error), error.code, said(error), **_extras(error))
+
+
+def said(error: PaichaError) -> str:
+    """A domain error's detail in the caller's language: the refusals people meet most, from
+    the catalogue (engine.texts) with the ids and values at fault; the others as the engine
+    says them."""
+    listed = t("list.separator").join
+    if isinstance(error, TransitionNotAllowed):
+        return t("problem.transition_not_allowed.detail", case=error.case_id,
+                 trigger=error.trigger, state=error.state,
+                 allowed=listed(error.allowed) or t("simulate.refused.closed"))
+    if isinstance(error, RoleNotAllowed):
+        which = "signoff" if error.signoff else "detail"
+        return t(f"problem.role_not_allowed.{which}", case=error.case_id, trigger=error.trigger,
+                 required=listed(error.required), held=listed(error.held) or t("problem.no_role"))
+    if isinstance(error, MissingFields):
+        return t("problem.missing_fields.detail", case=error.case_id, trigger=error.trigger,
+                 fields=listed(error.fields))
+    if isinstance(error, CaseNotFound):
+        return t("problem.case_not_found.detail", case=error.case_id)
+    if isinstance(error, StaleVersion):
+        return t("problem.stale_version.detail", kind=error.kind, key=error.key,
+                 current=error.current, expected=error.expected)
+    return str(error)
 
 
 async def request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -305,8 +334,7 @@ def unexpected(request: Request, error: Exception) -> JSONResponse:
     """A failure of the server's own: logged, and a 500 that tells nothing of its insides."""
     log.exception("unhandled error on %s %s", request.method, request.url.path,
                   exc_info=error)
-    return problem(500, "internal_error",
-                   "the server failed on this request; it is logged, please report it")
+    return problem(500, "internal_error", t("problem.internal_error.detail"))
 
 
 class Problem(BaseModel):
@@ -315,9 +343,11 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: str
-    title: str
+    title: str = Field(description="what went wrong, for people, in the request's language "
+                                   "(Accept-Language: zh by default, en)")
     status: int
-    code: str
+    code: str = Field(description="what went wrong, for machines: stable and English "
+                                  "(docs/api.md lists the codes)")
     detail: str
     request_id: str | None = Field(
         default=None, description="the request's id (its `X-Request-ID`): quote it when "
@@ -349,11 +379,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     found: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         example = _EXAMPLES.get(status, {"code": "http_error", "detail": "…"})
-        title = TITLES.get(status, "Error")
-        found[status] = {"description": title, "content": {PROBLEM: {
+        found[status] = {"description": TITLES.get(status, "Error"), "content": {PROBLEM: {
             "schema": _PROBLEM_SCHEMA,
             "example": {"type": f"https://paicha.dev/problems/{example['code']}",
-                        "title": title, "status": status, **example,
+                        "title": title(example["code"]), "status": status, **example,
                         "request_id": "8f14e45fceea167a5a36dedd4bea2543"}}}}
     return found
 

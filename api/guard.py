@@ -30,6 +30,7 @@ from api.deps import PRINCIPAL, resolve_token
 from api.errors import Unauthenticated, invalid, problem
 from api.offload import WorkStopped
 from api.services import Services
+from engine.texts import t
 
 log = logging.getLogger("paicha.api")
 
@@ -81,11 +82,12 @@ class RequestGuard:
             # shutting down cancels its requests as well: that cancellation goes on).
             if not watchdog.expired(task) or task.uncancel() > 0:
                 raise
-            await _answer(scope, receive, send, 503, "time_budget_exceeded", (
-                f"the request took longer than its budget of {limits.seconds:g} s and was "
-                "stopped; if it wrote something, read it back before retrying"))
+            await _answer(scope, receive, send, 503, "time_budget_exceeded", t(
+                "problem.time_budget_exceeded.detail", seconds=f"{limits.seconds:g}"))
         except WorkStopped as stopped:
-            await _answer(scope, receive, send, 503, stopped.code, str(stopped))
+            # said here, in the caller's language, not on the worker thread that stopped
+            await _answer(scope, receive, send, 503, stopped.code,
+                          t(f"problem.{stopped.code}.detail"))
         finally:
             watchdog.forget(task)
 

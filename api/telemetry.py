@@ -3,7 +3,9 @@
 The outermost ASGI layer of the app. It gives each request an id — the caller's `X-Request-ID`
 when that is a sane token (letters, digits and `._:-`, at most 64), else a new one — puts it in
 the context (paicha.logs: every line logged while serving the request carries it, and every
-problem body, api.errors), and returns it in the `X-Request-ID` response header. When the
+problem body, api.errors), and returns it in the `X-Request-ID` response header. It also puts
+the language the caller reads (`Accept-Language`, Chinese by default: engine.texts) in the
+context, for the problem titles and other texts of the answer. When the
 request is done it counts it by method, route *template* (`/cases/{case_id}`, never the raw
 path: one series per route, not per case) and status, and observes its latency
 (storage.metrics). A request no route matched counts under `unmatched`.
@@ -25,10 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import event_lane
 from api.errors import unexpected
 from api.operations import operations
+from engine import texts
 from paicha.logs import request_id
 from storage import metrics
 
 HEADER = b"x-request-id"
+LANGUAGE = b"accept-language"
 # what a request id from outside may be: it goes into log lines and headers as it is
 _SANE = re.compile(rb"[A-Za-z0-9._:\-]{1,64}")
 EVENT_ROUTE = "/cases/{case_id}/events"
@@ -65,13 +69,16 @@ class Telemetry:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = None
+        given = wanted = None
         for name, value in scope["headers"]:
             if name == HEADER:
                 given = value
-                break
+            elif name == LANGUAGE:
+                wanted = value.decode("latin-1")
         rid = accepted(given)
         token = request_id.set(rid)
+        # what people read in the answer (problem titles …): Accept-Language, Chinese by default
+        spoken = texts.language.set(texts.negotiate(wanted))
         started = time.perf_counter()
         status = 500
         begun = False
@@ -95,3 +102,4 @@ class Telemetry:
             metrics.request(scope["method"], route_of(scope), status,
                             time.perf_counter() - started)
             request_id.reset(token)
+            texts.language.reset(spoken)

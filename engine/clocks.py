@@ -59,20 +59,23 @@ class ArmClock:
 
 @dataclass(frozen=True)
 class StopClock:
-    """Stop a clock: cancel its pending timers."""
+    """Stop a clock: cancel its pending timers. Why, for people (engine.simulation says it in
+    their language): its deadline `moved` (it restarts), the case `left` the state `via` it
+    ran in, its condition `lapsed`, or the `event` `via` (a trigger) stopped it."""
 
     case_id: str
     clock_id: str
-    reason: str
+    reason: Literal["moved", "left", "lapsed", "event"]
+    via: str = ""
 
 
 @dataclass(frozen=True)
 class ClockUnarmed:
-    """A clock should start but its due date cannot be known (the date field is empty)."""
+    """A clock should start but its due date cannot be known: its date `field` is empty."""
 
     case_id: str
     clock_id: str
-    reason: str
+    field: str
 
 
 ClockEffect = ArmClock | StopClock | ClockUnarmed
@@ -274,14 +277,18 @@ def clock_effects(
         moved = bool(was_in and is_in and clock.due.field and clock.due.field in changed)
         if stops or moved:
             left = clock.runs_in and before in clock.runs_in and after not in clock.runs_in
-            reason = ("deadline changed" if moved else f"left {before}" if left
-                      else "condition no longer holds" if lapsed else trigger)
-            effects.append(StopClock(case_id, clock.id, reason))
+            if moved:
+                effects.append(StopClock(case_id, clock.id, "moved"))
+            elif left:
+                effects.append(StopClock(case_id, clock.id, "left", before or ""))
+            elif lapsed:
+                effects.append(StopClock(case_id, clock.id, "lapsed"))
+            else:
+                effects.append(StopClock(case_id, clock.id, "event", trigger))
         if (starts and not stops) or moved or (starts and stops and is_in):
             base = base_day(clock, facts, today)
             if base is None:
-                effects.append(ClockUnarmed(case_id, clock.id,
-                                            f"field {clock.due.field!r} is empty"))
+                effects.append(ClockUnarmed(case_id, clock.id, clock.due.field or ""))
             else:
                 effects.append(arm(campaign, clock, case_id, due_from(clock, base, deadlines),
                                    now, deadlines, base=base))

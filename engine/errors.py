@@ -109,6 +109,7 @@ class RoleNotAllowed(Refused):
                  held: Iterable[str], *, signoff: bool = False) -> None:
         self.case_id, self.trigger = case_id, trigger
         self.required, self.held = list(required), sorted(held)
+        self.signoff = signoff
         what = "the next sign-off needs" if signoff else "needs one of the roles"
         super().__init__(f"case {case_id}: {trigger!r} {what} {', '.join(self.required)}; "
                          f"you hold {', '.join(self.held) or 'no role'}")

@@ -3,6 +3,9 @@
 Case clocks go through `engine.clocks.decide`, the same decision the live sweep makes, so what
 the dry run prints is what the scheduler will do. A date that needs a year nobody covers is
 counted by the weekend rule and printed as provisional (暂定), as the live system marks it.
+
+What it prints is for people: states, transitions, clocks and reports by their campaign names,
+the words around them from the catalogue (engine.texts), Chinese unless English is asked for.
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ from typing import Any, Literal
 from engine.checks import Expander, Obligation, Subject
 from engine.clocks import ArmClock, ClockUnarmed, StopClock, Timer, decide
 from engine.dates import REMINDER_TIME, Deadlines, local_date, local_instant
-from engine.errors import CampaignEnded, Refused
+from engine.errors import (
+    CampaignEnded,
+    MissingFields,
+    Refused,
+    RoleNotAllowed,
+    TransitionNotAllowed,
+)
 from engine.lifecycle import SYSTEM, Actor, Case, Lifecycle, Outcome
 from engine.model import Campaign
 from engine.openings import FOUND_ON, check_open, found_on_of
 from engine.orgs import Unit
 from engine.reminders import check_counts_working_days, check_reminders, check_text, phase_deadline
+from engine.texts import t
 
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
@@ -162,7 +172,8 @@ class Simulation:
                                    self.campaign.timezone) - dt.timedelta(microseconds=1)
             name = self.campaign.reports[report].name if report in self.campaign.reports \
                 else report
-            self._push(moment, Happening(moment, "report_due", report, f"{name}（截至{due}）"))
+            self._push(moment, Happening(moment, "report_due", report,
+                                         t("simulate.report_due", report=name, due=due)))
 
     def _event(self, event: ScriptedEvent) -> Iterator[Happening]:
         # Each signature of a chain is another person's: a script that names nobody gets one
@@ -174,7 +185,8 @@ class Simulation:
                 unit = self.units.get(event.unit) if event.unit else None
                 if event.unit and unit is None:
                     yield Happening(event.at, "refused", event.case,
-                                    f"unknown unit {event.unit!r}", tuple(sorted(event.roles)))
+                                    t("simulate.unknown_unit", unit=event.unit),
+                                    tuple(sorted(event.roles)))
                     return
                 data = dict(event.data)
                 if event.found_on is not None and FOUND_ON in lifecycle.type.fields:
@@ -186,7 +198,8 @@ class Simulation:
                 if event.unit is not None:
                     self.units_of[event.case] = event.unit
                 yield Happening(event.at, "opened", event.case,
-                                f"登记{lifecycle.type.name}，状态：{self._state(outcome)}")
+                                t("simulate.opened", case_type=lifecycle.type.name,
+                                  state=self._state(outcome)))
             else:
                 case = self.cases[event.case]
                 outcome = self.lifecycles[case.type].fire(
@@ -194,17 +207,73 @@ class Simulation:
                     unit=self.unit_of(event.case))
                 kind: HappeningKind = "fired" if outcome.completed else "signed"
                 yield Happening(event.at, kind, event.case,
-                                f"{event.trigger}：{outcome.source} → {self._state(outcome)}",
+                                t("simulate.fired", **self._step(outcome)),
                                 tuple(sorted(event.roles)))
         except (Refused, CampaignEnded, KeyError) as exc:
-            reason = str(exc) if not isinstance(exc, KeyError) else f"unknown case or type {exc}"
+            reason = self._refusal(exc, self.cases[event.case].type
+                                   if event.case in self.cases else event.case_type or "")
             yield Happening(event.at, "refused", event.case, reason, tuple(sorted(event.roles)))
             return
         yield from self._apply(outcome)
 
     def _state(self, outcome: Outcome) -> str:
-        case_type = self.campaign.cases[outcome.case.type]
-        return case_type.states[outcome.case.state].name
+        return self._state_name(outcome.case.type, outcome.case.state)
+
+    def _state_name(self, case_type: str, state: str | None) -> str:
+        states = self.campaign.cases[case_type].states
+        return states[state].name if state in states else state or ""
+
+    def _transition_name(self, case_type: str, *, id_: str = "", trigger: str = "") -> str:
+        """A transition's name, found by its id or its trigger (the id when it has none)."""
+        for transition in self.campaign.cases[case_type].transitions:
+            if (id_ and transition.id == id_) or (trigger and transition.trigger == trigger):
+                return transition.name
+        return id_ or trigger
+
+    def _step(self, outcome: Outcome) -> dict[str, str]:
+        """A transition and the states it went from and to, by their names."""
+        case_type = outcome.case.type
+        return {"transition": self._transition_name(case_type, id_=outcome.transition),
+                "source": self._state_name(case_type, outcome.source),
+                "target": self._state(outcome)}
+
+    def _refusal(self, error: Exception, case_type: str) -> str:
+        """Why an event was refused, for people: the common refusals by the names of the
+        transitions, states and roles, the others as the engine says them."""
+        if isinstance(error, KeyError) or case_type not in self.campaign.cases:
+            return t("simulate.unknown_case", name=error)
+        if isinstance(error, TransitionNotAllowed):
+            allowed = t("list.separator").join(
+                dict.fromkeys(self._transition_name(case_type, trigger=trigger)
+                              for trigger in error.allowed))
+            return t("simulate.refused.transition_not_allowed",
+                     transition=self._transition_name(case_type, trigger=error.trigger),
+                     state=self._state_name(case_type, error.state),
+                     allowed=allowed or t("simulate.refused.closed"))
+        if isinstance(error, RoleNotAllowed):
+            roles = self.campaign.roles
+            return t("simulate.refused.role_not_allowed",
+                     transition=self._transition_name(case_type, trigger=error.trigger),
+                     required=t("list.separator").join(
+                         roles[r].name if r in roles else r for r in error.required))
+        if isinstance(error, MissingFields):
+            fields = self.campaign.cases[case_type].fields
+            return t("simulate.refused.missing_fields",
+                     transition=self._transition_name(case_type, trigger=error.trigger),
+                     fields=t("list.separator").join(
+                         fields[f].title if f in fields else f for f in error.fields))
+        return str(error)
+
+    def _stopped(self, case_type: str, clock: str, stop: StopClock) -> str:
+        """Why a clock stopped, in words: the state it left or the transition that stopped it
+        by their names."""
+        if stop.reason == "left":
+            return t("simulate.clock_stopped.left", clock=clock,
+                     state=self._state_name(case_type, stop.via))
+        if stop.reason == "event":
+            return t("simulate.clock_stopped.event", clock=clock,
+                     transition=self._transition_name(case_type, trigger=stop.via))
+        return t(f"simulate.clock_stopped.{stop.reason}", clock=clock)
 
     def _apply(self, outcome: Outcome) -> Iterator[Happening]:
         self.cases[outcome.case.id] = outcome.case
@@ -216,10 +285,13 @@ class Simulation:
                 self.dues.get(effect.case_id, {}).pop(effect.clock_id, None)
                 self._generation[key] = self._generation.get(key, 0) + 1
                 yield Happening(outcome.at, "clock_stopped", effect.case_id,
-                                f"{name}停止计时（{effect.reason}）")
+                                self._stopped(outcome.case.type, name, effect))
             elif isinstance(effect, ClockUnarmed):
+                fields = self.campaign.cases[outcome.case.type].fields
+                field_name = fields[effect.field].title if effect.field in fields \
+                    else effect.field
                 yield Happening(outcome.at, "clock_unarmed", effect.case_id,
-                                f"{name}无法计时：{effect.reason}")
+                                t("simulate.clock_unarmed", clock=name, field=field_name))
             elif isinstance(effect, ArmClock):
                 self.dues.setdefault(effect.case_id, {})[effect.clock_id] = effect.due_date
                 generation = self._generation.setdefault(key, 0)
@@ -230,7 +302,8 @@ class Simulation:
                 else:
                     self._provisional.discard(key)
                 yield Happening(outcome.at, "clock_started", effect.case_id,
-                                f"{name}开始计时，期限{effect.due_date}{mark}")
+                                t("simulate.clock_started", clock=name, due=effect.due_date,
+                                  mark=mark))
                 for timer in effect.timers:
                     self._push(timer.at, (timer, generation))
 
@@ -253,13 +326,16 @@ class Simulation:
                                                           timer.at,
                                                           unit=self.unit_of(case.id))
             except Refused as exc:
-                yield Happening(timer.at, "refused", timer.case_id, f"自动{decision.fire}：{exc}")
+                named = self._transition_name(case.type, trigger=decision.fire)
+                yield Happening(timer.at, "refused", timer.case_id,
+                                t("simulate.auto_refused", transition=named,
+                                  reason=self._refusal(exc, case.type)))
                 return
             yield Happening(timer.at, "auto_fired", timer.case_id,
-                            f"自动{decision.fire}：{outcome.source} → {self._state(outcome)}")
+                            t("simulate.auto_fired", **self._step(outcome)))
             yield from self._apply(outcome)
 
 
 def provisional_note(day: dt.date) -> str:
     """What a provisional date says: the year not yet published and the rule used instead."""
-    return f"（暂定：{day.year}年法定节假日安排尚未录入，按双休日推算，录入后重算）"
+    return t("simulate.provisional", year=day.year)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from engine import texts
 from engine.document import plain
 from paicha.files import (
     CommandFailed,
@@ -96,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paicha {installed_version()}",
                         help="print paicha's version and exit")
+    parser.add_argument("--lang", choices=texts.LANGUAGES, default=None,
+                        help="the language of what simulate and timeline print: zh (default) "
+                             "or en; PAICHA_LANG says it for every command")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -136,7 +140,8 @@ def _command_name(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.run(args)
+        with texts.use(args.lang or texts.chosen(os.environ.get("PAICHA_LANG"))):
+            code: int = args.run(args)
         sys.stdout.flush()
     except CommandFailed as failed:
         for line in failed.lines:

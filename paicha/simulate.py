@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine import texts
 from engine.dates import Deadlines, local_date
 from engine.document import DocumentError, Mapping, locate, parse
 from engine.errors import Problem
@@ -23,8 +24,6 @@ from paicha.options import check_window, date_argument
 from paicha.report import form_lines
 from paicha.simulated_reports import SimulatedRecord
 from paicha.subjects import SubjectsInvalid, load_subjects, read_text
-
-_WEEKDAYS = "一二三四五六日"
 
 
 class EventsInvalid(Exception):
@@ -149,7 +148,7 @@ def format_happening(happening: Happening, campaign: Campaign) -> str:
     roles = "、".join(campaign.roles[r].name if r in campaign.roles else r
                      for r in happening.roles)
     to = f"  → {roles}" if roles else ""
-    return (f"{day} 周{_WEEKDAYS[day.weekday()]} {local:%H:%M}  {happening.kind:<15} "
+    return (f"{day} {texts.weekday(day)} {local:%H:%M}  {happening.kind:<15} "
             f"{happening.subject}  {happening.text}{to}")
 
 
@@ -195,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if record is not None:
             record.close()
-    print(f"{count} happening(s) from {start} to {end}", file=sys.stderr)
+    print(texts.t("simulate.summary", count=count, start=start, end=end), file=sys.stderr)
     return 0
 
 

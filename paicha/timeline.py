@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine import texts
 from engine.checks import Expander, Obligation
 from engine.dates import Deadlines
 from engine.model import Campaign, DateRef
@@ -23,7 +24,6 @@ from paicha.files import CommandFailed, load_for_command
 from paicha.options import check_window, date_argument
 from paicha.subjects import SubjectsInvalid, load_subjects
 
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CSV_COLUMNS = (
     "due", "weekday", "kind", "subject_kind", "subject_id", "subject", "role", "role_name",
     "item", "item_name", "period", "period_first", "period_last", "times", "variant",
@@ -57,25 +57,25 @@ class Entry:
 
     @property
     def weekday(self) -> str:
-        """The due date's weekday in Chinese (周一 … 周日)."""
-        return WEEKDAYS[self.due.weekday()]
+        """The due date's weekday as people write it (周一 … 周日; Mon … Sun in English)."""
+        return texts.weekday(self.due)
 
     @property
     def note(self) -> str:
-        """What a reader should know beyond the columns: variant, times, rolling."""
+        """What a reader should know beyond the columns: variant, times, rolling (in the
+        reader's language, engine.texts)."""
         parts = []
         if self.kind == "phase":
-            parts.append("phase ends")
+            parts.append(texts.t("timeline.phase_ends"))
         if self.variant:
             parts.append(self.variant)
         if self.times > 1:
-            parts.append(f"{self.times} times per period")
+            parts.append(texts.t("timeline.times", times=self.times))
         if self.due != self.nominal:
-            parts.append(f"rolled from {self.nominal.isoformat()} (rest day)")
+            parts.append(texts.t("timeline.rolled", nominal=self.nominal.isoformat()))
         if self.provisional is not None:
-            parts.append(f"provisional: {self.provisional.year} holidays not known yet, "
-                         "counted Monday to Friday")
-        return "; ".join(parts)
+            parts.append(texts.t("timeline.provisional", year=self.provisional.year))
+        return texts.t("timeline.separator").join(parts)
 
 
 def phase_entries(
@@ -229,11 +229,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     else:
         names = [u.name for u in units] + [o.name for o in orgs or []]
         count = write_table(entries, sys.stdout, campaign=campaign, subject_names=names)
-    print(
-        f"{count} line(s): {len(units)} unit(s), {len(orgs or [])} org(s), "
-        f"{len(campaign.phases)} phase(s)",
-        file=sys.stderr,
-    )
+    print(texts.t("timeline.summary", lines=count, units=len(units), orgs=len(orgs or []),
+                  phases=len(campaign.phases)), file=sys.stderr)
     return 0
 
 

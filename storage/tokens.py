@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from engine.access import Principal, ScopeKind
 from engine.errors import InputInvalid, NotFound
+from engine.texts import t
 from engine.vocabulary import Vocabulary
 from storage import audit
 from storage.tables import Org, Token, Unit
@@ -120,16 +121,22 @@ def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> dic
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a presented secret is worth: its principal, or why it is refused (`refusal`, a
-    sentence for the caller); `expires_at` bounds how long a cache may keep the answer."""
+    """What a presented secret is worth: its principal, or why it is refused (`refusal`, the
+    catalogue's id of the sentence for the caller, with its `values`: a cache keeps the verdict
+    for callers who read different languages); `expires_at` bounds how long a cache may keep
+    the answer."""
 
     principal: Principal | None
     refusal: str = ""
+    values: tuple[tuple[str, str], ...] = ()
     expires_at: dt.datetime | None = None
 
+    def said(self) -> str:
+        """Why the token is refused, in the caller's language (engine.texts)."""
+        return t(self.refusal, **dict(self.values))
 
-UNKNOWN = ("the bearer token is unknown: check that it was copied whole, or make one with "
-           "`paicha token create`")
+
+UNKNOWN = "auth.unknown"
 
 
 def check(conn: Connection, secret: str, *, now: dt.datetime | None) -> Verdict:
@@ -139,26 +146,24 @@ def check(conn: Connection, secret: str, *, now: dt.datetime | None) -> Verdict:
     if row is None:
         return Verdict(None, UNKNOWN)
     if row.revoked_at is not None:
-        return Verdict(None, f"the bearer token {row.id} was revoked at "
-                             f"{row.revoked_at:%Y-%m-%d %H:%M} UTC; ask your administrator "
-                             f"for a new one")
+        return Verdict(None, "auth.revoked",
+                       (("token", row.id), ("at", f"{row.revoked_at:%Y-%m-%d %H:%M}")))
     if row.expires_at is not None and now is not None and row.expires_at <= now:
-        return Verdict(None, f"the bearer token {row.id} expired at "
-                             f"{row.expires_at:%Y-%m-%d %H:%M} UTC; ask your administrator for "
-                             f"a new one (`paicha token create --expires 90d`)")
+        return Verdict(None, "auth.expired",
+                       (("token", row.id), ("at", f"{row.expires_at:%Y-%m-%d %H:%M}")))
     scope_path = unit_path = None
     if row.scope_kind == "org":
         scope_path = conn.execute(select(org_t.c.path).where(org_t.c.id == row.scope_id)
                                   ).scalar()
         if scope_path is None:
-            return Verdict(None, f"the bearer token {row.id} is scoped to org {row.scope_id}, "
-                                 f"which does not exist")
+            return Verdict(None, "auth.no_such_org",
+                           (("token", row.id), ("org", str(row.scope_id))))
     elif row.scope_kind == "unit":
         unit_path = conn.execute(select(unit_t.c.org_path).where(unit_t.c.id == row.scope_id)
                                  ).scalar()
         if unit_path is None:
-            return Verdict(None, f"the bearer token {row.id} is scoped to unit "
-                                 f"{row.scope_id}, which does not exist")
+            return Verdict(None, "auth.no_such_unit",
+                           (("token", row.id), ("unit", str(row.scope_id))))
     principal = Principal(row.id, row.name, frozenset(row.roles), row.scope_kind,
                           row.scope_id, scope_path, unit_path)
     return Verdict(principal, expires_at=row.expires_at)

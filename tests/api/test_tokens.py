@@ -55,7 +55,11 @@ def test_a_revoked_token_is_refused_at_once_on_the_revoking_app(cached_client: T
     refused = cached_client.get("/units", headers=_bearer(secret))
     assert refused.status_code == 401, refused.text
     assert refused.json()["code"] == "unauthenticated"
-    assert "revoked" in refused.json()["detail"]
+    assert f"令牌{token_id}已于" in refused.json()["detail"]
+    assert "撤销" in refused.json()["detail"]
+    # a cached refusal speaks the language of each caller who meets it
+    english = cached_client.get("/units", headers=_bearer(secret) | {"Accept-Language": "en"})
+    assert f"the bearer token {token_id} was revoked at" in english.json()["detail"]
     again = cached_client.delete(f"/tokens/{token_id}", headers=world.auth("admin"))
     assert (again.status_code, again.json()["code"]) == (404, "not_found")
     assert "revoked already" in again.json()["detail"]
@@ -103,7 +107,9 @@ def test_an_expired_token_is_refused_even_from_the_cache(cached_client: TestClie
     refused = cached_client.get("/units", headers=_bearer(secret))
     assert refused.status_code == 401, refused.text
     assert refused.json()["code"] == "unauthenticated"
-    assert "expired at" in refused.json()["detail"]
+    assert "过期" in refused.json()["detail"]
+    english = cached_client.get("/units", headers=_bearer(secret) | {"Accept-Language": "en"})
+    assert "expired at" in english.json()["detail"]
     assert refused.headers["www-authenticate"] == "Bearer"
 
 

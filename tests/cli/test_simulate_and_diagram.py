@@ -36,8 +36,58 @@ def test_simulate_prints_reminders_escalation_and_refusals(
     assert any(line.startswith("2023-06-13 周二 09:00  remind") for line in out)
     assert any("auto_fired" in line and "挂牌督办" in line for line in out)
     refused = next(line for line in out if "refused" in line)
-    assert refused.startswith("2023-06-03 周六 09:00") and "'accept' is not allowed" in refused
+    assert refused.startswith("2023-06-03 周六 09:00")
+    # the transitions and states by their names: one language a line
+    assert ("整改中状态下不能办理验收销号；当前可办理：挂牌督办、整改完成申请验收、调整隐患等级"
+            in refused)
+    assert any("fired" in line and "制定治理方案：已登记 → 整改中" in line for line in out)
+    assert any("auto_fired" in line and "自动挂牌督办：整改中 → 挂牌督办" in line for line in out)
+    assert not any(word in line for line in out for word in ("reported", "rectifying", "left "))
     assert any("2023-06-28 周三 09:00  check_due" in line and "调度表" in line for line in out)
+
+
+def test_simulate_speaks_english_on_request_with_the_campaigns_own_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS, encoding="utf-8")
+    code = main(["--lang", "en", "simulate", CHONGMING, "--events", str(events),
+                 "--from", "2023-06-01", "--to", "2023-06-22"])
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert code == 0
+    assert "2023-06-02 Fri 09:00  fired           h1  制定治理方案: 已登记 → 整改中" in out[
+        next(i for i, line in enumerate(out) if " fired " in line)]
+    assert any("clock_started" in line and "整改期限 started, due 2023-06-20" in line
+               for line in out)
+    assert any("验收销号 is not allowed in state 整改中; allowed now: 挂牌督办, " in line
+               for line in out)
+    assert any("automatic 挂牌督办: 整改中 → 挂牌督办" in line for line in out)
+    assert "happening(s) from 2023-06-01 to 2023-06-22" in captured.err
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("zh", ["2023-06-10 周六 09:00  refused         h1  整改完成申请验收须填写：整改完成日期、",
+            "2023-06-11 周日 09:00  fired           h1  整改完成申请验收：整改中 → 待验收",
+            "2023-06-11 周日 09:00  clock_stopped   h1  整改期限停止计时（离开整改中）"]),
+    ("en", ["2023-06-10 Sat 09:00  refused         h1  整改完成申请验收 requires 整改完成日期, ",
+            "2023-06-11 Sun 09:00  fired           h1  整改完成申请验收: 整改中 → 待验收",
+            "2023-06-11 Sun 09:00  clock_stopped   h1  整改期限 stopped (left 整改中)"]),
+])
+def test_a_missing_field_and_a_stopped_clock_are_said_by_their_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, expected: list[str]
+) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text(EVENTS + """\
+  - {at: 2023-06-10, case: h1, fire: submit, as: principal}
+  - {at: 2023-06-11, case: h1, fire: submit, as: principal,
+     data: {rectified_on: 2023-06-11, rectification_result: 已更换报警器}}
+""", encoding="utf-8")
+    assert main(["--lang", lang, "simulate", CHONGMING, "--events", str(events),
+                 "--from", "2023-06-01", "--to", "2023-06-11"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    for start in expected:
+        assert any(line.startswith(start) for line in out), (start, out)
 
 
 def test_simulate_names_the_line_of_a_bad_event(

@@ -50,7 +50,7 @@ def test_the_dry_run_closes_each_hazard_after_the_signatures_its_unit_needs(
                  "--from", "2023-06-01", "--to", "2023-06-12", "--no-reports"])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
-    closed = [line.split()[:5] for line in out if " fired " in line and "accept" in line]
+    closed = [line.split()[:5] for line in out if " fired " in line and "验收销号：" in line]
     assert closed == [["2023-06-06", "周二", "12:00", "fired", "city"],
                       ["2023-06-06", "周二", "14:00", "fired", "county"]], out
     signed = Counter(line.split()[4] for line in out if " signed " in line)

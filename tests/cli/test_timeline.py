@@ -57,12 +57,12 @@ def test_csv_lists_phases_and_obligations_sorted_by_date_then_subject(run: Run) 
     first = rows[0]
     assert (first["due"], first["weekday"], first["kind"], first["item_name"]) == (
         "2023-05-22", "周一", "phase", "动员部署")  # fmt: skip
-    assert first["note"] == "phase ends; rolled from 2023-05-20 (rest day)"
+    assert first["note"] == "阶段截止；由2023-05-20顺延（休息日）"
     # the town's 调度表 for October: 10-28 is a Saturday
     october = next(r for r in rows if r["item"] == "dispatch_report" and r["period"] == "2023-10")
     assert (october["due"], october["subject"], october["nominal_due"]) == (
         "2023-10-30", "城桥镇", "2023-10-28")  # fmt: skip
-    assert october["note"] == "rolled from 2023-10-28 (rest day)"
+    assert october["note"] == "由2023-10-28顺延（休息日）"
     # the chemicals plant inspects monthly; the mall and the shop quarterly
     inspections = [r for r in rows if r["item"] == "principal_inspection"]
     by_unit = {u: [r for r in inspections if r["subject_id"] == u]
@@ -71,7 +71,7 @@ def test_csv_lists_phases_and_obligations_sorted_by_date_then_subject(run: Run) 
     assert {r["variant"] for r in by_unit["u-chem"]} == {"stricter: high_risk"}
     september = next(r for r in by_unit["u-chem"] if r["period"] == "2023-09")
     assert (september["due"], september["weekday"]) == ("2023-10-07", "周六")  # make-up day
-    assert "4 phase(s)" in err
+    assert "4个阶段" in err
 
 
 def test_table_is_aligned_with_chinese_weekdays(run: Run) -> None:
@@ -81,8 +81,26 @@ def test_table_is_aligned_with_chinese_weekdays(run: Run) -> None:
     assert lines[0].split() == ["due", "day", "subject", "role", "check", "period", "note"]
     assert lines[1].startswith("2023-05-22  周一  —")
     row = next(line for line in lines if "2023-10" in line and "城桥镇" in line)
-    assert "rolled from 2023-10-28 (rest day)" in row
+    assert "由2023-10-28顺延（休息日）" in row
     assert any("stricter: high_risk" in line for line in lines)
+
+
+@pytest.mark.parametrize("how", ["--lang", "PAICHA_LANG"])
+def test_the_notes_and_weekdays_read_in_english_on_request(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    if how == "PAICHA_LANG":
+        monkeypatch.setenv("PAICHA_LANG", "en_US.UTF-8")
+    lang = ["--lang", "en"] if how == "--lang" else []
+    assert main([*lang, "timeline", CHONGMING, "--units", UNITS, "--orgs", ORGS, "--csv"]) == 0
+    rows = csv_rows(capsys.readouterr().out)
+    assert (rows[0]["weekday"], rows[0]["note"]) == (
+        "Mon", "phase ends; rolled from 2023-05-20 (rest day)")
+    # the campaign's own names stay as the campaign wrote them
+    assert rows[0]["item_name"] == "动员部署"
+    monkeypatch.delenv("PAICHA_LANG", raising=False)
+    # and the next command, told nothing, is Chinese again
+    assert main(["timeline", CHONGMING, "--units", UNITS, "--orgs", ORGS, "--csv"]) == 0
+    assert csv_rows(capsys.readouterr().out)[0]["weekday"] == "周一"
 
 
 def test_from_and_to_bound_the_due_dates(run: Run) -> None:

@@ -100,7 +100,7 @@ def test_simulate_closes_each_major_hazard_after_the_signatures_its_unit_needs(
               "--events", str(script), "--from", "2024-05-06", "--to", "2024-05-31",
               "--no-reports").splitlines()
     assert not [line for line in out if "refused" in line], out
-    closed = [line.split()[:5] for line in out if " fired " in line and "accept" in line]
+    closed = [line.split()[:5] for line in out if " fired " in line and "验收销号：" in line]
     # the city-managed plant's sheet needs no district box: closed at the third signature
     assert closed == [["2024-05-21", "周二", "12:00", "fired", "city"],
                       ["2024-05-21", "周二", "14:00", "fired", "county"]], out

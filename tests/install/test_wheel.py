@@ -51,6 +51,9 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
     # the messages' default wording (deadlines.rendering reads them as package data)
     expected |= {p.relative_to(ROOT).as_posix()
                  for p in _files(ROOT / "deadlines/message_templates")}
+    # what people read, Chinese and English (engine.texts reads them as package data)
+    expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "engine/locale")}
+    expected |= {"engine/locale/zh.po", "engine/locale/en.po"}
     # the docs pages' scripts and styles, with their licences (no CDN: api/routes/docs.py)
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "api/assets")}
     # campaigns/ is installed as the package paicha.campaigns: all of it, at any depth

@@ -200,7 +200,7 @@ def test_a_clock_limited_to_major_hazards_follows_a_regrade(graded: Lifecycle) -
     assert major.case.running == {"major_deadline"}
     # a new deadline field does not touch it (it counts from its start), a regrade back stops it
     again = graded.fire(major.case, "regrade", {"grade": "general"}, regulator, NOW)
-    assert again.effects == (StopClock("h1", "major_deadline", "condition no longer holds"),)
+    assert again.effects == (StopClock("h1", "major_deadline", "lapsed"),)
     assert again.case.running == frozenset()
     still = graded.fire(again.case, "regrade", {"grade": "general"}, regulator, NOW)
     assert still.effects == ()
@@ -266,8 +266,8 @@ def test_simulate_decides_the_chain_by_the_unit_the_events_file_names(
         ("signed", "h1", ("acceptance_team",)), ("signed", "h1", ("locality",)),
         ("refused", "h1", ("regulator",)), ("fired", "h1", ("city_regulator",)),
         ("refused", "h2", ("principal",))]
-    assert "city_regulator" in happenings[2].text
-    assert happenings[4].text == "unknown unit 'u-nowhere'"
+    assert "省辖市主管部门" in happenings[2].text  # the role city_regulator, by its name
+    assert happenings[4].text == "未知的单位：u-nowhere"
     closed = simulation.cases["h1"]
     assert closed.state == "closed" and [s.role for s in closed.signatures] == list(SHORT)
 
