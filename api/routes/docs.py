@@ -5,7 +5,6 @@ wheel carries the files (tests/install)."""
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -16,6 +15,8 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.requests import Request
+
+from paicha.files import installed_dir
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,11 +34,7 @@ SWAGGER_PARAMETERS = {"validatorUrl": None}
 
 
 def assets_dir() -> Path:
-    found = importlib.resources.files("api") / "assets"
-    if not isinstance(found, Path):  # a zipped install; pip always unpacks a wheel
-        raise RuntimeError(f"the docs' assets are not files on disk ({found}); install paicha "
-                           "with pip")
-    return found
+    return installed_dir("api") / "assets"
 
 
 def _prefix(request: Request) -> str:

@@ -62,6 +62,13 @@ def test_a_sane_request_id_is_echoed_and_any_other_replaced(client: TestClient) 
     assert len(made) == 3 and all(HEX32.fullmatch(rid) for rid in made)
 
 
+def test_a_request_id_of_bytes_outside_ascii_or_too_long_is_replaced(client: TestClient) -> None:
+    # it goes into log lines and a response header as it is: nothing but the sane set passes
+    for given in (b"caf\xc3\xa9", b"\xff\xfe", b"id\x00null", "x" * 8000):
+        answered = client.get("/health", headers={"X-Request-ID": given}).headers
+        assert HEX32.fullmatch(answered["X-Request-ID"]), given
+
+
 def test_problem_bodies_carry_the_request_id(client: TestClient, world: World) -> None:
     refused = client.get("/cases", headers={"X-Request-ID": "req-401"})  # the guard's 401
     assert refused.status_code == 401 and refused.json()["request_id"] == "req-401"
@@ -194,6 +201,12 @@ def test_the_metrics_token_when_one_is_set(client: TestClient, world: World) -> 
     refused = client.get("/metrics")
     assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    # neither a person's API token nor the secret in another shape opens the metrics
+    for sent in (world.auth("admin")["Authorization"], "scrape-secret", "Bearer scrape-secretX",
+                 "Bearer scrape-secre", "Bearer  scrape-secret", "Basic scrape-secret",
+                 "Bearer scrape-secret\u00e9"):
+        answer = client.get("/metrics", headers={"Authorization": sent.encode("latin-1")})
+        assert answer.status_code == 401, sent
     allowed = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     assert allowed.status_code == 200 and "paicha_outbox_depth" in allowed.text
 

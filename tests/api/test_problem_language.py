@@ -32,6 +32,15 @@ def test_a_domain_problem_is_titled_in_the_callers_language(
     assert (body["code"], body["title"]) == ("not_found", title)
 
 
+@pytest.mark.parametrize("accept", [b"\xff\xfe en", b"en;q=nan", b"en;q=-1", b"*;q=1, en;q=0.5",
+                                    b"de;q=0.9, " * 4000])
+def test_an_accept_language_that_asks_for_nothing_readable_is_answered_in_chinese(
+        client: TestClient, world: World, accept: bytes) -> None:
+    answer = client.get("/cases/no-such-case",
+                        headers=world.auth("admin") | {"Accept-Language": accept})
+    assert answer.status_code == 404 and answer.json()["title"] == "未找到"
+
+
 def test_the_frameworks_own_problems_and_their_fixed_details_follow_the_language(
         client: TestClient, world: World) -> None:
     zh = client.get("/no/such/route", headers=world.auth("admin")).json()

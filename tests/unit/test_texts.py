@@ -153,6 +153,22 @@ def test_accept_language_picks_the_best_supported_language(
     assert texts.negotiate(header) == language
 
 
+@pytest.mark.parametrize(("header", "language"), [
+    ("en;q=nan", "zh"), ("en;q=-1", "zh"), ("en;q=", "zh"), (";;;,,,;q=1", "zh"),
+    ("en;q=0.5;q=0", "zh"), ("\u00e9n, \u4e2d\u6587", "zh"), ("-en", "zh"),
+])
+def test_an_accept_language_that_says_nothing_readable_leaves_chinese(
+        header: str, language: str) -> None:
+    assert texts.negotiate(header) == language
+
+
+def test_a_huge_accept_language_is_read_in_one_pass() -> None:
+    # a header as big as a server lets through (uvicorn: some tens of kB) costs a linear scan
+    huge = ", ".join(["de;q=0.9"] * 20_000 + ["en;q=0.95"])
+    assert texts.negotiate(huge) == "en"
+    assert texts.negotiate("x" * 200_000) == "zh"
+
+
 @pytest.mark.parametrize(("value", "language"), [
     ("en", "en"), ("en_US.UTF-8", "en"), ("zh_CN.UTF-8", "zh"), ("", "zh"), (None, "zh"),
     ("fr", "zh"),
