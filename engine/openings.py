@@ -56,3 +56,19 @@ def check_open(campaign: Campaign, *, today: dt.date, found_on: dt.date | None) 
     if found_on is not None and campaign.period_start <= found_on <= campaign.period_end:
         return
     raise CampaignEnded(campaign.id, campaign.period_end, found_on)
+
+
+def recorded_late(campaign: Campaign, case_type: CaseType, data: Mapping[str, Any],
+                  found_on: dt.date | None, today: dt.date) -> Mapping[str, Any]:
+    """The case's data once the campaign's period allows opening it today; a `found_on` given
+    with the request fills the type's own 发现日期 field when it has one."""
+    if found_on is not None:
+        check_found_on(campaign, found_on, today)
+        known = parse_found_on(data.get(FOUND_ON))
+        if FOUND_ON in case_type.fields:
+            if known is not None and known != found_on:
+                raise InputInvalid(f"found_on {found_on} differs from data.found_on {known}; "
+                                   "give one of them", code="bad_found_on")
+            data = {**data, FOUND_ON: found_on.isoformat()}
+    check_open(campaign, today=today, found_on=found_on_of(case_type, data, found_on))
+    return data

@@ -23,7 +23,6 @@ from engine.dates import local_date
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
 from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
-from engine.model import Campaign, CaseType
 from engine.orgs import Unit as CoreUnit
 from engine.signoffs import Signature
 from storage import audit, metrics, timers
@@ -238,24 +237,6 @@ def _opened_unit(conn: Connection, unit_id: str) -> tuple[str, dict[str, Any]]:
     return str(row.org_path), unit_terms_of(row.industry, row.tags)
 
 
-def _recorded_late(campaign: Campaign, case_type: CaseType, data: Mapping[str, Any],
-                   found_on: dt.date | None, now: dt.datetime) -> Mapping[str, Any]:
-    """The case's data once the campaign's period allows opening it (engine.openings); a
-    `found_on` given with the request fills the type's own 发现日期 field when it has one."""
-    today = local_date(now, campaign.timezone)
-    if found_on is not None:
-        openings.check_found_on(campaign, found_on, today)
-        known = openings.parse_found_on(data.get(openings.FOUND_ON))
-        if openings.FOUND_ON in case_type.fields:
-            if known is not None and known != found_on:
-                raise InputInvalid(f"found_on {found_on} differs from data.found_on {known}; "
-                                   "give one of them", code="bad_found_on")
-            data = {**data, openings.FOUND_ON: found_on.isoformat()}
-    openings.check_open(campaign, today=today,
-                        found_on=openings.found_on_of(case_type, data, found_on))
-    return data
-
-
 def new_case_id() -> str:
     return uuid.uuid4().hex
 
@@ -284,7 +265,9 @@ class CaseStore:
                 f"campaign {campaign_id} is not deployed to unit {unit_id}'s org; deploy it "
                 f"with POST /campaigns/{campaign_id}/deployments", code="campaign_not_deployed")
         lifecycle = self._lifecycle(published, case_type)
-        data = _recorded_late(published.loaded.campaign, lifecycle.type, data, found_on, now)
+        campaign = published.loaded.campaign
+        data = openings.recorded_late(campaign, lifecycle.type, data, found_on,
+                                      local_date(now, campaign.timezone))
         case_id = case_id or new_case_id()
         actor = _actor(principal)
         outcome = lifecycle.open(case_id, data, actor, now, unit=_core_unit(

@@ -67,3 +67,27 @@ def test_the_refusal_is_in_the_openapi_document(client: TestClient) -> None:
     assert "campaign_ended" in responses["409"]["description"]
     example = responses["409"]["content"]["application/problem+json"]["example"]
     assert example["code"] == "campaign_ended"
+
+
+def test_a_found_on_that_is_not_a_day_is_refused(client: TestClient, world: World) -> None:
+    _after_the_end(world)
+    data = {k: v for k, v in HAZARD.items() if k != "found_on"}
+    for hostile in ("yesterday", "2023-12-20junk", "2023-13-01", 20231220, True, [], {}):
+        r = _open(client, world, data, found_on=hostile)
+        assert r.status_code == 422, (hostile, r.text)
+    # the case's own 发现日期 is read as a day of the period only when it is one
+    r = _open(client, world, {**HAZARD, "found_on": "2023-12-20junk"})
+    assert r.status_code == 422, r.text
+    assert client.get("/cases", headers=world.auth("admin")).json()["data"] == []
+
+
+def test_found_on_is_checked_while_the_campaign_runs_too(client: TestClient,
+                                                         world: World) -> None:
+    data = {k: v for k, v in HAZARD.items() if k != "found_on"}
+    future = _open(client, world, data, found_on="2023-06-02")  # today is 2023-06-01
+    assert (future.status_code, future.json()["code"]) == (422, "bad_found_on")
+    early = _open(client, world, data, found_on="2023-04-30")
+    assert (early.status_code, early.json()["code"]) == (422, "bad_found_on")
+    r = _open(client, world, data, found_on="2023-06-01")
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["found_on"] == "2023-06-01"

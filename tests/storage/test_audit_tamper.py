@@ -84,6 +84,17 @@ def test_a_case_moved_to_another_unit_by_sql_is_found(world: World) -> None:
         (f"case:{case_id}", "the case row's unit 'u-site-01'")]
 
 
+def test_a_cases_unit_terms_changed_by_sql_are_found(world: World) -> None:
+    # re-tagging the case's own snapshot would change which conditions on the unit bind it
+    case_id = planned_hazard(world)
+    with world.services.db.write() as conn:
+        conn.execute(update(case_t).where(case_t.c.id == case_id).values(
+            unit_terms={"industry": "hazardous_chemicals", "tags": ["city_managed"]}))
+    found = breaks(world.services.db)
+    assert [(s, p.split(" is not")[0].split(" {")[0]) for s, _, p in found] == [
+        (f"case:{case_id}", "the case row's unit_terms")]
+
+
 def test_the_api_reports_a_tampered_case_row(world: World, client: TestClient) -> None:
     case_id = planned_hazard(world)
     assert client.get("/audit/verify", headers=world.auth("admin")).json()["ok"] is True
