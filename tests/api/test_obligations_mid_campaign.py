@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support.world import World
+from tests.support.world import World, obligations
 
 PLAN = "linyin-monthly-2023"
 MONTHLY = """
@@ -40,11 +40,7 @@ def _deploy(client: TestClient, world: World) -> None:
 
 
 def _rows(client: TestClient, world: World, **params: Any) -> list[dict[str, Any]]:
-    r = client.get("/obligations", params={"campaign": PLAN, "limit": 500, **params},
-                   headers=world.auth("admin"))
-    assert r.status_code == 200, r.text
-    rows: list[dict[str, Any]] = r.json()["data"]
-    return rows
+    return obligations(client, world, campaign=PLAN, **params)
 
 
 def test_a_unit_added_in_june_gets_junes_monthly_obligation(client: TestClient,

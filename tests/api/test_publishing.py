@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage import tokens
 from storage.tables import AuditEntry, Timer
-from tests.support.world import HAZARD, LINYIN, World
+from tests.support.world import HAZARD, LINYIN, World, obligations
 
 NATIONAL = "special-action-2023"
 SIGNOFFS = "signoffs: [acceptance_team, locality, regulator, government]"
@@ -182,20 +182,6 @@ def test_a_neighbours_plan_runs_here_only_as_an_adaptation(client: TestClient,
 
 # -- undeploying -----------------------------------------------------------------------------
 
-def _obligations(client: TestClient, world: World, **params: Any) -> list[dict[str, Any]]:
-    """Every obligation the admin sees with these filters, following the cursor."""
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        answer = client.get("/obligations", headers=world.auth("admin"), params={
-            "limit": 500, **params, **({"cursor": cursor} if cursor else {})})
-        assert answer.status_code == 200, answer.text
-        rows.extend(answer.json()["data"])
-        cursor = answer.json()["next_cursor"]
-        if cursor is None:
-            return rows
-
-
 def _pending_timers(world: World, **where: str) -> int:
     conditions = [timer_t.c.status == "pending",
                   *(timer_t.c[k] == v for k, v in where.items())]
@@ -230,15 +216,15 @@ def test_undeploying_ends_what_the_deployment_armed(client: TestClient, world: W
     assert planned.status_code == 200, planned.text  # its 整改期限 clock runs
     case_timers = _pending_timers(world, subject=case_id)
     assert case_timers > 0
-    june = _obligations(client, world, unit="u-chem-01", check="principal_inspection",
+    june = obligations(client, world, unit="u-chem-01", check="principal_inspection",
                         campaign=LINYIN, due_from="2023-06-30", due_to="2023-06-30")[0]
     done = client.post(f"/obligations/{june['id']}/completions", headers=world.auth("principal"),
                        json={"evidence": {"inspected_at": "2023-06-12", "record": "检查记录"}})
     assert done.status_code == 201, done.text
-    before = _obligations(client, world, campaign=LINYIN)
+    before = obligations(client, world, campaign=LINYIN)
     assert {r["status"] for r in before} == {"open", "missed", "done"}
     assert _pending_timers(world, campaign_id=LINYIN, kind="phase_due") > 0
-    unrelated = _obligations(client, world, campaign="three-year-plan-2024-2026")
+    unrelated = obligations(client, world, campaign="three-year-plan-2024-2026")
 
     answer = client.delete(f"/campaigns/{LINYIN}/deployments/linyin",
                            headers=world.auth("safety_office"))
@@ -249,7 +235,7 @@ def test_undeploying_ends_what_the_deployment_armed(client: TestClient, world: W
     assert (summary["obligations_kept"], summary["still_covered_by"]) == (0, [])
 
     # what happened stays: the completed inspection with its evidence, and the missed duties
-    after = _obligations(client, world, campaign=LINYIN)
+    after = obligations(client, world, campaign=LINYIN)
     assert sorted(r["id"] for r in after) == sorted(
         r["id"] for r in before if r["status"] != "open")
     evidence = client.get(f"/obligations/{june['id']}/completions",
@@ -261,7 +247,7 @@ def test_undeploying_ends_what_the_deployment_armed(client: TestClient, world: W
         left = conn.execute(select(timer_t.c.subject).where(
             timer_t.c.status == "pending", timer_t.c.campaign_id == LINYIN)).scalars().all()
     assert left == [case_id] * case_timers
-    assert _obligations(client, world, campaign="three-year-plan-2024-2026") == unrelated
+    assert obligations(client, world, campaign="three-year-plan-2024-2026") == unrelated
 
     # no new case under it; the open one goes on
     refused = client.post("/cases", headers=world.auth("principal"), json={
@@ -276,7 +262,7 @@ def test_undeploying_ends_what_the_deployment_armed(client: TestClient, world: W
     unit = client.post("/units", headers=world.auth("locality"), json={
         "id": "u-new-01", "name": "新设企业", "org": "linyin-c1", "industry": "construction"})
     assert unit.status_code == 201, unit.text
-    assert _obligations(client, world, unit="u-new-01", campaign=LINYIN) == []
+    assert obligations(client, world, unit="u-new-01", campaign=LINYIN) == []
     assert client.get(f"/campaigns/{LINYIN}/deployments",
                       headers=world.auth("admin")).json() == []
     with world.services.db.read() as conn:
@@ -290,7 +276,7 @@ def test_undeploying_ends_what_the_deployment_armed(client: TestClient, world: W
     again = client.post(f"/campaigns/{LINYIN}/deployments", json={"org": "linyin"},
                         headers=world.auth("safety_office"))
     assert again.status_code == 201, again.text
-    restored = _obligations(client, world, campaign=LINYIN, unit="u-chem-01",
+    restored = obligations(client, world, campaign=LINYIN, unit="u-chem-01",
                             check="principal_inspection")
     assert [r["done"] for r in restored if r["due"] == june["due"]] == [1]
     assert _pending_timers(world, campaign_id=LINYIN, kind="phase_due") > 0
@@ -303,21 +289,21 @@ def test_undeploying_below_a_deployment_above_keeps_the_duties(client: TestClien
         made = client.post(f"/campaigns/{NATIONAL}/deployments", json={"org": org},
                            headers=world.auth("admin"))
         assert made.status_code == 201, made.text
-    before = _obligations(client, world, campaign=NATIONAL, org="linyin-c1")
+    before = obligations(client, world, campaign=NATIONAL, org="linyin-c1")
     answer = client.delete(f"/campaigns/{NATIONAL}/deployments/linyin-c1",
                            headers=world.auth("safety_office"))
     assert answer.status_code == 200, answer.text
     assert answer.json()["still_covered_by"] == ["dongsheng"]
     assert answer.json()["obligations_removed"] == 0
-    assert _obligations(client, world, campaign=NATIONAL, org="linyin-c1") == before
+    assert obligations(client, world, campaign=NATIONAL, org="linyin-c1") == before
     # undeploying the district keeps what 交通街道's own deployment covers
-    jiaotong = _obligations(client, world, campaign=NATIONAL, org="jiaotong")
+    jiaotong = obligations(client, world, campaign=NATIONAL, org="jiaotong")
     district = client.delete(f"/campaigns/{NATIONAL}/deployments/dongsheng",
                              headers=world.auth("admin"))
     assert district.status_code == 200, district.text
     assert district.json()["obligations_removed"] > 0
-    assert _obligations(client, world, campaign=NATIONAL, org="jiaotong") == jiaotong
-    assert [r for r in _obligations(client, world, campaign=NATIONAL, org="linyin")
+    assert obligations(client, world, campaign=NATIONAL, org="jiaotong") == jiaotong
+    assert [r for r in obligations(client, world, campaign=NATIONAL, org="linyin")
             if r["status"] == "open"] == []
 
 
@@ -331,7 +317,7 @@ def test_a_partly_completed_duty_stays_with_its_evidence(client: TestClient,
     deployed = client.post("/campaigns/linyin-twice/deployments", json={"org": "linyin-c1"},
                            headers=world.auth("safety_office"))
     assert deployed.status_code == 201, deployed.text
-    june = _obligations(client, world, campaign="linyin-twice", unit="u-chem-01",
+    june = obligations(client, world, campaign="linyin-twice", unit="u-chem-01",
                         check="principal_inspection", due_from="2023-06-30",
                         due_to="2023-06-30")[0]
     once = client.post(f"/obligations/{june['id']}/completions", headers=world.auth("principal"),
@@ -341,6 +327,6 @@ def test_a_partly_completed_duty_stays_with_its_evidence(client: TestClient,
                            headers=world.auth("safety_office"))
     assert answer.status_code == 200, answer.text
     assert answer.json()["obligations_kept"] == 1
-    left = _obligations(client, world, campaign="linyin-twice", status="open")
+    left = obligations(client, world, campaign="linyin-twice", status="open")
     assert [(r["id"], r["done"], r["times"]) for r in left] == [(june["id"], 1, 2)]
     assert _pending_timers(world, subject=f"obligation:{june['id']}") == 0

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage import tokens
 from storage.tables import Timer
-from tests.support.world import World
+from tests.support.world import World, obligations
 
 # 各社区和各有关部门每周一报送上周重大事故隐患排查整治情况统计
 TEXT = """\
@@ -59,11 +59,7 @@ def _deploy(client: TestClient, world: World) -> None:
 
 
 def _rows(client: TestClient, world: World, **params: Any) -> list[dict[str, Any]]:
-    r = client.get("/obligations", params={"check": "weekly_statistics", "limit": 100,
-                                           **params}, headers=world.auth("admin"))
-    assert r.status_code == 200, r.text
-    rows: list[dict[str, Any]] = r.json()["data"]
-    return rows
+    return obligations(client, world, check="weekly_statistics", **params)
 
 
 def test_each_community_and_department_gets_its_monday_obligations(

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from storage import tokens
 from tests.api.test_record_integrity import fire, ok, token_id
-from tests.support.world import World
+from tests.support.world import World, obligations
 
 PLAN = Path(__file__).resolve().parents[1] / "data/town-2024.yaml"
 ORGS = ("id,name,level,parent\n"
@@ -53,12 +53,8 @@ def town(client: TestClient, world: World) -> None:
             world.tokens[f"town-{name}"] = issued.secret
 
 
-def obligations(client: TestClient, world: World, **params: str) -> list[dict[str, Any]]:
-    r = client.get("/obligations", params={"campaign": "town-2024", "limit": "500", **params},
-                   headers=world.auth("admin"))
-    assert r.status_code == 200, r.text
-    data: list[dict[str, Any]] = r.json()["data"]
-    return data
+def town_obligations(client: TestClient, world: World, **params: str) -> list[dict[str, Any]]:
+    return obligations(client, world, campaign="town-2024", **params)
 
 
 def test_words_by_chinese_name_are_stored_as_ids_and_give_the_plans_duties(
@@ -72,19 +68,19 @@ def test_words_by_chinese_name_are_stored_as_ids_and_give_the_plans_duties(
         "/orgs", params={"under": "t-s1"}, headers=world.auth("admin")).json()["data"]}
     assert levels == {"t-s1": "street", "t-c1": "community", "t-d1": "department"}
 
-    weekly = [(o["subject"], o["due"]) for o in obligations(client, world,
-                                                           check="weekly_statistics")]
+    weekly = [(o["subject"], o["due"])
+              for o in town_obligations(client, world, check="weekly_statistics")]
     mondays = ["2024-05-13", "2024-05-20", "2024-05-27", "2024-06-03"]
     assert sorted(weekly) == sorted((org, day) for org in ("t-c1", "t-d1") for day in mondays)
     # 各社区和各有关部门: the community's own holder completes the community's
-    weekly_c1 = [o for o in obligations(client, world, check="weekly_statistics", org="t-c1")
+    weekly_c1 = [o for o in town_obligations(client, world, check="weekly_statistics", org="t-c1")
                  if o["due"] == "2024-05-13"]
     r = client.post(f"/obligations/{weekly_c1[0]['id']}/completions",
                     json={"evidence": {}}, headers=world.auth("town-community"))
     assert r.status_code in (200, 201), r.text
 
     drills = {(o["subject"], o["period"], o["due"])
-              for o in obligations(client, world, check="evacuation_drill")}
+              for o in town_obligations(client, world, check="evacuation_drill")}
     # 危险化学品 by its Chinese name: the stricter half-yearly drill, as written by id would
     assert drills == {("t-chem", "2024H1", "2024-07-01"), ("t-chem", "2024H2", "2024-12-31"),
                       ("t-plant", "2024H1", "2024-07-01"), ("t-plant", "2024H2", "2024-12-31"),

@@ -134,3 +134,17 @@ def services(world: World) -> Services:
 def client(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(services=world.services)) as test_client:
         yield test_client
+
+
+def obligations(client: TestClient, world: World, **params: Any) -> list[dict[str, Any]]:
+    """Every obligation the admin sees with these filters, following the cursor."""
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        answer = client.get("/obligations", headers=world.auth("admin"), params={
+            "limit": 500, **params, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.text
+        rows.extend(answer.json()["data"])
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            return rows
