@@ -5,7 +5,6 @@ the settings checked when a subscription is made or changed."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -29,7 +28,12 @@ from engine.workdays import StatutoryCalendar
 from storage.subjects import org_row
 from storage.tables import Delivery
 from storage.tables import Timer as TimerRow
-from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
+from tests.deadlines.receiver import (  # noqa: F401
+    LOCAL,
+    Receiver,
+    local_receivers,
+    receiver_fixture,
+)
 from tests.deadlines.test_delivery_api import due_reminder
 from tests.deadlines.test_sweep import local
 from tests.support.world import World
@@ -118,12 +122,6 @@ def test_the_wording_groups_items_by_kind_and_due_date() -> None:
 
 
 # Through the API, the sweep and the deliverer
-
-@pytest.fixture(autouse=True)
-def local_receivers(world: World) -> None:
-    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
-    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)
-
 
 def subscribe(client: TestClient, world: World, receiver: Receiver, **delivery: Any) -> Any:
     answer = client.post("/subscriptions", headers=world.auth("locality"), json={
