@@ -116,13 +116,17 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
     # The sandbox keeps a template from Python, not from spending time: a message needs no
     # arithmetic on numbers or text and no ranges, which are how a template loops for minutes
     # or builds a string of gigabytes ({% for i in range(99999) %}, 'x' * 10**9).
+    # A loop inside a loop multiplies: eight loops over a 20-character value's letters are
+    # 20**8 turns, though each value is short and the check renders them empty.
     costly = list(tree.find_all((nodes.Mul, nodes.Pow))) + [
         n for n in tree.find_all(nodes.Call)
-        if isinstance(n.node, nodes.Name) and n.node.name in ("range", "lipsum", "cycler")]
+        if isinstance(n.node, nodes.Name) and n.node.name in ("range", "lipsum", "cycler")] + [
+        inner for outer in tree.find_all(nodes.For) for inner in outer.find_all(nodes.For)]
     if costly:
         return [TemplateProblem(n.lineno, "a message template has no `*`, `**`, range(), "
-                                "lipsum() or cycler()", "loop over the message's lists "
-                                "(roles, people) and print its values")
+                                "lipsum(), cycler() nor a loop inside a loop",
+                                "loop over the message's lists (roles, people) and print its "
+                                "values")
                 for n in {n.lineno: n for n in costly}.values()]
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     problems: list[TemplateProblem] = []

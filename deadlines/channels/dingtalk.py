@@ -87,12 +87,8 @@ class DingtalkConfig:
 
 def mentions(message: Message, at_mobiles: Mapping[str, Sequence[str]]) -> list[str]:
     """The mobiles to @mention: those of the roles the message is for, without repeats."""
-    found: list[str] = []
-    for role in message.roles:
-        for mobile in at_mobiles.get(role, ()):
-            if mobile not in found:
-                found.append(mobile)
-    return found
+    return list(dict.fromkeys(mobile for role in message.roles
+                              for mobile in at_mobiles.get(role, ())))
 
 
 def body(message: Message, at_mobiles: Mapping[str, Sequence[str]] | None = None

@@ -6,6 +6,7 @@ operator allows an on-prem robot (`PAICHA_OUTBOUND_ALLOW=127.0.0.1`), through `L
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from deadlines.outbound import OutboundPolicy
+from tests.support.world import World
 
 # The policy of the tests that talk to a local receiver: public addresses, and 127.0.0.1.
 LOCAL = OutboundPolicy.allowing("127.0.0.1")
@@ -134,3 +136,9 @@ def receiver_fixture() -> Iterator[Receiver]:
     running.start()
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def local_receivers(world: World) -> None:
+    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
+    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)

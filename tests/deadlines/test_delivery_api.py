@@ -3,27 +3,24 @@ with backoff, dead-lettered and re-driven; upcoming deadlines listed by scope.""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import random
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from deadlines.channels import verify_signature
 from deadlines.outbox import Deliverer, DeliveryRun
 from deadlines.retry import RetryPolicy
 from deadlines.sweep import Sweeper
-from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
+from tests.deadlines.receiver import (  # noqa: F401
+    LOCAL,
+    Receiver,
+    local_receivers,
+    receiver_fixture,
+)
 from tests.deadlines.test_sweep import local, planned_hazard
 from tests.support.world import World
-
-
-@pytest.fixture(autouse=True)
-def local_receivers(world: World) -> None:
-    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
-    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)
 
 
 def subscribe(client: TestClient, world: World, receiver: Receiver, **extra: Any) -> Any:

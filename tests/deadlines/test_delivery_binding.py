@@ -4,7 +4,6 @@ org moved — and a moved unit's deliveries move with it."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +14,12 @@ from sqlalchemy import select, update
 from deadlines.sweep import Sweeper
 from storage import deliveries
 from storage.tables import Delivery
-from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
+from tests.deadlines.receiver import (  # noqa: F401
+    LOCAL,
+    Receiver,
+    local_receivers,
+    receiver_fixture,
+)
 from tests.deadlines.test_delivery_api import deliverer, due_reminder
 from tests.deadlines.test_sweep import local
 from tests.support.world import World
@@ -23,12 +27,6 @@ from tests.support.world import World
 delivery_t = Delivery.__table__  # type: ignore[attr-defined]
 
 StartReceiver = Callable[[], Receiver]
-
-
-@pytest.fixture(autouse=True)
-def local_receivers(world: World) -> None:
-    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
-    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)
 
 
 @pytest.fixture(name="start_receiver")

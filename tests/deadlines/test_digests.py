@@ -5,7 +5,6 @@ the settings checked when a subscription is made or changed."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -29,7 +28,12 @@ from engine.workdays import StatutoryCalendar
 from storage.subjects import org_row
 from storage.tables import Delivery
 from storage.tables import Timer as TimerRow
-from tests.deadlines.receiver import LOCAL, Receiver, receiver_fixture  # noqa: F401
+from tests.deadlines.receiver import (  # noqa: F401
+    LOCAL,
+    Receiver,
+    local_receivers,
+    receiver_fixture,
+)
 from tests.deadlines.test_delivery_api import due_reminder
 from tests.deadlines.test_sweep import local
 from tests.support.world import World
@@ -89,6 +93,9 @@ def test_bad_settings_are_refused_naming_the_field() -> None:
     assert dict(delivery_problems({"at": ["09:00"]})) == {
         "at": 'applies to "mode": "digest" only'}
     assert dict(delivery_problems({"mode": "weekly"}))["mode"].startswith("must be")
+    every_hour_and_one = [f"{h:02d}:00" for h in range(24)] + ["12:30"]
+    for times in (every_hour_and_one, [], "09:00", [9]):
+        assert set(dict(delivery_problems({"mode": "digest", "at": times}))) & {"at", "at[0]"}
 
 
 def test_the_wording_groups_items_by_kind_and_due_date() -> None:
@@ -118,12 +125,6 @@ def test_the_wording_groups_items_by_kind_and_due_date() -> None:
 
 
 # Through the API, the sweep and the deliverer
-
-@pytest.fixture(autouse=True)
-def local_receivers(world: World) -> None:
-    """The API allows the receivers' host, as PAICHA_OUTBOUND_ALLOW=127.0.0.1 would."""
-    world.services.settings = dataclasses.replace(world.services.settings, outbound=LOCAL)
-
 
 def subscribe(client: TestClient, world: World, receiver: Receiver, **delivery: Any) -> Any:
     answer = client.post("/subscriptions", headers=world.auth("locality"), json={
@@ -259,13 +260,17 @@ def test_the_settings_are_checked_and_leaving_digest_mode_sends_what_waited(
         ({"mode": "digest", "at": ["09:00", "09:00"]}, "delivery_invalid", "names a time twice"),
         ({"at": ["09:00"]}, "delivery_invalid", 'delivery.at: applies to "mode": "digest"'),
         ({"mode": "weekly"}, "request_invalid", "body.delivery.mode"),
+        ({"mode": "digest", "at": [f"{h:02d}:00" for h in range(24)] + ["12:30"]},
+         "request_invalid", "body.delivery.at"),
     ]:
         answer = client.post("/subscriptions", headers=world.auth("locality"),
                              json={**base, "delivery": delivery})
         assert answer.status_code == 422, (delivery, answer.text)
         assert answer.json()["code"] == code
         assert words in str(answer.json().get("detail")) + answer.text
-    for limit in ({"messages": 0}, {"messages": 20, "seconds": 0}, {"per": 3}):
+    for limit in ({"messages": 0}, {"messages": 20, "seconds": 0}, {"per": 3},
+                  {"messages": 1001}, {"messages": 20, "seconds": 86_401},
+                  {"messages": 10**30}):
         answer = client.post("/subscriptions", headers=world.auth("locality"),
                              json={**base, "rate_limit": limit})
         assert answer.status_code == 422, (limit, answer.text)

@@ -53,6 +53,8 @@ def test_a_campaigns_template_is_kept_and_inherited(tmp_path: Path) -> None:
     ("{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}", 1,
      "a message template has no `*`"),
     ("{{ unit.name }}\n{{ 'x' * 10 ** 9 }}", 2, "a message template has no `*`"),
+    ("{% for a in text %}\n" + "{% for b in text %}" * 7 + "x" + "{% endfor %}" * 8, 2,
+     "a message template has no `*`, `**`, range(), lipsum(), cycler() nor a loop inside"),
 ])
 def test_what_is_wrong_is_named_at_its_line(source: str, line: int, message: str) -> None:
     problems = template_problems("remind", source)
