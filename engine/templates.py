@@ -22,9 +22,6 @@ from engine.errors import Problem
 from engine.notices import KIND_NAMES
 from engine.schema import did_you_mean
 
-# The longest template a campaign may give (characters): a message, not a document.
-MAX_TEMPLATE = 4000
-
 # What every kind offers; each name maps to its attributes (None: a plain value or a list).
 _COMMON: dict[str, frozenset[str] | None] = {
     "kind_name": None,  # 到期提醒 …
