@@ -49,10 +49,9 @@ def _shown(value: Any) -> str:
 def describe(kind: Kind, outcome: bulk.Outcome, *, dry_run: bool) -> list[str]:
     """One line per record created or updated (with the values written), then the counts."""
     lines = []
-    for action, records in (("create", outcome.created), ("update", outcome.updated)):
-        for key, values in records:
-            written = "  ".join(f"{name}={_shown(value)}" for name, value in values.items())
-            lines.append(f"{action} {SINGULAR[kind]} {key}  {written}")
+    for action, key, values in outcome.records():
+        written = "  ".join(f"{name}={_shown(value)}" for name, value in values.items())
+        lines.append(f"{action} {SINGULAR[kind]} {key}  {written}")
     counts = outcome.counts
     if dry_run:
         lines.append(f"dry run, nothing written: would create {counts['created']}, update "
@@ -120,9 +119,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**outcome.counts, "dry_run": args.dry_run,
                           "records": [{"action": action, "id": key, "values": values}
-                                      for action, records in (("create", outcome.created),
-                                                              ("update", outcome.updated))
-                                      for key, values in records]}, ensure_ascii=False))
+                                      for action, key, values in outcome.records()]},
+                         ensure_ascii=False))
     else:
         lines = describe(kind, outcome, dry_run=args.dry_run)
         if args.dry_run:

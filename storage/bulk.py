@@ -64,6 +64,12 @@ class Outcome:
         return {"created": len(self.created), "updated": len(self.updated),
                 "unchanged": self.unchanged}
 
+    def records(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(action: create or update, id, values) of each record written, the new ones first."""
+        for action, records in (("create", self.created), ("update", self.updated)):
+            for key, values in records:
+                yield action, key, values
+
 
 def _report(sheet: Sheet, principal: Principal, what: str) -> Report:
     if principal.scope_kind == "unit":

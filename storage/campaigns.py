@@ -160,13 +160,17 @@ def list_ids(conn: Connection) -> list[str]:
                                        .order_by(version_t.c.campaign_id))]
 
 
-def newest_versions(conn: Connection) -> list[VersionRow]:
+def _newest(*columns: Any) -> Any:
+    """`columns` of each campaign's newest version, by campaign id."""
     newest = (select(version_t.c.campaign_id, func.max(version_t.c.number).label("n"))
               .group_by(version_t.c.campaign_id).subquery())
-    rows = conn.execute(select(version_t).join(
+    return select(*columns).join(
         newest, (version_t.c.campaign_id == newest.c.campaign_id)
-        & (version_t.c.number == newest.c.n)).order_by(version_t.c.campaign_id))
-    return [_row(r) for r in rows]
+        & (version_t.c.number == newest.c.n)).order_by(version_t.c.campaign_id)
+
+
+def newest_versions(conn: Connection) -> list[VersionRow]:
+    return [_row(r) for r in conn.execute(_newest(version_t))]
 
 
 def versions_of(conn: Connection, campaign_id: str) -> list[VersionRow]:
@@ -186,6 +190,7 @@ class CampaignRegistry:
         self._lock = threading.Lock()
         self._size = cache_size
         self.calendars = calendars or CalendarCache()
+        self._words: tuple[tuple[int, ...], Vocabulary] | None = None
 
     def fork(self, *, calendar_seconds: float | None = None) -> CampaignRegistry:
         """A registry starting with this one's cache, for a copy of the same database (tests
@@ -272,6 +277,18 @@ class CampaignRegistry:
                 self._cache.popitem(last=False)
         return published
 
+    def vocabulary(self, version_ids: tuple[int, ...],
+                   build: Callable[[], Vocabulary]) -> Vocabulary:
+        """The vocabulary of these versions (storage.campaigns.vocabulary), built once: the
+        words of a version never change, and the calendar does not bear on them."""
+        with self._lock:
+            if self._words is not None and self._words[0] == version_ids:
+                return self._words[1]
+        words = build()
+        with self._lock:
+            self._words = (version_ids, words)
+        return words
+
     def newest(self, conn: Connection, campaign_id: str) -> Published:
         return self.get(conn, by_number(conn, campaign_id, None).id)
 
@@ -293,6 +310,9 @@ def deployed_campaigns_at(conn: Connection, path: str) -> list[str]:
 
 def vocabulary(registry: CampaignRegistry, conn: Connection) -> Vocabulary:
     """The words (org levels, industries, tags, roles) of every published campaign's newest
-    version, together: what orgs, units, imports and tokens are checked against."""
-    return Vocabulary.of(registry.get(conn, row.id).loaded.campaign
-                         for row in newest_versions(conn))
+    version, together: what orgs, units, imports and tokens are checked against. Built once
+    per set of newest versions (every list of orgs or units asks for it): only their ids are
+    read to tell whether one was published since."""
+    ids = tuple(conn.execute(_newest(version_t.c.id)).scalars())
+    return registry.vocabulary(ids, lambda: Vocabulary.of(
+        registry.get(conn, version_id).loaded.campaign for version_id in ids))

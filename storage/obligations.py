@@ -181,16 +181,21 @@ def reclassified(conn: Connection, registry: CampaignRegistry,
     it is a record. The number withdrawn."""
     withdrawn = 0
     placed: list[Placed] = []
-    published_by_id: dict[str, Published] = {}
+    # one lookup per org path and one expander per campaign, however many subjects an import
+    # re-classifies: an expander computes each schedule once for all the subjects it is given
+    campaigns_at: dict[str, list[str]] = {}
+    expanders: dict[str, tuple[Expander, dt.date]] = {}
     for before, after, path in changes:
         placed.append((after, path))
-        for campaign_id in deployed_campaigns_at(conn, path):
-            if campaign_id not in published_by_id:
-                published_by_id[campaign_id] = registry.newest(conn, campaign_id)
-            published = published_by_id[campaign_id]
-            campaign = published.loaded.campaign
-            today = local_date(now, campaign.timezone)
-            expander = Expander(campaign, published.deadlines)
+        if path not in campaigns_at:
+            campaigns_at[path] = deployed_campaigns_at(conn, path)
+        for campaign_id in campaigns_at[path]:
+            if campaign_id not in expanders:
+                published = registry.newest(conn, campaign_id)
+                campaign = published.loaded.campaign
+                expanders[campaign_id] = (Expander(campaign, published.deadlines),
+                                          local_date(now, campaign.timezone))
+            expander, today = expanders[campaign_id]
             gone = _owed(expander, before, today) - _owed(expander, after, today)
             if gone:
                 withdrawn += _withdraw(conn, campaign_id, after, gone)

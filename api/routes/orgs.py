@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import Cursor, OrgCreate, OrgPublic, OrgUpdate, Page
+from engine.subject_rows import MAX_TERM
 from storage import subjects
 from storage.campaigns import vocabulary
 from storage.query import after_key, encode_cursor
@@ -29,7 +30,8 @@ def create_org(body: OrgCreate, services: ServicesDep, principal: SubjectManager
             summary="List the orgs you see, by id")
 def list_orgs(
     services: ServicesDep, principal: Caller, parent: str | None = None,
-    level: str | None = None,
+    level: Annotated[str | None, Query(max_length=MAX_TERM,
+                                       description="an id or a declared name")] = None,
     under: Annotated[str | None, Query(description="only this org's subtree")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None,
 ) -> Any:

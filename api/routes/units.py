@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import Caller, ServicesDep, SubjectManager
 from api.errors import problem_responses
 from api.schemas import Cursor, Page, UnitCreate, UnitPublic, UnitUpdate
+from engine.subject_rows import MAX_TERM
 from storage import subjects
 from storage.campaigns import vocabulary
 from storage.query import after_key, encode_cursor
@@ -30,7 +31,10 @@ def create_unit(body: UnitCreate, services: ServicesDep, principal: SubjectManag
 def list_units(
     services: ServicesDep, principal: Caller,
     org: Annotated[str | None, Query(description="units in this org's subtree")] = None,
-    industry: str | None = None, tag: str | None = None,
+    industry: Annotated[str | None, Query(max_length=MAX_TERM,
+                                          description="an id or a declared name")] = None,
+    tag: Annotated[str | None, Query(max_length=MAX_TERM,
+                                     description="an id or a declared name")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, cursor: Cursor = None,
 ) -> Any:
     with services.db.read() as conn:

@@ -261,3 +261,35 @@ def test_token_roles_by_chinese_name_and_unknown_ones_refused(
     assert code == 1
     assert "unknown role '安委办公室', declared by no published campaign" in err
     assert "did you mean '安委会办公室'?" in err
+
+
+def test_a_unit_token_may_not_change_its_units_words(client: TestClient, world: World) -> None:
+    principal = world.auth("principal")  # the chemical plant's own token
+    before = client.get("/units/u-chem-01", headers=world.auth("admin")).json()
+    owed = stored(world, "u")[1]
+    for change in ({"tags": []}, {"tags": ["重大危险源", "宾馆"]}, {"industry": "其他"},
+                   {"industry": "no-such-word"}, {"org": "jiaotong-c1"}):
+        r = client.patch("/units/u-chem-01", headers=principal, json=change)
+        assert r.status_code == 403, (change, r.text)
+    assert client.get("/units/u-chem-01", headers=world.auth("admin")).json() == before
+    assert stored(world, "u")[1] == owed  # no duty withdrawn nor added
+
+
+def test_a_huge_word_is_refused_without_being_looked_up(client: TestClient,
+                                                         world: World) -> None:
+    admin = world.auth("admin")
+    huge = "危" * 5000
+    for path, params in (("/units", {"industry": huge}), ("/units", {"tag": huge}),
+                         ("/orgs", {"level": huge})):
+        # refused by its length, as in a body: not looked up, nor echoed back
+        r = client.get(path, params=params, headers=admin)
+        assert r.status_code == 422, (path, r.status_code)
+        assert huge not in r.text and len(r.content) < len(huge.encode()), (path, r.text[:200])
+    assert client.get("/units", params={"industry": "危险化学品"},
+                      headers=admin).json()["data"], "a declared name still filters"
+    for change in ({"industry": huge}, {"tags": [huge]}):
+        r = client.patch("/units/u-chem-01", headers=admin, json=change)
+        assert r.status_code == 422, r.text
+    r = client.patch("/orgs/linyin-c2", headers=admin, json={"level": huge})
+    assert r.status_code == 422, r.text
+    assert client.get("/units/u-chem-01", headers=admin).json()["version"] == 1
