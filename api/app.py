@@ -29,7 +29,7 @@ from api.routes import (
 )
 from api.services import Clock, Services, Settings, system_clock
 from api.telemetry import Telemetry
-from engine import document
+from engine import document, texts
 from paicha import sheets
 
 DESCRIPTION = """\
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
                services: Services | None = None) -> FastAPI:
     """An app over the settings' database; the schema must be migrated (`paicha db upgrade`)."""
     built = services or Services.build(settings or Settings(), clock)
+    if built.settings.language:
+        texts.set_default(built.settings.language)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -82,6 +82,9 @@ class Settings:
     # the server may scrape it (docs/operations.md)
     metrics_token: str | None = field(
         default_factory=lambda: os.environ.get("PAICHA_METRICS_TOKEN") or None)
+    # the language of answers to requests that name none in Accept-Language (engine.texts);
+    # None: Chinese
+    language: str | None = field(default_factory=lambda: os.environ.get("PAICHA_LANG") or None)
     # `/ready` fails once no sweeper has finished a sweep for this long; 0: not checked
     ready_sweep_seconds: float = field(
         default_factory=lambda: _seconds("PAICHA_READY_SWEEP_SECONDS", "300"))

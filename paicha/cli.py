@@ -140,7 +140,9 @@ def _command_name(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        with texts.use(args.lang or texts.chosen(os.environ.get("PAICHA_LANG"))):
+        # --lang, else PAICHA_LANG: the command's language and, for `serve`, the answers'
+        texts.set_default(args.lang or os.environ.get("PAICHA_LANG"))
+        with texts.use(texts.default()):
             code: int = args.run(args)
         sys.stdout.flush()
     except CommandFailed as failed:

@@ -17,6 +17,9 @@ from engine.errors import (
 )
 from tests.support.world import World
 
+# what these tests read is the Chinese a person gets by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 
 @pytest.mark.parametrize(("accept", "title"), [
     (None, "未找到"), ("zh-CN,zh;q=0.9", "未找到"), ("en", "Not found"),

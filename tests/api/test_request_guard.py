@@ -96,6 +96,7 @@ def _with(world: World, **settings: Any) -> Services:
         stopping=threading.Event())
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a person reads by default
 def test_a_request_past_its_time_budget_is_503(world: World) -> None:
     services = _with(world, request_seconds=0.2)
     app = create_app(services=services)

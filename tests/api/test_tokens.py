@@ -45,6 +45,7 @@ def _bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a person reads by default
 def test_a_revoked_token_is_refused_at_once_on_the_revoking_app(cached_client: TestClient,
                                                                 world: World) -> None:
     token_id, secret = _issue(world, "离职网格员")
@@ -97,6 +98,7 @@ def test_tokens_list_by_pages_without_secrets(client: TestClient, world: World) 
     assert secret not in page.text and tokens.digest(secret) not in page.text
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a person reads by default
 def test_an_expired_token_is_refused_even_from_the_cache(cached_client: TestClient,
                                                          world: World) -> None:
     _, secret = _issue(world, "临时令牌", expires_at=world.clock() + dt.timedelta(hours=12))

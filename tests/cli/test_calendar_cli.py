@@ -10,6 +10,9 @@ import pytest
 
 from paicha.cli import main
 
+# what these tests read is the Chinese a person gets by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_2024 = str(ROOT / "campaigns/three-year-plan-2024-2026.yaml")
 CALENDARS = ROOT / "tests/data/calendars"

@@ -8,6 +8,9 @@ import pytest
 
 from paicha.cli import main
 
+# what these tests read is the Chinese a person gets by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 ROOT = Path(__file__).resolve().parents[2]
 CHONGMING = str(ROOT / "campaigns/special-action-2023-chongming.yaml")
 EVENTS = """\

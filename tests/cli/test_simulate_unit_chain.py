@@ -11,6 +11,9 @@ import pytest
 
 from paicha.cli import main
 
+# what these tests read is the Chinese a person gets by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "tests/campaigns/docs_example/city-managed-example.yaml")
 UNITS = """\

@@ -12,6 +12,9 @@ import pytest
 
 from paicha.cli import main
 
+# what these tests read is the Chinese a person gets by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 PLAN, ORGS, UNITS = (str(DATA / n) for n in ("town-2024.yaml", "town-orgs.csv",
                                              "town-units.csv"))

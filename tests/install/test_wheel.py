@@ -53,7 +53,7 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
                  for p in _files(ROOT / "deadlines/message_templates")}
     # what people read, Chinese and English (engine.texts reads them as package data)
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "engine/locale")}
-    expected |= {"engine/locale/zh.po", "engine/locale/en.po"}
+    expected |= {"engine/locale/zh/core.po", "engine/locale/en/core.po"}
     # the docs pages' scripts and styles, with their licences (no CDN: api/routes/docs.py)
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "api/assets")}
     # campaigns/ is installed as the package paicha.campaigns: all of it, at any depth

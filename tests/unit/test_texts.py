@@ -70,6 +70,20 @@ def problem_codes() -> dict[str, str]:
     return found
 
 
+@pytest.fixture
+def product_default() -> None:
+    """Chinese where nothing names a language, as shipped (the suite speaks English)."""
+    texts.set_default(None)
+
+
+def test_a_deployment_may_choose_its_default_language() -> None:
+    texts.set_default("en_US.UTF-8")
+    assert (texts.default(), texts.negotiate(None), texts.negotiate("*")) == ("en", "en", "en")
+    assert texts.t("problem.not_found.title") == "Not found"
+    texts.set_default(None)
+    assert (texts.default(), texts.negotiate(None)) == ("zh", "zh")
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -86,7 +100,7 @@ def test_every_problem_code_has_a_chinese_and_an_english_title() -> None:
                             if not texts.ids(lang).get(f"problem.{code}.title"))
                for lang in texts.LANGUAGES}
     assert missing == {"zh": [], "en": []}, (
-        "add a title for each code to engine/locale/zh.po and en.po")
+        "add a title for each code to engine/locale/zh/core.po and en/core.po")
 
 
 def test_no_title_for_a_code_nothing_produces() -> None:
@@ -113,6 +127,19 @@ def test_every_problem_code_is_documented() -> None:
         "add the code to the table of docs/api.md#errors")
 
 
+def test_each_language_has_the_same_files_and_no_id_twice() -> None:
+    assert texts.areas("zh") == texts.areas("en")
+    assert "core" in texts.areas("zh")
+    for lang in texts.LANGUAGES:
+        seen: dict[str, str] = {}
+        for area in texts.areas(lang):
+            keys = set(texts.entries(lang, area))
+            assert {k: seen[k] for k in keys if k in seen} == {}, (lang, area)
+            seen.update(dict.fromkeys(keys, area))
+    for area in texts.areas("zh"):
+        assert set(texts.entries("zh", area)) == set(texts.entries("en", area)), area
+
+
 def test_chinese_and_english_hold_the_same_ids_and_placeholders() -> None:
     zh, en = texts.ids("zh"), texts.ids("en")
     assert sorted(set(zh) ^ set(en)) == []
@@ -129,6 +156,8 @@ def test_chinese_titles_are_chinese() -> None:
 
 
 def test_a_text_is_chinese_by_default_and_english_on_request() -> None:
+    texts.set_default(None)  # the product's default; the suite speaks English (conftest)
+    assert texts.default() == "zh"
     assert texts.t("problem.not_found.title") == "未找到"
     assert texts.t("problem.not_found.title", "en") == "Not found"
     with texts.use("en"):
@@ -142,6 +171,7 @@ def test_an_id_the_catalogue_lacks_shows_itself_rather_than_failing() -> None:
     assert texts.t("problem.no_such_code.title") == "problem.no_such_code.title"
 
 
+@pytest.mark.usefixtures("product_default")
 @pytest.mark.parametrize(("header", "language"), [
     (None, "zh"), ("", "zh"), ("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN", "zh"),
     ("fr, en;q=0.5", "en"), ("en;q=0.5, zh;q=0.8", "zh"), ("zh;q=0.1, en;q=0.2", "en"),
@@ -153,6 +183,7 @@ def test_accept_language_picks_the_best_supported_language(
     assert texts.negotiate(header) == language
 
 
+@pytest.mark.usefixtures("product_default")
 @pytest.mark.parametrize(("header", "language"), [
     ("en;q=nan", "zh"), ("en;q=-1", "zh"), ("en;q=", "zh"), (";;;,,,;q=1", "zh"),
     ("en;q=0.5;q=0", "zh"), ("\u00e9n, \u4e2d\u6587", "zh"), ("-en", "zh"),
@@ -162,6 +193,7 @@ def test_an_accept_language_that_says_nothing_readable_leaves_chinese(
     assert texts.negotiate(header) == language
 
 
+@pytest.mark.usefixtures("product_default")
 def test_a_huge_accept_language_is_read_in_one_pass() -> None:
     # a header as big as a server lets through (uvicorn: some tens of kB) costs a linear scan
     huge = ", ".join(["de;q=0.9"] * 20_000 + ["en;q=0.95"])
@@ -169,6 +201,7 @@ def test_a_huge_accept_language_is_read_in_one_pass() -> None:
     assert texts.negotiate("x" * 200_000) == "zh"
 
 
+@pytest.mark.usefixtures("product_default")
 @pytest.mark.parametrize(("value", "language"), [
     ("en", "en"), ("en_US.UTF-8", "en"), ("zh_CN.UTF-8", "zh"), ("", "zh"), (None, "zh"),
     ("fr", "zh"),

@@ -251,6 +251,7 @@ EVENTS = dedent("""\
     """)
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a person reads by default
 def test_simulate_decides_the_chain_by_the_unit_the_events_file_names(
         hazard: Lifecycle) -> None:
     campaign = hazard.campaign
