@@ -18,6 +18,7 @@ terms (migration 0010 filled them from the unit) has nothing to check them again
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -100,15 +101,20 @@ def _in_order(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def entries(conn: Connection, *, batch: int = 5000) -> Iterator[Any]:
-    """Every entry, by stream and number, fetched `batch` rows at a time."""
-    return iter(conn.execute(select(entry_t).order_by(_in_order(conn, entry_t.c.stream),
-                                                       entry_t.c.seq)
-                             .execution_options(yield_per=batch)))
+def entries(conn: Connection, *, batch: int = 5000,
+            opened: contextlib.ExitStack | None = None) -> Iterator[Any]:
+    """Every entry, by stream and number, fetched `batch` rows at a time; its cursor closed
+    with `opened`, if given."""
+    rows = conn.execute(select(entry_t).order_by(_in_order(conn, entry_t.c.stream),
+                                                  entry_t.c.seq)
+                        .execution_options(yield_per=batch))
+    return iter(opened.enter_context(rows) if opened is not None else rows)
 
 
-def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
-    """Every stream head, by stream: audit_head's rows merged with the case rows'."""
+def heads(conn: Connection, *, batch: int = 5000,
+          opened: contextlib.ExitStack | None = None) -> Iterator[Head]:
+    """Every stream head, by stream: audit_head's rows merged with the case rows'; their
+    cursors closed with `opened`, if given."""
     kept = conn.execute(select(head_t.c.stream, head_t.c.seq, head_t.c.hash, head_t.c.mac)
                         .order_by(_in_order(conn, head_t.c.stream))
                         .execution_options(yield_per=batch))
@@ -118,6 +124,9 @@ def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
                                 case_t.c.unit_terms)
                          .order_by(_in_order(conn, case_t.c.id))  # "case:" + id: same order
                          .execution_options(yield_per=batch))
+    if opened is not None:
+        opened.enter_context(kept)
+        opened.enter_context(cases)
     return heapq.merge(
         (Head(r.stream, r.seq, r.hash, r.mac) for r in kept),
         (Head(f"case:{r.id}", r.audit_seq, r.audit_hash, r.audit_mac, r) for r in cases),
@@ -341,13 +350,17 @@ def verify(conn: Connection, *, exported: Iterable[Exported] = (), batch: int = 
                                                  fingerprint=seal.fingerprint)))
     tally = {"entry": 0, "stream": 0, "unsigned": 0}
     breaks = first
-    for item in walk(entries(conn, batch=batch), heads(conn, batch=batch), exported,
-                     key=checking, require_macs=seal is not None and checking is not None):
-        if isinstance(item, Break):
-            if len(breaks) < limit:
-                breaks.append(item)
-        else:
-            tally[item] += 1
+    # the cursors are closed however the walk ends: an unreadable export stops it midway, and
+    # PostgreSQL's server-side cursors must not be left to the garbage collector
+    with contextlib.ExitStack() as opened:
+        for item in walk(entries(conn, batch=batch, opened=opened),
+                         heads(conn, batch=batch, opened=opened), exported, key=checking,
+                         require_macs=seal is not None and checking is not None):
+            if isinstance(item, Break):
+                if len(breaks) < limit:
+                    breaks.append(item)
+            else:
+                tally[item] += 1
     if seal is None and key is not None:
         breaks.insert(0, Break(WHOLE_LOG, 0, texts.t("audit.break.not_sealed",
                                                      unsigned=tally["unsigned"])))
