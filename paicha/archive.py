@@ -19,6 +19,8 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 
+from engine import texts
+
 MAX_PARTS = 1_000
 MAX_UNPACKED = 256 * 1024 * 1024  # all parts together, as unpacked
 MAX_RATIO = 100  # unpacked:packed, for a part past RATIO_FROM bytes (Excel's are ~10:1)
@@ -51,17 +53,16 @@ def inspect(data: bytes, checkpoint: Callable[[], None]) -> None:
     with archive:
         parts = archive.infolist()
         if len(parts) > MAX_PARTS:
-            raise Refused(f"the XLSX file has {len(parts):,} parts; a workbook has a few dozen "
-                          f"(at most {MAX_PARTS:,} are read)")
+            raise Refused(texts.t("audit.archive.parts", parts=len(parts), limit=MAX_PARTS))
         unpacked = sum(part.file_size for part in parts)
         if unpacked > MAX_UNPACKED:
-            raise Refused(f"the XLSX file unpacks to {unpacked:,} bytes, more than "
-                          f"{MAX_UNPACKED // (1024 * 1024)} MiB: split the file")
+            raise Refused(texts.t("audit.archive.unpacked", size=unpacked,
+                                  limit=MAX_UNPACKED // (1024 * 1024)))
         for part in parts:
             if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * part.compress_size:
-                raise Refused(f"part {part.filename} of the XLSX file is compressed "
-                              f"{part.file_size // max(part.compress_size, 1):,}:1, more than "
-                              f"{MAX_RATIO}:1: not a spreadsheet Excel or WPS writes")
+                raise Refused(texts.t("audit.archive.ratio", part=part.filename,
+                                      ratio=part.file_size // max(part.compress_size, 1),
+                                      limit=MAX_RATIO))
         tally = _Tally()
         for part in parts:
             try:
@@ -82,8 +83,8 @@ def _markup(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> Iterator[bytes]:
             cut = block.rfind(b"<")
             if cut <= 0:  # no tag start past the first byte: hold on (up to MAX_TEXT)
                 if len(block) > MAX_TEXT:
-                    raise Refused(f"part {part.filename} of the XLSX file has a text of more "
-                                  f"than {MAX_TEXT // 1024} KiB")
+                    raise Refused(texts.t("audit.archive.long_text", part=part.filename,
+                                          limit=MAX_TEXT // 1024))
                 rest = block
                 continue
             rest = block[cut:]
@@ -105,20 +106,18 @@ class _Tally:
         if part != self.part:
             self.part, self.cells = part, 0
         if any(mark in chunk for mark in _DTD):
-            raise Refused(f"part {part} of the XLSX file declares a DTD (<!DOCTYPE>), which "
-                          "Excel never writes", too_large=False)
+            raise Refused(texts.t("audit.archive.dtd", part=part), too_large=False)
         pieces = chunk.split(b"<")
         if max(map(len, pieces)) > MAX_TEXT:
-            raise Refused(f"part {part} of the XLSX file has a text of more than "
-                          f"{MAX_TEXT // 1024} KiB")
+            raise Refused(texts.t("audit.archive.long_text", part=part, limit=MAX_TEXT // 1024))
         rows = cells = strings = 0
         for name in _TAG.findall(chunk):
             if name == b"c":
                 self.cells += 1
                 cells += 1
                 if self.cells > MAX_CELLS_IN_ROW:
-                    raise Refused(f"a row in part {part} of the XLSX file has more than "
-                                  f"{MAX_CELLS_IN_ROW:,} cells, more than Excel allows")
+                    raise Refused(texts.t("audit.archive.cells", part=part,
+                                          limit=MAX_CELLS_IN_ROW))
             elif name == b"row":
                 self.cells = 0
                 rows += 1
@@ -126,10 +125,8 @@ class _Tally:
                 strings += 1
         self.strings += strings
         if self.strings > MAX_SHARED_STRINGS:
-            raise Refused(f"the XLSX file has more than {MAX_SHARED_STRINGS:,} shared strings: "
-                          "split the file")
+            raise Refused(texts.t("audit.archive.strings", limit=MAX_SHARED_STRINGS))
         tags = len(pieces) - 1 - chunk.count(b"</") - chunk.count(b"<?") - chunk.count(b"<!")
         self.elements += tags - rows - cells
         if self.elements > MAX_ELEMENTS:
-            raise Refused(f"the XLSX file has more than {MAX_ELEMENTS:,} XML elements besides "
-                          "its rows and cells: split the file")
+            raise Refused(texts.t("audit.archive.elements", limit=MAX_ELEMENTS))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api.services import system_clock
+from engine import texts
 from engine.errors import PaichaError
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
@@ -37,17 +38,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
                           "breaks": [b.as_dict() for b in verdict.breaks]}, ensure_ascii=False))
     else:
         for item in verdict.breaks:
-            where = "the log" if item.stream == audit_verify.WHOLE_LOG else \
-                f"{item.stream} #{item.seq}"
-            print(f"{where}: {item.problem}")
-    result = "intact" if verdict.ok else f"BROKEN in {len(verdict.breaks)} place(s)"
-    signed = ("signatures checked" if verdict.keyed else
-              f"not signed: no audit key, {verdict.unsigned} unsigned" if not verdict.sealed
-              else "signatures NOT checked")
-    heads = f"; reaches every head of {args.heads}" if args.heads and verdict.ok else ""
-    print(f"audit log {result}: {verdict.entries} entries in {verdict.streams} streams, "
-          f"{signed}{heads}", file=sys.stderr)
+            print(_break_line(item))
+    result = (texts.t("audit.verify.intact") if verdict.ok else
+              texts.t("audit.verify.broken", count=len(verdict.breaks)))
+    signed = (texts.t("audit.verify.signatures_checked") if verdict.keyed else
+              texts.t("audit.verify.not_signed", unsigned=verdict.unsigned)
+              if not verdict.sealed else texts.t("audit.verify.signatures_not_checked"))
+    heads = (texts.t("audit.verify.reaches_heads", file=args.heads)
+             if args.heads and verdict.ok else "")
+    print(texts.t("audit.verify.summary", result=result, entries=verdict.entries,
+                  streams=verdict.streams, signed=signed, heads=heads), file=sys.stderr)
     return 0 if verdict.ok else 1
+
+
+def _break_line(item: audit_verify.Break) -> str:
+    """A break as a line: where (a stream's entry, or the whole log) and what."""
+    if item.stream == audit_verify.WHOLE_LOG:
+        return texts.t("audit.verify.break_log", problem=item.problem)
+    return texts.t("audit.verify.break", stream=item.stream, seq=item.seq, problem=item.problem)
 
 
 @contextlib.contextmanager
@@ -59,8 +67,8 @@ def _exported(path: Path | None) -> Iterator[Any]:
         with path.open(encoding="utf-8") as lines:
             yield audit_export.read_export(lines, str(path))
     except OSError as exc:
-        raise CommandFailed([f"paicha audit verify: cannot read {path}: {exc.strerror}"],
-                            code=2) from None
+        raise CommandFailed([texts.t("audit.verify.cannot_read", path=path,
+                                     reason=exc.strerror)], code=2) from None
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
@@ -69,14 +77,14 @@ def cmd_seal(args: argparse.Namespace) -> int:
         with db.write() as conn:
             sealed = audit_seal.seal(conn, now=system_clock(), by="paicha audit seal")
     except audit_seal.SealRefused as exc:
-        lines = [f"{b.stream} #{b.seq}: {b.problem}" for b in exc.breaks]
+        lines = [_break_line(b) for b in exc.breaks]
         raise CommandFailed([*lines, f"paicha audit seal: {exc}"]) from None
     except PaichaError as exc:
         raise CommandFailed([f"paicha audit seal: {exc}"]) from None
     finally:
         db.dispose()
-    print(f"audit log sealed with key {sealed.fingerprint}: {sealed.entries} entries and "
-          f"{sealed.heads} heads signed", file=sys.stderr)
+    print(texts.t("audit.seal.done", fingerprint=sealed.fingerprint, entries=sealed.entries,
+                  heads=sealed.heads), file=sys.stderr)
     return 0
 
 
@@ -87,10 +95,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = audit_export.export(conn, out, now=system_clock())
     finally:
         db.dispose()
-    where = f" to {args.output}" if args.output else ""
-    print(f"exported the heads of {count} streams{where}; keep the file apart from the "
-          "database, and check it later with `paicha audit verify --heads FILE`",
-          file=sys.stderr)
+    print(texts.t("audit.export.done_to", count=count, file=args.output) if args.output
+          else texts.t("audit.export.done", count=count), file=sys.stderr)
     return 0
 
 
@@ -103,37 +109,29 @@ def _output(path: Path | None) -> Iterator[Any]:
         with path.open("x", encoding="utf-8") as out:  # never over an older export
             yield out
     except FileExistsError:
-        raise CommandFailed([f"paicha audit export: {path} exists; name a new file"],
-                            code=2) from None
+        raise CommandFailed([texts.t("audit.export.exists", path=path)], code=2) from None
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "audit", help="check, seal and export the audit log",
-        description="The audit log's key comes from $PAICHA_AUDIT_KEY, else the file "
-                    "$PAICHA_AUDIT_KEY_FILE, else the file beside the SQLite database "
-                    "(paicha.db.audit-key) or paicha-audit.key in the working directory.")
+    """Add `paicha audit` with its help in the command's language (chosen before the parser
+    is built)."""
+    parser = commands.add_parser("audit", help=texts.t("audit.help.audit"),
+                                 description=texts.t("audit.help.description"))
     actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    verify = actions.add_parser(
-        "verify", help="check every chain, signature, head and case row; exit 1 on a break")
-    verify.add_argument("--heads", type=Path, metavar="FILE",
-                        help="also check that the log still reaches every head of an export")
+    verify = actions.add_parser("verify", help=texts.t("audit.help.verify"))
+    verify.add_argument("--heads", type=Path, metavar="FILE", help=texts.t("audit.help.heads"))
     verify.add_argument("--limit", type=int, default=100, metavar="N",
-                        help="report at most N breaks (default 100)")
-    verify.add_argument("--json", action="store_true", help="print the verdict as JSON")
+                        help=texts.t("audit.help.limit"))
+    verify.add_argument("--json", action="store_true", help=texts.t("audit.help.json"))
     add_database_option(verify)
     verify.set_defaults(run=cmd_verify)
-    seal = actions.add_parser(
-        "seal", help="sign the entries written before the log had a key (once)",
-        description="Check the whole log and, if it holds, sign every unsigned entry and "
-                    "head with the audit key; from then on an unsigned entry is a break. "
-                    "`paicha serve` does this by itself when it makes the key.")
+    seal = actions.add_parser("seal", help=texts.t("audit.help.seal"),
+                              description=texts.t("audit.help.seal_description"))
     add_database_option(seal)
     seal.set_defaults(run=cmd_seal)
-    export = actions.add_parser(
-        "export", help="write every stream's signed head (JSON lines), to keep elsewhere")
+    export = actions.add_parser("export", help=texts.t("audit.help.export"))
     export.add_argument("--output", type=Path, metavar="FILE",
-                        help="a new file to write (default: standard output)")
+                        help=texts.t("audit.help.output"))
     add_database_option(export)
     export.set_defaults(run=cmd_export)
 
@@ -152,8 +150,8 @@ def seal_for_serving(db: Database, *, created: bool, now: dt.datetime) -> str:
     """Seal the log if it should be (storage.audit_seal.seal_on_start); a line saying so."""
     assert db.audit_key is not None
     try:
-        return (f"{audit_seal.describe(db.audit_key, created)}; "
-                f"{audit_seal.seal_on_start(db, created=created, now=now)}")
+        return texts.t("audit.serve.line", key=audit_seal.describe(db.audit_key, created),
+                       sealed=audit_seal.seal_on_start(db, created=created, now=now))
     except PaichaError as exc:
         raise CommandFailed([f"paicha serve: {exc}"]) from None
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from engine import texts
 from engine.errors import Conflict
 from storage.audit_key import AuditKey
 from storage.db import AUDIT_KEY_OPTION
@@ -157,7 +158,7 @@ def write(conn: Connection, entry: Draft) -> str:
     if entry.head_seq is None:
         HEAD_NEW.rowcount(conn, entry.head_new())
     elif HEAD_MOVE.rowcount(conn, entry.head_move()) != 1:
-        raise Conflict(f"audit stream {entry.stream} moved on during this write; retry",
+        raise Conflict(texts.t("audit.stream_moved", stream=entry.stream),
                        code="concurrent_write")
     return write_entry(conn, entry)
 

@@ -16,6 +16,7 @@ from typing import IO
 
 from sqlalchemy import Connection
 
+from engine import texts
 from engine.errors import InputInvalid
 from storage.audit_verify import Exported, heads, seal_of
 
@@ -45,16 +46,17 @@ def read_export(lines: Iterable[str], source: str) -> Iterator[Exported]:
             item = json.loads(line)
             if not header_seen:
                 if item.get("format") != EXPORT_FORMAT:
-                    raise ValueError(f"not an export of audit heads (format {EXPORT_FORMAT})")
+                    raise ValueError(texts.t("audit.export.not_an_export",
+                                             format=EXPORT_FORMAT))
                 header_seen = True
                 continue
             exported = Exported(str(item["stream"]), int(item["seq"]), str(item["hash"]),
                                 None if item.get("mac") is None else str(item["mac"]))
             if exported.stream <= last:
-                raise ValueError(f"stream {exported.stream!r} comes after {last!r}: the heads "
-                                 "must stay in the order they were exported")
+                raise ValueError(texts.t("audit.export.out_of_order", stream=exported.stream,
+                                         last=last))
             last = exported.stream
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputInvalid(f"{source}:{number}: {exc}; give a file `paicha audit export` "
-                               "wrote", code="audit_export_invalid") from None
+            raise InputInvalid(texts.t("audit.export.unreadable", source=source, line=number,
+                                       reason=exc), code="audit_export_invalid") from None
         yield exported

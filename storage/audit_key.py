@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from engine import texts
 from engine.errors import PaichaError
 
 ENV_KEY = "PAICHA_AUDIT_KEY"
@@ -86,10 +87,8 @@ def from_text(text: str, source: str) -> AuditKey:
     """The key in `text` (surrounding blanks ignored); refused when too short to be secret."""
     secret = text.strip()
     if len(secret) < MIN_LENGTH:
-        raise AuditKeyInvalid(
-            f"the audit key from {source} has {len(secret)} characters; it needs at least "
-            f"{MIN_LENGTH}: make one with `python -c 'import secrets; "
-            f"print(secrets.token_hex(32))'`")
+        raise AuditKeyInvalid(texts.t("audit.key.too_short", source=source, length=len(secret),
+                                      minimum=MIN_LENGTH))
     return AuditKey(secret.encode("utf-8"), source)
 
 
@@ -116,7 +115,8 @@ def configured(url: str, environ: Mapping[str, str] = os.environ) -> AuditKey | 
     except FileNotFoundError:  # none yet: `paicha serve` makes it there for a new log
         return None
     except OSError as exc:
-        raise AuditKeyInvalid(f"cannot read the audit key file {path}: {exc.strerror}") from None
+        raise AuditKeyInvalid(texts.t("audit.key.cannot_read", path=path,
+                                      reason=exc.strerror)) from None
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning("the audit key file %s can be read by others than its owner; "
                     "chmod 600 it", path, extra={"action": "audit_key_exposed"})
@@ -129,10 +129,10 @@ def create(path: Path) -> AuditKey:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise AuditKeyInvalid(f"the audit key file {path} exists already") from None
+        raise AuditKeyInvalid(texts.t("audit.key.exists", path=path)) from None
     except OSError as exc:
-        raise AuditKeyInvalid(f"cannot create the audit key file {path}: {exc.strerror}; "
-                              f"set {ENV_FILE} to a writable place") from None
+        raise AuditKeyInvalid(texts.t("audit.key.cannot_create", path=path, reason=exc.strerror,
+                                      env=ENV_FILE)) from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(secret + "\n")
     os.chmod(path, 0o600)  # whatever the umask: the key is the owner's alone

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
+from engine import texts
 from engine.errors import Conflict, PaichaError
 from storage import audit
 from storage.audit_key import AuditKey, AuditKeyInvalid, configured, create, key_file
@@ -49,10 +50,8 @@ class SealRefused(PaichaError):
     def __init__(self, breaks: Sequence[Break]) -> None:
         self.breaks = tuple(breaks)
         first = breaks[0]
-        super().__init__(f"the audit log does not hold ({len(breaks)} break(s), the first: "
-                         f"{first.stream} #{first.seq}: {first.problem}); find out what "
-                         "happened (`paicha audit verify`) and restore from a backup before "
-                         "sealing")
+        super().__init__(texts.t("audit.seal.refused", count=len(breaks), stream=first.stream,
+                                 seq=first.seq, problem=first.problem))
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,7 @@ def seal(conn: Connection, *, now: dt.datetime, by: str, batch: int = 5000,
     """Check the log and sign what is unsigned with `conn`'s key, in `conn`'s transaction."""
     key = audit.key_of(conn)
     if key is None:
-        raise AuditKeyInvalid("sealing the audit log needs its key: set PAICHA_AUDIT_KEY or "
-                              "PAICHA_AUDIT_KEY_FILE")
+        raise AuditKeyInvalid(texts.t("audit.seal.needs_key"))
     if conn.dialect.name == "postgresql":
         # Nobody writes the log while it is checked and signed, and of two processes sealing
         # at once (replicas starting together) the second sees the first's seal. SQLite's
@@ -78,8 +76,8 @@ def seal(conn: Connection, *, now: dt.datetime, by: str, batch: int = 5000,
     found = seal_of(conn)
     if found is not None:
         _same_key(found.fingerprint, key)
-        raise Conflict(f"the audit log was sealed already, on {found.sealed_at:%Y-%m-%d} by "
-                       f"{found.sealed_by}", code=SEALED)
+        raise Conflict(texts.t("audit.seal.already", day=f"{found.sealed_at:%Y-%m-%d}",
+                               by=found.sealed_by), code=SEALED)
     breaks: list[Break] = []
     for item in walk(entries(conn, batch=batch), heads(conn, batch=batch), key=key,
                      require_macs=False):
@@ -146,14 +144,10 @@ def unsigned_anything(conn: Connection) -> bool:
 
 def _same_key(fingerprint: str, key: AuditKey | None) -> None:
     if key is None:
-        raise AuditKeyInvalid(f"the audit log is sealed with key {fingerprint} and this "
-                              "process has no audit key: set PAICHA_AUDIT_KEY or "
-                              "PAICHA_AUDIT_KEY_FILE to the deployment's key (every process "
-                              "that writes the database needs it)")
+        raise AuditKeyInvalid(texts.t("audit.key.missing_for_sealed", fingerprint=fingerprint))
     if key.fingerprint != fingerprint:
-        raise AuditKeyInvalid(f"the audit key {key.fingerprint} ({key.source}) is not the key "
-                              f"{fingerprint} the audit log was sealed with: give every "
-                              "process the deployment's one key")
+        raise AuditKeyInvalid(texts.t("audit.key.other", key=key.fingerprint, source=key.source,
+                                      fingerprint=fingerprint))
 
 
 def check_key(db: Database) -> None:
@@ -183,10 +177,8 @@ def key_for_serving(url: str) -> tuple[AuditKey, bool]:
         return key, False
     path = key_file(url)
     if found is not None:
-        raise AuditKeyInvalid(f"the audit log is sealed with key {found.fingerprint}, and "
-                              f"there is no key at {path} nor in PAICHA_AUDIT_KEY: restore the "
-                              "key file from its backup (or point PAICHA_AUDIT_KEY_FILE at "
-                              "it); a new key cannot vouch for the log")
+        raise AuditKeyInvalid(texts.t("audit.key.file_missing_for_sealed",
+                                      fingerprint=found.fingerprint, path=path))
     return create(path), True
 
 
@@ -198,23 +190,22 @@ def seal_on_start(db: Database, *, created: bool, now: dt.datetime) -> str:
             found = seal_of(conn)
             if found is not None:
                 _same_key(found.fingerprint, key)
-                return f"audit log sealed with key {found.fingerprint}"
+                return texts.t("audit.serve.sealed_before", fingerprint=found.fingerprint)
             if not created and unsigned_anything(conn):
-                return ("WARNING: the audit log is not sealed and has unsigned entries; if "
-                        "this deployment has just been given its audit key, run `paicha audit "
-                        "seal`; if it was sealed before, someone removed the seal record")
+                return texts.t("audit.serve.unsigned_warning")
             sealed = seal(conn, now=now, by="paicha serve")
     except SealRefused as exc:
-        return f"WARNING: the audit log was not sealed: {exc}"
+        return texts.t("audit.serve.not_sealed", reason=exc)
     except Conflict as exc:
         if exc.code != SEALED:
             raise
-        return "audit log sealed (just now, by another process, with this key)"
-    return (f"audit log sealed with key {sealed.fingerprint}: {sealed.entries} entries and "
-            f"{sealed.heads} heads signed")
+        return texts.t("audit.serve.sealed_by_other")
+    return texts.t("audit.seal.done", fingerprint=sealed.fingerprint, entries=sealed.entries,
+                   heads=sealed.heads)
 
 
 def describe(key: AuditKey, created: bool) -> str:
-    made = "made now, keep a copy apart from the database's backups" if created else "found"
-    return f"audit key {key.fingerprint} ({key.source}, {made})"
+    made = texts.t("audit.key.made") if created else texts.t("audit.key.found")
+    return texts.t("audit.key.describe", fingerprint=key.fingerprint, source=key.source,
+                   made=made)
 

@@ -18,6 +18,7 @@ terms (migration 0010 filled them from the unit) has nothing to check them again
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import texts
 from storage import audit
 from storage.audit import GENESIS, entry_hash, key_of
 from storage.audit_key import AuditKey
@@ -99,15 +101,20 @@ def _in_order(conn: Connection, column: ColumnElement[str]) -> ColumnElement[str
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
-def entries(conn: Connection, *, batch: int = 5000) -> Iterator[Any]:
-    """Every entry, by stream and number, fetched `batch` rows at a time."""
-    return iter(conn.execute(select(entry_t).order_by(_in_order(conn, entry_t.c.stream),
-                                                       entry_t.c.seq)
-                             .execution_options(yield_per=batch)))
+def entries(conn: Connection, *, batch: int = 5000,
+            opened: contextlib.ExitStack | None = None) -> Iterator[Any]:
+    """Every entry, by stream and number, fetched `batch` rows at a time; its cursor closed
+    with `opened`, if given."""
+    rows = conn.execute(select(entry_t).order_by(_in_order(conn, entry_t.c.stream),
+                                                  entry_t.c.seq)
+                        .execution_options(yield_per=batch))
+    return iter(opened.enter_context(rows) if opened is not None else rows)
 
 
-def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
-    """Every stream head, by stream: audit_head's rows merged with the case rows'."""
+def heads(conn: Connection, *, batch: int = 5000,
+          opened: contextlib.ExitStack | None = None) -> Iterator[Head]:
+    """Every stream head, by stream: audit_head's rows merged with the case rows'; their
+    cursors closed with `opened`, if given."""
     kept = conn.execute(select(head_t.c.stream, head_t.c.seq, head_t.c.hash, head_t.c.mac)
                         .order_by(_in_order(conn, head_t.c.stream))
                         .execution_options(yield_per=batch))
@@ -117,6 +124,9 @@ def heads(conn: Connection, *, batch: int = 5000) -> Iterator[Head]:
                                 case_t.c.unit_terms)
                          .order_by(_in_order(conn, case_t.c.id))  # "case:" + id: same order
                          .execution_options(yield_per=batch))
+    if opened is not None:
+        opened.enter_context(kept)
+        opened.enter_context(cases)
     return heapq.merge(
         (Head(r.stream, r.seq, r.hash, r.mac) for r in kept),
         (Head(f"case:{r.id}", r.audit_seq, r.audit_hash, r.audit_mac, r) for r in cases),
@@ -184,31 +194,25 @@ class _Stream:
     def add(self, row: Any) -> Iterator[Break | Tally]:
         self.seq += 1
         if row.seq != self.seq:
-            yield Break(row.stream, row.seq, f"expected entry {self.seq}: entries missing")
+            yield Break(row.stream, row.seq, texts.t("audit.break.entries_missing", seq=self.seq))
             self.seq = row.seq
         if row.prev_hash != self.prev:
-            yield Break(row.stream, row.seq, "does not link to the entry before it")
+            yield Break(row.stream, row.seq, texts.t("audit.break.unlinked"))
         digest = entry_hash(stream=row.stream, seq=row.seq, at=row.at, actor=row.actor,
                             role=row.role, action=row.action, from_state=row.from_state,
                             to_state=row.to_state, data=row.data, prev_hash=row.prev_hash)
         if digest != row.hash:
-            yield Break(row.stream, row.seq, "content does not match its hash: changed after "
-                                             "it was written")
+            yield Break(row.stream, row.seq, texts.t("audit.break.hash_mismatch"))
         if row.mac is None:
             yield "unsigned"
             if self.require_macs:
-                yield Break(row.stream, row.seq, "unsigned entry in a sealed log: written "
-                                                 "without the audit key, or added or changed "
-                                                 "outside the log")
+                yield Break(row.stream, row.seq, texts.t("audit.break.unsigned_entry"))
         elif self.key is not None and not self.key.signs_entry(row.hash, row.mac):
-            yield Break(row.stream, row.seq, "signature does not match: the entry was changed "
-                                             "or added outside the log, or signed with "
-                                             "another key")
+            yield Break(row.stream, row.seq, texts.t("audit.break.entry_signature"))
         if self.exported is not None and row.seq == self.exported.seq:
             self.reached_export = True
             if row.hash != self.exported.hash:
-                yield Break(row.stream, row.seq, "differs from the exported head: the stream "
-                                                 "was rewritten since it was exported")
+                yield Break(row.stream, row.seq, texts.t("audit.break.differs_from_export"))
         if self.is_case:
             self._fold(row)
         self.prev = row.hash
@@ -226,34 +230,32 @@ class _Stream:
     def close(self) -> Iterator[Break | Tally]:
         head, name, seq = self.head, self.name, self.seq
         if head is None:
-            yield Break(name, seq, "stream has no head record")
+            yield Break(name, seq, texts.t("audit.break.no_head"))
         else:
             reached = (head.seq, head.hash) == (seq, self.prev)
             if not reached:
-                yield Break(name, seq, f"stream ends at {seq} but its head says {head.seq}: "
-                                       "entries were removed or added outside the log")
+                yield Break(name, seq, texts.t("audit.break.head_mismatch", seq=seq,
+                                               head=head.seq))
             yield from _head_signature(head, self.key, self.require_macs)
             if head.case is not None and reached:  # else the row is ahead of what is left
                 yield from self._case(head.case)
         if self.exported is not None and not self.reached_export:
-            yield Break(name, seq, f"stream ends at {seq}, below the exported head "
-                                   f"{self.exported.seq}: entries were removed since the export")
+            yield Break(name, seq, texts.t("audit.break.below_export", seq=seq,
+                                           exported=self.exported.seq))
 
     def _case(self, case: Any) -> Iterator[Break]:
         name, seq = self.name, self.seq
         if self.opening is None:
-            yield Break(name, 1, "the case's stream does not start with its opening")
+            yield Break(name, 1, texts.t("audit.break.no_opening"))
             return
         if case.state != self.state:
-            yield Break(name, seq, f"the case row's state {case.state!r} is not "
-                                   f"{self.state!r}, where its audit stream leaves it: the row "
-                                   "was changed outside the log")
+            yield Break(name, seq, texts.t("audit.break.case_state", state=case.state,
+                                           expected=self.state))
         if case.data != self.data:
             fields = sorted(k for k in {*case.data, *self.data}
                             if case.data.get(k, _ABSENT) != self.data.get(k, _ABSENT))
-            yield Break(name, seq, f"the case row's data differs from what its audit stream "
-                                   f"records (fields: {', '.join(fields[:10])}): the row was "
-                                   "changed outside the log")
+            yield Break(name, seq, texts.t("audit.break.case_data",
+                                           fields=texts.t("list.separator").join(fields[:10])))
         opened = {"type": self.opening.get("type"), "unit": self.opening.get("unit"),
                   "campaign_version_id": self.opening.get("campaign_version_id")}
         stored = {"type": case.type, "unit": case.unit_id,
@@ -263,9 +265,8 @@ class _Stream:
             stored["unit_terms"] = case.unit_terms
         for field, value in opened.items():
             if stored[field] != value:
-                yield Break(name, seq, f"the case row's {field} {stored[field]!r} is not "
-                                       f"{value!r}, as the case was opened: the row was "
-                                       "changed outside the log")
+                yield Break(name, seq, texts.t("audit.break.case_opened", field=field,
+                                               stored=stored[field], value=value))
 
 
 _ABSENT = object()
@@ -276,20 +277,15 @@ def _head_signature(head: Head, key: AuditKey | None, require_macs: bool
     if head.mac is None:
         yield "unsigned"
         if require_macs:
-            yield Break(head.stream, head.seq, "unsigned head in a sealed log: moved without "
-                                               "the audit key, or outside the log")
+            yield Break(head.stream, head.seq, texts.t("audit.break.unsigned_head"))
     elif key is not None and not key.signs_head(head.stream, head.seq, head.hash, head.mac):
-        yield Break(head.stream, head.seq, "the head's signature does not match: the head was "
-                                           "moved outside the log (cut back to an earlier "
-                                           "entry?), or signed with another key")
+        yield Break(head.stream, head.seq, texts.t("audit.break.head_signature"))
 
 
 def _exported_signature(exported: Exported, key: AuditKey | None) -> Iterator[Break]:
     if key is not None and exported.mac is not None and not key.signs_head(
             exported.stream, exported.seq, exported.hash, exported.mac):
-        yield Break(exported.stream, exported.seq, "the exported head's signature does not "
-                                                   "match: the export was changed, or made "
-                                                   "with another key")
+        yield Break(exported.stream, exported.seq, texts.t("audit.break.export_signature"))
 
 
 def walk(entries: Iterable[Any], heads: Iterable[Head], exported: Iterable[Exported] = (), *,
@@ -307,8 +303,7 @@ def walk(entries: Iterable[Any], heads: Iterable[Head], exported: Iterable[Expor
             yield from _without_entries(pending, past, row.stream, key, require_macs)
             found, marks = pending.take(row.stream), past.take(row.stream)
             for extra in found[1:]:
-                yield Break(row.stream, extra.seq, "a second head record for the stream: one "
-                                                   "was added outside the log")
+                yield Break(row.stream, extra.seq, texts.t("audit.break.second_head"))
             for mark in marks:
                 yield from _exported_signature(mark, key)
             current = _Stream(row.stream, found[0] if found else None,
@@ -326,16 +321,13 @@ def _without_entries(pending: _Sorted, past: _Sorted, upto: str | None, key: Aud
     """The heads, and exported heads, of streams before `upto` that have no entries."""
     for head in pending.before(upto):
         if head.case is not None:
-            yield Break(head.stream, head.seq, "case row without audit entries: its stream was "
-                                               "removed, or the row added outside the log")
+            yield Break(head.stream, head.seq, texts.t("audit.break.case_without_entries"))
         else:
-            yield Break(head.stream, head.seq, "head record without entries: the stream was "
-                                               "removed")
+            yield Break(head.stream, head.seq, texts.t("audit.break.head_without_entries"))
         yield from _head_signature(head, key, require_macs)
     for mark in past.before(upto):
         yield from _exported_signature(mark, key)
-        yield Break(mark.stream, mark.seq, "the exported stream is gone: its entries were "
-                                           "removed since the export")
+        yield Break(mark.stream, mark.seq, texts.t("audit.break.export_gone"))
 
 
 # -- verify -----------------------------------------------------------------------------------
@@ -349,29 +341,29 @@ def verify(conn: Connection, *, exported: Iterable[Exported] = (), batch: int = 
     checking: AuditKey | None = key
     if seal is not None and key is None:
         checking = None
-        first.append(Break(WHOLE_LOG, 0, f"the log is sealed (key {seal.fingerprint}) and no "
-                                         "audit key was given, so no signature was checked: "
-                                         "set PAICHA_AUDIT_KEY or PAICHA_AUDIT_KEY_FILE"))
+        first.append(Break(WHOLE_LOG, 0, texts.t("audit.break.sealed_no_key",
+                                                 fingerprint=seal.fingerprint)))
     elif seal is not None and key is not None and seal.fingerprint != key.fingerprint:
         checking = None
-        first.append(Break(WHOLE_LOG, 0, f"the audit key {key.fingerprint} ({key.source}) is "
-                                         f"not the key {seal.fingerprint} the log was sealed "
-                                         "with, so no signature was checked: use the "
-                                         "deployment's key (or the seal record was changed)"))
+        first.append(Break(WHOLE_LOG, 0, texts.t("audit.break.other_key", key=key.fingerprint,
+                                                 source=key.source,
+                                                 fingerprint=seal.fingerprint)))
     tally = {"entry": 0, "stream": 0, "unsigned": 0}
     breaks = first
-    for item in walk(entries(conn, batch=batch), heads(conn, batch=batch), exported,
-                     key=checking, require_macs=seal is not None and checking is not None):
-        if isinstance(item, Break):
-            if len(breaks) < limit:
-                breaks.append(item)
-        else:
-            tally[item] += 1
+    # the cursors are closed however the walk ends: an unreadable export stops it midway, and
+    # PostgreSQL's server-side cursors must not be left to the garbage collector
+    with contextlib.ExitStack() as opened:
+        for item in walk(entries(conn, batch=batch, opened=opened),
+                         heads(conn, batch=batch, opened=opened), exported, key=checking,
+                         require_macs=seal is not None and checking is not None):
+            if isinstance(item, Break):
+                if len(breaks) < limit:
+                    breaks.append(item)
+            else:
+                tally[item] += 1
     if seal is None and key is not None:
-        breaks.insert(0, Break(WHOLE_LOG, 0, f"the log is not sealed ({tally['unsigned']} "
-                                             "entries and heads unsigned): run `paicha audit "
-                                             "seal` once; if it was sealed before, its seal "
-                                             "record was removed outside the log"))
+        breaks.insert(0, Break(WHOLE_LOG, 0, texts.t("audit.break.not_sealed",
+                                                     unsigned=tally["unsigned"])))
     return Verdict(tally["entry"], tally["stream"], tuple(breaks[:limit]), tally["unsigned"],
                    checking is not None, seal is not None)
 
