@@ -46,6 +46,13 @@ def what(kind: str) -> str:
     return texts.t(f"semantics.what.{kind.replace(' ', '_')}")
 
 
+def every_word(every: object) -> str:
+    """A recurrence as people read it (week, month, quarter … in the current language); a
+    value that is none of them (the schema reports it) as it is written."""
+    key = f"semantics.recurrence.{every}"
+    return texts.t(key) if isinstance(every, str) and texts.has(key) else str(every)
+
+
 def of_case_type(name: object) -> str:
     """The owner a field belongs to, appended to an unknown field: ` of case type 'hazard'`."""
     return texts.t("semantics.owner.case_type", case=name)
@@ -359,7 +366,7 @@ class SemanticChecker:
                                                                     or "weekday" in due)):
                 self.report(
                     [*path, "due"],
-                    texts.t("semantics.check.recurring_date", what=what, every=every),
+                    texts.t("semantics.check.recurring_date", what=what, every=every_word(every)),
                     texts.t("semantics.check.recurring_date.hint.week") if every == "week"
                     else texts.t("semantics.check.recurring_date.hint"),
                 )
@@ -427,7 +434,7 @@ class SemanticChecker:
             return
         if every is None and mine is not None:
             self.report([*path, "every"],
-                        texts.t("semantics.variant.recurs_one_off", every=mine),
+                        texts.t("semantics.variant.recurs_one_off", every=every_word(mine)),
                         texts.t("semantics.variant.recurs_one_off.hint"))
             return
         due = variant.get("due")
@@ -448,7 +455,7 @@ class SemanticChecker:
                         texts.t("semantics.variant.once_due.hint"), must_go=True)
         elif not isinstance(due, dict):
             self.report([*path, "due"],
-                        texts.t("semantics.variant.recurring_date", every=effective),
+                        texts.t("semantics.variant.recurring_date", every=every_word(effective)),
                         texts.t("semantics.variant.recurring_date.hint"))
         else:
             self.period_due(due, effective, [*path, "due"])
@@ -482,7 +489,7 @@ class SemanticChecker:
             key = "weekday" if "weekday" in due else "week"
             self.report(
                 [*path, key],
-                texts.t("semantics.due.weekday_not_weekly", key=key, every=every),
+                texts.t("semantics.due.weekday_not_weekly", key=key, every=every_word(every)),
                 texts.t("semantics.due.weekday_not_weekly.hint"),
             )
         elif isinstance(month, int) and months is not None and month > months:

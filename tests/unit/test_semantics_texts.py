@@ -142,7 +142,7 @@ def test_a_report_figure_refused_is_told_in_the_reader_s_language() -> None:
     assert "报表项'found'（发现）由系统根据记录统计" in refusal({"found": 1}, "zh")
     assert "需手工填报的报表项为：penalties.1、penalties.2" in refusal({"x": 1}, "zh")
     assert "its manual figures are penalties.1, penalties.2" in refusal({"x": 1}, "en")
-    for lang, said in (("zh", "报告期'2023-13'不是有效的月"),
+    for lang, said in (("zh", "报告期'2023-13'不符合按月报送的写法"),
                        ("en", "period '2023-13' is not a month")):
         with texts.use(lang), pytest.raises(InputInvalid) as refused:
             reports.parse_period("month", "2023-13")
