@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import reports, texts
+from engine import reports, targets, texts
+from engine.conditions import describe
 from engine.errors import CalendarInvalid, FieldsNotSettable, InputInvalid, Problem
 from engine.lifecycle import Actor, lifecycles
-from engine.model import Figure, Measure, Report, Row, Section
+from engine.model import Figure, Measure, Report, Row, Section, Target
 from engine.schedules import read_schedule
 from paicha.files import loader_for
 
@@ -170,3 +171,25 @@ def test_a_refused_event_s_hint_is_in_the_reader_s_language() -> None:
     assert "'deadline'" in hints["zh"][1]
     assert hints["en"] == ["grade is set by 'regrade'",
                            "'dealine' is no field of hazard: did you mean 'deadline'?"]
+
+
+def test_a_condition_and_a_target_s_status_are_read_in_the_reader_s_language() -> None:
+    condition = {"grade": "major", "any": [{"unit": "city_managed"}, {"funds": {"gt": 10}}]}
+    with texts.use("zh"):
+        assert describe(condition) == ("grade = 'major'且（单位符合'city_managed'或"
+                                       "funds gt 10）")
+    with texts.use("en"):
+        assert describe(condition) == ("grade = 'major' and (unit matches 'city_managed' or "
+                                       "funds gt 10)")
+    count = Measure("count", case="hazard")
+    stock = Target("stock", "存量清零", dt.date(2024, 12, 31), count, goal_max=0)
+    fewer = Target("fewer", "2025年少于2024年", dt.date(2024, 12, 31), count, compare=count,
+                   compare_op="lt")
+    three = targets.Reading(3)
+    for lang, at_risk, compared in (
+            ("zh", "尚未达到目标，还剩30天（提前30天预警）", "< 对比数"),
+            ("en", "goal not held with 30 days left (warn 30)", "< the compared figure")):
+        with texts.use(lang):
+            assert targets.status(stock, dt.date(2024, 12, 1), three, None) == (
+                "at_risk", at_risk)
+            assert targets.goal_text(fewer) == compared
