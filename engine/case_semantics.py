@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from engine import texts
 from engine.conditions import UNIT_KEY
 from engine.schema import did_you_mean
 from engine.values import as_list, condition_fields
@@ -29,6 +30,7 @@ class CaseTypeChecker:
         transitions = case.get("transitions")
         self.transitions: list[Any] = transitions if isinstance(transitions, list) else []
         self.reachable: set[str] = set()
+        self.owner = texts.t("semantics.owner.case_type", case=name)
         self.triggers: set[str] = {
             t["trigger"]
             for t in self.transitions
@@ -41,7 +43,7 @@ class CaseTypeChecker:
             self.case,
             path,
             ["name", "initial", "states", "transitions"],
-            f"case type {self.name!r}",
+            texts.t("semantics.named.case_type", name=self.name),
         )
         p.known_each(self.case.get("who"), p.roles, [*path, "who"], "role")
         for key in as_list(self.case.get("required")):
@@ -50,13 +52,13 @@ class CaseTypeChecker:
                 self.fields,
                 [*path, "required", as_list(self.case["required"]).index(key)],
                 "field",
-                owner=f" of case type {self.name!r}",
+                owner=self.owner,
             )
         for field_name, field in self.fields.items():
             if field_name == UNIT_KEY:
                 p.report([*path, "fields", field_name],
-                         "a case field may not be named 'unit': in conditions `unit:` tests "
-                         "the case's unit", "name it otherwise, e.g. 'unit_name'", key=True)
+                         texts.t("semantics.case.field_named_unit"),
+                         texts.t("semantics.case.field_named_unit.hint"), key=True)
             if isinstance(field, dict):
                 schema = {k: v for k, v in field.items() if k not in ("labels", "remove")}
                 if schema.get("type") in ("date", "datetime"):
@@ -68,7 +70,7 @@ class CaseTypeChecker:
                         if label not in field["enum"]:
                             p.report(
                                 [*path, "fields", field_name, "labels", label],
-                                f"label for {label!r}, which is not a value of the field",
+                                texts.t("semantics.case.label_not_in_enum", label=label),
                                 did_you_mean(label, [str(e) for e in field["enum"]]),
                                 key=True,
                             )
@@ -77,8 +79,8 @@ class CaseTypeChecker:
         if not self.finals:
             p.report(
                 [*path, "states"],
-                f"case type {self.name!r} has no final state",
-                "mark the closing state with `final: true`",
+                texts.t("semantics.case.no_final", case=self.name),
+                texts.t("semantics.case.no_final.hint"),
             )
         initial = self.case.get("initial")
         p.known(initial, self.states, [*path, "initial"], "state")
@@ -103,7 +105,8 @@ class CaseTypeChecker:
         p = self.p
         trigger = transition.get("trigger")
         p.require(
-            transition, path, ["trigger", "from"], f"transition {transition.get('id', trigger)!r}"
+            transition, path, ["trigger", "from"],
+            texts.t("semantics.named.transition", name=transition.get("id", trigger)),
         )
         p.known_each(transition.get("from"), self.states, [*path, "from"], "state")
         target = transition.get("to")
@@ -113,8 +116,8 @@ class CaseTypeChecker:
         if "who" not in transition and "signoffs" not in transition:
             p.report(
                 path,
-                f"transition {trigger!r} says nobody may fire it",
-                "add `who: <role>` or a `signoffs:` chain",
+                texts.t("semantics.transition.nobody", trigger=trigger),
+                texts.t("semantics.transition.nobody.hint"),
             )
         for index, field in enumerate(as_list(transition.get("requires"))):
             p.known(
@@ -122,22 +125,22 @@ class CaseTypeChecker:
                 self.fields,
                 [*path, "requires", index],
                 "field",
-                owner=f" of case type {self.name!r}",
+                owner=self.owner,
             )
         requires = as_list(transition.get("requires"))
         for index, field in enumerate(as_list(transition.get("sets"))):
             where: Path = [*path, "sets", index]
-            if not p.known(field, self.fields, where, "field",
-                           owner=f" of case type {self.name!r}"):
+            if not p.known(field, self.fields, where, "field", owner=self.owner):
                 continue
             if field in requires:
-                p.report(where, f"{field!r} is required already, which lets the event set it",
-                         f"remove {field!r} from `sets`", severity="warning")
+                p.report(where, texts.t("semantics.transition.sets_required", field=field),
+                         texts.t("semantics.transition.sets_required.hint", field=field),
+                         severity="warning")
         if "same_signer" in transition and "signoffs" not in transition:
             p.report([*path, "same_signer"],
-                     f"`same_signer` applies to sign-off chains; {trigger!r} has none",
-                     "remove `same_signer` or add a `signoffs:` chain", key=True,
-                     severity="warning")
+                     texts.t("semantics.transition.same_signer", trigger=trigger),
+                     texts.t("semantics.transition.same_signer.hint"), key=True,
+                     severity="warning", must_go=True)
         p.condition(transition.get("when"), [*path, "when"], self.name, reserved=False)
         if target is not None:
             for index, source in enumerate(as_list(transition.get("from"))):
@@ -149,16 +152,16 @@ class CaseTypeChecker:
                     )
                     p.report(
                         where,
-                        f"final state {source!r} cannot be left "
-                        f"(transition {trigger!r} leads to {target!r})",
-                        "remove `final: true` from the state, or drop `to:` to make an "
-                        "internal transition that records data only",
+                        texts.t("semantics.transition.leaves_final", source=source,
+                                trigger=trigger, target=target),
+                        texts.t("semantics.transition.leaves_final.hint"),
+                        must_go=True,
                     )
         elif "signoffs" in transition:
             p.report(
                 path,
-                f"sign-off chain {trigger!r} has no `to`",
-                "a sign-off chain must lead to the state it approves",
+                texts.t("semantics.signoff.no_to", trigger=trigger),
+                texts.t("semantics.signoff.no_to.hint"),
             )
 
     def _signoffs(self, transition: dict[str, Any], path: Path) -> None:
@@ -168,17 +171,19 @@ class CaseTypeChecker:
         steps = transition.get("signoffs")
         shared = transition.get("signature")
         if shared is not None and steps is None:
-            p.report([*path, "signature"], f"`signature` declares each signer's own fields; "
-                     f"{transition.get('trigger')!r} has no `signoffs`",
-                     "add a `signoffs:` chain, or declare the fields on the case type", key=True)
+            p.report([*path, "signature"],
+                     texts.t("semantics.signoff.signature_without_chain",
+                             trigger=transition.get("trigger")),
+                     texts.t("semantics.signoff.signature_without_chain.hint"), key=True)
         shared_fields = self._own_fields(shared, [*path, "signature"])
         if not isinstance(steps, list):
             p.known_each(steps, p.roles, [*path, "signoffs"], "role")
             return
         if steps and all(isinstance(step, dict) and step.get("when") for step in steps):
-            p.report([*path, "signoffs"], f"every step of {transition.get('trigger')!r} has a "
-                     "`when`: a case for which none holds can never be signed",
-                     "give at least one step no condition", severity="warning")
+            p.report([*path, "signoffs"],
+                     texts.t("semantics.signoff.all_conditional",
+                             trigger=transition.get("trigger")),
+                     texts.t("semantics.signoff.all_conditional.hint"), severity="warning")
         for index, step in enumerate(steps):
             where: Path = [*path, "signoffs", index]
             if not isinstance(step, dict):
@@ -199,10 +204,10 @@ class CaseTypeChecker:
             field = fields[name]
             if name in self.fields:
                 self.p.report([*path, "fields", name],
-                              f"{name!r} is a field of case type {self.name!r}; a signer's own "
-                              "field is kept with the signature and needs a name of its own",
-                              f"rename it (e.g. '{name}_own'), or drop it here and list "
-                              f"{name!r} under the transition's `requires`", key=True)
+                              texts.t("semantics.signoff.own_field_is_case_field", field=name,
+                                      case=self.name),
+                              texts.t("semantics.signoff.own_field_is_case_field.hint",
+                                      field=name), key=True)
             if isinstance(field, dict):
                 schema = {k: v for k, v in field.items() if k != "labels"}
                 if schema.get("type") in ("date", "datetime"):
@@ -211,7 +216,7 @@ class CaseTypeChecker:
         known = [*(shared or []), *names]
         for index, name in enumerate(as_list(owner.get("required"))):
             self.p.known(name, known, [*path, "required", index], "signature field",
-                         owner=" of this sign-off")
+                         owner=texts.t("semantics.owner.signoff"))
         return known
 
     def _unit_set_conditions(self) -> None:
@@ -243,11 +248,11 @@ class CaseTypeChecker:
                     if field in deciding:
                         self.p.report(
                             [*self.path, "transitions", index, key, position],
-                            f"{field!r} decides the condition of {deciding[field]!r}, and the "
-                            f"unit-scoped role {who[0]!r} may set it through "
-                            f"{transition.get('trigger')!r}",
-                            "let an org-scoped role change it through a transition of its own "
-                            "(a `regrade`)", severity="warning")
+                            texts.t("semantics.case.unit_sets_condition", field=field,
+                                    decides=deciding[field], role=who[0],
+                                    trigger=transition.get("trigger")),
+                            texts.t("semantics.case.unit_sets_condition.hint"),
+                            severity="warning")
 
     def _reachability(self, initial: str) -> None:
         edges: dict[str, set[str]] = {s: set() for s in self.states}
@@ -270,22 +275,22 @@ class CaseTypeChecker:
             if state not in reached:
                 self.p.report(
                     path,
-                    f"state {state!r} cannot be reached from {initial!r}",
-                    "add a transition into it or remove the state",
+                    texts.t("semantics.case.unreachable", state=state, initial=initial),
+                    texts.t("semantics.case.unreachable.hint"),
                     key=True,
                 )
             elif state not in self.finals and not (edges[state] - {state}):
                 self.p.report(
                     path,
-                    f"state {state!r} has no way out and is not final",
-                    "add a transition out of it or mark it `final: true`",
+                    texts.t("semantics.case.dead_end", state=state),
+                    texts.t("semantics.case.dead_end.hint"),
                     key=True,
                 )
 
     def _clock(self, clock: dict[str, Any], path: Path) -> None:
         p = self.p
         ident = clock.get("id")
-        p.require(clock, path, ["name", "due"], f"clock {ident!r}")
+        p.require(clock, path, ["name", "due"], texts.t("semantics.named.clock", name=ident))
         p.known_each(clock.get("runs_in"), self.states, [*path, "runs_in"], "state")
         p.known_each(clock.get("who"), p.roles, [*path, "who"], "role")
         p.condition(clock.get("when"), [*path, "when"], self.name, reserved=False)
@@ -299,14 +304,14 @@ class CaseTypeChecker:
         if "runs_in" not in clock and "starts_on" not in clock:
             p.report(
                 path,
-                f"clock {ident!r} can never start",
-                "add `runs_in: [states]` or `starts_on: {enter: state}`",
+                texts.t("semantics.clock.never_starts", clock=ident),
+                texts.t("semantics.clock.never_starts.hint"),
             )
         elif "starts_on" in clock and "runs_in" not in clock and "stops_on" not in clock:
             p.report(
                 path,
-                f"clock {ident!r} can never stop",
-                "add `stops_on: {enter: state}` or `stops_on: {trigger: event}`",
+                texts.t("semantics.clock.never_stops", clock=ident),
+                texts.t("semantics.clock.never_stops.hint"),
             )
         reachable = self.reachable or set(self.states)
         run_states = [s for s in as_list(clock.get("runs_in")) if s in self.states]
@@ -317,14 +322,14 @@ class CaseTypeChecker:
         if candidates and not any(s in reachable for s in candidates) and not starts.get("trigger"):
             p.report(
                 path,
-                f"clock {ident!r} can never start: its states are unreachable",
-                "run it in a state the case can reach",
+                texts.t("semantics.clock.unreachable", clock=ident),
+                texts.t("semantics.clock.unreachable.hint"),
             )
         if run_states and all(s in self.finals for s in run_states) and "stops_on" not in clock:
             p.report(
                 [*path, "runs_in"],
-                f"clock {ident!r} runs in final states only, so it never stops",
-                "add `stops_on:`",
+                texts.t("semantics.clock.final_only", clock=ident),
+                texts.t("semantics.clock.final_only.hint"),
             )
         due = clock.get("due")
         if isinstance(due, dict):
@@ -334,7 +339,7 @@ class CaseTypeChecker:
                 self.fields,
                 [*path, "due", "field"],
                 "field",
-                owner=f" of case type {self.name!r}",
+                owner=self.owner,
             ) and isinstance(field, str):
                 kind = (
                     self.fields[field].get("type") if isinstance(self.fields[field], dict) else None
@@ -342,14 +347,14 @@ class CaseTypeChecker:
                 if kind not in ("date", "datetime"):
                     p.report(
                         [*path, "due", "field"],
-                        f"field {field!r} is not a date (type {kind})",
-                        "give the field `type: date`",
+                        texts.t("semantics.clock.due_not_date", field=field, kind=kind),
+                        texts.t("semantics.clock.due_not_date.hint"),
                     )
             if "field" not in due and "after" not in due:
                 p.report(
                     [*path, "due"],
-                    "a clock's due needs `field` or `after`",
-                    "write `due: {after: 3d}` or `due: {field: deadline}`",
+                    texts.t("semantics.clock.due_empty"),
+                    texts.t("semantics.clock.due_empty.hint"),
                 )
         overdue = clock.get("overdue")
         if isinstance(overdue, dict):
@@ -377,8 +382,8 @@ class CaseTypeChecker:
         if not sources & set(run_states):
             self.p.report(
                 path,
-                f"trigger {trigger!r} cannot fire from any state the clock runs "
-                f"in ({', '.join(run_states)})",
-                f"add one of them to the `from:` of {trigger!r}",
+                texts.t("semantics.clock.fire_unreachable", trigger=trigger,
+                        states=texts.t("list.separator").join(run_states)),
+                texts.t("semantics.clock.fire_unreachable.hint", trigger=trigger),
                 severity="warning",
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine import texts
+
 _MISSING = object()
 
 # Answers a `unit:` operand (a selector id, a list of ids, or an inline selector) for one unit.
@@ -88,16 +90,18 @@ def describe(condition: Mapping[str, Any]) -> str:
     parts = []
     for key, operand in condition.items():
         if key in ("all", "any"):
-            joiner = " and " if key == "all" else " or "
-            parts.append("(" + joiner.join(describe(p) for p in operand) + ")")
+            joiner = texts.t(f"semantics.describe.{key}")
+            parts.append(texts.t("semantics.describe.group",
+                                 parts=joiner.join(describe(p) for p in operand)))
         elif key == "not":
-            parts.append(f"not ({describe(operand)})")
+            parts.append(texts.t("semantics.describe.not", condition=describe(operand)))
         elif key == UNIT_KEY:
-            parts.append(f"unit matches {operand!r}")
+            parts.append(texts.t("semantics.describe.unit", selector=operand))
         elif isinstance(operand, Mapping):
-            parts.extend(f"{key} {op} {arg!r}" for op, arg in operand.items())
+            parts.extend(texts.t("semantics.describe.compare", field=key, op=op, value=arg)
+                         for op, arg in operand.items())
         elif isinstance(operand, list):
-            parts.append(f"{key} in {operand!r}")
+            parts.append(texts.t("semantics.describe.in", field=key, values=operand))
         else:
-            parts.append(f"{key} = {operand!r}")
-    return " and ".join(parts)
+            parts.append(texts.t("semantics.describe.equals", field=key, value=operand))
+    return texts.t("semantics.describe.all").join(parts)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from types import MappingProxyType
 from typing import Any
 
 import jsonschema
 from transitions import EventData, Machine
 
+from engine import texts
 from engine.clocks import ArmClock, ClockEffect, StopClock, clock_effects
 from engine.conditions import UnitTest, describe, holds, tests_unit
 from engine.dates import Deadlines
@@ -342,11 +344,16 @@ class Lifecycle:
         for name in refused[:3]:
             setters = [t for t in self._set_by.get(name, []) if t != trigger]
             if setters:
-                hints.append(f"{name} is set by {', '.join(map(repr, setters))}")
+                hints.append(texts.t("semantics.refused.set_by", field=name,
+                                     setters=texts.t("list.separator").join(map(repr, setters))))
             elif name not in self.type.fields:
-                close = did_you_mean(name[:60], settable)
-                hints.append(f"{name[:60]!r} is no field of {self.type.id}"
-                             + (f": {close}" if close.startswith("did") else ""))
+                # the did-you-mean only when a field is close (not the list of all fields)
+                close = get_close_matches(name[:60], settable, n=1, cutoff=0.6)
+                hints.append(texts.t("semantics.refused.no_field", field=name[:60],
+                                     case_type=self.type.id)
+                             + (texts.t("semantics.refused.no_field.close",
+                                        close=did_you_mean(name[:60], settable))
+                                if close else ""))
         return FieldsNotSettable(case_id, trigger, refused, settable, hints=hints)
 
     def _choose(
@@ -429,10 +436,13 @@ class Lifecycle:
             for error in errors:
                 where = ".".join(str(p) for p in error.absolute_path)
                 if error.validator == "additionalProperties":
-                    known = ", ".join(self.type.fields)
-                    problems.append(f"{error.message} (fields of {self.type.id}: {known})")
+                    known = texts.t("list.separator").join(self.type.fields)
+                    problems.append(texts.t("semantics.data.unknown_field", error=error.message,
+                                            case_type=self.type.id, fields=known))
                 else:
-                    problems.append(f"{where or 'data'}: {error.message}")
+                    problems.append(texts.t("semantics.data.invalid",
+                                            where=where or texts.t("semantics.data.whole"),
+                                            error=error.message))
             raise InvalidData(case_id, problems)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine import texts
 from engine.document import format_path
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ class ReportChecker:
             if not isinstance(report, dict):
                 continue
             path: Path = ["reports", name]
-            self.p.require(report, path, ["name", "sections"], f"report {name!r}")
+            self.p.require(report, path, ["name", "sections"],
+                           texts.t("semantics.named.report", name=name))
             self.sections(report.get("sections"), [*path, "sections"])
             variants = report.get("variants")
             if isinstance(variants, list):
@@ -69,8 +71,9 @@ class ReportChecker:
                     if ident in seen:
                         self.p.report(
                             [*row_path, "id"],
-                            f"duplicate row id {ident!r}",
-                            f"already used at {format_path(seen[ident])}",
+                            texts.t("semantics.report.duplicate_row", id=ident),
+                            texts.t("semantics.report.duplicate_row.hint",
+                                    path=format_path(seen[ident])),
                         )
                     seen[ident] = row_path
                 self.row(row, row_path)
@@ -78,23 +81,21 @@ class ReportChecker:
     def row(self, row: dict[str, Any], path: Path) -> None:
         p = self.p
         ident = row.get("id")
-        p.require(row, path, ["name"], f"row {ident!r}")
+        p.require(row, path, ["name"], texts.t("semantics.named.row", name=ident))
         kinds = [k for k in _ROW_KINDS if k in row]
         if len(kinds) != 1:
             p.report(
                 path,
-                f"row {ident!r} needs exactly one of count, sum, count_units, count_checks, "
-                f"manual, figures (has {', '.join(kinds) or 'none'})",
-                "rows the system cannot derive are `manual: integer`; a row of several "
-                "figures lists each under `figures:`",
+                texts.t("semantics.report.row_kinds", row=ident, has=self._has(kinds)),
+                texts.t("semantics.report.row_kinds.hint"),
             )
             return
         if "parts" in row and "manual" not in row:
             p.report(
                 [*path, "parts"],
-                "`parts` applies only to manual rows",
-                "remove `parts` or make the row manual; figures of different kinds go under "
-                "`figures:`",
+                texts.t("semantics.report.parts_not_manual"),
+                texts.t("semantics.report.parts_not_manual.hint"),
+                must_go=True,
             )
         if "figures" not in row:
             self.measure(row, path)
@@ -103,8 +104,8 @@ class ReportChecker:
             if key in row:
                 p.report(
                     [*path, key],
-                    f"`{key}` on a row of figures applies to none of them",
-                    f"write `{key}` in each figure it is for",
+                    texts.t("semantics.report.key_on_figures_row", key=key),
+                    texts.t("semantics.report.key_on_figures_row.hint", key=key),
                     key=True,
                 )
         figures = row["figures"]
@@ -119,12 +120,17 @@ class ReportChecker:
         if len(kinds) != 1:
             self.p.report(
                 path,
-                f"figure {figure.get('name')!r} of row {row_id!r} needs exactly one of count, "
-                f"sum, count_units, count_checks, manual (has {', '.join(kinds) or 'none'})",
-                "a figure the system cannot derive is `manual: integer` or `manual: number`",
+                texts.t("semantics.report.figure_kinds", figure=figure.get("name"),
+                        row=row_id, has=self._has(kinds)),
+                texts.t("semantics.report.figure_kinds.hint"),
             )
             return
         self.measure(figure, path)
+
+    @staticmethod
+    def _has(kinds: list[str]) -> str:
+        """The measures an item has, listed; `none` when it has none."""
+        return texts.t("list.separator").join(kinds) or texts.t("semantics.report.none")
 
     def _variants(self, variants: list[Any], path: Path) -> None:
         """Each variant names declared org levels, none filed by two variants."""
@@ -140,17 +146,17 @@ class ReportChecker:
                 if not isinstance(level, str):
                     continue
                 if not p.levels:
-                    p.report(where, f"unknown org level {level!r}: the campaign declares none",
-                             f"declare it under `org_levels:` ({level}: {{name: …}})")
+                    p.report(where, texts.t("semantics.report.no_levels", level=level),
+                             texts.t("semantics.report.no_levels.hint", level=level))
                     continue
                 if not p.known(level, p.levels, where, "org level"):
                     continue
                 if level in owner:
                     p.report(
                         where,
-                        f"org level {level!r} already files variant "
-                        f"{format_path([*path, owner[level]])}",
-                        "an org files one form: keep the level in one variant",
+                        texts.t("semantics.report.level_twice", level=level,
+                                variant=format_path([*path, owner[level]])),
+                        texts.t("semantics.report.level_twice.hint"),
                     )
                 else:
                     owner[level] = index
@@ -163,14 +169,14 @@ class ReportChecker:
         whose figure and which period it is."""
         p = self.p
         if "manual" in item:
-            for key, why in (("attribute", "whose figure a case is"),
-                             ("within", "which cases or obligations are counted")):
+            for key in ("attribute", "within"):
                 if key in item:
                     p.report(
                         [*path, key],
-                        f"`{key}` says {why}; a manual figure is what the org enters",
-                        f"remove `{key}`, or count the figure from the record",
+                        texts.t(f"semantics.report.{key}_on_manual"),
+                        texts.t("semantics.report.key_on_manual.hint", key=key),
                         key=True,
+                        must_go=True,
                     )
             return
         case_name: Any = None
@@ -194,17 +200,17 @@ class ReportChecker:
             if "where" in item:
                 p.report(
                     [*path, "where"],
-                    "`where` filters cases, not checks",
-                    "remove `where` or count cases",
+                    texts.t("semantics.report.where_on_checks"),
+                    texts.t("semantics.report.where_on_checks.hint"),
+                    must_go=True,
                 )
             if "attribute" in item:
                 p.report(
                     [*path, "attribute"],
-                    "`attribute` applies to case measures (count, sum, count_units), not to "
-                    "count_checks",
-                    "remove `attribute`: an obligation counts for the org or unit it is due "
-                    "from",
+                    texts.t("semantics.report.attribute_on_checks"),
+                    texts.t("semantics.report.attribute_on_checks.hint"),
                     key=True,
+                    must_go=True,
                 )
             return
         if "where" in item and isinstance(case_name, str) and case_name in p.cases:
@@ -213,15 +219,17 @@ class ReportChecker:
     def _summed_field(self, case_name: str, field: Any, path: Path) -> None:
         p = self.p
         fields = p.case_fields(case_name)
-        if not p.known(field, fields, path, "field", owner=f" of case type {case_name!r}"):
+        if not p.known(field, fields, path, "field",
+                       owner=texts.t("semantics.owner.case_type", case=case_name)):
             return
         spec = fields.get(field) if isinstance(field, str) else None
         kind = spec.get("type") if isinstance(spec, dict) else None
         if isinstance(spec, dict) and kind not in ("integer", "number"):
             p.report(
                 path,
-                f"field {field!r} is {kind or 'untyped'}, not a number",
-                "sum a field of `type: number` or `type: integer`",
+                texts.t("semantics.report.sum_not_number", field=field,
+                        kind=kind or texts.t("semantics.report.untyped")),
+                texts.t("semantics.report.sum_not_number.hint"),
             )
 
     # -- targets ---------------------------------------------------------------------------
@@ -237,9 +245,10 @@ class ReportChecker:
                 continue
             path: Path = ["targets", index]
             p.require(
-                target, path, ["name", "by", "measure", "goal"], f"target {target.get('id')!r}"
+                target, path, ["name", "by", "measure", "goal"],
+                texts.t("semantics.named.target", name=target.get("id")),
             )
-            p.in_period(target.get("by"), [*path, "by"], "target date")
+            p.in_period(target.get("by"), [*path, "by"], "target_date")
             for key in ("measure", "per"):
                 if isinstance(target.get(key), dict):
                     self._target_measure(target[key], [*path, key])
@@ -251,10 +260,10 @@ class ReportChecker:
         if measure.get("within") == "period":
             self.p.report(
                 [*path, "within"],
-                "a target counts up to its date `by`; `within: period` applies to report rows",
-                "remove `within` and filter the cases by date in `where` "
-                "(reported_after: YYYY-MM-DD, or a date field with {gte: YYYY-MM-DD})",
+                texts.t("semantics.target.within_period"),
+                texts.t("semantics.target.within_period.hint"),
                 key=True,
+                must_go=True,
             )
 
     def _goal(self, target: dict[str, Any], goal: dict[str, Any], path: Path) -> None:
@@ -265,33 +274,33 @@ class ReportChecker:
         if not goal:
             p.report(
                 where,
-                f"target {target.get('id')!r} has an empty goal",
-                "write a bound (`{max: 0}`, `{min: 95}`) or a comparison with another "
-                "measure (`{lt: {count: hazard, where: …}}`)",
+                texts.t("semantics.target.empty_goal", target=target.get("id")),
+                texts.t("semantics.target.empty_goal.hint"),
             )
             return
         if len(ops) > 1:
             p.report(
                 [*where, ops[1]],
-                f"a goal compares with one measure; this one has {', '.join(ops)}",
-                "keep one of lt, lte, gt, gte; for two comparisons write two targets",
+                texts.t("semantics.target.two_comparisons",
+                        ops=texts.t("list.separator").join(ops)),
+                texts.t("semantics.target.two_comparisons.hint"),
                 key=True,
             )
         if ops and bounds:
             p.report(
                 [*where, ops[0]],
-                f"the goal mixes a bound ({', '.join(bounds)}) with a comparison ({ops[0]})",
-                "a goal is either a bound ({max: N}, {min: N}) or one comparison "
-                "({lt: <measure>}); write two targets for both",
+                texts.t("semantics.target.bound_and_comparison",
+                        bounds=texts.t("list.separator").join(bounds), op=ops[0]),
+                texts.t("semantics.target.bound_and_comparison.hint"),
                 key=True,
             )
         if ops and "per" in target:
             p.report(
                 [*path, "per"],
-                f"`per` makes the target a percentage, which the comparison `{ops[0]}` "
-                "does not take",
-                "remove `per`, or bound the percentage: `goal: {min: 95}`",
+                texts.t("semantics.target.per_with_comparison", op=ops[0]),
+                texts.t("semantics.target.per_with_comparison.hint"),
                 key=True,
+                must_go=True,
             )
         for op in ops:
             if isinstance(goal[op], dict):

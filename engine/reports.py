@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine import texts
 from engine.dates import Period, period_containing, periods
 from engine.errors import InputInvalid
 from engine.model import Campaign, Figure, Measure, Recurrence, Report, Row
@@ -67,8 +68,9 @@ def period_of(kind: Recurrence, day: dt.date) -> Period:
 
 def parse_period(kind: Recurrence, label: str) -> Period:
     """The period a label names, or InputInvalid saying how to write one."""
-    problem = InputInvalid(f"period {label!r} is not a {kind}; write it like "
-                           f"{_EXAMPLES.get(kind, '2023-05')}", code="bad_period")
+    problem = InputInvalid(texts.t("semantics.figures.bad_period", label=label,
+                                   kind=texts.t(f"semantics.recurrence.{kind}"),
+                                   example=_EXAMPLES.get(kind, "2023-05")), code="bad_period")
     if len(label) < 4 or not label[:4].isdigit():
         raise problem
     year = int(label[:4])
@@ -86,26 +88,28 @@ def parse_period(kind: Recurrence, label: str) -> Period:
 def manual_value(slot: Slot, value: Any) -> Value:
     """A manual figure as entered, checked against its type; InputInvalid names the figure."""
     kind = slot.figure.manual
-    where = f"figure {slot.key!r} ({slot.figure.name})"
+    where = texts.t("semantics.figures.named", key=slot.key, name=slot.figure.name)
     if value is None:
         return None
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputInvalid(f"{where} is a count: a whole number, 0 or more (got {value!r})",
+            raise InputInvalid(texts.t("semantics.figures.integer", where=where, value=value),
                                code="bad_figure")
         return value
     if kind == "number":
         if (isinstance(value, bool) or not isinstance(value, int | float)
                 or not math.isfinite(value) or value < 0):
-            raise InputInvalid(f"{where} is a number, 0 or more (got {value!r})",
+            raise InputInvalid(texts.t("semantics.figures.number", where=where, value=value),
                                code="bad_figure")
         return value
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise InputInvalid(f"{where} is true or false (got {value!r})", code="bad_figure")
+            raise InputInvalid(texts.t("semantics.figures.boolean", where=where, value=value),
+                               code="bad_figure")
         return value
     if not isinstance(value, str) or len(value) > 4000:
-        raise InputInvalid(f"{where} is text of at most 4000 characters", code="bad_figure")
+        raise InputInvalid(texts.t("semantics.figures.text", where=where, limit=4000),
+                           code="bad_figure")
     return value
 
 
@@ -118,12 +122,13 @@ def manual_values(form: Report, entered: Mapping[str, Any]) -> dict[str, Value]:
         slot = by_key.get(key)
         if slot is None:
             manual = [s.key for s in by_key.values() if s.figure.manual]
-            raise InputInvalid(f"the form {form.name} has no figure {key!r}; its manual "
-                               f"figures are {', '.join(manual) or 'none'}",
+            raise InputInvalid(texts.t("semantics.figures.unknown", form=form.name, key=key,
+                                       manual=texts.t("list.separator").join(manual)
+                                       or texts.t("semantics.report.none")),
                                code="unknown_figure")
         if slot.figure.manual is None:
-            raise InputInvalid(f"figure {key!r} ({slot.figure.name}) is computed from the "
-                               "record; leave it out", code="computed_figure")
+            raise InputInvalid(texts.t("semantics.figures.computed", key=key,
+                                       name=slot.figure.name), code="computed_figure")
         found[key] = manual_value(slot, value)
     return found
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from engine import texts
 from engine.document import DocumentError, Mapping, format_path, locate, parse
 from engine.errors import CalendarInvalid, Problem
 from engine.values import parse_date
@@ -47,8 +48,10 @@ class _Problems:
             if key not in known:
                 mark = node.key_marks[key]
                 self.found.append(Problem(mark.source, mark.line, mark.column,
-                                          format_path([*path, key]), f"unknown key {key!r}",
-                                          f"the keys here are {', '.join(known)}"))
+                                          format_path([*path, key]),
+                                          texts.t("semantics.calendar.unknown_key", key=key),
+                                          texts.t("semantics.calendar.unknown_key.hint",
+                                                  keys=texts.t("list.separator").join(known))))
 
 
 def read_schedule(text: str, source: str) -> YearSchedule:
@@ -57,7 +60,7 @@ def read_schedule(text: str, source: str) -> YearSchedule:
     try:
         document = parse(text, source, max_bytes=MAX_BYTES)
     except DocumentError as exc:
-        raise CalendarInvalid([_for_calendars(p) for p in exc.problems]) from None
+        raise CalendarInvalid([_for_calendars(p, text) for p in exc.problems]) from None
     problems = _Problems(document)
     problems.unknown_keys(document, [], _KEYS)
     year = _year(document, problems)
@@ -69,44 +72,51 @@ def read_schedule(text: str, source: str) -> YearSchedule:
     return YearSchedule(year, tuple(holidays), frozenset(workdays), notice, notice_date)
 
 
-def _for_calendars(problem: Problem) -> Problem:
-    """A reading problem worded for a calendar file (the reader words them for campaigns)."""
+def _for_calendars(problem: Problem, text: str) -> Problem:
+    """A reading problem worded for a calendar file (the reader words them for campaigns):
+    the refusals that tell how a campaign starts (an empty file, or one that is not a mapping
+    of keys) tell how a calendar file starts."""
     if "paicha: 1" not in problem.hint:
         return problem
-    message = problem.message.replace("a campaign must", "a calendar file must")
-    return dataclasses.replace(problem, message=message,
-                               hint="start with `year:`, `source:`, `holidays:`, `workdays:`")
+    message = problem.message
+    if any(line.strip() and not line.lstrip().startswith(("#", "---", "..."))
+           for line in text.splitlines()):
+        message = texts.t("semantics.calendar.not_mapping")
+    return dataclasses.replace(problem, message=message, hint=texts.t("semantics.calendar.start"))
 
 
 def _year(document: Mapping, problems: _Problems) -> int | None:
     year = document.get("year")
     if "year" not in document:
-        problems.add([], "missing `year`", "write the year the notice is for: `year: 2027`")
+        problems.add([], texts.t("semantics.calendar.missing", key="year"),
+                     texts.t("semantics.calendar.missing_year.hint"))
     elif isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-        problems.add(["year"], f"{year!r} is not a year", "write it as a number: `year: 2027`")
+        problems.add(["year"], texts.t("semantics.calendar.not_a_year", value=year),
+                     texts.t("semantics.calendar.not_a_year.hint"))
     else:
         return year
     return None
 
 
 def _source(document: Mapping, problems: _Problems) -> tuple[str | None, dt.date | None]:
-    hint = "name the notice: `source: {number: 国办发明电〔2026〕N号, date: 2026-11-XX}`"
+    hint = texts.t("semantics.calendar.source.hint")
     source = document.get("source")
     if "source" not in document:
-        problems.add([], "missing `source`: the State Council notice this schedule is from", hint)
+        problems.add([], texts.t("semantics.calendar.missing_source"), hint)
         return None, None
     if not isinstance(source, Mapping):
-        problems.add(["source"], "`source` must give the notice's number and date", hint)
+        problems.add(["source"], texts.t("semantics.calendar.source_shape"), hint)
         return None, None
     problems.unknown_keys(source, ["source"], _SOURCE_KEYS)
     number = source.get("number")
     if not isinstance(number, str) or not number.strip():
-        problems.add(["source", "number"], "missing the notice's number (文号)", hint)
+        problems.add(["source", "number"], texts.t("semantics.calendar.missing_number"), hint)
         number = None
     day = parse_date(source.get("date"))
     if day is None:
-        problems.add(["source", "date"], f"{source.get('date')!r} is not a date",
-                     "write the day the notice was issued, YYYY-MM-DD")
+        problems.add(["source", "date"],
+                     texts.t("semantics.calendar.not_a_date", value=source.get("date")),
+                     texts.t("semantics.calendar.notice_date.hint"))
     return (number.strip() if number else None), day
 
 
@@ -116,54 +126,59 @@ def _in_year(day: dt.date, year: int | None) -> bool:
 
 def _holidays(document: Mapping, problems: _Problems, year: int | None) -> list[Holiday]:
     items = document.get("holidays")
-    hint = "list each holiday: `- {name: 春节, from: 2027-02-XX, to: 2027-02-XX}`"
+    hint = texts.t("semantics.calendar.holidays.hint")
     if "holidays" not in document:
-        problems.add([], "missing `holidays`", hint)
+        problems.add([], texts.t("semantics.calendar.missing", key="holidays"), hint)
         return []
     if not isinstance(items, list) or not items:
-        problems.add(["holidays"], "`holidays` must be a list of the notice's holidays", hint)
+        problems.add(["holidays"], texts.t("semantics.calendar.holidays_shape"), hint)
         return []
     found: list[Holiday] = []
     seen: dict[dt.date, str] = {}
     for index, item in enumerate(items):
         path: list[str | int] = ["holidays", index]
         if not isinstance(item, Mapping):
-            problems.add(path, "each holiday is `{name: …, from: …, to: …}`", hint)
+            problems.add(path, texts.t("semantics.calendar.holiday_shape"), hint)
             continue
         problems.unknown_keys(item, path, _HOLIDAY_KEYS)
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.add([*path, "name"], "a holiday needs its name (元旦, 春节 …)")
+            problems.add([*path, "name"], texts.t("semantics.calendar.holiday_name"))
             name = None
         days = []
         for key in ("from", "to"):
             day = parse_date(item.get(key))
             if day is None:
-                problems.add([*path, key], f"{item.get(key)!r} is not a date"
-                             if key in item else f"missing `{key}`", "write YYYY-MM-DD")
+                problems.add([*path, key],
+                             texts.t("semantics.calendar.not_a_date", value=item.get(key))
+                             if key in item else texts.t("semantics.calendar.missing", key=key),
+                             texts.t("semantics.write_date"))
             elif not _in_year(day, year):
-                problems.add([*path, key], f"{day} is not in {year}",
-                             f"a file holds one year: write only the holiday's days in {year} "
-                             "(a 元旦 that starts on 12-30 of the year before starts here on "
-                             "01-01)")
+                problems.add([*path, key],
+                             texts.t("semantics.calendar.other_year", day=day, year=year),
+                             texts.t("semantics.calendar.holiday_other_year.hint", year=year))
                 day = None
             days.append(day)
         first, last = days
         if first is None or last is None or name is None:
             continue
         if last < first:
-            problems.add([*path, "to"], f"the holiday ends ({last}) before it starts ({first})",
-                         "`from` is the first day off, `to` the last")
+            problems.add([*path, "to"],
+                         texts.t("semantics.calendar.holiday_reversed", first=first, last=last),
+                         texts.t("semantics.calendar.holiday_reversed.hint"))
             continue
         if (last - first).days >= _LONGEST_HOLIDAY:
-            problems.add([*path, "to"], f"{name} lasts {(last - first).days + 1} days",
-                         "check the dates: no holiday is that long")
+            problems.add([*path, "to"],
+                         texts.t("semantics.calendar.holiday_too_long", name=name,
+                                 days=(last - first).days + 1),
+                         texts.t("semantics.calendar.holiday_too_long.hint"))
             continue
         holiday = Holiday(name.strip(), first, last)
         clash = [day for day in holiday.days() if day in seen]
         if clash:
-            problems.add(path, f"{clash[0]} is already a day of {seen[clash[0]]}",
-                         "each day off belongs to one holiday")
+            problems.add(path, texts.t("semantics.calendar.holiday_clash", day=clash[0],
+                                       holiday=seen[clash[0]]),
+                         texts.t("semantics.calendar.holiday_clash.hint"))
             continue
         seen.update(dict.fromkeys(holiday.days(), holiday.name))
         found.append(holiday)
@@ -174,8 +189,8 @@ def _workdays(document: Mapping, problems: _Problems, year: int | None,
               holidays: list[Holiday]) -> set[dt.date]:
     items = document.get("workdays", [])
     if not isinstance(items, list):
-        problems.add(["workdays"], "`workdays` must be a list of dates",
-                     "the weekend days the notice makes working days: `[2027-02-XX, …]`")
+        problems.add(["workdays"], texts.t("semantics.calendar.workdays_shape"),
+                     texts.t("semantics.calendar.workdays_shape.hint"))
         return set()
     off = {day: h.name for h in holidays for day in h.days()}
     found: set[dt.date] = set()
@@ -183,18 +198,22 @@ def _workdays(document: Mapping, problems: _Problems, year: int | None,
         path: list[str | int] = ["workdays", index]
         day = parse_date(value)
         if day is None:
-            problems.add(path, f"{value!r} is not a date", "write YYYY-MM-DD")
+            problems.add(path, texts.t("semantics.calendar.not_a_date", value=value),
+                         texts.t("semantics.write_date"))
         elif not _in_year(day, year):
-            problems.add(path, f"{day} is not in {year}", "a file holds one year")
+            problems.add(path, texts.t("semantics.calendar.other_year", day=day, year=year),
+                         texts.t("semantics.calendar.workday_other_year.hint"))
         elif day in found:
-            problems.add(path, f"{day} is listed twice", "list each working day once")
+            problems.add(path, texts.t("semantics.calendar.workday_twice", day=day),
+                         texts.t("semantics.calendar.workday_twice.hint"))
         elif day in off:
-            problems.add(path, f"{day} is both a working day and a day of {off[day]}",
-                         "a day is either off or worked: check the notice")
+            problems.add(path, texts.t("semantics.calendar.workday_off", day=day,
+                                       holiday=off[day]),
+                         texts.t("semantics.calendar.workday_off.hint"))
         elif day.weekday() < 5:
-            problems.add(path, f"{day} is a 周{_WEEKDAYS[day.weekday()]}, a working day anyway",
-                         "list only the Saturdays and Sundays the notice makes working days "
-                         "(调休上班)")
+            problems.add(path, texts.t("semantics.calendar.workday_weekday", day=day,
+                                       weekday=_WEEKDAYS[day.weekday()]),
+                         texts.t("semantics.calendar.workday_weekday.hint"))
         else:
             found.add(day)
     return found

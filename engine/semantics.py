@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 
+from engine import texts
 from engine.case_semantics import CaseTypeChecker
 from engine.condition_types import KINDS, type_problem
 from engine.conditions import UNIT_KEY
@@ -27,17 +28,34 @@ from engine.values import as_list, parse_date
 
 Path = list[str | int]
 
-CASE_RESERVED_KEYS = {
-    "state": "the case's state",
-    "open": "true while the case is not in a final state",
-    "overdue": "true while a clock of the case is past due",
-    "reported_before": "reported before a date",
-    "reported_after": "reported on or after a date",
-    "closed_before": "reached a final state before a date",
-    "closed_after": "reached a final state on or after a date",
-}
+# The words a report's `where` may use besides the case's fields: the case's state, open
+# (not in a final state), overdue (a clock past due), reported or closed before/after a date.
+CASE_RESERVED_KEYS = ("state", "open", "overdue", "reported_before", "reported_after",
+                      "closed_before", "closed_after")
 _DATE_KEYS = {"reported_before", "reported_after", "closed_before", "closed_after"}
 _OPERATORS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "present"}
+
+
+def named(kind: str, name: object) -> str:
+    """A part of the campaign named in a message: `role 'inspector'`, `clock 'rectify'`."""
+    return texts.t(f"semantics.named.{kind}", name=name)
+
+
+def what(kind: str) -> str:
+    """The word for a kind of reference (`state`, `org level`) in the current language."""
+    return texts.t(f"semantics.what.{kind.replace(' ', '_')}")
+
+
+def every_word(every: object) -> str:
+    """A recurrence as people read it (week, month, quarter … in the current language); a
+    value that is none of them (the schema reports it) as it is written."""
+    key = f"semantics.recurrence.{every}"
+    return texts.t(key) if isinstance(every, str) and texts.has(key) else str(every)
+
+
+def of_case_type(name: object) -> str:
+    """The owner a field belongs to, appended to an unknown field: ` of case type 'hazard'`."""
+    return texts.t("semantics.owner.case_type", case=name)
 
 
 class SemanticChecker:
@@ -62,16 +80,22 @@ class SemanticChecker:
         *,
         key: bool = False,
         severity: Severity = "error",
+        must_go: bool | None = None,
     ) -> None:
+        """`must_go`: the hint says to remove the key (no value of it fits); unsaid, an
+        English hint that starts with "remove `" says so."""
         mark = locate(self.doc, path, key=key)
         where = origin_path(self.doc, path)
-        site = child_site(self.doc, path, mark, must_go=hint.startswith("remove `"))
+        if must_go is None:
+            must_go = hint.startswith("remove `")
+        site = child_site(self.doc, path, mark, must_go=must_go)
         if site is not None:
             # the parent is valid alone: what the child changed makes its part wrong, so the
             # child is told, at its own item, what it can change
-            message = (f"{message} (inherited from {mark.source}:{mark.line}, "
-                       f"{where})")
-            hint = f"{site[2]}; {hint}" if hint else site[2]
+            message = texts.t("semantics.inherited", message=message, source=mark.source,
+                              line=mark.line, where=where)
+            hint = texts.t("semantics.inherited.hint", site=site[2], hint=hint) if hint \
+                else site[2]
             mark, where = site[0], site[1]
         self.problems.append(
             Problem(mark.source, mark.line, mark.column, where, message, hint, severity)
@@ -89,34 +113,38 @@ class SemanticChecker:
         mark, where = site
         self.problems.append(Problem(
             mark.source, mark.line, mark.column, where,
-            f"{name!r} is removed here but still used by the parent at "
-            f"{use.source}:{use.line} ({origin_path(self.doc, path)})",
-            "also override or remove the item that uses it, or keep this one"))
+            texts.t("semantics.removed_in_use", name=name, source=use.source, line=use.line,
+                    path=origin_path(self.doc, path)),
+            texts.t("semantics.removed_in_use.hint")))
 
     def require(self, item: Any, path: Path, keys: Iterable[str], what: str) -> None:
         if not isinstance(item, dict):
             return
         for key in keys:
             if key not in item:
-                self.report(path, f"{what} has no `{key}`", f"add `{key}:` here or in the parent")
+                self.report(path, texts.t("semantics.required", what=what, key=key),
+                            texts.t("semantics.required.hint", key=key))
 
     def known(
-        self, value: Any, choices: Iterable[str], path: Path, what: str, owner: str = ""
+        self, value: Any, choices: Iterable[str], path: Path, kind: str, owner: str = ""
     ) -> bool:
+        """Whether `value` (when a text) is one of `choices`; else reported as an unknown
+        `kind` (state, role, field …) with a did-you-mean."""
         choices = list(choices)
         if isinstance(value, str) and value not in choices:
-            self.unknown(path, value, f"unknown {what} {value!r}{owner}",
+            self.unknown(path, value, texts.t("semantics.unknown", what=what(kind),
+                                              value=value, owner=owner),
                          did_you_mean(value, choices))
             return False
         return True
 
-    def known_each(self, value: Any, choices: Iterable[str], path: Path, what: str) -> None:
+    def known_each(self, value: Any, choices: Iterable[str], path: Path, kind: str) -> None:
         choices = list(choices)
         if isinstance(value, list):
             for index, item in enumerate(value):
-                self.known(item, choices, [*path, index], what)
+                self.known(item, choices, [*path, index], kind)
         else:
-            self.known(value, choices, path, what)
+            self.known(value, choices, path, kind)
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -146,7 +174,8 @@ class SemanticChecker:
         value = self.doc.get(key)
         return [k for k in value] if isinstance(value, dict) else []
 
-    def in_period(self, value: Any, path: Path, what: str) -> None:
+    def in_period(self, value: Any, path: Path, kind: str) -> None:
+        """`kind`: which date (`phase_due`, `deadline` …, a `semantics.date.<kind>` id)."""
         day = parse_date(value)
         if day is None or self.period is None:
             return
@@ -154,8 +183,9 @@ class SemanticChecker:
         if not start <= day <= end:
             self.report(
                 path,
-                f"{what} {day} is outside the campaign period {start} to {end}",
-                "correct the date or widen `period`",
+                texts.t("semantics.outside_period", what=texts.t(f"semantics.date.{kind}"),
+                        day=day, start=start, end=end),
+                texts.t("semantics.outside_period.hint"),
             )
 
     # -- top level -------------------------------------------------------------------------
@@ -165,8 +195,8 @@ class SemanticChecker:
         if period is None:
             self.report(
                 [],
-                "the campaign has no `period`",
-                "add `period: {start: YYYY-MM-DD, end: YYYY-MM-DD}`",
+                texts.t("semantics.no_period"),
+                texts.t("semantics.no_period.hint"),
             )
             return None
         if not isinstance(period, dict):
@@ -177,8 +207,8 @@ class SemanticChecker:
         if end < start:
             self.report(
                 ["period", "end"],
-                f"period ends ({end}) before it starts ({start})",
-                "swap the dates",
+                texts.t("semantics.period_reversed", start=start, end=end),
+                texts.t("semantics.swap_dates"),
             )
             return None
         return start, end
@@ -188,7 +218,7 @@ class SemanticChecker:
         if not isinstance(roles, dict):
             return
         for name, role in roles.items():
-            self.require(role, ["roles", name], ["name", "scope"], f"role {name!r}")
+            self.require(role, ["roles", name], ["name", "scope"], named("role", name))
 
     def _selectors(self) -> None:
         selectors = self.doc.get("selectors")
@@ -227,8 +257,8 @@ class SemanticChecker:
                 if current == start:
                     self.report(
                         ["selectors", start],
-                        f"selector {start!r} refers to itself",
-                        "a selector may not depend on itself through any/not",
+                        texts.t("semantics.selector_cycle", name=start),
+                        texts.t("semantics.selector_cycle.hint"),
                     )
                     break
                 if current in seen:
@@ -248,16 +278,16 @@ class SemanticChecker:
             if not isinstance(phase, dict):
                 continue
             path: Path = ["phases", index]
-            self.require(phase, path, ["name", "due"], f"phase {phase.get('id')!r}")
+            self.require(phase, path, ["name", "due"], named("phase", phase.get("id")))
             day = parse_date(phase.get("due"))
             start = parse_date(phase.get("start"))
-            self.in_period(phase.get("due"), [*path, "due"], "phase deadline")
-            self.in_period(phase.get("start"), [*path, "start"], "phase start")
+            self.in_period(phase.get("due"), [*path, "due"], "phase_deadline")
+            self.in_period(phase.get("start"), [*path, "start"], "phase_start")
             if day and start and start > day:
                 self.report(
                     [*path, "start"],
-                    f"phase starts ({start}) after its deadline ({day})",
-                    "swap the dates",
+                    texts.t("semantics.phase_reversed", start=start, due=day),
+                    texts.t("semantics.swap_dates"),
                 )
             if isinstance(phase.get("id"), str):
                 self.phase_ids.append(phase["id"])
@@ -266,14 +296,15 @@ class SemanticChecker:
                 if previous and day < previous[1]:
                     self.report(
                         [*path, "due"],
-                        f"phases out of order: {phase['id']!r} is due {day}, before "
-                        f"the previous phase {previous[0]!r} ({previous[1]})",
-                        "list phases in the order they happen, or correct the date",
+                        texts.t("semantics.phases_out_of_order", phase=phase["id"], due=day,
+                                previous=previous[0], previous_due=previous[1]),
+                        texts.t("semantics.phases_out_of_order.hint"),
                     )
                 previous = (phase["id"], day)
         return due
 
-    def duplicate_ids(self, items: list[Any], path: Path, what: str, key: str = "id") -> None:
+    def duplicate_ids(self, items: list[Any], path: Path, kind: str, key: str = "id") -> None:
+        """`kind`: what the items are (phase, check, transition …, a `semantics.what.<kind>`)."""
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             if not isinstance(item, dict):
@@ -284,8 +315,8 @@ class SemanticChecker:
             if ident in seen:
                 self.report(
                     [*path, index, key if key in item else "trigger"],
-                    f"duplicate {what} id {ident!r}",
-                    f"{path[-1]}[{seen[ident]}] already uses it; ids must be unique",
+                    texts.t("semantics.duplicate_id", what=what(kind), id=ident),
+                    texts.t("semantics.duplicate_id.hint", list=path[-1], index=seen[ident]),
                 )
             else:
                 seen[ident] = index
@@ -307,7 +338,7 @@ class SemanticChecker:
         return ids
 
     def _check(self, check: dict[str, Any], path: Path) -> None:
-        what = f"check {check.get('id')!r}"
+        what = named("check", check.get("id"))
         self.require(check, path, ["name", "who", "for"], what)
         self._who(check.get("who"), [*path, "who"])
         self.audience(check.get("for"), [*path, "for"])
@@ -320,25 +351,24 @@ class SemanticChecker:
         if "every" not in check and due is None and "phase" not in check:
             self.report(
                 path,
-                f"{what} has neither `due` nor `every`",
-                "give a deadline (`due: 2023-06-30` or `due: {phase: self_check}`) "
-                "or a recurrence (`every: month`, or `every: once` for 一次 in the campaign)",
+                texts.t("semantics.check.no_due", what=what),
+                texts.t("semantics.check.no_due.hint"),
             )
         if once and due is not None:
             self.report(
                 [*path, "due"],
-                f"{what} is done once (`every: once`), due on the last day of its window",
-                "remove `due:`; set the window with `end: 2023-06-30` or `phase: self_check`, "
-                "or make it a one-off check (no `every`) with `due: 2023-06-30`",
+                texts.t("semantics.check.once_due", what=what),
+                texts.t("semantics.check.once_due.hint"),
+                must_go=True,
             )
         elif recurring:
             if due is not None and not (isinstance(due, dict) and ("day" in due
                                                                     or "weekday" in due)):
                 self.report(
                     [*path, "due"],
-                    f"{what} recurs every {every}, so its due must be a day in each period",
-                    "write `due: {weekday: monday}`" if every == "week"
-                    else "write `due: {day: 28}` or `due: {day: last}`",
+                    texts.t("semantics.check.recurring_date", what=what, every=every_word(every)),
+                    texts.t("semantics.check.recurring_date.hint.week") if every == "week"
+                    else texts.t("semantics.check.recurring_date.hint"),
                 )
             elif isinstance(due, dict):
                 self.period_due(due, every, [*path, "due"])
@@ -346,9 +376,8 @@ class SemanticChecker:
             if isinstance(due, dict) and ("day" in due or "weekday" in due):
                 self.report(
                     [*path, "due"],
-                    f"{what} has a day-of-period due but no `every`",
-                    "add `every: week` for a weekday, `every: month` (or quarter, half_year, "
-                    "year) for a day",
+                    texts.t("semantics.check.day_without_every", what=what),
+                    texts.t("semantics.check.day_without_every.hint"),
                 )
             for index, one in enumerate(as_list(due) if isinstance(due, list) else [due]):
                 sub: Path = [*path, "due", index] if isinstance(due, list) else [*path, "due"]
@@ -357,15 +386,16 @@ class SemanticChecker:
                 if key in check:
                     self.report(
                         [*path, key],
-                        f"`{key}` applies only to recurring checks and `every: once`",
-                        "add `every:` (`once` for 一次 in a window) or remove this key",
+                        texts.t("semantics.check.window_one_off", key=key),
+                        texts.t("semantics.check.window_one_off.hint"),
                     )
-        self.in_period(check.get("start"), [*path, "start"], "check start")
-        self.in_period(check.get("end"), [*path, "end"], "check end")
+        self.in_period(check.get("start"), [*path, "start"], "check_start")
+        self.in_period(check.get("end"), [*path, "end"], "check_end")
         start, end = parse_date(check.get("start")), parse_date(check.get("end"))
         if start and end and end < start:
             self.report(
-                [*path, "end"], f"{what} ends ({end}) before it starts ({start})", "swap the dates"
+                [*path, "end"], texts.t("semantics.check.reversed", what=what, start=start,
+                                        end=end), texts.t("semantics.swap_dates")
             )
         for index, variant in enumerate(as_list(check.get("stricter"))):
             if isinstance(variant, dict):
@@ -377,17 +407,17 @@ class SemanticChecker:
         roles = value if isinstance(value, list) else [value]
         text = ROLE_SEPARATOR.join(r for r in roles if isinstance(r, str))
         if len(text) > ROLE_TEXT_MAX:
-            self.report(path, f"the role ids of one check take {len(text)} characters, more "
-                              f"than the {ROLE_TEXT_MAX} an obligation keeps",
-                        "list fewer roles, or give the roles shorter ids")
+            self.report(path, texts.t("semantics.check.roles_too_long", length=len(text),
+                                      limit=ROLE_TEXT_MAX),
+                        texts.t("semantics.check.roles_too_long.hint"))
         if not isinstance(value, list):
             self.known(value, self.roles, path, "role")
             return
         seen: set[str] = set()
         for index, role in enumerate(value):
             if role in seen:
-                self.report([*path, index], f"role {role!r} is listed twice",
-                            "list each role once")
+                self.report([*path, index], texts.t("semantics.check.role_twice", role=role),
+                            texts.t("semantics.check.role_twice.hint"))
             elif self.known(role, self.roles, [*path, index], "role") and isinstance(role, str):
                 seen.add(role)
 
@@ -395,20 +425,17 @@ class SemanticChecker:
         """A stricter variant: of a recurring check, a `once` check, or a one-off check."""
         self.known_each(variant.get("for"), self.selectors, [*path, "for"], "selector")
         if not any(key in variant for key in ("every", "times", "due")):
-            self.report(path, "this stricter variant changes nothing",
-                        "give it what is stricter: `every: month`, `times: 2` or an earlier "
-                        "`due`")
+            self.report(path, texts.t("semantics.variant.no_change"),
+                        texts.t("semantics.variant.no_change.hint"))
         mine = variant.get("every")
         if mine == "once":
-            self.report([*path, "every"], "a stricter variant cannot be done just once",
-                        "a variant is stricter: give it a recurrence (`every: half_year`) or "
-                        "more `times`")
+            self.report([*path, "every"], texts.t("semantics.variant.once"),
+                        texts.t("semantics.variant.once.hint"))
             return
         if every is None and mine is not None:
             self.report([*path, "every"],
-                        f"the check is one-off, so a variant cannot recur every {mine}",
-                        "write `every: once` on the check (一次 during the campaign, or its "
-                        "phase with `phase:`) and keep the variant's `every`")
+                        texts.t("semantics.variant.recurs_one_off", every=every_word(mine)),
+                        texts.t("semantics.variant.recurs_one_off.hint"))
             return
         due = variant.get("due")
         effective = mine or every
@@ -416,21 +443,20 @@ class SemanticChecker:
             return
         if effective is None:
             if isinstance(due, dict) and ("day" in due or "weekday" in due):
-                self.report([*path, "due"], "a one-off check's variant is due on a date",
-                            "write `due: 2023-06-15` or `due: {phase: self_check}`")
+                self.report([*path, "due"], texts.t("semantics.variant.one_off_day"),
+                            texts.t("semantics.variant.one_off_day.hint"))
             else:
                 for index, one in enumerate(due if isinstance(due, list) else [due]):
                     self.date_ref(one, [*path, "due", index] if isinstance(due, list)
                                   else [*path, "due"])
         elif effective == "once":
             self.report([*path, "due"],
-                        "a variant of a `once` check is due on the last day of its window",
-                        "remove `due:`, or give the variant a recurrence (`every: month`) "
-                        "and a day in each period")
+                        texts.t("semantics.variant.once_due"),
+                        texts.t("semantics.variant.once_due.hint"), must_go=True)
         elif not isinstance(due, dict):
             self.report([*path, "due"],
-                        f"the variant recurs every {effective}, so its due must be a day in "
-                        "each period", "write `due: {day: 28}` or `due: {weekday: monday}`")
+                        texts.t("semantics.variant.recurring_date", every=every_word(effective)),
+                        texts.t("semantics.variant.recurring_date.hint"))
         else:
             self.period_due(due, effective, [*path, "due"])
 
@@ -456,22 +482,21 @@ class SemanticChecker:
                 if key in due:
                     self.report(
                         [*path, key],
-                        f"a weekly check is due on a day of the week, not `{key}`",
-                        "write `due: {weekday: monday}` (周一), or leave `due:` out for the "
-                        "week's last day",
+                        texts.t("semantics.due.weekly", key=key),
+                        texts.t("semantics.due.weekly.hint"),
                     )
         elif "weekday" in due or "week" in due:
             key = "weekday" if "weekday" in due else "week"
             self.report(
                 [*path, key],
-                f"`{key}` applies only to weekly checks; this one recurs every {every}",
-                "use `every: week`, or a day of the month: `due: {day: 28}`",
+                texts.t("semantics.due.weekday_not_weekly", key=key, every=every_word(every)),
+                texts.t("semantics.due.weekday_not_weekly.hint"),
             )
         elif isinstance(month, int) and months is not None and month > months:
             self.report(
                 [*path, "month"],
-                f"month {month} does not exist in a period of {months} month(s)",
-                f"use a month from 1 to {months}, `last` or `next`",
+                texts.t("semantics.due.month_outside", month=month, months=months),
+                texts.t("semantics.due.month_outside.hint", months=months),
             )
 
     def date_ref(self, value: Any, path: Path) -> None:
@@ -489,8 +514,8 @@ class SemanticChecker:
         except jsonschema.SchemaError as exc:
             self.report(
                 [*path, *exc.absolute_path],
-                f"not a valid JSON Schema: {exc.message}",
-                "see https://json-schema.org/understanding-json-schema/",
+                texts.t("semantics.json_schema", error=exc.message),
+                texts.t("semantics.json_schema.hint"),
             )
 
     # -- what reports and targets use (engine.report_semantics checks them) ----------------
@@ -523,9 +548,8 @@ class SemanticChecker:
                 continue
             if key == UNIT_KEY and key not in fields:
                 if reserved:
-                    self.report(sub, "`unit` tests the case's unit in a `when`; a report's "
-                                "`where` cannot use it", "count by unit in the report's rows "
-                                "instead, or remove `unit:`", key=True)
+                    self.report(sub, texts.t("semantics.condition.unit_in_where"),
+                                texts.t("semantics.condition.unit_in_where.hint"), key=True)
                 else:
                     self.unit_condition(operand, sub)
                 continue
@@ -533,9 +557,10 @@ class SemanticChecker:
             if key not in choices:
                 hint = did_you_mean(key, choices)
                 if not reserved and key in CASE_RESERVED_KEYS:
-                    hint = f"{key!r} may be used in report filters, not in transition conditions"
+                    hint = texts.t("semantics.condition.reserved_in_when", key=key)
                 self.unknown(
-                    sub, key, f"unknown field {key!r} of case type {case_name!r}", hint, key=True
+                    sub, key, texts.t("semantics.unknown", what=what("field"), value=key,
+                                      owner=of_case_type(case_name)), hint, key=True
                 )
                 continue
             if key == "state":
@@ -551,11 +576,13 @@ class SemanticChecker:
                 continue
             if key in _DATE_KEYS:
                 if parse_date(operand) is None:
-                    self.report(sub, f"{key} needs a date", "write YYYY-MM-DD")
+                    self.report(sub, texts.t("semantics.condition.needs_date", key=key),
+                                texts.t("semantics.write_date"))
                 continue
             if key in ("open", "overdue"):
                 if not isinstance(operand, bool):
-                    self.report(sub, f"{key} is true or false", f"write `{key}: true`")
+                    self.report(sub, texts.t("semantics.condition.boolean", key=key),
+                                texts.t("semantics.condition.boolean.hint", key=key))
                 continue
             self._operand(fields.get(key), operand, sub, key)
 
@@ -582,8 +609,8 @@ class SemanticChecker:
         selector = selectors.get(name) if isinstance(selectors, dict) and isinstance(
             name, str) else None
         if isinstance(selector, dict) and "level" in selector:
-            self.report(path, f"selector {name!r} tests an org's level: no unit matches it",
-                        "name a selector on industry or tags, e.g. `{tags: city_managed}`")
+            self.report(path, texts.t("semantics.condition.level_selector", name=name),
+                        texts.t("semantics.condition.level_selector.hint"))
 
     def _operand(self, field: Any, operand: Any, path: Path, name: str) -> None:
         enum = field.get("enum") if isinstance(field, dict) else None
@@ -592,7 +619,7 @@ class SemanticChecker:
                 if op not in _OPERATORS:
                     self.report(
                         [*path, op],
-                        f"unknown operator {op!r}",
+                        texts.t("semantics.condition.unknown_operator", op=op),
                         did_you_mean(op, _OPERATORS),
                         key=True,
                     )
@@ -617,8 +644,9 @@ class SemanticChecker:
             if problem is not None:
                 message, hint = problem
                 shown = "null" if item is None else repr(item)
-                self.report(where, f"{shown} is {message}, but field {name!r} is "
-                            f"{KINDS[kind]}: the condition can never hold", hint)
+                self.report(where, texts.t("semantics.condition.wrong_type", value=shown,
+                                           problem=message, field=name, kind=KINDS[kind]),
+                            hint)
 
     def _enum_values(self, enum: list[Any], value: Any, path: Path, name: str) -> None:
         for index, item in enumerate(as_list(value)):
@@ -626,6 +654,6 @@ class SemanticChecker:
                 where = [*path, index] if isinstance(value, list) else path
                 self.report(
                     where,
-                    f"{item!r} is not a value of field {name!r}",
+                    texts.t("semantics.condition.not_in_enum", value=item, field=name),
                     did_you_mean(item, [str(e) for e in enum]),
                 )

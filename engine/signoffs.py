@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 
+from engine import texts
 from engine.conditions import UnitTest, holds
 from engine.errors import InvalidData
 from engine.limits import DateRange
@@ -97,7 +98,8 @@ class SignerFields:
         problems: list[str] = []
         for name, value in own.items():
             validator = self._validators[(transition.id, index, name)]
-            errors = [f"{name}: {e.message}" for e in validator.iter_errors(value)]
+            errors = [texts.t("semantics.data.invalid", where=name, error=e.message)
+                      for e in validator.iter_errors(value)]
             kind = signed.fields[name].schema.get("format")
             if not errors and kind in ("date", "date-time"):
                 found = self.dates.problem(name, value, datetime=kind == "date-time")

@@ -20,6 +20,7 @@ import operator
 from dataclasses import dataclass
 from typing import Literal
 
+from engine import texts
 from engine.model import Target
 
 Status = Literal["met", "on_track", "at_risk", "missed"]
@@ -62,13 +63,13 @@ def goal_text(target: Target) -> str:
     """The goal as people read it: `≤ 0`, `≥ 95%`, `< 2024年发现的重大事故隐患`."""
     percent = "%" if target.per is not None else ""
     if target.compare is not None and target.compare_op is not None:
-        return f"{_SIGN[target.compare_op]} 对比数"
+        return texts.t("semantics.goal.compared", sign=_SIGN[target.compare_op])
     parts = []
     if target.goal_min is not None:
         parts.append(f"≥ {_number(target.goal_min)}{percent}")
     if target.goal_max is not None:
         parts.append(f"≤ {_number(target.goal_max)}{percent}")
-    return "，".join(parts)
+    return texts.t("semantics.goal.separator").join(parts)
 
 
 def _number(found: float) -> str:
@@ -82,14 +83,14 @@ def status(target: Target, as_of: dt.date, now: Reading, at_by: Reading | None) 
     if as_of >= target.by:
         assert at_by is not None
         if holds(target, at_by):
-            return "met", f"goal held on {target.by}"
-        return "missed", f"goal not held on {target.by}"
+            return "met", texts.t("semantics.goal.met", by=target.by)
+        return "missed", texts.t("semantics.goal.missed", by=target.by)
     if holds(target, now):
-        return "on_track", "goal holds now"
+        return "on_track", texts.t("semantics.goal.holds")
     left = (target.by - as_of).days
     if left <= target.warn_days:
-        return "at_risk", f"goal not held with {left} days left (warn {target.warn_days})"
-    return "on_track", f"goal not held yet, {left} days left"
+        return "at_risk", texts.t("semantics.goal.at_risk", left=left, warn=target.warn_days)
+    return "on_track", texts.t("semantics.goal.not_yet", left=left)
 
 
 def holds_status(status: Status) -> bool:

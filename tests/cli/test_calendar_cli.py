@@ -90,8 +90,8 @@ def test_calendar_check_names_every_problem_with_its_line(capsys: Capsys) -> Non
         ("10", "$.workdays[4]"),
         ("10", "$.workdays[5]"),
     ]
-    assert "2027-01-02 is both a working day and a day of 元旦" in err
-    assert "2027-02-15 is a 周一" in err
+    assert "2027-01-02既是工作日，又属于元旦" in err
+    assert "2027-02-15是周一" in err
 
 
 def test_calendar_check_accepts_a_well_formed_file(capsys: Capsys) -> None:
