@@ -8,31 +8,37 @@ A campaign file is read as YAML 1.2 (engine.document): only `true` and `false` a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from engine import texts
 
 
-class _Words(Mapping[str, str]):
+class _Words(dict[str, str]):
     """The field types a condition's values are checked against, each as a message names it
-    in the language spoken when it is read (`campaign.type.<type>`: "true or false")."""
+    in the language spoken when it is read (`campaign.type.<type>`: "true or false"). A dict
+    (of each type's id) so that `kind in KINDS` narrows a type checker's idea of `kind`."""
 
-    _names = ("boolean", "integer", "number", "string", "date", "datetime")
+    def __init__(self, *kinds: str) -> None:
+        super().__init__((kind, f"campaign.type.{kind}") for kind in kinds)
 
     def __getitem__(self, kind: str) -> str:
-        if kind not in self._names:
-            raise KeyError(kind)
-        return texts.t(f"campaign.type.{kind}")
+        return texts.t(super().__getitem__(kind))
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+    def get(self, kind: str, default: Any = None) -> Any:
+        try:
+            return self[kind]
+        except KeyError:
+            return default
 
-    def __len__(self) -> int:
-        return len(self._names)
+    def values(self) -> Any:
+        return [self[kind] for kind in self]
+
+    def items(self) -> Any:
+        return [(kind, self[kind]) for kind in self]
 
 
-KINDS: Mapping[str, str] = _Words()
+# typed as the dict it is: `kind in KINDS` then narrows `kind` to a text
+KINDS: dict[str, str] = _Words("boolean", "integer", "number", "string", "date", "datetime")
 _YAML11_BOOLEANS = {"yes": "true", "no": "false", "on": "true", "off": "false", "y": "true",
                     "n": "false", "true": "true", "false": "false"}
 
