@@ -13,12 +13,14 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from engine import texts
 from engine.errors import Problem
 from engine.schema import _DESCRIPTIONS
 from paicha.cli import main
 from paicha.files import loader_for
+from tests.support.world import World
 
 INVALID = Path(__file__).resolve().parents[1] / "campaigns" / "invalid"
 SCHEMA = Path(__file__).resolve().parents[2] / "campaigns" / "schema" / "campaign.schema.json"
@@ -134,3 +136,30 @@ def test_paicha_validate_speaks_chinese_by_default(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert ("'2024年5月30日' 不是日期  (写作 2024-05-30（YYYY-MM-DD：写明年份，月、日各两位）)"
             in out)
+
+
+def test_post_campaigns_validate_answers_in_the_language_asked(client: TestClient,
+                                                                world: World) -> None:
+    body = ("paicha: 1\nid: town-2023\nextends: special-action-2023\ntitle: 某镇实施方案\n"
+            "phases:\n  - {id: mobilize, due: 2023-05-25}\n"
+            "checks:\n  - id: safety_month\n    times: zero\n").encode()
+
+    def problems(language: str) -> dict[str, tuple[str, str]]:
+        answer = client.post("/campaigns/validate", content=body, headers={
+            **world.auth("admin"), "Content-Type": "application/yaml",
+            "Accept-Language": language})
+        assert answer.status_code == 200, answer.text
+        return {p["path"]: (p["message"], p["hint"]) for p in answer.json()["problems"]}
+
+    assert problems("zh") == {
+        "$.checks[0].times": ("应为整数，实际为'zero'", ""),
+        "$.phases[0].due": ("阶段 mobilize 的期限为 2023-05-25，晚于上级行动方案的 2023-05-15",
+                            "地方方案的期限通常与上级相同或更早；请核对日期"),
+    }
+    assert problems("en") == {
+        "$.checks[0].times": ("expected a whole number, got 'zero'", ""),
+        "$.phases[0].due": ("phase mobilize is due 2023-05-25, later than the parent's "
+                            "2023-05-15",
+                            "a local plan usually sets the same or an earlier deadline; "
+                            "check the date"),
+    }
