@@ -69,12 +69,21 @@ def _is_datetime(value: object) -> bool:
 _TIME_PATTERN = ":[0-5][0-9]$"
 
 
+def closest(word: object, choices: Iterable[str]) -> str | None:
+    """The known choice closest to `word`, if one is close: what `did_you_mean` names. A
+    caller that must know whether the hint names one asks this, not the hint's words (they
+    are the language's)."""
+    close = difflib.get_close_matches(str(word), sorted({str(c) for c in choices}), n=1,
+                                      cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """A hint naming the closest known choice, or listing the choices when few."""
     options = sorted({str(c) for c in choices})
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    if close:
-        return texts.t("campaign.did_you_mean", choice=close[0])
+    close = closest(word, options)
+    if close is not None:
+        return texts.t("campaign.did_you_mean", choice=close)
     if 0 < len(options) <= 8:
         return texts.t("campaign.known", choices=texts.t("list.separator").join(options))
     return ""

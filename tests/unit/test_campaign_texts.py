@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from engine import texts
 from engine.errors import Problem
-from engine.schema import _DESCRIPTIONS
+from engine.schema import _DESCRIPTIONS, closest, did_you_mean
 from paicha.cli import main
 from paicha.files import loader_for
 from tests.support.world import World
@@ -163,3 +163,11 @@ def test_post_campaigns_validate_answers_in_the_language_asked(client: TestClien
                             "a local plan usually sets the same or an earlier deadline; "
                             "check the date"),
     }
+
+
+def test_whether_a_hint_names_a_close_choice_is_asked_of_closest_not_of_its_words() -> None:
+    with texts.use("zh"):
+        assert did_you_mean("rol", ["roles", "id"]) == "是否应为 'roles'？"
+        assert did_you_mean("xyz", ["roles", "id"]) == "可选：id、roles"
+    assert closest("rol", ["roles", "id"]) == "roles"
+    assert closest("xyz", ["roles", "id"]) is None
