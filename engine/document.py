@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from engine import texts
 from engine.errors import Problem
 
 MAX_BYTES = 1_000_000
@@ -181,17 +182,13 @@ class _Builder:
     def build(self, node: Node, path: str) -> Any:
         if isinstance(node, (MappingNode, SequenceNode)) and node.tag not in _PLAIN_TAGS:
             mark = _mark(self.source, node)
-            self._problem(
-                mark,
-                path,
-                f"tag {node.tag!r} is not allowed",
-                "campaign files are plain YAML: remove the `!` tag",
-            )
+            self._problem(mark, path, texts.t("campaign.yaml.tag", tag=node.tag),
+                          texts.t("campaign.yaml.tag.hint"))
             return None
         if isinstance(node, ScalarNode) and node.tag not in _SCALAR_TAGS:
             mark = _mark(self.source, node)
-            self._problem(mark, path, f"tag {node.tag!r} is not allowed",
-                          "campaign files are plain YAML: remove the `!` tag")
+            self._problem(mark, path, texts.t("campaign.yaml.tag", tag=node.tag),
+                          texts.t("campaign.yaml.tag.hint"))
             return None
         if isinstance(node, ScalarNode) and not self._sized(node, path):
             return None
@@ -210,11 +207,13 @@ class _Builder:
         for key_node, value_node in node.value:
             key_mark = _mark(self.source, key_node)
             if not isinstance(key_node, ScalarNode):
-                self._problem(key_mark, path, "a key must be a plain word", "write the key as text")
+                self._problem(key_mark, path, texts.t("campaign.yaml.key_not_plain"),
+                              texts.t("campaign.yaml.key_not_plain.hint"))
                 continue
             if len(key_node.value) > MAX_KEY:
-                self._problem(key_mark, path, f"a key of {len(key_node.value):,} characters",
-                              f"keys are names of at most {MAX_KEY} characters")
+                self._problem(key_mark, path,
+                              texts.t("campaign.yaml.key_long", length=len(key_node.value)),
+                              texts.t("campaign.yaml.key_long.hint", limit=MAX_KEY))
                 continue
             if not self._sized(key_node, path):
                 continue
@@ -225,8 +224,8 @@ class _Builder:
                 self._problem(
                     key_mark,
                     child_path,
-                    f"duplicate key {key!r}",
-                    f"already given at line {first.line}; keep one",
+                    texts.t("campaign.yaml.duplicate_key", key=key),
+                    texts.t("campaign.yaml.duplicate_key.hint", line=first.line),
                 )
                 continue
             result.put(
@@ -239,14 +238,13 @@ class _Builder:
         number = node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         if number and len(node.value) > MAX_NUMBER:
             self._problem(_mark(self.source, node), path,
-                          f"a number of {len(node.value):,} characters",
-                          f"numbers in a campaign have at most {MAX_NUMBER} characters; quote "
-                          "it if it is a text")
+                          texts.t("campaign.yaml.number_long", length=len(node.value)),
+                          texts.t("campaign.yaml.number_long.hint", limit=MAX_NUMBER))
             return False
         if len(node.value) > MAX_SCALAR:
             self._problem(_mark(self.source, node), path,
-                          f"a value of {len(node.value):,} characters",
-                          f"a value has at most {MAX_SCALAR:,} characters; shorten it")
+                          texts.t("campaign.yaml.value_long", length=len(node.value)),
+                          texts.t("campaign.yaml.value_long.hint", limit=MAX_SCALAR))
             return False
         return True
 
@@ -302,19 +300,40 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, source: str) -> Docume
         mark = exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     lines = text.splitlines()
-    hint = "check indentation, colons and quotes on this line"
+    hint = texts.t("campaign.yaml.syntax.hint")
     previous = lines[line - 2] if 1 < line <= len(lines) + 1 else ""
     if "found '<scalar>'" in str(exc.problem) and (
         previous.count('"') % 2 or previous.count("'") % 2
     ):
         line, column = line - 1, previous.find('"' if previous.count('"') % 2 else "'") + 1
-        return _refuse(source, line, column, "YAML syntax: a quote opened here is never closed",
-                       "add the closing quote at the end of the text")
+        return _refuse(source, line, column, texts.t("campaign.yaml.unclosed_quote"),
+                       texts.t("campaign.yaml.unclosed_quote.hint"))
     here = lines[line - 1] if 0 < line <= len(lines) else ""
     if "：" in here and ":" not in here.split("#")[0]:
-        hint = "use an ASCII colon ':' after the key, not the full-width '：'"
-    message = str(exc.problem or exc.context or "unreadable YAML")
-    return _refuse(source, line, column, f"YAML syntax: {message}", hint)
+        hint = texts.t("campaign.yaml.full_width_colon")
+    message = str(exc.problem or exc.context or "")
+    return _refuse(source, line, column, texts.t("campaign.yaml.syntax", problem=_yaml_words(
+        message) if message else texts.t("campaign.yaml.unreadable")), hint)
+
+
+# PyYAML's words for what it could not read, those that need no value of the file, by id
+_YAML_PROBLEMS = {
+    "mapping values are not allowed here": "mapping_values",
+    "could not find expected ':'": "no_colon",
+    "found character '\\t' that cannot start any token": "tab",
+    "found undefined alias": "undefined_alias",
+    "found unhashable key": "unhashable_key",
+    "expected a comment or a line break, but found": "after_value",
+}
+
+
+def _yaml_words(problem: str) -> str:
+    """PyYAML's complaint in the language spoken, where the catalogue words it (English, as
+    PyYAML wrote it, otherwise)."""
+    for words, name in _YAML_PROBLEMS.items():
+        if problem == words or problem.startswith(words + " "):
+            return texts.t(f"campaign.yaml.problem.{name}", rest=problem[len(words):])
+    return problem
 
 
 def parse(
@@ -322,43 +341,43 @@ def parse(
 ) -> Mapping:
     """Parse campaign text; raise DocumentError with located problems if it cannot be read."""
     if len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise _refuse(source, 1, 1, f"file is larger than {max_bytes} bytes",
-                      "split the campaign or remove unused parts")
+        raise _refuse(source, 1, 1, texts.t("campaign.yaml.too_large", limit=max_bytes),
+                      texts.t("campaign.yaml.too_large.hint"))
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
         root = loader.get_single_node()
         if root is None:
-            raise _refuse(source, 1, 1, "the file is empty",
-                          "start with `paicha: 1`, `id:` and `title:`")
+            raise _refuse(source, 1, 1, texts.t("campaign.yaml.empty"),
+                          texts.t("campaign.yaml.start_hint"))
         memo: dict[int, int] = {}
         if _expanded_size(root, memo) > max_nodes:
             node, path = _overflow_at(root, max_nodes, memo, "$")
             mark = _mark(source, node)
             raise _refuse(source, mark.line, mark.column,
-                          f"aliases expand the document past {max_nodes} values",
-                          "remove the nested `&anchor`/`*alias` references", path)
+                          texts.t("campaign.yaml.alias_bomb", limit=max_nodes),
+                          texts.t("campaign.yaml.alias_bomb.hint"), path)
         builder = _Builder(loader, source)
         document = builder.build(root, "$")
     except _TooDeep as exc:
         raise _refuse(source, exc.mark.line + 1, exc.mark.column + 1,
-                      f"the document nests more than {MAX_DEPTH} levels deep",
-                      "a campaign needs only a few levels; check the brackets") from None
+                      texts.t("campaign.yaml.too_deep", limit=MAX_DEPTH),
+                      texts.t("campaign.yaml.too_deep.hint")) from None
     except _Cycle as exc:
         raise _refuse(source, exc.mark.line + 1, exc.mark.column + 1,
-                      "an alias refers to the value that contains it",
-                      "remove the `*alias` inside its own `&anchor`") from None
+                      texts.t("campaign.yaml.alias_cycle"),
+                      texts.t("campaign.yaml.alias_cycle.hint")) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_problem(exc, text, source) from exc
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         raise _refuse(source, line, column,
-                      f"the character {exc.character!r} is not allowed in YAML",
-                      "delete it (often pasted from Word); use plain spaces and line breaks"
-                      ) from exc
+                      texts.t("campaign.yaml.character", character=exc.character),
+                      texts.t("campaign.yaml.character.hint")) from exc
     except yaml.YAMLError as exc:
-        raise _refuse(source, 1, 1, f"YAML: {exc}", "only plain YAML is allowed") from exc
+        raise _refuse(source, 1, 1, texts.t("campaign.yaml.other", problem=exc),
+                      texts.t("campaign.yaml.other.hint")) from exc
     finally:
         if loader is not None:
             loader.dispose()
@@ -366,8 +385,8 @@ def parse(
         raise DocumentError(builder.problems)
     if not isinstance(document, Mapping):
         mark = _mark(source, root)
-        raise _refuse(source, mark.line, mark.column, "a campaign must be a mapping of keys",
-                      "start with `paicha: 1`, `id:` and `title:`")
+        raise _refuse(source, mark.line, mark.column, texts.t("campaign.yaml.not_mapping"),
+                      texts.t("campaign.yaml.start_hint"))
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import texts
 from engine.document import Mapping, Mark, Sequence, locate, origin_path
 
 # Lists whose items are keyed by `id` (transitions by `id`, else `trigger`) merge item by item;
@@ -30,6 +31,7 @@ DROP = "drop"
 _REQUIRED = {"phases": ("id", "name", "due"), "checks": ("id", "name", "who", "for"),
              "transitions": ("id", "trigger", "from"), "clocks": ("id", "name", "due"),
              "targets": ("id", "name"), "sections": ("id", "name"), "rows": ("id", "name")}
+# what an item of each keyed list is, by its id `campaign.item.<word>` ("check", 检查任务)
 _WHAT = {"phases": "phase", "checks": "check", "transitions": "transition", "clocks": "clock",
          "targets": "target", "sections": "section", "rows": "row"}
 
@@ -165,24 +167,26 @@ def _drops_in(parent: Any, child: Any, path: list[str | int],
         here: list[str | int] = [*path, index, DROP]
         inherited = theirs.get(item_key(item))
         if not isinstance(inherited, dict):
-            found.append((here, f"`drop` removes inherited keys, but {item_key(item)!r} "
-                                "inherits nothing" if parent is not None else
-                                "`drop` removes inherited keys, but this campaign extends none",
-                          "leave the keys out instead of dropping them"))
+            found.append((here, texts.t("campaign.drop.inherits_nothing", id=item_key(item))
+                          if parent is not None else texts.t("campaign.drop.extends_none"),
+                          texts.t("campaign.drop.leave_out")))
             continue
         required = _REQUIRED.get(str(path[-1]), ("id",))
         for at, name in enumerate(as_names(item[DROP])):
             spot: list[str | int] = [*here, at]
             if name in required:
-                found.append((spot, f"`{name}` cannot be dropped: every {_WHAT[str(path[-1])]} "
-                                    "needs it", f"override it instead: `{name}: …`"))
+                what = texts.t(f"campaign.item.{_WHAT[str(path[-1])]}")
+                found.append((spot, texts.t("campaign.drop.required", name=name, item=what),
+                              texts.t("campaign.drop.required.hint", name=name)))
             elif name not in inherited:
                 known = [k for k in inherited if k not in required]
-                found.append((spot, f"the parent's {item_key(item)!r} has no `{name}` to drop",
-                              f"it has {', '.join(known)}" if known else "it has no key to drop"))
+                found.append((spot, texts.t("campaign.drop.not_inherited", id=item_key(item),
+                                            name=name),
+                              texts.t("campaign.drop.keys", keys=texts.t("list.separator").join(
+                                  known)) if known else texts.t("campaign.drop.no_keys")))
             elif name in item:
-                found.append((spot, f"`{name}` is both dropped and set here",
-                              f"keep `{name}: …` to override it, or the drop to remove it"))
+                found.append((spot, texts.t("campaign.drop.also_set", name=name),
+                              texts.t("campaign.drop.also_set.hint", name=name)))
 
 
 def _row_without_its_kind(parent: Any, child: Any) -> Any:
@@ -284,14 +288,11 @@ def child_site(document: Mapping, path: list[str | int], mark: Mark, *,
     inherited = path[depth]
     item = depth >= 2 and isinstance(path[depth - 1], int) and path[depth - 2] in _KEYED_LISTS
     if isinstance(inherited, str) and item and must_go:  # no value of the key fits
-        fix = f"in this file, drop the inherited `{inherited}`: `drop: [{inherited}]`"
+        fix = texts.t("campaign.child.drop", key=inherited)
     elif isinstance(inherited, str) and item:
-        fix = (f"in this file, override `{inherited}:` with a value that fits, or drop the "
-               f"inherited one: `drop: [{inherited}]`")
+        fix = texts.t("campaign.child.override_or_drop", key=inherited)
     elif isinstance(inherited, str):
-        fix = (f"in this file, override `{inherited}:` with a value that fits, or remove the "
-               f"inherited one: `{inherited}: {{remove: true}}`")
+        fix = texts.t("campaign.child.override_or_remove", key=inherited)
     else:
-        fix = ("in this file, override the inherited item (its `id` and the keys to change) "
-               "or remove it (`remove: true`)")
+        fix = texts.t("campaign.child.item")
     return locate(document, here), origin_path(document, here), fix

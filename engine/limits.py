@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from engine import texts
 from engine.model import Campaign
 
 MAX_DEPTH = 10  # objects and lists inside the data, one inside the other
@@ -49,9 +50,8 @@ class Size:
     values: int = 0
 
     def breach(self) -> Breach:
-        return Breach("", f"the data would hold {self.text:,} characters of text and "
-                          f"{self.values:,} values; a case or an evidence holds at most "
-                          f"{MAX_TOTAL_TEXT:,} characters and {MAX_VALUES:,} values in all")
+        return Breach("", texts.t("campaign.limits.size", text=self.text, values=self.values,
+                                  max_text=MAX_TOTAL_TEXT, max_values=MAX_VALUES))
 
 
 def problems(sent: Mapping[str, Any], stored: Mapping[str, Any] | None = None
@@ -124,12 +124,11 @@ def _size(data: Mapping[str, Any], problems: list[Breach] | None) -> tuple[int, 
 
 
 def _long(path: str, length: int) -> Breach:
-    return Breach(path, f"text of {length:,} characters; at most {MAX_TEXT:,} (attach a long "
-                        "document elsewhere and record its reference)")
+    return Breach(path, texts.t("campaign.limits.text", length=length, limit=MAX_TEXT))
 
 
 def _long_key(path: str, key: str) -> Breach:
-    return Breach(path, f"a key of {len(key):,} characters; at most {MAX_KEY}")
+    return Breach(path, texts.t("campaign.limits.key", length=len(key), limit=MAX_KEY))
 
 
 def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[Breach]
@@ -141,13 +140,12 @@ def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[Breach]
         value, where, depth = stack.pop()
         if isinstance(value, _CONTAINERS):
             if depth > MAX_DEPTH:
-                problems.append(Breach(where, f"nested more than {MAX_DEPTH} levels deep; "
-                                              "record flatter data"))
+                problems.append(Breach(where, texts.t("campaign.limits.depth", limit=MAX_DEPTH)))
                 continue
             if len(value) > MAX_ITEMS:
-                what = "a list" if isinstance(value, list) else "an object"
-                problems.append(Breach(where, f"{what} of {len(value):,} items; at most "
-                                              f"{MAX_ITEMS:,}"))
+                what = "list" if isinstance(value, list) else "object"
+                problems.append(Breach(where, texts.t(f"campaign.limits.{what}",
+                                                      count=len(value), limit=MAX_ITEMS)))
                 continue
             if isinstance(value, list):
                 values += len(value)
@@ -164,7 +162,7 @@ def _nested(top: dict[str, Any] | list[Any], path: str, problems: list[Breach]
             if len(value) > MAX_TEXT:
                 problems.append(_long(where, len(value)))
         if values > MAX_VALUES:  # stop walking a value already too large to keep
-            problems.append(Breach(path, f"more than {MAX_VALUES:,} values"))
+            problems.append(Breach(path, texts.t("campaign.limits.values", limit=MAX_VALUES)))
             break
         if len(problems) >= MAX_PROBLEMS:
             break
@@ -195,6 +193,5 @@ class DateRange:
             return None
         if self.first <= day <= self.last:
             return None
-        return Breach(name, f"{day.isoformat()} is outside the dates this campaign records "
-                            f"({self.first.isoformat()} to {self.last.isoformat()}); check "
-                            "the year")
+        return Breach(name, texts.t("campaign.limits.date", day=day.isoformat(),
+                                    first=self.first.isoformat(), last=self.last.isoformat()))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
+from engine import texts
 from engine.build import build_campaign
 from engine.document import DocumentError, Mapping, format_path, locate, origin_path, parse
 from engine.errors import CampaignInvalid, Problem
@@ -143,8 +144,8 @@ class CampaignLoader:
                     mark.line,
                     mark.column,
                     "$.extends",
-                    f"campaign {parent_id!r} extends itself",
-                    "a chain of `extends` must end at a campaign without one",
+                    texts.t("campaign.extends.itself", campaign=parent_id),
+                    texts.t("campaign.extends.itself.hint"),
                 )
             )
             return Resolved(document, problems, [source], partial=True)
@@ -156,9 +157,9 @@ class CampaignLoader:
                     mark.line,
                     mark.column,
                     "$.extends",
-                    f"unknown parent campaign {parent_id!r}",
+                    texts.t("campaign.extends.unknown", campaign=parent_id),
                     did_you_mean(parent_id, self.parents.ids())
-                    or "pass the parent's file too, or put it in campaigns/",
+                    or texts.t("campaign.extends.unknown.hint"),
                 )
             )
             return Resolved(document, problems, [source], partial=True)
@@ -179,11 +180,11 @@ class CampaignLoader:
         for path, item_id, known in unmatched_ids(parent.document, document):
             mark = locate(document, path)
             removal = isinstance(path, list) and _is_removal_at(document, path)
-            message = (f"`remove: true` but the parent has no {item_id!r} here" if removal
-                       else f"{item_id!r} is not in the parent, and a new item needs a `name`")
+            message = texts.t("campaign.extends.no_such_removal" if removal
+                              else "campaign.extends.new_item_name", id=item_id)
             problems.append(Problem(mark.source, mark.line, mark.column, format_path(path), message,
                                     did_you_mean(item_id, known)
-                                    or "check the id against the parent campaign"))
+                                    or texts.t("campaign.extends.check_id")))
         problems.extend(_drop_problems(parent.document, document))
         merged = merge(parent.document, document)
         assert isinstance(merged, Mapping)
@@ -226,9 +227,8 @@ def _name_differs_from_id(document: Mapping) -> list[Problem]:
     mark = locate(document, ["id"])
     return [Problem(
         mark.source, mark.line, mark.column, "$.id",
-        f"the file is named {stem}.{suffix} but the campaign's id is {campaign_id!r}",
-        f"rename the file to {campaign_id}.{suffix}, or write `id: {stem}`: campaigns extend "
-        "one another by id, and people look for a campaign by its file name",
+        texts.t("campaign.file_name", stem=stem, suffix=suffix, id=campaign_id),
+        texts.t("campaign.file_name.hint", stem=stem, suffix=suffix, id=campaign_id),
         "warning",
     )]
 
@@ -250,27 +250,25 @@ def _calendar_coverage(document: Mapping, calendar: StatutoryCalendar) -> list[P
     years = "、".join(str(year) for year in missing)
     return [Problem(
         mark.source, mark.line, mark.column, f"$.period.{key}",
-        f"the statutory holidays of {years} are not known yet: working days there are counted "
-        "Monday to Friday and every date that needs them is marked provisional",
-        f"once the State Council publishes the year's notice, add it with `paicha calendar add "
-        f"{missing[0]}.yaml` (or PUT /calendar/{missing[0]}) and the dates are recomputed; or "
-        "set `calendar: none`",
+        texts.t("campaign.calendar.unknown_years", years=years),
+        texts.t("campaign.calendar.unknown_years.hint", year=missing[0]),
         "warning",
     )]
 
 
-def _one_off_dates(document: Mapping) -> dict[str, tuple[list[str | int], dt.date]]:
-    """Phase deadlines and dated one-off checks, by item key, with the path of each date."""
-    found: dict[str, tuple[list[str | int], dt.date]] = {}
+def _one_off_dates(document: Mapping
+                   ) -> dict[tuple[str, str], tuple[list[str | int], dt.date]]:
+    """Phase deadlines and dated one-off checks, by (list, id), with the path of each date."""
+    found: dict[tuple[str, str], tuple[list[str | int], dt.date]] = {}
     for index, phase in enumerate(as_list(document.get("phases"))):
         day = parse_date(phase.get("due")) if isinstance(phase, dict) else None
         if day and isinstance(phase.get("id"), str):
-            found[f"phase {phase['id']}"] = (["phases", index, "due"], day)
+            found["phase", phase["id"]] = (["phases", index, "due"], day)
     for index, check in enumerate(as_list(document.get("checks"))):
         if isinstance(check, dict) and "every" not in check and isinstance(check.get("id"), str):
             day = parse_date(check.get("due"))
             if day:
-                found[f"check {check['id']}"] = (["checks", index, "due"], day)
+                found["check", check["id"]] = (["checks", index, "due"], day)
     return found
 
 
@@ -287,8 +285,9 @@ def _later_than_parent(child: Mapping, parent: Mapping) -> list[Problem]:
                     mark.line,
                     mark.column,
                     origin_path(child, path),
-                    f"{key} is due {day}, later than the parent's {theirs[key][1]}",
-                    "a local plan usually sets the same or an earlier deadline; check the date",
+                    texts.t(f"campaign.later_than_parent.{key[0]}", id=key[1], day=day,
+                            parent=theirs[key][1]),
+                    texts.t("campaign.later_than_parent.hint"),
                     "warning",
                 )
             )

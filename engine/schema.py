@@ -12,18 +12,44 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
+from engine import texts
 from engine.document import Mapping, format_path, locate
 from engine.errors import Problem
 
-_TYPE_WORDS = {
-    "object": "a mapping (key: value)",
-    "array": "a list",
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "nothing",
+# the JSON Schema types a message names, each by its id `campaign.type.<type>` ("a list")
+_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
+
+
+def type_word(name: str) -> str:
+    """A JSON Schema type as a message names it ("a list", 列表); an unknown one as it is."""
+    return texts.t(f"campaign.type.{name}") if name in _TYPES else name
+
+
+# The descriptions of the schema's oneOf/anyOf nodes, shown as the hint of a value none of
+# their branches takes: each has its id, so that it reads in the language spoken.
+_DESCRIPTIONS = {
+    "Who a check is for: units (every unit), orgs (every org), a selector id, a list of "
+    "selector ids (any), or {units: selector(s)} / {orgs: {level: …}}.": "audience",
+    "Deadline inside each period of a recurring check: day N (or last) of month M of the "
+    "period (default: its last month); month: next = the month after the period "
+    "(每月15日前报上月). Weekly checks: {weekday: monday} (周一), {weekday: monday, week: next} "
+    "(每周一报上周).": "period_due",
+    "A deadline: a date; {phase: id} (end of the phase); {date or phase, after: duration}.":
+        "date_ref",
+    "The role that must do it, or several (各社区和各有关部门): each subject's obligation is "
+    "done by a holder of any of them.": "who",
+    "A test of the case's unit: a selector id, a list of selector ids (any of them), or an "
+    "inline selector {industry, tags, any, not}.": "unit_test",
+    "A figure computed from stored facts: count of cases, sum of a case field, count of units "
+    "with a case, or count of check obligations by status.": "measure",
 }
+
+
+def described(text: str) -> str:
+    """A schema node's description in the language spoken (as written when it has no id).
+    Its braces are YAML (`{phase: id}`), written doubled in the catalogue: always formatted."""
+    name = _DESCRIPTIONS.get(text)
+    return texts.t(f"campaign.schema.{name}", literal="") if name else text
 
 
 def format_checker() -> jsonschema.FormatChecker:
@@ -43,14 +69,23 @@ def _is_datetime(value: object) -> bool:
 _TIME_PATTERN = ":[0-5][0-9]$"
 
 
+def closest(word: object, choices: Iterable[str]) -> str | None:
+    """The known choice closest to `word`, if one is close: what `did_you_mean` names. A
+    caller that must know whether the hint names one asks this, not the hint's words (they
+    are the language's)."""
+    close = difflib.get_close_matches(str(word), sorted({str(c) for c in choices}), n=1,
+                                      cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """A hint naming the closest known choice, or listing the choices when few."""
     options = sorted({str(c) for c in choices})
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
+    close = closest(word, options)
+    if close is not None:
+        return texts.t("campaign.did_you_mean", choice=close)
     if 0 < len(options) <= 8:
-        return "known: " + ", ".join(options)
+        return texts.t("campaign.known", choices=texts.t("list.separator").join(options))
     return ""
 
 
@@ -97,8 +132,8 @@ def _date_hint(value: Any, document: Mapping) -> str:
             start = period.get("start") if isinstance(period, dict) else None
             year = str(start)[:4] if isinstance(start, (str, dt.date)) else "YYYY"
         written = f"{year}-{int(parts['month']):02d}-{int(parts['day']):02d}"
-        return f"write it as {written} (YYYY-MM-DD, with the year and two-digit month and day)"
-    return "write YYYY-MM-DD"
+        return texts.t("campaign.date.write_as", written=written)
+    return texts.t("campaign.date.write")
 
 
 def _weekday_hint(value: Any, choices: Any) -> str:
@@ -108,8 +143,8 @@ def _weekday_hint(value: Any, choices: Any) -> str:
     found = re.fullmatch(r"\s*(?:周|星期|礼拜)([一二三四五六日天])\s*", value)
     if found is None:
         return ""
-    return (f"write `weekday: {WEEKDAY_NAMES[found.group(1)]}` ({value.strip()}): weekdays are "
-            "written in English, like every other value")
+    return texts.t("campaign.weekday.hint", weekday=WEEKDAY_NAMES[found.group(1)],
+                   value=value.strip())
 
 
 def _one_value_hint(parts: list[str | int], value: Any, expected: Any) -> str:
@@ -118,18 +153,17 @@ def _one_value_hint(parts: list[str | int], value: Any, expected: Any) -> str:
     if not isinstance(value, list) or expected != "string":
         return ""
     if "signoffs" in parts:
-        return ("each signature of a sign-off chain is one role: list the roles in the order "
-                "they sign, `signoffs: [safety_office, government]`")
-    return "this takes one value, not a list: write one, without [ ]"
+        return texts.t("campaign.signoffs.one_role")
+    return texts.t("campaign.one_value")
 
 
 def _describe(value: Any) -> str:
     if value is None:
-        return "nothing"
+        return texts.t("campaign.value.nothing")
     if isinstance(value, dict):
-        return "a mapping"
+        return texts.t("campaign.value.mapping")
     if isinstance(value, list):
-        return "a list"
+        return texts.t("campaign.value.list")
     if isinstance(value, bool):
         return str(value).lower()
     return repr(value)
@@ -182,8 +216,7 @@ class SchemaChecker:
         if error.instance is None and parts and isinstance(parts[-1], str):
             # `due: null` (or `due:` with nothing) is how one tries to remove an inherited key
             key = parts[-1]
-            hint = (f"give `{key}` a value, or leave it out; to drop a `{key}` a parent "
-                    f"campaign gives this item, write `drop: [{key}]` on the item")
+            hint = texts.t("campaign.null.hint", key=key)
             found = [dataclasses.replace(p, hint=hint) for p in found]
         return found
 
@@ -210,90 +243,101 @@ class SchemaChecker:
             extra = [k for k in instance if k not in allowed]
             if not allowed:
                 return [
-                    problem(f"{_describe(instance[k])} is not allowed for {k!r}", "", [*parts, k])
+                    problem(texts.t("campaign.not_allowed_for", value=_describe(instance[k]),
+                                    key=k), "", [*parts, k])
                     for k in extra
                 ]
             return [
-                problem(f"unknown key {k!r}", did_you_mean(k, allowed), [*parts, k], key=True)
+                problem(texts.t("campaign.unknown_key", key=k), did_you_mean(k, allowed),
+                        [*parts, k], key=True)
                 for k in extra
             ]
         if validator == "required":
             missing = [k for k in error.validator_value if k not in instance]
-            return [problem(f"missing required key {k!r}", f"add `{k}:`") for k in missing]
+            return [problem(texts.t("campaign.missing_key", key=k),
+                            texts.t("campaign.missing_key.hint", key=k)) for k in missing]
         if validator == "enum":
             return [
                 problem(
-                    f"{_describe(instance)} is not allowed here",
+                    texts.t("campaign.not_allowed_here", value=_describe(instance)),
                     _weekday_hint(instance, error.validator_value)
                     or did_you_mean(instance, [str(v) for v in error.validator_value]),
                 )
             ]
         if validator == "const":
-            return [problem(f"{_describe(instance)} must be {error.validator_value!r}")]
+            return [problem(texts.t("campaign.must_be", value=_describe(instance),
+                                    expected=error.validator_value))]
         if validator == "type" and _TIME_PATTERN in str(error.schema.get("pattern", "")):
             # YAML reads an unquoted 9:00 as a number of minutes (540)
-            return [problem(f"expected a time of day, got {_describe(instance)}",
-                            'write the time in quotes: "09:00"')]
+            return [problem(texts.t("campaign.time.expected", value=_describe(instance)),
+                            texts.t("campaign.time.quote"))]
         if validator == "type":
             expected = error.validator_value
-            words = " or ".join(
-                _TYPE_WORDS.get(str(t), str(t))
-                for t in (expected if isinstance(expected, list) else [expected])
+            words = texts.t("campaign.type.or").join(
+                type_word(str(t)) for t in (expected if isinstance(expected, list) else [expected])
             )
-            return [problem(f"expected {words}, got {_describe(instance)}",
+            return [problem(texts.t("campaign.type.expected", expected=words,
+                                    value=_describe(instance)),
                             _one_value_hint(parts, instance, expected))]
         if validator == "pattern":
             pattern = str(error.validator_value)
             if pattern == "^\\d+d$":
                 return [
                     problem(
-                        f"{_describe(instance)} is not a number of days",
-                        "write calendar days like 30d",
+                        texts.t("campaign.days.invalid", value=_describe(instance)),
+                        texts.t("campaign.days.hint"),
                     )
                 ]
             if "d|wd" in pattern:
                 return [
                     problem(
-                        f"{_describe(instance)} is not a duration",
-                        "write days as 3d (calendar days) or 3wd (working days)",
+                        texts.t("campaign.duration.invalid", value=_describe(instance)),
+                        texts.t("campaign.duration.hint"),
                     )
                 ]
             if _TIME_PATTERN in pattern:
-                return [problem(f"{_describe(instance)} is not a time of day",
-                                'write HH:MM in quotes, hours 00–23: "09:00"')]
+                return [problem(texts.t("campaign.time.invalid", value=_describe(instance)),
+                                texts.t("campaign.time.hint"))]
             if "\\d{4}" in pattern:
-                return [problem(f"{_describe(instance)} is not a date",
+                return [problem(texts.t("campaign.date.invalid", value=_describe(instance)),
                                 _date_hint(instance, document))]
             return [
                 problem(
-                    f"{_describe(instance)} is not a valid id",
-                    "use lower-case English letters, digits and _ , starting with a letter;"
-                    " Chinese names go in `name`",
+                    texts.t("campaign.id.invalid", value=_describe(instance)),
+                    texts.t("campaign.id.hint"),
                 )
             ]
         if validator == "format":
-            return [problem(f"{_describe(instance)} is not a real date", "write YYYY-MM-DD")]
+            return [problem(texts.t("campaign.date.unreal", value=_describe(instance)),
+                            texts.t("campaign.date.write"))]
         if validator in ("minimum", "maximum"):
-            return [
-                problem(
-                    f"{_describe(instance)} is out of range ({validator} {error.validator_value})"
-                )
-            ]
+            return [problem(texts.t(f"campaign.range.{validator}", value=_describe(instance),
+                                    limit=error.validator_value))]
         if validator in ("minItems", "minProperties"):
-            return [problem("must not be empty")]
+            return [problem(texts.t("campaign.empty"))]
         if validator in ("maxProperties",):
-            return [problem("give only one of the choices here")]
+            return [problem(texts.t("campaign.one_of_choices"))]
         if validator in ("oneOf", "anyOf"):
             if isinstance(instance, list) and "signoffs" in parts:
                 # a step is a role or {role, when}: never several roles at once
-                return [problem("expected a role, got a list",
+                return [problem(texts.t("campaign.role.expected"),
                                 _one_value_hint(parts, instance, "string"))]
-            described = schema.get("description", "")
+            description = schema.get("description", "")
             return [
                 problem(
-                    f"{_describe(instance)} is not a valid value here",
-                    described if isinstance(described, str) else "",
+                    texts.t("campaign.invalid_here", value=_describe(instance)),
+                    described(description) if isinstance(description, str) else "",
                     generic=True,
                 )
             ]
+        # the words of jsonschema's own messages for the rest, each with its id
+        if validator == "minLength" and isinstance(instance, str):
+            key = "campaign.text.empty" if error.validator_value == 1 else "campaign.text.short"
+            return [problem(texts.t(key, value=instance))]
+        if validator == "maxLength" and isinstance(instance, str):
+            key = ("campaign.text.must_be_empty" if error.validator_value == 0
+                   else "campaign.text.long")
+            return [problem(texts.t(key, value=instance))]
+        if validator == "uniqueItems":
+            return [problem(texts.t("campaign.list.repeated", value=instance))]
         return [problem(error.message)]

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from engine import texts
 from engine.document import Mapping as DocumentMapping
 from engine.document import locate, origin_path
 from engine.errors import Problem
@@ -107,8 +108,9 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
-        return [TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}",
-                                "see https://jinja.palletsprojects.com/templates/")]
+        return [TemplateProblem(exc.lineno or 1,
+                                texts.t("campaign.template.syntax", problem=exc.message),
+                                texts.t("campaign.template.syntax.hint"))]
     known = VARIABLES[kind]
     # The sandbox keeps a template from Python, not from spending time: a message needs no
     # arithmetic on numbers or text and no ranges, which are how a template loops for minutes
@@ -120,21 +122,23 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
         if isinstance(n.node, nodes.Name) and n.node.name in ("range", "lipsum", "cycler")] + [
         inner for outer in tree.find_all(nodes.For) for inner in outer.find_all(nodes.For)]
     if costly:
-        return [TemplateProblem(n.lineno, "a message template has no `*`, `**`, range(), "
-                                "lipsum(), cycler() nor a loop inside a loop",
-                                "loop over the message's lists (roles, people) and print its "
-                                "values")
+        return [TemplateProblem(n.lineno, texts.t("campaign.template.costly"),
+                                texts.t("campaign.template.costly.hint"))
                 for n in {n.lineno: n for n in costly}.values()]
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     problems: list[TemplateProblem] = []
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in known and node.name not in bound:
             elsewhere = [k for k, names in VARIABLES.items() if node.name in names]
-            hint = (f"`{node.name}` is a variable of {', '.join(elsewhere)} messages; {kind} "
-                    f"messages have: {', '.join(sorted(known))}" if elsewhere else
-                    did_you_mean(node.name, known) or f"known: {', '.join(sorted(known))}")
+            separator = texts.t("list.separator")
+            hint = (texts.t("campaign.template.elsewhere", name=node.name,
+                            kinds=separator.join(elsewhere), kind=kind,
+                            known=separator.join(sorted(known))) if elsewhere else
+                    did_you_mean(node.name, known)
+                    or texts.t("campaign.known", choices=separator.join(sorted(known))))
             problems.append(TemplateProblem(
-                node.lineno, f"unknown variable {node.name!r} in {kind} messages", hint))
+                node.lineno, texts.t("campaign.template.unknown", name=node.name, kind=kind),
+                hint))
     for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attribute: object = None
         if isinstance(access, nodes.Getattr):
@@ -150,18 +154,19 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
         fields = known[owner.name]
         if fields is not None and attribute not in fields:
             problems.append(TemplateProblem(
-                access.lineno, f"unknown variable {owner.name}.{attribute} in {kind} messages",
+                access.lineno, texts.t("campaign.template.unknown_attribute", name=owner.name,
+                                       attribute=attribute, kind=kind),
                 did_you_mean(attribute, fields)
-                or f"{owner.name} has: {', '.join(sorted(fields))}"))
+                or texts.t("campaign.template.attributes", name=owner.name,
+                           attributes=texts.t("list.separator").join(sorted(fields)))))
     if problems:
         return problems
     try:
         env.from_string(tree).render(sample(kind))
     except TemplateError as exc:
         line = getattr(exc, "lineno", None) or 1
-        return [TemplateProblem(line, f"template cannot be rendered: {exc}",
-                                "docs/channels.md lists each kind's variables; the filters "
-                                "are Jinja2's own")]
+        return [TemplateProblem(line, texts.t("campaign.template.render", problem=exc),
+                                texts.t("campaign.template.render.hint"))]
     return []
 
 
