@@ -212,6 +212,7 @@ async def _form_file(upload: Upload) -> Upload:
                            code="multipart_invalid") from exc
     file = form.get("file")
     if not isinstance(file, UploadFile):
+        await form.close()  # a file sent under another name is spooled too: let it go
         raise InputInvalid(t("api.import.multipart_no_file"), code="multipart_invalid")
     try:
         data = await file.read()
