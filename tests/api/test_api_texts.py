@@ -38,7 +38,7 @@ def _both(client: TestClient, world: World, who: str, method: str, path: str,
 
 
 def _message(body: dict[str, Any], location: str) -> str:
-    found = [p["message"] for p in body["problems"] if p["location"] == location]
+    found: list[str] = [p["message"] for p in body["problems"] if p["location"] == location]
     assert len(found) == 1, body["problems"]
     return found[0]
 
