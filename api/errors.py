@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -209,8 +210,42 @@ def _unreadable(request: Request, error: Any) -> str | None:
         return t("api.body.no_type")
     if error.get("type") == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", error.get("msg"))
-        return t("api.body.json_invalid", reason=reason)
+        return t("api.body.json_invalid", reason=json_reason(str(reason)))
     return None
+
+
+# Why a body is not JSON, as its parser says it: pydantic's (the routes that read their own body,
+# with where) and Python's (FastAPI's), each an id whose English is the parser's words.
+_JSON_REASONS = {
+    "EOF while parsing a value": "eof_value", "EOF while parsing an object": "eof_object",
+    "EOF while parsing a list": "eof_list", "EOF while parsing a string": "eof_string",
+    "trailing comma": "trailing_comma", "expected `:`": "expected_colon",
+    "key must be a string": "key_not_string", "trailing characters": "trailing_characters",
+    "expected ident": "expected_ident", "invalid escape": "invalid_escape",
+    "expected value": "expected_value", "invalid number": "invalid_number",
+    "control character (\\u0000-\\u001F) found while parsing a string": "control_character",
+    "expected `,` or `]`": "expected_list_comma", "expected `,` or `}`": "expected_object_comma",
+    "Expecting value": "py_expecting_value",
+    "Expecting property name enclosed in double quotes": "py_property_name",
+    "Expecting ',' delimiter": "py_comma", "Expecting ':' delimiter": "py_colon",
+    "Extra data": "py_extra_data", "Invalid control character at": "py_control_character",
+    "Unterminated string starting at": "py_unterminated_string",
+    "Invalid \\escape": "py_invalid_escape"}
+_AT_LINE = re.compile(r"(.+) at line (\d+) column (\d+)")
+
+
+def json_reason(reason: str) -> str:
+    """Why a body is not JSON, in the caller's language when the catalogue knows the
+    parser's words; as the parser says it otherwise."""
+    where = _AT_LINE.fullmatch(reason)
+    head = where.group(1) if where else reason
+    key = _JSON_REASONS.get(head)
+    if key is None:
+        return reason
+    said = t(f"api.json_error.{key}", brace="}")  # "}" is a placeholder's end in a text
+    if where is None:
+        return said
+    return t("api.json_error.at", reason=said, line=where.group(2), column=where.group(3))
 
 
 # -- pydantic's messages, in the caller's language --------------------------------------------

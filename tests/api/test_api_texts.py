@@ -86,6 +86,15 @@ def test_an_unknown_key_is_told_in_the_callers_language(client: TestClient,
                                     "（而不是application/x-www-form-urlencoded）")
     assert _message(en, "body") == ("the body must be JSON, sent with Content-Type: "
                                     "application/json (not application/x-www-form-urlencoded)")
+    zh, en = _both(client, world, "principal", "POST", "/cases", content=b'{"unit": ',
+                   headers={"Content-Type": "application/json"})
+    assert _message(zh, "body") == "请求体不是有效的JSON：此处应为一个值"
+    assert _message(en, "body") == "the body is not JSON: Expecting value"
+    # the event route reads its own body, and its parser says where
+    zh, en = _both(client, world, "principal", "POST", "/cases/c-1/events",
+                   content=b'{"trigger": "plan",}', headers={"Content-Type": "application/json"})
+    assert _message(zh, "body") == "请求体不是有效的JSON：多余的逗号（第1行第20列）"
+    assert _message(en, "body") == "the body is not JSON: trailing comma at line 1 column 20"
 
 
 def test_a_string_too_long_is_told_in_the_callers_language(client: TestClient,
