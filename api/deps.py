@@ -97,19 +97,22 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
 async def yaml_body(request: Request, *, what: str, max_bytes: int | None = None) -> str:
     """A YAML body (a campaign, a calendar year) as text: an empty body is the same 422 as any
     malformed body; text that is not UTF-8, or longer than `max_bytes` (when the request
-    guard's cap for the route is larger), says so."""
+    guard's cap for the route is larger), says so. `what` names the body in the caller's
+    language (an `api.what.*` text)."""
     raw = await request.body()
     if not raw.strip():
-        message = f"the body is empty: send {what} as YAML text"
-        raise InputInvalid(f"the request is not valid: body: {message}", code="request_invalid",
+        message = t("api.yaml.empty", what=what)
+        where = t("api.at", path="body") + message
+        raise InputInvalid(t("problem.request_invalid.detail", where=where),
+                           code="request_invalid",
                            problems=[{"location": "body", "message": message}])
     if max_bytes is not None and len(raw) > max_bytes:
-        raise InputInvalid(f"{what} is at most {max_bytes // 1024} KiB", code="too_large")
+        raise InputInvalid(t("api.yaml.too_large", what=what, kib=max_bytes // 1024),
+                           code="too_large")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputInvalid(f"{what} is not UTF-8 text; save it as UTF-8",
-                           code="not_utf8") from exc
+        raise InputInvalid(t("api.yaml.not_utf8", what=what), code="not_utf8") from exc
 
 
 # What `caller` adds to a route's OpenAPI entry, for routes that call `principal_of` directly.
@@ -118,28 +121,27 @@ BEARER: dict[str, Any] = {"security": [{_bearer.scheme_name: []}]}
 
 async def admin(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     if not principal.admin:
-        raise Forbidden("this route", "an admin token (`paicha token create --admin`)")
+        raise Forbidden(t("api.action.this_route"), t("api.needs.admin_token"))
     return principal
 
 
 async def org_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """Admins, and org tokens within their subtree, manage orgs and units."""
     if principal.scope_kind == "unit":
-        raise Forbidden("managing orgs and units", "an org or admin token")
+        raise Forbidden(t("api.action.manage_subjects"), t("api.needs.org_or_admin_token"))
     return principal
 
 
 async def campaign_office(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """Admins and safety offices publish, deploy and undeploy campaigns (engine.authority)."""
-    authority.require_campaign_office(principal, "publishing, deploying or undeploying a "
-                                                 "campaign")
+    authority.require_campaign_office(principal, t("api.action.campaign_office"))
     return principal
 
 
 async def subject_manager(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """Admins, safety offices and localities create and change orgs and units (also by
     import) within their subtree (engine.authority)."""
-    authority.require_subject_manager(principal, "creating or changing orgs and units")
+    authority.require_subject_manager(principal, t("api.action.change_subjects"))
     return principal
 
 
@@ -150,8 +152,8 @@ CHANNEL_ROLES = frozenset({"safety_office", "locality"})
 
 async def channel_manager(principal: Annotated[Principal, Depends(org_manager)]) -> Principal:
     if not (principal.admin or principal.roles & CHANNEL_ROLES):
-        raise Forbidden("managing subscriptions",
-                        f"an admin token or one of the roles {', '.join(sorted(CHANNEL_ROLES))}")
+        raise Forbidden(t("api.action.manage_subscriptions"), t(
+            "api.needs.channel_roles", roles=t("list.separator").join(sorted(CHANNEL_ROLES))))
     return principal
 
 

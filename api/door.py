@@ -17,14 +17,17 @@ guard runs these checks in its one pass in front of the routes.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
 from api.operations import operations
 from engine.schema import did_you_mean
+from engine.texts import t
 
 # NUL and the UTF-16 surrogates: a str holding one cannot be stored as text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -38,9 +41,8 @@ def unstorable(text: str) -> str | None:
     if found is None:
         return None
     if found.group() == "\x00":
-        return "holds a NUL character (U+0000, %00), which no stored text can hold: remove it"
-    return (f"holds a lone surrogate (U+{ord(found.group()):04X}), which is not Unicode text: "
-            "send the text as UTF-8")
+        return t("api.text.nul")
+    return t("api.text.surrogate", codepoint=f"{ord(found.group()):04X}")
 
 
 def refusals(scope: Scope) -> list[dict[str, str]]:
@@ -80,16 +82,22 @@ def _undeclared(scope: Scope) -> list[dict[str, str]]:
                                                    keep_blank_values=True))
     for name, count in counts.items():
         if name not in operation.query:
-            hint = did_you_mean(name, operation.query) if operation.query else ""
-            takes = ("this route takes no query parameters" if not operation.query else
-                     hint if hint.startswith("did you mean") else
-                     f"it takes {', '.join(sorted(operation.query))}")
+            takes = (t("api.query.takes_none") if not operation.query else
+                     did_you_mean(name, operation.query) if _close(name, operation.query) else
+                     t("api.query.takes", names=t("list.separator").join(
+                         sorted(operation.query))))
             problems.append({"location": f"query.{_shown(name)}",
-                             "message": f"unknown query parameter; {takes}"})
+                             "message": t("api.query.unknown", takes=takes)})
         elif count > 1 and not operation.query[name]:
             problems.append({"location": f"query.{_shown(name)}",
-                             "message": f"given {count} times; give it once"})
+                             "message": t("api.query.repeated", count=count)})
     return problems
+
+
+def _close(name: str, known: Iterable[str]) -> bool:
+    """Whether a known name is close enough to `name` for a "did you mean" (as
+    engine.schema.did_you_mean finds one)."""
+    return bool(difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6))
 
 
 def _shown(name: str) -> str:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,12 +148,12 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", "/schema/campaign.json",
                           "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's HTTPException(400)
-NOT_UTF8 = "the body is not JSON: it is not UTF-8 text"
 JSON_TYPES = ("application/json",)
 
 
 def invalid(problems: list[dict[str, str]]) -> JSONResponse:
-    where = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:5])
+    where = t("api.separator.semicolon").join(t("api.at", path=p["location"]) + p["message"]
+                                              for p in problems[:5])
     return problem(422, "request_invalid", t("problem.request_invalid.detail", where=where),
                    problems=problems)
 
@@ -184,15 +185,14 @@ def request_problems(request: Request, errors: Sequence[Any]) -> list[dict[str, 
     unreadable: str | None = None  # what makes the whole body unreadable, if anything does
     for error in errors:
         loc = tuple(error.get("loc", ()))
-        # a model's own ValueError says it all; pydantic's prefix adds nothing
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        message = validation_message(error)
         if loc[:1] == ("body",):
             unreadable = unreadable or _unreadable(request, error)
             if error.get("type") == "extra_forbidden":
                 known = body_keys(request)
                 hint = did_you_mean(loc[-1], known) if known else ""
-                message = ("unknown key: this body has no such key; leave it out"
-                           + (f" ({hint})" if hint else ""))
+                message = (t("api.body.unknown_key.hint", hint=hint) if hint
+                           else t("api.body.unknown_key"))
         problems.append({"location": ".".join(str(p) for p in loc), "message": message})
     if unreadable is not None:
         problems = [p for p in problems if not p["location"].startswith("body")]
@@ -203,14 +203,124 @@ def request_problems(request: Request, errors: Sequence[Any]) -> list[dict[str, 
 def _unreadable(request: Request, error: Any) -> str | None:
     content_type = request.headers.get("content-type")
     if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
-        return "the body is empty: send a JSON object with Content-Type: application/json"
+        return t("api.body.empty_json")
     if not is_json(content_type):
-        sent = f"not {content_type}" if content_type else "none was sent"
-        return f"the body must be JSON, sent with Content-Type: application/json ({sent})"
+        if content_type:
+            return t("api.body.wrong_type", content_type=content_type)
+        return t("api.body.no_type")
     if error.get("type") == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", error.get("msg"))
-        return f"the body is not JSON: {reason}"
+        return t("api.body.json_invalid", reason=json_reason(str(reason)))
     return None
+
+
+# Why a body is not JSON, as its parser says it: pydantic's (the routes that read their own body,
+# with where) and Python's (FastAPI's), each an id whose English is the parser's words.
+_JSON_REASONS = {
+    "EOF while parsing a value": "eof_value", "EOF while parsing an object": "eof_object",
+    "EOF while parsing a list": "eof_list", "EOF while parsing a string": "eof_string",
+    "trailing comma": "trailing_comma", "expected `:`": "expected_colon",
+    "key must be a string": "key_not_string", "trailing characters": "trailing_characters",
+    "expected ident": "expected_ident", "invalid escape": "invalid_escape",
+    "expected value": "expected_value", "invalid number": "invalid_number",
+    "control character (\\u0000-\\u001F) found while parsing a string": "control_character",
+    "expected `,` or `]`": "expected_list_comma", "expected `,` or `}`": "expected_object_comma",
+    "Expecting value": "py_expecting_value",
+    "Expecting property name enclosed in double quotes": "py_property_name",
+    "Expecting ',' delimiter": "py_comma", "Expecting ':' delimiter": "py_colon",
+    "Extra data": "py_extra_data", "Invalid control character at": "py_control_character",
+    "Unterminated string starting at": "py_unterminated_string",
+    "Invalid \\escape": "py_invalid_escape"}
+_AT_LINE = re.compile(r"(.+) at line (\d+) column (\d+)")
+
+
+def json_reason(reason: str) -> str:
+    """Why a body is not JSON, in the caller's language when the catalogue knows the
+    parser's words; as the parser says it otherwise."""
+    where = _AT_LINE.fullmatch(reason)
+    head = where.group(1) if where else reason
+    key = _JSON_REASONS.get(head)
+    if key is None:
+        return reason
+    said = t(f"api.json_error.{key}", brace="}")  # "}" is a placeholder's end in a text
+    if where is None:
+        return said
+    return t("api.json_error.at", reason=said, line=where.group(2), column=where.group(3))
+
+
+# -- pydantic's messages, in the caller's language --------------------------------------------
+# The validation errors people meet most, said from the catalogue (area `api`, ids
+# `api.pydantic.<type>`) with their values: the English text of each is pydantic's own
+# message, word for word. A message the catalogue's English does not reproduce (a type not
+# listed, another pydantic's wording) is left as pydantic says it.
+
+VALIDATION_TYPES = frozenset({
+    "missing", "extra_forbidden", "string_type", "string_unicode", "int_type", "int_parsing",
+    "int_parsing_size", "int_from_float", "float_type", "float_parsing", "finite_number",
+    "bool_type", "bool_parsing", "list_type", "tuple_type", "set_type", "dict_type",
+    "model_type", "model_attributes_type", "none_required", "string_too_long",
+    "string_too_short", "too_long", "too_short", "greater_than", "greater_than_equal",
+    "less_than", "less_than_equal", "multiple_of", "enum", "literal_error",
+    "string_pattern_mismatch", "date_type", "date_parsing", "date_from_datetime_parsing",
+    "date_from_datetime_inexact", "datetime_type", "datetime_parsing",
+    "datetime_from_date_parsing", "json_invalid", "json_type"})
+# the count whose "character(s)"/"item(s)" pydantic puts in the plural
+_COUNTED = {"string_too_long": "max_length", "string_too_short": "min_length",
+            "too_long": "max_length", "too_short": "min_length"}
+# why pydantic could not read a date or a time
+_REASONS = {
+    "input is too short": "too_short", "input is too long": "too_long",
+    "month value is outside expected range of 1-12": "month_range",
+    "day value is outside expected range": "day_range",
+    "invalid date separator, expected `-`": "date_separator",
+    "invalid datetime separator, expected `T`, `t`, `_` or space": "datetime_separator",
+    "unexpected extra characters at the end of the input": "extra_characters",
+    "invalid character in year": "year_char", "invalid character in month": "month_char",
+    "invalid character in day": "day_char"}
+
+
+def validation_message(error: Any) -> str:
+    """What a validation error says, in the caller's language: a model's own ValueError as
+    it was raised (api.schemas says it from the catalogue; pydantic's "Value error, " prefix
+    adds nothing), pydantic's common messages from the catalogue, any other as pydantic
+    says it."""
+    message = str(error.get("msg", "invalid"))
+    kind = error.get("type")
+    if kind == "value_error" or message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    if kind not in VALIDATION_TYPES:
+        return message
+    context = dict(error.get("ctx") or {})
+    key = f"api.pydantic.{kind}"
+    counted = _COUNTED.get(kind)
+    if counted is not None and context.get(counted) == 1:
+        key += ".one"
+    try:
+        english = t(key, "en", **_localized(context, "en"))
+    except (KeyError, IndexError, ValueError):  # a context other than the text's
+        return message
+    if english != message:
+        return message
+    return t(key, **_localized(context, None))
+
+
+def _localized(context: dict[str, Any], lang: str | None) -> dict[str, Any]:
+    """A validation error's context values as the language says them: the kind of a
+    too-long value, the "or" of the values expected, the reason a date could not be read."""
+    said = dict(context)
+    kind = said.get("field_type")
+    if isinstance(kind, str) and t(f"api.pydantic.kind.{kind}", "en") == kind:
+        said["field_type"] = t(f"api.pydantic.kind.{kind}", lang)
+    expected = said.get("expected")
+    if isinstance(expected, str):
+        head, sep, last = expected.rpartition(" or ")
+        if sep:
+            said["expected"] = (t("list.separator", lang).join(head.split(", "))
+                                + t("api.pydantic.or", lang) + last)
+    reason = said.get("error")
+    if isinstance(reason, str) and reason in _REASONS:
+        said["error"] = t(f"api.pydantic.reason.{_REASONS[reason]}", lang)
+    return said
 
 
 def body_keys(request: Request) -> list[str]:
@@ -268,8 +378,10 @@ def install(app: FastAPI) -> None:
         if error.status_code == 400 and error.detail == UNREADABLE_BODY:
             # FastAPI's answer to a JSON body that is not UTF-8: malformed like any other
             refused = await unauthenticated(request)
-            return refused or invalid([{"location": "body", "message": NOT_UTF8}])
+            return refused or invalid([{"location": "body", "message": t("api.body.not_utf8")}])
         detail = error.detail if isinstance(error.detail, str) else "error"
+        if error.status_code == 404 and detail == "Not Found":  # the router's own words
+            detail = t("api.http.not_found")
         return problem(error.status_code,
                        "no_such_route" if error.status_code == 404 else "http_error", detail)
 

@@ -151,11 +151,9 @@ class RequestGuard:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send,
                          limits: Limits) -> None:
-        size = _size(limits.body_bytes)
-        await problem(413, limits.body_code, (
-            f"the request body is larger than {size}, the most {limits.what} may be; "
-            "send less (split an import file)"), limit_bytes=limits.body_bytes)(
-            scope, receive, send)
+        await problem(413, limits.body_code, t(
+            "api.limit.body_too_large", size=_size(limits.body_bytes), what=_what(limits.what)),
+            limit_bytes=limits.body_bytes)(scope, receive, send)
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send, status: int, code: str,
@@ -174,7 +172,17 @@ def _size(count: int) -> str:
         return f"{count // (1024 * 1024)} MiB"
     if count % 1024 == 0:
         return f"{count // 1024} KiB"
-    return f"{count:,} bytes"
+    return t("api.size.bytes", count=f"{count:,}")
+
+
+# The bodies of the routes' limits (api.app), as the caller's language names them.
+_WHAT = {"a JSON body": "api.limit.what.json_body", "a campaign": "api.limit.what.campaign",
+         "an import file": "api.limit.what.import_file"}
+
+
+def _what(what: str) -> str:
+    key = _WHAT.get(what)
+    return what if key is None else t(key)
 
 
 class Watchdog:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.access import Principal
 from engine.errors import Conflict
+from engine.texts import t
 from storage.audit import canonical
 from storage.tables import IdempotencyRecord
 
@@ -40,8 +41,8 @@ class IdempotentCreate:
         if found is None:
             return None
         if found.request_hash != self.request_hash:
-            raise Conflict(f"Idempotency-Key {self.key!r} was used for a different request; "
-                           "use a new key for a new case", code="idempotency_key_reused")
+            raise Conflict(t("api.idempotency.reused", key=self.key),
+                           code="idempotency_key_reused")
         response.status_code = found.status
         response.headers[REPLAYED] = "true"
         body: dict[str, Any] = found.body
@@ -56,6 +57,5 @@ class IdempotentCreate:
                     token_id=self.principal.token_id, key=self.key,
                     request_hash=self.request_hash, status=status, body=body, created_at=now))
         except IntegrityError as exc:
-            raise Conflict(f"a request with Idempotency-Key {self.key!r} is being handled; "
-                           "retry in a moment to get its response",
+            raise Conflict(t("api.idempotency.in_progress", key=self.key),
                            code="idempotency_in_progress") from exc

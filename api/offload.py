@@ -20,6 +20,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.types import Receive
 
+from engine.texts import t
+
 T = TypeVar("T")
 Checkpoint = Callable[[], None]
 
@@ -42,10 +44,9 @@ class Stop:
     def check(self) -> None:
         """The work's checkpoint: raises WorkStopped when it should not go on."""
         if self.server_stopping.is_set():
-            raise WorkStopped("the server is stopping; send the request again in a moment",
-                              "server_stopping")
+            raise WorkStopped(t("problem.server_stopping.detail"), "server_stopping")
         if self.ended.is_set():
-            raise WorkStopped("the request ended before its work was done", "request_ended")
+            raise WorkStopped(t("problem.request_ended.detail"), "request_ended")
 
 
 async def offload(request: Request, work: Callable[..., T], *args: Any) -> T:
@@ -60,7 +61,7 @@ async def offload(request: Request, work: Callable[..., T], *args: Any) -> T:
         await asyncio.wait((running, leaving), return_when=asyncio.FIRST_COMPLETED)
         if running.done():
             return running.result()
-        raise WorkStopped("the client left before the work was done", "client_left")
+        raise WorkStopped(t("problem.client_left.detail"), "client_left")
     finally:
         stop.ended.set()  # harmless when the work is done; stops it at its next checkpoint
         leaving.cancel()

@@ -22,6 +22,7 @@ from api.door import unstorable
 from engine.document import format_path
 from engine.limits import MAX_DEPTH
 from engine.subject_rows import ID_PATTERN, ID_RULE
+from engine.texts import t
 from storage.query import CURSOR_PATTERN, MAX_CURSOR
 
 T = TypeVar("T")
@@ -63,7 +64,7 @@ def plain_json(value: Any) -> Any:
 
 
 def _too_deep() -> str:
-    return f"data nested more than {MAX_DEPTH} levels deep; record flatter data"
+    return t("api.json.too_deep", depth=MAX_DEPTH)
 
 
 def _fault(value: Any) -> str:
@@ -71,19 +72,19 @@ def _fault(value: Any) -> str:
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         item, path = stack.pop()
-        at = f"{format_path(path)}: " if path else ""
+        at = t("api.at", path=format_path(path)) if path else ""
         if isinstance(item, str) and (reason := unstorable(item)) is not None:
-            return f"{at}text {reason}"
+            return t("api.json.text", at=at, reason=reason)
         if isinstance(item, float) and not math.isfinite(item):
-            return f"{at}numbers must be finite: JSON has no NaN or Infinity"
+            return t("api.json.not_finite", at=at)
         if isinstance(item, dict):
             for key, inner in item.items():
                 if isinstance(key, str) and (reason := unstorable(key)) is not None:
-                    return f"{at}a key {reason}"
+                    return t("api.json.key", at=at, reason=reason)
                 stack.append((inner, (*path, key)))
         elif isinstance(item, list):
             stack.extend((inner, (*path, index)) for index, inner in enumerate(item))
-    return "a value cannot be stored"
+    return t("api.json.unstorable")
 
 
 # Fields, data and evidence a client sends, as a JSON object.
@@ -110,7 +111,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _iso_date(value: Any) -> Any:
     # pydantic would read "0" or "1700000000" as a Unix time: a date here is YYYY-MM-DD
     if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise ValueError("a date is written YYYY-MM-DD, e.g. 2023-06-30")
+        raise ValueError(t("api.date.format"))
     return value
 
 
@@ -158,7 +159,7 @@ def _not_null(schema: dict[str, Any]) -> None:
 def _no_nulls(model: BaseModel, *names: str) -> None:
     for name in names:
         if name in model.model_fields_set and getattr(model, name) is None:
-            raise ValueError(f"{name} cannot be null; leave it out to keep it")
+            raise ValueError(t("api.field.not_null", name=name))
 
 
 class OrgUpdate(RequestModel):

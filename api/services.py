@@ -20,6 +20,7 @@ from api.event_writes import EventWrites
 from deadlines.outbound import OutboundPolicy
 from engine.access import Principal
 from engine.loader import CampaignLoader
+from engine.texts import t
 from paicha.files import bundled_dir, campaign_schema
 from storage import audit_key, tokens
 from storage.audit_key import AuditKey
@@ -55,9 +56,8 @@ def token_cache_seconds() -> float:
     except ValueError:
         value = math.nan
     if not 0 <= value <= TOKEN_CACHE_MAX:  # NaN too
-        raise ValueError(f"PAICHA_TOKEN_CACHE_SECONDS={raw!r}: give a number of seconds from 0 "
-                         f"(check the token on every request) to {TOKEN_CACHE_MAX:g}; the "
-                         f"default is {TOKEN_CACHE_DEFAULT:g}")
+        raise ValueError(t("api.settings.token_cache", raw=raw, max=f"{TOKEN_CACHE_MAX:g}",
+                           default=f"{TOKEN_CACHE_DEFAULT:g}"))
     return value
 
 
@@ -93,10 +93,9 @@ class Settings:
         for name in ("request_seconds", "import_seconds"):
             value = getattr(self, name)
             if not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+                raise ValueError(t("api.settings.positive", name=name, value=value))
         if not 0 <= self.ready_sweep_seconds < float("inf"):
-            raise ValueError("PAICHA_READY_SWEEP_SECONDS must be 0 (no check) or a number of "
-                             f"seconds, not {self.ready_sweep_seconds!r}")
+            raise ValueError(t("api.settings.ready_sweep", value=self.ready_sweep_seconds))
 
 
 def _seconds(variable: str, default: str) -> float:
@@ -104,7 +103,7 @@ def _seconds(variable: str, default: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{variable}={text!r} is not a number of seconds") from None
+        raise ValueError(t("api.settings.not_seconds", variable=variable, text=text)) from None
 
 
 def campaign_loader(parents: Any) -> CampaignLoader:

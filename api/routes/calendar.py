@@ -14,6 +14,7 @@ from api.errors import problem_responses
 from api.schemas import example
 from api.services import Services, run_db
 from engine.schedules import MAX_BYTES
+from engine.texts import t
 from storage import calendars
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -96,15 +97,14 @@ async def add_calendar_year(
     year: Annotated[int, Path(ge=2000, le=2100)], request: Request, response: Response,
     services: ServicesDep, principal: Admin,
 ) -> Any:
-    text = await yaml_body(request, what="a calendar file", max_bytes=MAX_BYTES)
+    text = await yaml_body(request, what=t("api.what.calendar_file"), max_bytes=MAX_BYTES)
     # validation and the write off the event loop: the database may wait for its lock
     row, created = await run_db(_add, services, text, year, principal.name)
     if not created:
         response.status_code = 200
     return {"created": created, "year": row.summary(),
-            "recompute": "dates computed provisionally for the year are recomputed by the "
-                         "scheduler's next sweeps; other processes use the year within "
-                         f"{services.registry.calendars.seconds:g} s"}
+            "recompute": t("api.calendar.recompute",
+                           seconds=f"{services.registry.calendars.seconds:g}")}
 
 
 def _add(services: Services, text: str, year: int, by: str) -> tuple[calendars.YearRow, bool]:

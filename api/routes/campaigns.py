@@ -29,6 +29,7 @@ from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
+from engine.texts import t
 from paicha.cells import neutral
 from storage import campaigns as store
 from storage import deployments, obligations
@@ -55,7 +56,7 @@ def list_campaigns(services: ServicesDep, principal: Caller) -> Any:
              summary="Check a campaign YAML body and report every problem",
              openapi_extra=_YAML_BODY)
 async def validate_campaign(request: Request, services: ServicesDep, principal: Caller) -> Any:
-    text = await yaml_body(request, what="the campaign")
+    text = await yaml_body(request, what=t("api.what.the_campaign"))
     # parsing and validating a large campaign takes a while: off the event loop
     return await offload(request, _validate, services, text)
 
@@ -80,7 +81,7 @@ def _validate(services: Services, text: str, *, checkpoint: Checkpoint) -> dict[
              openapi_extra=_YAML_BODY)
 async def publish_campaign(request: Request, response: Response, services: ServicesDep,
                            principal: CampaignOffice) -> Any:
-    text = await yaml_body(request, what="the campaign")
+    text = await yaml_body(request, what=t("api.what.the_campaign"))
     # validating, and waiting for the write lock, off the event loop
     created, result = await offload(request, _publish, services, principal, text)
     if not created:
@@ -116,9 +117,8 @@ def _may_publish(conn: Any, principal: Principal, campaign_id: str,
     outside = [d["org"] for d in store.deployments(conn, campaign_id)
                if not principal.reaches_org(d["org_path"])]
     if outside:
-        raise Forbidden(f"publishing a new version of {campaign_id}",
-                        f"a token whose subtree holds every org it runs in "
-                        f"(it runs in {', '.join(outside)} too), or an admin token")
+        raise Forbidden(t("api.action.publish_version", campaign=campaign_id),
+                        t("api.needs.whole_subtree", orgs=t("list.separator").join(outside)))
 
 
 def _sees_deployment(principal: Principal, path: str) -> bool:
@@ -182,8 +182,9 @@ def campaign_diagram(campaign_id: str, services: ServicesDep, principal: Caller,
         published = services.registry.newest(conn, campaign_id)
     campaign = published.loaded.campaign
     if case not in campaign.cases:
-        raise InputInvalid(f"campaign {campaign_id} has no case type {case!r}; its case types: "
-                           f"{', '.join(campaign.cases)}", code="unknown_case_type")
+        raise InputInvalid(t("api.campaign.unknown_case_type", campaign=campaign_id, case=case,
+                             types=t("list.separator").join(campaign.cases)),
+                           code="unknown_case_type")
     return PlainTextResponse(mermaid(campaign, campaign.cases[case]))
 
 
@@ -238,7 +239,7 @@ def _subjects(conn: Any, principal: Any, org: str | None, unit: str | None
         principal.require_unit(unit, row.org_path)
         return [Unit(row.id, row.name, row.org_id, row.industry, frozenset(row.tags))]
     if org is None:
-        raise InputInvalid("say whose timeline: ?org=<id> or ?unit=<id>", code="bad_filter")
+        raise InputInvalid(t("api.campaign.timeline_whose"), code="bad_filter")
     path = org_row(conn, org).path
     principal.require_org(org, path)
     found: list[Unit | Org] = [

@@ -31,6 +31,7 @@ from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
 from engine.errors import InputInvalid
 from engine.lifecycle import Outcome
+from engine.texts import t
 from storage.cases import CaseQuery, StoredCase
 from storage.subjects import org_row
 
@@ -176,13 +177,11 @@ def list_cases(
     for item in field or []:
         name, sep, value = item.partition(":")
         if not sep or not name:
-            raise InputInvalid(f"field filter {item!r} needs the form name:value, e.g. "
-                               "grade:major", code="bad_filter")
+            raise InputInvalid(t("api.cases.filter_form", item=item), code="bad_filter")
         if not FIELD_NAME.match(name):
             # the name becomes a JSON path in the query: only a campaign field's shape may
-            raise InputInvalid(f"field filter {item!r}: {name!r} is not a field name (lower-case "
-                               "letters, digits and _, starting with a letter, at most 64), "
-                               "e.g. grade:major", code="bad_filter")
+            raise InputInvalid(t("api.cases.filter_name", item=item, name=name),
+                               code="bad_filter")
         fields.append((name, value))
     today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:

@@ -20,6 +20,7 @@ from deadlines.digests import delivery_problems, next_slot, release, settings_of
 from deadlines.outbox import redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
+from engine.texts import t
 from storage import audit, deliveries
 from storage.query import (
     cursor_instant,
@@ -315,8 +316,9 @@ def _delivery_settings(body: DeliveryModeIn) -> dict[str, Any]:
     raw = body.model_dump(exclude_none=True)
     problems = delivery_problems(raw)
     if problems:
-        listed = "; ".join(f"delivery.{field}: {problem}" for field, problem in problems)
-        raise InputInvalid(f"delivery settings invalid: {listed}", code="delivery_invalid")
+        listed = t("api.separator.semicolon").join(
+            t("api.delivery.item", field=field, problem=problem) for field, problem in problems)
+        raise InputInvalid(t("api.delivery.invalid", listed=listed), code="delivery_invalid")
     return raw if raw.get("mode") == "digest" else {}
 
 
@@ -331,7 +333,7 @@ def _subscription(conn: Any, principal: Principal, subscription_id: int) -> Any:
     if row is None:
         raise NotFound("subscription", subscription_id)
     if not principal.reaches_org(row.org_path):
-        raise OutOfScope(f"subscription {subscription_id}", principal.scope)
+        raise OutOfScope(t("api.what.subscription", id=subscription_id), principal.scope)
     return row
 
 
@@ -435,7 +437,7 @@ def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
     with services.db.write() as conn:
         row = _subscription(conn, principal, subscription_id)
         if row.channel != "webhook":
-            raise Forbidden("rotating a secret", "a webhook subscription")
+            raise Forbidden(t("api.action.rotate_secret"), t("api.needs.webhook"))
         secret = "whsec_" + secrets.token_urlsafe(32)
         conn.execute(update(subscription_t).where(subscription_t.c.id == subscription_id)
                      .values(config={**row.config, "secret": secret}))

@@ -19,6 +19,7 @@ from api.offload import Checkpoint, offload
 from api.services import Services
 from engine.access import Principal
 from engine.errors import InputInvalid
+from engine.texts import t
 from paicha import sheets
 from storage import bulk
 
@@ -152,8 +153,8 @@ async def _import(request: Request, services: Services, principal: Principal,
     media, options = parse_options_header(request.headers.get("content-type", ""))
     media_type = media.decode("latin-1").lower()
     if media_type not in (CSV, XLSX, MULTIPART):
-        raise InputInvalid(f"send the file as {CSV}, {XLSX} or {MULTIPART} (field `file`), "
-                           f"not {media_type or 'a body without Content-Type'}",
+        raise InputInvalid(t("api.import.media_type", csv=CSV, xlsx=XLSX, multipart=MULTIPART,
+                             sent=media_type or t("api.import.no_content_type")),
                            code="unsupported_media_type")
     # at most sheets.MAX_BYTES + ENVELOPE: the request guard refused a longer body unread
     body = await request.body()
@@ -207,20 +208,21 @@ async def _form_file(upload: Upload) -> Upload:
     try:
         form = await MultiPartParser(upload.form, chunks(), max_files=1, max_fields=20).parse()
     except MultiPartException as exc:
-        raise InputInvalid(f"the multipart body is not readable: {exc.message}",
+        raise InputInvalid(t("api.import.multipart_unreadable", reason=exc.message),
                            code="multipart_invalid") from exc
     file = form.get("file")
     if not isinstance(file, UploadFile):
-        raise InputInvalid("the multipart body has no file in a `file` field",
-                           code="multipart_invalid")
+        await form.close()  # a file sent under another name is spooled too: let it go
+        raise InputInvalid(t("api.import.multipart_no_file"), code="multipart_invalid")
     try:
         data = await file.read()
         part_charset = _charset(parse_options_header(file.content_type or "")[1])
     finally:
         await form.close()
     if len(data) > sheets.MAX_BYTES:
-        raise sheets.TableTooLarge(f"{file.filename or 'the file'} is larger than "
-                                   f"{sheets.MAX_BYTES // (1024 * 1024)} MB: split it")
+        raise sheets.TableTooLarge(t("api.import.file_too_large",
+                                     name=file.filename or t("api.import.the_file"),
+                                     mb=sheets.MAX_BYTES // (1024 * 1024)))
     # the file's own part says its charset; the envelope's Content-Type is about the envelope
     return Upload(data, file.filename or upload.source, part_charset)
 

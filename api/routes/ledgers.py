@@ -17,6 +17,7 @@ from api.schemas import IsoDate
 from engine.dates import local_date
 from engine.errors import InputInvalid
 from engine.model import Campaign
+from engine.texts import t
 from paicha.forms.ledgers import (
     LedgerCase,
     LedgerHeading,
@@ -96,8 +97,8 @@ def read_ledger(
             found: list[dict[str, str]] = []
             for line in ledger_rows(cases, ledger, labels):
                 if len(found) == JSON_ROWS_MAX:
-                    raise InputInvalid(f"more than {JSON_ROWS_MAX} lines: narrow from/to or "
-                                       "ask for xlsx or csv", code="too_many_lines")
+                    raise InputInvalid(t("api.ledger.too_many_lines", max=JSON_ROWS_MAX),
+                                       code="too_many_lines")
                 found.append(line)
             return {"ledger": ledger, "title": title, "rows": found}
         if format == "csv":

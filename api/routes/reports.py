@@ -15,6 +15,7 @@ from api.report_schemas import ReportOut, SubmissionIn, SubmissionPublic, Target
 from api.schemas import IsoDate
 from engine.access import Principal
 from engine.errors import InputInvalid
+from engine.texts import t
 from storage import report_views, submissions, targets
 
 router = APIRouter(prefix="/campaigns", tags=["reports"])
@@ -37,8 +38,7 @@ def org_of(principal: Principal, org: str | None) -> str:
         return org
     if principal.scope_kind == "org" and principal.scope_id is not None:
         return principal.scope_id
-    raise InputInvalid("say which org's report with ?org=ORG (your token is not an org's)",
-                       code="org_required")
+    raise InputInvalid(t("api.report.org_required"), code="org_required")
 
 
 @router.get("/{campaign_id}/reports/{report_id}", response_model=ReportOut,

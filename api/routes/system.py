@@ -14,6 +14,7 @@ from api.deps import Admin, ServicesDep
 from api.errors import problem, problem_responses
 from api.schemas import AuditVerdict, Health, Readiness
 from api.services import run_db
+from engine.texts import t
 from paicha.files import campaign_schema_text
 from storage import audit_verify, metrics, readiness
 
@@ -45,7 +46,8 @@ async def ready(services: ServicesDep) -> Any:
     listed = [c.as_dict() for c in checks]
     failed = [c.name for c in checks if not c.ok]
     if failed:
-        return problem(503, "not_ready", f"not ready: {', '.join(failed)} (see checks)",
+        return problem(503, "not_ready",
+                       t("api.system.not_ready", failed=t("list.separator").join(failed)),
                        checks=listed)
     return {"status": "ready", "checks": listed}
 
@@ -70,8 +72,7 @@ async def read_metrics(
     wanted = services.settings.metrics_token
     if wanted is not None and not hmac.compare_digest(
             (authorization or "").encode(), f"Bearer {wanted}".encode()):
-        return problem(401, "unauthenticated", "this server's metrics need "
-                       "`Authorization: Bearer <its PAICHA_METRICS_TOKEN>`")
+        return problem(401, "unauthenticated", t("api.system.metrics_token"))
     body = await run_db(metrics.exposition, services.db, services.now)
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
