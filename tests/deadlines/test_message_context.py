@@ -42,7 +42,8 @@ def first(messages: list[Message], kind: str) -> Message:
     return next(m for m in messages if m.kind == kind)
 
 
-def test_a_case_reminder_names_the_enterprise_the_hazard_and_the_date(world: World) -> None:
+def test_a_case_reminder_names_the_enterprise_the_hazard_and_the_date(world: World,
+                                                                     chinese: None) -> None:
     case_id = planned_hazard(world)
     messages = sent(world, Links.from_env({"PAICHA_PUBLIC_URL": PUBLIC}), "2023-07-24",
                     "2023-08-01")
