@@ -67,30 +67,31 @@ def delivery_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for name in raw:
         if name not in ("mode", "at", "timezone", "days"):
-            problems.append((name, "unknown key; known keys: at, days, mode, timezone"))
+            problems.append((name, texts.t("deadlines.config.unknown_key",
+                                           known="at, days, mode, timezone")))
     mode = raw.get("mode", "immediate")
     if mode not in ("immediate", DIGEST):
-        problems.append(("mode", f"must be immediate or digest, got {mode!r}"))
+        problems.append(("mode", texts.t("deadlines.delivery.mode", value=mode)))
     if mode != DIGEST:
         for name in ("at", "timezone", "days"):
             if name in raw:
-                problems.append((name, 'applies to "mode": "digest" only'))
+                problems.append((name, texts.t("deadlines.delivery.digest_only")))
         return problems
     times = raw.get("at", list(DEFAULT_AT))
     if not isinstance(times, list) or not times or len(times) > 24:
-        problems.append(("at", 'must be a list of 1 to 24 local times such as ["09:00"]'))
+        problems.append(("at", texts.t("deadlines.delivery.times")))
     else:
         for index, value in enumerate(times):
             if _time(value) is None:
-                problems.append((f"at[{index}]", f"{value!r} is no time of day; write HH:MM "
-                                 'from "00:00" to "23:59", e.g. "09:00"'))
+                problems.append((f"at[{index}]", texts.t("deadlines.delivery.time",
+                                                         value=value)))
         if len({str(t) for t in times}) != len(times):
-            problems.append(("at", "names a time twice"))
+            problems.append(("at", texts.t("deadlines.delivery.twice")))
     zone = raw.get("timezone", DEFAULT_TIMEZONE)
     if not isinstance(zone, str) or not _zone_known(zone):
-        problems.append(("timezone", f"{zone!r} is no IANA time zone such as Asia/Shanghai"))
+        problems.append(("timezone", texts.t("deadlines.delivery.timezone", value=zone)))
     if raw.get("days", "working") not in ("working", "every"):
-        problems.append(("days", f"must be working or every, got {raw.get('days')!r}"))
+        problems.append(("days", texts.t("deadlines.delivery.days", value=raw.get("days"))))
     return problems
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deadlines.context import Directory, Links, org_of
-from engine import texts
+from engine import notices, texts
 from engine.clocks import LATE_AFTER, Notify
 from engine.dates import Deadlines, local_date
 from engine.model import Campaign, CaseType, roles_of
-from engine.notices import counts_working_days, deadline_facts
+from engine.notices import counts_working_days
 from engine.reminders import check_counts_working_days, check_text, phase_text
 from storage.campaigns import Published
 from storage.cases import StoredCase
@@ -76,6 +76,20 @@ class Outgoing:
         if self.template is not None:
             found["template"] = self.template
         return found
+
+
+def deadline_facts(due: dt.date, today: dt.date, deadlines: Deadlines | None, *,
+                   working: bool, provisional: bool = False,
+                   passed: bool | None = None) -> dict[str, Any]:
+    """A deadline as a template reads it (engine.notices.deadline_facts, which words its
+    sentence), its labels in the current language: the date in full (`day`: 2026年12月18日,
+    2026-12-18) and the unit of its count (`span`: 个工作日 / working days, 日 / days)."""
+    found = dict(notices.deadline_facts(due, today, deadlines, working=working,
+                                        provisional=provisional, passed=passed))
+    found["day"] = texts.t("deadlines.day", year=due.year, month=due.month, day=due.day)
+    found["span"] = texts.t("deadlines.span.working" if found["working"] else
+                            "deadlines.span.days")
+    return found
 
 
 def _late(at: dt.datetime, now: dt.datetime) -> bool:

@@ -69,8 +69,8 @@ def english_contexts() -> dict[str, dict[str, Any]]:
         context["kind_name"] = texts.t(f"deadlines.kind.{kind}", "en")
         if kind in DEADLINES_EN:
             context["deadline"]["text"] = DEADLINES_EN[kind]
-            context["deadline"]["span"] = " working days" if context["deadline"][
-                "working"] else " days"
+            context["deadline"]["span"] = "working days" if context["deadline"][
+                "working"] else "days"
     for kind in ("remind", "overdue", "overdue_repeat", "escalate"):
         found[kind]["text"] = f"整改期限: {DEADLINES_EN[kind]}"
     for kind in ("check_reminder", "check_due"):
@@ -95,8 +95,10 @@ def english_contexts() -> dict[str, dict[str, Any]]:
             campaign=None, roles=("admin",), org={"id": "", "name": ""},
             due=dt.date(2024, 1, 1), today=dt.date(2023, 11, 2),
             calendar={"year": 2024, "first_day": "2024-01-01"})
-    for context in found.values():
+    for context in found.values():  # as deadlines.messages.deadline_facts says them
         context["deadline"]["day"] = context["deadline"]["date"]
+        context["deadline"]["span"] = "working days" if context["deadline"]["working"] \
+            else "days"
     return found
 
 
@@ -322,3 +324,49 @@ def test_the_migration_gives_every_subscription_chinese(database_url: str) -> No
                                      ).all()) == {1: "zh", 2: "zh"}
     finally:
         engine.dispose()
+
+
+# The other words of deadlines/: channel settings, refusals, a digest's settings
+
+def test_a_channels_settings_are_refused_in_the_requests_language(
+    client: TestClient, world: World,
+) -> None:
+    body = {"name": "群", "channel": "webhook", "org": "linyin",
+            "config": {"url": "http://127.0.0.1:8080/hook", "secret": "short", "secert": "x"}}
+    for lang, words in (("zh", ("推送渠道配置无效", "未知的键", "回环地址", "至少应有 16 个字符")),
+                        ("en", ("channel config invalid", "unknown key; known keys",
+                                "is a loopback address", "must be at least 16 characters"))):
+        answer = client.post("/subscriptions", json=body, headers={
+            **world.auth("locality"), "Accept-Language": lang})
+        assert answer.status_code == 422, answer.text
+        detail = answer.json()["detail"]
+        assert all(word in detail for word in words), (lang, detail)
+        assert bool(CJK.search(detail)) == (lang == "zh")
+        assert "127.0.0.1" in detail and "PAICHA_OUTBOUND_ALLOW" in detail
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_digest_settings_and_a_destination_are_refused_in_either_language(
+    lang: str,
+) -> None:
+    from deadlines.channels import ChannelConfigInvalid, build_channel
+    from deadlines.digests import delivery_problems
+    from deadlines.outbound import PUBLIC_ONLY, DestinationRefused
+
+    with texts.use(lang):
+        problems = dict(delivery_problems({"mode": "digest", "at": ["9:00"],
+                                           "timezone": "Mars/Olympus"}))
+        with pytest.raises(ChannelConfigInvalid) as refused:
+            build_channel("email", {"host": "10.0.0.1", "from_address": "a@b.cn",
+                                    "to": ["nobody"]})
+        with pytest.raises(DestinationRefused) as refused_at_send:
+            PUBLIC_ONLY.addresses("192.168.1.1", 443)
+        with pytest.raises(ChannelConfigInvalid) as unknown:
+            build_channel("pager", {})
+    said = [problems["at[0]"], problems["timezone"], str(refused.value),
+            refused_at_send.value.reason, str(unknown.value)]
+    assert "'9:00'" in said[0] and "Mars/Olympus" in said[1]
+    assert "10.0.0.1" in said[2] and "'nobody'" in said[2] and "192.168.1.1" in said[3]
+    assert "pager" in said[4] and "webhook" in said[4]
+    for text in said:
+        assert bool(CJK.search(text)) == (lang == "zh"), text
