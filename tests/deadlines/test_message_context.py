@@ -128,7 +128,8 @@ messages:
 """
 
 
-def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: World) -> None:
+def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: World,
+                                                                      chinese: None) -> None:
     with world.services.db.read() as conn:
         text = latest(conn, LINYIN).text
     with world.services.db.write() as conn:
