@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from deadlines.messages import TITLES, Outgoing, calendar_context
+from deadlines.messages import Outgoing, calendar_context, in_languages, kind_name
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
+from engine import texts
 from engine.dates import local_date
 from storage import timers
 from storage.cases import case_t
@@ -48,9 +49,12 @@ def finish(conn: Connection, ids: list[int]) -> None:
                      .values(status=timers.CANCELLED))
 
 
-def send(conn: Connection, message: Outgoing, now: dt.datetime) -> int:
-    """Queue a message for every destination it has; a key queued before is left alone."""
-    rows = [delivery_row(message, destination, timer_id=None, now=now)
+def send(conn: Connection, build: Callable[[], Outgoing], now: dt.datetime) -> int:
+    """Queue a message for every destination it has, in each one's language (`build` makes
+    it in the current one); a key queued before is left alone."""
+    worded = in_languages(build)
+    message = worded(texts.default())
+    rows = [delivery_row(worded(destination.lang), destination, timer_id=None, now=now)
             for destination in Subscriptions(conn).destinations(
                 org_path=message.org_path, campaign_id=message.campaign, kind=message.kind,
                 roles=message.roles)]
@@ -80,20 +84,22 @@ def tell_missing_year(db: Database, clock: Callable[[Connection], dt.datetime]
         if day is None or local_date(now, NOTICE_TIMEZONE) < day - NOTICE_AHEAD or _told(
                 conn, day.year):
             return 0, stale
-        text = (f"{day.year}年的法定节假日安排尚未录入：自{day}起的期限暂按双休日推算，标为"
-                "“暂定”。国务院办公厅通知公布后，请用 `paicha calendar add <文件>` 或 "
-                f"PUT /calendar/{day.year} 录入，暂定的期限会自动重算。")
-        message = Outgoing(key=missing_key(day.year), kind="calendar_missing",
-                           title=TITLES["calendar_missing"], text=text, campaign="",
-                           subject=f"calendar:{day.year}", roles=("admin",), due_date=day,
-                           late=False, at=now, org_path="/",
-                           extra={"year": day.year, "first_day": day.isoformat()},
-                           context=calendar_context(
-                               "calendar_missing", text, campaign=None, roles=("admin",),
-                               org={"id": "", "name": ""}, due=day,
-                               today=local_date(now, NOTICE_TIMEZONE),
-                               calendar={"year": day.year, "first_day": day.isoformat()}))
-        return send(conn, message, now), stale
+        return send(conn, lambda: _missing(day, now), now), stale
+
+
+def _missing(day: dt.date, now: dt.datetime) -> Outgoing:
+    """The administrator's notice of the year of `day`, in the current language."""
+    text = texts.t("deadlines.calendar.missing", year=day.year, day=day)
+    return Outgoing(key=missing_key(day.year), kind="calendar_missing",
+                    title=kind_name("calendar_missing"), text=text, campaign="",
+                    subject=f"calendar:{day.year}", roles=("admin",), due_date=day,
+                    late=False, at=now, org_path="/",
+                    extra={"year": day.year, "first_day": day.isoformat()},
+                    context=calendar_context(
+                        "calendar_missing", text, campaign=None, roles=("admin",),
+                        org={"id": "", "name": ""}, due=day,
+                        today=local_date(now, NOTICE_TIMEZONE),
+                        calendar={"year": day.year, "first_day": day.isoformat()}))
 
 
 def _told(conn: Connection, year: int) -> bool:

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, literal_column, select, update
 
+from engine import texts
 from engine.dates import local_date, local_instant
-from engine.notices import day_text, kind_name
+from engine.notices import day_text
 from engine.workdays import EveryDayCalendar, WorkCalendar
 from storage import deliveries
 from storage.calendars import CalendarCache
@@ -66,30 +67,31 @@ def delivery_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for name in raw:
         if name not in ("mode", "at", "timezone", "days"):
-            problems.append((name, "unknown key; known keys: at, days, mode, timezone"))
+            problems.append((name, texts.t("deadlines.config.unknown_key",
+                                           known="at, days, mode, timezone")))
     mode = raw.get("mode", "immediate")
     if mode not in ("immediate", DIGEST):
-        problems.append(("mode", f"must be immediate or digest, got {mode!r}"))
+        problems.append(("mode", texts.t("deadlines.delivery.mode", value=mode)))
     if mode != DIGEST:
         for name in ("at", "timezone", "days"):
             if name in raw:
-                problems.append((name, 'applies to "mode": "digest" only'))
+                problems.append((name, texts.t("deadlines.delivery.digest_only")))
         return problems
     times = raw.get("at", list(DEFAULT_AT))
     if not isinstance(times, list) or not times or len(times) > 24:
-        problems.append(("at", 'must be a list of 1 to 24 local times such as ["09:00"]'))
+        problems.append(("at", texts.t("deadlines.delivery.times")))
     else:
         for index, value in enumerate(times):
             if _time(value) is None:
-                problems.append((f"at[{index}]", f"{value!r} is no time of day; write HH:MM "
-                                 'from "00:00" to "23:59", e.g. "09:00"'))
+                problems.append((f"at[{index}]", texts.t("deadlines.delivery.time",
+                                                         value=value)))
         if len({str(t) for t in times}) != len(times):
-            problems.append(("at", "names a time twice"))
+            problems.append(("at", texts.t("deadlines.delivery.twice")))
     zone = raw.get("timezone", DEFAULT_TIMEZONE)
     if not isinstance(zone, str) or not _zone_known(zone):
-        problems.append(("timezone", f"{zone!r} is no IANA time zone such as Asia/Shanghai"))
+        problems.append(("timezone", texts.t("deadlines.delivery.timezone", value=zone)))
     if raw.get("days", "working") not in ("working", "every"):
-        problems.append(("days", f"must be working or every, got {raw.get('days')!r}"))
+        problems.append(("days", texts.t("deadlines.delivery.days", value=raw.get("days"))))
     return problems
 
 
@@ -153,12 +155,18 @@ def next_slot(settings: DigestSettings, now: dt.datetime, calendar: WorkCalendar
 def digest_wording(items: Sequence[Mapping[str, Any]], today: dt.date, *, part: int,
                    parts: int) -> tuple[str, str]:
     """The digest's title and markdown text: one heading per kind and due date, one line per
-    item (its own text, as the sweep worded it). The only words of a digest's own."""
-    title = f"待办汇总：{len(items)}项" + (f"（{part}/{parts}）" if parts > 1 else "")
+    item (its own text, as the sweep worded it). The only words of a digest's own, in the
+    current language."""
+    from deadlines.messages import kind_name  # here: deadlines.messages is the sweep's
+
+    title = texts.t("deadlines.digest.title", count=len(items)) + (
+        texts.t("deadlines.digest.part", part=part, parts=parts) if parts > 1 else "")
     blocks: list[str] = []
     for (kind, due), group in grouped(items):
-        when = f"·{day_text(dt.date.fromisoformat(due), today)}到期" if due else ""
-        lines = [f"**{kind_name(kind)}{when}**（{len(group)}项）"]
+        when = texts.t("deadlines.digest.due", day=day_text(dt.date.fromisoformat(due), today)
+                       ) if due else ""
+        lines = [texts.t("deadlines.digest.heading", kind=kind_name(kind), when=when,
+                         count=len(group))]
         lines += [f"- {_item_line(item)}" for item in group]
         blocks.append("\n".join(lines))
     return title, "\n\n".join(blocks)
@@ -168,9 +176,10 @@ def _item_line(item: Mapping[str, Any]) -> str:
     # A case's title names its type after the kind (到期提醒：重大事故隐患); the kind is the
     # group's heading already.
     title = str(item.get("title", ""))
-    about = title.split("：", 1)[1] if "：" in title else ""
+    about = next((title.split(mark, 1)[1] for mark in ("：", ": ") if mark in title), "")
     text = str(item.get("text", ""))
-    return f"{about}：{text}" if about and not text.startswith(about) else text
+    return texts.t("deadlines.digest.item", about=about, text=text) \
+        if about and not text.startswith(about) else text
 
 
 def grouped(items: Sequence[Mapping[str, Any]]
@@ -260,7 +269,9 @@ class Digests:
         from deadlines.recipients import Destination
 
         items = [r.message for r in rows]
-        title, text = digest_wording(items, today, part=part, parts=parts)
+        lang = sub.lang or texts.DEFAULT
+        with texts.use(lang):  # the subscription's language, as its messages were worded
+            title, text = digest_wording(items, today, part=part, parts=parts)
         dues = sorted(str(i["due_date"]) for i in items if i.get("due_date"))
         roles = sorted({role for i in items for role in i.get("roles") or ()})
         message = Outgoing(
@@ -269,7 +280,7 @@ class Digests:
             due_date=dt.date.fromisoformat(dues[0]) if dues else None, late=False, at=slot,
             org_path=sub.org_path,
             extra={"count": len(rows), "part": part, "parts": parts,
-                   "items": [r.key for r in rows]})
+                   "items": [r.key for r in rows]}, lang=lang)
         row = delivery_row(message, Destination(sub.channel, sub.id), timer_id=None, now=now)
         enqueue(conn, [row])
         found: int = conn.execute(select(delivery_t.c.id).where(delivery_t.c.key == row["key"])

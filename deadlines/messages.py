@@ -2,31 +2,47 @@
 deadline, a target at risk — each with the idempotency key every delivery of it carries, and the
 context its template reads (engine.templates lists the variables of each kind): the unit's and
 org's names, the campaign's title, the case or check, the deadline as a date with the days left
-or overdue, the roles that must act and the people known to hold them, and a link."""
+or overdue, the roles that must act and the people known to hold them, and a link.
+
+A message is worded in the language it is built in (engine.texts: the subscription's `lang`, or
+the deployment's default for the log): `in_languages` builds it once per language its
+destinations speak, the names of kinds and the titles from the catalogue (area `deadlines`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from deadlines.context import Directory, Links, org_of
+from engine import notices, texts
 from engine.clocks import LATE_AFTER, Notify
 from engine.dates import Deadlines, local_date
 from engine.model import Campaign, CaseType, roles_of
-from engine.notices import KIND_NAMES, counts_working_days, deadline_facts
+from engine.notices import counts_working_days
 from engine.reminders import check_counts_working_days, check_text, phase_text
 from storage.campaigns import Published
 from storage.cases import StoredCase
 
-# the titles are the kinds' names (engine.notices, where every word of a deadline is made)
-TITLES = KIND_NAMES
 # how much of a case's description a message quotes
 SUMMARY_LENGTH = 40
 # kinds told after the deadline passed
 PASSED = frozenset({"overdue", "overdue_repeat", "escalate"})
-# roles of the deployment rather than of a campaign (the calendar notices')
-DEPLOYMENT_ROLES = {"admin": "系统管理员"}
+# roles of the deployment rather than of a campaign (the calendar notices'), by catalogue id
+DEPLOYMENT_ROLES = {"admin": "deadlines.role.admin"}
+
+
+def kind_name(kind: str) -> str:
+    """A kind of notice as people name it in the current language (到期提醒 / Deadline
+    reminder); an unknown kind as it is."""
+    key = f"deadlines.kind.{kind}"
+    return texts.t(key) if texts.has(key) else kind
+
+
+def title(kind: str, who: str = "") -> str:
+    """A message's title: its kind's name, and whom it is about (到期提醒：示例化工有限公司)."""
+    return texts.t("deadlines.title", kind=kind_name(kind), who=who) if who else kind_name(kind)
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class Outgoing:
     extra: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
     template: str | None = None  # the campaign's own template of the kind, if it has one
+    lang: str = field(default_factory=texts.current)  # the language it is worded in
 
     def body(self, key: str) -> dict[str, Any]:
         """The JSON the outbox stores, in the shape of deadlines.channels.base.Message."""
@@ -55,10 +72,24 @@ class Outgoing:
                  "roles": list(self.roles),
                  "due_date": self.due_date.isoformat() if self.due_date else None,
                  "late": self.late, "at": self.at.isoformat(), "extra": self.extra,
-                 "context": self.context}
+                 "context": self.context, "lang": self.lang}
         if self.template is not None:
             found["template"] = self.template
         return found
+
+
+def deadline_facts(due: dt.date, today: dt.date, deadlines: Deadlines | None, *,
+                   working: bool, provisional: bool = False,
+                   passed: bool | None = None) -> dict[str, Any]:
+    """A deadline as a template reads it (engine.notices.deadline_facts, which words its
+    sentence), its labels in the current language: the date in full (`day`: 2026年12月18日,
+    2026-12-18) and the unit of its count (`span`: 个工作日 / working days, 日 / days)."""
+    found = dict(notices.deadline_facts(due, today, deadlines, working=working,
+                                        provisional=provisional, passed=passed))
+    found["day"] = texts.t("deadlines.day", year=due.year, month=due.month, day=due.day)
+    found["span"] = texts.t("deadlines.span.working" if found["working"] else
+                            "deadlines.span.days")
+    return found
 
 
 def _late(at: dt.datetime, now: dt.datetime) -> bool:
@@ -83,16 +114,26 @@ def _common(kind: str, text: str, late: bool, campaign: Campaign | None, roles: 
             org: dict[str, str], deadline: dict[str, Any], people: list[str],
             link: str) -> dict[str, Any]:
     role_names = [campaign.roles[r].name if campaign and r in campaign.roles
-                  else DEPLOYMENT_ROLES.get(r, r) for r in roles]
-    return {"kind_name": KIND_NAMES.get(kind, kind), "text": text, "late": late,
+                  else texts.t(DEPLOYMENT_ROLES[r]) if r in DEPLOYMENT_ROLES else r
+                  for r in roles]
+    return {"kind_name": kind_name(kind), "text": text, "late": late,
             "roles": role_names, "people": people, "link": link,
             "campaign": {"id": campaign.id if campaign else "",
                          "title": campaign.title if campaign else ""},
             "org": org, "deadline": deadline}
 
 
-def _title(kind: str, who: str) -> str:
-    return f"{TITLES.get(kind, kind)}：{who}" if who else TITLES.get(kind, kind)
+def in_languages(build: Callable[[], Outgoing]) -> Callable[[str], Outgoing]:
+    """A message in each language asked for: `build` called once per language, within
+    `texts.use` of it (every word it makes then speaks that language)."""
+    made: dict[str, Outgoing] = {}
+
+    def worded(lang: str) -> Outgoing:
+        if lang not in made:
+            with texts.use(lang):
+                made[lang] = build()
+        return made[lang]
+    return worded
 
 
 def for_case(note: Notify, case: StoredCase, published: Published, at: dt.datetime,
@@ -124,7 +165,8 @@ def for_case(note: Notify, case: StoredCase, published: Published, at: dt.dateti
         "clock": {"id": note.clock_id, "name": clock.name if clock else note.clock_id}}
     return Outgoing(
         key=f"{note.key}#{generation}", kind=note.kind,
-        title=_title(note.kind, f"{unit['name']}（{case_type.name}）"), text=note.message,
+        title=title(note.kind, texts.t("deadlines.title.case", unit=unit["name"],
+                                          type=case_type.name)), text=note.message,
         campaign=case.campaign_id, subject=case.id, roles=note.roles, due_date=note.due_date,
         late=note.late, at=at, org_path=case.org_path,
         extra={"case_type": case.type, "state": case.state, "unit": case.unit_id,
@@ -161,7 +203,7 @@ def for_obligation(obligation: Any, timer: Any, now: dt.datetime, published: Pub
                           "done": obligation.done}}
     return Outgoing(
         key=timer.key, kind=timer.kind,
-        title=_title(timer.kind, unit["name"] or context["org"]["name"]), text=text,
+        title=title(timer.kind, unit["name"] or context["org"]["name"]), text=text,
         campaign=obligation.campaign_id, subject=f"obligation:{obligation.id}",
         roles=roles, due_date=obligation.due, late=_late(timer.due_at, now),
         at=timer.due_at, org_path=obligation.org_path,
@@ -192,7 +234,7 @@ def for_phase(timer: Any, now: dt.datetime, published: Published | None = None, 
     context["phase"] = {"id": data["phase"], "name": data["name"],
                         "nominal": nominal.isoformat()}
     return Outgoing(
-        key=timer.key, kind="phase_due", title=_title("phase_due", context["org"]["name"]),
+        key=timer.key, kind="phase_due", title=title("phase_due", context["org"]["name"]),
         text=text, campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
         due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
         org_path=timer.org_path, extra={"phase": data["phase"], **(
@@ -206,7 +248,8 @@ def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.dateti
     deadlines: Deadlines = published.deadlines
     campaign = published.loaded.campaign
     when = deadline_facts(found["by"], today, deadlines, working=False)
-    text = f"{found['name']}：截至{today}为{found['value']}，目标{found['goal']}，{when['text']}"
+    text = texts.t("deadlines.target.text", name=found["name"], today=today,
+                   value=found["value"], goal=found["goal"], deadline=when["text"])
     org_id = str(timer.payload.get("org") or org_of(timer.org_path))
     context = _common(
         "target_at_risk", text, _late(timer.due_at, now), campaign, tuple(timer.roles),
@@ -217,7 +260,7 @@ def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.dateti
                          "goal": found["goal"]}
     return Outgoing(
         key=timer.key, kind="target_at_risk",
-        title=_title("target_at_risk", context["org"]["name"]), text=text,
+        title=title("target_at_risk", context["org"]["name"]), text=text,
         campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
         due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
         org_path=timer.org_path, extra={"target": found["id"], "value": found["value"],

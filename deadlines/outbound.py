@@ -22,9 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from engine import texts
+
 ALLOW_ENV = "PAICHA_OUTBOUND_ALLOW"
-HINT = (f"; paicha sends only to public addresses unless {ALLOW_ENV} lists the host "
-        "(docs/channels.md#private-destinations)")
+
+
+def _hint() -> str:
+    """What follows a refusal: how an operator allows a private destination."""
+    return texts.t("deadlines.outbound.hint", env=ALLOW_ENV)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -67,30 +72,31 @@ def refusal(address: Address) -> str | None:
     public unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
         if address in LOCAL_NAT64:
-            return "a local-use NAT64 address"
+            return texts.t("deadlines.outbound.local_nat64")
         for form, embedded in (("IPv4-mapped", address.ipv4_mapped),
                                ("6to4", address.sixtofour),
                                ("NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
                                 if address in NAT64 else None)):
             if embedded is not None:
                 inner = refusal(embedded)
-                return f"{inner} in {form} form" if inner else None
+                return texts.t("deadlines.outbound.embedded", inner=inner, form=form) \
+                    if inner else None
     if address.is_unspecified:
-        return "an unspecified address"
+        return texts.t("deadlines.outbound.unspecified")
     if address.is_loopback:
-        return "a loopback address"
+        return texts.t("deadlines.outbound.loopback")
     if address.is_link_local:
-        return "a link-local address"
+        return texts.t("deadlines.outbound.link_local")
     if address.is_multicast:
-        return "a multicast address"
+        return texts.t("deadlines.outbound.multicast")
     if isinstance(address, ipaddress.IPv4Address) and address in SHARED:
-        return "a carrier-grade NAT (shared) address"
+        return texts.t("deadlines.outbound.shared")
     if address.is_reserved:
-        return "a reserved address"
+        return texts.t("deadlines.outbound.reserved")
     if address.is_private:
-        return "a private address"
+        return texts.t("deadlines.outbound.private")
     if not address.is_global:
-        return "not a public address"
+        return texts.t("deadlines.outbound.not_public")
     return None
 
 
@@ -99,12 +105,12 @@ def parse_host(host: str) -> Address | str:
     for anything else, including IPv4 addresses in another notation than a.b.c.d."""
     text = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     if not text:
-        raise _BadHost("has no host")
+        raise _BadHost(texts.t("deadlines.outbound.no_host"))
     if ":" in text:
         try:
             return ipaddress.IPv6Address(text)
         except ValueError:
-            raise _BadHost(f"{host!r} is not an IPv6 address") from None
+            raise _BadHost(texts.t("deadlines.outbound.not_ipv6", host=host)) from None
     name = text.lower()
     name = name[:-1] if name.endswith(".") else name
     labels = name.split(".")
@@ -114,17 +120,16 @@ def parse_host(host: str) -> Address | str:
         except ValueError:
             address = None
         if address is None or str(address) != name:
-            raise _BadHost(f"{host!r} is an IPv4 address in another notation; write it as "
-                           "four decimal numbers (a.b.c.d)")
+            raise _BadHost(texts.t("deadlines.outbound.ipv4_notation", host=host))
         return address
     if not name.isascii():
         try:
             name = name.encode("idna").decode("ascii")
         except UnicodeError:
-            raise _BadHost(f"{host!r} is not a valid host name") from None
+            raise _BadHost(texts.t("deadlines.outbound.bad_name", host=host)) from None
         labels = name.split(".")
     if not all(_LABEL.match(label) for label in labels):
-        raise _BadHost(f"{host!r} is not a valid host name")
+        raise _BadHost(texts.t("deadlines.outbound.bad_name", host=host))
     return name
 
 
@@ -166,8 +171,8 @@ class OutboundPolicy:
             else:
                 networks.append(ipaddress.ip_network(parsed))
         if bad:
-            raise ValueError(f"{ALLOW_ENV}: {', '.join(repr(b) for b in bad)} is neither a host "
-                             "name, an IP address nor a network such as 10.20.0.0/16")
+            raise ValueError(texts.t("deadlines.outbound.allow_invalid", env=ALLOW_ENV,
+                                     items=", ".join(repr(b) for b in bad)))
         return cls(frozenset(hosts), tuple(networks))
 
     @classmethod
@@ -184,7 +189,8 @@ class OutboundPolicy:
         if self._allowed(address):
             return None
         reason = refusal(address)
-        return f"{address} is {reason}{HINT}" if reason else None
+        return texts.t("deadlines.outbound.refused", address=address, reason=reason) + _hint() \
+            if reason else None
 
     def host_problem(self, host: str) -> str | None:
         """What is wrong with `host` as a destination without resolving it (a name is checked
@@ -195,7 +201,7 @@ class OutboundPolicy:
             return str(exc)
         if isinstance(parsed, str):
             if _is_localhost(parsed) and parsed not in self.hosts:
-                return f"{parsed} is a loopback name{HINT}"
+                return texts.t("deadlines.outbound.loopback_name", host=parsed) + _hint()
             return None
         return self.address_problem(parsed)
 
@@ -203,19 +209,18 @@ class OutboundPolicy:
         """What is wrong with `url` as a destination, or None. The URL itself is not echoed:
         it may carry credentials."""
         if any(ch.isspace() or ord(ch) < 32 or ch in "\\\x7f" for ch in url):
-            return "must not contain spaces, control characters or backslashes"
+            return texts.t("deadlines.outbound.url_characters")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            return "must be an http(s) URL"
+            return texts.t("deadlines.outbound.not_http")
         if "@" in parts.netloc:
-            return ("must not carry a user name or password (user:pass@); the channel's secret "
-                    "fields hold credentials")
+            return texts.t("deadlines.outbound.credentials")
         try:
             port = parts.port
         except ValueError:
             port = 0
         if port == 0 or parts.netloc.endswith(":"):
-            return "has an invalid port (use 1–65535, or none for the scheme's default)"
+            return texts.t("deadlines.outbound.port")
         return self.host_problem(parts.hostname or "")
 
     def addresses(self, host: str, port: int) -> list[str]:
@@ -232,7 +237,8 @@ class OutboundPolicy:
             return [str(parsed)]
         named = parsed in self.hosts
         if _is_localhost(parsed) and not named:
-            raise DestinationRefused(host, f"{parsed} is a loopback name{HINT}")
+            raise DestinationRefused(host, texts.t("deadlines.outbound.loopback_name",
+                                                   host=parsed) + _hint())
         found = system_resolver(parsed, port)
         if not found:
             raise OSError(f"{parsed} has no address")
@@ -241,13 +247,14 @@ class OutboundPolicy:
             try:
                 address = ipaddress.ip_address(text)
             except ValueError:
-                raise DestinationRefused(host, f"{parsed} resolves to {text!r}, which is no "
-                                               "IP address") from None
+                raise DestinationRefused(host, texts.t("deadlines.outbound.resolves_to_junk",
+                                                       host=parsed, text=text)) from None
             # A name the operator allows may resolve anywhere; any other must resolve to
             # public addresses only (all of them: a mixed answer is a rebinding attempt).
             problem = None if named else self.address_problem(address)
             if problem:
-                raise DestinationRefused(host, f"{parsed} resolves to {problem}")
+                raise DestinationRefused(host, texts.t("deadlines.outbound.resolves_to",
+                                                       host=parsed, problem=problem))
             vetted.append(str(address))
         return vetted
 

@@ -1,5 +1,6 @@
 """Where a message goes: the log channel always, and every subscription whose org subtree holds
-the subject and whose campaign, kinds and roles filters let it through."""
+the subject and whose campaign, kinds and roles filters let it through; each in its language
+(the subscription's `lang`, the deployment's default for the log)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from engine import texts
 from storage.tables import Subscription
 
 subscription_t = Subscription.__table__  # type: ignore[attr-defined]
@@ -26,6 +28,7 @@ class Destination:
     channel: str
     subscription_id: int | None
     digest: bool = False  # held for the subscription's digest (deadlines.digests)
+    lang: str = texts.DEFAULT  # the language its messages are worded in
 
     @property
     def label(self) -> str:
@@ -49,7 +52,7 @@ class Subscriptions:
 
 def _matching(rows: Sequence[Any], org_path: str, campaign_id: str, kind: str,
               roles: Sequence[str]) -> list[Destination]:
-    found = [Destination(LOG, None)]
+    found = [Destination(LOG, None, lang=texts.default())]
     for row in rows:
         # A subscription for an org receives what happens anywhere in its subtree; a notice
         # for the whole deployment (the administrator's) only where its kind is named.
@@ -65,5 +68,6 @@ def _matching(rows: Sequence[Any], org_path: str, campaign_id: str, kind: str,
         if row.roles and not set(row.roles) & set(roles):
             continue
         found.append(Destination(row.channel, row.id,
-                                 digest=row.delivery.get("mode") == "digest"))
+                                 digest=row.delivery.get("mode") == "digest",
+                                 lang=row.lang or texts.DEFAULT))
     return found

@@ -33,7 +33,8 @@ from sqlalchemy import Connection, select, update
 
 from deadlines.calendar_notices import finish, prefixed, send, tell_missing_year
 from deadlines.context import Links, org_of
-from deadlines.messages import TITLES, Outgoing, calendar_context
+from deadlines.messages import Outgoing, calendar_context, title
+from engine import texts
 from engine.checks import Expander
 from engine.clocks import redate
 from engine.dates import Deadlines, local_date
@@ -257,14 +258,15 @@ class _Batch:
         if armed.due_date != old_due:
             unit = self.conn.execute(select(unit_t.c.name).where(
                 unit_t.c.id == stored.unit_id)).scalar() or stored.unit_id
-            name = f"{unit}：{case_type.name}"
             year = dt.date.fromisoformat(running["provisional"]).year
-            if redated.kept:
-                text = (f"{name}的{clock.name}原按双休日推算为{old_due}，已按该日逾期处理；"
-                        f"按已录入的{year}年法定节假日安排应为{armed.due_date}，请核实")
-            else:
-                text = (f"{name}的{clock.name}按已录入的{year}年法定节假日安排重算：由"
-                        f"{old_due}（暂定）改为{armed.due_date}")
+            words = "deadlines.calendar.case_overdue" if redated.kept else \
+                "deadlines.calendar.case_redated"
+
+            def text(unit: str = unit, clock: Any = clock, new: dt.date = armed.due_date,
+                     words: str = words, year: int = year) -> str:
+                return texts.t(words, name=texts.t("deadlines.calendar.case_name", unit=unit,
+                                                   type=case_type.name),
+                               clock=clock.name, old=old_due, new=new, year=year)
             self._tell(f"calendar:{stored.id}/{clock.id}/{old_due}->{armed.due_date}#"
                        f"{watch.payload.get('gen')}", text, stored.campaign_id, stored.id,
                        stored.org_path, armed.due_date,
@@ -304,9 +306,10 @@ class _Batch:
                 new_rows.append(timers.phase_timer_row(published, notice, data["org"],
                                                        watch.org_path))
             self._tell(f"calendar:{old_key}->{notice.due}",
-                       f"{campaign.title}：阶段「{phase.name}」截止日期按已录入的"
-                       f"{watch.due_date.year}年法定节假日安排重算：由{old_due}（暂定）改为"
-                       f"{notice.due}", campaign.id, watch.subject, watch.org_path,
+                       lambda: texts.t("deadlines.calendar.phase_redated",
+                                       campaign=campaign.title, phase=phase.name,
+                                       year=watch.due_date.year, old=old_due, new=notice.due),
+                       campaign.id, watch.subject, watch.org_path,
                        notice.due, {"phase": phase.id, "from_due": old_due.isoformat()},
                        campaign=campaign, link=self.owner.links.campaign(campaign.id),
                        calendar={"year": watch.due_date.year, "from_due": old_due.isoformat(),
@@ -360,11 +363,12 @@ class _Batch:
                    f"{row.due}->{due}@{_digest(row.org_path)}")
             if key not in told:
                 told.add(key)
-                period = f"（{row.period}）" if row.period else ""
-                self._tell(key, f"{self._org_name(row.org_path)}：规定动作「{row.name}」{period}"
-                                "期限按已录入的"
-                                f"{row.provisional_day.year}年法定节假日安排重算：由{row.due}"
-                                f"（暂定）改为{due}", row.campaign_id,
+                org = self._org_name(row.org_path)
+                self._tell(key, lambda: texts.t(
+                    "deadlines.calendar.check_redated", org=org, check=row.name,
+                    period=texts.t("deadlines.matter.period", period=row.period)
+                    if row.period else "", year=row.provisional_day.year, old=row.due,
+                    new=due), row.campaign_id,
                            f"obligation:{row.id}", row.org_path, due,
                            {"check": row.check_id, "period": row.period or None,
                             "from_due": row.due.isoformat()},
@@ -397,21 +401,27 @@ class _Batch:
             self.conn.execute(update(timer_t).where(timer_t.c.id == pending.id).values(**values))
         _INSERT_TIMERS.many(self.conn, list(wanted.values()))  # a key sent before stays sent
 
-    def _tell(self, key: str, text: str, campaign_id: str, subject: str, org_path: str,
-              due: dt.date, extra: dict[str, Any], *, campaign: Campaign, link: str,
-              calendar: dict[str, Any]) -> None:
+    def _tell(self, key: str, text: Callable[[], str], campaign_id: str, subject: str,
+              org_path: str, due: dt.date, extra: dict[str, Any], *, campaign: Campaign,
+              link: str, calendar: dict[str, Any]) -> None:
+        """Queue a calendar notice; `text` words it in the current language (once for each
+        language its destinations speak)."""
         org_id = org_of(org_path)
         org = {"id": org_id, "name": self._org_name(org_path) if org_id else ""}
-        context = calendar_context(
-            "calendar_redated", text, campaign=campaign, roles=(OFFICE,), org=org, due=due,
-            today=local_date(self.now, campaign.timezone), calendar=calendar, link=link)
-        message = Outgoing(key=key, kind="calendar_redated",
-                           title=f"{TITLES['calendar_redated']}：{org['name'] or campaign.title}",
-                           text=text, campaign=campaign_id, subject=subject, roles=(OFFICE,),
-                           due_date=due, late=False, at=self.now, org_path=org_path,
-                           extra=extra, context=context,
-                           template=campaign.messages.get("calendar_redated"))
-        self.result.told += send(self.conn, message, self.now)
+
+        def build() -> Outgoing:
+            said = text()
+            context = calendar_context(
+                "calendar_redated", said, campaign=campaign, roles=(OFFICE,), org=org,
+                due=due, today=local_date(self.now, campaign.timezone), calendar=calendar,
+                link=link)
+            return Outgoing(key=key, kind="calendar_redated",
+                            title=title("calendar_redated", org["name"] or campaign.title),
+                            text=said, campaign=campaign_id, subject=subject,
+                            roles=(OFFICE,), due_date=due, late=False, at=self.now,
+                            org_path=org_path, extra=extra, context=context,
+                            template=campaign.messages.get("calendar_redated"))
+        self.result.told += send(self.conn, build, self.now)
 
 
 class _Row:

@@ -1,6 +1,7 @@
 """A message's text in each format: its kind's template (the campaign's own, or the packaged
-default in deadlines/message_templates/) rendered in the sandbox of engine.templates over the
-message's context, with the values escaped for the format.
+default of the message's language in deadlines/message_templates/<lang>/) rendered in the
+sandbox of engine.templates over the message's context, with the values escaped for the
+format.
 
 Only the values are escaped: they are people's text (a unit's name with `*` or `<script>`). A
 template's own words are the campaign author's and pass as they are. In markdown a value's
@@ -21,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from deadlines.channels.base import Message
+from engine import texts
 from engine.templates import KINDS, sandbox
 
 log = logging.getLogger("paicha.messages")
@@ -48,11 +50,14 @@ def _text(value: Any) -> str:
 
 
 @cache
-def default_template(kind: str) -> str:
-    """The packaged template of a kind; a kind without one says the core's sentence."""
+def default_template(kind: str, lang: str = texts.DEFAULT) -> str:
+    """The packaged template of a kind in a language (zh, en; another is Chinese); a kind
+    without one says the core's sentence. A campaign's own template has one text whatever
+    the language: that is the one place a template is picked (`render`)."""
     if kind not in KINDS:
         return "{{ text }}"
-    folder = resources.files("deadlines") / "message_templates"
+    folder = resources.files("deadlines") / "message_templates" / (
+        lang if lang in texts.LANGUAGES else texts.DEFAULT)
     return (folder / f"{kind}.j2").read_text(encoding="utf-8")
 
 
@@ -84,7 +89,7 @@ def render(message: Message, fmt: Format) -> str:
     if not message.context:
         return escape(message.text, fmt)
     sources = [message.template] if message.template else []
-    sources.append(default_template(message.kind))
+    sources.append(default_template(message.kind, message.lang))
     for source in sources:
         try:
             return compiled(fmt, source).render(message.context).strip()

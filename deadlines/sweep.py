@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, literal_column, select, text, update
@@ -29,6 +30,7 @@ from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from deadlines.recompute import Recompute
 from engine import targets as core_targets
+from engine import texts
 from engine.access import Principal
 from engine.clocks import Timer, decide, following, schedule
 from engine.dates import local_date
@@ -200,9 +202,9 @@ class _Batch:
             if row.subject.startswith("obligation:"):
                 handled = self._obligation(row, obligations.get(row.subject))
             elif row.subject.startswith("phase:"):
-                self._queue(messages.for_phase(
-                    row, self.now, self._newest(row.campaign_id), directory=self.directory,
-                    links=self.sweeper.links), row)
+                self._queue(partial(messages.for_phase, row, self.now,
+                                    self._newest(row.campaign_id), directory=self.directory,
+                                    links=self.sweeper.links), row)
                 handled = True
             elif row.subject.startswith(timers.TARGET_PREFIX):
                 handled = self._target(row)
@@ -242,14 +244,18 @@ class _Batch:
         found = self.conn.execute(select(obligation_t).where(obligation_t.c.id.in_(ids))).all()
         return {f"obligation:{r.id}": r for r in found}
 
-    def _queue(self, message: messages.Outgoing, row: Any) -> None:
+    def _queue(self, build: Callable[[], messages.Outgoing], row: Any) -> None:
+        """Queue a message for its destinations, built in each language they speak (most
+        often one: where it goes does not depend on its words)."""
+        worded = messages.in_languages(build)
+        message = worded(texts.default())
         self.result.notified += 1
         self.result.late += message.late
         for destination in self.subscriptions.destinations(
                 org_path=message.org_path, campaign_id=message.campaign, kind=message.kind,
                 roles=message.roles):
-            self.outbox.append(delivery_row(message, destination, timer_id=row.id,
-                                            now=self.now))
+            self.outbox.append(delivery_row(worded(destination.lang), destination,
+                                            timer_id=row.id, now=self.now))
 
     def _case(self, row: Any, stored: StoredCase | None) -> bool:
         timer, generation = timers.from_row(row)
@@ -267,10 +273,16 @@ class _Batch:
                           provisional=provisional)
         if decision.stale:
             return False
-        for note in decision.notifications:
-            self._queue(messages.for_case(note, stored, published, row.due_at, generation,
-                                          now=self.now, directory=self.directory,
-                                          links=self.sweeper.links), row)
+        spoken = texts.current()
+        for index, note in enumerate(decision.notifications):
+            def build(note: Any = note, index: int = index) -> messages.Outgoing:
+                if texts.current() != spoken:  # the notice's sentence in this language
+                    note = decide(campaign, case_type, timer, stored.state, self.now, deadlines,
+                                  provisional=provisional).notifications[index]
+                return messages.for_case(note, stored, published, row.due_at, generation,
+                                         now=self.now, directory=self.directory,
+                                         links=self.sweeper.links)
+            self._queue(build, row)
         clock = next(c for c in case_type.clocks if c.id == timer.clock_id)  # decide found it
         place = (stored.campaign_version_id, clock.id, timer.due_date)
         if place not in self.schedules:  # a batch holds many timers of a few deadlines
@@ -324,9 +336,9 @@ class _Batch:
         found = targets.measured(self.conn, campaign, [target], row.org_path, today)[0]
         if core_targets.holds_status(found["status"]):
             return True
-        self._queue(messages.for_target(row, found, today, self.now, published,
-                                        directory=self.directory, links=self.sweeper.links),
-                    row)
+        self._queue(lambda: messages.for_target(row, found, today, self.now, published,
+                                                directory=self.directory,
+                                                links=self.sweeper.links), row)
         return True
 
     def _newest(self, campaign_id: str) -> Any:
@@ -342,9 +354,9 @@ class _Batch:
         if found is None or found.done >= found.times:
             return False  # done already: nobody needs reminding
         published = self.sweeper.registry.get(self.conn, found.campaign_version_id)
-        self._queue(messages.for_obligation(found, row, self.now, published,
-                                            directory=self.directory,
-                                            links=self.sweeper.links), row)
+        self._queue(lambda: messages.for_obligation(found, row, self.now, published,
+                                                    directory=self.directory,
+                                                    links=self.sweeper.links), row)
         return True
 
 

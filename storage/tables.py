@@ -399,6 +399,8 @@ class Subscription(SQLModel, table=True):
     delivery: dict[str, Any] = _json({})
     # {"messages": 20, "seconds": 60} overrides the channel kind's default limit; {} = default
     rate_limit: dict[str, Any] = _json({})
+    # the language its messages are worded in (engine.texts.LANGUAGES: zh or en)
+    lang: str = Field(default="zh", max_length=8, sa_column_kwargs={"server_default": "zh"})
 
 
 class Delivery(SQLModel, table=True):

@@ -148,6 +148,8 @@ class SubscriptionIn(RequestModel):
     rate_limit: RateLimitIn | None = Field(default=None, description=(
         "at most this many messages in `seconds` to this destination; default WeCom and "
         "DingTalk 20 a minute, none for others (docs/channels.md#rate-limits)"))
+    lang: Literal["zh", "en"] = Field(default="zh", description=(
+        "the language its messages are worded in (docs/channels.md#language)"))
 
 
 class SubscriptionUpdate(RequestModel):
@@ -155,6 +157,8 @@ class SubscriptionUpdate(RequestModel):
     delivery: DeliveryModeIn | None = None
     rate_limit: RateLimitIn | None = Field(default=None, description=(
         "null: back to the channel kind's default; absent: unchanged"))
+    lang: Literal["zh", "en"] | None = Field(default=None, description=(
+        "the language of the messages queued from now on; absent: unchanged"))
 
 
 class SubscriptionPublic(BaseModel):
@@ -180,6 +184,7 @@ class SubscriptionPublic(BaseModel):
                                        description="{}: the channel kind's default")
     next_digest_at: dt.datetime | None = Field(default=None,
                                                description="digest mode: when it goes out next")
+    lang: str = Field(default="zh", description="the language its messages are worded in")
     created_at: dt.datetime
 
 
@@ -307,7 +312,7 @@ def _public(row: Any, principal: Principal, secret: str | None = None, *,
             "config": config, "secret": secret, "delivery": row.delivery,
             "rate_limit": row.rate_limit,
             "next_digest_at": next_slot(settings, now, calendar) if settings else None,
-            "created_at": row.created_at}
+            "lang": row.lang, "created_at": row.created_at}
 
 
 def _delivery_settings(body: DeliveryModeIn) -> dict[str, Any]:
@@ -358,7 +363,7 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
         new_id = conn.execute(insert(subscription_t).values(
             name=body.name, channel=body.channel, config=config, org_id=body.org,
             org_path=org.path, campaign_id=body.campaign, kinds=body.kinds, roles=body.roles,
-            delivery=delivery, rate_limit=_rate_limit(body.rate_limit),
+            delivery=delivery, rate_limit=_rate_limit(body.rate_limit), lang=body.lang,
             created_by=principal.name, created_at=now).returning(subscription_t.c.id)
         ).scalar_one()
         audit.append(conn, stream=f"subscription:{new_id}", at=now, actor=principal.name,
@@ -392,6 +397,8 @@ def update_subscription(subscription_id: SubscriptionId, body: SubscriptionUpdat
         values["delivery"] = _delivery_settings(body.delivery)
     if "rate_limit" in body.model_fields_set:
         values["rate_limit"] = _rate_limit(body.rate_limit)
+    if body.lang is not None:
+        values["lang"] = body.lang
     with services.db.write() as conn:
         row = _subscription(conn, principal, subscription_id)
         released = 0

@@ -13,6 +13,7 @@ from deadlines.channels.log import LogChannel
 from deadlines.channels.webhook import WebhookChannel, verify_signature
 from deadlines.channels.wecom import WecomChannel
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
+from engine import texts
 
 Factory = Callable[[Mapping[str, object], OutboundPolicy], Channel]
 
@@ -37,7 +38,8 @@ def build_channel(kind: str, config: Mapping[str, object], *,
     factory = CHANNEL_KINDS.get(kind)
     if factory is None:
         known = ", ".join(sorted(CHANNEL_KINDS))
-        raise ChannelConfigInvalid(str(kind), [("kind", f"unknown channel kind; known: {known}")])
+        raise ChannelConfigInvalid(str(kind), [("kind", texts.t("deadlines.config.unknown_kind",
+                                                                known=known))])
     return factory(config, outbound)
 
 

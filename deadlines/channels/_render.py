@@ -2,7 +2,7 @@
 text and HTML. Each is the title, the text of the message's template (deadlines.rendering), the
 facts a person acts on as labelled lines — unit, org, campaign, matter, deadline, who must act,
 who holds the role — and the link to the case or obligation when the deployment has a public
-address."""
+address. Its labels are in the message's language (catalogue area `deadlines`)."""
 
 from __future__ import annotations
 
@@ -12,24 +12,25 @@ from typing import Any
 from markupsafe import Markup
 
 from deadlines.channels.base import Message
+from deadlines.messages import kind_name
 from deadlines.rendering import Format, escape, render
-from engine.notices import kind_name
-
-LATE_NOTE = "补发：系统停机期间错过的提醒"
-LINK_TEXT = "查看详情"
+from engine import texts
 
 
 def _matter(context: dict[str, Any]) -> str:
     """What the message is about, in a few words: the case, the check, the phase, the target."""
     case = context.get("case")
     if case:
-        grade = f"（{case.get('grade')}）" if case.get("grade") else ""
-        said = f"：{case['summary']}" if case.get("summary") else ""
+        grade = texts.t("deadlines.matter.grade", grade=case["grade"]) if case.get(
+            "grade") else ""
+        said = texts.t("deadlines.matter.summary", summary=case["summary"]) if case.get(
+            "summary") else ""
         return f"{case.get('type_name', '')}{grade}{said}"
     check = context.get("check")
     if check:
-        return f"{check.get('name', '')}" + (f"（{check['period']}）" if check.get("period")
-                                             else "")
+        return f"{check.get('name', '')}" + (
+            texts.t("deadlines.matter.period", period=check["period"]) if check.get("period")
+            else "")
     for part in ("phase", "target"):
         if context.get(part):
             return str(context[part].get("name", ""))
@@ -39,26 +40,36 @@ def _matter(context: dict[str, Any]) -> str:
 def facts(message: Message) -> list[tuple[str, str]]:
     """The labelled lines under the text, in a fixed order; empty ones are left out. A message
     queued before messages carried names has the ids it had."""
+    with texts.use(message.lang):
+        return _facts(message)
+
+
+def _facts(message: Message) -> list[tuple[str, str]]:
     context = message.context
     if message.kind == "digest":
         return []  # its items, grouped under their kinds and dates, are its text (digests.py)
+    joined = texts.t("list.separator").join
     if not context:
-        rows = [("类型", kind_name(message.kind)), ("行动", message.campaign),
-                ("对象", message.subject),
-                ("期限", message.due_date.isoformat() if message.due_date else ""),
-                ("通知", "、".join(message.roles))]
+        rows = [("kind", kind_name(message.kind)), ("campaign", message.campaign),
+                ("subject", message.subject),
+                ("deadline", message.due_date.isoformat() if message.due_date else ""),
+                ("notify", joined(message.roles))]
     else:
         deadline = context.get("deadline") or {}
         rows = [
-            ("单位", (context.get("unit") or {}).get("name", "")),
-            ("属地", (context.get("org") or {}).get("name", "")),
-            ("行动", (context.get("campaign") or {}).get("title", "")),
-            ("事项", _matter(context)),
-            ("期限", deadline.get("text", "") if deadline.get("day") else ""),
-            ("责任", "、".join(context.get("roles") or ())),
-            ("经办", "、".join(context.get("people") or ())),
+            ("unit", (context.get("unit") or {}).get("name", "")),
+            ("org", (context.get("org") or {}).get("name", "")),
+            ("campaign", (context.get("campaign") or {}).get("title", "")),
+            ("matter", _matter(context)),
+            ("deadline", deadline.get("text", "") if deadline.get("day") else ""),
+            ("roles", joined(context.get("roles") or ())),
+            ("people", joined(context.get("people") or ())),
         ]
-    return [(label, str(value)) for label, value in rows if value]
+    return [(texts.t(f"deadlines.fact.{label}"), str(value)) for label, value in rows if value]
+
+
+def _line(label: str, value: str) -> str:
+    return texts.t("deadlines.fact.line", label=label, value=value)
 
 
 def link(message: Message) -> str:
@@ -72,13 +83,14 @@ def markdown(message: Message, *, late_style: str = "{note}",
     note (`late_style` wraps it, e.g. in WeCom's `<font color="warning">`), and `@138…` for
     each mobile to mention (DingTalk shows a mention only when its text names the number)."""
     fmt: Format = "markdown"
-    lines = [f"**{escape(message.title, fmt)}**", "", render(message, fmt), ""]
-    lines += [f"> {label}：{escape(value, fmt)}" for label, value in facts(message)]
-    address = link(message)
-    if address:
-        lines += ["", f"[{LINK_TEXT}]({address})"]
-    if message.late:
-        lines += ["", late_style.format(note=LATE_NOTE)]
+    with texts.use(message.lang):
+        lines = [f"**{escape(message.title, fmt)}**", "", render(message, fmt), ""]
+        lines += ["> " + _line(label, escape(value, fmt)) for label, value in facts(message)]
+        address = link(message)
+        if address:
+            lines += ["", f"[{texts.t('deadlines.link')}]({address})"]
+        if message.late:
+            lines += ["", late_style.format(note=texts.t("deadlines.late_note"))]
     if mentions:
         lines += ["", " ".join(f"@{mobile}" for mobile in mentions)]
     return "\n".join(lines)
@@ -87,19 +99,25 @@ def markdown(message: Message, *, late_style: str = "{note}",
 def plain(message: Message) -> str:
     """The e-mail's text: the template's text, the facts, the link, and the key a reader can
     quote to support."""
-    lines = [render(message, "text"), ""]
-    lines += [f"{label}：{value}" for label, value in facts(message)]
-    address = link(message)
-    if address:
-        lines += [f"{LINK_TEXT}：{address}"]
-    if message.late:
-        lines += ["", LATE_NOTE]
-    lines += ["", f"编号：{message.idempotency_key}"]
+    with texts.use(message.lang):
+        lines = [render(message, "text"), ""]
+        lines += [_line(label, value) for label, value in facts(message)]
+        address = link(message)
+        if address:
+            lines += [_line(texts.t("deadlines.link"), address)]
+        if message.late:
+            lines += ["", texts.t("deadlines.late_note")]
+        lines += ["", texts.t("deadlines.reference", key=message.idempotency_key)]
     return "\n".join(lines) + "\n"
 
 
 def html(message: Message) -> str:
     """The e-mail's HTML part: the same as `plain`, every value escaped."""
+    with texts.use(message.lang):
+        return _html(message)
+
+
+def _html(message: Message) -> str:
     rows = "".join(Markup('<tr><th align="left">{}</th><td>{}</td></tr>').format(label, value)
                    for label, value in facts(message))
     # render() gives HTML already escaped for this format: its lines are joined as they are
@@ -109,13 +127,16 @@ def html(message: Message) -> str:
              Markup("<table>{}</table>").format(Markup(rows))]
     address = link(message)
     if address:
-        parts.append(Markup('<p><a href="{}">{}</a></p>').format(address, LINK_TEXT))
+        parts.append(Markup('<p><a href="{}">{}</a></p>').format(address,
+                                                                 texts.t("deadlines.link")))
     if message.late:
-        parts.append(Markup("<p><em>{}</em></p>").format(LATE_NOTE))
-    parts.append(Markup('<p style="color:#888">编号：{}</p>').format(message.idempotency_key))
+        parts.append(Markup("<p><em>{}</em></p>").format(texts.t("deadlines.late_note")))
+    parts.append(Markup('<p style="color:#888">{}</p>').format(
+        texts.t("deadlines.reference", key=message.idempotency_key)))
     body = Markup("\n").join(parts)
-    return Markup('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"></head>'
-                  "<body>\n{}\n</body></html>\n").format(body)
+    return Markup('<!DOCTYPE html>\n<html lang="{}"><head><meta charset="utf-8"></head>'
+                  "<body>\n{}\n</body></html>\n").format(texts.t("deadlines.html_lang"),
+                                                           body)
 
 
 def truncate_utf8(text: str, limit: int) -> str:

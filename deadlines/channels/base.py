@@ -44,6 +44,9 @@ class Message:
     context: dict[str, Any] = field(default_factory=dict)
     # the campaign's own template of the kind; None: the packaged default (deadlines.rendering)
     template: str | None = None
+    # the language it is worded in (engine.texts: zh or en), its subscription's or the
+    # deployment's; a message queued before messages had one is Chinese
+    lang: str = "zh"
 
     def __post_init__(self) -> None:
         if not self.idempotency_key:
@@ -65,7 +68,8 @@ class Message:
 
     def as_dict(self) -> dict[str, Any]:
         """The message as plain JSON types: dates ISO 8601, `at` in UTC with a `Z`; what a
-        webhook receives (the template is the sender's affair, not the receiver's)."""
+        webhook receives (the template and the language are the sender's affair, not the
+        receiver's: the words are in the message)."""
         return {
             "version": BODY_VERSION,
             "idempotency_key": self.idempotency_key,
@@ -99,6 +103,7 @@ class Message:
                 extra=dict(data.get("extra") or {}),
                 context=dict(data.get("context") or {}),
                 template=data.get("template") or None,
+                lang=str(data.get("lang") or "zh"),
             )
         except KeyError as exc:
             raise ValueError(f"message field {exc.args[0]!r} is missing") from exc

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from deadlines.outbound import OutboundPolicy
+from engine import texts
 from engine.errors import PaichaError
 
 T = TypeVar("T", bound=str)
@@ -33,8 +34,10 @@ class ChannelConfigInvalid(PaichaError, ValueError):
     def __init__(self, channel: str, problems: Iterable[tuple[str, str]]) -> None:
         self.channel = channel
         self.problems: list[tuple[str, str]] = list(problems)
-        listed = "; ".join(f"{field}: {problem}" for field, problem in self.problems)
-        super().__init__(f"{channel} channel config invalid: {listed}")
+        listed = texts.t("deadlines.config.separator").join(
+            texts.t("deadlines.config.problem", field=field, problem=problem)
+            for field, problem in self.problems)
+        super().__init__(texts.t("deadlines.config.invalid", channel=channel, problems=listed))
 
     @property
     def fields(self) -> list[str]:
@@ -50,7 +53,8 @@ class ConfigReader:
         self._raw = raw
         self._problems: list[tuple[str, str]] = []
         if not isinstance(raw, Mapping):
-            self._problems.append(("<config>", f"must be a mapping, got {type(raw).__name__}"))
+            self._problems.append(("<config>", texts.t("deadlines.config.not_mapping",
+                                                       type=type(raw).__name__)))
             self._raw = {}
         # An unknown key is most often a typo of a known one ("secert"), which would otherwise
         # silently fall back to a default.
@@ -58,7 +62,8 @@ class ConfigReader:
         for key in self._raw:
             if key not in allowed:
                 self._problems.append(
-                    (str(key), f"unknown key; known keys: {', '.join(sorted(allowed))}")
+                    (str(key), texts.t("deadlines.config.unknown_key",
+                                       known=", ".join(sorted(allowed))))
                 )
 
     def problem(self, field: str, message: str) -> None:
@@ -74,15 +79,16 @@ class ConfigReader:
         if value is None:
             if default is not None:
                 return default
-            self._problems.append((field, "is required"))
+            self._problems.append((field, texts.t("deadlines.config.required")))
             return ""
         if not isinstance(value, str):
-            self._problems.append((field, f"must be a string, got {type(value).__name__}"))
+            self._problems.append((field, texts.t("deadlines.config.not_string",
+                                                  type=type(value).__name__)))
             return ""
         if secret and value.strip().lower() in PLACEHOLDERS:
-            self._problems.append((field, "is empty or a placeholder; set the real secret"))
+            self._problems.append((field, texts.t("deadlines.config.placeholder")))
         elif not value.strip():
-            self._problems.append((field, "must not be empty"))
+            self._problems.append((field, texts.t("deadlines.config.empty")))
         return value
 
     def optional_string(self, field: str, *, secret: bool = False) -> str | None:
@@ -99,7 +105,8 @@ class ConfigReader:
         for option in options:
             if value == option:
                 return option
-        self._problems.append((field, f"must be one of {', '.join(options)}, got {value!r}"))
+        self._problems.append((field, texts.t("deadlines.config.not_choice",
+                                              options=", ".join(options), value=value)))
         return default
 
     def number(self, field: str, *, default: float, minimum: float, maximum: float) -> float:
@@ -108,10 +115,12 @@ class ConfigReader:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self._problems.append((field, f"must be a number, got {type(value).__name__}"))
+            self._problems.append((field, texts.t("deadlines.config.not_number",
+                                                  type=type(value).__name__)))
             return default
         if not minimum <= value <= maximum:
-            self._problems.append((field, f"must be between {minimum} and {maximum}, got {value}"))
+            self._problems.append((field, texts.t("deadlines.config.out_of_range",
+                                                  minimum=minimum, maximum=maximum, value=value)))
             return default
         return float(value)
 
@@ -121,10 +130,12 @@ class ConfigReader:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            self._problems.append((field, f"must be an integer, got {type(value).__name__}"))
+            self._problems.append((field, texts.t("deadlines.config.not_integer",
+                                                  type=type(value).__name__)))
             return default
         if not minimum <= value <= maximum:
-            self._problems.append((field, f"must be between {minimum} and {maximum}, got {value}"))
+            self._problems.append((field, texts.t("deadlines.config.out_of_range",
+                                                  minimum=minimum, maximum=maximum, value=value)))
             return default
         return value
 
@@ -134,13 +145,13 @@ class ConfigReader:
         if isinstance(value, str):
             value = [value]
         if value is None:
-            self._problems.append((field, "is required"))
+            self._problems.append((field, texts.t("deadlines.config.required")))
             return ()
         if not isinstance(value, list | tuple) or not value:
-            self._problems.append((field, "must be a non-empty list of strings"))
+            self._problems.append((field, texts.t("deadlines.config.not_strings")))
             return ()
         if not all(isinstance(item, str) and item.strip() for item in value):
-            self._problems.append((field, "every item must be a non-empty string"))
+            self._problems.append((field, texts.t("deadlines.config.empty_item")))
             return ()
         return tuple(str(item) for item in value)
 
@@ -151,8 +162,8 @@ class ConfigReader:
         if value is None:
             return {}
         if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-            self._problems.append((field, "must map role ids to lists of mobile numbers, e.g. "
-                                          '{"principal": ["13800000000"]}'))
+            self._problems.append((field, texts.t(
+                "deadlines.config.not_mobiles", example='{"principal": ["13800000000"]}')))
             return {}
         found: dict[str, tuple[str, ...]] = {}
         for role, numbers in value.items():
@@ -160,8 +171,7 @@ class ConfigReader:
                 numbers = [numbers]
             if not isinstance(numbers, list | tuple) or not all(
                     isinstance(n, str) and MOBILE.fullmatch(n) for n in numbers):
-                self._problems.append((f"{field}.{role}", "must be a list of mobile numbers "
-                                                          "(digits, e.g. 13800000000)"))
+                self._problems.append((f"{field}.{role}", texts.t("deadlines.config.mobiles")))
                 continue
             found[role] = tuple(numbers)
         return found

@@ -19,6 +19,7 @@ from deadlines.channels._render import html, plain
 from deadlines.channels.base import DeliveryResult, Message, clip, require_aware
 from deadlines.channels.config import ConfigReader
 from deadlines.outbound import PUBLIC_ONLY, DestinationRefused, OutboundPolicy
+from engine import texts
 
 KIND = "email"
 Security = Literal["starttls", "ssl", "none"]
@@ -84,7 +85,7 @@ def _check_addresses(reader: ConfigReader, field_name: str, addresses: tuple[str
     # Only the shape: whether an address exists is the mail server's answer to RCPT.
     for address in addresses:
         if address and "@" not in address:
-            reader.problem(field_name, f"{address!r} is not an e-mail address")
+            reader.problem(field_name, texts.t("deadlines.config.not_email", address=address))
 
 
 def message_id(message: Message, from_address: str) -> str:

@@ -13,6 +13,7 @@ from deadlines.channels._http import HttpSender, status_result
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
+from engine import texts
 
 KIND = "webhook"
 SIGNATURE_PREFIX = "sha256="
@@ -66,7 +67,8 @@ class WebhookConfig:
         url = reader.url("url", outbound=outbound)
         secret = reader.string("secret", secret=True)
         if secret and len(secret) < MIN_SECRET_LENGTH:
-            reader.problem("secret", f"must be at least {MIN_SECRET_LENGTH} characters")
+            reader.problem("secret", texts.t("deadlines.config.short_secret",
+                                             length=MIN_SECRET_LENGTH))
         timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
         name = reader.name(KIND)
         reader.done()

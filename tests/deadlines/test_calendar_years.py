@@ -127,7 +127,7 @@ def test_a_2027_deadline_is_provisional_then_exact_once_the_year_is_added(
 
 
 def test_adding_the_year_re_dates_a_deadline_and_its_timers_and_tells_the_office(
-    world: World, client: TestClient
+    world: World, client: TestClient, chinese: None
 ) -> None:
     world.clock.now = local("2026-12-07")
     case_id, answer = planned(client, world, "2027-02-08")  # a Monday: by the weekend rule
@@ -164,8 +164,8 @@ def test_adding_the_year_re_dates_a_deadline_and_its_timers_and_tells_the_office
                       ).json()["version"] == read["version"]
 
 
-def test_the_administrator_hears_once_sixty_days_ahead(world: World,
-                                                       client: TestClient) -> None:
+def test_the_administrator_hears_once_sixty_days_ahead(world: World, client: TestClient,
+                                                       chinese: None) -> None:
     world.clock.now = local("2026-10-01")
     subscribed = {}
     for name, kinds in (("calendar", ["calendar_missing"]), ("everything", [])):
@@ -257,7 +257,7 @@ checks:
 
 
 def test_a_2027_campaign_can_be_written_and_its_dates_follow_the_added_year(
-    world: World, client: TestClient
+    world: World, client: TestClient, chinese: None
 ) -> None:
     """The next campaign (a 2027 plan) publishes with a warning, deploys with provisional
     obligations and phase deadline, and adding the year re-dates them and their timers."""

@@ -98,7 +98,7 @@ def test_bad_settings_are_refused_naming_the_field() -> None:
         assert set(dict(delivery_problems({"mode": "digest", "at": times}))) & {"at", "at[0]"}
 
 
-def test_the_wording_groups_items_by_kind_and_due_date() -> None:
+def test_the_wording_groups_items_by_kind_and_due_date(chinese: None) -> None:
     items = [
         {"kind": "remind", "due_date": "2023-07-31", "title": "到期提醒：重大事故隐患",
          "text": "整改期限：7月31日到期，还有7日"},

@@ -42,7 +42,8 @@ def first(messages: list[Message], kind: str) -> Message:
     return next(m for m in messages if m.kind == kind)
 
 
-def test_a_case_reminder_names_the_enterprise_the_hazard_and_the_date(world: World) -> None:
+def test_a_case_reminder_names_the_enterprise_the_hazard_and_the_date(world: World,
+                                                                     chinese: None) -> None:
     case_id = planned_hazard(world)
     messages = sent(world, Links.from_env({"PAICHA_PUBLIC_URL": PUBLIC}), "2023-07-24",
                     "2023-08-01")
@@ -127,7 +128,8 @@ messages:
 """
 
 
-def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: World) -> None:
+def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: World,
+                                                                      chinese: None) -> None:
     with world.services.db.read() as conn:
         text = latest(conn, LINYIN).text
     with world.services.db.write() as conn:

@@ -23,6 +23,7 @@ from deadlines.channels._render import html, markdown, plain
 from deadlines.channels.config import public_config
 from deadlines.messages import calendar_context
 from deadlines.rendering import render
+from engine import texts
 from engine.notices import KIND_NAMES
 from engine.templates import KINDS, VARIABLES
 
@@ -101,6 +102,13 @@ def contexts() -> dict[str, dict[str, Any]]:
             "target": {"id": "major_rectified", "name": "重大事故隐患整改率", "value": "80%",
                        "goal": "100%"}},
     }
+    with texts.use("zh"):  # the snapshots are Chinese: the kinds' names too
+        found |= _calendar_contexts()
+    return found
+
+
+def _calendar_contexts() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
     found["calendar_redated"] = calendar_context(
         "calendar_redated", "示例化工有限公司：事故隐患的整改期限按已录入的2024年法定节假日安排"
         "重算：由2024-02-13（暂定）改为2024-02-19", campaign=None, roles=("safety_office",),

@@ -37,7 +37,8 @@ def open_stock_hazard(world: World) -> None:
                                       "found_on": "2023-10-01"})
 
 
-def test_a_target_not_met_a_month_before_its_date_is_told_once(world: World) -> None:
+def test_a_target_not_met_a_month_before_its_date_is_told_once(world: World,
+                                                              chinese: None) -> None:
     open_stock_hazard(world)
     sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
     world.clock.now = local("2024-11-30")

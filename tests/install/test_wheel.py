@@ -51,6 +51,8 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
     # the messages' default wording (deadlines.rendering reads them as package data)
     expected |= {p.relative_to(ROOT).as_posix()
                  for p in _files(ROOT / "deadlines/message_templates")}
+    expected |= {"deadlines/message_templates/zh/remind.j2",
+                 "deadlines/message_templates/en/remind.j2"}  # one folder per language
     # what people read, Chinese and English (engine.texts reads them as package data)
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "engine/locale")}
     expected |= {"engine/locale/zh/core.po", "engine/locale/en/core.po"}
