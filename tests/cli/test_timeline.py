@@ -81,7 +81,7 @@ def test_table_is_aligned_with_chinese_weekdays(run: Run) -> None:
     code, out, _ = run(CHONGMING, "--units", UNITS, "--orgs", ORGS)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["due", "day", "subject", "role", "check", "period", "note"]
+    assert lines[0].split() == ["期限", "星期", "对象", "角色", "检查任务", "周期", "备注"]
     assert lines[1].startswith("2023-05-22  周一  —")
     row = next(line for line in lines if "2023-10" in line and "城桥镇" in line)
     assert "由2023-10-28顺延（休息日）" in row
@@ -215,6 +215,6 @@ def test_bad_dates_are_usage_errors(run: Run, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_info:
         main(["timeline", CHONGMING, "--units", UNITS, "--from", "2023-13-01"])
     assert exit_info.value.code == 2
-    assert "'2023-13-01' is not a date" in capsys.readouterr().err
+    assert "'2023-13-01' 不是日期" in capsys.readouterr().err
     code, _, err = run(CHONGMING, "--units", UNITS, "--from", "2023-12-01", "--to", "2023-11-01")
-    assert code == 2 and "before --from" in err
+    assert code == 2 and "早于 --from" in err
