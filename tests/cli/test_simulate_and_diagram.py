@@ -176,7 +176,7 @@ def test_the_unit_of_a_case_must_be_one_of_the_units_given(
     assert main(["simulate", CHONGMING, "--events", str(events),
                  "--units", str(ROOT / "tests/data/units.csv")]) == 1
     err = capsys.readouterr().err
-    assert "events.yaml:8:" in err and "`unit:` belongs to the event that opens the case" in err
+    assert "events.yaml:8:" in err and "`unit:` 应写在登记案件的事件中" in err
 
 
 def test_a_case_names_its_unit_and_counts_for_it_in_the_reports(
