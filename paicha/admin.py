@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from api.services import campaign_loader, system_clock
+from engine import texts
 from engine.access import ScopeKind
 from engine.errors import PaichaError
 from paicha import audit_commands
@@ -26,7 +27,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     url = args.database or database_url()
     check_upgradable(url)
     upgrade(url)
-    print(f"database at revision {current_revision(url)}", file=sys.stderr)
+    print(texts.t("cli.db.upgraded", revision=current_revision(url)), file=sys.stderr)
     return 0
 
 
@@ -38,13 +39,12 @@ def lifetime(text: str) -> dt.timedelta:
     """A token's lifetime as the shell gives it: `90d` (days) or `12h` (hours)."""
     found = _LIFETIME.match(text)
     if found is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a lifetime: write days or hours, like 90d, 30d or 12h")
+        raise argparse.ArgumentTypeError(texts.t("cli.token.not_a_lifetime", text=text))
     number, unit = int(found.group(1)), found.group(2)
     span = dt.timedelta(days=number) if unit == "d" else dt.timedelta(hours=number)
     if not dt.timedelta(0) < span <= MAX_LIFETIME:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: a token lives from 1h to {MAX_LIFETIME.days}d")
+            texts.t("cli.token.lifetime_range", text=text, days=MAX_LIFETIME.days))
     return span
 
 
@@ -57,8 +57,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     elif args.unit:
         kind, scope = "unit", args.unit
     else:
-        raise CommandFailed(["paicha token create: say the scope: --org ORG, --unit UNIT or "
-                             "--admin"], code=2)
+        raise CommandFailed([texts.t("cli.token.no_scope")], code=2)
     db = open_database(args, "token create", writes=True)
     now = system_clock()
     expires_at = None if args.expires is None else now + args.expires
@@ -70,17 +69,19 @@ def cmd_token_create(args: argparse.Namespace) -> int:
                                    now=now, by="paicha token create", vocabulary=words,
                                    expires_at=expires_at)
     except PaichaError as exc:
-        raise CommandFailed([f"paicha token create: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="token create", error=exc)]) \
+            from None
     finally:
         db.dispose()
     if args.json:
         print(json.dumps(issued.as_dict(), ensure_ascii=False))
     else:
         print(issued.secret)
-        until = ("no expiry" if expires_at is None
-                 else f"expires {expires_at:%Y-%m-%d %H:%M} UTC")
-        print(f"token {issued.id} for {', '.join(issued.roles) or 'setup'} "
-              f"({kind}{' ' + scope if scope else ''}), {until}; shown once, keep it safe",
+        until = (texts.t("cli.token.no_expiry") if expires_at is None
+                 else texts.t("cli.token.expires", at=expires_at))
+        print(texts.t("cli.token.created", id=issued.id,
+                      roles=", ".join(issued.roles) or texts.t("cli.token.setup"),
+                      scope=f"{kind}{' ' + scope if scope else ''}", until=until),
               file=sys.stderr)
     return 0
 
@@ -112,48 +113,45 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         with db.write() as conn:
             tokens.revoke(conn, args.id, now=system_clock(), by="paicha token revoke")
     except PaichaError as exc:
-        raise CommandFailed([f"paicha token revoke: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="token revoke", error=exc)]) \
+            from None
     finally:
         db.dispose()
     # No process's cache can be reached from here: a running `paicha serve` stops accepting
     # the token when its cached answer lapses (DELETE /tokens/{id} on it is immediate).
-    print(f"token {args.id} revoked; running API processes refuse it within "
-          f"PAICHA_TOKEN_CACHE_SECONDS (10 s by default)", file=sys.stderr)
+    print(texts.t("cli.token.revoked", id=args.id), file=sys.stderr)
     return 0
 
 
 def register(commands: Any) -> None:
-    db = commands.add_parser("db", help="database schema: upgrade to the newest migration")
+    t = texts.t
+    db = commands.add_parser("db", help=t("cli.db.help"))
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    up = db_commands.add_parser("upgrade", help="apply every pending migration")
+    up = db_commands.add_parser("upgrade", help=t("cli.db.upgrade.help"))
     add_database_option(up)
     up.set_defaults(run=cmd_db_upgrade)
 
-    token = commands.add_parser("token", help="make, list and revoke API tokens")
+    token = commands.add_parser("token", help=t("cli.token.help"))
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_commands.add_parser(
-        "create", help="make a bearer token (printed once)",
-        description="Make a bearer token holding ROLEs within an org's subtree or one unit, "
-                    "or an admin token for setup. The token is printed once; only its hash "
-                    "is stored.")
+    create = token_commands.add_parser("create", help=t("cli.token.create.help"),
+                                       description=t("cli.token.create.description"))
     create.add_argument("--role", action="append", metavar="ROLE",
-                        help="a role id of the campaigns (principal, locality …); repeatable")
+                        help=t("cli.token.create.role_help"))
     scope = create.add_mutually_exclusive_group()
-    scope.add_argument("--org", metavar="ORG", help="the org whose subtree the token reaches")
-    scope.add_argument("--unit", metavar="UNIT", help="the one unit the token reaches")
-    scope.add_argument("--admin", action="store_true", help="setup rights everywhere, no role")
-    create.add_argument("--name", help="who holds it, for the audit log")
+    scope.add_argument("--org", metavar="ORG", help=t("cli.token.create.org_help"))
+    scope.add_argument("--unit", metavar="UNIT", help=t("cli.token.create.unit_help"))
+    scope.add_argument("--admin", action="store_true", help=t("cli.token.create.admin_help"))
+    create.add_argument("--name", help=t("cli.token.create.name_help"))
     create.add_argument("--expires", type=lifetime, metavar="LIFETIME",
-                        help="stop working after this long: 90d, 30d, 12h … (default: until "
-                             "revoked)")
-    create.add_argument("--json", action="store_true", help="print the token as JSON")
+                        help=t("cli.token.create.expires_help"))
+    create.add_argument("--json", action="store_true", help=t("cli.token.create.json_help"))
     add_database_option(create)
     create.set_defaults(run=cmd_token_create)
-    listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    listing = token_commands.add_parser("list", help=t("cli.token.list.help"))
     add_database_option(listing)
     listing.set_defaults(run=cmd_token_list)
-    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
-    revoke.add_argument("id", type=int, help="the token's number (from `paicha token list`)")
+    revoke = token_commands.add_parser("revoke", help=t("cli.token.revoke.help"))
+    revoke.add_argument("id", type=int, help=t("cli.token.revoke.id_help"))
     add_database_option(revoke)
     revoke.set_defaults(run=cmd_token_revoke)
 

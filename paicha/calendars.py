@@ -13,6 +13,7 @@ from typing import Any
 from api.services import campaign_loader, system_clock
 from deadlines.recompute import Recompute
 from deadlines.sweep import database_now
+from engine import texts
 from engine.errors import CalendarInvalid, PaichaError, Problem
 from engine.schedules import read_schedule
 from engine.workdays import StatutoryCalendar, YearSchedule
@@ -47,27 +48,27 @@ def calendar_option(parser: argparse.ArgumentParser) -> None:
     """`--calendar FILE` (repeatable): a year's schedule beyond the package's, for a command
     that computes dates without a database."""
     parser.add_argument("--calendar", dest="calendars", action="append", metavar="FILE",
-                        help="a year's statutory holidays from the State Council's notice "
-                             "(YAML, see `paicha calendar check`); repeatable")
+                        help=texts.t("cli.calendar.option_help"))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     schedules = schedules_from(args.files)
     for schedule in schedules:
         days = sum(len(tuple(h.days())) for h in schedule.holidays)
-        print(f"{schedule.year}: {len(schedule.holidays)} holiday(s), {days} day(s) off, "
-              f"{len(schedule.workdays)} 调休 working day(s); {schedule.source}")
+        print(texts.t("cli.calendar.checked", year=schedule.year,
+                      holidays=len(schedule.holidays), days=days,
+                      workdays=len(schedule.workdays), source=schedule.source))
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    texts = [(Path(name), read_text_file(Path(name))) for name in args.files]
+    files = [(Path(name), read_text_file(Path(name))) for name in args.files]
     db = open_database(args, "calendar add", writes=True)
     try:
         added: list[Any] = []
         problems: list[Problem] = []
         with db.write() as conn:
-            for path, text in texts:
+            for path, text in files:
                 try:
                     added.append(calendars.add_year(conn, text, display_name(path),
                                                     by=args.by, now=system_clock()))
@@ -76,18 +77,20 @@ def cmd_add(args: argparse.Namespace) -> int:
             if problems:
                 raise CalendarInvalid(problems)  # nothing of the run stays
         for row, created in added:
-            verb = f"added as version {row.version}" if created else "unchanged (same file)"
-            print(f"{row.year}: {verb}; {row.schedule.source}", file=sys.stderr)
+            print(texts.t("cli.calendar.added" if created else "cli.calendar.unchanged",
+                          year=row.year, version=row.version, source=row.schedule.source),
+                  file=sys.stderr)
         # Recompute what waited for the years now, not at the scheduler's next sweeps.
         registry = CampaignRegistry(campaign_loader, calendars=CalendarCache(0))
         redone = Recompute(db, registry, clock=database_now).run(max_batches=1_000_000)
-        print(f"recomputed: {redone.clocks} case clock(s) ({redone.moved} moved), "
-              f"{redone.obligations} obligation(s), {redone.phases} phase deadline(s); "
-              f"{redone.told} notice(s) queued", file=sys.stderr)
+        print(texts.t("cli.calendar.recomputed", clocks=redone.clocks, moved=redone.moved,
+                      obligations=redone.obligations, phases=redone.phases, told=redone.told),
+              file=sys.stderr)
     except CalendarInvalid as exc:
         raise CommandFailed(exc.problems) from None
     except PaichaError as exc:
-        raise CommandFailed([f"paicha calendar add: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="calendar add", error=exc)]) \
+            from None
     finally:
         db.dispose()
     return 0
@@ -96,8 +99,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _table(years: Sequence[dict[str, Any]]) -> None:
     for item in years:
         version = f"v{item['version']}" if item.get("version") else ""
-        added = (f"  added {item['added_at']:%Y-%m-%d} by {item['added_by']}"
-                 if item.get("added_at") else "")
+        added = ("  " + texts.t("cli.calendar.added_by", at=item["added_at"],
+                                by=item["added_by"]) if item.get("added_at") else "")
         print(f"{item['year']}  {item['covered_by']:<7}  {version:<4}  {item['source']}{added}")
 
 
@@ -114,35 +117,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         _table(years)
     last = max(item["year"] for item in years)
-    print(f"{len(years)} year(s) known; dates after {last}-12-31 are counted Monday to Friday "
-          "and marked provisional until their year is added", file=sys.stderr)
+    print(texts.t("cli.calendar.known", years=len(years), last=last), file=sys.stderr)
     return 0
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "calendar", help="show and add statutory calendar years",
-        description="The statutory calendar: the years the chinesecalendar package holds, and "
-                    "the years added from the State Council's notice (which win).")
+    t = texts.t
+    parser = commands.add_parser("calendar", help=t("cli.calendar.help"),
+                                 description=t("cli.calendar.description"))
     actions = parser.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
-    show = actions.add_parser("show", help="each year covered and its source")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show = actions.add_parser("show", help=t("cli.calendar.show.help"))
+    show.add_argument("--json", action="store_true", help=t("cli.calendar.show.json_help"))
     add_database_option(show)
     show.set_defaults(run=cmd_show)
-    check = actions.add_parser("check", help="validate calendar files (no database)",
-                               description="Report every problem of calendar files with its "
-                                           "line; exit 1 if there is one.")
+    check = actions.add_parser("check", help=t("cli.calendar.check.help"),
+                               description=t("cli.calendar.check.description"))
     check.add_argument("files", nargs="+", metavar="FILE",
-                       help="calendar files, one year each (see docs/cli.md, \"calendar\")")
+                       help=t("cli.calendar.check.files_help"))
     check.set_defaults(run=cmd_check)
-    add = actions.add_parser(
-        "add", help="add a year from its calendar file, recompute provisional dates",
-        description="Validate and store each file's year (audited; a changed file is the "
-                    "year's next version), then recompute every date that was provisional "
-                    "for it, with its timers, and tell the safety offices what moved.")
-    add.add_argument("files", nargs="+", metavar="FILE",
-                     help="calendar files, one year each, typed from the State Council's notice")
-    add.add_argument("--by", default="paicha calendar add",
-                     help="who adds it, for the audit log")
+    add = actions.add_parser("add", help=t("cli.calendar.add.help"),
+                             description=t("cli.calendar.add.description"))
+    add.add_argument("files", nargs="+", metavar="FILE", help=t("cli.calendar.add.files_help"))
+    add.add_argument("--by", default="paicha calendar add", help=t("cli.calendar.add.by_help"))
     add_database_option(add)
     add.set_defaults(run=cmd_add)

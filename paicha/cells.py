@@ -18,11 +18,16 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from engine import texts
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
-FORMULA_HINT = ("remove the leading character or write the text another way: paicha stores no "
-                "formulas, which would run when the data is exported and opened")
+
+
+def formula_hint() -> str:
+    """What to do about a formula cell, in the current language."""
+    return texts.t("cli.cell.formula.hint")
 
 
 def formula_like(text: str) -> bool:
@@ -35,7 +40,7 @@ def formula_problem(text: str) -> str | None:
     if not formula_like(text):
         return None
     shown = text if len(text) <= 30 else text[:30] + "…"
-    return f"{shown!r} starts with {text[0]!r}, which a spreadsheet runs as a formula"
+    return texts.t("cli.cell.formula", text=shown, first=text[0])
 
 
 def neutral(value: Any) -> Any:

@@ -8,7 +8,8 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -55,11 +56,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
         print()
     else:
-        verdict = "ok" if not errors else "invalid"
-        print(
-            f"{verdict}: {len(paths)} file(s), {errors} error(s), {warnings} warning(s)",
-            file=sys.stderr,
-        )
+        verdict = "cli.validate.ok" if not errors else "cli.validate.invalid"
+        print(texts.t(verdict, files=len(paths), errors=errors, warnings=warnings),
+              file=sys.stderr)
     return 1 if errors else 0
 
 
@@ -71,7 +70,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     loaded = load_for_command(Path(args.file))
     document = plain(loaded.document)
-    print(f"# {loaded.campaign.id}: resolved from {' <- '.join(loaded.sources)}")
+    print(texts.t("cli.show.resolved", campaign=loaded.campaign.id,
+                  sources=" <- ".join(loaded.sources)))
     yaml.safe_dump(document, sys.stdout, allow_unicode=True, sort_keys=False, width=100)
     return 0
 
@@ -88,42 +88,33 @@ def installed_version() -> str:
     try:
         return importlib.metadata.version("paicha")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
-        return "unknown (not installed; pip install -e .)"
+        return texts.t("cli.version.unknown")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="paicha", description="Workflow engine for work-safety governance campaigns."
-    )
+    """The command line's parser, its help in the current language (engine.texts): build it
+    after the language is chosen (`main` does)."""
+    t = texts.t
+    parser = argparse.ArgumentParser(prog="paicha", description=t("cli.paicha.description"))
     parser.add_argument("--version", action="version", version=f"paicha {installed_version()}",
-                        help="print paicha's version and exit")
+                        help=t("cli.paicha.version_help"))
     parser.add_argument("--lang", choices=texts.LANGUAGES, default=None,
-                        help="the language of what simulate and timeline print: zh (default) "
-                             "or en; PAICHA_LANG says it for every command")
+                        help=t("cli.paicha.lang_help"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
-        "validate",
-        help="check campaign files and report every problem",
-        description="Check campaign files; exit 0 when valid, 1 with every problem otherwise. "
-        "Without files, checks the bundled campaigns.",
-    )
-    validate.add_argument("files", nargs="*", metavar="FILE",
-                          help="campaign YAML files (default: the bundled campaigns)")
+        "validate", help=t("cli.validate.help"), description=t("cli.validate.description"))
+    validate.add_argument("files", nargs="*", metavar="FILE", help=t("cli.validate.files_help"))
     validate.add_argument("--format", choices=["text", "json"], default="text",
-                          help="text: one problem a line (default); json: for machines")
+                          help=t("cli.validate.format_help"))
     validate.set_defaults(run=cmd_validate)
 
-    show = commands.add_parser("show", help="print a campaign with its parents merged in")
-    show.add_argument("file", metavar="FILE", help="campaign YAML file")
+    show = commands.add_parser("show", help=t("cli.show.help"))
+    show.add_argument("file", metavar="FILE", help=t("cli.campaign_file_help"))
     show.set_defaults(run=cmd_show)
 
-    schema = commands.add_parser(
-        "schema", help="print the JSON Schema of campaign files",
-        description="Print the JSON Schema that campaign files follow, for editors that "
-                    "complete and check YAML as you type (save it beside your campaigns and "
-                    "name it in the file's first line). A running server serves the same "
-                    "document at /schema/campaign.json.")
+    schema = commands.add_parser("schema", help=t("cli.schema.help"),
+                                 description=t("cli.schema.description"))
     schema.set_defaults(run=cmd_schema)
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -137,24 +128,82 @@ def _command_name(args: argparse.Namespace) -> str:
     return " ".join(["paicha", args.command, *([action] if action else [])])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def asked_language(argv: Sequence[str]) -> str | None:
+    """The language `--lang` names before the command (`--lang en` or `--lang=en`), read
+    before the parser is built, since its help speaks the language; None when not named, or
+    named wrongly (the parser then refuses it)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            break
+        if word == "--lang":
+            value = next(words, None)
+        elif word.startswith("--lang="):
+            value = word.partition("=")[2]
+        else:
+            if not word.startswith("-"):
+                break  # the command: what follows is its own
+            continue
+        return value if value in texts.LANGUAGES else None
+    return None
+
+
+# argparse's own words (usage, errors, the -h option) and the catalogue's ids for them
+_ARGPARSE_WORDS = {
+    "usage: ": "cli.argparse.usage",
+    "positional arguments": "cli.argparse.positional",
+    "options": "cli.argparse.options",
+    "show this help message and exit": "cli.argparse.help",
+    "%(prog)s: error: %(message)s\n": "cli.argparse.error",
+    "the following arguments are required: %s": "cli.argparse.required",
+    "unrecognized arguments: %s": "cli.argparse.unrecognized",
+    "argument %(argument_name)s: %(message)s": "cli.argparse.argument",
+    "invalid choice: %(value)r (choose from %(choices)s)": "cli.argparse.invalid_choice",
+    "invalid %(type)s value: %(value)r": "cli.argparse.invalid_value",
+    "expected one argument": "cli.argparse.expected_one",
+    "not allowed with argument %s": "cli.argparse.not_allowed_with",
+    "ambiguous option: %(option)s could match %(matches)s": "cli.argparse.ambiguous",
+}
+
+
+def _argparse_word(message: str) -> str:
+    key = _ARGPARSE_WORDS.get(message)
+    return message if key is None else texts.t(key)
+
+
+@contextmanager
+def argparse_speaks() -> Iterator[None]:
+    """argparse's own words in the current language while the block builds and parses (they
+    are %-formatted by argparse: the catalogue keeps its %(name)s)."""
+    before = argparse._  # type: ignore[attr-defined]
+    argparse._ = _argparse_word  # type: ignore[attr-defined]
     try:
-        # --lang, else PAICHA_LANG: the command's language and, for `serve`, the answers'
-        texts.set_default(args.lang or os.environ.get("PAICHA_LANG"))
-        with texts.use(texts.default()):
+        yield
+    finally:
+        argparse._ = before  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # --lang, else PAICHA_LANG: the command's language (its help's too, so chosen before the
+    # parser is built) and, for `serve`, the answers'
+    texts.set_default(asked_language(argv) or os.environ.get("PAICHA_LANG"))
+    with texts.use(texts.default()):
+        with argparse_speaks():
+            args = build_parser().parse_args(argv)
+        try:
             code: int = args.run(args)
-        sys.stdout.flush()
-    except CommandFailed as failed:
-        for line in failed.lines:
-            print(line, file=sys.stderr)
-        return failed.code
-    except DatabaseNotReady as exc:  # any command that opens the database checks it first
-        print(f"{_command_name(args)}: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `paicha show … | head`: the reader has seen enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+            sys.stdout.flush()
+        except CommandFailed as failed:
+            for line in failed.lines:
+                print(line, file=sys.stderr)
+            return failed.code
+        except DatabaseNotReady as exc:  # any command that opens the database checks it first
+            print(f"{_command_name(args)}: {exc}", file=sys.stderr)
+            return 1
+        except BrokenPipeError:  # `paicha show … | head`: the reader has seen enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     return code
 
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import argparse
 
+from engine import texts
 from engine.errors import PaichaError
 from paicha.files import CommandFailed
 from storage import audit_key, audit_seal
 from storage.db import Database, database_url
 from storage.readiness import check_current
 
-HELP = "database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)"
-
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:
     """`--database URL` on a command that opens the database."""
-    parser.add_argument("--database", metavar="URL", help=HELP)
+    parser.add_argument("--database", metavar="URL", help=texts.t("cli.database_help"))
 
 
 def open_database(args: argparse.Namespace, command: str, *, writes: bool = False) -> Database:
@@ -29,11 +28,11 @@ def open_database(args: argparse.Namespace, command: str, *, writes: bool = Fals
     try:
         db = Database(url, audit_key=audit_key.configured(url))
     except PaichaError as exc:
-        raise CommandFailed([f"paicha {command}: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command=command, error=exc)]) from None
     if writes:
         try:
             audit_seal.check_key(db)
         except PaichaError as exc:
             db.dispose()
-            raise CommandFailed([f"paicha {command}: {exc}"]) from None
+            raise CommandFailed([texts.t("cli.failed", command=command, error=exc)]) from None
     return db

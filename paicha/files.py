@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from engine import texts
 from engine.errors import CampaignInvalid
 from engine.loader import CampaignLoader, Loaded
 
@@ -116,11 +117,12 @@ def read_text_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CommandFailed([f"paicha: {path}: no such file"]) from None
+        raise CommandFailed([texts.t("cli.file.missing", path=path)]) from None
     except UnicodeDecodeError:
-        raise CommandFailed([f"paicha: {path}: not UTF-8 text; save the file as UTF-8"]) from None
+        raise CommandFailed([texts.t("cli.file.not_utf8", path=path)]) from None
     except OSError as exc:
-        raise CommandFailed([f"paicha: {path}: cannot read: {exc.strerror}"]) from None
+        raise CommandFailed([texts.t("cli.file.unreadable", path=path, reason=exc.strerror)]
+                            ) from None
 
 
 read_campaign = read_text_file

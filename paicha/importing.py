@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from api.services import campaign_loader, system_clock
+from engine import texts
 from engine.access import Principal
 from engine.errors import InputInvalid, PaichaError
 from engine.subject_rows import Progress, no_progress
-from engine.vocabulary import DECLARED_BY, WHAT, Vocabulary
 from engine.vocabulary import Kind as Word
+from engine.vocabulary import Vocabulary
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed, display_name
 from paicha.progress import Bar, wanted
@@ -34,7 +35,6 @@ from storage.db import Database
 
 IMPORTERS: dict[Kind, Callable[..., bulk.Outcome]] = {"orgs": bulk.import_orgs,
                                                       "units": bulk.import_units}
-SINGULAR: dict[Kind, str] = {"orgs": "org", "units": "unit"}
 WORDS: dict[Kind, tuple[Word, ...]] = {"orgs": ("level",), "units": ("industry", "tag")}
 
 
@@ -51,14 +51,9 @@ def describe(kind: Kind, outcome: bulk.Outcome, *, dry_run: bool) -> list[str]:
     lines = []
     for action, key, values in outcome.records():
         written = "  ".join(f"{name}={_shown(value)}" for name, value in values.items())
-        lines.append(f"{action} {SINGULAR[kind]} {key}  {written}")
+        lines.append(texts.t(f"cli.import.{action}.{kind}", key=key, values=written))
     counts = outcome.counts
-    if dry_run:
-        lines.append(f"dry run, nothing written: would create {counts['created']}, update "
-                     f"{counts['updated']}; {counts['unchanged']} unchanged")
-    else:
-        lines.append(f"{counts['created']} created, {counts['updated']} updated, "
-                     f"{counts['unchanged']} unchanged")
+    lines.append(texts.t("cli.import.dry_run" if dry_run else "cli.import.done", **counts))
     return lines
 
 
@@ -103,19 +98,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             source = display_name(path)
             raise CommandFailed([*(as_problem(source, p) for p in exc.problems
                                    if isinstance(p, Mapping)),
-                                 f"paicha {command}: {exc}; nothing written"]) from None
-        raise CommandFailed([f"paicha {command}: {exc}"]) from None
+                                 texts.t("cli.import.nothing_written", command=command,
+                                         error=exc)]) from None
+        raise CommandFailed([texts.t("cli.failed", command=command, error=exc)]) from None
     except PaichaError as exc:
         bar.close()
-        raise CommandFailed([f"paicha {command}: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command=command, error=exc)]) from None
     finally:
         db.dispose()
     bar.close()
     for word in WORDS[kind]:
         if not words.declares(word):
-            print(f"paicha {command}: warning: no published campaign declares {WHAT[word]}s "
-                  f"({DECLARED_BY[word]}): they are stored as written, unchecked",
-                  file=sys.stderr)
+            print(texts.t(f"cli.import.undeclared.{word}", command=command), file=sys.stderr)
     if args.json:
         print(json.dumps({**outcome.counts, "dry_run": args.dry_run,
                           "records": [{"action": action, "id": key, "values": values}
@@ -132,26 +126,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add the `import` subcommand."""
-    parser = commands.add_parser(
-        "import", help="create or update orgs or units from a CSV or XLSX file",
-        description="Create or update orgs or units from a CSV or XLSX file, as POST "
-                    "/orgs/import and /units/import do (docs/import.md): rows matched by id, "
-                    "industries, tags and levels by id or the Chinese name the published "
-                    "campaigns declare. Every bad row is reported with its line and column, "
-                    "and then nothing is written.")
-    parser.add_argument("kind", choices=["orgs", "units"],
-                        help="orgs (id,name,level,parent) or units (id,name,org,industry,tags)")
-    parser.add_argument("file", metavar="FILE", help="a .csv or .xlsx file")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="check everything and print what would be written; write nothing")
-    parser.add_argument("--sheet", metavar="NAME", help="the XLSX sheet (default: the first)")
-    parser.add_argument("--charset", metavar="CHARSET",
-                        help="the CSV file's charset when it is not UTF-8 (gbk for Excel's "
-                             "plain 'CSV (逗号分隔)')")
+    t = texts.t
+    parser = commands.add_parser("import", help=t("cli.import.help"),
+                                 description=t("cli.import.description"))
+    parser.add_argument("kind", choices=["orgs", "units"], help=t("cli.import.kind_help"))
+    parser.add_argument("file", metavar="FILE", help=t("cli.import.file_help"))
+    parser.add_argument("--dry-run", action="store_true", help=t("cli.import.dry_run_help"))
+    parser.add_argument("--sheet", metavar="NAME", help=t("cli.import.sheet_help"))
+    parser.add_argument("--charset", metavar="CHARSET", help=t("cli.import.charset_help"))
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="a progress bar on stderr (default: on a terminal, for a long "
-                             "file)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the counts and each record written as JSON")
+                        help=t("cli.import.progress_help"))
+    parser.add_argument("--json", action="store_true", help=t("cli.import.json_help"))
     add_database_option(parser)
     parser.set_defaults(run=cmd_import)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from engine import texts
 from paicha.files import CommandFailed
 
 
@@ -13,10 +14,10 @@ def date_argument(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(texts.t("cli.not_a_date", text=text)) from None
 
 
 def check_window(start: dt.date | None, end: dt.date | None) -> None:
     """Refuse --to before --from as a usage error (exit 2)."""
     if start and end and end < start:
-        raise CommandFailed([f"paicha: --to {end} is before --from {start}"], code=2)
+        raise CommandFailed([texts.t("cli.window_reversed", end=end, start=start)], code=2)

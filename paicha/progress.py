@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from engine import texts
+
 WIDTH = 30  # characters of the bar itself
 LONG_BYTES = 256 * 1024  # a file this long (some thousand rows) takes long enough to watch
+# the stages the importer reports (paicha.sheets, engine.subject_rows, storage.bulk) and their
+# words in the catalogue; a stage not named here is shown as it is given
+STAGES = {"读取": "cli.progress.reading", "检查": "cli.progress.checking",
+          "写入": "cli.progress.writing"}
 
 
 def wanted(asked: bool | None, stream: TextIO, size: int) -> bool:
@@ -27,12 +33,13 @@ class Bar:
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if not self.shown:
             return
+        stage = texts.t(STAGES[stage]) if stage in STAGES else stage
         if total:
             filled = WIDTH * min(done, total) // total
             text = (f"{self.label}  {stage}  [{'#' * filled}{'.' * (WIDTH - filled)}]  "
-                    f"{done:,}/{total:,} 行")
+                    + texts.t("cli.progress.of", done=done, total=total))
         elif done:
-            text = f"{self.label}  {stage}  {done:,} 行"
+            text = f"{self.label}  {stage}  " + texts.t("cli.progress.rows", done=done)
         else:
             text = f"{self.label}  {stage} …"
         self.stream.write("\r" + text + " " * max(0, self._drawn - len(text)))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.services import campaign_loader, system_clock
+from engine import texts
 from engine.access import Principal
 from engine.errors import PaichaError
 from engine.reports import FilledForm
@@ -29,13 +30,12 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, "
-                                         "e.g. 2023-06-28") from None
+        raise argparse.ArgumentTypeError(texts.t("cli.report.not_a_date", text=text)) from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None:
-        raise CommandFailed(["paicha report: an XLSX file is not printed; give -o FILE.xlsx"])
+        raise CommandFailed([texts.t("cli.report.xlsx_needs_output")])
     db = open_database(args, "report")
     try:
         registry = CampaignRegistry(campaign_loader, calendars=CalendarCache(0))
@@ -47,7 +47,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                                           as_of=args.as_of, now=now)
                 found = targets.targets_at(conn, shown.campaign, shown.org, shown.as_of)
             except PaichaError as exc:
-                raise CommandFailed([f"paicha report: {exc}"]) from None
+                raise CommandFailed([texts.t("cli.failed", command="report", error=exc)]) \
+                    from None
     finally:
         db.dispose()
     content = _render(shown, found, args.format)
@@ -56,8 +57,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                          else content.decode())
         return 0
     Path(args.output).write_bytes(content)
-    print(f"{args.output}: {shown.form.name}，{shown.org.name}，截至{shown.as_of}",
-          file=sys.stderr)
+    print(texts.t("cli.report.written", output=args.output, form=shown.form.name,
+                  org=shown.org.name, as_of=shown.as_of), file=sys.stderr)
     return 0
 
 
@@ -119,18 +120,15 @@ TARGET_CN = {"met": "已达成", "on_track": "进展正常", "at_risk": "有风�
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "report", help="an org's report (调度表) at a date, as a table, JSON, CSV or XLSX",
-        description="Compute a campaign's report for an org's subtree from the database, as "
-                    "the record stood at the end of --as-of (default today), with each child's "
-                    "figures and submission status; XLSX is the paper form's layout.")
-    parser.add_argument("campaign", metavar="CAMPAIGN", help="the campaign's id")
-    parser.add_argument("report", metavar="REPORT", help="the report's id (e.g. dispatch)")
-    parser.add_argument("--org", required=True, help="the org whose report it is")
-    parser.add_argument("--as-of", type=_date, metavar="DATE",
-                        help="the figures as they were at the end of this day (YYYY-MM-DD)")
+    t = texts.t
+    parser = commands.add_parser("report", help=t("cli.report.help"),
+                                 description=t("cli.report.description"))
+    parser.add_argument("campaign", metavar="CAMPAIGN", help=t("cli.report.campaign_help"))
+    parser.add_argument("report", metavar="REPORT", help=t("cli.report.report_help"))
+    parser.add_argument("--org", required=True, help=t("cli.report.org_help"))
+    parser.add_argument("--as-of", type=_date, metavar="DATE", help=t("cli.report.as_of_help"))
     parser.add_argument("--format", choices=["table", "json", "csv", "xlsx"], default="table",
-                        help="table (default), json, csv, or xlsx (needs -o)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+                        help=t("cli.report.format_help"))
+    parser.add_argument("-o", "--output", metavar="FILE", help=t("cli.report.output_help"))
     add_database_option(parser)
     parser.set_defaults(run=cmd_report)

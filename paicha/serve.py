@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app, freeze_startup_heap
 from api.services import Services, Settings, system_clock
 from deadlines.scheduler import DeadlineJobs, Rhythm, background, blocking
+from engine import texts
 from paicha import audit_commands, demo, logs
 from paicha.files import CommandFailed
 from storage.bootstrap import Bundled, prepare
@@ -26,7 +27,8 @@ def _logging(args: argparse.Namespace) -> None:
     try:
         logs.configure(args.log_level, args.log_format)
     except ValueError as exc:  # a bad $PAICHA_LOG_FORMAT or $PAICHA_LOG_LEVEL
-        raise CommandFailed([f"paicha {args.command}: {exc}"], code=2) from None
+        raise CommandFailed([texts.t("cli.failed", command=args.command, error=exc)],
+                            code=2) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,11 +50,10 @@ def run(args: argparse.Namespace) -> int:
             if loaded is not None:
                 demo.activity(conn, services.registry, loaded, now=now)
             elif demo.publish_campaign(conn, services.registry, now=now):
-                print(f"paicha demo: {demo.DEMO_CAMPAIGN} had ended; published again from "
-                      "today", file=sys.stderr)
+                print(texts.t("cli.demo.published_again", campaign=demo.DEMO_CAMPAIGN),
+                      file=sys.stderr)
         if loaded is None:
-            print("paicha demo: loaded before; its tokens were printed then (make more with "
-                  "`paicha token create`)", file=sys.stderr)
+            print(texts.t("cli.demo.loaded_before"), file=sys.stderr)
         else:
             _print_demo(loaded, args)
     app = create_app(services=services)
@@ -95,16 +96,15 @@ def run_scheduler(args: argparse.Namespace) -> int:
     services = Services.build(settings)
     upgrade(services.db.url)
     audit_commands.require_key(services.db, "scheduler")
-    print(f"paicha scheduler: sweeping {services.db.url.split('@')[-1]} every "
-          f"{args.sweep_seconds:g} s, delivering every {args.deliver_seconds:g} s",
-          file=sys.stderr)
+    print(texts.t("cli.scheduler.started", database=services.db.url.split("@")[-1],
+                  sweep=args.sweep_seconds, deliver=args.deliver_seconds), file=sys.stderr)
     jobs = DeadlineJobs(services.db, services.registry, outbound=services.settings.outbound)
     if args.metrics_port is not None:
         # this process's own counts (timers claimed, deliveries); the API's /metrics has the
         # database's gauges (docs/operations.md)
         prometheus_client.start_http_server(args.metrics_port, addr=args.metrics_host)
-        print(f"paicha scheduler: metrics at http://{args.metrics_host}:{args.metrics_port}/"
-              "metrics", file=sys.stderr)
+        print(texts.t("cli.scheduler.metrics", host=args.metrics_host, port=args.metrics_port),
+              file=sys.stderr)
     scheduler = blocking(jobs, Rhythm(args.sweep_seconds, args.deliver_seconds))
     try:
         scheduler.start()
@@ -122,62 +122,54 @@ def _settings(args: argparse.Namespace, command: str) -> Settings:
     try:
         return Settings(database_url=args.database or database_url())
     except ValueError as exc:
-        raise CommandFailed([f"paicha {command}: {exc}"], code=2) from None
+        raise CommandFailed([texts.t("cli.failed", command=command, error=exc)],
+                            code=2) from None
 
 
 def _print_bundled(url: str, bundled: list[Bundled]) -> None:
     fresh = [f"{b.campaign_id} v{b.row.number}" for b in bundled if b.created]
-    print(f"paicha: database {url.split('@')[-1]}; campaigns: "
-          f"{', '.join(b.campaign_id for b in bundled)}"
-          + (f" (published now: {', '.join(fresh)})" if fresh else ""), file=sys.stderr)
+    separator = texts.t("list.separator")
+    campaigns = separator.join(b.campaign_id for b in bundled)
+    print(texts.t("cli.serve.bundled_fresh", database=url.split("@")[-1], campaigns=campaigns,
+                  fresh=separator.join(fresh)) if fresh else
+          texts.t("cli.serve.bundled", database=url.split("@")[-1], campaigns=campaigns),
+          file=sys.stderr)
     for b in bundled:
         if b.skipped:
-            print(f"paicha: bundled {b.campaign_id} not published, v{b.row.number} stays "
-                  f"the newest: {b.skipped}", file=sys.stderr)
+            print(texts.t("cli.serve.bundled_skipped", campaign=b.campaign_id,
+                          number=b.row.number, reason=b.skipped), file=sys.stderr)
 
 
 def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
-    print("\npaicha demo: 东胜区 > 林荫街道 (2 communities, 3 units) and 交通街道 (running "
-          f"{demo.DEMO_CAMPAIGN}, 演示, the year from this month); a token per role:",
-          file=sys.stderr)
+    print("\n" + texts.t("cli.demo.loaded", campaign=demo.DEMO_CAMPAIGN), file=sys.stderr)
     for name, secret in loaded.tokens.items():
         print(f"  export {name.upper()}={secret}", file=sys.stderr)
-    print(f"\nthe API: {base}/docs   walkthrough: docs/api.md\n", file=sys.stderr)
+    print("\n" + texts.t("cli.demo.api", docs=f"{base}/docs") + "\n", file=sys.stderr)
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "serve", help="serve the REST API (and the scheduler) with the bundled campaigns",
-        description="Apply migrations, publish the bundled campaigns that are new, and serve "
-                    "the API on the embedded SQLite file (or $PAICHA_DATABASE_URL).")
-    parser.add_argument("--demo", action="store_true",
-                        help="load a small demo org tree with units and print a token per role")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--database", metavar="URL",
-                        help="database URL (default: $PAICHA_DATABASE_URL or sqlite:///paicha.db)")
-    parser.add_argument("--access-log", action="store_true",
-                        help="log every request (in the --log-format)")
+    t = texts.t
+    parser = commands.add_parser("serve", help=t("cli.serve.help"),
+                                 description=t("cli.serve.description"))
+    parser.add_argument("--demo", action="store_true", help=t("cli.serve.demo_help"))
+    parser.add_argument("--host", default="127.0.0.1", help=t("cli.serve.host_help"))
+    parser.add_argument("--port", type=int, default=8000, help=t("cli.serve.port_help"))
+    parser.add_argument("--database", metavar="URL", help=t("cli.database_help"))
+    parser.add_argument("--access-log", action="store_true", help=t("cli.serve.access_log_help"))
     _log_options(parser)
     parser.add_argument("--no-scheduler", action="store_true",
-                        help="serve the API only (run `paicha scheduler` elsewhere)")
+                        help=t("cli.serve.no_scheduler_help"))
     _rhythm(parser)
     parser.set_defaults(run=run)
 
-    sweeper = commands.add_parser(
-        "scheduler", help="run the deadline sweeper and deliverer on their own",
-        description="Sweep due timers and send deliveries, for deployments with several API "
-                    "replicas (`paicha serve --no-scheduler`). Several can run at once on "
-                    "PostgreSQL: they share the due timers without sending any twice.")
-    sweeper.add_argument("--database", metavar="URL",
-                         help="database URL (default: $PAICHA_DATABASE_URL or "
-                              "sqlite:///paicha.db)")
+    sweeper = commands.add_parser("scheduler", help=t("cli.scheduler.help"),
+                                  description=t("cli.scheduler.description"))
+    sweeper.add_argument("--database", metavar="URL", help=t("cli.database_help"))
     sweeper.add_argument("--metrics-port", type=int, metavar="PORT",
-                         help="serve this process's Prometheus metrics on PORT (default: none)")
+                         help=t("cli.scheduler.metrics_port_help"))
     sweeper.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDRESS",
-                         help="address for --metrics-port (default 127.0.0.1)")
+                         help=t("cli.scheduler.metrics_host_help"))
     _log_options(sweeper)
     _rhythm(sweeper)
     sweeper.set_defaults(run=run_scheduler)
@@ -187,16 +179,14 @@ def _log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", type=str.lower, metavar="LEVEL",
                         default=os.environ.get("PAICHA_LOG_LEVEL", "info").lower(),
                         choices=logs.LEVELS,
-                        help="the lowest level logged: critical, error, warning, info, debug "
-                             "(default $PAICHA_LOG_LEVEL or info)")
+                        help=texts.t("cli.log_level_help"))
     parser.add_argument("--log-format", metavar="FORMAT",
                         default=os.environ.get("PAICHA_LOG_FORMAT", "text"), choices=logs.FORMATS,
-                        help="text (default) or json: one JSON object a line, for a log "
-                             "collector (default $PAICHA_LOG_FORMAT or text)")
+                        help=texts.t("cli.log_format_help"))
 
 
 def _rhythm(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sweep-seconds", type=float, default=10.0, metavar="S",
-                        help="how often to look for due timers (default 10)")
+                        help=texts.t("cli.sweep_seconds_help"))
     parser.add_argument("--deliver-seconds", type=float, default=5.0, metavar="S",
-                        help="how often to send queued deliveries (default 5)")
+                        help=texts.t("cli.deliver_seconds_help"))

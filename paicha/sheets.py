@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine import texts
 from engine.errors import InputInvalid
 from engine.schema import did_you_mean
 from engine.subject_rows import Progress, no_checkpoint, no_progress
 from paicha import archive
-from paicha.cells import FORMULA_HINT, formula_problem
+from paicha.cells import formula_hint, formula_problem
 
 Kind = Literal["units", "orgs"]
 
@@ -61,6 +62,7 @@ HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+t = texts.t
 _REMARK = re.compile(r"[（(][^（()）]*[)）]$")  # 单位名称（必填）
 
 
@@ -169,12 +171,11 @@ def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = No
     `checkpoint` is called every few hundred lines; it may raise to stop the read. `progress`
     is told the lines read as often."""
     if len(data) > MAX_BYTES:
-        raise TableTooLarge(f"{source} has {len(data):,} bytes; an import takes at most "
-                            f"{MAX_BYTES // (1024 * 1024)} MB: split the file")
+        raise TableTooLarge(t("cli.sheet.too_many_bytes", source=source, size=len(data),
+                              most=MAX_BYTES // (1024 * 1024)))
     table = Sheet(source, kind)
     if data.startswith(XLS_MAGIC):
-        table.problem(1, "this is an old Excel .xls file",
-                      "save it as .xlsx (Excel 工作簿) or as CSV UTF-8 and upload that")
+        table.problem(1, t("cli.sheet.xls"), t("cli.sheet.xls.hint"))
         return table
     if data.startswith(XLSX_MAGIC):
         try:
@@ -182,7 +183,7 @@ def read_table(data: bytes, kind: Kind, *, source: str, charset: str | None = No
         except archive.Refused as refused:
             if refused.too_large:
                 raise TableTooLarge(f"{source}: {refused}") from None
-            table.problem(1, str(refused), "open it in Excel or WPS and save it again as .xlsx")
+            table.problem(1, str(refused), t("cli.sheet.save_again"))
             return table
         records, letters = _xlsx_records(table, data, sheet), True
     else:
@@ -202,8 +203,8 @@ def _bounded(source: str, records: Iterable[tuple[int, list[str]]],
     they go."""
     for read, record in enumerate(records, start=1):
         if read > MAX_LINES:
-            raise TableTooLarge(f"{source} runs past line {MAX_LINES:,} (blank lines count): "
-                                f"an import takes at most {MAX_ROWS:,} rows: split the file")
+            raise TableTooLarge(t("cli.sheet.too_many_read", source=source, lines=MAX_LINES,
+                                  rows=MAX_ROWS))
         if read % CHECK_EVERY == 0:
             checkpoint()
             progress("读取", read, None)
@@ -214,13 +215,13 @@ def _csv_bounds(source: str, text: str) -> None:
     """Lines and fields counted on the text before the CSV reader makes a list of them."""
     lines = max(text.count("\n"), text.count("\r"))
     if lines > MAX_LINES:
-        raise TableTooLarge(f"{source} has {lines:,} lines (blank ones count); an import "
-                            f"takes at most {MAX_LINES:,}: split the file")
+        raise TableTooLarge(t("cli.sheet.too_many_lines", source=source, lines=lines,
+                              most=MAX_LINES))
     if text.count(",") > MAX_FIELDS:  # only then can a line hold that many
         for number, line in enumerate(text.splitlines(), start=1):
             if line.count(",") >= MAX_FIELDS:
-                raise TableTooLarge(f"line {number} of {source} has more than {MAX_FIELDS:,} "
-                                    "fields")
+                raise TableTooLarge(t("cli.sheet.too_many_fields", line=number, source=source,
+                                      most=MAX_FIELDS))
 
 
 def _decode(table: Sheet, data: bytes, charset: str | None) -> str | None:
@@ -235,20 +236,18 @@ def _decode(table: Sheet, data: bytes, charset: str | None) -> str | None:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
     except (UnicodeError, LookupError):  # no such codec, or one that is not text (base64 …)
-        table.problem(1, f"unknown charset {charset!r}", "use utf-8 or gbk")
+        table.problem(1, t("cli.sheet.unknown_charset", charset=charset),
+                      t("cli.sheet.unknown_charset.hint"))
         return None
     if charset:
-        table.problem(line, f"not {charset} text", "check the charset the file was saved with")
+        table.problem(line, t("cli.sheet.not_charset", charset=charset),
+                      t("cli.sheet.not_charset.hint"))
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        table.problem(1, "UTF-16 text (Excel's 'Unicode text'), not CSV",
-                      "in Excel save as 'CSV UTF-8 (逗号分隔)', or upload the .xlsx")
+        table.problem(1, t("cli.sheet.utf16"), t("cli.sheet.utf16.hint"))
     elif _is_gb18030(data):
-        table.problem(line, "the file is GBK/GB18030 text (Excel's 'CSV (逗号分隔)'), not UTF-8",
-                      "in Excel save as 'CSV UTF-8 (逗号分隔)', use the .xlsx, or say the "
-                      "charset: `Content-Type: text/csv; charset=gbk` (API), `--charset gbk` "
-                      "(paicha import)")
+        table.problem(line, t("cli.sheet.gbk"), t("cli.sheet.gbk.hint"))
     else:
-        table.problem(line, "not UTF-8 text", "in Excel choose 'CSV UTF-8' when saving")
+        table.problem(line, t("cli.sheet.not_utf8"), t("cli.sheet.not_utf8.hint"))
     return None
 
 
@@ -268,8 +267,7 @@ def _csv_records(table: Sheet, text: str) -> Iterator[tuple[int, list[str]]]:
             yield line, record
             line = reader.line_num + 1
     except csv.Error as exc:
-        table.problem(line, f"unreadable CSV: {exc}",
-                      "check the quotes on this line: a value with a comma needs quotes")
+        table.problem(line, t("cli.sheet.bad_csv", error=exc), t("cli.sheet.bad_csv.hint"))
 
 
 def _xlsx_records(table: Sheet, data: bytes, name: str | None
@@ -285,20 +283,19 @@ def _xlsx_records(table: Sheet, data: bytes, name: str | None
             warnings.simplefilter("ignore")  # "no default style" and the like: harmless
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
-        table.problem(1, "not a readable XLSX file",
-                      "open it in Excel or WPS and save it again as .xlsx")
+        table.problem(1, t("cli.sheet.bad_xlsx"), t("cli.sheet.save_again"))
         return
     try:
         if name is None:
             sheets = [s for s in book.worksheets if isinstance(s, ReadOnlyWorksheet)]
             if not sheets:
-                table.problem(1, "the workbook has no worksheet")
+                table.problem(1, t("cli.sheet.no_worksheet"))
                 return
             ws = sheets[0]
         elif name in book.sheetnames and isinstance(book[name], ReadOnlyWorksheet):
             ws = book[name]
         else:
-            table.problem(1, f"no sheet {name!r} in the workbook",
+            table.problem(1, t("cli.sheet.no_sheet", name=name),
                           did_you_mean(name, book.sheetnames))
             return
         ws.reset_dimensions()  # some writers store a wrong size; read what is there
@@ -310,8 +307,7 @@ def _xlsx_records(table: Sheet, data: bytes, name: str | None
                 else:
                     yield line, [_cell_text(value) for value in cells]
         except Exception:
-            table.problem(1, "the XLSX file is damaged",
-                          "open it in Excel or WPS and save it again as .xlsx")
+            table.problem(1, t("cli.sheet.damaged"), t("cli.sheet.save_again"))
     finally:
         book.close()
 
@@ -343,22 +339,23 @@ def _fill(table: Sheet, records: Iterable[tuple[int, list[str]]], *, letters: bo
             break
     if layout is None:
         if first is None and not table.problems:  # an unreadable file is not "empty" too
-            table.problem(1, "empty file", f"the first line must be {','.join(_columns(kind))}")
+            table.problem(1, t("cli.sheet.empty"),
+                          t("cli.sheet.empty.hint", columns=",".join(_columns(kind))))
         elif first is not None:
             _layout(table, *first, letters)  # to report the missing columns
         return
     for line, cells in _filled(records):
         if len(table.rows) >= MAX_ROWS:
-            raise TableTooLarge(f"{table.source} has more than {MAX_ROWS:,} rows; an import "
-                                "takes at most that many: split the file")
+            raise TableTooLarge(t("cli.sheet.too_many_rows", source=table.source,
+                                  most=MAX_ROWS))
         if not letters and any(cell.strip() for cell in cells[layout.width:]):
-            table.problem(line, f"{len(cells)} fields, but the header has {layout.width}",
-                          "quote values that contain commas")
+            table.problem(line, t("cli.sheet.too_wide", fields=len(cells), width=layout.width),
+                          t("cli.sheet.too_wide.hint"))
             continue
         values = {column: cells[number - 1].strip() if number <= len(cells) else ""
                   for column, number in layout.columns.items()}
         row = Row(line, values, layout)
-        formulas = [{**row.at(column), "message": reason, "hint": FORMULA_HINT}
+        formulas = [{**row.at(column), "message": reason, "hint": formula_hint()}
                     for column, reason in formula_cells(values)]
         if formulas:  # reported where they are (line, column, cell), and the row not used
             table.problems.extend(formulas)
@@ -382,16 +379,18 @@ def _layout(table: Sheet, line: int, cells: list[str], letters: bool) -> Layout:
                is None]
 
     def where(number: int) -> str:
-        return f"column {column_letter(number)}" if letters else f"field {number}"
+        return (t("cli.sheet.column", letter=column_letter(number)) if letters
+                else t("cli.sheet.field", number=number))
 
     for number, cell in enumerate(cells, start=1):
         column = column_of(table.kind, cell)
         if column is None:
             continue
         if column in columns:
-            table.problem(line, f"{where(columns[column])} ({headers[column]}) and "
-                          f"{where(number)} ({cell.strip()}) both give the {column}",
-                          "keep one of the two columns", column=number, name=column)
+            table.problem(line, t("cli.sheet.twice", first=where(columns[column]),
+                                  first_header=headers[column], second=where(number),
+                                  second_header=cell.strip(), column=column),
+                          t("cli.sheet.twice.hint"), column=number, name=column)
             continue
         columns[column] = number
         headers[column] = cell.strip()
@@ -401,13 +400,16 @@ def _layout(table: Sheet, line: int, cells: list[str], letters: bool) -> Layout:
         close = difflib.get_close_matches(cell.strip().casefold(), _columns(table.kind), n=1,
                                           cutoff=0.8)
         if close and column_of(table.kind, cell) is None and close[0] not in columns:
-            table.problem(line, f"unknown column {cell.strip()!r}",
-                          f"did you mean {close[0]!r}?", column=number, name=close[0])
+            table.problem(line, t("cli.sheet.unknown_column", header=cell.strip()),
+                          did_you_mean(cell.strip().casefold(), close), column=number,
+                          name=close[0])
     for column in REQUIRED[table.kind]:
         if column not in columns:
-            names = " or ".join(repr(n) for n in HEADERS[table.kind][column][:3])
-            hint = did_you_mean(column, unknown) if unknown else ""
-            if not hint.startswith("did you mean"):
-                hint = f"name a column {names}"
-            table.problem(line, f"missing column {column!r}", hint, name=column)
+            names = t("cli.sheet.or").join(repr(n) for n in HEADERS[table.kind][column][:3])
+            # a header close to the column's id is named; else the headers that would do
+            if difflib.get_close_matches(column, sorted(set(unknown)), n=1, cutoff=0.6):
+                hint = did_you_mean(column, unknown)
+            else:
+                hint = t("cli.sheet.name_a_column", names=names)
+            table.problem(line, t("cli.sheet.missing_column", column=column), hint, name=column)
     return Layout(columns, headers, letters, len(cells))

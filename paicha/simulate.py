@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ class EventsInvalid(Exception):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the events file")
+        super().__init__(texts.t("cli.events.invalid", count=len(problems)))
 
 
 def _instant(text: Any, timezone: str) -> dt.datetime | None:
@@ -49,6 +49,7 @@ def _instant(text: Any, timezone: str) -> dt.datetime | None:
 
 # The keys an events file knows: anything else is a mistake (a typo would be ignored silently).
 TOP_KEYS = ("events",)
+EXAMPLE = "{at: …, case: …, open|fire: …, as: role}"  # an event as one line of YAML
 EVENT_KEYS = ("at", "case", "open", "fire", "as", "data", "actor", "unit", "found_on")
 
 
@@ -72,6 +73,10 @@ def parse_events(text: str, source: str, campaign: Campaign,
     items = document.get("events")
     problems: list[Problem] = []
     known_units = {u.id: u for u in units}
+    t = texts.t
+
+    def known(choices: Iterable[str]) -> str:
+        return t("cli.events.known", choices=", ".join(choices))
 
     def problem(path: list[str | int], message: str, hint: str = "") -> None:
         mark = locate(document, path)
@@ -81,54 +86,53 @@ def parse_events(text: str, source: str, campaign: Campaign,
     if isinstance(document, Mapping):
         for key in document:
             if key not in TOP_KEYS:
-                problem([str(key)], f"unknown key {key!r}: an events file has only `events:`",
+                problem([str(key)], t("cli.events.unknown_top_key", key=key),
                         did_you_mean(key, TOP_KEYS))
     if not isinstance(items, list):
-        problem(["events"], "the file needs a list under `events:`",
-                "write `events:` then one `- {at: …, case: …, open|fire: …, as: role}` a line")
+        problem(["events"], t("cli.events.no_list"), t("cli.events.no_list.hint",
+                                                      example=EXAMPLE))
         raise EventsInvalid(problems)
     events: list[ScriptedEvent] = []
     for index, item in enumerate(items):
         path: list[str | int] = ["events", index]
         if not isinstance(item, Mapping):
-            problem(path, "each event is a mapping")
+            problem(path, t("cli.events.not_a_mapping"))
             continue
         for key in item:
             if key not in EVENT_KEYS:
-                problem([*path, str(key)], f"unknown key {key!r} in an event",
-                        did_you_mean(key, EVENT_KEYS) or "known: " + ", ".join(EVENT_KEYS))
+                problem([*path, str(key)], t("cli.events.unknown_key", key=key),
+                        did_you_mean(key, EVENT_KEYS) or known(EVENT_KEYS))
         unit = item.get("unit")
         if unit is not None and unit not in known_units:
-            problem([*path, "unit"], f"unknown unit {unit!r}" + (
-                    "" if known_units else ": give the units with --units CSV"),
+            problem([*path, "unit"], t("cli.events.unknown_unit" if known_units
+                                       else "cli.events.unknown_unit.no_units", unit=unit),
                     did_you_mean(unit, known_units))
         for key in ("unit", "found_on"):
             if key in item and "fire" in item:
-                problem([*path, key], f"`{key}:` belongs to the event that opens the case",
-                        "move it to the `open:` event of this case")
+                problem([*path, key], t("cli.events.opening_key", key=key),
+                        t("cli.events.opening_key.hint"))
         found_on = item.get("found_on")
         if found_on is not None and _day(found_on) is None:
-            problem([*path, "found_on"], f"found_on {found_on!r} is not a date",
-                    "write 2023-12-20")
+            problem([*path, "found_on"], t("cli.events.found_on", value=found_on),
+                    t("cli.events.found_on.hint"))
         at = _instant(item.get("at"), campaign.timezone)
         if at is None:
-            problem([*path, "at"], "missing or unreadable `at`",
-                    "write 2023-06-01 or 2023-06-01 14:30")
+            problem([*path, "at"], t("cli.events.at"), t("cli.events.at.hint"))
         roles = item.get("as")
         role_list = [roles] if isinstance(roles, str) else roles if isinstance(roles, list) else []
         unknown = [r for r in role_list if r not in campaign.roles]
         if not role_list or unknown:
-            problem([*path, "as"], f"unknown role(s) {unknown}" if unknown else "missing `as:`",
-                    "known: " + ", ".join(campaign.roles))
+            problem([*path, "as"], t("cli.events.unknown_roles", roles=unknown) if unknown
+                    else t("cli.events.no_roles"), known(campaign.roles))
         if ("open" in item) == ("fire" in item):
-            problem(path, "give exactly one of `open: <case type>` or `fire: <trigger>`")
+            problem(path, t("cli.events.open_or_fire"))
             continue
         if "open" in item and item["open"] not in campaign.cases:
-            problem([*path, "open"], f"unknown case type {item['open']!r}",
-                    "known: " + ", ".join(campaign.cases))
+            problem([*path, "open"], t("cli.events.unknown_case_type", case_type=item["open"]),
+                    known(campaign.cases))
         data = item.get("data", {})
         if not isinstance(data, dict) or not isinstance(item.get("case"), str):
-            problem(path, "`case:` (an id) and `data:` (a mapping) are needed")
+            problem(path, t("cli.events.case_and_data"))
             continue
         if at is None or problems:
             continue
@@ -199,21 +203,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "simulate", help="dry-run a campaign on a fake clock",
-        description="Walk the campaign day by day and print every phase deadline, check "
-                    "reminder, case clock reminder, overdue notice and escalation that would "
-                    "fire, with case events scripted in an events file.")
-    parser.add_argument("file", metavar="FILE", help="campaign YAML file")
-    parser.add_argument("--units", metavar="CSV", help="units: id,name,org,industry,tags")
-    parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
-    parser.add_argument("--events", metavar="YAML", help="scripted case events")
+    t = texts.t
+    parser = commands.add_parser("simulate", help=t("cli.simulate.help"),
+                                 description=t("cli.simulate.description"))
+    parser.add_argument("file", metavar="FILE", help=t("cli.campaign_file_help"))
+    parser.add_argument("--units", metavar="CSV", help=t("cli.simulate.units_help"))
+    parser.add_argument("--orgs", metavar="CSV", help=t("cli.orgs_help"))
+    parser.add_argument("--events", metavar="YAML", help=t("cli.simulate.events_help"))
     parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
-                        help="first day of the window, YYYY-MM-DD (default: the campaign's "
-                             "start)")
+                        help=t("cli.simulate.from_help"))
     parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
-                        help="last day of the window, YYYY-MM-DD (default: the campaign's end)")
+                        help=t("cli.simulate.to_help"))
     parser.add_argument("--no-reports", action="store_true",
-                        help="do not print the reports due, only that they are due")
+                        help=t("cli.simulate.no_reports_help"))
     calendar_option(parser)
     parser.set_defaults(run=run)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from engine import texts
 from engine.errors import PaichaError, Problem
 from engine.model import Campaign
 from engine.orgs import Org, Unit
@@ -32,8 +33,9 @@ class SubjectsInvalid(PaichaError):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: Sequence[Problem] = sorted(problems)
-        first = f": {self.problems[0]}" if self.problems else ""
-        super().__init__(f"{len(self.problems)} problem(s) in the units/orgs files{first}")
+        count = len(self.problems)
+        super().__init__(texts.t("cli.subjects.invalid", count=count, first=self.problems[0])
+                         if self.problems else texts.t("cli.subjects.invalid.none", count=count))
 
 
 def read_text(path: Path) -> str:
@@ -41,12 +43,11 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        problem = Problem(str(path), 1, 1, "$", "no such file")
+        problem = Problem(str(path), 1, 1, "$", texts.t("cli.subjects.no_file"))
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problem = Problem(
-            str(path), line, 1, "$", "not UTF-8 text", "in Excel choose 'CSV UTF-8' when saving"
-        )
+        problem = Problem(str(path), line, 1, "$", texts.t("cli.sheet.not_utf8"),
+                          texts.t("cli.sheet.not_utf8.hint"))
     raise SubjectsInvalid([problem])
 
 
@@ -65,7 +66,8 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise SubjectsInvalid([Problem(str(path), 1, 1, "$", "no such file")]) from None
+        raise SubjectsInvalid([Problem(str(path), 1, 1, "$", texts.t("cli.subjects.no_file"))]
+                              ) from None
     except OSError as exc:
         raise SubjectsInvalid([Problem(str(path), 1, 1, "$", exc.strerror or str(exc))]) from None
 
@@ -95,7 +97,7 @@ def parse_orgs(sheet: Sheet, vocabulary: Vocabulary) -> list[Org]:
     for found in checked.values():
         parent = found.values.get("parent")
         if parent is not None and parent not in in_file:
-            report.add(found.row, "parent", f"unknown parent org {parent!r}",
+            report.add(found.row, "parent", texts.t("cli.subjects.unknown_parent", org=parent),
                        did_you_mean(parent, in_file))
     if report.items:
         raise _failed(report)
@@ -112,7 +114,8 @@ def parse_units(sheet: Sheet, vocabulary: Vocabulary,
     for row in sheet.rows:  # a row bad for another reason too: every problem at once
         org = row.values.get("org", "")
         if org and org_ids is not None and org not in org_ids:
-            report.add(row, "org", f"unknown org {org!r}", did_you_mean(org, org_ids))
+            report.add(row, "org", texts.t("cli.subjects.unknown_org", org=org),
+                       did_you_mean(org, org_ids))
     if report.items:
         raise _failed(report)
     return [Unit(key, found.values["name"], found.values["org"], found.values.get("industry"),

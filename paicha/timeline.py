@@ -156,25 +156,26 @@ def write_table(
     subject_names: Iterable[str],
 ) -> int:
     """Print entries as an aligned table (widths known up front, so it streams); return rows."""
+    heads = [texts.t(f"cli.timeline.column.{column}") for column in TABLE_COLUMNS]
     widths = [
-        10,
-        4,
-        max(map(_width, [ALL_SUBJECTS, "subject", *subject_names])),
-        max(map(_width, ["role", *(r.name for r in campaign.roles.values())])),
+        max(10, _width(heads[0])),
+        max(4, _width(heads[1])),
+        max(map(_width, [ALL_SUBJECTS, heads[2], *subject_names])),
+        max(map(_width, [heads[3], *(r.name for r in campaign.roles.values())])),
         max(
             map(
                 _width,
-                ["check", *(c.name for c in campaign.checks), *(p.name for p in campaign.phases)],
+                [heads[4], *(c.name for c in campaign.checks), *(p.name for p in campaign.phases)],
             )
         ),
-        8,
+        max(8, _width(heads[5])),
     ]
 
     def line(cells: Sequence[str]) -> str:
         padded = [_pad(c, w) for c, w in zip(cells, widths, strict=False)]
         return "  ".join([*padded, cells[-1]]).rstrip()
 
-    out.write(line(TABLE_COLUMNS) + "\n")
+    out.write(line(heads) + "\n")
     count = 0
     for e in entries:
         cells = (
@@ -236,35 +237,16 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add the `timeline` subcommand."""
-    parser = commands.add_parser(
-        "timeline",
-        help="print every deadline of a campaign for given units and orgs",
-        description="Print every phase deadline and every obligation of the given units and "
-        "orgs, sorted by due date, as a table or as CSV. Deadlines on rest days are rolled "
-        "to the next working day when the campaign says so.",
-    )
-    parser.add_argument("file", metavar="FILE", help="campaign YAML file")
-    parser.add_argument(
-        "--units",
-        required=True,
-        metavar="CSV",
-        help="units: id,name,org,industry,tags (tags separated by ;)",
-    )
-    parser.add_argument("--orgs", metavar="CSV", help="orgs: id,name,level,parent")
-    parser.add_argument("--csv", action="store_true", help="write CSV with a header row")
-    parser.add_argument(
-        "--from",
-        dest="start",
-        type=date_argument,
-        metavar="DATE",
-        help="only deadlines on or after this date (YYYY-MM-DD)",
-    )
-    parser.add_argument(
-        "--to",
-        dest="end",
-        type=date_argument,
-        metavar="DATE",
-        help="only deadlines on or before this date (YYYY-MM-DD)",
-    )
+    t = texts.t
+    parser = commands.add_parser("timeline", help=t("cli.timeline.help"),
+                                 description=t("cli.timeline.description"))
+    parser.add_argument("file", metavar="FILE", help=t("cli.campaign_file_help"))
+    parser.add_argument("--units", required=True, metavar="CSV", help=t("cli.timeline.units_help"))
+    parser.add_argument("--orgs", metavar="CSV", help=t("cli.orgs_help"))
+    parser.add_argument("--csv", action="store_true", help=t("cli.timeline.csv_help"))
+    parser.add_argument("--from", dest="start", type=date_argument, metavar="DATE",
+                        help=t("cli.timeline.from_help"))
+    parser.add_argument("--to", dest="end", type=date_argument, metavar="DATE",
+                        help=t("cli.timeline.to_help"))
     calendar_option(parser)
     parser.set_defaults(run=cmd_timeline)

@@ -240,7 +240,7 @@ def test_cli_import_draws_a_progress_bar_when_asked(world: World, tmp_path: Path
     assert main(["import", "units", str(units), "--database", url, "--dry-run",
                  "--progress"]) == 0
     err = capsys.readouterr().err
-    assert "\r" in err and "检查  [" in err and "600/600 行" in err
+    assert "\r" in err and "checking  [" in err and "600/600 rows" in err
     assert main(["import", "units", str(units), "--database", url, "--dry-run"]) == 0
     assert "\r" not in capsys.readouterr().err  # not a terminal, not asked: no bar
 

@@ -97,4 +97,4 @@ def test_calendar_check_names_every_problem_with_its_line(capsys: Capsys) -> Non
 def test_calendar_check_accepts_a_well_formed_file(capsys: Capsys) -> None:
     assert main(["calendar", "check", str(CALENDARS / "2027-test.yaml")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("2027: 7 holiday(s), 32 day(s) off, 6 调休 working day(s)")
+    assert out.startswith("2027：7 个节假日，放假 32 天，调休上班 6 天")

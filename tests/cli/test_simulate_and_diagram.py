@@ -101,7 +101,7 @@ def test_simulate_names_the_line_of_a_bad_event(
                       encoding="utf-8")
     assert main(["simulate", CHONGMING, "--events", str(events)]) == 1
     err = capsys.readouterr().err
-    assert "events.yaml:2:" in err and "unknown case type 'hazrd'" in err
+    assert "events.yaml:2:" in err and "未知的案件类型 'hazrd'" in err
 
 
 def test_diagram_prints_a_mermaid_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,10 +152,10 @@ def test_an_unknown_key_in_the_events_file_is_an_error_with_its_line(
     assert main(["simulate", CHONGMING, "--events", str(events),
                  "--units", str(ROOT / "tests/data/units.csv")]) == 1
     err = capsys.readouterr().err
-    assert "events.yaml:3:" in err and "unknown key 'uint' in an event" in err
+    assert "events.yaml:3:" in err and "事件中有未知的键 'uint'" in err
     assert "did you mean 'unit'?" in err
-    assert "unknown key 'foo' in an event" in err and "known: at, case" in err
-    assert "events.yaml:4:" in err and "unknown key 'evnets'" in err
+    assert "事件中有未知的键 'foo'" in err and "可用：at, case" in err
+    assert "events.yaml:4:" in err and "未知的键 'evnets'" in err
 
 
 def test_the_unit_of_a_case_must_be_one_of_the_units_given(
@@ -168,15 +168,15 @@ def test_the_unit_of_a_case_must_be_one_of_the_units_given(
     assert main(["simulate", CHONGMING, "--events", str(events),
                  "--units", str(ROOT / "tests/data/units.csv")]) == 1
     err = capsys.readouterr().err
-    assert "events.yaml:2:" in err and "unknown unit 'u-chem-9'" in err
+    assert "events.yaml:2:" in err and "未知的单位 'u-chem-9'" in err
     assert main(["simulate", CHONGMING, "--events", str(events)]) == 1
-    assert "give the units with --units CSV" in capsys.readouterr().err
+    assert "请用 --units CSV 提供单位" in capsys.readouterr().err
     events.write_text(EVENTS.replace("case: h1, fire: accept,", "case: h1, unit: u-chem, "
                                      "fire: accept,"), encoding="utf-8")
     assert main(["simulate", CHONGMING, "--events", str(events),
                  "--units", str(ROOT / "tests/data/units.csv")]) == 1
     err = capsys.readouterr().err
-    assert "events.yaml:8:" in err and "`unit:` belongs to the event that opens the case" in err
+    assert "events.yaml:8:" in err and "`unit:` 应写在登记案件的事件中" in err
 
 
 def test_a_case_names_its_unit_and_counts_for_it_in_the_reports(

@@ -36,6 +36,13 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
 
 
 @pytest.fixture
+def english(chinese: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command in English (PAICHA_LANG), for the tests that read the rows' problems as the
+    English catalogue words them (after the module's Chinese)."""
+    monkeypatch.setenv("PAICHA_LANG", "en")
+
+
+@pytest.fixture
 def write(tmp_path: Path) -> Write:
     def write(name: str, text: str) -> str:
         path = tmp_path / name
@@ -81,7 +88,7 @@ def test_table_is_aligned_with_chinese_weekdays(run: Run) -> None:
     code, out, _ = run(CHONGMING, "--units", UNITS, "--orgs", ORGS)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["due", "day", "subject", "role", "check", "period", "note"]
+    assert lines[0].split() == ["期限", "星期", "对象", "角色", "检查任务", "周期", "备注"]
     assert lines[1].startswith("2023-05-22  周一  —")
     row = next(line for line in lines if "2023-10" in line and "城桥镇" in line)
     assert "由2023-10-28顺延（休息日）" in row
@@ -134,6 +141,7 @@ def test_three_year_plan_with_its_street_files(run: Run) -> None:
         "stricter: high_risk"}  # fmt: skip
 
 
+@pytest.mark.usefixtures("english")
 def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: Write) -> None:
     """The column is the field's number, as a spreadsheet counts them (4 = D), the same as
     `paicha import` and the API import report."""
@@ -158,6 +166,7 @@ def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: W
     assert any("units.csv:5:1  id  empty id" in line for line in lines)
 
 
+@pytest.mark.usefixtures("english")
 def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
     orgs = write("orgs.csv", "id,name,level,parent\n"
                  "d,区,county,\n"
@@ -169,6 +178,7 @@ def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
     assert "orgs.csv:4:4  parent  unknown parent org 'x'" in err
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_columns_and_empty_files(run: Run, write: Write) -> None:
     units = write("units.csv", "id,name,org,industy\nu1,厂,cm-community,other\n")
     code, _, err = run(CHONGMING, "--units", units)
@@ -185,6 +195,7 @@ def test_missing_columns_and_empty_files(run: Run, write: Write) -> None:
     assert "empty.csv:1:1  $  empty file  (the first line must be id,name,org,industry,tags)" in err
 
 
+@pytest.mark.usefixtures("english")
 def test_short_rows_and_files_that_are_not_utf8(run: Run, write: Write, tmp_path: Path) -> None:
     units = write("units.csv", "id,name,org\nu1,厂,cm-community,化工,\n")
     code, _, err = run(CHONGMING, "--units", units)
@@ -215,6 +226,6 @@ def test_bad_dates_are_usage_errors(run: Run, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_info:
         main(["timeline", CHONGMING, "--units", UNITS, "--from", "2023-13-01"])
     assert exit_info.value.code == 2
-    assert "'2023-13-01' is not a date" in capsys.readouterr().err
+    assert "'2023-13-01' 不是日期" in capsys.readouterr().err
     code, _, err = run(CHONGMING, "--units", UNITS, "--from", "2023-12-01", "--to", "2023-11-01")
-    assert code == 2 and "before --from" in err
+    assert code == 2 and "早于 --from" in err

@@ -28,7 +28,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 def test_the_plan_validates_without_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", PLAN]) == 0
     captured = capsys.readouterr()
-    assert captured.out == "" and "0 warning(s)" in captured.err
+    assert captured.out == "" and "0 个警告" in captured.err
 
 
 def test_timeline_shows_each_community_and_department_every_monday(
