@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from deadlines.messages import Outgoing, calendar_context, in_languages, kind_name
+from deadlines.messages import Outgoing, calendar_context, in_languages
 from deadlines.outbox import delivery_row, enqueue
 from deadlines.recipients import Subscriptions
 from engine import texts
 from engine.dates import local_date
+from engine.notices import kind_name
 from storage import timers
 from storage.cases import case_t
 from storage.db import Database

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, literal_column, select, update
 
 from engine import texts
 from engine.dates import local_date, local_instant
-from engine.notices import day_text
+from engine.notices import day_text, kind_name
 from engine.workdays import EveryDayCalendar, WorkCalendar
 from storage import deliveries
 from storage.calendars import CalendarCache
@@ -157,8 +157,6 @@ def digest_wording(items: Sequence[Mapping[str, Any]], today: dt.date, *, part: 
     """The digest's title and markdown text: one heading per kind and due date, one line per
     item (its own text, as the sweep worded it). The only words of a digest's own, in the
     current language."""
-    from deadlines.messages import kind_name  # here: deadlines.messages is the sweep's
-
     title = texts.t("deadlines.digest.title", count=len(items)) + (
         texts.t("deadlines.digest.part", part=part, parts=parts) if parts > 1 else "")
     blocks: list[str] = []

@@ -20,7 +20,7 @@ from engine import notices, texts
 from engine.clocks import LATE_AFTER, Notify
 from engine.dates import Deadlines, local_date
 from engine.model import Campaign, CaseType, roles_of
-from engine.notices import counts_working_days
+from engine.notices import counts_working_days, kind_name
 from engine.reminders import check_counts_working_days, check_text, phase_text
 from storage.campaigns import Published
 from storage.cases import StoredCase
@@ -31,13 +31,6 @@ SUMMARY_LENGTH = 40
 PASSED = frozenset({"overdue", "overdue_repeat", "escalate"})
 # roles of the deployment rather than of a campaign (the calendar notices'), by catalogue id
 DEPLOYMENT_ROLES = {"admin": "deadlines.role.admin"}
-
-
-def kind_name(kind: str) -> str:
-    """A kind of notice as people name it in the current language (到期提醒 / Deadline
-    reminder); an unknown kind as it is."""
-    key = f"deadlines.kind.{kind}"
-    return texts.t(key) if texts.has(key) else kind
 
 
 def title(kind: str, who: str = "") -> str:
@@ -76,20 +69,6 @@ class Outgoing:
         if self.template is not None:
             found["template"] = self.template
         return found
-
-
-def deadline_facts(due: dt.date, today: dt.date, deadlines: Deadlines | None, *,
-                   working: bool, provisional: bool = False,
-                   passed: bool | None = None) -> dict[str, Any]:
-    """A deadline as a template reads it (engine.notices.deadline_facts, which words its
-    sentence), its labels in the current language: the date in full (`day`: 2026年12月18日,
-    2026-12-18) and the unit of its count (`span`: 个工作日 / working days, 日 / days)."""
-    found = dict(notices.deadline_facts(due, today, deadlines, working=working,
-                                        provisional=provisional, passed=passed))
-    found["day"] = texts.t("deadlines.day", year=due.year, month=due.month, day=due.day)
-    found["span"] = texts.t("deadlines.span.working" if found["working"] else
-                            "deadlines.span.days")
-    return found
 
 
 def _late(at: dt.datetime, now: dt.datetime) -> bool:
@@ -152,7 +131,7 @@ def for_case(note: Notify, case: StoredCase, published: Published, at: dt.dateti
     context = _common(
         note.kind, note.message, note.late, campaign, note.roles,
         directory.org(org_of(case.org_path)),
-        deadline_facts(note.due_date, told, published.deadlines, working=working,
+        notices.deadline_facts(note.due_date, told, published.deadlines, working=working,
                        provisional=note.provisional, passed=passed),
         directory.people(note.roles, unit_id=case.unit_id, org_path=case.org_path),
         links.case(case.id))
@@ -192,7 +171,7 @@ def for_obligation(obligation: Any, timer: Any, now: dt.datetime, published: Pub
         obligation.org_path)
     context = _common(
         timer.kind, text, _late(timer.due_at, now), campaign, roles, directory.org(org_id),
-        deadline_facts(obligation.due, today, published.deadlines, working=working,
+        notices.deadline_facts(obligation.due, today, published.deadlines, working=working,
                        provisional=provisional),
         directory.people(roles, unit_id=unit_id, org_path=obligation.org_path),
         links.obligation(obligation.id))
@@ -227,7 +206,7 @@ def for_phase(timer: Any, now: dt.datetime, published: Published | None = None, 
     context = _common(
         "phase_due", text, _late(timer.due_at, now), campaign, tuple(timer.roles),
         directory.org(org_of(timer.org_path)),
-        deadline_facts(due, today, published.deadlines if published else None, working=False,
+        notices.deadline_facts(due, today, published.deadlines if published else None, working=False,
                        provisional=bool(data.get("provisional"))),
         directory.people(timer.roles, unit_id=None, org_path=timer.org_path),
         (links or Links()).campaign(timer.campaign_id))
@@ -247,7 +226,7 @@ def for_target(timer: Any, found: dict[str, Any], today: dt.date, now: dt.dateti
     """A target not met `warn` days before its date, as the safety office reads it."""
     deadlines: Deadlines = published.deadlines
     campaign = published.loaded.campaign
-    when = deadline_facts(found["by"], today, deadlines, working=False)
+    when = notices.deadline_facts(found["by"], today, deadlines, working=False)
     text = texts.t("deadlines.target.text", name=found["name"], today=today,
                    value=found["value"], goal=found["goal"], deadline=when["text"])
     org_id = str(timer.payload.get("org") or org_of(timer.org_path))
@@ -273,7 +252,7 @@ def calendar_context(kind: str, text: str, *, campaign: Campaign | None, roles: 
                      calendar: dict[str, Any], link: str = "") -> dict[str, Any]:
     """The context of a calendar notice (deadlines.recompute, deadlines.calendar_notices)."""
     context = _common(kind, text, False, campaign, roles, org,
-                      deadline_facts(due, today, None, working=False), [], link)
+                      notices.deadline_facts(due, today, None, working=False), [], link)
     context["calendar"] = {"year": "", "first_day": "", "from_due": "", "check": "",
                            "period": "", **calendar}
     return context

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine import texts
 from engine.conditions import UnitTest, holds
 from engine.dates import REMINDER_TIME, Deadlines, end_of_day, local_date, local_instant
 from engine.model import Campaign, CaseType, Clock, ClockEvent, Duration
@@ -325,8 +326,9 @@ def decide(
         told = local_date(now if passed else timer.at, campaign.timezone)
         words = overdue_text if passed else due_text
         working = counts_working_days([clock.due.after, *clock.remind])
-        return f"{clock.name}：" + words(timer.due_date, told, deadlines, working=working,
-                                         provisional=provisional)
+        return texts.t("notices.clock", clock=clock.name,
+                       text=words(timer.due_date, told, deadlines, working=working,
+                                  provisional=provisional))
 
     def notify(roles: tuple[str, ...], message: str) -> Notify:
         return Notify(timer.case_id, clock.id, timer.kind, roles, message, timer.due_date,
@@ -357,7 +359,7 @@ def decide(
     if overdue is None or timer.step >= len(overdue.escalate):
         return TimerDecision(stale=True)
     escalation = overdue.escalate[timer.step]
-    message = f"{text(passed=True)}，升级督办"
+    message = texts.t("notices.escalated", text=text(passed=True))
     return TimerDecision((notify(escalation.notify, message),), escalation.fire)
 
 

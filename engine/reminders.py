@@ -7,10 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from engine import texts
 from engine.clocks import reminder_day
 from engine.dates import REMINDER_TIME, Deadlines, local_instant
 from engine.model import Check, Duration, Phase
-from engine.notices import PROVISIONAL, counts_working_days, due_text
+from engine.notices import counts_working_days, due_text
+from engine.notices import provisional as provisional_mark
 
 ReminderKind = Literal["check_reminder", "check_due"]
 
@@ -55,10 +57,10 @@ def check_text(name: str, period: str | None, due: dt.date, *, today: dt.date,
     """What a check reminder says on `today`: 报送调度表（2023-06）：6月28日到期，还有3日; on the
     due day 今日（6月28日）到期; 需完成2次 when more than once; a provisional deadline is
     marked: 2027年1月4日（暂定）到期."""
-    label = f"（{period}）" if period else ""
-    count = f"，需完成{times}次" if times > 1 else ""
     when = due_text(due, today, deadlines, working=working, provisional=provisional)
-    return f"{name}{label}：{when}{count}"
+    text = (texts.t("notices.check.period", name=name, period=period, when=when) if period
+            else texts.t("notices.check", name=name, when=when))
+    return texts.t("notices.check.times", text=text, times=times) if times > 1 else text
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ class PhaseDeadline:
 
 def phase_text(name: str, due: dt.date, nominal: dt.date, *, provisional: bool = False) -> str:
     """What a phase deadline says: 阶段「动员部署」今日截止（原定…，遇休息日顺延）."""
-    rolled = f"（原定{nominal}，遇休息日顺延）" if due != nominal else ""
-    mark = f"（{PROVISIONAL}）" if provisional else ""
-    return f"阶段「{name}」今日截止{rolled}{mark}"
+    key = "notices.phase.rolled" if due != nominal else "notices.phase"
+    if provisional:
+        key += ".provisional"
+    return texts.t(key, name=name, nominal=nominal, provisional=provisional_mark())
 
 
 def phase_deadline(phase: Phase, deadlines: Deadlines, timezone: str) -> PhaseDeadline:

@@ -20,7 +20,7 @@ from engine import texts
 from engine.document import Mapping as DocumentMapping
 from engine.document import locate, origin_path
 from engine.errors import Problem
-from engine.notices import KIND_NAMES
+from engine.notices import KINDS as NOTICE_KINDS
 from engine.schema import did_you_mean
 
 # What every kind offers; each name maps to its attributes (None: a plain value or a list).
@@ -56,7 +56,7 @@ VARIABLES: Mapping[str, Mapping[str, frozenset[str] | None]] = {
 }
 # A digest has no template of its own: it is its items' texts grouped by kind and due date
 # (deadlines.digests), each item worded by its own kind's template.
-KINDS: tuple[str, ...] = tuple(kind for kind in KIND_NAMES if kind != "digest")
+KINDS: tuple[str, ...] = tuple(kind for kind in NOTICE_KINDS if kind != "digest")
 assert set(VARIABLES) == set(KINDS), "every kind of notice has its variables"
 
 

@@ -28,7 +28,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with _exported(args.heads) as exported, db.read() as conn:
             verdict = audit_verify.verify(conn, exported=exported, limit=args.limit)
     except PaichaError as exc:
-        raise CommandFailed([f"paicha audit verify: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="audit verify", error=exc)]) from None
     finally:
         db.dispose()
     if args.json:
@@ -78,9 +78,10 @@ def cmd_seal(args: argparse.Namespace) -> int:
             sealed = audit_seal.seal(conn, now=system_clock(), by="paicha audit seal")
     except audit_seal.SealRefused as exc:
         lines = [_break_line(b) for b in exc.breaks]
-        raise CommandFailed([*lines, f"paicha audit seal: {exc}"]) from None
+        raise CommandFailed([*lines, texts.t("cli.failed", command="audit seal",
+                                             error=exc)]) from None
     except PaichaError as exc:
-        raise CommandFailed([f"paicha audit seal: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="audit seal", error=exc)]) from None
     finally:
         db.dispose()
     print(texts.t("audit.seal.done", fingerprint=sealed.fingerprint, entries=sealed.entries,
@@ -143,7 +144,7 @@ def key_for_serving(url: str) -> tuple[AuditKey, bool]:
     try:
         return audit_seal.key_for_serving(url)
     except PaichaError as exc:
-        raise CommandFailed([f"paicha serve: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="serve", error=exc)]) from None
 
 
 def seal_for_serving(db: Database, *, created: bool, now: dt.datetime) -> str:
@@ -153,7 +154,7 @@ def seal_for_serving(db: Database, *, created: bool, now: dt.datetime) -> str:
         return texts.t("audit.serve.line", key=audit_seal.describe(db.audit_key, created),
                        sealed=audit_seal.seal_on_start(db, created=created, now=now))
     except PaichaError as exc:
-        raise CommandFailed([f"paicha serve: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command="serve", error=exc)]) from None
 
 
 def require_key(db: Database, command: str) -> None:
@@ -161,4 +162,4 @@ def require_key(db: Database, command: str) -> None:
     try:
         audit_seal.check_key(db)
     except PaichaError as exc:
-        raise CommandFailed([f"paicha {command}: {exc}"]) from None
+        raise CommandFailed([texts.t("cli.failed", command=command, error=exc)]) from None

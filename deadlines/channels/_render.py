@@ -12,9 +12,9 @@ from typing import Any
 from markupsafe import Markup
 
 from deadlines.channels.base import Message
-from deadlines.messages import kind_name
 from deadlines.rendering import Format, escape, render
 from engine import texts
+from engine.notices import kind_name
 
 
 def _matter(context: dict[str, Any]) -> str:

@@ -18,9 +18,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine import texts
 from engine.orgs import Org, Unit
 from engine.simulation import Happening, ScriptedEvent, Simulation
 from paicha.files import loader_for
+
+# what these tests read is the Chinese a deadline says by default
+pytestmark = pytest.mark.usefixtures("chinese")
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -145,7 +149,8 @@ def happenings() -> list[Happening]:
                       trigger="plan", data=PLAN),
     ]
     simulation = Simulation(campaign, campaign.period_start, campaign.period_end)
-    found = list(simulation.run([STREET, PLANT], events))
+    with texts.use("zh"):  # before the function-scoped `chinese` of the tests: said here
+        found = list(simulation.run([STREET, PLANT], events))
     assert simulation.unit_of("h1") == PLANT  # the case's unit, with its industry
     return found
 

@@ -117,7 +117,7 @@ def test_an_export_read_back_out_of_order_is_refused_with_the_line(
                         "--heads", str(shuffled), capsys=capsys)
     assert code == 1
     assert err.strip() == {
-        "zh": f"paicha audit verify: {shuffled}:3：审计链 'case:one' 排在 'case:two' 之后：链头须"
+        "zh": f"paicha audit verify：{shuffled}:3：审计链 'case:one' 排在 'case:two' 之后：链头须"
               "保持导出时的顺序；请提供 `paicha audit export` 导出的文件",
         "en": f"paicha audit verify: {shuffled}:3: stream 'case:one' comes after 'case:two': "
               "the heads must stay in the order they were exported; give a file `paicha audit "
@@ -132,7 +132,7 @@ def test_a_seal_is_refused_on_a_broken_log_and_once_sealed(
     code, _, err = _run(lang, "audit", "seal", "--database", database_url, capsys=capsys)
     assert code == 1
     assert err.strip() == {
-        "zh": "paicha audit seal: 来自 $PAICHA_AUDIT_KEY 的审计密钥只有 9 个字符，至少需要 32 个："
+        "zh": "paicha audit seal：来自 $PAICHA_AUDIT_KEY 的审计密钥只有 9 个字符，至少需要 32 个："
               "可用 `python -c 'import secrets; print(secrets.token_hex(32))'` 生成",
         "en": "paicha audit seal: the audit key from $PAICHA_AUDIT_KEY has 9 characters; it "
               "needs at least 32: make one with `python -c 'import secrets; "
@@ -145,7 +145,7 @@ def test_a_seal_is_refused_on_a_broken_log_and_once_sealed(
     assert code == 1
     assert err.splitlines() == {
         "zh": ["case:one #1：内容与其哈希值不符：写入后被改动",
-               "paicha audit seal: 审计日志不完整（1 处异常，第一处：case:one #1：内容与其哈希值"
+               "paicha audit seal：审计日志不完整（1 处异常，第一处：case:one #1：内容与其哈希值"
                "不符：写入后被改动）；请先查明原因（`paicha audit verify`）并从备份恢复，再行封存"],
         "en": ["case:one #1: content does not match its hash: changed after it was written",
                "paicha audit seal: the audit log does not hold (1 break(s), the first: case:one "
@@ -162,7 +162,7 @@ def test_a_seal_is_refused_on_a_broken_log_and_once_sealed(
     code, _, err = _run(lang, "audit", "seal", "--database", database_url, capsys=capsys)
     assert code == 1
     assert re.fullmatch({
-        "zh": r"paicha audit seal: 审计日志已于 \d{4}-\d\d-\d\d 由 paicha audit seal 封存",
+        "zh": r"paicha audit seal：审计日志已于 \d{4}-\d\d-\d\d 由 paicha audit seal 封存",
         "en": r"paicha audit seal: the audit log was sealed already, on \d{4}-\d\d-\d\d by "
               r"paicha audit seal"}[lang], err.strip()), err
 

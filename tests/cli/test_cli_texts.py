@@ -80,7 +80,7 @@ def test_an_import_dry_run_and_its_bad_row_in_the_language(
 
 
 @pytest.mark.parametrize(("lang", "wanted"), [
-    ("zh", ["events.yaml:3:", "事件中有未知的键 'uint'", "did you mean 'unit'?",
+    ("zh", ["events.yaml:3:", "事件中有未知的键 'uint'", "是否应为 'unit'？",
             "未知的案件类型 'hazrd'"]),
     ("en", ["events.yaml:3:", "unknown key 'uint' in an event", "did you mean 'unit'?",
             "unknown case type 'hazrd'"]),

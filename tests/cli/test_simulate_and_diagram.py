@@ -114,7 +114,7 @@ def test_diagram_prints_a_mermaid_lifecycle(capsys: pytest.CaptureFixture[str]) 
 
 def test_diagram_suggests_a_known_case_type(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diagram", CHONGMING, "--case", "hazrd"]) == 2
-    assert "did you mean 'hazard'?" in capsys.readouterr().err
+    assert "是否应为 'hazard'？" in capsys.readouterr().err
 
 
 def test_simulate_prints_each_report_due_filled_from_the_simulated_cases(
@@ -153,7 +153,7 @@ def test_an_unknown_key_in_the_events_file_is_an_error_with_its_line(
                  "--units", str(ROOT / "tests/data/units.csv")]) == 1
     err = capsys.readouterr().err
     assert "events.yaml:3:" in err and "事件中有未知的键 'uint'" in err
-    assert "did you mean 'unit'?" in err
+    assert "是否应为 'unit'？" in err
     assert "事件中有未知的键 'foo'" in err and "可用：at, case" in err
     assert "events.yaml:4:" in err and "未知的键 'evnets'" in err
 

@@ -149,4 +149,4 @@ def test_a_campaigns_own_wording_goes_out_and_is_refused_with_its_line(world: Wo
     line = len((text + OWN_WORDING).splitlines())
     assert [(p.line, p.path, p.message) for p in refused.value.problems
             if p.severity == "error"] == [
-        (line, "$.messages.remind", "unknown variable deadline.due in remind messages")]
+        (line, "$.messages.remind", "remind 消息中没有变量 deadline.due")]

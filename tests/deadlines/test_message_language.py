@@ -66,7 +66,7 @@ def english_contexts() -> dict[str, dict[str, Any]]:
     names of people, units and campaigns as they are, the words of paicha in English."""
     found = copy.deepcopy(contexts())
     for kind, context in found.items():
-        context["kind_name"] = texts.t(f"deadlines.kind.{kind}", "en")
+        context["kind_name"] = texts.t(f"notices.kind.{kind}", "en")
         if kind in DEADLINES_EN:
             context["deadline"]["text"] = DEADLINES_EN[kind]
             context["deadline"]["span"] = "working days" if context["deadline"][

@@ -23,8 +23,7 @@ from deadlines.channels._render import html, markdown, plain
 from deadlines.channels.config import public_config
 from deadlines.messages import calendar_context
 from deadlines.rendering import render
-from engine import texts
-from engine.notices import KIND_NAMES
+from engine import notices, texts
 from engine.templates import KINDS, VARIABLES
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -53,7 +52,7 @@ def _deadline(text: str, *, left: int = 0, late: int = 0, day: str = "2023-07-31
 
 def _case(kind: str, deadline: dict[str, Any], roles: list[str], people: list[str]
           ) -> dict[str, Any]:
-    return {"kind_name": KIND_NAMES[kind], "text": f"整改期限：{deadline['text']}",
+    return {"kind_name": _kind(kind), "text": f"整改期限：{deadline['text']}",
             "late": False, "roles": roles, "people": people, "link": LINK,
             "campaign": CAMPAIGN, "org": COMMUNITY, "deadline": deadline, "unit": UNIT,
             "case": CASE, "clock": CLOCK}
@@ -62,7 +61,7 @@ def _case(kind: str, deadline: dict[str, Any], roles: list[str], people: list[st
 def _check(kind: str, deadline: dict[str, Any]) -> dict[str, Any]:
     check = {"id": "dispatch_report", "name": "报送重大事故隐患专项排查整治进展情况调度表",
              "period": "2023-07", "times": 1, "done": 0}
-    return {"kind_name": KIND_NAMES[kind],
+    return {"kind_name": _kind(kind),
             "text": f"{check['name']}（2023-07）：{deadline['text']}", "late": False,
             "roles": ["企业主要负责人"], "people": ["张建国"],
             "link": "https://paicha.example.gov.cn/obligations/4", "campaign": CAMPAIGN,
@@ -70,6 +69,11 @@ def _check(kind: str, deadline: dict[str, Any]) -> dict[str, Any]:
 
 
 OVERDUE_ROLES = ["企业主要负责人", "安委会办公室", "负有安全监管职责的部门/行业主管部门"]
+
+
+def _kind(kind: str) -> str:
+    """A kind's name as the Chinese snapshots have it."""
+    return texts.t(f"notices.kind.{kind}", "zh")
 
 
 def contexts() -> dict[str, dict[str, Any]]:
@@ -127,7 +131,7 @@ def message(kind: str, **overrides: Any) -> Message:
     context = contexts()[kind]
     fields: dict[str, Any] = {
         "idempotency_key": f"{kind}/example->sub1", "kind": kind,
-        "title": f"{KIND_NAMES[kind]}：{context['unit']['name'] if 'unit' in context else ''}"
+        "title": f"{_kind(kind)}：{context['unit']['name'] if 'unit' in context else ''}"
                  .rstrip("："),
         "text": context["text"], "campaign": CAMPAIGN["id"], "subject": "c-0001",
         "roles": ("principal",), "due_date": dt.date.fromisoformat(context["deadline"]["date"]),

@@ -3,6 +3,8 @@ go out once each, in order, also when the sweeper was down; a case that moved on
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 from typing import Any
 
@@ -56,6 +58,7 @@ def texts(world: World, case_id: str) -> list[tuple[str, str, bool]]:
     return [(r.kind, r.message["text"], r.late) for r in rows]
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a deadline says by default
 def test_reminders_fire_once_in_order_and_late_after_downtime(world: World) -> None:
     case_id = planned_hazard(world)
     sweeper = Sweeper(world.services.db, world.services.registry, clock=world.clock)
@@ -147,6 +150,7 @@ def test_the_log_channel_delivers_what_the_sweep_queued(world: World) -> None:
     assert Deliverer(world.services.db, clock=world.clock).deliver().sent == 0
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a deadline says by default
 def test_obligation_reminders_stop_once_the_duty_is_done(world: World) -> None:
     """The demo deployed the Linyin plan on 1 June: the chemical plant's principal is reminded
     of the June inspection on its due day unless it was recorded first."""
@@ -162,6 +166,7 @@ def test_obligation_reminders_stop_once_the_duty_is_done(world: World) -> None:
     assert all(m["roles"] == ["principal"] for m in about_chem)
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a deadline says by default
 def test_a_rejection_back_to_the_same_deadline_arms_fresh_timers(world: World) -> None:
     """plan (整改期限 07-31) → submit (the clock stops) → reject with the same 07-31: the clock
     runs again under a new generation, and its reminders go out once, not twice."""
@@ -182,6 +187,7 @@ def test_a_rejection_back_to_the_same_deadline_arms_fresh_timers(world: World) -
     assert texts(world, case_id) == [("remind", "整改期限：7月31日到期，还有7日", False)]
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a deadline says by default
 def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
     case_id = planned_hazard(world)
     with world.services.db.write() as conn:
@@ -199,6 +205,7 @@ def test_a_failing_timer_is_set_aside_and_the_rest_go_out(world: World) -> None:
     assert broken.due_at > world.clock.now  # tried again later, not in a loop
 
 
+@pytest.mark.usefixtures("chinese")  # the Chinese a deadline says by default
 def test_an_overdue_notice_past_the_published_calendar_still_goes_out(world: World) -> None:
     """The statutory calendar this release knows ends 2026-12-31: a 整改期限 of that day is
     declared overdue on 1 January 2027 at 09:00, the first working day after it by the weekend

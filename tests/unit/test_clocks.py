@@ -35,6 +35,9 @@ from engine.schedules import read_schedule
 from engine.workdays import StatutoryCalendar
 from paicha.files import campaign_schema, loader_for
 
+# what these tests read is the Chinese a deadline says by default
+pytestmark = pytest.mark.usefixtures("chinese")
+
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
 NOW = dt.datetime(2023, 6, 1, 2, tzinfo=dt.UTC)  # Thursday 10:00 Asia/Shanghai
 
