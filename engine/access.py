@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from engine import texts
 from engine.errors import OutOfScope
 
 ScopeKind = Literal["admin", "org", "unit"]
@@ -58,8 +59,8 @@ class Principal:
 
     def require_unit(self, unit_id: str, path: str) -> None:
         if not self.reaches_unit(unit_id, path):
-            raise OutOfScope(f"unit {unit_id}", self.scope)
+            raise OutOfScope(texts.t("errors.what.unit", id=unit_id), self.scope)
 
     def require_org(self, org_id: str, path: str) -> None:
         if not self.reaches_org(path):
-            raise OutOfScope(f"org {org_id}", self.scope)
+            raise OutOfScope(texts.t("errors.what.org", id=org_id), self.scope)

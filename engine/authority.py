@@ -9,8 +9,9 @@ subtree and only in the roles below. A unit's token (a principal) never.
 
 from __future__ import annotations
 
+from engine import texts
 from engine.access import Principal
-from engine.errors import Forbidden, NotCampaignOwner
+from engine.errors import Forbidden, NotCampaignOwner, listed, scope_words
 
 # 安委会办公室: publishes the campaigns of its org, and runs campaigns in its subtree.
 CAMPAIGN_ROLES = frozenset({"safety_office"})
@@ -27,10 +28,9 @@ def _holds_office(principal: Principal, roles: frozenset[str]) -> bool:
 
 
 def _refuse(action: str, principal: Principal, roles: frozenset[str]) -> Forbidden:
-    held = ", ".join(sorted(principal.roles)) or "no role"
-    return Forbidden(action, f"an admin token or an org token with one of the roles "
-                             f"{', '.join(sorted(roles))} (this token, {principal.scope}, "
-                             f"holds {held})",
+    held = listed(sorted(principal.roles)) or texts.t("problem.no_role")
+    return Forbidden(action, texts.t("errors.needs.office", roles=listed(sorted(roles)),
+                                     scope=scope_words(principal.scope), held=held),
                      required_roles=roles, held_roles=principal.roles)
 
 
@@ -59,15 +59,13 @@ def require_next_version(principal: Principal, campaign_id: str, owner_org: str 
     its owner org or of an org above it. Extending it under a new id needs neither."""
     if principal.admin:
         return
-    action = f"publishing a new version of campaign {campaign_id}"
-    adapt = (f"to adapt it, publish a campaign with a new id that `extends: {campaign_id}`")
+    action = texts.t("errors.action.publish_version", campaign=campaign_id)
+    adapt = texts.t("errors.needs.adapt", campaign=campaign_id)
     if owner_org is None or owner_path is None:
-        raise NotCampaignOwner(action, f"an admin token: no office owns it (an admin or the "
-                                       f"bundled campaigns published it); {adapt}")
+        raise NotCampaignOwner(action, texts.t("errors.needs.admin_unowned", adapt=adapt))
     if not principal.reaches_org(owner_path):
-        raise NotCampaignOwner(action, f"a safety office token of org {owner_org}, which "
-                                       f"owns it, or of an org above it, or an admin token; "
-                                       f"{adapt}")
+        raise NotCampaignOwner(action, texts.t("errors.needs.owner_office", org=owner_org,
+                                               adapt=adapt))
 
 
 def require_deploy(principal: Principal, campaign_id: str, owner_org: str | None,
@@ -82,6 +80,5 @@ def require_deploy(principal: Principal, campaign_id: str, owner_org: str | None
     if target_path.startswith(owner_path) or principal.reaches_org(owner_path):
         return
     raise NotCampaignOwner(
-        f"deploying campaign {campaign_id}, owned by org {owner_org}, outside its subtree",
-        f"a safety office token of org {owner_org} or of an org above it, or an admin token; "
-        f"to run it here, publish a campaign with a new id that `extends: {campaign_id}`")
+        texts.t("errors.action.deploy_outside", campaign=campaign_id, org=owner_org),
+        texts.t("errors.needs.deploy_owner", org=owner_org, campaign=campaign_id))

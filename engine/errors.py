@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine import texts
+
 Severity = Literal["error", "warning"]
 
 
@@ -27,7 +29,8 @@ class Problem:
     def __str__(self) -> str:
         text = f"{self.source}:{self.line}:{self.column}  {self.path}  {self.message}"
         if self.severity == "warning":
-            text = f"{self.source}:{self.line}:{self.column}  {self.path}  warning: {self.message}"
+            text = (f"{self.source}:{self.line}:{self.column}  {self.path}  "
+                    f"{texts.t('errors.warning', message=self.message)}")
         return f"{text}  ({self.hint})" if self.hint else text
 
     def as_dict(self) -> dict[str, object]:
@@ -56,8 +59,9 @@ class CampaignInvalid(PaichaError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: Sequence[Problem] = sorted(problems)
         errors = [p for p in self.problems if p.severity == "error"]
-        first = f": {errors[0]}" if errors else ""
-        super().__init__(f"campaign invalid, {len(errors)} problem(s){first}")
+        super().__init__(texts.t("errors.campaign_invalid.first", count=len(errors),
+                                 first=errors[0]) if errors else
+                         texts.t("errors.campaign_invalid", count=0))
 
 
 class CalendarInvalid(PaichaError):
@@ -67,8 +71,10 @@ class CalendarInvalid(PaichaError):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: Sequence[Problem] = sorted(problems)
-        first = f": {self.problems[0]}" if self.problems else ""
-        super().__init__(f"calendar invalid, {len(self.problems)} problem(s){first}")
+        count = len(self.problems)
+        super().__init__(texts.t("errors.calendar_invalid.first", count=count,
+                                 first=self.problems[0]) if self.problems else
+                         texts.t("errors.calendar_invalid", count=0))
 
 
 class CaseNotFound(PaichaError):
@@ -124,9 +130,30 @@ class SameSigner(Refused):
                  signed_as: str) -> None:
         self.case_id, self.trigger, self.role = case_id, trigger, role
         self.signer, self.signed_as = signer, signed_as
-        super().__init__(f"case {case_id}: {signer} already signed {trigger!r} as {signed_as}; "
-                         f"the {role} signature must come from another person (谁检查、谁签名、"
-                         "谁负责): sign with that person's own token")
+        super().__init__(texts.t("errors.same_signer", case=case_id, signer=signer,
+                                 trigger=trigger, signed_as=signed_as, role=role))
+
+
+def listed(items: Iterable[object], joiner: str = "list.separator") -> str:
+    """Items joined as the current language writes a list (`, ` or `、`; `errors.list.or` for
+    alternatives, `errors.list.semicolon` for sentences)."""
+    return texts.t(joiner).join(str(item) for item in items)
+
+
+def kind_name(kind: str) -> str:
+    """What people call a kind of record (`org` -> 组织机构); a kind the catalogue does not name
+    is shown as it is."""
+    key = "errors.kind." + kind.replace(" ", "_")
+    return texts.t(key) if texts.has(key, "en") else kind
+
+
+def scope_words(scope: str) -> str:
+    """A token's scope as `Principal.scope` gives it (`admin`, `org d1`, `unit u1`), in words
+    of the current language."""
+    if scope == "admin":
+        return texts.t("errors.scope.admin")
+    kind, _, key = scope.partition(" ")
+    return texts.t(f"errors.scope.{kind}", id=key) if kind in ("org", "unit") and key else scope
 
 
 def _clipped(name: str) -> str:
@@ -145,11 +172,12 @@ class FieldsNotSettable(Refused):
         self.refused = [_clipped(name) for name in refused]
         self.settable = list(settable)
         self.hints = list(hints)
-        more = f" ({'; '.join(self.hints)})" if self.hints else ""
-        super().__init__(
-            f"case {case_id}: {trigger!r} may not set {', '.join(map(repr, self.refused))}; "
-            f"it sets {', '.join(self.settable) or 'no field'}{more}: leave the other fields "
-            "out, or fire the transition that sets them")
+        more = (texts.t("errors.fields_not_settable.hints",
+                        hints=listed(self.hints, "errors.list.semicolon")) if self.hints else "")
+        super().__init__(texts.t(
+            "errors.fields_not_settable", case=case_id, trigger=trigger,
+            refused=listed(map(repr, self.refused)),
+            settable=listed(self.settable) or texts.t("errors.no_field"), more=more))
 
 
 class MissingFields(Refused):
@@ -170,8 +198,8 @@ class ConditionFailed(Refused):
 
     def __init__(self, case_id: str, trigger: str, conditions: Sequence[str]) -> None:
         self.case_id, self.trigger, self.conditions = case_id, trigger, list(conditions)
-        super().__init__(f"case {case_id}: {trigger!r} needs "
-                         f"{' or '.join(self.conditions)}, which the case does not meet")
+        super().__init__(texts.t("errors.condition_failed", case=case_id, trigger=trigger,
+                                 conditions=listed(self.conditions, "errors.list.or")))
 
 
 class InvalidData(Refused):
@@ -181,7 +209,8 @@ class InvalidData(Refused):
 
     def __init__(self, case_id: str, problems: Sequence[str]) -> None:
         self.case_id, self.problems = case_id, list(problems)
-        super().__init__(f"case {case_id}: invalid data: {'; '.join(self.problems)}")
+        super().__init__(texts.t("errors.invalid_data", case=case_id,
+                                 problems=listed(self.problems, "errors.list.semicolon")))
 
 
 class NotFound(PaichaError):
@@ -191,7 +220,8 @@ class NotFound(PaichaError):
 
     def __init__(self, kind: str, key: object, hint: str = "") -> None:
         self.kind, self.key, self.hint = kind, key, hint
-        super().__init__(f"no {kind} {key!r}" + (f"; {hint}" if hint else ""))
+        super().__init__(texts.t("errors.not_found.hinted" if hint else "errors.not_found",
+                                 kind=kind_name(kind), key=key, hint=hint))
 
 
 class StaleVersion(PaichaError):
@@ -220,11 +250,9 @@ class CampaignEnded(Conflict):
 
     def __init__(self, campaign: str, ended: object, found_on: object | None) -> None:
         self.campaign, self.ended, self.found_on = campaign, ended, found_on
-        found = f" and it was found on {found_on}, after the end" if found_on else ""
-        super().__init__(
-            f"campaign {campaign} ended on {ended}{found}: a case is opened under a campaign "
-            f"that runs; to record late one found during the campaign, give `found_on` (a day "
-            f"of the campaign's period)", code="campaign_ended")
+        found = texts.t("errors.campaign_ended.found", found_on=found_on) if found_on else ""
+        super().__init__(texts.t("errors.campaign_ended", campaign=campaign, ended=ended,
+                                 found=found), code="campaign_ended")
 
 
 class OutOfScope(PaichaError):
@@ -234,7 +262,7 @@ class OutOfScope(PaichaError):
 
     def __init__(self, what: str, scope: str) -> None:
         self.what, self.scope = what, scope
-        super().__init__(f"{what} is outside your token's scope ({scope})")
+        super().__init__(texts.t("errors.out_of_scope", what=what, scope=scope_words(scope)))
 
 
 class Forbidden(PaichaError):
@@ -247,7 +275,7 @@ class Forbidden(PaichaError):
                  held_roles: Iterable[str] = ()) -> None:
         self.action, self.needs = action, needs
         self.required_roles, self.held_roles = sorted(required_roles), sorted(held_roles)
-        super().__init__(f"{action} needs {needs}")
+        super().__init__(texts.t("errors.forbidden", action=action, needs=needs))
 
 
 class NotCampaignOwner(Forbidden):

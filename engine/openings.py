@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from engine import texts
 from engine.errors import CampaignEnded, InputInvalid
 from engine.model import Campaign, CaseType
 
@@ -40,12 +41,12 @@ def check_found_on(campaign: Campaign, found_on: dt.date, today: dt.date) -> Non
     """A `found_on` given with a request is a real day of the campaign: not in the future,
     not before the campaign started."""
     if found_on > today:
-        raise InputInvalid(f"found_on {found_on} is in the future (today is {today}); give the "
-                           "day the case was found", code="bad_found_on")
+        raise InputInvalid(texts.t("errors.found_on.future", found_on=found_on, today=today),
+                           code="bad_found_on")
     if found_on < campaign.period_start:
-        raise InputInvalid(f"found_on {found_on} is before campaign {campaign.id} started "
-                           f"({campaign.period_start}); a case found then belongs to another "
-                           "campaign", code="bad_found_on")
+        raise InputInvalid(texts.t("errors.found_on.before_start", found_on=found_on,
+                                   campaign=campaign.id, start=campaign.period_start),
+                           code="bad_found_on")
 
 
 def check_open(campaign: Campaign, *, today: dt.date, found_on: dt.date | None) -> None:
@@ -67,8 +68,8 @@ def recorded_late(campaign: Campaign, case_type: CaseType, data: Mapping[str, An
         known = parse_found_on(data.get(FOUND_ON))
         if FOUND_ON in case_type.fields:
             if known is not None and known != found_on:
-                raise InputInvalid(f"found_on {found_on} differs from data.found_on {known}; "
-                                   "give one of them", code="bad_found_on")
+                raise InputInvalid(texts.t("errors.found_on.differs", found_on=found_on,
+                                           known=known), code="bad_found_on")
             data = {**data, FOUND_ON: found_on.isoformat()}
     check_open(campaign, today=today, found_on=found_on_of(case_type, data, found_on))
     return data

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine import texts
 from engine.errors import InputInvalid
 from engine.vocabulary import Kind, Vocabulary
 
@@ -24,6 +25,17 @@ MAX_NAME, MAX_TERM, MAX_TAGS = 200, 64, 50
 CHECK_EVERY = 256  # rows between two calls of the checkpoint and the progress
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total if known)
+
+
+def id_rule() -> str:
+    """ID_RULE as people read it, in the current language (ID_RULE itself stays English for
+    the API's schema)."""
+    return texts.t("errors.id_rule")
+
+
+def use_id_rule() -> str:
+    """The hint of an id that is not usable."""
+    return texts.t("errors.row.use_id_rule", rule=id_rule())
 
 
 class Row(Protocol):
@@ -73,7 +85,8 @@ class Report:
     def raise_any(self) -> None:
         """InputInvalid (import_invalid) listing every problem, when there is any."""
         if self.items:
-            raise InputInvalid(f"{len(self.items)} problem(s) in {self.source}",
+            raise InputInvalid(texts.t("errors.import.problems", count=len(self.items),
+                                       source=self.source),
                                problems=self.sorted(), code="import_invalid")
 
 
@@ -99,22 +112,22 @@ def _identities(sheet: Sheet, report: Report, checkpoint: Callable[[], None],
         before = len(report.items)
         key, name = row.values["id"], row.values["name"]
         if not ID_PATTERN.match(key):
-            report.add(row, "id", f"id {key!r} is not usable" if key else "empty id",
-                       f"use {ID_RULE}")
+            report.add(row, "id", texts.t("errors.row.bad_id", id=key) if key else
+                       texts.t("errors.row.empty", column="id"), use_id_rule())
         elif key in seen:
-            report.add(row, "id", f"duplicate id {key!r} (first on line {seen[key]})",
-                       "keep one row per id")
+            report.add(row, "id", texts.t("errors.row.duplicate_id", id=key, line=seen[key]),
+                       texts.t("errors.row.duplicate_id.hint"))
         else:
             seen[key] = row.line
         for column, value in row.values.items():
             # PostgreSQL refuses NUL in text; no other control character belongs in a name
             if any(unicodedata.category(char) == "Cc" for char in value):
-                report.add(row, column, "contains a control character",
-                           "retype the value, or save the file again from Excel")
+                report.add(row, column, texts.t("errors.row.control_character"),
+                           texts.t("errors.row.control_character.hint"))
         if not name:
-            report.add(row, "name", "empty name")
+            report.add(row, "name", texts.t("errors.row.empty", column="name"))
         elif len(name) > MAX_NAME:
-            report.add(row, "name", f"name longer than {MAX_NAME} characters")
+            report.add(row, "name", texts.t("errors.row.too_long", column="name", max=MAX_NAME))
         if len(report.items) == before:
             yield row
     progress("检查", total, total)
@@ -124,7 +137,7 @@ def _word(report: Report, vocabulary: Vocabulary, row: Row, column: str, kind: K
           value: str) -> str | None:
     """The id of one word of a row, or None (reported at the row's cell)."""
     if len(value) > MAX_TERM:
-        report.add(row, column, f"{column} longer than {MAX_TERM} characters")
+        report.add(row, column, texts.t("errors.row.too_long", column=column, max=MAX_TERM))
         return None
     found = vocabulary.lookup(kind, value)
     if found.id is None:
@@ -142,7 +155,8 @@ def check_orgs(sheet: Sheet, report: Report, vocabulary: Vocabulary, *,
         level = row.values.get("level", "")
         ok = True
         if not level:
-            report.add(row, "level", "empty level", vocabulary.hint("level", ""))
+            report.add(row, "level", texts.t("errors.row.empty", column="level"),
+                       vocabulary.hint("level", ""))
             ok = False
         else:
             level = _word(report, vocabulary, row, "level", "level", level) or ""
@@ -151,8 +165,8 @@ def check_orgs(sheet: Sheet, report: Report, vocabulary: Vocabulary, *,
         if "parent" in row.values:
             parent = row.values["parent"]
             if parent and not ID_PATTERN.match(parent):
-                report.add(row, "parent", f"parent id {parent!r} is not usable",
-                           f"use {ID_RULE}")
+                report.add(row, "parent", texts.t("errors.row.bad_parent_id", id=parent),
+                           use_id_rule())
                 ok = False
             values["parent"] = parent or None
         if ok:
@@ -170,10 +184,11 @@ def check_units(sheet: Sheet, report: Report, vocabulary: Vocabulary, *,
         org = row.values.get("org", "")
         ok = True
         if not org:
-            report.add(row, "org", "empty org", "name the org (社区/村, 街道 …) of the unit")
+            report.add(row, "org", texts.t("errors.row.empty", column="org"),
+                       texts.t("errors.row.empty_org.hint"))
             ok = False
         elif len(org) > MAX_TERM:
-            report.add(row, "org", f"org longer than {MAX_TERM} characters")
+            report.add(row, "org", texts.t("errors.row.too_long", column="org", max=MAX_TERM))
             ok = False
         values: dict[str, Any] = {"name": row.values["name"], "org": org}
         if "industry" in row.values:
@@ -191,7 +206,8 @@ def check_units(sheet: Sheet, report: Report, vocabulary: Vocabulary, *,
                 elif tag not in tags:
                     tags.append(tag)
             if len(tags) > MAX_TAGS:
-                report.add(row, "tags", f"{len(tags)} tags; a unit takes at most {MAX_TAGS}")
+                report.add(row, "tags", texts.t("errors.row.too_many_tags", count=len(tags),
+                                                max=MAX_TAGS))
                 ok = False
             values["tags"] = sorted(tags)
         if ok:

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.errors import InputInvalid
+from engine import texts
+from engine.errors import InputInvalid, listed
 from engine.model import Campaign
-from engine.schema import did_you_mean
 
 Kind = Literal["level", "industry", "tag", "role"]
 KINDS: tuple[Kind, ...] = ("level", "industry", "tag", "role")
@@ -40,6 +40,17 @@ WHAT: dict[Kind, str] = {"level": "org level", "industry": "industry", "tag": "t
                          "role": "role"}
 DECLARED_BY: dict[Kind, str] = {"level": "org_levels", "industry": "industries", "tag": "tags",
                                 "role": "roles"}
+
+
+def what(kind: Kind) -> str:
+    """What people call a kind of word, in the current language (WHAT's words in English)."""
+    return texts.t(f"errors.term.{kind}")
+
+
+def _choice(key: str, name: str) -> str:
+    return texts.t("errors.term.choice", id=key, name=name)
+
+
 _REMARK = re.compile(r"\([^()]*\)$")
 _LISTED = 40  # ids listed in a hint when no close one is found
 
@@ -74,9 +85,10 @@ class UnknownTerm(InputInvalid):
     `problems` with its field, value, message and hint."""
 
     def __init__(self, problems: Sequence[dict[str, str]]) -> None:
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        text = listed((texts.t("errors.term.problem", field=p["field"], message=p["message"])
+                       for p in problems), "errors.list.semicolon")
         if len(problems) == 1 and problems[0]["hint"]:
-            text += f" ({problems[0]['hint']})"
+            text += texts.t("errors.aside", text=problems[0]["hint"])
         super().__init__(text, problems, code="unknown_term")
 
 
@@ -150,24 +162,27 @@ class Vocabulary:
             if found and len(found) == 1:
                 return Lookup(next(iter(found)))
             if found:
-                choices = ", ".join(f"{key} ({self.name(kind, key)})" for key in sorted(found))
-                return Lookup(None, f"{written!r} names more than one {WHAT[kind]}: {choices}",
-                              "write the id of the one you mean")
-        return Lookup(None, f"unknown {WHAT[kind]} {written!r}", self.hint(kind, written))
+                choices = listed(_choice(key, self.name(kind, key)) for key in sorted(found))
+                return Lookup(None, texts.t("errors.term.ambiguous", value=written,
+                                            what=what(kind), choices=choices),
+                              texts.t("errors.term.ambiguous.hint"))
+        return Lookup(None, texts.t("errors.term.unknown", what=what(kind), value=written),
+                      self.hint(kind, written))
 
     def hint(self, kind: Kind, written: str) -> str:
         """Did you mean …, or the declared ids with their names."""
         labels = [label for names in self._names[kind].values() for label in names]
-        hint = did_you_mean(written, [*self._names[kind], *labels])
-        if hint.startswith("did you mean"):
-            return hint
-        # two or three Chinese characters with one wrong (宾官) fall below difflib's default
-        close = difflib.get_close_matches(written, labels, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(written, sorted({*self._names[kind], *labels}),
+                                          n=1, cutoff=0.6)
+        if not close:
+            # two or three Chinese characters with one wrong (宾官) fall below difflib's default
+            close = difflib.get_close_matches(written, labels, n=1, cutoff=0.5)
         if close:
-            return f"did you mean {close[0]!r}?"
-        listed = [f"{key} ({self.name(kind, key)})" for key in self.ids(kind)]
-        more = f" and {len(listed) - _LISTED} more" if len(listed) > _LISTED else ""
-        return f"write one of: {', '.join(listed[:_LISTED])}{more}"
+            return texts.t("errors.did_you_mean", value=close[0])
+        choices = [_choice(key, self.name(kind, key)) for key in self.ids(kind)]
+        more = (texts.t("errors.term.more", count=len(choices) - _LISTED)
+                if len(choices) > _LISTED else "")
+        return texts.t("errors.term.write_one_of", choices=listed(choices[:_LISTED]), more=more)
 
     def resolve(self, kind: Kind, value: str, *, field: str) -> str:
         """The id of a value; UnknownTerm (naming `field`) when there is none."""

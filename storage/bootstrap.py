@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from engine import texts
 from engine.errors import CampaignInvalid, Problem
 from storage import obligations
 from storage.calendars import add_folder
@@ -77,7 +78,7 @@ def publish_folder(
                  if p is None or p in handled or p not in pending]
         if not ready:
             raise CampaignInvalid([Problem(pending[k][1], 1, 1, "$.extends",
-                                           "campaigns extend each other in a cycle")
+                                           texts.t("errors.extends_cycle"))
                                    for k in pending])
         for key in sorted(ready):
             text, source, parent = pending.pop(key)

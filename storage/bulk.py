@@ -18,8 +18,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine import orgs as core
+from engine import texts
 from engine.access import Principal
-from engine.errors import Conflict, OutOfScope
+from engine.errors import Conflict, OutOfScope, scope_words
 from engine.subject_rows import (
     Progress,
     Report,
@@ -73,7 +74,7 @@ class Outcome:
 
 def _report(sheet: Sheet, principal: Principal, what: str) -> Report:
     if principal.scope_kind == "unit":
-        raise OutOfScope(f"importing {what}", principal.scope)
+        raise OutOfScope(texts.t(f"errors.what.importing_{what}"), principal.scope)
     return Report.of(sheet)
 
 
@@ -104,8 +105,7 @@ def _audit(conn: Connection, principal: Principal, stream: str, now: dt.datetime
 
 
 def _written(error: IntegrityError) -> Conflict:
-    return Conflict("another request wrote some of these records while this import ran; "
-                    "retry the import", code="concurrent_write")
+    return Conflict(texts.t("errors.import.concurrent"), code="concurrent_write")
 
 
 # -- orgs ------------------------------------------------------------------------------------
@@ -134,26 +134,29 @@ def import_orgs(conn: Connection, principal: Principal, sheet: Sheet, now: dt.da
     for key, above in parents.items():
         # a parent on a bad row of this file is reported there, not again here
         if above is not None and above not in in_file and above not in stored:
-            report.add(rows[key], "parent", f"unknown parent org {above!r}",
-                       "add the parent to this file or create it first")
+            report.add(rows[key], "parent", texts.t("errors.row.unknown_parent", id=above),
+                       texts.t("errors.row.unknown_parent.hint"))
     paths, cycles = _final_paths(parents, stored)
     for key, loop in cycles.items():
-        report.add(rows[key], "parent", f"org {key!r} would be its own ancestor: "
-                   + " → ".join(loop), "give one of these orgs another parent")
+        report.add(rows[key], "parent", texts.t("errors.row.own_ancestor", id=key,
+                                                loop=" → ".join(loop)),
+                   texts.t("errors.row.own_ancestor.hint"))
     for key, path in paths.items():
         old = existing[key].path if key in existing else None
         if len(path) > MAX_PATH:
-            report.add(rows[key], "parent", "the org tree is too deep here")
+            report.add(rows[key], "parent", texts.t("errors.row.too_deep"))
         elif old is not None and not principal.reaches_org(old):
-            report.add(rows[key], "id", f"org {key!r} is outside your token's scope "
-                       f"({principal.scope})", "leave the row out")
+            report.add(rows[key], "id", texts.t("errors.row.org_out_of_scope", id=key,
+                                                scope=scope_words(principal.scope)),
+                       texts.t("errors.row.leave_out"))
         elif not principal.reaches_org(path) and parents[key] is None:
-            report.add(rows[key], "parent", "a root org (no parent) needs an admin token",
-                       "name its parent org")
+            report.add(rows[key], "parent", texts.t("errors.row.root_needs_admin"),
+                       texts.t("errors.row.root_needs_admin.hint"))
         elif not principal.reaches_org(path):
-            report.add(rows[key], "parent", f"parent org {parents[key]!r} is outside your "
-                       f"token's scope ({principal.scope})",
-                       "leave the row out, or import with a token of an org above it")
+            report.add(rows[key], "parent", texts.t("errors.row.parent_out_of_scope",
+                                                    id=parents[key],
+                                                    scope=scope_words(principal.scope)),
+                       texts.t("errors.row.parent_out_of_scope.hint"))
     report.raise_any()
     checkpoint()  # the last moment to stop: what follows writes
 
@@ -309,13 +312,16 @@ def import_units(conn: Connection, principal: Principal, sheet: Sheet, now: dt.d
         org = values["org_id"]
         old = existing.get(key)
         if old is not None and not principal.reaches_unit(key, old.org_path):
-            report.add(row, "id", f"unit {key!r} exists outside your token's scope "
-                       f"({principal.scope})", "leave the row out")
+            report.add(row, "id", texts.t("errors.row.unit_out_of_scope", id=key,
+                                          scope=scope_words(principal.scope)),
+                       texts.t("errors.row.leave_out"))
         elif org not in org_paths:
-            report.add(row, "org", f"unknown org {org!r}", "import the org first")
+            report.add(row, "org", texts.t("errors.row.unknown_org", id=org),
+                       texts.t("errors.row.unknown_org.hint"))
         elif not principal.reaches_org(org_paths[org]):
-            report.add(row, "org", f"org {org!r} is outside your token's scope "
-                       f"({principal.scope})", "leave the row out, or use a token of that org")
+            report.add(row, "org", texts.t("errors.row.org_out_of_scope", id=org,
+                                           scope=scope_words(principal.scope)),
+                       texts.t("errors.row.org_out_of_scope.hint"))
     report.raise_any()
     checkpoint()  # the last moment to stop: what follows writes
 

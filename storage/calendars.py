@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from engine import texts
 from engine.document import locate, parse
 from engine.errors import CalendarInvalid, Problem
 from engine.schedules import read_schedule
@@ -104,8 +105,8 @@ def _year_mismatch(text: str, source: str, year: int, expected: int) -> Calendar
     mark = locate(document, ["year"])
     return CalendarInvalid([Problem(
         mark.source, mark.line, mark.column, "$.year",
-        f"the file is for {year}, not {expected}",
-        f"send it to /calendar/{year}, or correct `year:`")])
+        texts.t("errors.calendar.year_mismatch", year=year, expected=expected),
+        texts.t("errors.calendar.year_mismatch.hint", year=year))])
 
 
 def add_year(conn: Connection, text: str, source: str, *, by: str, now: dt.datetime,

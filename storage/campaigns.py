@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from engine import texts
 from engine.dates import Deadlines
-from engine.errors import CampaignInvalid, NotFound, Problem
+from engine.errors import CampaignInvalid, NotFound, Problem, listed
 from engine.lifecycle import Lifecycle
 from engine.loader import CampaignLoader, Loaded
 from engine.vocabulary import Vocabulary
@@ -149,9 +150,9 @@ def by_number(conn: Connection, campaign_id: str, number: int | None) -> Version
                                                      version_t.c.number == number)).one_or_none()
         row = None if found is None else _row(found)
     if row is None:
-        known = ", ".join(list_ids(conn)) or "none published yet"
+        known = listed(list_ids(conn)) or texts.t("errors.hint.none_published")
         raise NotFound("campaign", campaign_id if number is None else f"{campaign_id}@v{number}",
-                       f"published campaigns: {known}")
+                       texts.t("errors.hint.campaigns", known=known))
     return row
 
 

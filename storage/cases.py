@@ -16,11 +16,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine import openings
+from engine import openings, texts
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
-from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
+from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion, listed
 from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
 from engine.orgs import Unit as CoreUnit
@@ -233,7 +233,7 @@ def _opened_unit(conn: Connection, unit_id: str) -> tuple[str, dict[str, Any]]:
     """The unit's org path and its terms, read once when a case is opened for it."""
     row = conn.execute(_UNIT_OPENED, {"b_id": unit_id}).first()
     if row is None:
-        raise NotFound("unit", unit_id, "create it with POST /units first")
+        raise NotFound("unit", unit_id, texts.t("errors.hint.create_unit"))
     return str(row.org_path), unit_terms_of(row.industry, row.tags)
 
 
@@ -261,9 +261,8 @@ class CaseStore:
         principal.require_unit(unit_id, path)
         published = self.registry.newest(conn, campaign_id)
         if campaign_id not in deployed_campaigns_at(conn, path):
-            raise InputInvalid(
-                f"campaign {campaign_id} is not deployed to unit {unit_id}'s org; deploy it "
-                f"with POST /campaigns/{campaign_id}/deployments", code="campaign_not_deployed")
+            raise InputInvalid(texts.t("errors.not_deployed.unit", campaign=campaign_id,
+                                       unit=unit_id), code="campaign_not_deployed")
         lifecycle = self._lifecycle(published, case_type)
         campaign = published.loaded.campaign
         data = openings.recorded_late(campaign, lifecycle.type, data, found_on,
@@ -374,7 +373,7 @@ class CaseStore:
     def get(self, conn: Connection, principal: Principal, case_id: str) -> StoredCase:
         stored = self._load(conn, case_id)
         if not principal.reaches_unit(stored.unit_id, stored.org_path):
-            raise OutOfScope(f"case {case_id}", principal.scope)
+            raise OutOfScope(texts.t("errors.what.case", id=case_id), principal.scope)
         return stored
 
     def lifecycle_of(self, conn: Connection, stored: StoredCase) -> Lifecycle:
@@ -418,9 +417,10 @@ class CaseStore:
     def _lifecycle(self, published: Published, case_type: str) -> Lifecycle:
         found = published.lifecycles.get(case_type)
         if found is None:
-            known = ", ".join(published.lifecycles) or "none"
-            raise InputInvalid(f"campaign {published.row.campaign_id} has no case type "
-                               f"{case_type!r}; its case types: {known}",
+            known = listed(published.lifecycles) or texts.t("errors.none")
+            raise InputInvalid(texts.t("errors.unknown_case_type",
+                                       campaign=published.row.campaign_id, case_type=case_type,
+                                       known=known),
                                code="unknown_case_type")
         return found
 

@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
+from engine import texts
 from storage.audit_key import AuditKey
 
 AUDIT_KEY_OPTION = "paicha_audit_key"  # storage.audit.key_of reads it
@@ -86,8 +87,7 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///"):
-                raise ValueError("use a file for SQLite: an in-memory database is one per "
-                                 "connection; try sqlite:///paicha.db")
+                raise ValueError(texts.t("errors.db.sqlite_memory_file"))
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(self.url, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, not_, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import texts
 from engine.access import Principal
 from engine.dates import local_date
 from engine.errors import Conflict, NotFound
@@ -38,7 +39,7 @@ def deploy(conn: Connection, principal: Principal, published: Published, org_id:
     taken = conn.execute(select(deployment_t.c.id).where(
         deployment_t.c.campaign_id == campaign_id, deployment_t.c.org_id == org_id)).first()
     if taken is not None:
-        raise Conflict(f"campaign {campaign_id} is deployed to {org_id} already",
+        raise Conflict(texts.t("errors.exists.deployment", campaign=campaign_id, org=org_id),
                        code="already_exists")
     conn.execute(insert(deployment_t).values(campaign_id=campaign_id, org_id=org_id,
                                              org_path=org.path, created_at=now))
@@ -71,8 +72,9 @@ def undeploy(conn: Connection, principal: Principal, registry: CampaignRegistry,
         deployment_t.c.campaign_id == campaign_id, deployment_t.c.org_id == org_id)
     ).one_or_none()
     if found is None:
-        raise NotFound("deployment", f"{campaign_id} in {org_id}",
-                       f"GET /campaigns/{campaign_id}/deployments lists where it runs")
+        raise NotFound("deployment", texts.t("errors.deployment_key", campaign=campaign_id,
+                                             org=org_id),
+                       texts.t("errors.hint.deployments", campaign=campaign_id))
     path = found.org_path
     conn.execute(delete(deployment_t).where(deployment_t.c.id == found.id))
     others = conn.execute(select(deployment_t.c.org_id, deployment_t.c.org_path).where(

@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from engine import texts
 from engine.access import Principal
 from engine.dates import end_of_day
-from engine.errors import InputInvalid, NotFound, OutOfScope
+from engine.errors import InputInvalid, NotFound, OutOfScope, listed
 from engine.model import Campaign
 from storage.query import prefix_condition, reach
 from storage.report_sql import Snapshot, condition
@@ -41,7 +42,7 @@ MAX_RANGE_DAYS = 3660
 
 def ledger_title(ledger: str) -> str:
     if ledger not in LEDGERS:
-        raise NotFound("ledger", ledger, f"the ledgers are {', '.join(LEDGERS)}")
+        raise NotFound("ledger", ledger, texts.t("errors.hint.ledgers", ledgers=listed(LEDGERS)))
     return LEDGERS[ledger]
 
 
@@ -57,9 +58,10 @@ def cases_of(conn: Connection, principal: Principal, campaign: Campaign, ledger:
             recorded_day(campaign, day)
     if first is not None and last is not None:
         if last < first:
-            raise InputInvalid(f"from {first} is after to {last}", code="bad_range")
+            raise InputInvalid(texts.t("errors.range.reversed", first=first, last=last),
+                               code="bad_range")
         if (last - first).days > MAX_RANGE_DAYS:
-            raise InputInvalid("a ledger covers at most ten years; narrow from/to",
+            raise InputInvalid(texts.t("errors.range.ledger_too_long"),
                                code="bad_range")
     return _pages(conn, principal, campaign, ledger, org_path=org_path, first=first, last=last)
 
@@ -97,8 +99,8 @@ def one_case(conn: Connection, principal: Principal, case_id: str) -> tuple[Any,
     """A case row and its unit row, if the caller reaches the case."""
     row = conn.execute(select(case_t).where(case_t.c.id == case_id)).first()
     if row is None:
-        raise NotFound("case", case_id, "list the cases you reach with GET /cases")
+        raise NotFound("case", case_id, texts.t("errors.hint.cases"))
     if not principal.reaches_unit(row.unit_id, row.org_path):
-        raise OutOfScope(f"case {case_id}", principal.scope)
+        raise OutOfScope(texts.t("errors.what.case", id=case_id), principal.scope)
     unit = conn.execute(select(unit_t).where(unit_t.c.id == row.unit_id)).first()
     return row, unit

@@ -18,13 +18,13 @@ from sqlalchemy import Connection, and_, case, delete, insert, literal, or_, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine import limits
+from engine import limits, texts
 from engine import orgs as core
 from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import local_date
 from engine.document import format_path
-from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope
+from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope, listed
 from engine.limits import DateRange
 from engine.model import ROLE_SEPARATOR, Check, roles_of
 from engine.schema import format_checker
@@ -347,8 +347,9 @@ def _row(conn: Connection, principal: Principal, obligation_id: int) -> Any:
     reached = (principal.reaches_unit(row.subject_id, row.org_path)
                if row.subject_kind == "unit" else principal.reaches_org(row.org_path))
     if not reached:
-        raise OutOfScope(f"obligation {obligation_id} of {row.subject_kind} {row.subject_id}",
-                         principal.scope)
+        raise OutOfScope(texts.t("errors.what.obligation", id=obligation_id,
+                                 subject=texts.t(f"errors.what.{row.subject_kind}",
+                                                 id=row.subject_id)), principal.scope)
     return row
 
 
@@ -458,26 +459,28 @@ def complete(
     # a duty of several roles (各社区和各有关部门) is done by a holder of any of them
     mine = [r for r in roles_of(row.role) if r in principal.roles]
     if not mine:
-        held = ", ".join(sorted(principal.roles)) or "no role"
-        needed = " or ".join(map(repr, roles_of(row.role)))
-        raise Forbidden(f"completing obligation {obligation_id} ({row.check_id})",
-                        f"the role {needed}; you hold {held}")
+        held = listed(sorted(principal.roles)) or texts.t("problem.no_role")
+        needed = listed(map(repr, roles_of(row.role)), "errors.list.or")
+        raise Forbidden(texts.t("errors.action.complete", id=obligation_id, check=row.check_id),
+                        texts.t("errors.needs.role", roles=needed, held=held))
     if row.done >= row.times:
         raise _already_done(row)
     if row.report is not None:
         # a reporting duty is done by filing the report: its figures are the evidence
-        raise Conflict(f"obligation {obligation_id} ({row.check_id}) is done by submitting "
-                       f"report {row.report!r} for period {row.period or row.due}: POST "
-                       f"/campaigns/{row.campaign_id}/reports/{row.report}/submissions",
+        raise Conflict(texts.t("errors.report_required", id=obligation_id, check=row.check_id,
+                               report=row.report, period=row.period or row.due,
+                               campaign=row.campaign_id),
                        code="report_required")
     published = registry.get(conn, row.campaign_version_id)
     check = _check(published, row.check_id)
     problems = evidence_problems(check.evidence, evidence,
                                  DateRange.for_campaign(published.loaded.campaign))
     if problems:
-        where = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
-        raise InputInvalid(f"the evidence for obligation {obligation_id} ({row.check_id}) is "
-                           f"not valid: {where}", problems, code="evidence_invalid")
+        where = listed((texts.t("errors.term.problem", field=p["path"], message=p["message"])
+                        for p in problems[:5]), "errors.list.semicolon")
+        raise InputInvalid(texts.t("errors.evidence_invalid", id=obligation_id,
+                                   check=row.check_id, where=where),
+                           problems, code="evidence_invalid")
     c = obligation_t.c
     # The increment is guarded by `done < times` so that concurrent completions can never
     # push an obligation past its count; SET expressions see the row as it was.
@@ -506,6 +509,6 @@ def complete(
 
 
 def _already_done(row: Any) -> Conflict:
-    return Conflict(f"obligation {row.id} ({row.check_id}, due {row.due}) is done already: "
-                    f"{row.times} of {row.times} completion(s) recorded",
+    return Conflict(texts.t("errors.already_done", id=row.id, check=row.check_id, due=row.due,
+                            times=row.times),
                     code="already_done")

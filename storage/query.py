@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, func, literal, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import texts
 from engine.access import Principal
 from engine.errors import InputInvalid
 
@@ -64,9 +65,7 @@ class BadCursor(InputInvalid):
     """A cursor this API did not give out."""
 
     def __init__(self) -> None:
-        super().__init__("the cursor is not one this API gave out; start again without it "
-                         "(pass back the `next_cursor` of the previous page unchanged)",
-                         code="bad_cursor")
+        super().__init__(texts.t("errors.bad_cursor"), code="bad_cursor")
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -21,12 +21,17 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
+from engine import texts
 from engine.errors import PaichaError
 from storage.db import Database, alembic_config, normalize_url
 
 log = logging.getLogger("paicha.readiness")
 
-UPGRADE_HINT = "run `paicha db upgrade` (or `paicha serve`, which upgrades it first)"
+
+
+def upgrade_hint() -> str:
+    """How to bring a database to this paicha's schema, in the current language."""
+    return texts.t("errors.db.upgrade_hint")
 
 
 class DatabaseNotReady(PaichaError):
@@ -47,12 +52,9 @@ def _parsed(url: str) -> URL:
     try:
         parsed = make_url(normalize_url(url))
     except ArgumentError:
-        raise DatabaseNotReady(
-            f"{url!r} is not a database URL; write sqlite:///paicha.db (a file) or "
-            "postgresql+psycopg://user@host/db") from None
+        raise DatabaseNotReady(texts.t("errors.db.not_url", url=url)) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
-        raise DatabaseNotReady(f"{url}: use a file for SQLite (an in-memory database is one "
-                               "per connection); try sqlite:///paicha.db")
+        raise DatabaseNotReady(texts.t("errors.db.sqlite_memory", url=url))
     return parsed
 
 
@@ -63,19 +65,19 @@ def _connected(url: str) -> Iterator[Connection]:
     try:
         engine = create_engine(parsed, poolclass=NullPool)
     except ImportError as exc:
-        extra = (" (pip install 'paicha[postgres]')"
+        extra = (texts.t("errors.db.no_driver.postgres")
                  if parsed.get_backend_name() == "postgresql" else "")
-        raise DatabaseNotReady(f"the driver for {shown(url)} is not installed: {exc}"
-                               f"{extra}") from None
+        raise DatabaseNotReady(texts.t("errors.db.no_driver", url=shown(url), error=exc,
+                                       extra=extra)) from None
     try:
         try:
             conn = engine.connect()
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else exc
-            where = (" (is its folder there, and may paicha write in it?)"
+            where = (texts.t("errors.db.cannot_open.sqlite")
                      if parsed.get_backend_name() == "sqlite" else "")
-            raise DatabaseNotReady(f"cannot open the database {shown(url)}: {reason}"
-                                   f"{where}") from None
+            raise DatabaseNotReady(texts.t("errors.db.cannot_open", url=shown(url),
+                                           reason=reason, where=where)) from None
         with conn:
             yield conn
     finally:
@@ -101,9 +103,7 @@ def _current_on(conn: Connection, url: str) -> set[str]:
     known, _ = _scripts()
     unknown = sorted(current - known)
     if unknown:
-        raise DatabaseNotReady(
-            f"the database {shown(url)} is at revision {unknown[0]}, which this paicha "
-            "does not know: a newer paicha has migrated it; run that version")
+        raise DatabaseNotReady(texts.t("errors.db.newer", url=shown(url), revision=unknown[0]))
     return current
 
 
@@ -118,9 +118,9 @@ def schema_behind(conn: Connection, url: str) -> str | None:
     if current == heads:
         return None
     if not current:
-        return f"the database {shown(url)} is not set up: {UPGRADE_HINT}"
-    return (f"the database {shown(url)} is at revision {', '.join(sorted(current))}, this "
-            f"paicha needs {', '.join(sorted(heads))}: {UPGRADE_HINT}")
+        return texts.t("errors.db.not_set_up", url=shown(url), hint=upgrade_hint())
+    return texts.t("errors.db.behind", url=shown(url), current=", ".join(sorted(current)),
+                   heads=", ".join(sorted(heads)), hint=upgrade_hint())
 
 
 def check_upgradable(url: str) -> None:
@@ -138,9 +138,9 @@ def check_current(url: str) -> None:
     empty database behind)."""
     parsed = _parsed(url)
     if parsed.get_backend_name() == "sqlite" and not Path(str(parsed.database)).exists():
-        raise DatabaseNotReady(f"there is no database at {Path(str(parsed.database)).resolve()}"
-                               f": {UPGRADE_HINT}, "
-                               "or pass --database (or set $PAICHA_DATABASE_URL) for another")
+        raise DatabaseNotReady(texts.t("errors.db.missing",
+                                       path=Path(str(parsed.database)).resolve(),
+                                       hint=upgrade_hint()))
     with _connected(url) as conn:
         reason = schema_behind(conn, url)
     if reason is not None:
@@ -174,23 +174,22 @@ def ready(db: Database, *, now: dt.datetime, sweep_seconds: float) -> list[Check
     except Exception as exc:  # any driver's refusal: the detail stays in the log
         log.warning("readiness: the database does not answer",
                     extra={"action": "not_ready", "error": repr(exc)})
-        return [Check("database", False, "the database does not answer (the log says why)"),
-                Check("migrations", False, "not checked: no database"),
-                Check("scheduler", False, "not checked: no database")]
-    checks = [Check("database", True, f"{db.dialect} answers"),
-              Check("migrations", behind is None, behind or "at the newest migration")]
+        return [Check("database", False, texts.t("errors.ready.no_answer")),
+                Check("migrations", False, texts.t("errors.ready.no_database")),
+                Check("scheduler", False, texts.t("errors.ready.no_database"))]
+    checks = [Check("database", True, texts.t("errors.ready.answers", dialect=db.dialect)),
+              Check("migrations", behind is None, behind or texts.t("errors.ready.newest"))]
     if sweep_seconds <= 0:
-        checks.append(Check("scheduler", True, "not checked (PAICHA_READY_SWEEP_SECONDS=0)"))
+        checks.append(Check("scheduler", True, texts.t("errors.ready.not_asked")))
     elif behind is not None:
-        checks.append(Check("scheduler", False, "not checked: the migrations are behind"))
+        checks.append(Check("scheduler", False, texts.t("errors.ready.behind")))
     elif beat is None:
-        checks.append(Check("scheduler", False, "no sweeper has finished a sweep yet (is "
-                                                "`paicha scheduler` or `paicha serve` "
-                                                "without --no-scheduler running?)"))
+        checks.append(Check("scheduler", False, texts.t("errors.ready.no_sweep")))
     else:
         age = (now - beat.swept_at).total_seconds()
         fresh = age <= sweep_seconds
-        checks.append(Check("scheduler", fresh, f"last sweep {age:.0f} s ago by "
-                            f"{beat.swept_by}" + ("" if fresh else
-                                                  f", more than {sweep_seconds:g} s")))
+        checks.append(Check("scheduler", fresh, texts.t(
+            "errors.ready.last_sweep", age=f"{age:.0f}", by=beat.swept_by,
+            stale="" if fresh else texts.t("errors.ready.stale",
+                                          seconds=f"{sweep_seconds:g}"))))
     return checks

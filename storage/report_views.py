@@ -15,9 +15,10 @@ from typing import Any, Literal
 from sqlalchemy import Connection, or_, select
 
 from engine import reports as core
+from engine import texts
 from engine.access import Principal
 from engine.dates import Period, local_date
-from engine.errors import InputInvalid, NotFound, OutOfScope
+from engine.errors import InputInvalid, NotFound, OutOfScope, listed
 from engine.limits import DateRange
 from engine.model import Campaign, Report
 from storage import reports
@@ -74,10 +75,10 @@ def org_row(conn: Connection, principal: Principal, org_id: str) -> OrgRow:
     found = conn.execute(select(org_t.c.id, org_t.c.name, org_t.c.level, org_t.c.path)
                          .where(org_t.c.id == org_id)).first()
     if found is None:
-        raise NotFound("org", org_id, "list the orgs you reach with GET /orgs")
+        raise NotFound("org", org_id, texts.t("errors.hint.orgs"))
     row = OrgRow(*found)
     if not principal.reaches_org(row.path):
-        raise OutOfScope(f"org {org_id}", principal.scope)
+        raise OutOfScope(texts.t("errors.what.org", id=org_id), principal.scope)
     return row
 
 
@@ -95,14 +96,14 @@ def form_of(registry: CampaignRegistry, conn: Connection, campaign_id: str, repo
     report = campaign.reports.get(report_id)
     if report is None:
         raise NotFound("report", f"{campaign_id}/{report_id}",
-                       f"the campaign's reports are {', '.join(campaign.reports) or 'none'}")
+                       texts.t("errors.hint.reports",
+                               reports=listed(campaign.reports) or texts.t("errors.none")))
     deployed = conn.execute(select(deployment_t.c.id).where(
         deployment_t.c.campaign_id == campaign_id,
         or_(deployment_t.c.org_path.in_(ancestor_paths(org.path)),
             prefix_condition(deployment_t.c.org_path, org.path))).limit(1)).first()
     if deployed is None:
-        raise InputInvalid(f"campaign {campaign_id} is not deployed at, above or below org "
-                           f"{org.id}; deploy it with POST /campaigns/{campaign_id}/deployments",
+        raise InputInvalid(texts.t("errors.not_deployed.org", campaign=campaign_id, org=org.id),
                            code="campaign_not_deployed")
     assert published.row.id is not None
     return campaign, published.row.id, report.form_for(org.level)
@@ -158,8 +159,8 @@ def recorded_day(campaign: Campaign, day: dt.date) -> dt.date:
     day outside is refused — the ends of the calendar cannot even be counted to."""
     dates = DateRange.for_campaign(campaign)
     if not dates.first <= day <= dates.last:
-        raise InputInvalid(f"{day} is outside the dates campaign {campaign.id} records "
-                           f"({dates.first} to {dates.last}); check the year",
+        raise InputInvalid(texts.t("errors.bad_date", day=day, campaign=campaign.id,
+                                   first=dates.first, last=dates.last),
                            code="bad_date")
     return day
 

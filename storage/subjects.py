@@ -12,9 +12,10 @@ from sqlalchemy import Connection, func, insert, literal, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import orgs as core
+from engine import texts
 from engine.access import Principal, org_path
-from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion
-from engine.subject_rows import ID_PATTERN, ID_RULE
+from engine.errors import Conflict, InputInvalid, NotFound, OutOfScope, StaleVersion, kind_name
+from engine.subject_rows import ID_PATTERN, id_rule
 from engine.vocabulary import Kind, Vocabulary, check_all
 from storage import audit, deliveries, obligations
 from storage.campaigns import CampaignRegistry, vocabulary
@@ -35,7 +36,8 @@ subscription_t = Subscription.__table__  # type: ignore[attr-defined]
 
 def check_id(kind: str, value: str) -> None:
     if not ID_PATTERN.match(value):
-        raise InputInvalid(f"{kind} id {value!r} is not usable: use {ID_RULE}",
+        raise InputInvalid(texts.t("errors.invalid_id", kind=kind_name(kind), value=value,
+                                   rule=id_rule()),
                            code="invalid_id")
 
 
@@ -98,7 +100,7 @@ def create_org(
     check_id("org", id)
     if parent is None:
         if not principal.admin:
-            raise OutOfScope("a root org", principal.scope)
+            raise OutOfScope(texts.t("errors.what.root_org"), principal.scope)
         path = org_path([id])
     else:
         parent_row = org_row(conn, parent)
@@ -106,7 +108,7 @@ def create_org(
         path = parent_row.path + f"{id}/"
     level = resolve_terms(words(conn, registry, vocabulary), {"level": level})["level"]
     if conn.execute(select(org_t.c.id).where(org_t.c.id == id)).first() is not None:
-        raise Conflict(f"org {id} exists already; update it with PATCH /orgs/{id}",
+        raise Conflict(texts.t("errors.exists.org", id=id),
                        code="already_exists")
     conn.execute(insert(org_t).values(id=id, name=name, level=level, parent_id=parent,
                                       path=path, version=1, created_at=now, updated_at=now))
@@ -136,14 +138,14 @@ def update_org(
         new_parent = changes["parent"]
         if new_parent is None:
             if not principal.admin:
-                raise OutOfScope("making a root org", principal.scope)
+                raise OutOfScope(texts.t("errors.what.making_root_org"), principal.scope)
             new_path = org_path([org_id])
         else:
             target = org_row(conn, new_parent)
             principal.require_org(new_parent, target.path)
             if target.path.startswith(row.path):
-                raise InputInvalid(f"org {org_id} cannot move under {new_parent}, which is "
-                                   "inside its own subtree", code="org_cycle")
+                raise InputInvalid(texts.t("errors.org_cycle", org=org_id, parent=new_parent),
+                                   code="org_cycle")
             new_path = target.path + f"{org_id}/"
         values.update(parent_id=new_parent)
         _move_subtree(conn, row.path, new_path)
@@ -190,7 +192,7 @@ def _move_subtree(conn: Connection, old: str, new: str) -> None:
 def get_org(conn: Connection, principal: Principal, org_id: str) -> dict[str, Any]:
     row = org_row(conn, org_id)
     if not principal.sees_org(row.path):
-        raise OutOfScope(f"org {org_id}", principal.scope)
+        raise OutOfScope(texts.t("errors.what.org", id=org_id), principal.scope)
     return org_dict(row)
 
 
@@ -244,7 +246,7 @@ def create_unit(
     terms = resolve_terms(words(conn, registry, vocabulary), {"industry": industry, "tags": tags})
     industry, tags = terms["industry"], terms["tags"]
     if conn.execute(select(unit_t.c.id).where(unit_t.c.id == id)).first() is not None:
-        raise Conflict(f"unit {id} exists already; update it with PATCH /units/{id}",
+        raise Conflict(texts.t("errors.exists.unit", id=id),
                        code="already_exists")
     clean_tags = sorted(set(tags))
     conn.execute(insert(unit_t).values(id=id, name=name, org_id=org, org_path=org_record.path,
@@ -270,7 +272,7 @@ def update_unit(
     row = unit_row(conn, unit_id)
     principal.require_unit(unit_id, row.org_path)
     if principal.scope_kind == "unit":
-        raise OutOfScope(f"changing unit {unit_id}", principal.scope)
+        raise OutOfScope(texts.t("errors.what.changing_unit", id=unit_id), principal.scope)
     changes = resolve_terms(vocabulary, changes)
     if expected_version is not None and expected_version != row.version:
         raise StaleVersion("unit", unit_id, expected_version, row.version)

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from engine import reports as core
+from engine import texts
 from engine.access import Principal
 from engine.dates import local_date
-from engine.errors import Forbidden, InputInvalid
+from engine.errors import Forbidden, InputInvalid, listed
 from engine.model import roles_of
 from storage import audit
 from storage.campaigns import CampaignRegistry
@@ -41,15 +42,15 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
            manual: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
     """File the org's report for `period`; the stored submission as a dict."""
     if principal.scope_kind == "unit":
-        raise Forbidden(f"submitting report {report_id}", "a token of the org (a unit's "
-                        "token files no org's report)")
+        raise Forbidden(texts.t("errors.action.submit_report", report=report_id),
+                        texts.t("errors.needs.org_token"))
     org = org_row(conn, principal, org_id)
     campaign, version_id, form = form_of(registry, conn, campaign_id, report_id, org)
     found = core.parse_period(form.period, period)
     today = local_date(now, campaign.timezone)
     if found.first > today:
-        raise InputInvalid(f"period {period} has not begun (it starts {found.first}); a report "
-                           "is submitted during or after its period", code="period_not_begun")
+        raise InputInvalid(texts.t("errors.period_not_begun", period=period, first=found.first),
+                           code="period_not_begun")
     entered = core.manual_values(form, manual)
     o = obligation_t.c
     duty = conn.execute(select(obligation_t).where(
@@ -57,9 +58,10 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
         o.period == found.label)).first()
     duty_roles = roles_of(duty.role) if duty is not None else ()
     if duty is not None and not principal.admin and not set(duty_roles) & principal.roles:
-        held = ", ".join(sorted(principal.roles)) or "no role"
-        raise Forbidden(f"submitting report {report_id} for org {org.id}",
-                        f"the role {' or '.join(map(repr, duty_roles))}; you hold {held}",
+        held = listed(sorted(principal.roles)) or texts.t("problem.no_role")
+        raise Forbidden(texts.t("errors.action.submit_report_for", report=report_id, org=org.id),
+                        texts.t("errors.needs.role", roles=listed(map(repr, duty_roles),
+                                                                  "errors.list.or"), held=held),
                         required_roles=list(duty_roles), held_roles=sorted(principal.roles))
     as_of = min(found.last, today)
     shown = view(conn, registry, principal, campaign_id=campaign_id, report_id=report_id,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from engine.access import Principal, ScopeKind
-from engine.errors import InputInvalid, NotFound
+from engine.errors import InputInvalid, NotFound, kind_name, listed
 from engine.texts import t
 from engine.vocabulary import Vocabulary
 from storage import audit
@@ -55,19 +55,19 @@ def create(
     kind of scope (`vocabulary`, when given). With `expires_at`, it stops working at that
     instant."""
     if expires_at is not None and expires_at <= now:
-        raise InputInvalid(f"a token's expiry must be in the future, not "
-                           f"{expires_at:%Y-%m-%d %H:%M} UTC", code="expiry_invalid")
+        raise InputInvalid(t("errors.token.expiry_past", at=f"{expires_at:%Y-%m-%d %H:%M}"),
+                           code="expiry_invalid")
     if scope_kind == "admin":
         scope_id = None
     elif not scope_id:
-        raise InputInvalid(f"a {scope_kind} token needs the {scope_kind} id it is scoped to")
+        raise InputInvalid(t("errors.token.needs_scope_id", kind=kind_name(scope_kind)))
     elif scope_kind == "org":
         if conn.execute(select(org_t.c.id).where(org_t.c.id == scope_id)).first() is None:
-            raise NotFound("org", scope_id, "create the org first (POST /orgs or --demo)")
+            raise NotFound("org", scope_id, t("errors.hint.create_org_first"))
     elif conn.execute(select(unit_t.c.id).where(unit_t.c.id == scope_id)).first() is None:
-        raise NotFound("unit", scope_id, "create the unit first (POST /units or --demo)")
+        raise NotFound("unit", scope_id, t("errors.hint.create_unit_first"))
     if scope_kind != "admin" and not roles:
-        raise InputInvalid("a token needs at least one role (--role)")
+        raise InputInvalid(t("errors.token.needs_role"))
     if vocabulary is not None and vocabulary.declares("role"):
         roles = _check_roles(roles, scope_kind, vocabulary)
     secret = PREFIX + secrets.token_urlsafe(32)
@@ -92,16 +92,17 @@ def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
     for role in roles:
         found = vocabulary.lookup("role", role)
         if found.id is None:
-            problems.append(f"{found.message}, declared by no published campaign"
-                            + (f" ({found.hint})" if found.hint else ""))
+            problems.append(t("errors.token.undeclared_role", message=found.message)
+                            + (t("errors.aside", text=found.hint) if found.hint else ""))
             continue
         ids.append(found.id)
         scopes = vocabulary.scopes(found.id)
         if scope_kind in ("org", "unit") and scope_kind not in scopes:
             where = "--unit UNIT" if "unit" in scopes else "--org ORG"
-            problems.append(f"{found.id!r} is held for a {'/'.join(sorted(scopes))}: use {where}")
+            problems.append(t("errors.token.role_scope", role=found.id,
+                              scopes="/".join(kind_name(s) for s in sorted(scopes)), where=where))
     if problems:
-        raise InputInvalid("; ".join(problems), code="role_invalid")
+        raise InputInvalid(listed(problems, "errors.list.semicolon"), code="role_invalid")
     return ids
 
 
@@ -113,8 +114,8 @@ def revoke(conn: Connection, token_id: int, *, now: dt.datetime, by: str) -> dic
     if changed.rowcount != 1:
         row = conn.execute(select(token_t).where(token_t.c.id == token_id)).one_or_none()
         raise NotFound("active token", token_id,
-                       "it is revoked already" if row is not None else
-                       "`paicha token list` or GET /tokens lists them")
+                       t("errors.hint.token_revoked") if row is not None else
+                       t("errors.hint.tokens"))
     audit.append(conn, stream=f"token:{token_id}", at=now, actor=by, role=None, action="revoke")
     return _public(conn.execute(select(token_t).where(token_t.c.id == token_id)).one(), now)
 

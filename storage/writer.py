@@ -16,6 +16,7 @@ through their own connections as before; the batch holds it for as long as its j
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -60,13 +61,20 @@ class SerialWriter:
     def submit(self, job: Callable[[Connection], T]) -> Future[T]:
         """Queue `job`; the future holds its result once the transaction holding it committed."""
         future: Future[T] = Future()
+        # the job runs in the context of its request: its refusals speak the request's
+        # language (engine.texts), whichever thread writes
+        context = contextvars.copy_context()
+
+        def in_context(conn: Connection) -> T:
+            return context.run(job, conn)
+
         with self._lock:
             if self._closed:
                 raise WriterClosed("the writer is closed: the service is shutting down")
             if self._thread is None:  # started on first use: building services spawns nothing
                 self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
-            self._queue.put((job, future))
+            self._queue.put((in_context, future))
         return future
 
     def close(self, timeout: float = 30.0) -> None:

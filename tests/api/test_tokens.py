@@ -63,7 +63,7 @@ def test_a_revoked_token_is_refused_at_once_on_the_revoking_app(cached_client: T
     assert f"the bearer token {token_id} was revoked at" in english.json()["detail"]
     again = cached_client.delete(f"/tokens/{token_id}", headers=world.auth("admin"))
     assert (again.status_code, again.json()["code"]) == (404, "not_found")
-    assert "revoked already" in again.json()["detail"]
+    assert "该令牌已撤销" in again.json()["detail"]
 
 
 def test_only_an_admin_revokes_and_lists_tokens(client: TestClient, world: World) -> None:

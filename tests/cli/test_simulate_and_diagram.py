@@ -214,6 +214,6 @@ def test_a_case_opened_after_the_campaign_ended_is_refused_unless_found_in_it(
                  "--from", "2024-01-05", "--to", "2024-01-05"]) == 0
     out = capsys.readouterr().out.splitlines()
     h1 = next(line for line in out if " h1 " in line)
-    assert "refused" in h1 and "ended on 2023-12-31" in h1
+    assert "refused" in h1 and "已于2023-12-31结束" in h1
     assert any(" h2 " in line and "opened" in line for line in out)  # found 2023-05-30
     assert any(" h3 " in line and "opened" in line for line in out)  # found_on: 2023-12-20

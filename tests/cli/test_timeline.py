@@ -154,16 +154,15 @@ def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: W
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[0].endswith(
-        "units.csv:2:4  industry  unknown industry 'hazardous_chemical'  "
-        "(did you mean 'hazardous_chemicals'?)"
+        "units.csv:2:4  industry  未知行业'hazardous_chemical'  (是否应为'hazardous_chemicals'？)"
     )
     assert any("units.csv:3:3  org  unknown org 'nowhere'" in line for line in lines)
     assert any(
-        "units.csv:3:5  tags  unknown tag 'hotle'  (did you mean 'hotel'?)" in line
+        "units.csv:3:5  tags  未知标签'hotle'  (是否应为'hotel'？)" in line
         for line in lines
     )
-    assert any("units.csv:4:1  id  duplicate id 'u1' (first on line 2)" in line for line in lines)
-    assert any("units.csv:5:1  id  empty id" in line for line in lines)
+    assert any("units.csv:4:1  id  id 'u1'重复（首次出现在第2行）" in line for line in lines)
+    assert any("units.csv:5:1  id  id为空" in line for line in lines)
 
 
 @pytest.mark.usefixtures("english")
@@ -174,7 +173,7 @@ def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
                  "c,社区,community,x\n")  # fmt: skip
     code, _, err = run(CHONGMING, "--units", UNITS, "--orgs", orgs)
     assert code == 1
-    assert "orgs.csv:3:3  level  unknown org level 'towm'  (did you mean 'town'?)" in err
+    assert "orgs.csv:3:3  level  未知层级'towm'  (是否应为'town'？)" in err
     assert "orgs.csv:4:4  parent  unknown parent org 'x'" in err
 
 
