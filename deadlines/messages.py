@@ -206,8 +206,8 @@ def for_phase(timer: Any, now: dt.datetime, published: Published | None = None, 
     context = _common(
         "phase_due", text, _late(timer.due_at, now), campaign, tuple(timer.roles),
         directory.org(org_of(timer.org_path)),
-        notices.deadline_facts(due, today, published.deadlines if published else None, working=False,
-                       provisional=bool(data.get("provisional"))),
+        notices.deadline_facts(due, today, published.deadlines if published else None,
+                               working=False, provisional=bool(data.get("provisional"))),
         directory.people(timer.roles, unit_id=None, org_path=timer.org_path),
         (links or Links()).campaign(timer.campaign_id))
     context["phase"] = {"id": data["phase"], "name": data["name"],

@@ -80,14 +80,12 @@ class SemanticChecker:
         *,
         key: bool = False,
         severity: Severity = "error",
-        must_go: bool | None = None,
+        must_go: bool = False,
     ) -> None:
-        """`must_go`: the hint says to remove the key (no value of it fits); unsaid, an
-        English hint that starts with "remove `" says so."""
+        """`must_go`: the hint says to remove the key (no value of it fits): said by the
+        checker, never read from the hint's wording, which is in the reader's language."""
         mark = locate(self.doc, path, key=key)
         where = origin_path(self.doc, path)
-        if must_go is None:
-            must_go = hint.startswith("remove `")
         site = child_site(self.doc, path, mark, must_go=must_go)
         if site is not None:
             # the parent is valid alone: what the child changed makes its part wrong, so the

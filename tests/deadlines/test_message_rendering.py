@@ -23,7 +23,7 @@ from deadlines.channels._render import html, markdown, plain
 from deadlines.channels.config import public_config
 from deadlines.messages import calendar_context
 from deadlines.rendering import render
-from engine import notices, texts
+from engine import texts
 from engine.templates import KINDS, VARIABLES
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -3,11 +3,10 @@ go out once each, in order, also when the sweeper was down; a case that moved on
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from deadlines.outbox import Deliverer
