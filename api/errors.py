@@ -407,31 +407,8 @@ def install(app: FastAPI) -> None:
 
 def domain_problem(error: PaichaError) -> JSONResponse:
     """The problem of a domain error: its status, code, message and details."""
-    return problem(status_of(error), error.code, said(error), **_extras(error))
-
-
-def said(error: PaichaError) -> str:
-    """A domain error's detail in the caller's language: the refusals people meet most, from
-    the catalogue (engine.texts) with the ids and values at fault; the others as the engine
-    says them."""
-    listed = t("list.separator").join
-    if isinstance(error, TransitionNotAllowed):
-        return t("problem.transition_not_allowed.detail", case=error.case_id,
-                 trigger=error.trigger, state=error.state,
-                 allowed=listed(error.allowed) or t("simulate.refused.closed"))
-    if isinstance(error, RoleNotAllowed):
-        which = "signoff" if error.signoff else "detail"
-        return t(f"problem.role_not_allowed.{which}", case=error.case_id, trigger=error.trigger,
-                 required=listed(error.required), held=listed(error.held) or t("problem.no_role"))
-    if isinstance(error, MissingFields):
-        return t("problem.missing_fields.detail", case=error.case_id, trigger=error.trigger,
-                 fields=listed(error.fields))
-    if isinstance(error, CaseNotFound):
-        return t("problem.case_not_found.detail", case=error.case_id)
-    if isinstance(error, StaleVersion):
-        return t("problem.stale_version.detail", kind=error.kind, key=error.key,
-                 current=error.current, expected=error.expected)
-    return str(error)
+    # the error's text is in the request's language: it was raised within the request
+    return problem(status_of(error), error.code, str(error), **_extras(error))
 
 
 async def request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

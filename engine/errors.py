@@ -84,7 +84,7 @@ class CaseNotFound(PaichaError):
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id
-        super().__init__(f"no case {case_id!r}")
+        super().__init__(texts.t("problem.case_not_found.detail", case=case_id))
 
 
 class Refused(PaichaError):
@@ -101,9 +101,10 @@ class TransitionNotAllowed(Refused):
     def __init__(self, case_id: str, state: str, trigger: str, allowed: Sequence[str]) -> None:
         self.case_id, self.state, self.trigger = case_id, state, trigger
         self.allowed = list(allowed)
-        options = ", ".join(self.allowed) or "none: the case is closed"
-        super().__init__(f"case {case_id}: {trigger!r} is not allowed in state {state!r}; "
-                         f"allowed now: {options}")
+        super().__init__(texts.t("problem.transition_not_allowed.detail", case=case_id,
+                                 trigger=trigger, state=state,
+                                 allowed=listed(self.allowed) or
+                                 texts.t("simulate.refused.closed")))
 
 
 class RoleNotAllowed(Refused):
@@ -116,9 +117,10 @@ class RoleNotAllowed(Refused):
         self.case_id, self.trigger = case_id, trigger
         self.required, self.held = list(required), sorted(held)
         self.signoff = signoff
-        what = "the next sign-off needs" if signoff else "needs one of the roles"
-        super().__init__(f"case {case_id}: {trigger!r} {what} {', '.join(self.required)}; "
-                         f"you hold {', '.join(self.held) or 'no role'}")
+        which = "signoff" if signoff else "detail"
+        super().__init__(texts.t(f"problem.role_not_allowed.{which}", case=case_id,
+                                 trigger=trigger, required=listed(self.required),
+                                 held=listed(self.held) or texts.t("problem.no_role")))
 
 
 class SameSigner(Refused):
@@ -187,8 +189,8 @@ class MissingFields(Refused):
 
     def __init__(self, case_id: str, trigger: str, fields: Sequence[str]) -> None:
         self.case_id, self.trigger, self.fields = case_id, trigger, list(fields)
-        super().__init__(f"case {case_id}: {trigger!r} requires {', '.join(self.fields)}; "
-                         "send them in the event data")
+        super().__init__(texts.t("problem.missing_fields.detail", case=case_id,
+                                 trigger=trigger, fields=listed(self.fields)))
 
 
 class ConditionFailed(Refused):
@@ -231,8 +233,8 @@ class StaleVersion(PaichaError):
 
     def __init__(self, kind: str, key: str, expected: int, current: int) -> None:
         self.kind, self.key, self.expected, self.current = kind, key, expected, current
-        super().__init__(f"{kind} {key} is at version {current}, not {expected}: someone changed "
-                         "it since you read it; read it again and retry")
+        super().__init__(texts.t("problem.stale_version.detail", kind=kind_name(kind), key=key,
+                                 current=current, expected=expected))
 
 
 class Conflict(PaichaError):

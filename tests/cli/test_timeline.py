@@ -141,7 +141,6 @@ def test_three_year_plan_with_its_street_files(run: Run) -> None:
         "stricter: high_risk"}  # fmt: skip
 
 
-@pytest.mark.usefixtures("english")
 def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: Write) -> None:
     """The column is the field's number, as a spreadsheet counts them (4 = D), the same as
     `paicha import` and the API import report."""
@@ -156,7 +155,7 @@ def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: W
     assert lines[0].endswith(
         "units.csv:2:4  industry  未知行业'hazardous_chemical'  (是否应为'hazardous_chemicals'？)"
     )
-    assert any("units.csv:3:3  org  unknown org 'nowhere'" in line for line in lines)
+    assert any("units.csv:3:3  org  未知的组织机构 'nowhere'" in line for line in lines)
     assert any(
         "units.csv:3:5  tags  未知标签'hotle'  (是否应为'hotel'？)" in line
         for line in lines
@@ -165,7 +164,6 @@ def test_bad_rows_are_reported_with_file_line_column_and_hint(run: Run, write: W
     assert any("units.csv:5:1  id  id为空" in line for line in lines)
 
 
-@pytest.mark.usefixtures("english")
 def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
     orgs = write("orgs.csv", "id,name,level,parent\n"
                  "d,区,county,\n"
@@ -174,7 +172,7 @@ def test_bad_org_level_and_parent(run: Run, write: Write) -> None:
     code, _, err = run(CHONGMING, "--units", UNITS, "--orgs", orgs)
     assert code == 1
     assert "orgs.csv:3:3  level  未知层级'towm'  (是否应为'town'？)" in err
-    assert "orgs.csv:4:4  parent  unknown parent org 'x'" in err
+    assert "orgs.csv:4:4  parent  未知的上级组织机构 'x'" in err
 
 
 @pytest.mark.usefixtures("english")

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from alembic import command
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import column, create_engine, insert, select, table
 from sqlalchemy.pool import NullPool
 
 from storage.db import alembic_config
@@ -53,7 +53,10 @@ def test_the_migration_unties_deliveries_bound_to_the_wrong_subscription(
             conn.execute(insert(org_t), [_org("a", "/a/"), _org("b", "/b/")])
             # street a's subscription 1, older than its delivery; street b's subscription 2 got
             # the id of a's deleted one after a's delivery was queued
-            conn.execute(insert(subscription_t), [
+            # the subscription table as it was at 0003: the columns added since (lang …) left out
+            then = table("subscription", *(column(name, subscription_t.c[name].type)
+                                            for name in _subscription(0, "a", T0)))
+            conn.execute(insert(then), [
                 _subscription(1, "a", T0), _subscription(2, "b", T0 + dt.timedelta(days=2))])
             conn.execute(insert(delivery_t), [
                 _delivery("bound", 1, "dead", last_error="HTTP 500: <h1>db_password=x</h1>"),
