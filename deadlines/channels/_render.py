@@ -6,7 +6,7 @@ address. Its labels are in the message's language (catalogue area `deadlines`)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -148,3 +148,10 @@ def truncate_utf8(text: str, limit: int) -> str:
     marker = "…"
     room = limit - len(marker.encode("utf-8"))
     return data[:room].decode("utf-8", errors="ignore") + marker
+
+
+def mentions(message: Message, at_mobiles: Mapping[str, Sequence[str]]) -> list[str]:
+    """The mobiles to @mention (a robot's `at_mobiles`, by role): those of the roles the message
+    is for, without repeats."""
+    return list(dict.fromkeys(mobile for role in message.roles
+                              for mobile in at_mobiles.get(role, ())))

@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from deadlines.channels._http import HttpSender, robot_result
-from deadlines.channels._render import markdown
+from deadlines.channels._render import markdown, mentions
 from deadlines.channels.base import DeliveryResult, Message, require_aware
 from deadlines.channels.config import ConfigReader
 from deadlines.outbound import PUBLIC_ONLY, OutboundPolicy
+from engine import texts
 
 KIND = "dingtalk"
 DEFAULT_BASE_URL = "https://oapi.dingtalk.com/robot/send"
@@ -70,25 +71,18 @@ class DingtalkConfig:
                                                   "at_mobiles"))
         token = reader.string("access_token", secret=True)
         if token.startswith("http"):
-            reader.problem("access_token",
-                           "is the token alone (after `access_token=`), not the whole URL")
+            reader.problem("access_token", texts.t("deadlines.config.dingtalk_token_url"))
         secret = reader.optional_string("secret", secret=True)
         if secret is not None and not secret.startswith("SEC"):
             # DingTalk's signing secrets all start with SEC; anything else is most often the
             # access token or a keyword pasted into the wrong field.
-            reader.problem("secret", "DingTalk signing secrets start with 'SEC'")
+            reader.problem("secret", texts.t("deadlines.config.dingtalk_secret"))
         base_url = reader.url("base_url", outbound=outbound, default=DEFAULT_BASE_URL)
         timeout = reader.number("timeout", default=10.0, minimum=0.01, maximum=300)
         at_mobiles = reader.mobiles("at_mobiles")
         name = reader.name(KIND)
         reader.done()
         return cls(token, secret, base_url, timeout, name, at_mobiles)
-
-
-def mentions(message: Message, at_mobiles: Mapping[str, Sequence[str]]) -> list[str]:
-    """The mobiles to @mention: those of the roles the message is for, without repeats."""
-    return list(dict.fromkeys(mobile for role in message.roles
-                              for mobile in at_mobiles.get(role, ())))
 
 
 def body(message: Message, at_mobiles: Mapping[str, Sequence[str]] | None = None

@@ -65,10 +65,9 @@ class EmailConfig:
         password = reader.optional_string("password", secret=True)
         if (username is None) != (password is None):
             reader.problem("password" if password is None else "username",
-                           "username and password go together: set both or neither")
+                           texts.t("deadlines.config.email_login_pair"))
         if username is not None and security == "none":
-            reader.problem("security", "'none' would send the password in clear; "
-                           "use starttls or ssl to log in")
+            reader.problem("security", texts.t("deadlines.config.email_clear_password"))
         from_address = reader.string("from_address")
         _check_addresses(reader, "from_address", (from_address,))
         to = reader.strings("to")

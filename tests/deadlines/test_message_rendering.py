@@ -247,6 +247,39 @@ def test_dingtalk_mentions_the_mobiles_of_the_messages_roles() -> None:
     assert "at" not in nobody and "@137" not in nobody["markdown"]["text"]
 
 
+def test_a_wecom_robot_in_text_format_mentions_the_mobiles_of_the_messages_roles() -> None:
+    sent = message("overdue", roles=("principal", "safety_office", "regulator"))
+    config = wecom.WecomConfig.from_dict({
+        "key": "k-1", "format": "text", "at_mobiles": {
+            "principal": ["13800000000"], "safety_office": ["13900000000", "13800000000"],
+            "locality": ["13700000000"]}})
+    body = wecom.body(sent, config)
+    assert body["msgtype"] == "text"
+    assert body["text"]["mentioned_mobile_list"] == ["13800000000", "13900000000"]
+    # the same words as the e-mail's text, under the title: the unit, the date, the link
+    assert body["text"]["content"] == f"{sent.title}\n\n{plain(sent)}".rstrip("\n")
+    assert "示例化工有限公司" in body["text"]["content"] and LINK in body["text"]["content"]
+    nobody = wecom.body(sent, wecom.WecomConfig.from_dict({
+        "key": "k-1", "format": "text", "at_mobiles": {"locality": ["13700000000"]}}))
+    assert "mentioned_mobile_list" not in nobody["text"]
+    long = message("overdue", text="隐患" * 2000)
+    assert len(wecom.body(long, config)["text"]["content"].encode("utf-8")) <= 2048
+    # the default stays markdown, which mentions nobody
+    assert wecom.body(sent, wecom.WecomConfig.from_dict({"key": "k-1"}))["msgtype"] == \
+        "markdown"
+
+
+def test_a_wecom_robot_refuses_mobiles_it_could_not_mention() -> None:
+    with pytest.raises(ValueError, match=r"at_mobiles: a WeCom markdown message cannot "
+                                         r"@mention by mobile number: set `format: text`"):
+        wecom.WecomConfig.from_dict({"key": "k-1", "at_mobiles": {"principal": ["13800000000"]}})
+    with pytest.raises(ValueError, match=r"format: "):
+        wecom.WecomConfig.from_dict({"key": "k-1", "format": "html"})
+    with texts.use("zh"), pytest.raises(ValueError, match="不能按手机号@提醒"):
+        wecom.WecomConfig.from_dict({"key": "k-1", "format": "markdown",
+                                     "at_mobiles": {"principal": ["13800000000"]}})
+
+
 def test_dingtalk_refuses_a_mention_that_is_no_mobile_number() -> None:
     with pytest.raises(ValueError, match=r"at_mobiles\.principal: must be a list of mobile"):
         dingtalk.DingtalkConfig.from_dict({"access_token": "tok123",
