@@ -70,8 +70,10 @@ async def read_metrics(
         description="`Bearer <PAICHA_METRICS_TOKEN>`, when that is set")] = None,
 ) -> Response:
     wanted = services.settings.metrics_token
-    if wanted is not None and not hmac.compare_digest(
-            (authorization or "").encode(), f"Bearer {wanted}".encode()):
+    # the scheme is case-insensitive (RFC 9110 §11.1: `bearer …` is as good); the token not
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    if wanted is not None and not (scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), wanted.encode())):
         return problem(401, "unauthenticated", t("api.system.metrics_token"))
     body = await run_db(metrics.exposition, services.db, services.now)
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -22,6 +22,11 @@ URL_FIELDS = frozenset({"url", "base_url"})
 # the config keys that hold people's mobile numbers (by role)
 MOBILE_FIELDS = frozenset({"at_mobiles"})
 MASK = "••••"
+# How many roles and numbers a robot's at_mobiles may hold: a group robot's chat holds at most
+# 2,000 members (WeCom, DingTalk), and a message mentions those of its roles; a config far past
+# that is a mistake (a pasted directory), and it is stored and shown with every subscription.
+MOBILE_ROLES = 50
+MOBILES_PER_ROLE = 200
 # a mobile number as the robots take it: digits, optionally the country code with +
 MOBILE = re.compile(r"\+?[0-9]{5,20}")
 
@@ -165,10 +170,18 @@ class ConfigReader:
             self._problems.append((field, texts.t(
                 "deadlines.config.not_mobiles", example='{"principal": ["13800000000"]}')))
             return {}
+        if len(value) > MOBILE_ROLES:
+            self._problems.append((field, texts.t("deadlines.config.mobile_roles",
+                                                  limit=MOBILE_ROLES)))
+            return {}
         found: dict[str, tuple[str, ...]] = {}
         for role, numbers in value.items():
             if isinstance(numbers, str):
                 numbers = [numbers]
+            if isinstance(numbers, list | tuple) and len(numbers) > MOBILES_PER_ROLE:
+                self._problems.append((f"{field}.{role}", texts.t(
+                    "deadlines.config.mobiles_per_role", limit=MOBILES_PER_ROLE)))
+                continue
             if not isinstance(numbers, list | tuple) or not all(
                     isinstance(n, str) and MOBILE.fullmatch(n) for n in numbers):
                 self._problems.append((f"{field}.{role}", texts.t("deadlines.config.mobiles")))

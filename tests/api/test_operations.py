@@ -203,12 +203,15 @@ def test_the_metrics_token_when_one_is_set(client: TestClient, world: World) -> 
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     # neither a person's API token nor the secret in another shape opens the metrics
     for sent in (world.auth("admin")["Authorization"], "scrape-secret", "Bearer scrape-secretX",
-                 "Bearer scrape-secre", "Bearer  scrape-secret", "Basic scrape-secret",
+                 "Bearer scrape-secre", "Basic scrape-secret", "Bearerscrape-secret",
                  "Bearer scrape-secret\u00e9"):
         answer = client.get("/metrics", headers={"Authorization": sent.encode("latin-1")})
         assert answer.status_code == 401, sent
     allowed = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     assert allowed.status_code == 200 and "paicha_outbox_depth" in allowed.text
+    # the scheme in any case, one or more spaces before the token (RFC 9110 §11.4)
+    for sent in ("bearer scrape-secret", "BEARER  scrape-secret"):
+        assert client.get("/metrics", headers={"Authorization": sent}).status_code == 200, sent
 
 
 # -- health and readiness ----------------------------------------------------------------------

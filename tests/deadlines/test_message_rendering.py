@@ -269,6 +269,18 @@ def test_a_wecom_robot_in_text_format_mentions_the_mobiles_of_the_messages_roles
         "markdown"
 
 
+def test_a_robots_mobiles_are_bounded() -> None:
+    many_roles = {f"r{i}": ["13800000000"] for i in range(51)}
+    with pytest.raises(ValueError, match="at_mobiles: lists mobile numbers for at most 50 roles"):
+        dingtalk.DingtalkConfig.from_dict({"access_token": "tok123", "at_mobiles": many_roles})
+    many = {"principal": [f"1380000{i:04d}" for i in range(201)]}
+    with pytest.raises(ValueError, match=r"at_mobiles\.principal: holds at most 200 mobile"):
+        dingtalk.DingtalkConfig.from_dict({"access_token": "tok123", "at_mobiles": many})
+    enough = {"principal": [f"1380000{i:04d}" for i in range(200)]}
+    assert len(dingtalk.DingtalkConfig.from_dict(
+        {"access_token": "tok123", "at_mobiles": enough}).at_mobiles["principal"]) == 200
+
+
 def test_a_wecom_robot_refuses_mobiles_it_could_not_mention() -> None:
     with pytest.raises(ValueError, match=r"at_mobiles: a WeCom markdown message cannot "
                                          r"@mention by mobile number: set `format: text`"):
