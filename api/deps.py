@@ -15,7 +15,7 @@ from api.services import Services, run_db
 from engine import authority
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid
-from engine.texts import t
+from engine.texts import listed, t
 
 _bearer = HTTPBearer(auto_error=False, description="A token made by `paicha token create`.")
 
@@ -153,7 +153,7 @@ CHANNEL_ROLES = frozenset({"safety_office", "locality"})
 async def channel_manager(principal: Annotated[Principal, Depends(org_manager)]) -> Principal:
     if not (principal.admin or principal.roles & CHANNEL_ROLES):
         raise Forbidden(t("api.action.manage_subscriptions"), t(
-            "api.needs.channel_roles", roles=t("list.separator").join(sorted(CHANNEL_ROLES))))
+            "api.needs.channel_roles", roles=listed(sorted(CHANNEL_ROLES))))
     return principal
 
 

@@ -27,7 +27,7 @@ from starlette.types import Scope
 
 from api.operations import operations
 from engine.schema import did_you_mean
-from engine.texts import t
+from engine.texts import listed, t
 
 # NUL and the UTF-16 surrogates: a str holding one cannot be stored as text
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -84,7 +84,7 @@ def _undeclared(scope: Scope) -> list[dict[str, str]]:
         if name not in operation.query:
             takes = (t("api.query.takes_none") if not operation.query else
                      did_you_mean(name, operation.query) if _close(name, operation.query) else
-                     t("api.query.takes", names=t("list.separator").join(
+                     t("api.query.takes", names=listed(
                          sorted(operation.query))))
             problems.append({"location": f"query.{_shown(name)}",
                              "message": t("api.query.unknown", takes=takes)})

@@ -41,7 +41,7 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.schema import did_you_mean
-from engine.texts import t
+from engine.texts import listed, t
 from paicha.logs import request_id
 
 log = logging.getLogger("paicha.api")
@@ -152,8 +152,8 @@ JSON_TYPES = ("application/json",)
 
 
 def invalid(problems: list[dict[str, str]]) -> JSONResponse:
-    where = t("api.separator.semicolon").join(t("api.at", path=p["location"]) + p["message"]
-                                              for p in problems[:5])
+    where = listed((t("api.at", path=p["location"]) + p["message"] for p in problems[:5]),
+                   "list.semicolon")
     return problem(422, "request_invalid", t("problem.request_invalid.detail", where=where),
                    problems=problems)
 

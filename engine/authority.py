@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from engine import texts
 from engine.access import Principal
-from engine.errors import Forbidden, NotCampaignOwner, listed, scope_words
+from engine.errors import Forbidden, NotCampaignOwner, scope_words
+from engine.texts import listed
 
 # 安委会办公室: publishes the campaigns of its org, and runs campaigns in its subtree.
 CAMPAIGN_ROLES = frozenset({"safety_office"})

@@ -383,7 +383,7 @@ class CaseTypeChecker:
             self.p.report(
                 path,
                 texts.t("semantics.clock.fire_unreachable", trigger=trigger,
-                        states=texts.t("list.separator").join(run_states)),
+                        states=texts.listed(run_states)),
                 texts.t("semantics.clock.fire_unreachable.hint", trigger=trigger),
                 severity="warning",
             )

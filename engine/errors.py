@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine import texts
+from engine.texts import listed
 
 Severity = Literal["error", "warning"]
 
@@ -136,12 +137,6 @@ class SameSigner(Refused):
                                  trigger=trigger, signed_as=signed_as, role=role))
 
 
-def listed(items: Iterable[object], joiner: str = "list.separator") -> str:
-    """Items joined as the current language writes a list (`, ` or `、`; `errors.list.or` for
-    alternatives, `errors.list.semicolon` for sentences)."""
-    return texts.t(joiner).join(str(item) for item in items)
-
-
 def kind_name(kind: str) -> str:
     """What people call a kind of record (`org` -> 组织机构); a kind the catalogue does not name
     is shown as it is."""
@@ -175,7 +170,7 @@ class FieldsNotSettable(Refused):
         self.settable = list(settable)
         self.hints = list(hints)
         more = (texts.t("errors.fields_not_settable.hints",
-                        hints=listed(self.hints, "errors.list.semicolon")) if self.hints else "")
+                        hints=listed(self.hints, "list.semicolon")) if self.hints else "")
         super().__init__(texts.t(
             "errors.fields_not_settable", case=case_id, trigger=trigger,
             refused=listed(map(repr, self.refused)),
@@ -212,7 +207,7 @@ class InvalidData(Refused):
     def __init__(self, case_id: str, problems: Sequence[str]) -> None:
         self.case_id, self.problems = case_id, list(problems)
         super().__init__(texts.t("errors.invalid_data", case=case_id,
-                                 problems=listed(self.problems, "errors.list.semicolon")))
+                                 problems=listed(self.problems, "list.semicolon")))
 
 
 class NotFound(PaichaError):

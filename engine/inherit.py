@@ -182,7 +182,7 @@ def _drops_in(parent: Any, child: Any, path: list[str | int],
                 known = [k for k in inherited if k not in required]
                 found.append((spot, texts.t("campaign.drop.not_inherited", id=item_key(item),
                                             name=name),
-                              texts.t("campaign.drop.keys", keys=texts.t("list.separator").join(
+                              texts.t("campaign.drop.keys", keys=texts.listed(
                                   known)) if known else texts.t("campaign.drop.no_keys")))
             elif name in item:
                 found.append((spot, texts.t("campaign.drop.also_set", name=name),

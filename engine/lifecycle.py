@@ -345,7 +345,7 @@ class Lifecycle:
             setters = [t for t in self._set_by.get(name, []) if t != trigger]
             if setters:
                 hints.append(texts.t("semantics.refused.set_by", field=name,
-                                     setters=texts.t("list.separator").join(map(repr, setters))))
+                                     setters=texts.listed(map(repr, setters))))
             elif name not in self.type.fields:
                 # the did-you-mean only when a field is close (not the list of all fields)
                 close = get_close_matches(name[:60], settable, n=1, cutoff=0.6)
@@ -436,7 +436,7 @@ class Lifecycle:
             for error in errors:
                 where = ".".join(str(p) for p in error.absolute_path)
                 if error.validator == "additionalProperties":
-                    known = texts.t("list.separator").join(self.type.fields)
+                    known = texts.listed(self.type.fields)
                     problems.append(texts.t("semantics.data.unknown_field", error=error.message,
                                             case_type=self.type.id, fields=known))
                 else:

@@ -130,7 +130,7 @@ class ReportChecker:
     @staticmethod
     def _has(kinds: list[str]) -> str:
         """The measures an item has, listed; `none` when it has none."""
-        return texts.t("list.separator").join(kinds) or texts.t("semantics.report.none")
+        return texts.listed(kinds) or texts.t("semantics.report.none")
 
     def _variants(self, variants: list[Any], path: Path) -> None:
         """Each variant names declared org levels, none filed by two variants."""
@@ -282,7 +282,7 @@ class ReportChecker:
             p.report(
                 [*where, ops[1]],
                 texts.t("semantics.target.two_comparisons",
-                        ops=texts.t("list.separator").join(ops)),
+                        ops=texts.listed(ops)),
                 texts.t("semantics.target.two_comparisons.hint"),
                 key=True,
             )
@@ -290,7 +290,7 @@ class ReportChecker:
             p.report(
                 [*where, ops[0]],
                 texts.t("semantics.target.bound_and_comparison",
-                        bounds=texts.t("list.separator").join(bounds), op=ops[0]),
+                        bounds=texts.listed(bounds), op=ops[0]),
                 texts.t("semantics.target.bound_and_comparison.hint"),
                 key=True,
             )

@@ -123,7 +123,7 @@ def manual_values(form: Report, entered: Mapping[str, Any]) -> dict[str, Value]:
         if slot is None:
             manual = [s.key for s in by_key.values() if s.figure.manual]
             raise InputInvalid(texts.t("semantics.figures.unknown", form=form.name, key=key,
-                                       manual=texts.t("list.separator").join(manual)
+                                       manual=texts.listed(manual)
                                        or texts.t("semantics.report.none")),
                                code="unknown_figure")
         if slot.figure.manual is None:

@@ -51,7 +51,7 @@ class _Problems:
                                           format_path([*path, key]),
                                           texts.t("semantics.calendar.unknown_key", key=key),
                                           texts.t("semantics.calendar.unknown_key.hint",
-                                                  keys=texts.t("list.separator").join(known))))
+                                                  keys=texts.listed(known))))
 
 
 def read_schedule(text: str, source: str) -> YearSchedule:

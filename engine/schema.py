@@ -85,7 +85,7 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
     if close is not None:
         return texts.t("campaign.did_you_mean", choice=close)
     if 0 < len(options) <= 8:
-        return texts.t("campaign.known", choices=texts.t("list.separator").join(options))
+        return texts.t("campaign.known", choices=texts.listed(options))
     return ""
 
 

@@ -32,7 +32,7 @@ from engine.model import Campaign
 from engine.openings import FOUND_ON, check_open, found_on_of
 from engine.orgs import Unit
 from engine.reminders import check_counts_working_days, check_reminders, check_text, phase_deadline
-from engine.texts import t
+from engine.texts import listed, t
 
 HappeningKind = Literal[
     "phase_due", "check_reminder", "check_due", "opened", "fired", "signed", "refused",
@@ -243,7 +243,7 @@ class Simulation:
         if isinstance(error, KeyError) or case_type not in self.campaign.cases:
             return t("simulate.unknown_case", name=error)
         if isinstance(error, TransitionNotAllowed):
-            allowed = t("list.separator").join(
+            allowed = listed(
                 dict.fromkeys(self._transition_name(case_type, trigger=trigger)
                               for trigger in error.allowed))
             return t("simulate.refused.transition_not_allowed",
@@ -254,13 +254,13 @@ class Simulation:
             roles = self.campaign.roles
             return t("simulate.refused.role_not_allowed",
                      transition=self._transition_name(case_type, trigger=error.trigger),
-                     required=t("list.separator").join(
+                     required=listed(
                          roles[r].name if r in roles else r for r in error.required))
         if isinstance(error, MissingFields):
             fields = self.campaign.cases[case_type].fields
             return t("simulate.refused.missing_fields",
                      transition=self._transition_name(case_type, trigger=error.trigger),
-                     fields=t("list.separator").join(
+                     fields=listed(
                          fields[f].title if f in fields else f for f in error.fields))
         return str(error)
 

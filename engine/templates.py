@@ -158,7 +158,7 @@ def template_problems(kind: str, source: str) -> list[TemplateProblem]:
                                        attribute=attribute, kind=kind),
                 did_you_mean(attribute, fields)
                 or texts.t("campaign.template.attributes", name=owner.name,
-                           attributes=texts.t("list.separator").join(sorted(fields)))))
+                           attributes=texts.listed(sorted(fields)))))
     if problems:
         return problems
     try:

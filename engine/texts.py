@@ -23,7 +23,7 @@ import contextvars
 import datetime as dt
 import gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
@@ -103,6 +103,12 @@ def t(key: str, lang: str | None = None, /, **values: object) -> str:
             text = catalogue(candidate).gettext(key)
             return text.format(**values) if values else text
     return key
+
+
+def listed(items: Iterable[object], joiner: str = "list.separator") -> str:
+    """Items joined as the current language writes a list (`, ` or `、`; another joiner id for
+    alternatives or sentences: `errors.list.or`, `list.semicolon`)."""
+    return t(joiner).join(str(item) for item in items)
 
 
 def weekday(day: dt.date) -> str:

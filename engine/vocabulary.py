@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine import texts
-from engine.errors import InputInvalid, listed
+from engine.errors import InputInvalid
 from engine.model import Campaign
+from engine.texts import listed
 
 Kind = Literal["level", "industry", "tag", "role"]
 KINDS: tuple[Kind, ...] = ("level", "industry", "tag", "role")
@@ -86,7 +87,7 @@ class UnknownTerm(InputInvalid):
 
     def __init__(self, problems: Sequence[dict[str, str]]) -> None:
         text = listed((texts.t("errors.term.problem", field=p["field"], message=p["message"])
-                       for p in problems), "errors.list.semicolon")
+                       for p in problems), "list.semicolon")
         if len(problems) == 1 and problems[0]["hint"]:
             text += texts.t("errors.aside", text=problems[0]["hint"])
         super().__init__(text, problems, code="unknown_term")

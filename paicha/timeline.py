@@ -75,7 +75,7 @@ class Entry:
             parts.append(texts.t("timeline.rolled", nominal=self.nominal.isoformat()))
         if self.provisional is not None:
             parts.append(texts.t("timeline.provisional", year=self.provisional.year))
-        return texts.t("timeline.separator").join(parts)
+        return texts.listed(parts, "list.semicolon")
 
 
 def phase_entries(

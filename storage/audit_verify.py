@@ -255,7 +255,7 @@ class _Stream:
             fields = sorted(k for k in {*case.data, *self.data}
                             if case.data.get(k, _ABSENT) != self.data.get(k, _ABSENT))
             yield Break(name, seq, texts.t("audit.break.case_data",
-                                           fields=texts.t("list.separator").join(fields[:10])))
+                                           fields=texts.listed(fields[:10])))
         opened = {"type": self.opening.get("type"), "unit": self.opening.get("unit"),
                   "campaign_version_id": self.opening.get("campaign_version_id")}
         stored = {"type": case.type, "unit": case.unit_id,

@@ -20,9 +20,10 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine import texts
 from engine.dates import Deadlines
-from engine.errors import CampaignInvalid, NotFound, Problem, listed
+from engine.errors import CampaignInvalid, NotFound, Problem
 from engine.lifecycle import Lifecycle
 from engine.loader import CampaignLoader, Loaded
+from engine.texts import listed
 from engine.vocabulary import Vocabulary
 from engine.workdays import StatutoryCalendar
 from storage import audit

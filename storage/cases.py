@@ -20,11 +20,12 @@ from engine import openings, texts
 from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
-from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion, listed
+from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
 from engine.lifecycle import Actor, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
 from engine.orgs import Unit as CoreUnit
 from engine.signoffs import Signature
+from engine.texts import listed
 from storage import audit, metrics, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared

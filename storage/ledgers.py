@@ -18,8 +18,9 @@ from sqlalchemy import Connection, select
 from engine import texts
 from engine.access import Principal
 from engine.dates import end_of_day
-from engine.errors import InputInvalid, NotFound, OutOfScope, listed
+from engine.errors import InputInvalid, NotFound, OutOfScope
 from engine.model import Campaign
+from engine.texts import listed
 from storage.query import prefix_condition, reach
 from storage.report_sql import Snapshot, condition
 from storage.report_views import recorded_day

@@ -24,10 +24,11 @@ from engine.access import Principal
 from engine.checks import Expander
 from engine.dates import local_date
 from engine.document import format_path
-from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope, listed
+from engine.errors import Conflict, Forbidden, InputInvalid, NotFound, OutOfScope
 from engine.limits import DateRange
 from engine.model import ROLE_SEPARATOR, Check, roles_of
 from engine.schema import format_checker
+from engine.texts import listed
 from storage import audit, timers
 from storage.campaigns import (
     CampaignRegistry,
@@ -477,7 +478,7 @@ def complete(
                                  DateRange.for_campaign(published.loaded.campaign))
     if problems:
         where = listed((texts.t("errors.term.problem", field=p["path"], message=p["message"])
-                        for p in problems[:5]), "errors.list.semicolon")
+                        for p in problems[:5]), "list.semicolon")
         raise InputInvalid(texts.t("errors.evidence_invalid", id=obligation_id,
                                    check=row.check_id, where=where),
                            problems, code="evidence_invalid")

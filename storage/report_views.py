@@ -18,9 +18,10 @@ from engine import reports as core
 from engine import texts
 from engine.access import Principal
 from engine.dates import Period, local_date
-from engine.errors import InputInvalid, NotFound, OutOfScope, listed
+from engine.errors import InputInvalid, NotFound, OutOfScope
 from engine.limits import DateRange
 from engine.model import Campaign, Report
+from engine.texts import listed
 from storage import reports
 from storage.campaigns import CampaignRegistry
 from storage.query import ancestor_paths, prefix_condition

@@ -16,8 +16,9 @@ from engine import reports as core
 from engine import texts
 from engine.access import Principal
 from engine.dates import local_date
-from engine.errors import Forbidden, InputInvalid, listed
+from engine.errors import Forbidden, InputInvalid
 from engine.model import roles_of
+from engine.texts import listed
 from storage import audit
 from storage.campaigns import CampaignRegistry
 from storage.query import prefix_condition

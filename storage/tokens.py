@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from engine.access import Principal, ScopeKind
-from engine.errors import InputInvalid, NotFound, kind_name, listed
-from engine.texts import t
+from engine.errors import InputInvalid, NotFound, kind_name
+from engine.texts import listed, t
 from engine.vocabulary import Vocabulary
 from storage import audit
 from storage.tables import Org, Token, Unit
@@ -102,7 +102,7 @@ def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
             problems.append(t("errors.token.role_scope", role=found.id,
                               scopes="/".join(kind_name(s) for s in sorted(scopes)), where=where))
     if problems:
-        raise InputInvalid(listed(problems, "errors.list.semicolon"), code="role_invalid")
+        raise InputInvalid(listed(problems, "list.semicolon"), code="role_invalid")
     return ids
 
 

@@ -29,7 +29,7 @@ from engine.diagram import mermaid
 from engine.document import plain
 from engine.errors import Forbidden, InputInvalid, NotFound
 from engine.orgs import Org, Unit
-from engine.texts import t
+from engine.texts import listed, t
 from paicha.cells import neutral
 from storage import campaigns as store
 from storage import deployments, obligations
@@ -118,7 +118,7 @@ def _may_publish(conn: Any, principal: Principal, campaign_id: str,
                if not principal.reaches_org(d["org_path"])]
     if outside:
         raise Forbidden(t("api.action.publish_version", campaign=campaign_id),
-                        t("api.needs.whole_subtree", orgs=t("list.separator").join(outside)))
+                        t("api.needs.whole_subtree", orgs=listed(outside)))
 
 
 def _sees_deployment(principal: Principal, path: str) -> bool:
@@ -183,7 +183,7 @@ def campaign_diagram(campaign_id: str, services: ServicesDep, principal: Caller,
     campaign = published.loaded.campaign
     if case not in campaign.cases:
         raise InputInvalid(t("api.campaign.unknown_case_type", campaign=campaign_id, case=case,
-                             types=t("list.separator").join(campaign.cases)),
+                             types=listed(campaign.cases)),
                            code="unknown_case_type")
     return PlainTextResponse(mermaid(campaign, campaign.cases[case]))
 

@@ -20,7 +20,7 @@ from deadlines.digests import delivery_problems, next_slot, release, settings_of
 from deadlines.outbox import redrive
 from engine.access import Principal
 from engine.errors import Forbidden, InputInvalid, NotFound, OutOfScope
-from engine.texts import t
+from engine.texts import listed, t
 from storage import audit, deliveries
 from storage.query import (
     cursor_instant,
@@ -321,9 +321,9 @@ def _delivery_settings(body: DeliveryModeIn) -> dict[str, Any]:
     raw = body.model_dump(exclude_none=True)
     problems = delivery_problems(raw)
     if problems:
-        listed = t("api.separator.semicolon").join(
-            t("api.delivery.item", field=field, problem=problem) for field, problem in problems)
-        raise InputInvalid(t("api.delivery.invalid", listed=listed), code="delivery_invalid")
+        said = listed((t("api.delivery.item", field=field, problem=problem)
+                       for field, problem in problems), "list.semicolon")
+        raise InputInvalid(t("api.delivery.invalid", listed=said), code="delivery_invalid")
     return raw if raw.get("mode") == "digest" else {}
 
 

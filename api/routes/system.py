@@ -8,13 +8,14 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
+from fastapi.security.utils import get_authorization_scheme_param
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from api.deps import Admin, ServicesDep
 from api.errors import problem, problem_responses
 from api.schemas import AuditVerdict, Health, Readiness
 from api.services import run_db
-from engine.texts import t
+from engine.texts import listed, t
 from paicha.files import campaign_schema_text
 from storage import audit_verify, metrics, readiness
 
@@ -43,13 +44,13 @@ async def ready(services: ServicesDep) -> Any:
     checks = await run_db(lambda: readiness.ready(
         services.db, now=services.now(),
         sweep_seconds=services.settings.ready_sweep_seconds))
-    listed = [c.as_dict() for c in checks]
+    shown = [c.as_dict() for c in checks]
     failed = [c.name for c in checks if not c.ok]
     if failed:
         return problem(503, "not_ready",
-                       t("api.system.not_ready", failed=t("list.separator").join(failed)),
-                       checks=listed)
-    return {"status": "ready", "checks": listed}
+                       t("api.system.not_ready", failed=listed(failed)),
+                       checks=shown)
+    return {"status": "ready", "checks": shown}
 
 
 @router.get(
@@ -71,7 +72,7 @@ async def read_metrics(
 ) -> Response:
     wanted = services.settings.metrics_token
     # the scheme is case-insensitive (RFC 9110 §11.1: `bearer …` is as good); the token not
-    scheme, _, given = (authorization or "").strip().partition(" ")
+    scheme, given = get_authorization_scheme_param(authorization)
     if wanted is not None and not (scheme.lower() == "bearer" and hmac.compare_digest(
             given.strip().encode(), wanted.encode())):
         return problem(401, "unauthenticated", t("api.system.metrics_token"))

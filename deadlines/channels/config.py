@@ -39,10 +39,9 @@ class ChannelConfigInvalid(PaichaError, ValueError):
     def __init__(self, channel: str, problems: Iterable[tuple[str, str]]) -> None:
         self.channel = channel
         self.problems: list[tuple[str, str]] = list(problems)
-        listed = texts.t("deadlines.config.separator").join(
-            texts.t("deadlines.config.problem", field=field, problem=problem)
-            for field, problem in self.problems)
-        super().__init__(texts.t("deadlines.config.invalid", channel=channel, problems=listed))
+        said = texts.listed((texts.t("deadlines.config.problem", field=field, problem=problem)
+                             for field, problem in self.problems), "list.semicolon")
+        super().__init__(texts.t("deadlines.config.invalid", channel=channel, problems=said))
 
     @property
     def fields(self) -> list[str]:
