@@ -31,6 +31,7 @@ from api.services import Clock, Services, Settings, system_clock
 from api.telemetry import Telemetry
 from engine import document, texts
 from paicha import sheets
+from web import app as web
 
 DESCRIPTION = """\
 The REST API of paicha, the workflow engine for work-safety governance campaigns
@@ -74,9 +75,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
         # any route may meet the request guard's body cap and time budget (api.guard)
         app.include_router(router, responses=errors.problem_responses(413, 503))
     app.include_router(docs.router)
+    web.install(app)  # the screens: pages over these routes (web/)
     default, routes = route_limits(built.settings)
     app.add_middleware(RequestGuard, services=built, default=default, routes=routes,
-                       public=errors.PUBLIC_PATHS | docs.PUBLIC)
+                       public=errors.PUBLIC_PATHS | docs.PUBLIC | web.ROOT,
+                       public_prefixes=web.PREFIXES)
     app.add_middleware(Telemetry)  # outermost: the guard's answers carry the request id too
     return app
 

@@ -43,6 +43,10 @@ async def caller(
 # The scope key where the request guard (api.guard) leaves the principal it resolved before
 # the body was read; the routes take it from there instead of resolving the token again.
 PRINCIPAL = "paicha.principal"
+# Marks a request the screens make in-process as their person (web.client), with the principal
+# of the person's session already in PRINCIPAL: the telemetry and the request guard, which the
+# page's own request has passed, let it straight through. Only the server sets scope keys.
+INTERNAL = "paicha.internal"
 
 
 async def principal_of(request: Request) -> Principal:

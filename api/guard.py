@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import door
-from api.deps import PRINCIPAL, resolve_token
+from api.deps import INTERNAL, PRINCIPAL, resolve_token
 from api.errors import Unauthenticated, invalid, problem
 from api.offload import WorkStopped
 from api.services import Services
@@ -54,20 +54,31 @@ class BodyTooLarge(HTTPException):
 
 class RequestGuard:
     """The ASGI middleware; `routes` maps (method, path) to the limits of routes that differ
-    from `default`; `public` paths need no token."""
+    from `default`; `public` paths, and paths under `public_prefixes`, need no token."""
 
     def __init__(self, app: ASGIApp, *, services: Services, default: Limits,
-                 routes: Mapping[tuple[str, str], Limits], public: frozenset[str]) -> None:
+                 routes: Mapping[tuple[str, str], Limits], public: frozenset[str],
+                 public_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.services = services
         self.default = default
         self.routes = dict(routes)
         self.public = public
+        # the screens (web/): they answer a request without a session themselves, with the
+        # sign-in page rather than a 401
+        self.public_prefixes = public_prefixes
         shortest = min([default.seconds, *(limits.seconds for limits in routes.values())])
         self.watchdogs = Watchdogs(tick=min(1.0, max(0.005, shortest / 10)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if INTERNAL in scope:  # a screen's call (web.client): its page passed this guard
+            refused = door.refusals(scope)
+            if refused:
+                await invalid(refused)(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         limits = self.routes.get((scope["method"], scope["path"]), self.default)
@@ -99,7 +110,8 @@ class RequestGuard:
                 authorization = value
             elif name == b"content-length":
                 length = value
-        if scope["path"] not in self.public:
+        path: str = scope["path"]
+        if path not in self.public and not path.startswith(self.public_prefixes):
             try:
                 scope[PRINCIPAL] = await resolve_token(
                     self.services, None if authorization is None

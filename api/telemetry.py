@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import event_lane
+from api.deps import INTERNAL
 from api.errors import unexpected
 from api.operations import operations
 from engine import texts
@@ -66,7 +67,7 @@ class Telemetry:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or INTERNAL in scope:  # a screen's call: its page is counted
             await self.app(scope, receive, send)
             return
         given = wanted = None

@@ -18,7 +18,8 @@ def org_path(ancestors: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of a token: roles within one org's subtree, or one unit, or setup rights."""
+    """The holder of a token or a person's account: roles within one org's subtree, or one
+    unit, or setup rights."""
 
     token_id: int
     name: str
@@ -27,6 +28,13 @@ class Principal:
     scope_id: str | None = None
     scope_path: str | None = None  # the org's path, for org tokens
     unit_org_path: str | None = None  # the unit's org path, for unit tokens
+    user_id: int | None = None  # a person signed in to the screens (storage.users)
+
+    @property
+    def actor(self) -> str:
+        """Who acts, as the audit log names them: `user:<id>` for a person signed in, the
+        token's name for a machine (and for the CLI and seeders, which have no token)."""
+        return f"user:{self.user_id}" if self.user_id else self.name
 
     @property
     def admin(self) -> bool:

@@ -30,6 +30,7 @@ from engine.errors import (
 from engine.limits import DateRange
 from engine.limits import problems as limit_problems
 from engine.model import Campaign, CaseType, SignoffStep, Transition
+from engine.model import Field as FieldModel
 from engine.orgs import Unit, unit_test
 from engine.schema import did_you_mean, format_checker
 from engine.signoffs import Signature, SignerFields, Step, next_step, pending
@@ -144,6 +145,19 @@ def _signed_by(pending: Sequence[Signature], actor: Actor) -> Signature | None:
     return None
 
 
+@dataclass(frozen=True)
+class EventForm:
+    """A trigger's form for one person and case (Lifecycle.form): the transition it takes, its
+    fields in order, the names of those required, the role it is fired in and, in a sign-off
+    chain, the step's index."""
+
+    transition: Transition
+    fields: tuple[FieldModel, ...]
+    required: frozenset[str]
+    role: str | None
+    step: int | None = None
+
+
 class Lifecycle:
     """The lifecycle of one case type of one campaign version."""
 
@@ -218,6 +232,29 @@ class Lifecycle:
                 continue
             found.append(transition.trigger)
         return found
+
+    def form(self, case: Case, trigger: str, actor: Actor, *, unit: Unit | None = None
+             ) -> EventForm | None:
+        """What a person fills in to fire `trigger` now: the transition `fire` would take for
+        this actor, its fields (the case's, and a signer's own for a sign-off step) and which
+        of them are required; None when the actor may not fire it now. The screens build a
+        trigger's form from it (web/pages/hazards.py); `fire` still decides."""
+        test = unit_test(self.campaign, unit)
+        passing = [t for t in self.by_trigger.get(trigger, ())
+                   if case.state in t.sources and holds(t.when, case.data, test)]
+        chosen = next((t for t in passing if self._may_fire(t, case, actor, test)), None)
+        if chosen is None:
+            return None
+        step = self._next_step(chosen, case, test) if chosen.signoffs else None
+        names = [*chosen.requires, *(n for n in chosen.sets if n not in chosen.requires)]
+        fields = [self.type.fields[n] for n in names if n in self.type.fields]
+        required = set(chosen.requires)
+        if step is not None:
+            fields += list(step[1].fields.values())
+            required |= set(step[1].required)
+        return EventForm(chosen, tuple(fields), frozenset(required),
+                         step[1].role if step else self._role_for(chosen, case, actor, test),
+                         step[0] if step else None)
 
     # -- decisions -------------------------------------------------------------------------
 

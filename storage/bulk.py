@@ -100,7 +100,7 @@ def _org_paths(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
 
 def _audit(conn: Connection, principal: Principal, stream: str, now: dt.datetime,
            data: Mapping[str, Any]) -> None:
-    audit.append(conn, stream=stream, at=now, actor=principal.name, role=None, action="import",
+    audit.append(conn, stream=stream, at=now, actor=principal.actor, role=None, action="import",
                  data=data)
 
 

@@ -21,7 +21,7 @@ from engine.access import Principal
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
 from engine.errors import InputInvalid, NotFound, OutOfScope, StaleVersion
-from engine.lifecycle import Actor, Lifecycle, Outcome
+from engine.lifecycle import Actor, EventForm, Lifecycle, Outcome
 from engine.lifecycle import Case as CoreCase
 from engine.orgs import Unit as CoreUnit
 from engine.signoffs import Signature
@@ -37,11 +37,12 @@ from storage.query import (
     prefix_condition,
     reach,
 )
-from storage.tables import Case, Token, Unit
+from storage.tables import Case, Token, Unit, UserAccount
 
 case_t = Case.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 token_t = Token.__table__  # type: ignore[attr-defined]
+user_t = UserAccount.__table__  # type: ignore[attr-defined]
 
 
 class StoredCase(NamedTuple):
@@ -136,9 +137,11 @@ def _entry_data(outcome: Outcome) -> dict[str, Any]:
 
 
 def actor_id(principal: Principal) -> str:
-    """Who acts, stable and unique: `token:<id>` (people signed in will be `user:<id>`); an
-    in-process caller without a token (the CLI, a seeder) goes by its name. A token's name is
+    """Who acts, stable and unique: `user:<id>` for a person signed in, `token:<id>` for a
+    token; an in-process caller without either (the CLI, a seeder) goes by its name. A name is
     neither stable nor unique: two tokens may share one, and it is only what people read."""
+    if principal.user_id:
+        return f"user:{principal.user_id}"
     return f"token:{principal.token_id}" if principal.token_id else principal.name
 
 
@@ -286,7 +289,7 @@ class CaseStore:
             type=case_type, unit_id=unit_id, org_path=path, state=outcome.target,
             final=outcome.target in lifecycle.type.finals, data=dict(outcome.case.data),
             signatures=[], clocks=clocks, next_due=next_due, version=1,
-            opened_by=principal.name, opened_at=now, updated_at=now,
+            opened_by=principal.actor, opened_at=now, updated_at=now,
             found_by_path=principal.scope_path if principal.scope_kind == "org" else None,
             unit_terms=unit_terms, audit_seq=entry.seq, audit_hash=entry.hash,
             audit_mac=entry.head_mac))
@@ -295,7 +298,7 @@ class CaseStore:
             campaign_id, path, unit_id, lifecycle.type), {})
         opened = StoredCase(case_id, campaign_id, published.row.id, case_type, unit_id, path,
                             outcome.target, outcome.target in lifecycle.type.finals,
-                            outcome.case.data, (), clocks, next_due, 1, principal.name, now, now,
+                            outcome.case.data, (), clocks, next_due, 1, principal.actor, now, now,
                             entry.seq, entry.hash, unit_terms)
         return opened, outcome
 
@@ -386,6 +389,16 @@ class CaseStore:
         return lifecycle.allowed_triggers(stored.core(), _actor(principal),
                                           unit=case_unit(conn, lifecycle, stored))
 
+    def forms(self, conn: Connection, principal: Principal, stored: StoredCase
+              ) -> list[EventForm]:
+        """The form of each trigger the caller may fire on the case now (the screens')."""
+        lifecycle = self.lifecycle_of(conn, stored)
+        actor, unit = _actor(principal), case_unit(conn, lifecycle, stored)
+        core = stored.core()
+        found = (lifecycle.form(core, trigger, actor, unit=unit)
+                 for trigger in lifecycle.allowed_triggers(core, actor, unit=unit))
+        return [form for form in found if form is not None]
+
     def history(self, conn: Connection, principal: Principal, case_id: str
                 ) -> list[dict[str, Any]]:
         """The case's audit entries, oldest first, each with `actor_name`: the name of the
@@ -427,14 +440,17 @@ class CaseStore:
 
 
 def actor_names(conn: Connection, actors: set[str]) -> dict[str, str]:
-    """The names of the tokens among `actors` (`token:<id>`), in one query (tokens are few,
-    and a case's history names a handful)."""
-    ids = {int(a[6:]) for a in actors
-           if a.startswith("token:") and a[6:].isascii() and a[6:].isdigit()}
-    if not ids:
-        return {}
-    rows = conn.execute(select(token_t.c.id, token_t.c.name).where(token_t.c.id.in_(ids)))
-    return {f"token:{row.id}": row.name for row in rows}
+    """The names of the tokens and people among `actors` (`token:<id>`, `user:<id>`), in a
+    query each (a case's history names a handful)."""
+    names: dict[str, str] = {}
+    for kind, table in (("token", token_t), ("user", user_t)):
+        prefix = f"{kind}:"
+        ids = {int(a[len(prefix):]) for a in actors if a.startswith(prefix)
+               and a[len(prefix):].isascii() and a[len(prefix):].isdigit()}
+        if ids:
+            rows = conn.execute(select(table.c.id, table.c.name).where(table.c.id.in_(ids)))
+            names.update((f"{prefix}{row.id}", row.name) for row in rows)
+    return names
 
 
 def rewrite_clocks(conn: Connection, stored: StoredCase, clocks: Mapping[str, Any], *,

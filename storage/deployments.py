@@ -48,7 +48,7 @@ def deploy(conn: Connection, principal: Principal, published: Published, org_id:
     timers.insert_new(conn, timers.phase_timer_rows(published, org_id, org.path, now=now))
     timers.insert_new(conn, timers.target_timer_rows(published, org_id, org.path, now=now))
     # in the org's stream, not the campaign's: deployments to two orgs at once do not contend
-    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.actor, role=None,
                  action="deploy", data={"campaign": campaign_id,
                                         "version": published.row.number})
     return {"campaign": campaign_id, "org": org_id, "org_path": org.path, "created_at": now}
@@ -90,7 +90,7 @@ def undeploy(conn: Connection, principal: Principal, registry: CampaignRegistry,
         cancelled += dropped
     summary = {"obligations_removed": removed, "obligations_kept": kept,
                "timers_cancelled": cancelled, "still_covered_by": above}
-    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.actor, role=None,
                  action="undeploy", data={"campaign": campaign_id, **summary})
     return {"campaign": campaign_id, "org": org_id, "org_path": path, "undeployed_at": now,
             **summary}

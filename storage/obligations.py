@@ -496,9 +496,9 @@ def complete(
     timezone = published.loaded.campaign.timezone
     late = local_date(now, timezone) > row.due
     completion_id = conn.execute(insert(completion_t).values(
-        obligation_id=row.id, actor=principal.name, role=mine[0], at=now,
+        obligation_id=row.id, actor=principal.actor, role=mine[0], at=now,
         evidence=dict(evidence)).returning(completion_t.c.id)).scalar_one()
-    audit.append(conn, stream=f"obligation:{row.id}", at=now, actor=principal.name,
+    audit.append(conn, stream=f"obligation:{row.id}", at=now, actor=principal.actor,
                  role=mine[0], action="complete",
                  data={"completion": completion_id, "evidence": dict(evidence),
                        "done": changed, "times": row.times, "late": late})

@@ -112,7 +112,7 @@ def create_org(
                        code="already_exists")
     conn.execute(insert(org_t).values(id=id, name=name, level=level, parent_id=parent,
                                       path=path, version=1, created_at=now, updated_at=now))
-    audit.append(conn, stream=f"org:{id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"org:{id}", at=now, actor=principal.actor, role=None,
                  action="create", data={"name": name, "level": level, "parent": parent})
     if registry is not None:
         obligations.for_new_subjects(conn, registry, [(core.Org(id, name, level, parent), path)],
@@ -156,7 +156,7 @@ def update_org(
                            .values(**values, version=row.version + 1, updated_at=now))
     if changed.rowcount != 1:
         raise StaleVersion("org", org_id, row.version, row.version + 1)
-    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"org:{org_id}", at=now, actor=principal.actor, role=None,
                  action="update", data={k: v for k, v in changes.items()})
     after = org_row(conn, org_id)
     if registry is not None and after.path != row.path:
@@ -252,7 +252,7 @@ def create_unit(
     conn.execute(insert(unit_t).values(id=id, name=name, org_id=org, org_path=org_record.path,
                                        industry=industry, tags=clean_tags, version=1,
                                        created_at=now, updated_at=now))
-    audit.append(conn, stream=f"unit:{id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"unit:{id}", at=now, actor=principal.actor, role=None,
                  action="create", data={"name": name, "org": org, "industry": industry,
                                         "tags": clean_tags})
     if registry is not None:
@@ -291,7 +291,7 @@ def update_unit(
                            .values(**values, version=row.version + 1, updated_at=now))
     if changed.rowcount != 1:
         raise StaleVersion("unit", unit_id, row.version, row.version + 1)
-    audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.name, role=None,
+    audit.append(conn, stream=f"unit:{unit_id}", at=now, actor=principal.actor, role=None,
                  action="update", data=dict(changes))
     after = unit_row(conn, unit_id)
     if registry is not None:

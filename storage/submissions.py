@@ -73,7 +73,7 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
     submission_id = conn.execute(insert(submission_t).values(
         campaign_id=campaign_id, campaign_version_id=version_id, report_id=report_id,
         org_id=org.id, org_path=org.path, period=found.label, as_of=as_of,
-        figures=figures, manual=entered, submitted_by=principal.name,
+        figures=figures, manual=entered, submitted_by=principal.actor,
         submitted_at=now, late=late, obligation_id=duty.id if duty is not None else None,
         replaces=previous.id if previous is not None else None,
     ).returning(submission_t.c.id)).scalar_one()
@@ -82,10 +82,10 @@ def submit(conn: Connection, registry: CampaignRegistry, principal: Principal, *
         conn.execute(update(obligation_t).where(o.id == duty.id, o.done < o.times)
                      .values(done=duty.times, completed_at=now))
         conn.execute(insert(completion_t).values(
-            obligation_id=duty.id, actor=principal.name,
+            obligation_id=duty.id, actor=principal.actor,
             role=next((r for r in duty_roles if r in principal.roles), duty_roles[0]), at=now,
             evidence={"submission": submission_id}))
-    audit.append(conn, stream=f"org:{org.id}", at=now, actor=principal.name,
+    audit.append(conn, stream=f"org:{org.id}", at=now, actor=principal.actor,
                  role=duty.role if duty is not None else None, action="report_submit",
                  data={"campaign": campaign_id, "report": report_id, "period": found.label,
                        "submission": submission_id, "figures": figures,

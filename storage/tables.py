@@ -356,6 +356,42 @@ class Token(SQLModel, table=True):
     expires_at: dt.datetime | None = _utc_optional()  # None: until revoked
 
 
+class UserAccount(SQLModel, table=True):
+    """A person who signs in to the screens (storage.users): the same roles and org or unit
+    scope as a token; only an Argon2id hash of the password is kept."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    roles: list[str] = _json([])
+    scope_kind: str = Field(max_length=8)  # org, unit or admin
+    scope_id: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = _utc()
+    disabled_at: dt.datetime | None = _utc_optional()
+    # failed sign-ins in a row, and until when sign-in is refused after too many
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = _utc_optional()
+    password_changed_at: dt.datetime = _utc()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the SHA-256 of its cookie's secret, the CSRF token its forms carry,
+    and when it ends (signing out ends it at once)."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: dt.datetime = _utc()
+    expires_at: dt.datetime = _utc()
+    ended_at: dt.datetime | None = _utc_optional()
+
+
 class IdempotencyRecord(SQLModel, table=True):
     """The response to a create made with an Idempotency-Key, replayed on a retry."""
 

@@ -57,6 +57,28 @@ def create(
     if expires_at is not None and expires_at <= now:
         raise InputInvalid(t("errors.token.expiry_past", at=f"{expires_at:%Y-%m-%d %H:%M}"),
                            code="expiry_invalid")
+    scope_id, roles = checked_scope(conn, roles=roles, scope_kind=scope_kind,
+                                    scope_id=scope_id, vocabulary=vocabulary)
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token_id = conn.execute(insert(token_t).values(
+        hash=digest(secret), name=name, roles=sorted(set(roles)), scope_kind=scope_kind,
+        scope_id=scope_id, created_at=now, expires_at=expires_at).returning(token_t.c.id)
+    ).scalar_one()
+    audit.append(conn, stream=f"token:{token_id}", at=now, actor=by, role=None, action="create",
+                 data={"name": name, "roles": sorted(set(roles)), "scope": scope_kind,
+                       "scope_id": scope_id,
+                       "expires_at": None if expires_at is None else expires_at.isoformat()})
+    return IssuedToken(token_id, secret, name, tuple(sorted(set(roles))), scope_kind, scope_id,
+                       expires_at)
+
+
+def checked_scope(conn: Connection, *, roles: Sequence[str], scope_kind: ScopeKind,
+                  scope_id: str | None, vocabulary: Vocabulary | None
+                  ) -> tuple[str | None, list[str]]:
+    """The scope id and the roles' ids of a token or a person's account (storage.users): the
+    org or unit must exist, and the roles (ids or the Chinese names the campaigns declare) must
+    be ones the published campaigns declare for that kind of scope (`vocabulary`, when
+    given)."""
     if scope_kind == "admin":
         scope_id = None
     elif not scope_id:
@@ -70,17 +92,7 @@ def create(
         raise InputInvalid(t("errors.token.needs_role"))
     if vocabulary is not None and vocabulary.declares("role"):
         roles = _check_roles(roles, scope_kind, vocabulary)
-    secret = PREFIX + secrets.token_urlsafe(32)
-    token_id = conn.execute(insert(token_t).values(
-        hash=digest(secret), name=name, roles=sorted(set(roles)), scope_kind=scope_kind,
-        scope_id=scope_id, created_at=now, expires_at=expires_at).returning(token_t.c.id)
-    ).scalar_one()
-    audit.append(conn, stream=f"token:{token_id}", at=now, actor=by, role=None, action="create",
-                 data={"name": name, "roles": sorted(set(roles)), "scope": scope_kind,
-                       "scope_id": scope_id,
-                       "expires_at": None if expires_at is None else expires_at.isoformat()})
-    return IssuedToken(token_id, secret, name, tuple(sorted(set(roles))), scope_kind, scope_id,
-                       expires_at)
+    return scope_id, sorted(set(roles))
 
 
 def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,

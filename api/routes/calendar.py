@@ -99,7 +99,7 @@ async def add_calendar_year(
 ) -> Any:
     text = await yaml_body(request, what=t("api.what.calendar_file"), max_bytes=MAX_BYTES)
     # validation and the write off the event loop: the database may wait for its lock
-    row, created = await run_db(_add, services, text, year, principal.name)
+    row, created = await run_db(_add, services, text, year, principal.actor)
     if not created:
         response.status_code = 200
     return {"created": created, "year": row.summary(),

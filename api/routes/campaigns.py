@@ -93,7 +93,7 @@ def _publish(services: Services, principal: Principal, text: str, *,
              checkpoint: Checkpoint) -> tuple[bool, dict[str, Any]]:
     with services.db.write() as conn:
         row, created = services.registry.publish(
-            conn, text, store.API_SOURCE, by=principal.name, now=services.now(),
+            conn, text, store.API_SOURCE, by=principal.actor, now=services.now(),
             owner_org=authority.owner_of_new_campaign(principal),
             authorize=lambda campaign_id, current: _may_publish(conn, principal, campaign_id,
                                                                 current))

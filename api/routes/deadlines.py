@@ -292,7 +292,7 @@ def redrive_dead_letters(body: RedriveIn, services: ServicesDep,
         # one scoped statement, however many dead letters there are
         count = redrive(conn, body.ids, now=services.now(),
                         where=reach(principal, delivery_t.c.org_path))
-        audit.append(conn, stream="deliveries", at=services.now(), actor=principal.name,
+        audit.append(conn, stream="deliveries", at=services.now(), actor=principal.actor,
                      role=None, action="redrive",
                      data={"ids": body.ids, "scope": principal.scope, "count": count})
     return {"redriven": count}
@@ -364,9 +364,9 @@ def create_subscription(body: SubscriptionIn, services: ServicesDep,
             name=body.name, channel=body.channel, config=config, org_id=body.org,
             org_path=org.path, campaign_id=body.campaign, kinds=body.kinds, roles=body.roles,
             delivery=delivery, rate_limit=_rate_limit(body.rate_limit), lang=body.lang,
-            created_by=principal.name, created_at=now).returning(subscription_t.c.id)
+            created_by=principal.actor, created_at=now).returning(subscription_t.c.id)
         ).scalar_one()
-        audit.append(conn, stream=f"subscription:{new_id}", at=now, actor=principal.name,
+        audit.append(conn, stream=f"subscription:{new_id}", at=now, actor=principal.actor,
                      role=None, action="create", data={"channel": body.channel,
                                                        "org": body.org})
         row = _subscription(conn, principal, new_id)
@@ -409,7 +409,7 @@ def update_subscription(subscription_id: SubscriptionId, body: SubscriptionUpdat
                 # back to immediate: what waited for a digest goes out now, one by one
                 released = release(conn, subscription_id, now)
             audit.append(conn, stream=f"subscription:{subscription_id}", at=now,
-                         actor=principal.name, role=None, action="update",
+                         actor=principal.actor, role=None, action="update",
                          data={**values, "released": released})
             row = _subscription(conn, principal, subscription_id)
         calendar = services.registry.calendar(conn)
@@ -432,7 +432,7 @@ def delete_subscription(subscription_id: SubscriptionId, services: ServicesDep,
         deliveries.cancel(conn, delivery_t.c.subscription_id == subscription_id,
                           deliveries.DELETED)
         audit.append(conn, stream=f"subscription:{subscription_id}", at=now,
-                     actor=principal.name, role=None, action="delete")
+                     actor=principal.actor, role=None, action="delete")
     return Response(status_code=204)
 
 
@@ -449,7 +449,7 @@ def rotate_secret(subscription_id: SubscriptionId, services: ServicesDep,
         conn.execute(update(subscription_t).where(subscription_t.c.id == subscription_id)
                      .values(config={**row.config, "secret": secret}))
         audit.append(conn, stream=f"subscription:{subscription_id}", at=services.now(),
-                     actor=principal.name, role=None, action="rotate_secret")
+                     actor=principal.actor, role=None, action="rotate_secret")
         row = _subscription(conn, principal, subscription_id)
         calendar = services.registry.calendar(conn)
     return _public(row, principal, secret, now=services.now(), calendar=calendar)

@@ -37,7 +37,7 @@ def list_tokens(services: ServicesDep, principal: Admin,
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], services: ServicesDep,
                  principal: Admin) -> Any:
     with services.db.write() as conn:
-        revoked = tokens.revoke(conn, token_id, now=services.now(), by=principal.name)
+        revoked = tokens.revoke(conn, token_id, now=services.now(), by=principal.actor)
     # after the commit: a request resolving the token meanwhile sees it revoked, and one that
     # read it before does not store its answer (TokenCache.forget)
     services.tokens.forget()

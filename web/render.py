@@ -1,0 +1,92 @@
+"""Pages from Jinja2 templates (web/templates), in the language of the request.
+
+Autoescaping is on for every template: what a person typed (a hazard's description, a unit's
+name) is shown as text, never as markup. Templates read what people read from the catalogue
+(`t`, areas `web*`), as everything else in paicha does (engine.texts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from engine import texts
+from storage.users import Session
+
+environment = Environment(
+    loader=PackageLoader("web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,  # a misspelt name in a template fails its test, not a page
+    trim_blocks=True, lstrip_blocks=True,
+)
+
+# The sections of the screens, in the order of the menu: (path, catalogue id, who sees it).
+# None: everyone signed in; "admin": setup accounts; "office": org scopes (not principals).
+SECTIONS: tuple[tuple[str, str, str | None], ...] = (
+    ("/ui/", "web.nav.home", None),
+    ("/ui/hazards", "web.nav.hazards", None),
+    ("/ui/checks", "web.nav.checks", None),
+    ("/ui/reports", "web.nav.reports", "office"),
+    ("/ui/campaigns", "web.nav.campaigns", None),
+    ("/ui/orgs", "web.nav.orgs", "office"),
+    ("/ui/notices", "web.nav.notices", "office"),
+    ("/ui/users", "web.nav.users", "admin"),
+)
+
+
+def sections(session: Session | None) -> list[tuple[str, str]]:
+    if session is None:
+        return []
+    principal = session.principal
+    shown = []
+    for path, key, who in SECTIONS:
+        if who == "admin" and not principal.admin:
+            continue
+        if who == "office" and principal.scope_kind == "unit":
+            continue
+        shown.append((path, texts.t(key)))
+    return shown
+
+
+def _date(value: Any) -> str:
+    """A date or an ISO date string as people read it (2026-12-18)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text[:16].replace("T", " ") if "T" in text else text
+
+
+environment.filters["date"] = _date
+environment.globals["t"] = texts.t
+
+
+def render(request: Request, template: str, *, status: int = 200,
+           headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    session: Session | None = getattr(request.state, "session", None)
+    here = request.url.path
+    body = environment.get_template(template).render(
+        request=request, session=session, lang=texts.current(), sections=sections(session),
+        here=here, csrf=session.csrf if session else "", **context)
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    # pages hold what a person may see: not kept by shared caches, not framed by other sites
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+# Scripts and styles only from paicha itself (web/static): nothing from another host, no inline
+# script (mermaid renders its diagrams with inline styles, hence 'unsafe-inline' for styles).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
