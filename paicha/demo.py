@@ -7,13 +7,15 @@ The same data backs the API tests, so the walkthrough in docs/api.md is what the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import secrets as random_secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
 from engine.access import Principal, ScopeKind
 from engine.dates import local_date
-from storage import obligations, subjects, timers, tokens
+from storage import obligations, subjects, timers, tokens, users
 from storage.campaigns import CampaignRegistry, deployments, latest, vocabulary
 from storage.deployments import deploy
 from storage.tables import Org
@@ -109,16 +111,33 @@ TOKENS: dict[str, tuple[tuple[str, ...], ScopeKind, str | None]] = {
                       "safety_office", "regulator"), "org", "jiaotong"),
 }
 
+# The people of the demo, one per token above (the same roles and scope), who sign in to the
+# screens: login -> the name shown.
+PEOPLE: dict[str, str] = {
+    "admin": "系统管理员", "principal": "示例化工有限公司主要负责人",
+    "hotel_principal": "示例宾馆主要负责人", "community": "林荫街道第一社区网格员",
+    "locality": "林荫街道属地负责人", "acceptance_team": "林荫街道验收组",
+    "government": "林荫街道办事处", "safety_office": "林荫街道安委办",
+    "regulator": "东胜区应急管理局执法人员", "other_street": "交通街道工作人员",
+}
+
 SETUP = Principal(0, "paicha serve --demo", frozenset(), "admin")
+
+
+def random_password(login: str) -> str:
+    return random_secrets.token_urlsafe(9)
 
 
 @dataclass(frozen=True)
 class Demo:
     tokens: dict[str, str]  # name -> secret
+    passwords: dict[str, str] = field(default_factory=dict)  # login -> password
 
 
-def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> Demo | None:
-    """Load the demo once; None when its orgs exist already (tokens were printed then)."""
+def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime,
+         password: Callable[[str], str] = random_password) -> Demo | None:
+    """Load the demo once; None when its orgs exist already (tokens and passwords were printed
+    then). Each person's password is `password(login)`: random unless a test says."""
     org_t = Org.__table__  # type: ignore[attr-defined]
     if conn.execute(select(org_t.c.id).where(org_t.c.id == ORGS[0][0])).first() is not None:
         return None
@@ -137,7 +156,13 @@ def load(conn: Connection, registry: CampaignRegistry, *, now: dt.datetime) -> D
         issued = tokens.create(conn, name=f"demo {name}", roles=roles, scope_kind=kind,
                                scope_id=scope, now=now, by=SETUP.name, vocabulary=words)
         secrets[name] = issued.secret
-    return Demo(secrets)
+    passwords = {}
+    for login, shown in PEOPLE.items():
+        roles, kind, scope = TOKENS[login]
+        passwords[login] = password(login)
+        users.create(conn, login=login, name=shown, password=passwords[login], roles=roles,
+                     scope_kind=kind, scope_id=scope, now=now, by=SETUP.name, vocabulary=words)
+    return Demo(secrets, passwords)
 
 
 # -- activity: a few hazards, a check done and a report submitted -----------------------------

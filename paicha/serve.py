@@ -145,7 +145,11 @@ def _print_demo(loaded: demo.Demo, args: argparse.Namespace) -> None:
     print("\n" + texts.t("cli.demo.loaded", campaign=demo.DEMO_CAMPAIGN), file=sys.stderr)
     for name, secret in loaded.tokens.items():
         print(f"  export {name.upper()}={secret}", file=sys.stderr)
-    print("\n" + texts.t("cli.demo.api", docs=f"{base}/docs") + "\n", file=sys.stderr)
+    print("\n" + texts.t("cli.demo.api", docs=f"{base}/docs"), file=sys.stderr)
+    print("\n" + texts.t("cli.demo.people", url=f"{base}/"), file=sys.stderr)
+    for login, password in loaded.passwords.items():
+        print(f"  {login:16} {password:14} {demo.PEOPLE[login]}", file=sys.stderr)
+    print("", file=sys.stderr)
 
 
 def register(commands: Any) -> None:

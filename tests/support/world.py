@@ -79,6 +79,12 @@ class World:
 _REGISTRY = CampaignRegistry(campaign_loader)
 
 
+def password(login: str) -> str:
+    """The password of a demo person in every world (`paicha serve --demo` prints random
+    ones)."""
+    return f"{login}-demo-password"
+
+
 # The audit key of every world: its log is sealed with it, as `paicha serve` leaves a log.
 AUDIT_KEY = AuditKey(b"a key for tests, not for a deployment", "tests")
 
@@ -95,7 +101,7 @@ def _build_demo(url: str) -> dict[str, str]:
     try:
         prepare(db, _REGISTRY, bundled_dir(), now=START)
         with db.write() as conn:
-            loaded = demo.load(conn, _REGISTRY, now=START)
+            loaded = demo.load(conn, _REGISTRY, now=START, password=password)
             audit_seal.seal(conn, now=START, by="tests")
         assert loaded is not None
         return loaded.tokens
