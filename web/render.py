@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -64,7 +65,19 @@ def _date(value: Any) -> str:
     return text[:16].replace("T", " ") if "T" in text else text
 
 
+def _with_cursor(params: Any, cursor: str) -> str:
+    """The page's query with another cursor: the next page under the same filters."""
+    kept = [(k, v) for k, v in params.multi_items() if k != "cursor"]
+    return urlencode([*kept, ("cursor", cursor)])
+
+
+def _without_cursor(params: Any) -> str:
+    return urlencode([(k, v) for k, v in params.multi_items() if k != "cursor"])
+
+
 environment.filters["date"] = _date
+environment.filters["pager_with_cursor"] = _with_cursor
+environment.filters["pager_without_cursor"] = _without_cursor
 environment.globals["t"] = texts.t
 
 
