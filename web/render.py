@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse
 
 from engine import texts
 from storage.users import Session
+from web.client import Answer
 
 environment = Environment(
     loader=PackageLoader("web", "templates"),
@@ -96,6 +97,15 @@ def render(request: Request, template: str, *, status: int = 200,
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+def refusal(request: Request, answer: Answer) -> HTMLResponse:
+    """The page of an API refusal of a whole page (403, 404 …): its words in the person's
+    language, its status, and nothing of what was asked for."""
+    key = {403: "web.error.forbidden.title", 404: "web.error.not_found.title"}.get(
+        answer.status, "web.error.failed.title")
+    return render(request, "error.html", status=answer.status, title_key=key,
+                  detail=answer.problem.get("detail", ""))
 
 
 # Scripts and styles only from paicha itself (web/static): nothing from another host, no inline

@@ -20,7 +20,7 @@ from engine.texts import t
 from storage.campaigns import by_number, newest_versions
 from web.client import Answer, Api
 from web.forms import FormField, field_errors, of_case_fields, values_from_form
-from web.render import render
+from web.render import refusal, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -30,16 +30,6 @@ PAGE_SIZE = 50
 # the list's filters, as the page's query names them, and the API's parameter of each
 FILTERS = ("campaign", "state", "grade", "overdue", "open", "org", "unit", "due_from",
            "due_to", "cursor")
-
-
-def refused(request: Request, answer: Answer) -> Response:
-    """The page of an API refusal of a whole page (403, 404 …): its words, its status, and
-    nothing of what was asked for."""
-    problem = answer.problem
-    key = {403: "web.error.forbidden.title", 404: "web.error.not_found.title"}.get(
-        answer.status, "web.error.failed.title")
-    return render(request, "error.html", status=answer.status, title_key=key,
-                  detail=problem.get("detail", ""))
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -61,7 +51,7 @@ async def hazard_list(request: Request, session: SignedIn) -> Response:
     words = await run_db(_words, services)
     if not answer.ok:
         if answer.status in (403, 404):
-            return refused(request, answer)
+            return refusal(request, answer)
         return render(request, "hazards/list.html", status=answer.status, query=query,
                       rows=[], next_cursor=None, words=words, problem=answer.problem)
     page = answer.json()
@@ -148,7 +138,7 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     api = Api(request, session.principal)
     answer = await api.get(f"/cases/{case_id}")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     case = answer.json()
     services = services_of(request)
     history = await api.get(f"/cases/{case_id}/history")
@@ -297,7 +287,7 @@ async def fire(request: Request, case_id: str, session: Checked) -> Response:
     if answer.ok:
         return RedirectResponse(f"/ui/hazards/{case_id}?done={trigger}", status_code=303)
     if answer.status in (403, 404) and chosen is None:
-        return refused(request, answer)
+        return refusal(request, answer)
     return await _hazard_page(request, session, case_id, status=answer.status,
                               failed=trigger, problem=answer.problem,
                               sent={k: str(v) for k, v in form.items()})
