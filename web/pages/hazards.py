@@ -18,7 +18,7 @@ from engine.errors import PaichaError
 from engine.model import Campaign, CaseType
 from engine.texts import t
 from storage.campaigns import by_number, newest_versions
-from web.client import Answer, Api
+from web.client import Api
 from web.forms import FormField, field_errors, of_case_fields, values_from_form
 from web.render import refusal, render
 from web.session import Checked, SignedIn
