@@ -173,15 +173,16 @@ async def campaign_timeline(
     names = {u["id"]: u["name"] for u in units}
     rows: list[dict[str, Any]] = []
     error = ""
+    status = 200
     messages: list[str] = []
     if len(chosen) > MOST_UNITS:
-        error = texts.t("web.campaigns.timeline.too_many", most=MOST_UNITS)
+        error, status = texts.t("web.campaigns.timeline.too_many", most=MOST_UNITS), 422
     for unit_id in [] if error else chosen:
         answer = await api.get(f"/campaigns/{campaign_id}/timeline", {
             "unit": unit_id, "start": start, "end": end, "limit": TIMELINE_ROWS})
         if not answer.ok:  # a unit out of reach, a malformed date: said next to the picker
             problem = answer.problem
-            error = problem.get("detail") or ""
+            error, status = problem.get("detail") or "", answer.status
             messages = [p.get("message", "") for p in problem.get("problems") or []]
             rows = []
             break
@@ -192,7 +193,7 @@ async def campaign_timeline(
         row["subject_name"] = names.get(row["subject"], row["subject"])
         row["who"] = _who(model, row["role"])
         row["days_left"] = (dt.date.fromisoformat(row["due"]) - today).days
-    return render(request, "campaigns/timeline.html", status=422 if error else 200,
+    return render(request, "campaigns/timeline.html", status=status,
                   campaign=summary, units=units, chosen=chosen, start=start, end=end,
                   rows=rows, error=error, messages=messages, today=today,
                   most_units=MOST_UNITS)
