@@ -70,7 +70,8 @@ async def _page(request: Request, *, status: int = 200, after: int | None = None
     values: dict[str, Any] = {"notice": "", "shown_password": "", "error": "",
                               "field": "", "target": "", "form": form, **context}
     return render(request, "users/list.html", status=status, **found, **values,
-                  scope_kinds=SCOPES, kind_names=kind_names)
+                  scope_kinds=SCOPES, kind_names=kind_names,
+                  role_names={role["id"]: role["name"] for role in found["roles"]})
 
 
 @router.get("/users")
