@@ -22,8 +22,8 @@ from engine.access import Principal
 from engine.notices import KINDS, kind_name
 from engine.vocabulary import Vocabulary
 from storage.campaigns import vocabulary
-from web.client import Answer, Api
-from web.render import render
+from web.client import Api
+from web.render import refusal, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -50,14 +50,6 @@ SECURITIES = ("starttls", "ssl", "none")
 CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate"})
 
 
-def refused(request: Request, answer: Answer) -> Response:
-    """The API's refusal of a whole page or action, as the error page with its status."""
-    status = answer.status if answer.status in (403, 404, 409) else 422
-    key = "web.error.not_found.title" if status == 404 else "web.error.forbidden.title"
-    return render(request, "error.html", status=status, title_key=key,
-                  detail=answer.problem.get("detail", ""))
-
-
 def manages(principal: Principal) -> bool:
     """Whether to offer the subscriptions' forms (the API decides: channel_manager)."""
     return principal.admin or bool(principal.roles & CHANNEL_ROLES)
@@ -75,7 +67,7 @@ async def deliveries(request: Request, session: SignedIn, status: str = "",
     answer = await api.get("/deliveries", {**chosen, "limit": PAGE, "cursor": cursor})
     if not answer.ok:
         if answer.status in (403, 404):
-            return refused(request, answer)
+            return refusal(request, answer)
         return render(request, "notices/deliveries.html", status=answer.status,
                       rows=[], after=None, dead=[], dead_more=False, chosen=chosen,
                       problem=answer.problem, redriven=None, cursor="")
@@ -120,7 +112,7 @@ async def redrive(request: Request, session: Checked) -> Response:
         body = {"ids": ids}
     answer = await Api(request, session.principal).post("/deliveries/redrive", body)
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     return RedirectResponse(f"/ui/notices?redriven={answer.json()['redriven']}#dead", 303)
 
 
@@ -137,7 +129,7 @@ async def _subscriptions_page(request: Request, principal: Principal, *, status:
     api = Api(request, principal)
     answer = await api.get("/subscriptions")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     campaigns = await api.get("/campaigns")
     words = await run_db(_words, services_of(request))
     values = context.pop("values", None) or {"org": principal.scope_id or "", "lang": "zh",
@@ -224,7 +216,7 @@ async def delete_subscription(request: Request, session: Checked, subscription_i
     answer = await Api(request, session.principal).call(
         "DELETE", f"/subscriptions/{subscription_id}")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     return RedirectResponse(f"/ui/notices/subscriptions?deleted={subscription_id}", 303)
 
 
@@ -234,7 +226,7 @@ async def rotate_secret(request: Request, session: Checked, subscription_id: int
     answer = await Api(request, session.principal).post(
         f"/subscriptions/{subscription_id}/rotate-secret")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     rotated = answer.json()
     return await _subscriptions_page(request, session.principal, secret=rotated.get("secret"),
                                      created=rotated, rotated=True)

@@ -25,8 +25,8 @@ from engine.authority import SUBJECT_ROLES
 from engine.texts import t
 from engine.vocabulary import Kind, Vocabulary
 from storage.campaigns import vocabulary
-from web.client import Answer, Api
-from web.render import render
+from web.client import Api
+from web.render import refusal, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -37,14 +37,6 @@ ROOT_SCAN = 5  # pages of GET /orgs an admin's tree reads to find the roots (1,0
 # a form field holds at most 1 MiB); a larger one is chosen again.
 CARRIED_BYTES = 512 * 1024
 KINDS = ("orgs", "units")
-
-
-def refused(request: Request, answer: Answer) -> Response:
-    """A page the API would not read for this person: its refusal, nothing of the page."""
-    status = answer.status if answer.status in (403, 404) else 422
-    key = "web.error.not_found.title" if status == 404 else "web.error.forbidden.title"
-    return render(request, "error.html", status=status, title_key=key,
-                  detail=answer.problem.get("detail", ""))
 
 
 async def words(request: Request) -> Vocabulary:
@@ -80,8 +72,10 @@ async def listed(api: Api, path: str, params: dict[str, Any]) -> tuple[list[Any]
 # -- the tree ------------------------------------------------------------------------------
 
 @router.get("/orgs")
-async def tree(request: Request, session: SignedIn) -> Response:
+async def tree(request: Request, session: SignedIn, go: str = "") -> Response:
     principal = session.principal
+    if go.strip():  # the form "go to an org by its id"
+        return RedirectResponse(f"/ui/orgs/{quote(go.strip(), safe='')}", 303)
     if principal.scope_kind == "unit":
         return RedirectResponse(f"/ui/units/{quote(principal.scope_id or '')}", 303)
     api = Api(request, principal)
@@ -91,7 +85,7 @@ async def tree(request: Request, session: SignedIn) -> Response:
     else:
         answer = await api.get(f"/orgs/{quote(principal.scope_id or '')}")
         if not answer.ok:
-            return refused(request, answer)
+            return refusal(request, answer)
         roots, more = [answer.json()], False
     branches = []
     for org in roots:
@@ -118,12 +112,6 @@ async def _roots(api: Api) -> tuple[list[dict[str, Any]], bool]:
     return roots, True
 
 
-@router.get("/orgs/go")
-async def go_to_org(request: Request, session: SignedIn, id: str = "") -> Response:
-    return RedirectResponse(f"/ui/orgs/{quote(id.strip(), safe='')}" if id.strip()
-                            else "/ui/orgs", 303)
-
-
 @router.get("/orgs/{org_id}/children")
 async def children(request: Request, session: SignedIn, org_id: str,
                    cursor: str | None = None) -> Response:
@@ -131,7 +119,7 @@ async def children(request: Request, session: SignedIn, org_id: str,
     api = Api(request, session.principal)
     answer = await api.get("/orgs", {"parent": org_id, "limit": PAGE, "cursor": cursor})
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     body = answer.json()
     return render(request, "orgs/children.html", parent=org_id, children=body["data"],
                   after=body.get("next_cursor"), vocab=await words(request), named=named)
@@ -232,7 +220,7 @@ async def org_page(request: Request, session: SignedIn, org_id: str,
     api = Api(request, session.principal)
     answer = await api.get(f"/orgs/{quote(org_id, safe='')}")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     org = answer.json()
     parent = None
     if org["parent"]:
@@ -268,7 +256,7 @@ async def unit_page(request: Request, session: SignedIn, unit_id: str,
     api = Api(request, session.principal)
     answer = await api.get(f"/units/{quote(unit_id, safe='')}")
     if not answer.ok:
-        return refused(request, answer)
+        return refusal(request, answer)
     unit = answer.json()
     above = await api.get(f"/orgs/{quote(unit['org'], safe='')}")
     hazards, hazards_after = await listed(api, "/cases", {
