@@ -139,6 +139,7 @@ async def _subscriptions_page(request: Request, principal: Principal, *, status:
                   campaigns=campaigns.json() if campaigns.ok else [],
                   kinds=[(k, kind_name(k)) for k in KINDS],
                   roles=[(r, words.name("role", r)) for r in words.ids("role")],
+                  kind_name=kind_name, role_name=lambda role: words.name("role", role),
                   channels=CHANNELS, config_fields=CONFIG_FIELDS, securities=SECURITIES,
                   values=values, **{"problem": None, "errors": {}, "secret": None,
                                     "created": None, "deleted": None, "rotated": False,
