@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.client import Api, Answer
+from web.client import Answer, Api
 from web.forms import Field, field_errors, fields_of, form_value, values_from_form
 from web.render import render
 from web.session import Checked, SignedIn
