@@ -1,6 +1,6 @@
 """The 检查任务 pages: my obligations with the API's filters and pages, one obligation, and
-completing it through the form generated from its evidence schema; and the form fields'
-values read back from a post (web.forms)."""
+completing it through the form generated from its evidence schema; and a refusal's
+problems matched to the fields they are about (web.forms)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.world import World
 from tests.web.conftest import Person
-from web.forms import Field, field_errors, fields_of, values_from_form
+from web.forms import field_errors
 
 People = Callable[[str | None], Person]
 ROW = re.compile(r'<tr data-obligation="(\d+)">.*?data-status="(\w+)"', re.S)
@@ -62,17 +62,18 @@ def test_a_principal_completes_an_obligation_with_its_evidence(
     form = principal.get(f"/ui/checks/{JUNE}")
     assert form.status_code == 200
     # the evidence schema as fields: a date input, a required text, a number
-    assert re.search(r'<input type="date" id="f-evidence.inspected_at" name="evidence.'
-                     r'inspected_at" required', form.text)
-    assert '<label for="f-evidence.record">检查记录（存档备查）' in form.text
-    assert 'type="number" id="f-evidence.hazards_found"' in form.text
+    assert re.search(r'<input id="f-inspected_at" name="inspected_at" type="date"[^>]* required',
+                     form.text)
+    assert '<label for="f-record">检查记录（存档备查）' in form.text
+    assert re.search(r'<input id="f-hazards_found" name="hazards_found" type="number"',
+                     form.text)
     done = principal.post(f"/ui/checks/{JUNE}", {
-        "evidence.inspected_at": "2023-06-01", "evidence.record": "配电室、仓库逐一检查",
-        "evidence.hazards_found": "2"}, follow_redirects=False)
+        "inspected_at": "2023-06-01", "record": "配电室、仓库逐一检查",
+        "hazards_found": "2"}, follow_redirects=False)
     assert done.status_code == 303
     page = principal.get(done.headers["location"])
     assert 'data-status="done"' in page.text and "The completion is recorded" in page.text
-    assert "配电室、仓库逐一检查" in page.text and 'name="evidence.record"' not in page.text
+    assert "配电室、仓库逐一检查" in page.text and 'name="record"' not in page.text
     read = client.get(f"/obligations/{JUNE}", headers=world.auth("principal")).json()
     assert read["status"] == "done"
     evidence = client.get(f"/obligations/{JUNE}/completions",
@@ -86,22 +87,22 @@ def test_bad_evidence_is_named_beside_its_field(people: People, client: TestClie
                                                 world: World) -> None:
     principal = people("principal")
     refused = principal.post(f"/ui/checks/{JUNE}", {
-        "evidence.inspected_at": "2023-06-01", "evidence.record": "",
-        "evidence.hazards_found": "-1"})
+        "inspected_at": "2023-06-01", "record": "",
+        "hazards_found": "-1"})
     assert refused.status_code == 422
-    field = re.search(r'<input type="number" id="f-evidence.hazards_found"[^>]*>', refused.text)
+    field = re.search(r'<input id="f-hazards_found"[^>]*>', refused.text)
     assert field is not None
     assert 'aria-invalid="true"' in field.group(0) and 'value="-1"' in field.group(0)
-    assert 'aria-describedby="f-evidence.hazards_found-error"' in field.group(0)
-    assert re.search(r'id="f-evidence.hazards_found-error">[^<]*minimum', refused.text)
-    assert re.search(r'id="f-evidence.record-error">[^<]*required', refused.text)
+    assert 'aria-describedby="f-hazards_found-error"' in field.group(0)
+    assert re.search(r'id="f-hazards_found-error">[^<]*minimum', refused.text)
+    assert re.search(r'id="f-record-error">[^<]*required', refused.text)
     assert 'value="2023-06-01"' in refused.text  # what was typed stays
     # a number that does not parse reaches the API as typed, which names it
     typed = principal.post(f"/ui/checks/{JUNE}", {
-        "evidence.inspected_at": "2023-06-01", "evidence.record": "记录",
-        "evidence.hazards_found": "two"})
+        "inspected_at": "2023-06-01", "record": "记录",
+        "hazards_found": "two"})
     assert typed.status_code == 422
-    assert re.search(r'id="f-evidence.hazards_found-error">[^<]*integer', typed.text)
+    assert re.search(r'id="f-hazards_found-error">[^<]*integer', typed.text)
     assert client.get(f"/obligations/{JUNE}", headers=world.auth("principal")
                       ).json()["status"] == "open"
 
@@ -112,8 +113,8 @@ def test_another_units_obligation_is_not_shown(people: People, client: TestClien
     page = hotel.get(f"/ui/checks/{JUNE}")
     assert page.status_code in (403, 404)
     assert "u-chem-01" not in page.text and "主要负责人带队检查" not in page.text
-    posted = hotel.post(f"/ui/checks/{JUNE}", {"evidence.inspected_at": "2023-06-01",
-                                               "evidence.record": "x"})
+    posted = hotel.post(f"/ui/checks/{JUNE}", {"inspected_at": "2023-06-01",
+                                               "record": "x"})
     assert posted.status_code in (403, 404) and "u-chem-01" not in posted.text
     assert client.get(f"/obligations/{JUNE}", headers=world.auth("principal")
                       ).json()["done"] == 0
@@ -126,7 +127,7 @@ def test_completing_wants_the_csrf_token_and_a_session(people: People, client: T
                                                        world: World) -> None:
     principal = people("principal")
     refused = principal.client.post(f"/ui/checks/{JUNE}", data={
-        "evidence.inspected_at": "2023-06-01", "evidence.record": "x"})
+        "inspected_at": "2023-06-01", "record": "x"})
     assert refused.status_code == 403
     assert client.get(f"/obligations/{JUNE}", headers=world.auth("principal")
                       ).json()["done"] == 0
@@ -150,70 +151,14 @@ def test_the_pages_speak_chinese(people: People) -> None:
     principal = people("principal")
     assert "检查任务" in principal.get("/ui/checks").text
     page = principal.get(f"/ui/checks/{JUNE}")
-    assert "填报完成情况" in page.text and 'title="必填"' in page.text
+    assert "填报完成情况" in page.text and "必填" in page.text
 
 
-# -- the form fields read back (web.forms) ---------------------------------------------------
-
-SCHEMA = {"type": "object", "required": ["on", "count"], "properties": {
-    "on": {"type": "string", "format": "date", "title": "日期"},
-    "count": {"type": "integer", "minimum": 0},
-    "amount": {"type": "number"},
-    "passed": {"type": "boolean", "title": "合格"},
-    "grade": {"enum": ["general", "major"], "labels": {"major": "重大事故隐患"}},
-    "level": {"enum": [1, 2]},
-    "at": {"type": "string", "format": "date-time"},
-    "note": {"type": "string"}}}
-
-
-def test_posted_strings_become_the_schemas_types() -> None:
-    fields = fields_of(SCHEMA, prefix="e.")
-    assert [f.input for f in fields][:2] == ["e.on", "e.count"]
-    assert [f.title for f in fields][:2] == ["日期", "count"]
-    assert [f.required for f in fields][:3] == [True, True, False]
-    posted = {"e.on": "2023-06-01", "e.count": " 3 ", "e.amount": "12.5", "e.passed": "true",
-              "e.grade": "major", "e.level": "2", "e.at": "2023-06-01T09:30", "e.note": ""}
-    assert values_from_form(posted, fields) == {
-        "on": "2023-06-01", "count": 3, "amount": 12.5, "passed": True, "grade": "major",
-        "level": 2, "at": "2023-06-01T09:30:00+08:00"}
-    # an unticked box is false; what does not parse is passed on for the API to name
-    assert values_from_form({"e.count": "3.5", "e.amount": "nan", "e.level": "9"}, fields) == {
-        "count": 3.5, "amount": "nan", "passed": False, "level": "9"}
-    assert values_from_form({"e.amount": "7"}, fields)["amount"] == 7
-    assert fields_of(None) == [] and fields_of({"type": "object"}) == []
-
+# -- a refusal's problems beside their fields (web.forms) ----------------------------------
 
 def test_problems_are_matched_to_their_fields() -> None:
-    fields = [Field("penalties.1", {"type": "integer"}, "次", False, "figure.penalties.1"),
-              Field("record", {"type": "string"}, "记录", True, "evidence.record")]
-    by_field, rest = field_errors([
+    by_field = field_errors({"problems": [
         {"path": "$.record", "message": "missing"},
         {"location": "body.figures.penalties.1", "message": "negative"},
-        {"location": "body", "message": "unreadable"}], [f.key for f in fields])
-    assert by_field == {"record": ["missing"], "penalties.1": ["negative"]}
-    assert rest == ["unreadable"]
-
-
-def test_each_kind_of_field_has_its_input() -> None:
-    from web.render import environment
-
-    template = environment.from_string(
-        '{% from "_fields.html" import field %}'
-        "{% for f in fields %}{{ field(f.input, f.schema, f.title, values.get(f.key),"
-        " f.required, errors.get(f.key)) }}{% endfor %}")
-    fields = fields_of(SCHEMA, prefix="e.")
-    page = template.render(fields=fields, errors={"grade": ["not one of the grades"]},
-                           values={"grade": "major", "passed": True, "level": 2,
-                                   "note": '<b>"x"</b>', "at": "2023-06-01T09:30"})
-    assert '<select id="f-e.grade" name="e.grade" aria-describedby="f-e.grade-error" ' \
-           'aria-invalid="true">' in page
-    assert '<option value="major" selected>重大事故隐患</option>' in page
-    assert '<option value="general">general</option>' in page
-    assert '<option value="2" selected>2</option>' in page
-    assert re.search(r'<input type="checkbox" id="f-e.passed" name="e.passed" value="true" '
-                     r'checked> 合格</label>', page)
-    assert '<input type="datetime-local" id="f-e.at" name="e.at" value="2023-06-01T09:30">' \
-        in page
-    assert 'value="&lt;b&gt;&#34;x&#34;&lt;/b&gt;"' in page  # what was typed is text
-    assert '<p class="field-error" id="f-e.grade-error">not one of the grades</p>' in page
-    assert page.count('<label for="f-e.') == len(fields)
+        {"location": "body", "message": "unreadable"}]}, ["penalties.1", "1", "record"])
+    assert by_field == {"record": "missing", "penalties.1": "negative"}

@@ -110,11 +110,11 @@ def test_a_report_filed_through_the_form_is_the_apis(
         people: People, client: TestClient, world: World) -> None:
     community = people("community")
     form = community.get("/ui/reports")
-    assert 'name="figure.penalties.2"' in form.text and 'type="checkbox"' in form.text
+    assert 'name="penalties.2"' in form.text and 'type="checkbox"' in form.text
     sent = community.post("/ui/reports/submissions", {
         "campaign": LINYIN, "report": "dispatch", "org": "linyin-c1", "as_of": "2023-06-01",
-        "period": "2023-06", "figure.penalties.1": "3", "figure.penalties.2": "12.5",
-        "figure.media_column": "true", "figure.accountability": ""}, follow_redirects=False)
+        "period": "2023-06", "penalties.1": "3", "penalties.2": "12.5",
+        "media_column": "true", "accountability": ""}, follow_redirects=False)
     assert sent.status_code == 303, sent.text
     after = community.get(sent.headers["location"])
     assert "The report is submitted" in after.text and "data-submission=" in after.text
@@ -135,10 +135,10 @@ def test_a_figure_the_api_refuses_is_shown_beside_the_form(people: People,
     community = people("community")
     refused = community.post("/ui/reports/submissions", {
         "campaign": LINYIN, "report": "dispatch", "org": "linyin-c1", "as_of": "2023-06-01",
-        "period": "2023-06", "figure.penalties.1": "-2"})
+        "period": "2023-06", "penalties.1": "-2"})
     assert refused.status_code == 422
     assert 'role="alert"' in refused.text and "penalties.1" in refused.text
-    assert 'name="figure.penalties.1"' in refused.text and 'value="-2"' in refused.text
+    assert 'name="penalties.1"' in refused.text and 'value="-2"' in refused.text
     assert client.get(f"{DISPATCH}/submissions", headers=world.auth("community"),
                       params={"org": "linyin-c1"}).json() == []
     # one the person may not file (the street's needs the locality's role) is refused too

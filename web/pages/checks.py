@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web.client import Answer, Api
-from web.forms import Field, field_errors, fields_of, form_value, values_from_form
+from web.forms import FormField, field_errors, of_schema, values_from_form
 from web.render import render
 from web.session import Checked, SignedIn
 
@@ -20,7 +20,6 @@ router = APIRouter(prefix="/ui")
 PAGE_SIZE = 50
 STATUSES = ("open", "missed", "done")
 FILTERS = ("status", "due_from", "due_to", "campaign")
-EVIDENCE = "evidence."  # the evidence fields' form names, apart from the page's own (csrf)
 
 
 @router.get("/checks")
@@ -65,7 +64,7 @@ async def complete_check(request: Request, obligation_id: str, session: Checked)
     if not found.ok:
         return _refused(request, found)
     obligation = found.json()
-    fields = fields_of(obligation["evidence_schema"], prefix=EVIDENCE)
+    fields = of_schema(obligation["evidence_schema"] or {})
     form = await request.form()
     evidence = values_from_form(form, fields)
     answer = await api.post(f"/obligations/{obligation['id']}/completions",
@@ -73,7 +72,7 @@ async def complete_check(request: Request, obligation_id: str, session: Checked)
     if answer.ok:
         # after the post, a page of its own: reloading it records nothing twice
         return RedirectResponse(f"/ui/checks/{obligation['id']}?completed=1", status_code=303)
-    posted = {f.key: form.get(f.input) for f in fields}
+    posted = {f.name: form.get(f.name) for f in fields}
     return await _page(request, api, obligation, values=posted, problem=answer.problem,
                        status=answer.status)
 
@@ -97,23 +96,22 @@ def _refused(request: Request, answer: Answer) -> Response:
 async def _page(request: Request, api: Api, obligation: dict[str, Any], *,
                 values: dict[str, Any], problem: dict[str, Any], completed: bool = False,
                 status: int = 200) -> Response:
-    schema = obligation.get("evidence_schema")
-    fields = fields_of(schema, prefix=EVIDENCE)
-    errors, general = field_errors(problem.get("problems") or [], [f.key for f in fields])
+    fields = of_schema(obligation.get("evidence_schema") or {})
+    errors = field_errors(problem, [f.name for f in fields])
     history = await api.get(f"/obligations/{obligation['id']}/completions")
     completions = history.json() if history.ok else []
     return render(
         request, "checks/detail.html", status=status, obligation=obligation, fields=fields,
-        values=values, errors=errors, general=general, problem=problem, completed=completed,
+        values=values, errors=errors, problem=problem, completed=completed,
         completions=[_completion(c, fields) for c in completions],
         can_complete=obligation["status"] != "done" and obligation["report"] is None)
 
 
-def _completion(completion: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
+def _completion(completion: dict[str, Any], fields: list[FormField]) -> dict[str, Any]:
     """A completion with its evidence as label and value, in the schema's order."""
-    titles = {f.key: f.title for f in fields}
+    titles = {f.name: f.title for f in fields}
     order = {key: index for index, key in enumerate(titles)}
     evidence = completion.get("evidence") or {}
-    shown = [(titles.get(key, key), form_value(value))
+    shown = [(titles.get(key, key), value)
              for key, value in sorted(evidence.items(), key=lambda kv: order.get(kv[0], 1_000))]
     return {**completion, "shown": shown}

@@ -21,7 +21,7 @@ from api.services import Services, run_db
 from engine.access import Principal
 from engine.dates import local_date
 from web.client import Answer, Api
-from web.forms import Field, field_errors, values_from_form
+from web.forms import FormField, field_errors, values_from_form
 from web.render import render
 from web.session import Checked, SignedIn
 
@@ -31,13 +31,12 @@ router = APIRouter(prefix="/ui")
 # report (and never reaches the API as part of a path).
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LEDGERS = ("rectification_ledger", "work_ledger", "inspection_list")
-FIGURE = "figure."  # the manual figures' form names, apart from the page's own fields
 # a manual figure's type (engine.reports) as the JSON Schema of its form field
 MANUAL_SCHEMA: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer", "minimum": 0},
     "number": {"type": "number", "minimum": 0},
     "boolean": {"type": "boolean"},
-    "text": {"type": "string", "maxLength": 4000, "x-multiline": True},
+    "text": {"type": "string", "maxLength": 4000},
 }
 STATUS_BADGE = {"submitted": "ok", "late": "warn", "missing": "bad", "not_yet": ""}
 
@@ -103,7 +102,7 @@ async def submit_report(request: Request, session: Checked) -> Response:
                             body, {"org": shown.json()["org"]["id"]})
     if answer.ok:
         return RedirectResponse(choice.href(submitted="1"), status_code=303)
-    posted = {f.key: form.get(f.input) for f in fields}
+    posted = {f.name: form.get(f.name) for f in fields}
     return await _page(request, api, offered, choice, answer=shown, values=posted,
                        problem=answer.problem, status=answer.status)
 
@@ -150,10 +149,9 @@ async def _page(request: Request, api: Api, offered: Offered, choice: Choice, *,
         return _refused(request, shown)
     report = shown.json() if shown.ok else None
     fields = manual_fields(report) if report else []
-    errors, general = field_errors((problem or {}).get("problems") or [],
-                                   [f.key for f in fields])
+    errors = field_errors(problem or {}, [f.name for f in fields])
     if report is not None and values is None:
-        values = {f.key: report["figures"].get(f.key) for f in fields}
+        values = {f.name: report["figures"].get(f.name) for f in fields}
     campaign = next(c for c in offered.campaigns if c["campaign"] == choice.campaign)
     children = [{**c, "href": choice.href(org=c["org"]["id"])}
                 for c in (report["children"] if report else [])]
@@ -163,7 +161,7 @@ async def _page(request: Request, api: Api, offered: Offered, choice: Choice, *,
         filter_problem=shown.problem, form_sections=_sections(report) if report else [],
         children=children,
         not_submitted=[c for c in children if c["submitted"] is None],
-        fields=fields, values=values or {}, errors=errors, general=general,
+        fields=fields, values=values or {}, errors=errors,
         problem=problem or {}, notice=notice, badges=STATUS_BADGE,
         up_href=(choice.href(org=None) if choice.org and report
                  and choice.org != _home_org(api.principal, campaign) else None),
@@ -174,7 +172,7 @@ async def _page(request: Request, api: Api, offered: Offered, choice: Choice, *,
                                     if report else choice.org)) for name in LEDGERS])
 
 
-def manual_fields(report: dict[str, Any]) -> list[Field]:
+def manual_fields(report: dict[str, Any]) -> list[FormField]:
     """The figures the org enters itself, as form fields (their types as JSON Schema)."""
     found = []
     for row in report["rows"]:
@@ -184,9 +182,8 @@ def manual_fields(report: dict[str, Any]) -> list[Field]:
             several = len(row["figures"]) > 1
             title = f"{row['number']}. {row['name']}" + (f"：{figure['name']}" if several
                                                          else "")
-            found.append(Field(key=figure["key"], title=title, required=False,
-                               schema=MANUAL_SCHEMA.get(figure["manual"], {"type": "string"}),
-                               input=FIGURE + figure["key"]))
+            found.append(FormField(figure["key"], title, MANUAL_SCHEMA.get(
+                figure["manual"], {"type": "string", "maxLength": 4000})))
     return found
 
 
@@ -297,5 +294,5 @@ def _refused(request: Request, answer: Answer) -> Response:
     if answer.status == 404:
         return _unknown(request)
     return render(request, "error.html", status=answer.status,
-                  title_key="web.reports.failed", detail=answer.problem.get("detail", ""))
+                  title_key="web.error.failed.title", detail=answer.problem.get("detail", ""))
 
