@@ -71,6 +71,15 @@ def test_another_campaigns_report_is_chosen_from_those_deployed(
     assert office.get("/ui/reports?campaign=special-action-2023-chongming").status_code == 404
 
 
+def test_a_setup_account_sees_the_report_where_the_campaign_runs(
+        people: People, client: TestClient, world: World) -> None:
+    world.open_hazard()
+    page = people("admin").get(f"/ui/reports?campaign={LINYIN}")
+    assert page.status_code == 200 and "Org: 林荫街道 ·" in page.text
+    assert page_figures(page.text) == api_figures(client, world, org="linyin",
+                                                  as_of="2023-06-01")
+
+
 def test_each_child_links_down_to_its_own_report(
         people: People, client: TestClient, world: World) -> None:
     world.open_hazard()

@@ -251,7 +251,9 @@ def _choice(asked: Any, offered: Offered, principal: Principal, request: Request
     report = str(asked.get("report") or "")
     if report not in reports:
         report = "dispatch" if "dispatch" in reports else reports[0]
-    org = str(asked.get("org") or "") or None
+    # a setup account has no org of its own: the report of the org where the campaign runs
+    org = str(asked.get("org") or "") or (None if principal.scope_kind == "org"
+                                          else str(campaign["org"]))
     as_of = str(asked.get("as_of") or "")
     if not as_of:
         as_of = local_date(services_of(request).now(), campaign["timezone"]).isoformat()
