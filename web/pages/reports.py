@@ -233,20 +233,24 @@ def _with_reports(services: Services, campaigns: list[dict[str, Any]]
             model = services.registry.get(conn, item["version_id"]).loaded.campaign
             reports = [(r.id, r.name) for r in model.reports.values()]
             if reports:
-                found.append({**item, "timezone": model.timezone, "reports": reports})
+                today = local_date(services.now(), model.timezone)
+                found.append({**item, "timezone": model.timezone, "reports": reports,
+                              "running": model.period_start <= today <= model.period_end})
         return found
 
 
 def _choice(asked: Any, offered: Offered, principal: Principal, request: Request
             ) -> Choice | None:
-    """The campaign, report, org and date asked for, or the first offered, the report
-    called dispatch (else the first), the person's org and today; None when the campaign
-    asked for is not one offered (or none is)."""
+    """The campaign, report, org and date asked for, or: the first offered that runs today
+    (else the first), the report called dispatch (else the first), the person's org and
+    today; None when the campaign asked for is not one offered (or none is)."""
     by_id = {c["campaign"]: c for c in offered.campaigns}
     wanted = str(asked.get("campaign") or "")
     if (wanted and wanted not in by_id) or not offered.campaigns:
         return None
-    campaign = by_id[wanted] if wanted else offered.campaigns[0]
+    # by default a campaign that runs today (the ended ones stay to be chosen)
+    running = [c for c in offered.campaigns if c["running"]] or offered.campaigns
+    campaign = by_id[wanted] if wanted else running[0]
     reports = [r for r, _ in campaign["reports"]]
     report = str(asked.get("report") or "")
     if report not in reports:
