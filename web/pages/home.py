@@ -71,7 +71,8 @@ def _running(services: Services, campaigns: list[dict[str, Any]], today: dt.date
              ) -> tuple[list[str], list[dict[str, Any]]]:
     """The campaigns that run today, and their phases still ahead with the days left,
     soonest first."""
-    running, phases = [], []
+    running: list[str] = []
+    phases: list[dict[str, Any]] = []
     with services.db.read() as conn:
         for summary in campaigns:
             model = services.registry.get(conn, summary["version_id"]).loaded.campaign
