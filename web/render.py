@@ -99,6 +99,20 @@ def render(request: Request, template: str, *, status: int = 200,
     return response
 
 
+# the kinds of timer and message a case's clock makes (their subject is the case's id)
+CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate", "calendar"})
+
+
+def subject_href(subject: str, kind: str) -> str | None:
+    """The page of what a deadline or a message is about: a check's (`obligation:<id>`), a
+    hazard's (a case clock's kinds), or none (a phase, a target)."""
+    if subject.startswith("obligation:"):
+        return f"/ui/checks/{subject.removeprefix('obligation:')}"
+    if kind in CASE_KINDS:
+        return f"/ui/hazards/{subject}"
+    return None
+
+
 def refusal(request: Request, answer: Answer, *, forbidden: str = "web.error.forbidden.detail",
             not_found: str | None = None) -> HTMLResponse:
     """The page of an API refusal of a whole page, with its status and nothing of what was
