@@ -1,0 +1,59 @@
+"""The 调度表 page in the browser shows the API's figures, and its XLSX download holds them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import live
+
+pytestmark = pytest.mark.browser
+
+PLAN = "three-year-plan-2024-2026"
+REPORT = f"/ui/reports?campaign={PLAN}&report=dispatch&org=linyin"
+
+
+def shown(value: Any) -> set[str]:
+    """How a figure may be written: 3, 28.5, 28.50."""
+    if isinstance(value, bool) or value is None:
+        return {"" if value is None else str(value)}
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return {str(int(value)), f"{value:.1f}", f"{value:.2f}"}
+    return {str(value), f"{value:.2f}"}
+
+
+def test_the_dispatch_report_page_shows_the_apis_figures_and_downloads_them(
+        as_person: Any, server: live.LiveServer) -> None:
+    figures = server.api(f"/campaigns/{PLAN}/reports/dispatch?org=linyin", "safety_office")
+    numbers = [row for row in figures["rows"] if row["figures"]]
+    assert any(figure["value"] for row in numbers for figure in row["figures"]), \
+        "the demo's activity gives the street figures"
+    page = as_person("safety_office")
+    page.goto(server.url + REPORT)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    for row in numbers:
+        line = page.get_by_role("row").filter(has_text=row["name"]).first
+        expect(line).to_be_visible()
+        cells = [cell.strip() for cell in line.get_by_role("cell").all_inner_texts()]
+        for figure in row["figures"]:
+            assert shown(figure["value"]) & set(cells), (row["name"], figure, cells)
+
+    with page.expect_download() as started:
+        page.get_by_role("link", name="XLSX").or_(
+            page.get_by_role("button", name="XLSX")).first.click()
+    download = started.value
+    assert download.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    lines = [[str(cell).strip() for cell in line if cell is not None]
+             for sheet in book.worksheets for line in sheet.iter_rows(values_only=True)]
+    assert any(figures["title"] in cell for line in lines for cell in line)
+    for row in numbers:
+        found = [line for line in lines if row["name"] in line]
+        assert found, row["name"]
+        for figure in row["figures"]:
+            assert shown(figure["value"]) & set(found[0]), (row["name"], figure, found[0])
