@@ -37,6 +37,22 @@ _EXPORT = re.compile(r"^\s*export\s+([A-Z_]+)=(\S+)\s*$")
 _PERSON = re.compile(r"^\s+(\S+)\s+(\S+)\s+(\S.*)$")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+PLAN_FILE = ROOT / "campaigns" / "three-year-plan-2024-2026.yaml"
+
+
+def campaign_with_typo() -> tuple[bytes, int]:
+    """The three-year plan with one state misspelt (`rectifyng`) in its `reject`: the text
+    and the number of that line, for the validate page."""
+    right = "from: awaiting_acceptance, to: rectifying,"
+    lines = PLAN_FILE.read_text("utf-8").splitlines(keepends=True)
+    numbers = [number for number, line in enumerate(lines, 1) if right in line]
+    assert len(numbers) == 1, numbers
+    typo = right.replace("rectifying", "rectifyng")
+    lines[numbers[0] - 1] = lines[numbers[0] - 1].replace(right, typo)
+    return "".join(lines).encode(), numbers[0]
+
+
 class ServerFailed(RuntimeError):
     """The demo server did not come up: what it printed says why."""
 

@@ -3,7 +3,6 @@ refused with the problem's line."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,23 +12,9 @@ from tests.browser import live
 
 pytestmark = pytest.mark.browser
 
-PLAN = Path(__file__).resolve().parents[2] / "campaigns" / "three-year-plan-2024-2026.yaml"
-RIGHT = "from: awaiting_acceptance, to: rectifying,"
-TYPO = "from: awaiting_acceptance, to: rectifyng,"
-
-
-def with_typo() -> tuple[bytes, int]:
-    """The three-year plan with one state misspelt in its `reject`; the text and that line."""
-    lines = PLAN.read_text("utf-8").splitlines(keepends=True)
-    numbers = [number for number, line in enumerate(lines, 1) if RIGHT in line]
-    assert len(numbers) == 1, numbers
-    lines[numbers[0] - 1] = lines[numbers[0] - 1].replace(RIGHT, TYPO)
-    return "".join(lines).encode(), numbers[0]
-
-
 def test_a_campaign_with_a_typo_shows_the_problem_and_its_line(
         as_person: Any, server: live.LiveServer) -> None:
-    text, line = with_typo()
+    text, line = live.campaign_with_typo()
     page = as_person("safety_office")
     page.goto(server.url + "/ui/campaigns/validate")
     page.get_by_label("方案文件").set_input_files(
@@ -47,8 +32,8 @@ def test_the_bundled_campaign_passes(as_person: Any, server: live.LiveServer) ->
     page = as_person("safety_office")
     page.goto(server.url + "/ui/campaigns/validate")
     page.get_by_label("方案文件").set_input_files(
-        files=[{"name": PLAN.name, "mimeType": "application/yaml",
-                "buffer": PLAN.read_bytes()}])
+        files=[{"name": live.PLAN_FILE.name, "mimeType": "application/yaml",
+                "buffer": live.PLAN_FILE.read_bytes()}])
     with page.expect_navigation():
         page.get_by_role("button", name="开始校验").click()
     expect(page.get_by_role("status")).to_be_visible()
