@@ -119,7 +119,9 @@ def write_readme(out: Path) -> None:
              "Pictures of paicha's screens over the demo (`paicha serve --demo`), in Chinese, "
              "at 1366×768 (a long page down to three screens) unless said. Made by "
              "`.venv/bin/python docs/screens.py` (it starts its own demo server); run it again "
-             "after changing a page. The demo's dates follow the day it was run.", "",
+             "after changing a page. The demo's dates follow the day it was run; a date input "
+             "shows the headless browser's own mm/dd/yyyy where a Chinese browser shows "
+             "年/月/日.", "",
              "| picture | page | who | shows |", "|---|---|---|---|"]
     for shot in SHOTS:
         if (out / f"{shot.name}.png").exists():
