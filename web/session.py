@@ -73,6 +73,7 @@ async def checked(request: Request, session: Annotated[Session, Depends(signed_i
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, session.csrf):
+        await request.close()  # the refused form's files, unread, are let go now
         raise CsrfRefused()
     return session
 
@@ -95,7 +96,9 @@ def safe_next(target: str | None) -> str:
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether cookies carry Secure: the request came over HTTPS, or the deployment says all
+    do (PAICHA_SECURE_COOKIES, behind a proxy that does not forward the scheme)."""
+    return request.url.scheme == "https" or services_of(request).settings.secure_cookies
 
 
 def set_session_cookie(response: Response, request: Request, secret: str) -> None:

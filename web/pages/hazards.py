@@ -29,7 +29,8 @@ CASE_TYPE = "hazard"
 PAGE_SIZE = 50
 # the list's filters, as the page's query names them, and the API's parameter of each
 FILTERS = ("campaign", "state", "grade", "overdue", "open", "org", "unit", "due_from",
-           "due_to", "cursor")
+           "due_to", "sort", "cursor")
+SORTS = ("newest", "oldest", "due")
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -40,6 +41,8 @@ async def hazard_list(request: Request, session: SignedIn) -> Response:
     params: dict[str, Any] = {"type": CASE_TYPE, "limit": PAGE_SIZE}
     for name in ("campaign", "state", "org", "unit", "due_from", "due_to", "cursor"):
         params[name] = query[name]
+    if query["sort"] in SORTS:
+        params["sort"] = query["sort"]
     for name in ("overdue", "open"):
         if query[name] in ("true", "false"):
             params[name] = query[name]
@@ -53,11 +56,12 @@ async def hazard_list(request: Request, session: SignedIn) -> Response:
         if answer.status in (403, 404):
             return refusal(request, answer)
         return render(request, "hazards/list.html", status=answer.status, query=query,
-                      rows=[], next_cursor=None, words=words, problem=answer.problem)
+                      rows=[], next_cursor=None, words=words, problem=answer.problem,
+                      sorts=SORTS)
     page = answer.json()
     rows = [_row(case, words) for case in page["data"]]
     return render(request, "hazards/list.html", query=query, rows=rows,
-                  next_cursor=page["next_cursor"], words=words, problem={})
+                  next_cursor=page["next_cursor"], words=words, problem={}, sorts=SORTS)
 
 
 @dataclass
@@ -105,14 +109,16 @@ def _row(case: dict[str, Any], words: Words) -> dict[str, Any]:
 
 @dataclass
 class TriggerForm:
-    """A trigger's form on a hazard's page: its name, its inputs, and after a refusal the
-    values sent back and the messages."""
+    """A trigger's form on a hazard's page: its name, its inputs and the values they start
+    with (what the hazard holds already: a step that requires a field on record needs it
+    only confirmed; a signer gives their own, so their form starts empty)."""
 
     trigger: str
     name: str
     role: str | None
     fields: list[FormField]
     signoff: bool
+    values: dict[str, Any]
 
 
 def _forms(services: Services, principal: Principal, case_id: str) -> list[TriggerForm]:
@@ -122,9 +128,18 @@ def _forms(services: Services, principal: Principal, case_id: str) -> list[Trigg
         except PaichaError:
             return []  # the page's own read said why
         found = services.cases.forms(conn, principal, stored)
-    return [TriggerForm(form.transition.trigger, form.transition.name, form.role,
-                        of_case_fields(form.fields, form.required),
-                        bool(form.transition.signoffs)) for form in found]
+        model = services.registry.get(conn, stored.campaign_version_id).loaded.campaign
+    forms = []
+    for form in found:
+        signoff = bool(form.transition.signoffs)
+        held = {} if signoff else {f.name: stored.data[f.name] for f in form.fields
+                                   if f.name in stored.data}
+        # required on the form: what the event itself must carry (engine.lifecycle.fire)
+        required = {n for n in form.required if n not in held}
+        forms.append(TriggerForm(form.transition.trigger, form.transition.name, form.role,
+                                 of_case_fields(form.fields, required, model.industries),
+                                 signoff, held))
+    return forms
 
 
 def _campaign(services: Services, version_id: int) -> Campaign:
@@ -151,7 +166,7 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     if problem and failed:
         form = next((f for f in forms if f.trigger == failed), None)
         errors = field_errors(problem, [f.name for f in form.fields] if form else [])
-    facts = [(f.title or name, _shown(case["data"][name], f.labels))
+    facts = [(f.title or name, _shown(case["data"][name], f.labels or _labels(f, campaign)))
              for name, f in case_type.fields.items() if name in case["data"]]
     return render(request, "hazards/detail.html", status=status, case=case, facts=facts,
                   unit=unit.json() if unit.ok else {"id": case["unit"], "name": case["unit"]},
@@ -161,13 +176,27 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
                   fields={name: f.title for name, f in case_type.fields.items()},
                   roles={role.id: role.name for role in campaign.roles.values()},
                   states={state.id: state.name for state in case_type.states.values()},
-                  actions={"open": t("web.hazards.action.open"),
-                           **{tr.trigger: tr.name for tr in case_type.transitions}})
+                  actions=_actions(case_type))
+
+
+def _actions(case_type: CaseType) -> dict[str, str]:
+    """What each entry of a hazard's history did, named: a trigger by its first transition's
+    name (a trigger taken from several states has one name per transition)."""
+    names = {"open": t("web.hazards.action.open")}
+    for transition in case_type.transitions:
+        names.setdefault(transition.trigger, transition.name)
+    return names
 
 
 def _version_id(services: Services, campaign_id: str, number: int) -> int:
     with services.db.read() as conn:
         return by_number(conn, campaign_id, number).id
+
+
+def _labels(field: Any, campaign: Campaign) -> dict[str, str]:
+    """A field's values named by the campaign's vocabulary (its industries) when the field
+    names none itself."""
+    return of_case_fields([field], (), campaign.industries)[0].labels
 
 
 def _shown(value: Any, labels: dict[str, str]) -> str:
@@ -241,7 +270,7 @@ def _open_fields(services: Services, campaign: str) -> list[FormField]:
     first = [case_type.fields[n] for n in case_type.required if n in case_type.fields]
     rest = [f for n, f in case_type.fields.items()
             if n not in case_type.required and n not in later]
-    return of_case_fields([*first, *rest], case_type.required)
+    return of_case_fields([*first, *rest], case_type.required, model.industries)
 
 
 @router.post("/hazards/new")
