@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from tests.browser import live
 
-pytestmark = pytest.mark.browser
+# one worker runs them all (with `--dist loadgroup`): one browser, a server a module
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PLAN = "three-year-plan-2024-2026"
 REPORT = f"/ui/reports?campaign={PLAN}&report=dispatch&org=linyin"

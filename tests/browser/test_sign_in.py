@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from tests.browser import live
 
-pytestmark = pytest.mark.browser
+# one worker runs them all (with `--dist loadgroup`): one browser, a server a module
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def test_a_wrong_password_is_refused_with_the_reason_and_no_session(
