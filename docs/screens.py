@@ -4,7 +4,8 @@ Starts a demo server of its own (`paicha serve --demo` over a temporary database
 browser tests do: tests/browser/live.py), signs in as the demo person each page is for, and
 writes docs/screens/<name>.png at 1366×768 (the hazard page also at 390×844, as on a phone).
 A page the server does not have yet is left out and said so. Needs /usr/bin/chromium and a
-Chinese font (Debian: `apt-get install fonts-noto-cjk`), without which every character is a box.
+Chinese font (Debian: `apt-get install fonts-noto-cjk`), without which every character is a box,
+and for the diagrams' ⏰ an emoji font (`fonts-noto-color-emoji`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Shot:
     what: str  # for the README
     phone: bool = False
     prepare: Callable[[Any], None] | None = None  # what to do on the page before the picture
+    start: Callable[[Any], Any] | None = None  # the part of the page the picture starts at
 
 
 def rectifying_hazard(server: live.LiveServer) -> str:
@@ -78,6 +80,10 @@ SHOTS = (
     Shot("campaign", "safety_office", f"/ui/campaigns/{PLAN}",
          "one campaign: its phases, checks and the hazard's lifecycle diagram",
          prepare=diagram_drawn),
+    Shot("campaign-diagram", "safety_office", f"/ui/campaigns/{PLAN}",
+         "the same page further down: the hazard's lifecycle (Mermaid, drawn in the browser)",
+         prepare=diagram_drawn,
+         start=lambda page: page.get_by_role("figure").first.locator("xpath=ancestor::section[last()]")),
     Shot("validate", "safety_office", "/ui/campaigns/validate",
          "validating a campaign file with a typo: the problem and its line",
          prepare=validate_with_typo),
@@ -103,10 +109,17 @@ def take(browser: Any, server: live.LiveServer, shot: Shot, out: Path) -> str | 
             page.wait_for_load_state("networkidle")
         size = page.viewport_size or live.DESKTOP
         height = page.evaluate("document.documentElement.scrollHeight")
+        top = 0
+        if shot.start is not None:
+            part = shot.start(page)
+            if not part.count():
+                return f"{path} has no such part"
+            top = max(0, int(part.evaluate(
+                "e => e.getBoundingClientRect().top + window.scrollY")) - 24)
         limit = MOST_HEIGHT if not shot.phone else 3 * size["height"]
         page.screenshot(path=str(out / f"{shot.name}.png"), full_page=True, animations="disabled",
-                        clip={"x": 0, "y": 0, "width": size["width"],
-                              "height": min(height, limit)})
+                        clip={"x": 0, "y": top, "width": size["width"],
+                              "height": min(height - top, limit)})
         return None
     finally:
         context.close()
