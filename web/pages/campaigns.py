@@ -20,8 +20,8 @@ from engine import texts
 from engine.dates import local_date
 from engine.document import MAX_BYTES
 from engine.model import Campaign, Check, Duration, roles_of
-from web.client import Answer, Api
-from web.render import CSP, render
+from web.client import Api
+from web.render import CSP, refusal, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -36,7 +36,7 @@ async def list_campaigns(request: Request, session: SignedIn) -> Response:
     api = Api(request, session.principal)
     listed = await api.get("/campaigns")
     if not listed.ok:
-        return _refused(request, listed)
+        return refusal(request, listed)
     summaries: list[dict[str, Any]] = listed.json()
     models = await run_db(_models, services_of(request), [s["version_id"] for s in summaries])
     campaigns = []
@@ -114,7 +114,7 @@ async def read_campaign(request: Request, session: SignedIn, campaign_id: str) -
     api = Api(request, session.principal)
     found = await api.get(f"/campaigns/{campaign_id}")
     if not found.ok:
-        return _refused(request, found)
+        return refusal(request, found)
     summary = found.json()
     versions = await api.get(f"/campaigns/{campaign_id}/versions")
     deployed = await api.get(f"/campaigns/{campaign_id}/deployments")
@@ -146,7 +146,7 @@ async def raw_campaign(request: Request, session: SignedIn, campaign_id: str,
     answer = await Api(request, session.principal).get(f"/campaigns/{campaign_id}/raw",
                                                        {"version": version})
     if not answer.ok:
-        return _refused(request, answer)
+        return refusal(request, answer)
     return Response(answer.body, media_type="text/plain; charset=utf-8", headers={
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": CSP})
@@ -161,7 +161,7 @@ async def campaign_timeline(
     api = Api(request, session.principal)
     found = await api.get(f"/campaigns/{campaign_id}")
     if not found.ok:
-        return _refused(request, found)
+        return refusal(request, found)
     summary = found.json()
     services = services_of(request)
     model = (await run_db(_models, services, [summary["version_id"]]))[summary["version_id"]]
@@ -197,13 +197,6 @@ async def campaign_timeline(
                   campaign=summary, units=units, chosen=chosen, start=start, end=end,
                   rows=rows, error=error, messages=messages, today=today,
                   most_units=MOST_UNITS)
-
-
-def _refused(request: Request, answer: Answer) -> Response:
-    """A page the API refused as a whole: its 403/404 page, saying no more than the API."""
-    title = {403: "web.error.forbidden.title"}.get(answer.status, "web.error.not_found.title")
-    return render(request, "error.html", status=answer.status, title_key=title,
-                  detail=answer.problem.get("detail") or "")
 
 
 def _models(services: Services, version_ids: list[int]) -> dict[int, Campaign]:
