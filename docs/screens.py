@@ -83,7 +83,8 @@ SHOTS = (
     Shot("campaign-diagram", "safety_office", f"/ui/campaigns/{PLAN}",
          "the same page further down: the hazard's lifecycle (Mermaid, drawn in the browser)",
          prepare=diagram_drawn,
-         start=lambda page: page.get_by_role("figure").first.locator("xpath=ancestor::section[last()]")),
+         start=lambda page: page.get_by_role("figure").first.locator(
+             "xpath=ancestor::section[last()]")),
     Shot("validate", "safety_office", "/ui/campaigns/validate",
          "validating a campaign file with a typo: the problem and its line",
          prepare=validate_with_typo),
@@ -129,12 +130,12 @@ def write_readme(out: Path) -> None:
     """docs/screens/README.md: the pictures there are, in the menu's order, with what each
     shows (written again after every run, so that it lists what the folder holds)."""
     lines = ["# Screens", "",
-             "Pictures of paicha's screens over the demo (`paicha serve --demo`), in Chinese, "
-             "at 1366×768 (a long page down to three screens) unless said. Made by "
-             "`.venv/bin/python docs/screens.py` (it starts its own demo server); run it again "
-             "after changing a page. The demo's dates follow the day it was run; a date input "
-             "shows the headless browser's own mm/dd/yyyy where a Chinese browser shows "
-             "年/月/日.", "",
+             "Pictures of paicha's screens over the demo (`paicha serve --demo`), in Chinese,",
+             "at 1366×768 (a long page down to three screens) unless said. Made by",
+             "`.venv/bin/python docs/screens.py` (it starts its own demo server); run it again",
+             "after changing a page. The demo's dates follow the day it was run. The browser",
+             "is headless with its own controls in English: a date input reads mm/dd/yyyy and",
+             "a file input `Choose File` where a Chinese browser shows 年/月/日 and 选择文件.", "",
              "| picture | page | who | shows |", "|---|---|---|---|"]
     for shot in SHOTS:
         if (out / f"{shot.name}.png").exists():

@@ -9,6 +9,7 @@ screenshots start servers this way; the wheel an office installs has no use for 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -72,8 +73,6 @@ class LiveServer:
 
     def api(self, path: str, token: str, *, lang: str = "zh") -> Any:
         """GET an API path as the holder of a demo token; the parsed JSON."""
-        import json
-
         request = urllib.request.Request(
             self.url + path, headers={"Authorization": f"Bearer {self.token(token)}",
                                       "Accept-Language": lang})
