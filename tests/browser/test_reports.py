@@ -53,7 +53,7 @@ def test_the_dispatch_report_page_shows_the_apis_figures_and_downloads_them(
     download = started.value
     assert download.suggested_filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    lines = [[str(cell).strip() for cell in line if cell is not None]
+    lines = [["" if cell is None else str(cell).strip() for cell in line]
              for sheet in book.worksheets for line in sheet.iter_rows(values_only=True)]
     assert any(figures["title"] in cell for line in lines for cell in line)
     for row in numbers:
