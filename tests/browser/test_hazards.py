@@ -172,19 +172,3 @@ def test_a_principal_cannot_open_another_units_hazard(
     assert "示例化工有限公司" not in text
     expect(hotel.locator("form[data-trigger]")).to_have_count(0)
 
-
-@pytest.mark.parametrize("login, path", [
-    ("principal", "/ui/"), ("safety_office", "/ui/hazards"), ("principal", "/ui/hazards/new"),
-    ("principal", "HAZARD")])
-def test_the_hazard_pages_fit_a_phone_without_scrolling_sideways(
-        as_person: Any, server: live.LiveServer, login: str, path: str) -> None:
-    if path == "HAZARD":  # the plant's hazard under its plan, with its forms
-        rectifying = server.api("/cases?unit=u-chem-01&state=rectifying", "principal")["data"]
-        path = f"/ui/hazards/{rectifying[0]['id']}"
-    page = as_person(login, phone=True)
-    answer = page.goto(server.url + path)
-    assert answer is not None and answer.status == 200
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= live.PHONE["width"], f"{path} is {wide}px wide on a 390px phone"
-    # the menu is there to reach the other pages
-    expect(page.get_by_role("navigation", name="主菜单")).to_be_visible()

@@ -63,12 +63,3 @@ def test_the_dispatch_report_page_shows_the_apis_figures_and_downloads_them(
             assert any(shown(figure["value"]) & set(line) for line in found), \
                 (row["name"], figure, found)
 
-
-@pytest.mark.parametrize("login, path", [("safety_office", REPORT), ("principal", "/ui/checks")])
-def test_the_report_and_the_checks_fit_a_phone_without_scrolling_sideways(
-        as_person: Any, server: live.LiveServer, login: str, path: str) -> None:
-    page = as_person(login, phone=True)
-    answer = page.goto(server.url + path)
-    assert answer is not None and answer.status == 200
-    wide = page.evaluate("document.documentElement.scrollWidth")
-    assert wide <= live.PHONE["width"], f"{path} is {wide}px wide on a 390px phone"
