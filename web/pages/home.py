@@ -14,7 +14,7 @@ from api.services import Services, run_db
 from engine.dates import local_date
 from engine.notices import kind_name
 from web.client import Api
-from web.render import render
+from web.render import render, subject_href
 from web.session import SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -50,20 +50,11 @@ async def desk(request: Request, session: SignedIn) -> Response:
                   overdue_duties=duties[:20], phases=phases[:10], soon_days=SOON_DAYS)
 
 
-# the kinds of timer a case's clock arms (its subject is the case's id)
-CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate", "calendar"})
-
-
 def _deadline(item: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
     """A deadline of GET /deadlines as the desk lists it: its day, what it is, and the page
     of its hazard or check."""
-    subject: str = item["subject"]
-    href = None
-    if subject.startswith("obligation:"):
-        href = f"/ui/checks/{subject.removeprefix('obligation:')}"
-    elif item["kind"] in CASE_KINDS:
-        href = f"/ui/hazards/{subject}"
-    return {**item, "what": kind_name(item["kind"]), "href": href,
+    return {**item, "what": kind_name(item["kind"]),
+            "href": subject_href(item["subject"], item["kind"]),
             "campaign_title": titles.get(item["campaign"], item["campaign"])}
 
 
@@ -71,7 +62,8 @@ def _running(services: Services, campaigns: list[dict[str, Any]], today: dt.date
              ) -> tuple[list[str], list[dict[str, Any]]]:
     """The campaigns that run today, and their phases still ahead with the days left,
     soonest first."""
-    running, phases = [], []
+    running: list[str] = []
+    phases: list[dict[str, Any]] = []
     with services.db.read() as conn:
         for summary in campaigns:
             model = services.registry.get(conn, summary["version_id"]).loaded.campaign
