@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -178,7 +179,7 @@ def sign_in(conn: Connection, login: str, password: str, *, now: dt.datetime) ->
         return SignIn(refusal="users.sign_in.wrong")
     if row.locked_until is not None and row.locked_until > now:
         return SignIn(refusal="users.sign_in.locked",
-                      values=(("until", f"{row.locked_until:%H:%M} UTC"),))
+                      values=(("until", _shown(row.locked_until)),))
     if not _verify(row.password_hash, password):
         failures = row.failed_logins + 1
         locked = now + LOCK_FOR if failures >= MAX_FAILURES else None
@@ -189,7 +190,7 @@ def sign_in(conn: Connection, login: str, password: str, *, now: dt.datetime) ->
                      data={"failures": failures})
         if locked is not None:
             return SignIn(refusal="users.sign_in.locked",
-                          values=(("until", f"{locked:%H:%M} UTC"),))
+                          values=(("until", _shown(locked)),))
         return SignIn(refusal="users.sign_in.wrong")
     if row.disabled_at is not None:  # said only to who knows the password
         return SignIn(refusal="users.sign_in.disabled")
@@ -204,6 +205,14 @@ def sign_in(conn: Connection, login: str, password: str, *, now: dt.datetime) ->
     audit.append(conn, stream=f"user:{row.id}", at=now, actor=f"user:{row.id}", role=None,
                  action="sign_in")
     return SignIn(secret=secret, csrf=csrf)
+
+
+# the time a locked person may try again, as they read it: Beijing time, where they work
+_SHOWN_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _shown(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(_SHOWN_ZONE):%H:%M}"
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from api.services import DEFAULT_TIMEZONE
 from engine import texts
 from storage.users import Session
 from web.client import Answer
@@ -54,16 +56,27 @@ def sections(session: Session | None) -> list[tuple[str, str]]:
     return shown
 
 
+# The zone the screens show times in: where the people who read them work (the API's times
+# are UTC; a campaign's dates are already its own zone's days).
+SHOWN_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+
+
 def _date(value: Any) -> str:
-    """A date or an ISO date string as people read it (2026-12-18)."""
+    """A date, or a time in Beijing time, as people read them (2026-12-18, 2026-12-18 09:30);
+    the API's ISO text as well as Python's values."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str) and "T" in value:
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        moment = value.astimezone(SHOWN_ZONE) if value.tzinfo is not None else value
+        return moment.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    return text[:16].replace("T", " ") if "T" in text else text
+    return str(value)
 
 
 def _with_cursor(params: Any, cursor: str) -> str:

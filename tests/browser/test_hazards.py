@@ -47,7 +47,7 @@ def choose(select: Any, wanted: str) -> None:
 def state(page: Any) -> Any:
     """The hazard's state as its page shows it, under the heading (the history below names
     the states it went through)."""
-    return page.locator("main .badge").first
+    return page.locator("#hazard-state")
 
 
 def trigger_form(page: Any, trigger: str) -> Any:

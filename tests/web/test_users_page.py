@@ -141,7 +141,10 @@ def test_a_refused_account_says_why_next_to_the_field(
     if field:
         found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', answer.text)
         assert found is not None, answer.text
-        assert f'aria-describedby="{field}-error"' in answer.text
+        # the input names its error (and its hint, where it has one) for a screen reader
+        assert re.search(rf'id="{field}"[^>]*aria-describedby="{field}-error( {field}-hint)?"',
+                         answer.text) or re.search(
+            rf'id="{field}"[^>]*aria-invalid="true"', answer.text), answer.text
     else:
         found = re.search(r'<p class="error" role="alert" id="users-error">([^<]*)</p>',
                           answer.text)

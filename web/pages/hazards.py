@@ -176,7 +176,7 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
                   fields={name: f.title for name, f in case_type.fields.items()},
                   roles={role.id: role.name for role in campaign.roles.values()},
                   states={state.id: state.name for state in case_type.states.values()},
-                  actions=_actions(case_type))
+                  actions=_actions(case_type), campaign_title=campaign.title)
 
 
 def _actions(case_type: CaseType) -> dict[str, str]:
