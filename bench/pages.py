@@ -1,0 +1,474 @@
+"""Benchmark: the screens' speed bar — every page's first screen in ≤ 150 ms of server time on
+the 1M-case database.
+
+**The data.** ``bench.seed``'s database (a district of 10 streets and 100 communities, 10k
+units, ``--cases`` hazards, 1M by default): ``--database PATH`` reuses the file when it exists
+(its ``.manifest.json`` beside it) and seeds it there otherwise, keeping it; without it the
+seed goes to a temporary folder removed at the end. The seed's replay check is off (``check=0``):
+the measurement reads the data, it does not vouch for it. Then one account per person below,
+with a known password (``storage.users.create``; kept when the file is reused), each signed in
+with ``storage.users.sign_in`` for a session cookie, and an API token of the same roles and
+scope (``storage.tokens.create``) for the reference:
+
+* ``district``: the district office (东胜区: regulator, enforcement, safety office, government),
+  which reaches every seeded hazard;
+* ``street``: a street office (第1街道, s01, the roles of the demo's other street) — a tenth;
+* ``principal``: the principal of the unit with the most hazards;
+* ``admin``: the setup account, for the accounts page.
+
+**The measurement.** The app as ``paicha serve`` builds it (``api.app.create_app`` on the file,
+a fixed clock at 2023-12-01 09:00 in Shanghai, inside the seeded campaign's period), driven
+in-process through its ASGI callable by ``httpx.AsyncClient`` with ``ASGITransport``: a page is
+the whole request, session lookup, the API calls it makes and the template. Each page is asked
+once to warm up, then ``--repeat`` times; after each ask of a page, the API calls it is built on
+are asked directly with the person's token, one after another (``api_p50_ms`` is the p50 of
+their sum, ``api`` each call's p50), so a busy spell of the shared machine hits both alike. p50 and p95 per page; ``within`` is p95 ≤
+``bar_ms``. A page's ``adds_ms`` is its p50 less the API's. Floors: a bare render of a
+50-row table by the screens' own Jinja2 environment, and ``GET /health`` through the same
+client (the transport's and the app's outer layers' own cost).
+
+A page that no route answers (404 with no matching route: not written yet) is reported as
+``"missing"``; one that answers anything but 200 is reported with its status and measured no
+further. "Next page" follows the first screen's link to the next page (a link with
+``cursor=``), and the API's reference follows ``next_cursor``.
+
+Prints one JSON object to stdout (progress to stderr); exit 0 when measured, bar met or not.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.pages [--database PATH] [--cases N] [--repeat N] [--only TEXT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import html
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Connection, select
+from starlette.routing import Match
+
+from bench import seed as seeding
+from bench.seed import ROOT_ORG
+from web.session import COOKIE
+
+BAR_MS = 150.0
+DEFAULT_REPEAT = 10
+NOW = dt.datetime(2023, 12, 1, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai, in the seed's period
+CAMPAIGN = seeding.CAMPAIGN_ID
+STREET = "s01"
+PASSWORD = "bench-pages-Passw0rd"  # the accounts are the bench's own, on a bench database
+NEXT_LINK = re.compile(r'href="(/ui/[^"]*cursor=[^"]*)"')
+
+
+@dataclass(frozen=True)
+class Person:
+    login: str
+    roles: tuple[str, ...]
+    scope_kind: str
+    scope_id: str | None
+
+
+def people(unit: str) -> dict[str, Person]:
+    """The people whose scope matters, by name."""
+    return {
+        "district": Person("bench-district",
+                           ("regulator", "enforcement", "safety_office", "government"),
+                           "org", ROOT_ORG),
+        "street": Person("bench-street", ("locality", "community", "acceptance_team",
+                                          "government", "safety_office", "regulator"),
+                         "org", STREET),
+        "principal": Person("bench-principal", ("principal",), "unit", unit),
+        "admin": Person("bench-admin", (), "admin", None),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    """A first screen to measure: as whom, its URL, and the API calls it is built on."""
+
+    key: str
+    person: str | None  # None: nobody signed in
+    url: str
+    api: tuple[str, ...] = ()
+    next_of: str | None = None  # measure the next page of this page (its key)
+
+
+@dataclass(frozen=True)
+class Places:
+    """What the seeded database holds that the pages are asked about."""
+
+    unit: str  # the street's unit with the most hazards
+    unit_cases: int
+    long_case: str  # a hazard of the street with the most events
+    long_case_events: int
+    obligation: int  # an obligation of that unit
+
+
+def plan(places: Places) -> list[Page]:
+    unit, case, duty = places.unit, places.long_case, places.obligation
+    dispatch = f"campaign={CAMPAIGN}&report=dispatch"
+    cases = "/cases?limit=50"
+    pages = [
+        Page("sign-in form", None, "/ui/login"),
+        Page("desk (district)", "district", "/ui/", _desk_api()),
+        Page("desk (street)", "street", "/ui/", _desk_api()),
+        Page("desk (principal)", "principal", "/ui/", _desk_api()),
+        Page("hazards (district)", "district", "/ui/hazards", (cases,)),
+        Page("hazards (street)", "street", "/ui/hazards", (cases,)),
+        Page("hazards (principal)", "principal", "/ui/hazards", (cases,)),
+        Page("hazards ?state=rectifying (district)", "district",
+             "/ui/hazards?state=rectifying", (f"{cases}&state=rectifying",)),
+        Page("hazards ?grade=major (district)", "district", "/ui/hazards?grade=major",
+             (f"{cases}&field=grade:major",)),
+        Page("hazards ?overdue=true (district)", "district", "/ui/hazards?overdue=true",
+             (f"{cases}&overdue=true",)),
+        Page(f"hazards ?org={STREET} (district)", "district", f"/ui/hazards?org={STREET}",
+             (f"{cases}&org={STREET}",)),
+        Page("hazards ?unit= (district)", "district", f"/ui/hazards?unit={unit}",
+             (f"{cases}&unit={unit}",)),
+        Page("hazards, next page (district)", "district", "", (cases,),
+             next_of="hazards (district)"),
+        Page("hazard with a long history (district)", "district", f"/ui/hazards/{case}",
+             (f"/cases/{case}", f"/cases/{case}/history", f"/cases/{case}/triggers")),
+        Page("new hazard form (principal)", "principal", "/ui/hazards/new", ("/campaigns",)),
+        Page("checks (district)", "district", "/ui/checks",
+             ("/obligations?status=open&limit=50", "/campaigns")),
+        Page("checks (street)", "street", "/ui/checks",
+             ("/obligations?status=open&limit=50", "/campaigns")),
+        Page("checks (principal)", "principal", "/ui/checks",
+             ("/obligations?status=open&limit=50", "/campaigns")),
+        Page("check (principal)", "principal", f"/ui/checks/{duty}",
+             (f"/obligations/{duty}", f"/obligations/{duty}/completions")),
+        Page("report of a street", "street", f"/ui/reports?{dispatch}&org={STREET}",
+             (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={STREET}",)),
+        Page("report of the district", "district", f"/ui/reports?{dispatch}&org={ROOT_ORG}",
+             (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={ROOT_ORG}",)),
+        Page("campaigns (district)", "district", "/ui/campaigns", ("/campaigns",)),
+        Page("campaign (district)", "district", f"/ui/campaigns/{CAMPAIGN}",
+             (f"/campaigns/{CAMPAIGN}",)),
+        Page("orgs (district)", "district", "/ui/orgs", ("/orgs",)),
+        Page("org: a street (district)", "district", f"/ui/orgs/{STREET}",
+             (f"/orgs/{STREET}", f"/units?org={STREET}")),
+        Page("unit (street)", "street", f"/ui/units/{unit}", (f"/units/{unit}",)),
+        Page("notices (street)", "street", "/ui/notices"),
+        Page("users (admin)", "admin", "/ui/users"),
+    ]
+    return pages
+
+
+def _desk_api() -> tuple[str, ...]:
+    """The calls web/pages/home.py makes (its dates as the fixed clock gives them)."""
+    soon = (NOW.date() + dt.timedelta(days=14)).isoformat()
+    return (f"/deadlines?due_to={soon}&limit=100", "/cases?overdue=true&open=true&limit=20",
+            "/obligations?status=missed&limit=20", "/campaigns")
+
+
+# -- the database and the people -----------------------------------------------------------------
+
+def _progress(message: str) -> None:
+    print(f"bench.pages: {message}", file=sys.stderr, flush=True)
+
+
+def seeded(path: Path, cases: int) -> seeding.Manifest:
+    """The seeded database at `path`: reused when there, seeded (and kept) otherwise."""
+    manifest_path = path.with_suffix(".manifest.json")
+    if path.exists():
+        manifest = seeding.Manifest.read(manifest_path)
+        _progress(f"reusing {manifest.cases} seeded cases in {path}")
+        return manifest
+    _progress(f"seeding {cases} cases into {path} (a while at 1M)")
+    manifest = seeding.seed(path, cases=cases, check=0)
+    manifest.write(manifest_path)
+    return manifest
+
+
+def find_places(conn: Connection) -> Places:
+    from storage.tables import Case, Obligation, Org
+
+    case_t = Case.__table__  # type: ignore[attr-defined]
+    duty_t = Obligation.__table__  # type: ignore[attr-defined]
+    org_t = Org.__table__  # type: ignore[attr-defined]
+    street = conn.execute(select(org_t.c.path).where(org_t.c.id == STREET)).scalar_one()
+    # in the street, so that the street office reaches it too
+    unit, count = conn.exec_driver_sql(
+        "SELECT unit_id, count(*) AS n FROM case_record WHERE org_path >= ? AND org_path < ? "
+        "GROUP BY unit_id ORDER BY n DESC, unit_id LIMIT 1",
+        (street, street[:-1] + "0")).one()
+    long_case, events = conn.execute(
+        select(case_t.c.id, case_t.c.version).where(
+            case_t.c.org_path >= street, case_t.c.org_path < street[:-1] + "0")
+        .order_by(case_t.c.version.desc(), case_t.c.id).limit(1)).one()
+    duty = conn.execute(select(duty_t.c.id).where(duty_t.c.subject_id == unit)
+                        .order_by(duty_t.c.due, duty_t.c.id).limit(1)).scalar_one()
+    return Places(str(unit), int(count), str(long_case), int(events), int(duty))
+
+
+@dataclass
+class Credentials:
+    cookies: dict[str, str] = field(default_factory=dict)  # person -> session secret
+    tokens: dict[str, str] = field(default_factory=dict)  # person -> API token
+
+
+def credentials(conn: Connection, registry: Any, who: dict[str, Person]) -> Credentials:
+    """An account (made once) and a token (new each run) per person; each signed in."""
+    from storage import tokens, users
+    from storage.campaigns import vocabulary
+
+    words = vocabulary(registry, conn)
+    found = Credentials()
+    for name, person in who.items():
+        kind: Any = person.scope_kind
+        try:
+            users.by_login(conn, person.login)
+        except Exception:  # NotFound: the first run on this file
+            users.create(conn, login=person.login, name=f"bench {name}", password=PASSWORD,
+                         roles=person.roles, scope_kind=kind, scope_id=person.scope_id,
+                         now=NOW, by="bench.pages", vocabulary=words)
+        signed = users.sign_in(conn, person.login, PASSWORD, now=NOW)
+        if signed.secret is None:
+            raise RuntimeError(f"{person.login} could not sign in: {signed.refusal}")
+        found.cookies[name] = signed.secret
+        found.tokens[name] = tokens.create(
+            conn, name=f"bench.pages {name}", roles=person.roles, scope_kind=kind,
+            scope_id=person.scope_id, now=NOW, by="bench.pages", vocabulary=words).secret
+    return found
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+def routed(app: FastAPI, url: str) -> bool:
+    """Whether any route of the app takes this path (a 404 without one: the page is missing)."""
+    scope = {"type": "http", "method": "GET", "path": urlsplit(url).path}
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
+
+
+def next_link(body: str) -> str | None:
+    """The first link of a page to a further page of its list (one with `cursor=`)."""
+    found = NEXT_LINK.search(body)
+    return html.unescape(found.group(1)) if found else None
+
+
+def quantiles(samples: Sequence[float]) -> tuple[float, float]:
+    """p50 and p95 (nearest rank) in ms, rounded."""
+    ordered = sorted(samples)
+    p95 = ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+    return round(statistics.median(ordered), 2), round(p95, 2)
+
+
+async def _timed(client: httpx.AsyncClient, url: str, cookie: str | None = None,
+                 token: str | None = None) -> tuple[float, httpx.Response]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    if cookie:
+        headers["cookie"] = f"{COOKIE}={cookie}"
+    client.cookies.clear()  # only what the page is asked with, never what it set before
+    began = time.perf_counter()
+    answer = await client.get(url, headers=headers)
+    return (time.perf_counter() - began) * 1000, answer
+
+
+async def _api_once(client: httpx.AsyncClient, calls: Sequence[str], token: str | None
+                    ) -> tuple[list[float], list[int]]:
+    """Each call's ms and status, asked one after another as the page asks them."""
+    spent, statuses = [], []
+    for call in calls:
+        ms, answer = await _timed(client, call, token=token)
+        spent.append(ms)
+        statuses.append(answer.status_code)
+    return spent, statuses
+
+
+async def measure_page(app: FastAPI, client: httpx.AsyncClient, page: Page, url: str,
+                       creds: Credentials, repeat: int, api_calls: Sequence[str]
+                       ) -> dict[str, Any]:
+    cookie = creds.cookies.get(page.person) if page.person else None
+    token = creds.tokens.get(page.person) if page.person else None
+    _, first = await _timed(client, url, cookie)  # the warm-up
+    if first.status_code == 404 and not routed(app, url):
+        return {"url": url, "person": page.person, "missing": True}
+    if first.status_code != 200:
+        return {"url": url, "person": page.person, "status": first.status_code,
+                "answer": first.text[:300]}
+    await _api_once(client, api_calls, token)
+    page_ms: list[float] = []
+    api_ms: list[list[float]] = []  # per repeat, each call's
+    api_status: set[int] = set()
+    for _ in range(repeat):
+        ms, _answer = await _timed(client, url, cookie)
+        page_ms.append(ms)
+        if api_calls:
+            spent, statuses = await _api_once(client, api_calls, token)
+            api_ms.append(spent)
+            api_status.update(statuses)
+    p50, p95 = quantiles(page_ms)
+    result: dict[str, Any] = {"url": url, "person": page.person, "p50_ms": p50, "p95_ms": p95,
+                              "bytes": len(first.content)}
+    if api_ms:
+        api_p50, api_p95 = quantiles([sum(each) for each in api_ms])
+        result.update(api_p50_ms=api_p50, api_p95_ms=api_p95,
+                      adds_ms=round(p50 - api_p50, 2),
+                      api={call: quantiles([each[i] for each in api_ms])[0]
+                           for i, call in enumerate(api_calls)},
+                      api_status=sorted(api_status))
+    result.update(bar_ms=BAR_MS, within=p95 <= BAR_MS)
+    return result
+
+
+async def _api_next(client: httpx.AsyncClient, calls: Sequence[str], token: str | None
+                    ) -> list[str]:
+    """The API's second page: the first call asked again with its `next_cursor`."""
+    _, answer = await _timed(client, calls[0], token=token)
+    cursor = answer.json().get("next_cursor") if answer.status_code == 200 else None
+    if not cursor:
+        return []
+    return [f"{calls[0]}&cursor={cursor}"]
+
+
+async def measure(app: FastAPI, pages: Sequence[Page], creds: Credentials, repeat: int
+                  ) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    bodies: dict[str, str] = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://paicha.bench") as client:
+        for page in pages:
+            url, api_calls = page.url, list(page.api)
+            if page.next_of is not None:
+                found = next_link(bodies.get(page.next_of, ""))
+                if found is None:
+                    results[page.key] = ("missing" if page.next_of not in bodies
+                                         else {"status": "no next link on its first page"})
+                    continue
+                url = found
+                token = creds.tokens.get(page.person) if page.person else None
+                api_calls = await _api_next(client, api_calls, token) if api_calls else []
+            _progress(f"{page.key}: {url}")
+            result = await measure_page(app, client, page, url, creds, repeat, api_calls)
+            if result.get("missing"):
+                results[page.key] = "missing"
+                continue
+            if "p50_ms" in result:
+                cookie = creds.cookies.get(page.person) if page.person else None
+                bodies[page.key] = (await _timed(client, url, cookie))[1].text
+            results[page.key] = result
+        floors = await _floors(client, repeat)
+    return {"pages": results, "floors": floors}
+
+
+FLOOR_TEMPLATE = """<table class="stack"><thead><tr>{% for h in heads %}<th scope="col">{{ h }}
+</th>{% endfor %}</tr></thead><tbody>{% for row in rows %}<tr>{% for cell in row %}
+<td data-label="{{ heads[loop.index0] }}">{{ cell }}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>"""
+
+
+async def _floors(client: httpx.AsyncClient, repeat: int) -> dict[str, Any]:
+    from web.render import environment
+
+    template = environment.from_string(FLOOR_TEMPLATE)
+    heads = ["编号", "单位", "隐患", "等级", "状态", "期限"]
+    rows = [[f"{i:032x}", "东胜00001化工有限公司", "可燃气体报警装置失效", "重大", "整改中",
+             "2023-12-01"] for i in range(50)]
+    renders = []
+    for _ in range(max(repeat, 20)):
+        began = time.perf_counter()
+        template.render(heads=heads, rows=rows)
+        renders.append((time.perf_counter() - began) * 1000)
+    health = [(await _timed(client, "/health"))[0] for _ in range(max(repeat, 20))]
+    render_p50, render_p95 = quantiles(renders)
+    health_p50, health_p95 = quantiles(health)
+    return {"jinja2_table_of_50_rows": {"p50_ms": render_p50, "p95_ms": render_p95},
+            "asgi_get_health": {"p50_ms": health_p50, "p95_ms": health_p95}}
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _database(path: Path | None) -> Iterator[Path]:
+    if path is not None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="paicha-bench-pages-") as folder:
+        yield Path(folder) / "pages.db"
+
+
+def run(path: Path, *, cases: int, repeat: int, only: str | None = None) -> dict[str, Any]:
+    from api.app import create_app
+    from api.services import Settings
+
+    manifest = seeded(path, cases)
+    app = create_app(Settings(database_url=f"sqlite:///{path}"), clock=lambda: NOW)
+    services = app.state.services
+    try:
+        began = time.perf_counter()
+        with services.db.read() as conn:
+            places = find_places(conn)
+        who = people(places.unit)
+        with services.db.write() as conn:
+            creds = credentials(conn, services.registry, who)
+        setup_s = time.perf_counter() - began
+        pages = [p for p in plan(places) if only is None or only in p.key]
+        measured = asyncio.run(measure(app, pages, creds, repeat))
+    finally:
+        services.close()
+    results = measured["pages"]
+    timed = {k: v for k, v in results.items() if isinstance(v, dict) and "p95_ms" in v}
+    return {
+        "benchmark": "pages", "cases": manifest.cases, "units": manifest.units,
+        "repeat": repeat, "bar_ms": BAR_MS, "clock": NOW.isoformat(), "cores": os.cpu_count(),
+        "people": {name: {"login": p.login, "roles": list(p.roles), "scope": p.scope_kind,
+                          "scope_id": p.scope_id} for name, p in who.items()},
+        "places": places.__dict__, "setup_s": round(setup_s, 2),
+        "pages": results, "floors": measured["floors"],
+        "measured": len(timed),
+        "missing": [k for k, v in results.items() if v == "missing"],
+        "not_200": [k for k, v in results.items() if isinstance(v, dict) and "status" in v],
+        "over_bar": [k for k, v in timed.items() if not v["within"]],
+    }
+
+
+def _positive(value: str) -> int:
+    return seeding._positive(value)
+
+
+def parser() -> argparse.ArgumentParser:
+    made = argparse.ArgumentParser(prog="bench.pages", description=__doc__.splitlines()[0])
+    made.add_argument("--database", type=Path, default=None, metavar="PATH",
+                      help="a bench.seed file to reuse, or where to seed one and keep it "
+                           "(default: a temporary file, removed afterwards)")
+    made.add_argument("--cases", type=_positive, default=seeding.DEFAULT_CASES, metavar="N",
+                      help="hazards to seed when the file is new (default 1000000)")
+    made.add_argument("--repeat", type=_positive, default=DEFAULT_REPEAT, metavar="N",
+                      help=f"timed asks of each page after its warm-up (default {DEFAULT_REPEAT})")
+    made.add_argument("--only", default=None, metavar="TEXT",
+                      help="measure only the pages whose name holds TEXT")
+    return made
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    with _database(args.database) as path:
+        report = run(path, cases=args.cases, repeat=args.repeat, only=args.only)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
