@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from paicha.files import installed_dir
 from web.pages import PAGES
 from web.render import render
-from web.session import CsrfRefused, SignInNeeded, sign_in_url
+from web.session import CsrfRefused, SignedIn, SignInNeeded, sign_in_url
 
 # Paths the request guard lets through without a token: the pages check their own session.
 PREFIXES = ("/ui", "/static/")
@@ -45,10 +45,21 @@ def root() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=303)
 
 
+unknown = APIRouter(include_in_schema=False)
+
+
+@unknown.get("/ui/{rest:path}")
+async def no_such_page(request: Request, session: SignedIn) -> Response:
+    """A page that does not exist, said as a page (the API's 404 is JSON)."""
+    return render(request, "error.html", status=404, title_key="web.error.not_found.title",
+                  detail_key="web.error.not_found.detail")
+
+
 def install(app: FastAPI) -> None:
     app.include_router(static)
     for router in PAGES:
         app.include_router(router, include_in_schema=False)
+    app.include_router(unknown, include_in_schema=False)  # last: after every page
 
     async def to_sign_in(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInNeeded)

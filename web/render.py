@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse
 
 from engine import texts
 from storage.users import Session
+from web.client import Answer
 
 environment = Environment(
     loader=PackageLoader("web", "templates"),
@@ -64,7 +66,19 @@ def _date(value: Any) -> str:
     return text[:16].replace("T", " ") if "T" in text else text
 
 
+def _with_cursor(params: Any, cursor: str) -> str:
+    """The page's query with another cursor: the next page under the same filters."""
+    kept = [(k, v) for k, v in params.multi_items() if k != "cursor"]
+    return urlencode([*kept, ("cursor", cursor)])
+
+
+def _without_cursor(params: Any) -> str:
+    return urlencode([(k, v) for k, v in params.multi_items() if k != "cursor"])
+
+
 environment.filters["date"] = _date
+environment.filters["pager_with_cursor"] = _with_cursor
+environment.filters["pager_without_cursor"] = _without_cursor
 environment.globals["t"] = texts.t
 
 
@@ -83,6 +97,15 @@ def render(request: Request, template: str, *, status: int = 200,
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+def refusal(request: Request, answer: Answer) -> HTMLResponse:
+    """The page of an API refusal of a whole page (403, 404 …): its words in the person's
+    language, its status, and nothing of what was asked for."""
+    key = {403: "web.error.forbidden.title", 404: "web.error.not_found.title"}.get(
+        answer.status, "web.error.failed.title")
+    return render(request, "error.html", status=answer.status, title_key=key,
+                  detail=answer.problem.get("detail", ""))
 
 
 # Scripts and styles only from paicha itself (web/static): nothing from another host, no inline
