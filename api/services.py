@@ -85,6 +85,10 @@ class Settings:
     # the language of answers to requests that name none in Accept-Language (engine.texts);
     # None: Chinese
     language: str | None = field(default_factory=lambda: os.environ.get("PAICHA_LANG") or None)
+    # the screens' cookies carry Secure even on a plain-HTTP request: set where a proxy ends
+    # TLS without telling uvicorn (X-Forwarded-Proto from an address it trusts does)
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get(
+        "PAICHA_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes"))
     # `/ready` fails once no sweeper has finished a sweep for this long; 0: not checked
     ready_sweep_seconds: float = field(
         default_factory=lambda: _seconds("PAICHA_READY_SWEEP_SECONDS", "300"))

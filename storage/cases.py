@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,6 +30,8 @@ from storage import audit, metrics, timers
 from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
 from storage.query import (
+    BadCursor,
+    cursor_date,
     cursor_instant,
     cursor_key,
     decode_cursor,
@@ -413,19 +415,26 @@ class CaseStore:
 
     def list(self, conn: Connection, principal: Principal, query: CaseQuery, *,
              today: dt.date) -> tuple[list[StoredCase], str | None]:
-        """One page of cases the caller reaches, newest first, and the cursor of the next."""
+        """One page of cases the caller reaches in the query's order (newest first unless it
+        says `oldest` or `due`), and the cursor of the next."""
         conditions: list[ColumnElement[bool]] = [reach(principal, case_t.c.org_path,
                                                             case_t.c.unit_id)]
         conditions.extend(query.conditions(today))
+        c = case_t.c
+        if query.sort == "due":
+            # soonest running deadline first, cases with none last (NULLs sort first in
+            # SQLite and last in PostgreSQL: the IS NULL key orders them alike on both)
+            order = (c.next_due.is_(None), c.next_due, c.id)
+        elif query.sort == "oldest":
+            order = (c.opened_at, c.id)
+        else:
+            order = (c.opened_at.desc(), c.id.desc())
         if query.cursor is not None:
-            at, last_id = _decode_cursor(query.cursor)
-            conditions.append(or_(case_t.c.opened_at < at,
-                                  and_(case_t.c.opened_at == at, case_t.c.id < last_id)))
-        rows = conn.execute(select(case_t).where(*conditions)
-                            .order_by(case_t.c.opened_at.desc(), case_t.c.id.desc())
+            conditions.append(_after(query.sort, query.cursor))
+        rows = conn.execute(select(case_t).where(*conditions).order_by(*order)
                             .limit(query.limit + 1)).all()
         page = [stored_case(r) for r in rows[: query.limit]]
-        cursor = _encode_cursor(page[-1]) if len(rows) > query.limit else None
+        cursor = _encode_cursor(page[-1], query.sort) if len(rows) > query.limit else None
         return page, cursor
 
     def _lifecycle(self, published: Published, case_type: str) -> Lifecycle:
@@ -478,13 +487,40 @@ def rewrite_clocks(conn: Connection, stored: StoredCase, clocks: Mapping[str, An
     return written
 
 
-def _encode_cursor(case: StoredCase) -> str:
-    return encode_cursor([case.opened_at.isoformat(), case.id])
+CaseSort = Literal["newest", "oldest", "due"]
 
 
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    at, last_id = decode_cursor(cursor, 2)
-    return cursor_instant(at), cursor_key(last_id)
+def _encode_cursor(case: StoredCase, sort: CaseSort = "newest") -> str:
+    """Where the next page starts, in the page's order; a `newest` cursor keeps the shape it
+    always had (two values), the others name their order, so a cursor is not read in
+    another."""
+    if sort == "newest":
+        return encode_cursor([case.opened_at.isoformat(), case.id])
+    if sort == "oldest":
+        return encode_cursor([sort, case.opened_at.isoformat(), case.id])
+    due = case.next_due.isoformat() if case.next_due is not None else None
+    return encode_cursor([sort, due, case.id])
+
+
+def _after(sort: CaseSort, cursor: str) -> ColumnElement[bool]:
+    """The rows after a cursor of `sort`'s order."""
+    c = case_t.c
+    if sort == "newest":
+        at, last = decode_cursor(cursor, 2)
+        instant, last_id = cursor_instant(at), cursor_key(last)
+        return or_(c.opened_at < instant, and_(c.opened_at == instant, c.id < last_id))
+    marker, key, last = decode_cursor(cursor, 3)
+    if marker != sort:
+        raise BadCursor()
+    last_id = cursor_key(last)
+    if sort == "oldest":
+        instant = cursor_instant(key)
+        return or_(c.opened_at > instant, and_(c.opened_at == instant, c.id > last_id))
+    if key is None:  # among the cases without a deadline, which come last
+        return and_(c.next_due.is_(None), c.id > last_id)
+    due = cursor_date(key)
+    return or_(c.next_due.is_(None), c.next_due > due,
+               and_(c.next_due == due, c.id > last_id))
 
 
 @dataclass(frozen=True)
@@ -503,6 +539,7 @@ class CaseQuery:
     fields: tuple[tuple[str, str], ...] = ()
     limit: int = 50
     cursor: str | None = None
+    sort: CaseSort = "newest"
 
     def conditions(self, today: dt.date) -> list[ColumnElement[bool]]:
         c = case_t.c

@@ -95,7 +95,9 @@ def safe_next(target: str | None) -> str:
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether cookies carry Secure: the request came over HTTPS, or the deployment says all
+    do (PAICHA_SECURE_COOKIES, behind a proxy that does not forward the scheme)."""
+    return request.url.scheme == "https" or services_of(request).settings.secure_cookies
 
 
 def set_session_cookie(response: Response, request: Request, secret: str) -> None:

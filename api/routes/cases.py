@@ -32,7 +32,7 @@ from engine.dates import local_date
 from engine.errors import InputInvalid
 from engine.lifecycle import Outcome
 from engine.texts import t
-from storage.cases import CaseQuery, StoredCase
+from storage.cases import CaseQuery, CaseSort, StoredCase
 from storage.subjects import org_row
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -156,7 +156,7 @@ def open_case(
 
 @router.get("", response_model=Page[CasePublic],
             responses=problem_responses(401, 403, 404, 422),
-            summary="List the cases you reach, newest first")
+            summary="List the cases you reach, newest first or in another order")
 def list_cases(
     services: ServicesDep, principal: Caller, request: Request,
     campaign: str | None = None, type: str | None = None, state: str | None = None,
@@ -170,6 +170,10 @@ def list_cases(
     field: Annotated[list[str] | None, Query(
         description="field values, `name:value`, e.g. `grade:major`; repeat for more",
         json_schema_extra={"items": {"type": "string", "pattern": FIELD_FILTER}})] = None,
+    sort: Annotated[CaseSort, Query(description=(
+        "newest (the default): newest registered first; oldest: oldest first; due: the "
+        "soonest running deadline first, cases with none last. A cursor is read in the "
+        "order it was given in"))] = "newest",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Cursor = None,
 ) -> Any:
@@ -188,7 +192,8 @@ def list_cases(
         org_path = org_row(conn, org).path if org else None
         query = CaseQuery(campaign=campaign, type=type, state=state, unit=unit,
                           org_path=org_path, overdue=overdue, open=open, due_from=due_from,
-                          due_to=due_to, fields=tuple(fields), limit=limit, cursor=cursor)
+                          due_to=due_to, fields=tuple(fields), limit=limit, cursor=cursor,
+                          sort=sort)
         page, next_cursor = services.cases.list(conn, principal, query, today=today)
         data = [case_public(services, conn, c) for c in page]
     return {"data": data, "next_cursor": next_cursor}

@@ -75,3 +75,12 @@ def test_a_redirect_after_sign_in_stays_on_the_screens(
     nobody = people(None)
     form = nobody.get("/ui/login?next=//evil.example/x")
     assert 'value="/ui/"' in form.text
+
+
+def test_cookies_are_secure_over_https(people: Callable[[str | None], Person]) -> None:
+    nobody = people(None)
+    nobody.client.base_url = nobody.client.base_url.copy_with(scheme="https")
+    answer = nobody.sign_in("principal")
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie

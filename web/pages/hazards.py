@@ -29,7 +29,8 @@ CASE_TYPE = "hazard"
 PAGE_SIZE = 50
 # the list's filters, as the page's query names them, and the API's parameter of each
 FILTERS = ("campaign", "state", "grade", "overdue", "open", "org", "unit", "due_from",
-           "due_to", "cursor")
+           "due_to", "sort", "cursor")
+SORTS = ("newest", "oldest", "due")
 
 
 # -- the list -------------------------------------------------------------------------------
@@ -40,6 +41,8 @@ async def hazard_list(request: Request, session: SignedIn) -> Response:
     params: dict[str, Any] = {"type": CASE_TYPE, "limit": PAGE_SIZE}
     for name in ("campaign", "state", "org", "unit", "due_from", "due_to", "cursor"):
         params[name] = query[name]
+    if query["sort"] in SORTS:
+        params["sort"] = query["sort"]
     for name in ("overdue", "open"):
         if query[name] in ("true", "false"):
             params[name] = query[name]
@@ -53,11 +56,12 @@ async def hazard_list(request: Request, session: SignedIn) -> Response:
         if answer.status in (403, 404):
             return refusal(request, answer)
         return render(request, "hazards/list.html", status=answer.status, query=query,
-                      rows=[], next_cursor=None, words=words, problem=answer.problem)
+                      rows=[], next_cursor=None, words=words, problem=answer.problem,
+                      sorts=SORTS)
     page = answer.json()
     rows = [_row(case, words) for case in page["data"]]
     return render(request, "hazards/list.html", query=query, rows=rows,
-                  next_cursor=page["next_cursor"], words=words, problem={})
+                  next_cursor=page["next_cursor"], words=words, problem={}, sorts=SORTS)
 
 
 @dataclass
