@@ -51,11 +51,20 @@ class FormField:
         return [(str(v), self.labels.get(str(v), str(v))) for v in self.schema.get("enum", ())]
 
 
-def of_case_fields(fields: Iterable[Field], required: Iterable[str]) -> list[FormField]:
-    """The inputs of a case's fields (engine.model.Field), the `required` ones marked."""
+def of_case_fields(fields: Iterable[Field], required: Iterable[str],
+                   vocabulary: Mapping[str, str] | None = None) -> list[FormField]:
+    """The inputs of a case's fields (engine.model.Field), the `required` ones marked. A field
+    whose values the campaign names elsewhere (`vocabulary`: its industries) and not in the
+    field itself takes those names when every value is one of them."""
     needed = set(required)
-    return [FormField(f.name, f.title or f.name, f.schema, f.name in needed, dict(f.labels))
-            for f in fields]
+    found = []
+    for f in fields:
+        labels = dict(f.labels)
+        values = [str(v) for v in f.schema.get("enum", ())]
+        if not labels and vocabulary and values and all(v in vocabulary for v in values):
+            labels = {v: vocabulary[v] for v in values}
+        found.append(FormField(f.name, f.title or f.name, f.schema, f.name in needed, labels))
+    return found
 
 
 def of_schema(schema: Mapping[str, Any]) -> list[FormField]:

@@ -109,14 +109,16 @@ def _row(case: dict[str, Any], words: Words) -> dict[str, Any]:
 
 @dataclass
 class TriggerForm:
-    """A trigger's form on a hazard's page: its name, its inputs, and after a refusal the
-    values sent back and the messages."""
+    """A trigger's form on a hazard's page: its name, its inputs and the values they start
+    with (what the hazard holds already: a step that requires a field on record needs it
+    only confirmed; a signer gives their own, so their form starts empty)."""
 
     trigger: str
     name: str
     role: str | None
     fields: list[FormField]
     signoff: bool
+    values: dict[str, Any]
 
 
 def _forms(services: Services, principal: Principal, case_id: str) -> list[TriggerForm]:
@@ -126,9 +128,18 @@ def _forms(services: Services, principal: Principal, case_id: str) -> list[Trigg
         except PaichaError:
             return []  # the page's own read said why
         found = services.cases.forms(conn, principal, stored)
-    return [TriggerForm(form.transition.trigger, form.transition.name, form.role,
-                        of_case_fields(form.fields, form.required),
-                        bool(form.transition.signoffs)) for form in found]
+        model = services.registry.get(conn, stored.campaign_version_id).loaded.campaign
+    forms = []
+    for form in found:
+        signoff = bool(form.transition.signoffs)
+        held = {} if signoff else {f.name: stored.data[f.name] for f in form.fields
+                                   if f.name in stored.data}
+        # required on the form: what the event itself must carry (engine.lifecycle.fire)
+        required = {n for n in form.required if n not in held}
+        forms.append(TriggerForm(form.transition.trigger, form.transition.name, form.role,
+                                 of_case_fields(form.fields, required, model.industries),
+                                 signoff, held))
+    return forms
 
 
 def _campaign(services: Services, version_id: int) -> Campaign:
@@ -155,7 +166,7 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     if problem and failed:
         form = next((f for f in forms if f.trigger == failed), None)
         errors = field_errors(problem, [f.name for f in form.fields] if form else [])
-    facts = [(f.title or name, _shown(case["data"][name], f.labels))
+    facts = [(f.title or name, _shown(case["data"][name], f.labels or _labels(f, campaign)))
              for name, f in case_type.fields.items() if name in case["data"]]
     return render(request, "hazards/detail.html", status=status, case=case, facts=facts,
                   unit=unit.json() if unit.ok else {"id": case["unit"], "name": case["unit"]},
@@ -165,13 +176,27 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
                   fields={name: f.title for name, f in case_type.fields.items()},
                   roles={role.id: role.name for role in campaign.roles.values()},
                   states={state.id: state.name for state in case_type.states.values()},
-                  actions={"open": t("web.hazards.action.open"),
-                           **{tr.trigger: tr.name for tr in case_type.transitions}})
+                  actions=_actions(case_type))
+
+
+def _actions(case_type: CaseType) -> dict[str, str]:
+    """What each entry of a hazard's history did, named: a trigger by its first transition's
+    name (a trigger taken from several states has one name per transition)."""
+    names = {"open": t("web.hazards.action.open")}
+    for transition in case_type.transitions:
+        names.setdefault(transition.trigger, transition.name)
+    return names
 
 
 def _version_id(services: Services, campaign_id: str, number: int) -> int:
     with services.db.read() as conn:
         return by_number(conn, campaign_id, number).id
+
+
+def _labels(field: Any, campaign: Campaign) -> dict[str, str]:
+    """A field's values named by the campaign's vocabulary (its industries) when the field
+    names none itself."""
+    return of_case_fields([field], (), campaign.industries)[0].labels
 
 
 def _shown(value: Any, labels: dict[str, str]) -> str:
@@ -245,7 +270,7 @@ def _open_fields(services: Services, campaign: str) -> list[FormField]:
     first = [case_type.fields[n] for n in case_type.required if n in case_type.fields]
     rest = [f for n, f in case_type.fields.items()
             if n not in case_type.required and n not in later]
-    return of_case_fields([*first, *rest], case_type.required)
+    return of_case_fields([*first, *rest], case_type.required, model.industries)
 
 
 @router.post("/hazards/new")
