@@ -3,16 +3,18 @@ the 1M-case database.
 
 **The data.** ``bench.seed``'s database (a district of 10 streets and 100 communities, 10k
 units, ``--cases`` hazards, 1M by default): ``--database PATH`` reuses the file when it exists
-(its ``.manifest.json`` beside it) and seeds it there otherwise, keeping it; without it the
-seed goes to a temporary folder removed at the end. The seed's replay check is off (``check=0``):
-the measurement reads the data, it does not vouch for it. Then one account per person below,
+(its ``.manifest.json`` beside it; migrated to the code's schema first, as ``paicha db
+upgrade`` would) and seeds it there otherwise, keeping it; without it the seed goes to a
+temporary folder removed at the end. The seed's replay check is off (``check=0``): the
+measurement reads the data, it does not vouch for it. Then one account per person below,
 with a known password (``storage.users.create``; kept when the file is reused), each signed in
 with ``storage.users.sign_in`` for a session cookie, and an API token of the same roles and
 scope (``storage.tokens.create``) for the reference:
 
 * ``district``: the district office (东胜区: regulator, enforcement, safety office, government),
   which reaches every seeded hazard;
-* ``street``: a street office (第1街道, s01, the roles of the demo's other street) — a tenth;
+* ``street``: a street office (第1街道, s01, the roles of the demo's other street), the street
+  with the most hazards (units hold hazards unevenly: ``places.street_cases``);
 * ``principal``: the principal of the unit with the most hazards;
 * ``admin``: the setup account, for the accounts page.
 
@@ -29,7 +31,9 @@ SQLite all run in it): on a busy shared machine the wall time stretches, the CPU
 less. A page that took over ``SLOW_MS`` (10× the bar) once is asked ``SLOW_REPEAT`` times only
 (``asks`` says how often): at 1M a district's list takes seconds, and three asks say so. Before
 the pages, the sign-in form and ``/health`` are asked once, so that the first page measured
-does not pay for the app's first request.
+does not pay for the app's first request. For a page over the bar, ``slowest_statement`` is
+the slowest SQL statement of its warm-up (its ms, the statements' count and total ms, the end
+of its text, and SQLite's plan for it).
 Floors: a bare render of a 50-row table by the screens' own Jinja2 environment, and ``GET
 /health`` through the same client (the transport's and the app's outer layers' own cost).
 
@@ -70,7 +74,7 @@ if __package__ in (None, ""):
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, event, func, select
 from starlette.routing import Match
 
 from bench import seed as seeding
@@ -124,6 +128,7 @@ class Page:
 class Places:
     """What the seeded database holds that the pages are asked about."""
 
+    street_cases: int
     unit: str  # the street's unit with the most hazards
     unit_cases: int
     long_case: str  # a hazard of the street with the most events
@@ -202,8 +207,11 @@ def seeded(path: Path, cases: int) -> seeding.Manifest:
     """The seeded database at `path`: reused when there, seeded (and kept) otherwise."""
     manifest_path = path.with_suffix(".manifest.json")
     if path.exists():
+        from storage.db import upgrade
+
         manifest = seeding.Manifest.read(manifest_path)
         _progress(f"reusing {manifest.cases} seeded cases in {path}")
+        upgrade(f"sqlite:///{path}")  # as `paicha db upgrade` after the code moved on
         return manifest
     _progress(f"seeding {cases} cases into {path} (a while at 1M)")
     manifest = seeding.seed(path, cases=cases, check=0)
@@ -218,6 +226,8 @@ def find_places(conn: Connection) -> Places:
     duty_t = Obligation.__table__  # type: ignore[attr-defined]
     org_t = Org.__table__  # type: ignore[attr-defined]
     street = conn.execute(select(org_t.c.path).where(org_t.c.id == STREET)).scalar_one()
+    street_cases = conn.execute(select(func.count()).select_from(case_t).where(
+        case_t.c.org_path >= street, case_t.c.org_path < street[:-1] + "0")).scalar_one()
     # in the street, so that the street office reaches it too
     unit, count = conn.exec_driver_sql(
         "SELECT unit_id, count(*) AS n FROM case_record WHERE org_path >= ? AND org_path < ? "
@@ -229,7 +239,8 @@ def find_places(conn: Connection) -> Places:
         .order_by(case_t.c.version.desc(), case_t.c.id).limit(1)).one()
     duty = conn.execute(select(duty_t.c.id).where(duty_t.c.subject_id == unit)
                         .order_by(duty_t.c.due, duty_t.c.id).limit(1)).scalar_one()
-    return Places(str(unit), int(count), str(long_case), int(events), str(case_unit), int(duty))
+    return Places(int(street_cases), str(unit), int(count), str(long_case), int(events),
+                  str(case_unit), int(duty))
 
 
 @dataclass
@@ -331,12 +342,54 @@ async def _api_once(client: httpx.AsyncClient, calls: Sequence[str], token: str 
     return spent, cpu, statuses
 
 
+class Statements:
+    """The SQL statements run while it is entered (the warm-up of a page): for a page over the
+    bar, the slowest, with its time and its plan, says where the time went."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.seen: list[tuple[float, str, Any]] = []
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any,
+                _many: bool) -> None:
+        conn.info["bench.pages.began"] = time.perf_counter()
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, params: Any, _context: Any,
+               _many: bool) -> None:
+        began = conn.info.pop("bench.pages.began", None)
+        if began is not None:
+            self.seen.append(((time.perf_counter() - began) * 1000, statement, params))
+
+    def slowest(self, db: Any) -> dict[str, Any] | None:
+        if not self.seen:
+            return None
+        ms, statement, params = max(self.seen, key=lambda seen: seen[0])
+        found: dict[str, Any] = {"ms": round(ms, 1), "statements": len(self.seen),
+                                 "all_ms": round(sum(seen[0] for seen in self.seen), 1),
+                                 "sql": " ".join(statement.split())[-400:]}
+        if db.engine.dialect.name == "sqlite" and not isinstance(params, list):
+            with db.read() as conn:
+                found["plan"] = [str(row[-1]) for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", params)]
+        return found
+
+
 async def measure_page(app: FastAPI, client: httpx.AsyncClient, page: Page, url: str,
                        creds: Credentials, repeat: int, api_calls: Sequence[str]
                        ) -> dict[str, Any]:
     cookie = creds.cookies.get(page.person) if page.person else None
     token = creds.tokens.get(page.person) if page.person else None
-    first = (await _timed(client, url, cookie)).answer  # the warm-up
+    with Statements(app.state.services.db.engine) as statements:
+        first = (await _timed(client, url, cookie)).answer  # the warm-up
     if first.status_code == 404 and not routed(app, url):
         return {"url": url, "person": page.person, "missing": True}
     if first.status_code != 200:
@@ -373,6 +426,8 @@ async def measure_page(app: FastAPI, client: httpx.AsyncClient, page: Page, url:
                            for i, call in enumerate(api_calls)},
                       api_status=sorted(api_status))
     result.update(bar_ms=BAR_MS, within=p95 <= BAR_MS)
+    if not result["within"]:
+        result["slowest_statement"] = statements.slowest(app.state.services.db)
     return result
 
 
