@@ -94,8 +94,14 @@ def route_limits(settings: Settings) -> tuple[Limits, dict[tuple[str, str], Limi
     campaign = Limits(document.MAX_BYTES, "body_too_large", "a campaign", seconds)
     upload = Limits(sheets.MAX_BYTES + imports.ENVELOPE, "import_too_large", "an import file",
                     settings.import_seconds)
+    # the screens' check of a campaign file: the same YAML in a multipart form, whose envelope
+    # (boundaries, part headers, the CSRF field) the page's own cap must leave room for, so a
+    # file just past the campaign's cap reaches the page and is refused there, in its language
+    campaign_form = Limits(document.MAX_BYTES + imports.ENVELOPE, "body_too_large",
+                           "a campaign", seconds)
     return (Limits(JSON_BODY_BYTES, "body_too_large", "a JSON body", seconds),
             {("POST", "/campaigns"): campaign, ("POST", "/campaigns/validate"): campaign,
+             ("POST", "/ui/campaigns/validate"): campaign_form,
              ("POST", "/orgs/import"): upload, ("POST", "/units/import"): upload})
 
 

@@ -79,7 +79,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 # Modules that add a command: each has `register(commands)` adding its subparser.
 _COMMAND_MODULES: list[str] = [
     "paicha.diagram", "paicha.timeline", "paicha.simulate", "paicha.serve", "paicha.admin",
-    "paicha.calendars", "paicha.report", "paicha.importing",
+    "paicha.calendars", "paicha.report", "paicha.importing", "paicha.user_commands",
 ]
 
 

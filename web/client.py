@@ -89,7 +89,9 @@ class Api:
         async def receive() -> Message:
             nonlocal sent
             if sent:
-                return {"type": "http.disconnect"}
+                # past its body the call hears what the page's own request hears: its person
+                # leaving (a route that offloads work waits on this: api.offload)
+                return await self.request.receive()
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 

@@ -73,6 +73,7 @@ async def checked(request: Request, session: Annotated[Session, Depends(signed_i
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, session.csrf):
+        await request.close()  # the refused form's files, unread, are let go now
         raise CsrfRefused()
     return session
 

@@ -126,3 +126,14 @@ def test_the_pages_speak_chinese(people: Callable[[str | None], Person], world: 
     case_id = world.open_hazard()
     page = people("principal").get(f"/ui/hazards/{case_id}").text
     assert "制定治理方案" in page and "治理的时限和要求" in page and "处理记录" in page
+
+
+def test_a_step_starts_with_what_the_hazard_holds(people: Callable[[str | None], Person],
+                                                  world: World) -> None:
+    case_id = world.open_hazard()
+    _fire(people("principal"), case_id, "plan", **PLAN)
+    page = people("regulator").get(f"/ui/hazards/{case_id}").text
+    supervise = page.split('data-trigger="supervise"', 1)[1].split("</form>", 1)[0]
+    # the deadline on record is offered to change, the 督办文书 is asked for
+    assert 'name="deadline" type="date" value="2023-07-31"' in supervise
+    assert re.search(r'name="supervision_document"[^>]*required', supervise)
