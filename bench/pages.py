@@ -135,6 +135,8 @@ class Places:
     long_case_events: int
     long_case_unit: str
     obligation: int  # an obligation of that unit
+    campaigns: tuple[str, ...]  # every published campaign (the campaigns page asks each's places)
+    case_types: tuple[str, ...]  # the case types of CAMPAIGN (its page draws each)
 
 
 def plan(places: Places) -> list[Page]:
@@ -177,9 +179,12 @@ def plan(places: Places) -> list[Page]:
              (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={STREET}",)),
         Page("report of the district", "district", f"/ui/reports?{dispatch}&org={ROOT_ORG}",
              (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={ROOT_ORG}",)),
-        Page("campaigns (district)", "district", "/ui/campaigns", ("/campaigns",)),
+        Page("campaigns (district)", "district", "/ui/campaigns",
+             ("/campaigns", *(f"/campaigns/{c}/deployments" for c in places.campaigns))),
         Page("campaign (district)", "district", f"/ui/campaigns/{CAMPAIGN}",
-             (f"/campaigns/{CAMPAIGN}",)),
+             (f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/versions",
+              f"/campaigns/{CAMPAIGN}/deployments",
+              *(f"/campaigns/{CAMPAIGN}/diagram?case={c}" for c in places.case_types))),
         Page("orgs (district)", "district", "/ui/orgs", ("/orgs",)),
         Page("org: a street (district)", "district", f"/ui/orgs/{STREET}",
              (f"/orgs/{STREET}", f"/units?org={STREET}")),
@@ -219,7 +224,8 @@ def seeded(path: Path, cases: int) -> seeding.Manifest:
     return manifest
 
 
-def find_places(conn: Connection) -> Places:
+def find_places(conn: Connection, registry: Any) -> Places:
+    from storage.campaigns import newest_versions
     from storage.tables import Case, Obligation, Org
 
     case_t = Case.__table__  # type: ignore[attr-defined]
@@ -239,8 +245,12 @@ def find_places(conn: Connection) -> Places:
         .order_by(case_t.c.version.desc(), case_t.c.id).limit(1)).one()
     duty = conn.execute(select(duty_t.c.id).where(duty_t.c.subject_id == unit)
                         .order_by(duty_t.c.due, duty_t.c.id).limit(1)).scalar_one()
+    newest = newest_versions(conn)
+    model = next(registry.get(conn, v.id).loaded.campaign for v in newest
+                 if v.campaign_id == CAMPAIGN)
     return Places(int(street_cases), str(unit), int(count), str(long_case), int(events),
-                  str(case_unit), int(duty))
+                  str(case_unit), int(duty), tuple(v.campaign_id for v in newest),
+                  tuple(model.cases))
 
 
 @dataclass
@@ -521,7 +531,7 @@ def run(path: Path, *, cases: int, repeat: int, only: str | None = None) -> dict
     try:
         began = time.perf_counter()
         with services.db.read() as conn:
-            places = find_places(conn)
+            places = find_places(conn, services.registry)
         who = people(places.unit)
         with services.db.write() as conn:
             creds = credentials(conn, services.registry, who)
