@@ -73,30 +73,30 @@ def create(
 
 
 def checked_scope(conn: Connection, *, roles: Sequence[str], scope_kind: ScopeKind,
-                  scope_id: str | None, vocabulary: Vocabulary | None
-                  ) -> tuple[str | None, list[str]]:
+                  scope_id: str | None, vocabulary: Vocabulary | None,
+                  holder: str = "token") -> tuple[str | None, list[str]]:
     """The scope id and the roles' ids of a token or a person's account (storage.users): the
     org or unit must exist, and the roles (ids or the Chinese names the campaigns declare) must
     be ones the published campaigns declare for that kind of scope (`vocabulary`, when
-    given)."""
+    given). `holder` (token, account) words the refusals for what is being made."""
     if scope_kind == "admin":
         scope_id = None
     elif not scope_id:
-        raise InputInvalid(t("errors.token.needs_scope_id", kind=kind_name(scope_kind)))
+        raise InputInvalid(t(f"errors.{holder}.needs_scope_id", kind=kind_name(scope_kind)))
     elif scope_kind == "org":
         if conn.execute(select(org_t.c.id).where(org_t.c.id == scope_id)).first() is None:
             raise NotFound("org", scope_id, t("errors.hint.create_org_first"))
     elif conn.execute(select(unit_t.c.id).where(unit_t.c.id == scope_id)).first() is None:
         raise NotFound("unit", scope_id, t("errors.hint.create_unit_first"))
     if scope_kind != "admin" and not roles:
-        raise InputInvalid(t("errors.token.needs_role"))
+        raise InputInvalid(t(f"errors.{holder}.needs_role"))
     if vocabulary is not None and vocabulary.declares("role"):
-        roles = _check_roles(roles, scope_kind, vocabulary)
+        roles = _check_roles(roles, scope_kind, vocabulary, holder)
     return scope_id, sorted(set(roles))
 
 
 def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
-                 vocabulary: Vocabulary) -> list[str]:
+                 vocabulary: Vocabulary, holder: str = "token") -> list[str]:
     """The roles' ids; InputInvalid (role_invalid) naming each unknown role, with a hint, and
     each role held for another kind of scope."""
     problems = []
@@ -111,8 +111,10 @@ def _check_roles(roles: Sequence[str], scope_kind: ScopeKind,
         scopes = vocabulary.scopes(found.id)
         if scope_kind in ("org", "unit") and scope_kind not in scopes:
             where = "--unit UNIT" if "unit" in scopes else "--org ORG"
-            problems.append(t("errors.token.role_scope", role=found.id,
-                              scopes="/".join(kind_name(s) for s in sorted(scopes)), where=where))
+            held = "/".join(kind_name(s) for s in sorted(scopes))
+            problems.append(t("errors.token.role_scope", role=found.id, scopes=held, where=where)
+                            if holder == "token" else
+                            t("errors.account.role_scope", role=found.id, scopes=held))
     if problems:
         raise InputInvalid(listed(problems, "list.semicolon"), code="role_invalid")
     return ids

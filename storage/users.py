@@ -73,7 +73,8 @@ def create(conn: Connection, *, login: str, name: str, password: str, roles: Seq
                     ).first() is not None:
         raise InputInvalid(t("users.login.taken", login=login), code="login_taken")
     scope_id, role_ids = tokens.checked_scope(conn, roles=roles, scope_kind=scope_kind,
-                                              scope_id=scope_id, vocabulary=vocabulary)
+                                              scope_id=scope_id, vocabulary=vocabulary,
+                                              holder="account")
     user_id = conn.execute(insert(user_t).values(
         login=login, name=name or login, password_hash=_hasher.hash(password),
         roles=role_ids, scope_kind=scope_kind, scope_id=scope_id, created_at=now,

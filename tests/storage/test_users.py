@@ -107,11 +107,15 @@ def test_scope_and_roles_are_checked_as_a_tokens(world: World) -> None:
     with pytest.raises(InputInvalid) as unit_role:  # principal is a unit's role
         made(world, roles=("principal",))
     assert unit_role.value.code == "role_invalid"
+    # worded for an account, not a token's command-line options
+    assert "give the account a unit scope" in str(unit_role.value)
+    assert "--unit" not in str(unit_role.value)
     with pytest.raises(InputInvalid) as unknown:
         made(world, roles=("no_such_role",))
     assert unknown.value.code == "role_invalid"
-    with pytest.raises(InputInvalid):  # an org's person holds a role
+    with pytest.raises(InputInvalid) as no_role:  # an org's person holds a role
         made(world, roles=())
+    assert str(no_role.value) == "an account needs at least one role"
     admin = made(world, "setup", roles=(), scope_kind="admin", scope_id="ignored")
     assert (admin["scope"], admin["scope_id"], admin["roles"]) == ("admin", None, [])
     with world.services.db.read() as conn:
