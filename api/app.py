@@ -102,7 +102,9 @@ def route_limits(settings: Settings) -> tuple[Limits, dict[tuple[str, str], Limi
     return (Limits(JSON_BODY_BYTES, "body_too_large", "a JSON body", seconds),
             {("POST", "/campaigns"): campaign, ("POST", "/campaigns/validate"): campaign,
              ("POST", "/ui/campaigns/validate"): campaign_form,
-             ("POST", "/orgs/import"): upload, ("POST", "/units/import"): upload})
+             ("POST", "/orgs/import"): upload, ("POST", "/units/import"): upload,
+             # the screens' import forms carry the same file (web/pages/orgs.py)
+             ("POST", "/ui/orgs/import"): upload, ("POST", "/ui/units/import"): upload})
 
 
 def freeze_startup_heap() -> None:

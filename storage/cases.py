@@ -421,6 +421,7 @@ class CaseStore:
                                                             case_t.c.unit_id)]
         conditions.extend(query.conditions(today))
         c = case_t.c
+        order: tuple[Any, ...]
         if query.sort == "due":
             # soonest running deadline first, cases with none last (NULLs sort first in
             # SQLite and last in PostgreSQL: the IS NULL key orders them alike on both)

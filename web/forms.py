@@ -132,8 +132,11 @@ def field_errors(problem: Mapping[str, Any], names: Iterable[str]) -> dict[str, 
             if sep and name.strip() in known:
                 found.setdefault(name.strip(), entry)
         elif isinstance(entry, Mapping):
-            location = str(entry.get("location", ""))
-            last = location.rsplit(".", 1)[-1]
-            if last in known:
-                found.setdefault(last, str(entry.get("message", "")))
+            # a request's `location` (body.data.deadline) or the evidence's JSON `path`
+            # ($.record); a name may hold dots itself (a report's figure penalties.1)
+            where = str(entry.get("location") or entry.get("path") or "")
+            name = next((n for n in sorted(known, key=len, reverse=True)
+                         if where == n or where.endswith("." + n)), None)
+            if name is not None:
+                found.setdefault(name, str(entry.get("message", "")))
     return found

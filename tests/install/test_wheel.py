@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = ("engine", "storage", "api", "deadlines", "paicha")
+CODE = ("engine", "storage", "api", "deadlines", "paicha", "web")
 BUILD = "from setuptools import build_meta; print(build_meta.build_wheel('dist'))"
 
 
@@ -58,6 +58,11 @@ def test_the_wheel_carries_code_campaigns_calendars_schema_and_migrations(
     expected |= {"engine/locale/zh/core.po", "engine/locale/en/core.po"}
     # the docs pages' scripts and styles, with their licences (no CDN: api/routes/docs.py)
     expected |= {p.relative_to(ROOT).as_posix() for p in _files(ROOT / "api/assets")}
+    # the screens' templates, scripts and styles, with the vendored scripts' licences
+    expected |= {p.relative_to(ROOT).as_posix() for folder in ("web/templates", "web/static")
+                 for p in _files(ROOT / folder)}
+    expected |= {"web/templates/base.html", "web/static/htmx.min.js",
+                 "web/static/mermaid.min.js", "web/static/mermaid.LICENSE.txt"}
     # campaigns/ is installed as the package paicha.campaigns: all of it, at any depth
     expected |= {f"paicha/{p.relative_to(ROOT).as_posix()}" for p in _files(ROOT / "campaigns")}
     expected |= {"paicha/campaigns/schema/campaign.schema.json",

@@ -13,7 +13,7 @@ import pytest
 from engine import texts
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = ("engine", "storage", "api", "deadlines", "paicha")
+CODE = ("engine", "storage", "api", "deadlines", "paicha", "web")
 # The API's producers of problems that take the code as a positional argument, and where.
 PRODUCERS = {"problem": 1, "_answer": 4, "WorkStopped": 1, "Limits": 1}
 # A code passed on from where it was produced (an error's `code`, a route's `body_code`, a

@@ -196,7 +196,7 @@ def _version_id(services: Services, campaign_id: str, number: int) -> int:
 def _labels(field: Any, campaign: Campaign) -> dict[str, str]:
     """A field's values named by the campaign's vocabulary (its industries) when the field
     names none itself."""
-    return of_case_fields([field], (), campaign.industries)[0].labels
+    return dict(of_case_fields([field], (), campaign.industries)[0].labels)
 
 
 def _shown(value: Any, labels: dict[str, str]) -> str:
