@@ -18,6 +18,10 @@ scope (``storage.tokens.create``) for the reference:
 * ``principal``: the principal of the unit with the most hazards;
 * ``admin``: the setup account, for the accounts page.
 
+The seed deploys special-action-2023 at its streets; it is deployed at the district too (once,
+88 more obligations of the district's own), since the reports page offers a person only the
+campaigns deployed at or above their org.
+
 **The measurement.** The app as ``paicha serve`` builds it (``api.app.create_app`` on the file,
 a fixed clock at 2023-12-01 09:00 in Shanghai, inside the seeded campaign's period), driven
 in-process through its ASGI callable by ``httpx.AsyncClient`` with ``ASGITransport``: a page is
@@ -130,6 +134,7 @@ class Places:
 
     street_cases: int
     unit: str  # the street's unit with the most hazards
+    unit_org: str
     unit_cases: int
     long_case: str  # a hazard of the street with the most events
     long_case_events: int
@@ -143,6 +148,8 @@ def plan(places: Places) -> list[Page]:
     unit, case, duty = places.unit, places.long_case, places.obligation
     dispatch = f"campaign={CAMPAIGN}&report=dispatch"
     cases = "/cases?type=hazard&limit=50"  # as web/pages/hazards.py asks
+    # the campaigns and where each is deployed: what the campaigns, reports and org pages offer
+    offered = ("/campaigns", *(f"/campaigns/{c}/deployments" for c in places.campaigns))
     pages = [
         Page("sign-in form", None, "/ui/login"),
         Page("desk (district)", "district", "/ui/", _desk_api()),
@@ -180,20 +187,24 @@ def plan(places: Places) -> list[Page]:
         Page("check (principal)", "principal", f"/ui/checks/{duty}",
              (f"/obligations/{duty}", f"/obligations/{duty}/completions")),
         Page("report of a street", "street", f"/ui/reports?{dispatch}&org={STREET}",
-             (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={STREET}",)),
+             (*offered, f"/campaigns/{CAMPAIGN}/reports/dispatch?org={STREET}")),
         Page("report of the district", "district", f"/ui/reports?{dispatch}&org={ROOT_ORG}",
-             (f"/campaigns/{CAMPAIGN}/reports/dispatch?org={ROOT_ORG}",)),
-        Page("campaigns (district)", "district", "/ui/campaigns",
-             ("/campaigns", *(f"/campaigns/{c}/deployments" for c in places.campaigns))),
+             (*offered, f"/campaigns/{CAMPAIGN}/reports/dispatch?org={ROOT_ORG}")),
+        Page("campaigns (district)", "district", "/ui/campaigns", offered),
         Page("campaign (district)", "district", f"/ui/campaigns/{CAMPAIGN}",
              (f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/versions",
               f"/campaigns/{CAMPAIGN}/deployments",
               *(f"/campaigns/{CAMPAIGN}/diagram?case={c}" for c in places.case_types))),
-        Page("orgs (district)", "district", "/ui/orgs", ("/orgs",)),
+        Page("orgs (district)", "district", "/ui/orgs",
+             (f"/orgs/{ROOT_ORG}", f"/orgs?parent={ROOT_ORG}&limit=50")),
         Page("org: a street (district)", "district", f"/ui/orgs/{STREET}",
-             (f"/orgs/{STREET}", f"/units?org={STREET}")),
-        Page("unit (street)", "street", f"/ui/units/{unit}", (f"/units/{unit}",)),
-        Page("notices (street)", "street", "/ui/notices"),
+             (f"/orgs/{STREET}", f"/orgs/{ROOT_ORG}", f"/orgs?parent={STREET}&limit=50",
+              f"/units?org={STREET}&limit=50", *offered)),
+        Page("unit (street)", "street", f"/ui/units/{unit}",
+             (f"/units/{unit}", f"/orgs/{places.unit_org}",
+              f"/cases?unit={unit}&open=true&limit=50", f"/obligations?unit={unit}&limit=50")),
+        Page("notices (street)", "street", "/ui/notices",
+             ("/deliveries?limit=50", "/deliveries?status=dead&limit=50")),
         Page("users (admin)", "admin", "/ui/users"),
     ]
     return pages
@@ -230,11 +241,12 @@ def seeded(path: Path, cases: int) -> seeding.Manifest:
 
 def find_places(conn: Connection, registry: Any) -> Places:
     from storage.campaigns import newest_versions
-    from storage.tables import Case, Obligation, Org
+    from storage.tables import Case, Obligation, Org, Unit
 
     case_t = Case.__table__  # type: ignore[attr-defined]
     duty_t = Obligation.__table__  # type: ignore[attr-defined]
     org_t = Org.__table__  # type: ignore[attr-defined]
+    unit_t = Unit.__table__  # type: ignore[attr-defined]
     street = conn.execute(select(org_t.c.path).where(org_t.c.id == STREET)).scalar_one()
     street_cases = conn.execute(select(func.count()).select_from(case_t).where(
         case_t.c.org_path >= street, case_t.c.org_path < street[:-1] + "0")).scalar_one()
@@ -243,6 +255,7 @@ def find_places(conn: Connection, registry: Any) -> Places:
         "SELECT unit_id, count(*) AS n FROM case_record WHERE org_path >= ? AND org_path < ? "
         "GROUP BY unit_id ORDER BY n DESC, unit_id LIMIT 1",
         (street, street[:-1] + "0")).one()
+    unit_org = conn.execute(select(unit_t.c.org_id).where(unit_t.c.id == unit)).scalar_one()
     long_case, events, case_unit = conn.execute(
         select(case_t.c.id, case_t.c.version, case_t.c.unit_id).where(
             case_t.c.org_path >= street, case_t.c.org_path < street[:-1] + "0")
@@ -252,9 +265,22 @@ def find_places(conn: Connection, registry: Any) -> Places:
     newest = newest_versions(conn)
     model = next(registry.get(conn, v.id).loaded.campaign for v in newest
                  if v.campaign_id == CAMPAIGN)
-    return Places(int(street_cases), str(unit), int(count), str(long_case), int(events),
-                  str(case_unit), int(duty), tuple(v.campaign_id for v in newest),
+    return Places(int(street_cases), str(unit), str(unit_org), int(count), str(long_case),
+                  int(events), str(case_unit), int(duty), tuple(v.campaign_id for v in newest),
                   tuple(model.cases))
+
+
+def deploy_at_district(conn: Connection, registry: Any) -> bool:
+    """Deploy CAMPAIGN at the district too (once; whether it was now): the seed deploys it at
+    the streets, and the reports page offers a person the campaigns deployed at or above
+    their org, so without it the district office has no report to open."""
+    from storage.campaigns import deployments
+    from storage.deployments import deploy
+
+    if any(d["org"] == ROOT_ORG for d in deployments(conn, CAMPAIGN)):
+        return False
+    deploy(conn, seeding.SEEDER, registry.newest(conn, CAMPAIGN), ROOT_ORG, now=seeding.SETUP_AT)
+    return True
 
 
 @dataclass
@@ -538,6 +564,7 @@ def run(path: Path, *, cases: int, repeat: int, only: str | None = None) -> dict
             places = find_places(conn, services.registry)
         who = people(places.unit)
         with services.db.write() as conn:
+            deploy_at_district(conn, services.registry)
             creds = credentials(conn, services.registry, who)
         setup_s = time.perf_counter() - began
         pages = [p for p in plan(places) if only is None or only in p.key]
