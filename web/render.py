@@ -99,13 +99,42 @@ def render(request: Request, template: str, *, status: int = 200,
     return response
 
 
-def refusal(request: Request, answer: Answer) -> HTMLResponse:
-    """The page of an API refusal of a whole page (403, 404 …): its words in the person's
-    language, its status, and nothing of what was asked for."""
-    key = {403: "web.error.forbidden.title", 404: "web.error.not_found.title"}.get(
-        answer.status, "web.error.failed.title")
-    return render(request, "error.html", status=answer.status, title_key=key,
-                  detail=answer.problem.get("detail", ""))
+# the kinds of timer and message a case's clock makes (their subject is the case's id)
+CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate", "calendar"})
+
+
+def subject_href(subject: str, kind: str) -> str | None:
+    """The page of what a deadline or a message is about: a check's (`obligation:<id>`), a
+    hazard's (a case clock's kinds), or none (a phase, a target)."""
+    if subject.startswith("obligation:"):
+        return f"/ui/checks/{subject.removeprefix('obligation:')}"
+    if kind in CASE_KINDS:
+        return f"/ui/hazards/{subject}"
+    return None
+
+
+def refusal(request: Request, answer: Answer, *, forbidden: str = "web.error.forbidden.detail",
+            not_found: str | None = None) -> HTMLResponse:
+    """The page of an API refusal of a whole page, with its status and nothing of what was
+    asked for: a 403 in the screens' words (`forbidden`, a catalogue id: the API's detail may
+    name the unit or org a record belongs to), a 404 in the page's words (`not_found`) or the
+    API's (it names only what was asked for), anything else in the API's words."""
+    if answer.status == 403:
+        return refused(request, forbidden)
+    if answer.status == 404:
+        if not_found is not None:
+            return render(request, "error.html", status=404,
+                          title_key="web.error.not_found.title", detail_key=not_found)
+        return render(request, "error.html", status=404, title_key="web.error.not_found.title",
+                      detail=answer.problem.get("detail", ""))
+    return render(request, "error.html", status=answer.status,
+                  title_key="web.error.failed.title", detail=answer.problem.get("detail", ""))
+
+
+def refused(request: Request, detail_key: str = "web.error.forbidden.detail") -> HTMLResponse:
+    """The 403 page of a page the person may not open, in the screens' words."""
+    return render(request, "error.html", status=403, title_key="web.error.forbidden.title",
+                  detail_key=detail_key)
 
 
 # Scripts and styles only from paicha itself (web/static): nothing from another host, no inline

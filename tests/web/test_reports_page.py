@@ -3,6 +3,7 @@ who has not submitted, filing through the form, the XLSX downloads, and who may 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import json
@@ -222,3 +223,12 @@ def test_the_page_speaks_chinese(people: People) -> None:
     page = people("safety_office").get("/ui/reports")
     assert "下级报送情况" in page.text and "未报送单位" in page.text
     assert "报送本期调度表（2023-06）" in page.text and "尚未报送" in page.text
+
+
+def test_the_page_opens_on_a_campaign_that_runs_today(people: Callable[[str | None], Person],
+                                                      world: World) -> None:
+    world.clock.now = dt.datetime(2024, 6, 3, 1, 0, tzinfo=dt.UTC)  # Linyin's 2023 plan ended
+    page = people("safety_office").get("/ui/reports")
+    assert page.status_code == 200
+    assert '<option value="three-year-plan-2024-2026" selected>' in page.text
+    assert '<option value="special-action-2023-linyin">' in page.text  # still offered

@@ -12,10 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.client import Answer, Api
 from web.forms import FormField, field_errors, of_schema, values_from_form
-from web.render import render
+from web.render import refusal, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
+# a refused page in this section's words (the API's name the unit a duty belongs to)
+REFUSED = {"forbidden": "web.checks.forbidden", "not_found": "web.checks.not_found"}
 
 PAGE_SIZE = 50
 STATUSES = ("open", "missed", "done")
@@ -52,7 +54,7 @@ async def read_check(request: Request, obligation_id: str, session: SignedIn) ->
     api = Api(request, session.principal)
     found = await _obligation(api, obligation_id)
     if not found.ok:
-        return _refused(request, found)
+        return refusal(request, found, **REFUSED)
     done = request.query_params.get("completed") == "1"
     return await _page(request, api, found.json(), values={}, problem={}, completed=done)
 
@@ -62,7 +64,7 @@ async def complete_check(request: Request, obligation_id: str, session: Checked)
     api = Api(request, session.principal)
     found = await _obligation(api, obligation_id)
     if not found.ok:
-        return _refused(request, found)
+        return refusal(request, found, **REFUSED)
     obligation = found.json()
     fields = of_schema(obligation["evidence_schema"] or {})
     form = await request.form()
@@ -82,15 +84,6 @@ async def _obligation(api: Api, obligation_id: str) -> Answer:
     if not obligation_id.isascii() or not obligation_id.isdigit() or len(obligation_id) > 10:
         return Answer(404, {}, b"")
     return await api.get(f"/obligations/{int(obligation_id)}")
-
-
-def _refused(request: Request, answer: Answer) -> Response:
-    """The API's refusal of a whole page: its status, and nothing of what the person may not
-    see (the API's detail names the unit the obligation belongs to)."""
-    status = answer.status if answer.status in (403, 404) else 404
-    kind = "forbidden" if status == 403 else "not_found"
-    return render(request, "error.html", status=status, title_key=f"web.error.{kind}.title",
-                  detail_key=f"web.checks.{kind}")
 
 
 async def _page(request: Request, api: Api, obligation: dict[str, Any], *,

@@ -14,7 +14,7 @@ from api.services import Services, run_db
 from engine.dates import local_date
 from engine.notices import kind_name
 from web.client import Api
-from web.render import render
+from web.render import render, subject_href
 from web.session import SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -25,50 +25,55 @@ SOON_DAYS = 14  # the desk shows what falls due within two weeks
 @router.get("/")
 async def desk(request: Request, session: SignedIn) -> Response:
     api = Api(request, session.principal)
-    today = local_date(services_of(request).now(), "Asia/Shanghai")
+    services = services_of(request)
+    today = local_date(services.now(), "Asia/Shanghai")
+    campaigns = await api.get("/campaigns")
+    running, phases = await run_db(_running, services,
+                                   campaigns.json() if campaigns.ok else [], today)
     due = await api.get("/deadlines", {"due_to": today + dt.timedelta(days=SOON_DAYS),
                                        "limit": 100})
-    overdue = await api.get("/cases", {"overdue": "true", "open": "true", "limit": 20})
-    duties = await api.get("/obligations", {"status": "missed", "limit": 20})
-    campaigns = await api.get("/campaigns")
-    services = services_of(request)
-    phases = await run_db(_phases, services, campaigns.json() if campaigns.ok else [], today)
-    phases.sort(key=lambda p: p["days_left"])
+    overdue = await api.get("/cases", {"overdue": "true", "open": "true", "sort": "due",
+                                       "limit": 20})
+    # the duties missed in the campaigns that run: those of an ended campaign are its record,
+    # not today's work
+    duties: list[dict[str, Any]] = []
+    for campaign in running:
+        missed = await api.get("/obligations", {"status": "missed", "campaign": campaign,
+                                                "limit": 20})
+        duties += missed.json()["data"] if missed.ok else []
+    duties.sort(key=lambda d: (d["due"], d["id"]))
+    titles = {c["campaign"]: c["title"] for c in (campaigns.json() if campaigns.ok else [])}
     return render(request, "home.html", today=today,
-                  deadlines=[_deadline(d) for d in (due.json()["data"] if due.ok else [])],
+                  deadlines=[_deadline(d, titles) for d in
+                             (due.json()["data"] if due.ok else [])],
                   overdue_cases=overdue.json()["data"] if overdue.ok else [],
-                  overdue_duties=duties.json()["data"] if duties.ok else [],
-                  phases=phases[:10], soon_days=SOON_DAYS)
+                  overdue_duties=duties[:20], phases=phases[:10], soon_days=SOON_DAYS)
 
 
-# the kinds of timer a case's clock arms (its subject is the case's id)
-CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate", "calendar"})
-
-
-def _deadline(item: dict[str, Any]) -> dict[str, Any]:
+def _deadline(item: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
     """A deadline of GET /deadlines as the desk lists it: its day, what it is, and the page
     of its hazard or check."""
-    subject: str = item["subject"]
-    href = None
-    if subject.startswith("obligation:"):
-        href = f"/ui/checks/{subject.removeprefix('obligation:')}"
-    elif item["kind"] in CASE_KINDS:
-        href = f"/ui/hazards/{subject}"
-    return {**item, "what": kind_name(item["kind"]), "href": href}
+    return {**item, "what": kind_name(item["kind"]),
+            "href": subject_href(item["subject"], item["kind"]),
+            "campaign_title": titles.get(item["campaign"], item["campaign"])}
 
 
-def _phases(services: Services, campaigns: list[dict[str, Any]], today: dt.date
-            ) -> list[dict[str, Any]]:
-    """The phases still ahead in the campaigns that run today, with the days left."""
-    found = []
+def _running(services: Services, campaigns: list[dict[str, Any]], today: dt.date
+             ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The campaigns that run today, and their phases still ahead with the days left,
+    soonest first."""
+    running: list[str] = []
+    phases: list[dict[str, Any]] = []
     with services.db.read() as conn:
         for summary in campaigns:
             model = services.registry.get(conn, summary["version_id"]).loaded.campaign
             if not model.period_start <= today <= model.period_end:
                 continue
+            running.append(model.id)
             for phase in model.phases:
                 if phase.due >= today:
-                    found.append({"campaign": model.title, "name": phase.name,
-                                  "due": phase.due.isoformat(),
-                                  "days_left": (phase.due - today).days})
-    return found
+                    phases.append({"campaign": model.title, "name": phase.name,
+                                   "due": phase.due.isoformat(),
+                                   "days_left": (phase.due - today).days})
+    phases.sort(key=lambda p: p["days_left"])
+    return running, phases

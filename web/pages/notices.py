@@ -23,7 +23,7 @@ from engine.notices import KINDS, kind_name
 from engine.vocabulary import Vocabulary
 from storage.campaigns import vocabulary
 from web.client import Api
-from web.render import refusal, render
+from web.render import refusal, render, subject_href
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -46,8 +46,6 @@ CONFIG_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
               ("email_from_address", "from_address", "email"), ("email_to", "to", "text")),
 }
 SECURITIES = ("starttls", "ssl", "none")
-# the kinds of timer a case's clock arms (their subject is the case's id)
-CASE_KINDS = frozenset({"remind", "overdue", "overdue_repeat", "escalate"})
 
 
 def manages(principal: Principal) -> bool:
@@ -89,13 +87,8 @@ def _next(chosen: dict[str, str], cursor: str | None) -> str | None:
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:
-    subject: str = item["subject"]
-    href = None
-    if subject.startswith("obligation:"):
-        href = f"/ui/checks/{subject.removeprefix('obligation:')}"
-    elif item["kind"] in CASE_KINDS:
-        href = f"/ui/hazards/{subject}"
-    return {**item, "kind_name": kind_name(item["kind"]), "href": href,
+    return {**item, "kind_name": kind_name(item["kind"]),
+            "href": subject_href(item["subject"], item["kind"]),
             "badge": STATUS_BADGES.get(item["status"], ""),
             "title": (item.get("message") or {}).get("title", "")}
 

@@ -22,10 +22,12 @@ from engine.access import Principal
 from engine.dates import local_date
 from web.client import Answer, Api
 from web.forms import FormField, field_errors, values_from_form
-from web.render import render
+from web.render import refusal, refused, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
+# a refused page in this section's words (the API's may name an org the person may not see)
+REFUSED = {"forbidden": "web.reports.forbidden", "not_found": "web.reports.not_found"}
 
 # Ids of campaigns and reports as the campaign language allows them; anything else names no
 # report (and never reaches the API as part of a path).
@@ -38,6 +40,8 @@ MANUAL_SCHEMA: dict[str, dict[str, Any]] = {
     "boolean": {"type": "boolean"},
     "text": {"type": "string", "maxLength": 4000},
 }
+# a report asked for that is none of those offered: its 404
+_NOT_FOUND = Answer(404, {}, b"")
 STATUS_BADGE = {"submitted": "ok", "late": "warn", "missing": "bad", "not_yet": ""}
 
 
@@ -70,13 +74,14 @@ class Offered:
 async def read_report(request: Request, session: SignedIn) -> Response:
     principal = session.principal
     if principal.scope_kind == "unit":
-        return _forbidden(request)
+        return refused(request, "web.reports.forbidden")
     api = Api(request, principal)
     offered = await _offered(request, api, principal)
     choice = _choice(request.query_params, offered, principal, request)
     if choice is None:
-        return _unknown(request) if request.query_params.get("campaign") else render(
-            request, "reports/none.html")
+        if request.query_params.get("campaign"):
+            return refusal(request, _NOT_FOUND, **REFUSED)
+        return render(request, "reports/none.html")
     notice = request.query_params.get("submitted") == "1"
     return await _page(request, api, offered, choice, notice=notice)
 
@@ -85,13 +90,13 @@ async def read_report(request: Request, session: SignedIn) -> Response:
 async def submit_report(request: Request, session: Checked) -> Response:
     principal = session.principal
     if principal.scope_kind == "unit":
-        return _forbidden(request)
+        return refused(request, "web.reports.forbidden")
     api = Api(request, principal)
     offered = await _offered(request, api, principal)
     form = await request.form()
     choice = _choice(form, offered, principal, request)
     if choice is None:
-        return _unknown(request)
+        return refusal(request, _NOT_FOUND, not_found="web.reports.not_found")
     shown = await _report(api, choice)
     if not shown.ok:
         return await _page(request, api, offered, choice, answer=shown)
@@ -112,12 +117,12 @@ async def download_report(request: Request, session: SignedIn) -> Response:
     """The report as the API gives it in the paper form's layout (XLSX), its bytes as they
     are, with the API's media type and file name."""
     if session.principal.scope_kind == "unit":
-        return _forbidden(request)
+        return refused(request, "web.reports.forbidden")
     api = Api(request, session.principal)
     offered = await _offered(request, api, session.principal)
     choice = _choice(request.query_params, offered, session.principal, request)
     if choice is None:
-        return _unknown(request)
+        return refusal(request, _NOT_FOUND, not_found="web.reports.not_found")
     answer = await api.get(f"/campaigns/{choice.campaign}/reports/{choice.report}",
                            {"org": choice.org, "as_of": choice.as_of, "format": "xlsx"})
     return _file(request, answer)
@@ -127,12 +132,12 @@ async def download_report(request: Request, session: SignedIn) -> Response:
 async def download_ledger(request: Request, ledger: str, session: SignedIn) -> Response:
     """A ledger (台账) of the org's subtree as the API's XLSX."""
     if session.principal.scope_kind == "unit":
-        return _forbidden(request)
+        return refused(request, "web.reports.forbidden")
     api = Api(request, session.principal)
     offered = await _offered(request, api, session.principal)
     choice = _choice(request.query_params, offered, session.principal, request)
     if choice is None or ledger not in LEDGERS:
-        return _unknown(request)
+        return refusal(request, _NOT_FOUND, not_found="web.reports.not_found")
     answer = await api.get(f"/campaigns/{choice.campaign}/ledgers/{ledger}",
                            {"org": choice.org, "format": "xlsx"})
     return _file(request, answer)
@@ -146,7 +151,7 @@ async def _page(request: Request, api: Api, offered: Offered, choice: Choice, *,
                 notice: bool = False) -> Response:
     shown = answer if answer is not None else await _report(api, choice)
     if shown.status in (403, 404):
-        return _refused(request, shown)
+        return refusal(request, shown, **REFUSED)
     report = shown.json() if shown.ok else None
     fields = manual_fields(report) if report else []
     errors = field_errors(problem or {}, [f.name for f in fields])
@@ -233,20 +238,24 @@ def _with_reports(services: Services, campaigns: list[dict[str, Any]]
             model = services.registry.get(conn, item["version_id"]).loaded.campaign
             reports = [(r.id, r.name) for r in model.reports.values()]
             if reports:
-                found.append({**item, "timezone": model.timezone, "reports": reports})
+                today = local_date(services.now(), model.timezone)
+                found.append({**item, "timezone": model.timezone, "reports": reports,
+                              "running": model.period_start <= today <= model.period_end})
         return found
 
 
 def _choice(asked: Any, offered: Offered, principal: Principal, request: Request
             ) -> Choice | None:
-    """The campaign, report, org and date asked for, or the first offered, the report
-    called dispatch (else the first), the person's org and today; None when the campaign
-    asked for is not one offered (or none is)."""
+    """The campaign, report, org and date asked for, or: the first offered that runs today
+    (else the first), the report called dispatch (else the first), the person's org and
+    today; None when the campaign asked for is not one offered (or none is)."""
     by_id = {c["campaign"]: c for c in offered.campaigns}
     wanted = str(asked.get("campaign") or "")
     if (wanted and wanted not in by_id) or not offered.campaigns:
         return None
-    campaign = by_id[wanted] if wanted else offered.campaigns[0]
+    # by default a campaign that runs today (the ended ones stay to be chosen)
+    running = [c for c in offered.campaigns if c["running"]] or offered.campaigns
+    campaign = by_id[wanted] if wanted else running[0]
     reports = [r for r, _ in campaign["reports"]]
     report = str(asked.get("report") or "")
     if report not in reports:
@@ -271,30 +280,10 @@ def _home_org(principal: Principal, campaign: dict[str, Any]) -> str:
 
 def _file(request: Request, answer: Answer) -> Response:
     if not answer.ok:
-        return _refused(request, answer)
+        return refusal(request, answer, **REFUSED)
     headers = {"Content-Disposition": answer.headers.get("content-disposition", "attachment"),
                "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     return Response(answer.body, media_type=answer.headers.get("content-type"),
                     headers=headers)
 
-
-def _forbidden(request: Request) -> Response:
-    return render(request, "error.html", status=403, title_key="web.error.forbidden.title",
-                  detail_key="web.reports.forbidden")
-
-
-def _unknown(request: Request) -> Response:
-    return render(request, "error.html", status=404, title_key="web.error.not_found.title",
-                  detail_key="web.reports.not_found")
-
-
-def _refused(request: Request, answer: Answer) -> Response:
-    """The API's refusal of the whole page: its status, in the screens' own words (the
-    API's detail may name an org the person asked about but may not see)."""
-    if answer.status == 403:
-        return _forbidden(request)
-    if answer.status == 404:
-        return _unknown(request)
-    return render(request, "error.html", status=answer.status,
-                  title_key="web.error.failed.title", detail=answer.problem.get("detail", ""))
 

@@ -25,7 +25,7 @@ from engine.errors import InputInvalid, NotFound, PaichaError
 from engine.texts import t
 from storage import users
 from storage.campaigns import vocabulary
-from web.render import render
+from web.render import refused, render
 from web.session import Checked, SignedIn
 
 router = APIRouter(prefix="/ui")
@@ -38,11 +38,6 @@ FIELD_OF = {"login_invalid": "login", "login_taken": "login", "password_weak": "
 Text = Annotated[str, Form(max_length=200)]
 Password = Annotated[str, Form(max_length=users.MAX_PASSWORD + 1)]
 Flag = Annotated[str, Form(max_length=10)]
-
-
-def _forbidden(request: Request) -> Response:
-    return render(request, "error.html", status=403, title_key="web.error.forbidden.title",
-                  detail=t("web.users.forbidden"))
 
 
 def _listing(services: Services, after: int | None) -> dict[str, Any]:
@@ -78,7 +73,7 @@ async def _page(request: Request, *, status: int = 200, after: int | None = None
 async def list_accounts(request: Request, session: SignedIn, after: int | None = None
                         ) -> Response:
     if not session.principal.admin:
-        return _forbidden(request)
+        return refused(request, "web.users.forbidden")
     return await _page(request, after=after)
 
 
@@ -107,7 +102,7 @@ async def create_account(request: Request, session: Checked, login: Text = "",
                          roles: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI's)
                          password: Password = "", generate: Flag = "") -> Response:
     if not session.principal.admin:
-        return _forbidden(request)
+        return refused(request, "web.users.forbidden")
     form = {"login": login.strip(), "name": name.strip(), "scope_kind": scope_kind,
             "scope_id": scope_id.strip(), "roles": [r for r in roles if r][:50]}
     if scope_kind not in SCOPES:
@@ -132,7 +127,7 @@ def _disable(services: Services, by: str, login: str) -> dict[str, Any]:
 @router.post("/users/{login}/disable")
 async def disable_account(request: Request, session: Checked, login: str) -> Response:
     if not session.principal.admin:
-        return _forbidden(request)
+        return refused(request, "web.users.forbidden")
     if login.lower() == session.login.lower():  # the last admin must not lock everyone out
         return await _page(request, status=409, error=t("web.users.not_yourself"))
     try:
@@ -153,7 +148,7 @@ def _reset(services: Services, by: str, login: str, password: str) -> dict[str, 
 async def reset_password(request: Request, session: Checked, login: str,
                          password: Password = "", generate: Flag = "") -> Response:
     if not session.principal.admin:
-        return _forbidden(request)
+        return refused(request, "web.users.forbidden")
     chosen = secrets.token_urlsafe(12) if generate else password
     try:
         done = await run_db(_reset, services_of(request), session.principal.actor, login,
