@@ -21,7 +21,7 @@ def test_the_arguments() -> None:
     assert (str(args.database), args.repeat, args.cases, args.only) == ("/tmp/x.db", 3,
                                                                        100_000, None)
     defaults = bench.parser().parse_args([])
-    assert (defaults.database, defaults.cases, defaults.repeat) == (None, 1_000_000, 10)
+    assert (defaults.database, defaults.cases, defaults.repeat) == (None, 1_000_000, 20)
     with pytest.raises(SystemExit):
         bench.parser().parse_args(["--repeat", "0"])
 
