@@ -15,7 +15,7 @@ scope (``storage.tokens.create``) for the reference:
   which reaches every seeded hazard;
 * ``street``: a street office (第1街道, s01, the roles of the demo's other street), the street
   with the most hazards (units hold hazards unevenly: ``places.street_cases``);
-* ``principal``: the principal of the unit with the most hazards;
+* ``principal``: the principal of that street's unit with the most hazards;
 * ``admin``: the setup account, for the accounts page.
 
 The seed deploys special-action-2023 at its streets; it is deployed at the district too (once,
@@ -37,9 +37,9 @@ less. A page that took over ``SLOW_MS`` (10× the bar) once is asked ``SLOW_REPE
 the pages, the sign-in form and ``/health`` are asked once, so that the first page measured
 does not pay for the app's first request. For a page over the bar, ``slowest_statement`` is
 the slowest SQL statement of its warm-up (its ms, the statements' count and total ms, the end
-of its text, and SQLite's plan for it).
-Floors: a bare render of a 50-row table by the screens' own Jinja2 environment, and ``GET
-/health`` through the same client (the transport's and the app's outer layers' own cost).
+of its text, and SQLite's plan for it). Floors: a bare render of a 50-row table by the
+screens' own Jinja2 environment, and ``GET /health`` through the same client (the transport's
+and the app's outer layers' own cost).
 
 A page that no route answers (404 with no matching route: not written yet) is reported as
 ``"missing"``; one that answers anything but 200 is reported with its status and measured no
