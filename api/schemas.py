@@ -292,7 +292,8 @@ class UnitTerms(BaseModel):
 class CasePublic(BaseModel):
     model_config = example(
         id="5b0c8f0e2c8e4d51a1f0c3e0f4b9a7d2", campaign="special-action-2023-linyin",
-        campaign_version=1, type="hazard", unit="u-chem-01", state="rectifying",
+        campaign_version=1, type="hazard", unit="u-chem-01", unit_name="示例化工有限公司",
+        state="rectifying",
         state_name="整改中", final=False, data=_HAZARD, signatures=[],
         clocks={"rectification": {"due": "2023-07-31", "gen": 1, "provisional": False}},
         provisional=False, next_due="2023-07-31", overdue=False, version=2,
@@ -304,6 +305,8 @@ class CasePublic(BaseModel):
     campaign_version: int
     type: str
     unit: str
+    unit_name: str | None = Field(default=None, description="the unit's name, as people read "
+                                  "it (null for a unit removed since)")
     state: str
     state_name: str
     final: bool

@@ -5,7 +5,7 @@ stored org path (on orgs, units, cases, obligations and deployments) in step whe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, literal, select, true, update
@@ -353,3 +353,12 @@ def list_units(
                         .limit(limit + 1)).all()
     page = [unit_dict(r) for r in rows[:limit]]
     return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def unit_names(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """The names of these units, in one query (a page of cases names at most a page's)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(unit_t.c.id, unit_t.c.name).where(unit_t.c.id.in_(wanted)))
+    return {row.id: row.name for row in rows}

@@ -33,7 +33,7 @@ from engine.errors import InputInvalid
 from engine.lifecycle import Outcome
 from engine.texts import t
 from storage.cases import CaseQuery, CaseSort, StoredCase
-from storage.subjects import org_row
+from storage.subjects import org_row, unit_names
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -43,13 +43,19 @@ FIELD_FILTER = r"^[a-z][a-z0-9_]{0,63}:"  # as documented: checked in the route 
 
 
 
-def case_public(services: Services, conn: Any, stored: StoredCase) -> dict[str, Any]:
+def case_public(services: Services, conn: Any, stored: StoredCase,
+                names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A case as the API shows it; `names`, the units' names when the caller read them for a
+    whole page (one query), else the case's unit's is read."""
     published = services.registry.get(conn, stored.campaign_version_id)
+    if names is None:
+        names = unit_names(conn, [stored.unit_id])
     case_type = published.loaded.campaign.cases[stored.type]
     today = local_date(services.now(), published.loaded.campaign.timezone)
     return {
         "id": stored.id, "campaign": stored.campaign_id,
         "campaign_version": published.row.number, "type": stored.type, "unit": stored.unit_id,
+        "unit_name": names.get(stored.unit_id),
         "state": stored.state, "state_name": case_type.states[stored.state].name,
         "final": stored.final, "data": dict(stored.data),
         "signatures": [{"transition": s.transition, "role": s.role, "actor": s.actor,
@@ -195,7 +201,8 @@ def list_cases(
                           due_to=due_to, fields=tuple(fields), limit=limit, cursor=cursor,
                           sort=sort)
         page, next_cursor = services.cases.list(conn, principal, query, today=today)
-        data = [case_public(services, conn, c) for c in page]
+        names = unit_names(conn, {c.unit_id for c in page})
+        data = [case_public(services, conn, c, names) for c in page]
     return {"data": data, "next_cursor": next_cursor}
 
 

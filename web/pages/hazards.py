@@ -97,7 +97,8 @@ def _words(services: Services) -> Words:
 def _row(case: dict[str, Any], words: Words) -> dict[str, Any]:
     data = case["data"]
     return {"id": case["id"], "description": data.get("description") or case["id"],
-            "unit": case["unit"], "state": case["state"], "state_name": case["state_name"],
+            "unit": case.get("unit_name") or case["unit"], "state": case["state"],
+            "state_name": case["state_name"],
             "grade": words.grades.get(str(data.get("grade")), data.get("grade") or ""),
             "major": data.get("grade") == "major", "next_due": case["next_due"],
             "overdue": case["overdue"], "final": case["final"],
@@ -157,7 +158,6 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     case = answer.json()
     services = services_of(request)
     history = await api.get(f"/cases/{case_id}/history")
-    unit = await api.get(f"/units/{case['unit']}")
     version_id = await run_db(_version_id, services, case["campaign"], case["campaign_version"])
     campaign = await run_db(_campaign, services, version_id)
     case_type = campaign.cases[case["type"]]
@@ -169,7 +169,7 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     facts = [(f.title or name, _shown(case["data"][name], f.labels or _labels(f, campaign)))
              for name, f in case_type.fields.items() if name in case["data"]]
     return render(request, "hazards/detail.html", status=status, case=case, facts=facts,
-                  unit=unit.json() if unit.ok else {"id": case["unit"], "name": case["unit"]},
+                  unit={"id": case["unit"], "name": case.get("unit_name") or case["unit"]},
                   history=history.json() if history.ok else [], forms=forms,
                   clocks=_clocks(case, case_type), failed=failed, problem=problem or {},
                   errors=errors, sent=sent or {}, notice=notice,

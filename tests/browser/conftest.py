@@ -1,0 +1,72 @@
+"""Browser tests: Debian's chromium, driven by Playwright, against a `paicha serve --demo` of
+each test module's own (tests/browser/live.py).
+
+Without /usr/bin/chromium the tests skip and say so, unless PAICHA_TEST_BROWSER=required (CI
+installs chromium and sets it: there a missing browser is a failure, not a skip)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser import live
+
+
+def _needed() -> None:
+    missing = live.chromium_missing()
+    if missing is None:
+        return
+    if os.environ.get("PAICHA_TEST_BROWSER") == "required":
+        pytest.fail(f"browser tests required, but {missing}")
+    pytest.skip(f"browser tests need Debian's chromium: {missing}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _needed()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = live.launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[live.LiveServer]:
+    """One demo server for the tests of a module (each starts in about 15 seconds)."""
+    _needed()
+    with live.demo_server(lang="zh") as running:
+        yield running
+
+
+@pytest.fixture
+def window(browser: Any) -> Iterator[Callable[..., Any]]:
+    """`window()`: a new page in a window of its own, nobody signed in; closed after the test."""
+    contexts: list[Any] = []
+
+    def open_window(**options: Any) -> Any:
+        context = live.new_context(browser, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_window
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def as_person(browser: Any, server: live.LiveServer,
+              window: Callable[..., Any]) -> Callable[..., Any]:
+    """`as_person("principal")`: a new window signed in as that demo person, on the desk."""
+
+    def signed_in(login: str, **options: Any) -> Any:
+        page = window(**options)
+        live.sign_in(page, server, login)
+        assert "/ui/login" not in page.url, page.inner_text("main")
+        return page
+
+    return signed_in
