@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from engine import texts
-from engine.dates import Deadlines
+from engine.dates import Deadlines, local_date
 from engine.errors import CampaignInvalid, NotFound, Problem
 from engine.lifecycle import Lifecycle
 from engine.loader import CampaignLoader, Loaded
@@ -28,7 +28,7 @@ from engine.vocabulary import Vocabulary
 from engine.workdays import StatutoryCalendar
 from storage import audit
 from storage.calendars import CalendarCache
-from storage.query import ancestor_paths
+from storage.query import Days, ancestor_paths
 from storage.tables import CampaignVersion, Deployment
 
 version_t = CampaignVersion.__table__  # type: ignore[attr-defined]
@@ -318,3 +318,12 @@ def vocabulary(registry: CampaignRegistry, conn: Connection) -> Vocabulary:
     ids = tuple(conn.execute(_newest(version_t.c.id)).scalars())
     return registry.vocabulary(ids, lambda: Vocabulary.of(
         registry.get(conn, version_id).loaded.campaign for version_id in ids))
+
+
+def campaign_days(conn: Connection, registry: CampaignRegistry, now: dt.datetime,
+                  default_zone: str = "Asia/Shanghai") -> Days:
+    """Today in each published campaign's time zone (its newest version's), for lists that
+    judge deadlines across campaigns (storage.query.Days)."""
+    days = {row.campaign_id: local_date(now, registry.get(conn, row.id).loaded.campaign.timezone)
+            for row in newest_versions(conn)}
+    return Days(local_date(now, default_zone), days)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import openings, texts
@@ -31,6 +31,8 @@ from storage.campaigns import CampaignRegistry, Published, deployed_campaigns_at
 from storage.prepared import Prepared
 from storage.query import (
     BadCursor,
+    Days,
+    as_days,
     cursor_date,
     cursor_instant,
     cursor_key,
@@ -414,7 +416,7 @@ class CaseStore:
         return entries
 
     def list(self, conn: Connection, principal: Principal, query: CaseQuery, *,
-             today: dt.date) -> tuple[list[StoredCase], str | None]:
+             today: dt.date | Days) -> tuple[list[StoredCase], str | None]:
         """One page of cases the caller reaches in the query's order (newest first unless it
         says `oldest` or `due`), and the cursor of the next."""
         conditions: list[ColumnElement[bool]] = [reach(principal, case_t.c.org_path,
@@ -542,8 +544,11 @@ class CaseQuery:
     cursor: str | None = None
     sort: CaseSort = "newest"
 
-    def conditions(self, today: dt.date) -> list[ColumnElement[bool]]:
+    def conditions(self, today: dt.date | Days) -> list[ColumnElement[bool]]:
+        """The filters as SQL; `today` judges "overdue" (each campaign's own, storage.query.
+        Days)."""
         c = case_t.c
+        days = as_days(today)
         found: list[ColumnElement[bool]] = []
         if self.campaign:
             found.append(c.campaign_id == self.campaign)
@@ -558,9 +563,10 @@ class CaseQuery:
         if self.open is not None:
             found.append(c.final.is_(not self.open))
         if self.overdue is True:
-            found.append(c.next_due < today)
+            found.append(days.before(c.next_due, c.campaign_id))
         elif self.overdue is False:
-            found.append(or_(c.next_due.is_(None), c.next_due >= today))
+            found.append(or_(c.next_due.is_(None), not_(days.before(c.next_due,
+                                                                      c.campaign_id))))
         if self.due_from:
             found.append(c.next_due >= self.due_from)
         if self.due_to:

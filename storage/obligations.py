@@ -14,7 +14,18 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Connection, and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    delete,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,6 +50,8 @@ from storage.campaigns import (
     deployments,
 )
 from storage.query import (
+    Days,
+    as_days,
     cursor_date,
     cursor_row_id,
     decode_cursor,
@@ -282,14 +295,15 @@ def _scope(principal: Principal) -> ColumnElement[bool]:
         principal.scope_kind == "unit") else mine
 
 
-def _status_condition(status: Status, today: dt.date) -> ColumnElement[bool]:
+def _status_condition(status: Status, today: Days) -> ColumnElement[bool]:
     c = obligation_t.c
     if status == "done":
         finished: ColumnElement[bool] = c.done >= c.times
         return finished
+    passed = today.before(c.due, c.campaign_id)  # in the campaign's own time zone
     if status == "missed":
-        return and_(c.done < c.times, c.due < today)
-    return and_(c.done < c.times, c.due >= today)
+        return and_(c.done < c.times, passed)
+    return and_(c.done < c.times, not_(passed))
 
 
 def _org_path(conn: Connection, org_id: str) -> str:
@@ -303,17 +317,19 @@ def list_obligations(
     conn: Connection, principal: Principal, *, unit: str | None = None, org: str | None = None,
     status: Status | None = None, due_from: dt.date | None = None,
     due_to: dt.date | None = None, check: str | None = None, campaign: str | None = None,
-    role: str | None = None, limit: int, cursor: str | None, today: dt.date,
+    role: str | None = None, limit: int, cursor: str | None, today: dt.date | Days,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the obligations the caller reaches, by due date then id; the next cursor."""
+    """A page of the obligations the caller reaches, by due date then id; the next cursor.
+    `today` judges "missed": each campaign's own day (storage.query.Days) or one for all."""
     c = obligation_t.c
+    days = as_days(today)
     conditions = [_scope(principal)]
     if unit is not None:
         conditions.append(and_(c.subject_kind == "unit", c.subject_id == unit))
     if org is not None:
         conditions.append(prefix_condition(c.org_path, _org_path(conn, org)))
     if status is not None:
-        conditions.append(_status_condition(status, today))
+        conditions.append(_status_condition(status, days))
     if due_from is not None:
         conditions.append(c.due >= due_from)
     if due_to is not None:
@@ -330,7 +346,7 @@ def list_obligations(
         conditions.append(or_(c.due > due, and_(c.due == due, c.id > last_id)))
     rows = conn.execute(select(obligation_t).where(*conditions).order_by(c.due, c.id)
                         .limit(limit + 1)).all()
-    page = [obligation_dict(r, today) for r in rows[:limit]]
+    page = [obligation_dict(r, days.of(r.campaign_id)) for r in rows[:limit]]
     more = len(rows) > limit
     return page, (encode_cursor([page[-1]["due"].isoformat(), page[-1]["id"]]) if more else None)
 
@@ -359,12 +375,13 @@ def _check(published: Published, check_id: str) -> Check:
 
 
 def get_obligation(conn: Connection, principal: Principal, obligation_id: int, *,
-                   registry: CampaignRegistry, today: dt.date) -> dict[str, Any]:
+                   registry: CampaignRegistry, today: dt.date | Days) -> dict[str, Any]:
     """One obligation the caller reaches, with the evidence schema a completion must meet."""
     row = _row(conn, principal, obligation_id)
     published = registry.get(conn, row.campaign_version_id)
     check = _check(published, row.check_id)
-    return {**obligation_dict(row, today), "campaign_version": published.row.number,
+    return {**obligation_dict(row, as_days(today).of(row.campaign_id)),
+            "campaign_version": published.row.number,
             "evidence_schema": check.evidence, "basis": check.basis}
 
 

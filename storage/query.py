@@ -6,9 +6,11 @@ import base64
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, literal, select, text, true
+from sqlalchemy import Connection, and_, exists, func, literal, or_, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine import texts
@@ -129,3 +131,38 @@ def cursor_key(value: Any) -> str:
 def after_key(cursor: str | None) -> str | None:
     """The id a page continues after, out of a cursor of lists ordered by id (orgs, units)."""
     return cursor_key(decode_cursor(cursor, 1)[0]) if cursor is not None else None
+
+
+@dataclass(frozen=True)
+class Days:
+    """"Today" for each campaign, in its own time zone: whether a deadline has passed (a
+    case overdue, a duty missed) is judged by the day where the campaign runs, so a list that
+    spans campaigns in several zones asks each its own day. `default` is the day of a
+    campaign not named (one published after the days were taken)."""
+
+    default: dt.date
+    by_campaign: Mapping[str, dt.date] = field(default_factory=dict)
+
+    def of(self, campaign_id: str) -> dt.date:
+        return self.by_campaign.get(campaign_id, self.default)
+
+    def before(self, day: ColumnElement[Any], campaign: ColumnElement[Any]
+               ) -> ColumnElement[bool]:
+        """`day` lies before its campaign's today: one comparison per distinct today (the
+        campaigns of one zone share theirs), so the common case is a single one."""
+        groups: dict[dt.date, list[str]] = {}
+        for campaign_id, today in self.by_campaign.items():
+            if today != self.default:
+                groups.setdefault(today, []).append(campaign_id)
+        if not groups:
+            return day < self.default
+        others = [c for ids in groups.values() for c in ids]
+        return or_(and_(campaign.not_in(others), day < self.default),
+                   *(and_(campaign.in_(sorted(ids)), day < today)
+                     for today, ids in groups.items()))
+
+
+def as_days(today: dt.date | Days) -> Days:
+    """A plain date is the same day for every campaign (commands and seeders that ask for
+    one)."""
+    return today if isinstance(today, Days) else Days(today)

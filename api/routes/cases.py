@@ -26,12 +26,13 @@ from api.schemas import (
     Page,
     TriggersPublic,
 )
-from api.services import DEFAULT_TIMEZONE, Services
+from api.services import Services
 from engine.clocks import ArmClock, StopClock
 from engine.dates import local_date
 from engine.errors import InputInvalid
 from engine.lifecycle import Outcome
 from engine.texts import t
+from storage.campaigns import campaign_days
 from storage.cases import CaseQuery, CaseSort, StoredCase
 from storage.subjects import org_row, unit_names
 
@@ -193,8 +194,8 @@ def list_cases(
             raise InputInvalid(t("api.cases.filter_name", item=item, name=name),
                                code="bad_filter")
         fields.append((name, value))
-    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
+        today = campaign_days(conn, services.registry, services.now())
         org_path = org_row(conn, org).path if org else None
         query = CaseQuery(campaign=campaign, type=type, state=state, unit=unit,
                           org_path=org_path, overdue=overdue, open=open, due_from=due_from,

@@ -17,9 +17,8 @@ from api.obligation_schemas import (
     ObligationPublic,
 )
 from api.schemas import Cursor, IsoDate, Page
-from api.services import DEFAULT_TIMEZONE
-from engine.dates import local_date
 from storage import obligations
+from storage.campaigns import campaign_days
 
 router = APIRouter(prefix="/obligations", tags=["obligations"])
 
@@ -51,8 +50,8 @@ def list_obligations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Cursor = None,
 ) -> Any:
-    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
+        today = campaign_days(conn, services.registry, services.now())
         page, next_cursor = obligations.list_obligations(
             conn, principal, unit=unit, org=org, status=status, due_from=due_from,
             due_to=due_to, check=check, campaign=campaign, role=role, limit=limit,
@@ -64,8 +63,8 @@ def list_obligations(
             responses=problem_responses(401, 403, 404),
             summary="Read an obligation, with the evidence schema of its check")
 def read_obligation(obligation_id: ObligationId, services: ServicesDep, principal: Caller) -> Any:
-    today = local_date(services.now(), DEFAULT_TIMEZONE)
     with services.db.read() as conn:
+        today = campaign_days(conn, services.registry, services.now())
         return obligations.get_obligation(conn, principal, obligation_id,
                                           registry=services.registry, today=today)
 
