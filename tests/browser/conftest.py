@@ -24,8 +24,11 @@ def _needed() -> None:
     pytest.skip(f"browser tests need Debian's chromium: {missing}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for a module's tests. Not for the whole session: Playwright's sync API holds
+    an event loop running in the thread while it is open, and the worker's other tests (those
+    that call asyncio.run) would meet it."""
     _needed()
     from playwright.sync_api import sync_playwright
 
