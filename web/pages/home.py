@@ -29,7 +29,7 @@ async def desk(request: Request, session: SignedIn) -> Response:
     today = local_date(services.now(), "Asia/Shanghai")
     campaigns = await api.get("/campaigns")
     running, phases = await run_db(_running, services,
-                                   campaigns.json() if campaigns.ok else [], today)
+                                   campaigns.json() if campaigns.ok else [])
     due = await api.get("/deadlines", {"due_to": today + dt.timedelta(days=SOON_DAYS),
                                        "limit": 100})
     overdue = await api.get("/cases", {"overdue": "true", "open": "true", "sort": "due",
@@ -58,22 +58,23 @@ def _deadline(item: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
             "campaign_title": titles.get(item["campaign"], item["campaign"])}
 
 
-def _running(services: Services, campaigns: list[dict[str, Any]], today: dt.date
+def _running(services: Services, campaigns: list[dict[str, Any]]
              ) -> tuple[list[str], list[dict[str, Any]]]:
-    """The campaigns that run today, and their phases still ahead with the days left,
-    soonest first."""
+    """The campaigns that run today (in each one's time zone), and their phases still ahead
+    with the days left, soonest first."""
     running: list[str] = []
     phases: list[dict[str, Any]] = []
     with services.db.read() as conn:
         for summary in campaigns:
             model = services.registry.get(conn, summary["version_id"]).loaded.campaign
-            if not model.period_start <= today <= model.period_end:
+            day = local_date(services.now(), model.timezone)  # where the campaign runs
+            if not model.period_start <= day <= model.period_end:
                 continue
             running.append(model.id)
             for phase in model.phases:
-                if phase.due >= today:
+                if phase.due >= day:
                     phases.append({"campaign": model.title, "name": phase.name,
                                    "due": phase.due.isoformat(),
-                                   "days_left": (phase.due - today).days})
+                                   "days_left": (phase.due - day).days})
     phases.sort(key=lambda p: p["days_left"])
     return running, phases
