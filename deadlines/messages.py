@@ -22,6 +22,7 @@ from engine.dates import Deadlines, local_date
 from engine.model import Campaign, CaseType, roles_of
 from engine.notices import counts_working_days, kind_name
 from engine.reminders import check_counts_working_days, check_text, phase_text
+from storage import timers
 from storage.campaigns import Published
 from storage.cases import StoredCase
 
@@ -213,7 +214,8 @@ def for_phase(timer: Any, now: dt.datetime, published: Published | None = None, 
     context["phase"] = {"id": data["phase"], "name": data["name"],
                         "nominal": nominal.isoformat()}
     return Outgoing(
-        key=timer.key, kind="phase_due", title=title("phase_due", context["org"]["name"]),
+        key=timers.phase_moment(timer.campaign_id, data["phase"], due), kind="phase_due",
+        title=title("phase_due", context["org"]["name"]),
         text=text, campaign=timer.campaign_id, subject=timer.subject, roles=tuple(timer.roles),
         due_date=timer.due_date, late=_late(timer.due_at, now), at=timer.due_at,
         org_path=timer.org_path, extra={"phase": data["phase"], **(

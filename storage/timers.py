@@ -264,6 +264,14 @@ def phase_key(campaign_id: str, phase_id: str, org_id: str, due: dt.date) -> str
     return f"phase:{campaign_id}/{phase_id}/{org_id}/{due}"
 
 
+def phase_moment(campaign_id: str, phase_id: str, due: dt.date) -> str:
+    """A phase deadline's notice, whichever deployment's timer announces it: a campaign
+    deployed at a district and at one of its streets arms a timer for each, and a recipient
+    that both reach (the district's group, the log) is told once (its deliveries' keys are
+    this and the recipient, deadlines.outbox)."""
+    return f"phase:{campaign_id}/{phase_id}/{due}"
+
+
 def phase_timer_row(published: Published, notice: PhaseDeadline, org_id: str,
                     org_path: str) -> dict[str, Any]:
     campaign, phase = published.loaded.campaign, notice.phase
