@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from api.deps import Caller, CampaignOffice, ServicesDep, yaml_body
 from api.errors import problem_responses
@@ -20,9 +21,10 @@ from api.schemas import (
     PublishResult,
     UndeploymentPublic,
     ValidationResult,
+    example,
 )
 from api.services import Services
-from engine import authority
+from engine import authority, versions
 from engine.access import Principal
 from engine.checks import Expander
 from engine.diagram import mermaid
@@ -147,6 +149,49 @@ def campaign_versions(campaign_id: str, services: ServicesDep, principal: Caller
     if not rows:
         raise NotFound("campaign", campaign_id)
     return [r.summary() for r in rows]
+
+
+class VersionDiff(BaseModel):
+    """What changed from one version of a campaign to another (engine.versions)."""
+
+    model_config = example(
+        campaign="special-action-2023-linyin", **{"from": 1}, to=2, period=None,
+        phases={"added": [], "removed": [], "redated": [
+            {"id": "mobilize", "name": "动员部署", "from": {"due": "2023-05-12", "start": None},
+             "to": {"due": "2023-05-19", "start": None}}]},
+        checks={"added": [{"id": "night_patrol", "name": "夜间巡查"}], "removed": [],
+                "changed": []},
+        cases={}, reports={"added": [], "removed": [], "changed": []})
+    campaign: str
+    from_: int = Field(alias="from")
+    to: int
+    period: dict[str, Any] | None = Field(description="the period or time zone, if changed")
+    phases: dict[str, Any] = Field(description="added, removed, redated (from and to dates)")
+    checks: dict[str, Any] = Field(description=(
+        "added, removed, changed (with what of each changed: who, audience, every, times, "
+        "deadlines, period_due, stricter, start, end, phase, evidence; phase_redated: a "
+        "deadline counted from a re-dated phase)"))
+    cases: dict[str, Any] = Field(description=(
+        "per case type that changed: states and fields added or removed, transitions added, "
+        "removed or changed, sign-off chains changed (from and to roles), clocks"))
+    reports: dict[str, Any]
+
+
+@router.get("/{campaign_id}/versions/diff", response_model=VersionDiff,
+            response_model_by_alias=True, responses=problem_responses(401, 404, 422),
+            summary="What changed between two versions of a campaign")
+def version_diff(campaign_id: str, services: ServicesDep, principal: Caller,
+                 from_: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1,
+                                             description="the older version's number")],
+                 to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description=(
+                     "the newer version's number; default the newest"))] = None) -> Any:
+    with services.db.read() as conn:
+        old = store.by_number(conn, campaign_id, from_)
+        new = store.by_number(conn, campaign_id, to)
+        before = services.registry.get(conn, old.id).loaded.campaign
+        after = services.registry.get(conn, new.id).loaded.campaign
+    return {"campaign": campaign_id, "from": old.number, "to": new.number,
+            **versions.diff(before, after)}
 
 
 @router.get("/{campaign_id}/raw", response_class=PlainTextResponse,
