@@ -1,5 +1,5 @@
-"""Browser tests: Debian's chromium, driven by Playwright, against a `paicha serve --demo` of
-each test module's own (tests/browser/live.py).
+"""Browser tests: Debian's chromium, driven by Playwright, against one `paicha serve --demo`
+that all of them share (tests/browser/live.py).
 
 Without /usr/bin/chromium the tests skip and say so, unless PAICHA_TEST_BROWSER=required (CI
 installs chromium and sets it: there a missing browser is a failure, not a skip)."""
@@ -38,9 +38,11 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server() -> Iterator[live.LiveServer]:
-    """One demo server for the tests of a module (each starts in about 15 seconds)."""
+    """One demo server for the browser tests (it starts in about 15 seconds; they all run on
+    one worker, `--dist loadgroup`, and make their own records: distinct logins, new
+    hazards found by id)."""
     _needed()
     with live.demo_server(lang="zh") as running:
         yield running

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser import live
 
-# one worker runs them all (with `--dist loadgroup`): one browser, a server a module
+# one worker runs them all (with `--dist loadgroup`): a browser a module, one server
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PLAN = "three-year-plan-2024-2026"
