@@ -48,16 +48,33 @@ def lifetime(text: str) -> dt.timedelta:
     return span
 
 
-def cmd_token_create(args: argparse.Namespace) -> int:
-    kind: ScopeKind
+def add_scope_options(parser: argparse.ArgumentParser, helps: str) -> None:
+    """What a token or a person's account holds: `--role` (repeated), one of `--org`,
+    `--unit` or `--admin`, and `--name`; their help texts are `<helps>.<option>_help`
+    (the role's is the token's, the same words)."""
+    parser.add_argument("--role", action="append", metavar="ROLE",
+                        help=texts.t("cli.token.create.role_help"))
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--org", metavar="ORG", help=texts.t(f"{helps}.org_help"))
+    scope.add_argument("--unit", metavar="UNIT", help=texts.t(f"{helps}.unit_help"))
+    scope.add_argument("--admin", action="store_true", help=texts.t(f"{helps}.admin_help"))
+    parser.add_argument("--name", help=texts.t(f"{helps}.name_help"))
+
+
+def scope_of(args: argparse.Namespace, missing: str) -> tuple[ScopeKind, str | None]:
+    """The scope the options of `add_scope_options` give; CommandFailed (`missing`, a
+    catalogue id) when none is given."""
     if args.admin:
-        kind, scope = "admin", None
-    elif args.org:
-        kind, scope = "org", args.org
-    elif args.unit:
-        kind, scope = "unit", args.unit
-    else:
-        raise CommandFailed([texts.t("cli.token.no_scope")], code=2)
+        return "admin", None
+    if args.org:
+        return "org", args.org
+    if args.unit:
+        return "unit", args.unit
+    raise CommandFailed([texts.t(missing)], code=2)
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    kind, scope = scope_of(args, "cli.token.no_scope")
     db = open_database(args, "token create", writes=True)
     now = system_clock()
     expires_at = None if args.expires is None else now + args.expires
@@ -135,13 +152,7 @@ def register(commands: Any) -> None:
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help=t("cli.token.create.help"),
                                        description=t("cli.token.create.description"))
-    create.add_argument("--role", action="append", metavar="ROLE",
-                        help=t("cli.token.create.role_help"))
-    scope = create.add_mutually_exclusive_group()
-    scope.add_argument("--org", metavar="ORG", help=t("cli.token.create.org_help"))
-    scope.add_argument("--unit", metavar="UNIT", help=t("cli.token.create.unit_help"))
-    scope.add_argument("--admin", action="store_true", help=t("cli.token.create.admin_help"))
-    create.add_argument("--name", help=t("cli.token.create.name_help"))
+    add_scope_options(create, "cli.token.create")
     create.add_argument("--expires", type=lifetime, metavar="LIFETIME",
                         help=t("cli.token.create.expires_help"))
     create.add_argument("--json", action="store_true", help=t("cli.token.create.json_help"))

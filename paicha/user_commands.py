@@ -17,8 +17,8 @@ from typing import Any
 
 from api.services import campaign_loader, system_clock
 from engine import texts
-from engine.access import ScopeKind
 from engine.errors import PaichaError
+from paicha.admin import add_scope_options, scope_of
 from paicha.database_option import add_database_option, open_database
 from paicha.files import CommandFailed
 from storage import users
@@ -47,22 +47,12 @@ def read_password(args: argparse.Namespace, command: str) -> tuple[str, bool]:
     return password, False
 
 
-def _scope(args: argparse.Namespace) -> tuple[ScopeKind, str | None]:
-    if args.admin:
-        return "admin", None
-    if args.org:
-        return "org", args.org
-    if args.unit:
-        return "unit", args.unit
-    raise CommandFailed([texts.t("cli.user.no_scope")], code=2)
-
-
 def _scope_text(row: dict[str, Any]) -> str:
     return str(row["scope"]) + (f" {row['scope_id']}" if row["scope_id"] else "")
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
-    kind, scope = _scope(args)
+    kind, scope = scope_of(args, "cli.user.no_scope")
     password, generated = read_password(args, "user create")
     db = open_database(args, "user create", writes=True)
     now = system_clock()
@@ -168,13 +158,7 @@ def register(commands: Any) -> None:
                                       description=t("cli.user.create.description"),
                                       allow_abbrev=False)
     create.add_argument("login", help=t("cli.user.login_help"))
-    create.add_argument("--role", action="append", metavar="ROLE",
-                        help=t("cli.token.create.role_help"))
-    scope = create.add_mutually_exclusive_group()
-    scope.add_argument("--org", metavar="ORG", help=t("cli.user.create.org_help"))
-    scope.add_argument("--unit", metavar="UNIT", help=t("cli.user.create.unit_help"))
-    scope.add_argument("--admin", action="store_true", help=t("cli.user.create.admin_help"))
-    create.add_argument("--name", help=t("cli.user.create.name_help"))
+    add_scope_options(create, "cli.user.create")
     _password_options(create)
     add_database_option(create)
     create.set_defaults(run=cmd_user_create)
