@@ -80,6 +80,8 @@ ROUTES = [
     Route("raw campaign", "GET", f"/campaigns/{CAMPAIGN}/raw", EVERYONE),
     Route("resolved campaign", "GET", f"/campaigns/{CAMPAIGN}/resolved", EVERYONE),
     Route("campaign versions", "GET", f"/campaigns/{CAMPAIGN}/versions", EVERYONE),
+    Route("campaign version diff", "GET", f"/campaigns/{CAMPAIGN}/versions/diff", EVERYONE,
+          params={"from": "1"}),
     Route("diagram", "GET", f"/campaigns/{CAMPAIGN}/diagram", EVERYONE),
     Route("validate", "POST", "/campaigns/validate", EVERYONE, raw="paicha: 1\nid: x\n"),
     Route("publish", "POST", "/campaigns", frozenset({"admin", "safety_office", "other_street"}),
