@@ -210,3 +210,8 @@ def local_date(instant: dt.datetime, timezone: str) -> dt.date:
     if instant.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def runs_on(campaign: Campaign, now: dt.datetime) -> bool:
+    """Whether the campaign runs at `now`: today where it runs lies within its period."""
+    return campaign.period_start <= local_date(now, campaign.timezone) <= campaign.period_end

@@ -137,3 +137,31 @@ def test_a_step_starts_with_what_the_hazard_holds(people: Callable[[str | None],
     # the deadline on record is offered to change, the 督办文书 is asked for
     assert 'name="deadline" type="date" value="2023-07-31"' in supervise
     assert re.search(r'name="supervision_document"[^>]*required', supervise)
+
+
+def test_hostile_forms_change_nothing(people: Callable[[str | None], Person],
+                                      world: World) -> None:
+    case_id = world.open_hazard()
+    principal = people("principal")
+    before = principal.get(f"/ui/hazards/{case_id}").text
+    # a trigger nobody offered, a version that is no number: refused, nothing moves
+    unknown = principal.post(f"/ui/hazards/{case_id}/events",
+                             {"trigger": "close_everything", "version": "1; DROP"})
+    assert unknown.status_code in (409, 422)
+    stale = principal.post(f"/ui/hazards/{case_id}/events",
+                           {"trigger": "plan", "version": "99", **PLAN})
+    assert stale.status_code == 409
+    assert _triggers(principal.get(f"/ui/hazards/{case_id}").text) == _triggers(before)
+    # a principal's form names its own unit whatever it sends
+    made = principal.post("/ui/hazards/new", {"campaign": LINYIN, "unit": "u-hotel-01",
+                                              **HAZARD}, follow_redirects=False)
+    assert made.status_code == 303
+    opened = made.headers["location"].split("/")[-1].split("?")[0]
+    with world.services.db.read() as conn:
+        stored = world.services.cases.get(conn, world.principal("admin"), opened)
+    assert stored.unit_id == "u-chem-01"
+    # an office cannot register for a unit outside its subtree
+    other = people("community").post("/ui/hazards/new", {"campaign": LINYIN,
+                                                        "unit": "u-hotel-01", **HAZARD})
+    assert other.status_code == 403
+    assert "示例宾馆" not in other.text  # the other unit's name does not leak

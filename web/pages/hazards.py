@@ -13,12 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import services_of
 from api.services import Services, run_db
 from engine.access import Principal
-from engine.dates import local_date
+from engine.dates import runs_on
 from engine.errors import PaichaError
 from engine.model import Campaign, CaseType
 from engine.texts import t
-from storage.campaigns import by_number, newest_versions
-from web.client import Api
+from storage.campaigns import newest_versions
+from web.client import Answer, Api
 from web.forms import FormField, field_errors, of_case_fields, values_from_form
 from web.render import refusal, render
 from web.session import Checked, SignedIn
@@ -123,11 +123,18 @@ class TriggerForm:
 
 
 def _forms(services: Services, principal: Principal, case_id: str) -> list[TriggerForm]:
+    return _forms_of(services, principal, case_id)[0]
+
+
+def _forms_of(services: Services, principal: Principal, case_id: str
+              ) -> tuple[list[TriggerForm], Campaign | None]:
+    """The trigger forms of a case for its person, and the campaign version the case runs
+    under, in one read (None: the case is not theirs to see; the page's own read says why)."""
     with services.db.read() as conn:
         try:
             stored = services.cases.get(conn, principal, case_id)
         except PaichaError:
-            return []  # the page's own read said why
+            return [], None
         found = services.cases.forms(conn, principal, stored)
         model = services.registry.get(conn, stored.campaign_version_id).loaded.campaign
     forms = []
@@ -140,12 +147,7 @@ def _forms(services: Services, principal: Principal, case_id: str) -> list[Trigg
         forms.append(TriggerForm(form.transition.trigger, form.transition.name, form.role,
                                  of_case_fields(form.fields, required, model.industries),
                                  signoff, held))
-    return forms
-
-
-def _campaign(services: Services, version_id: int) -> Campaign:
-    with services.db.read() as conn:
-        return services.registry.get(conn, version_id).loaded.campaign
+    return forms, model
 
 
 async def _hazard_page(request: Request, session: Any, case_id: str, *, status: int = 200,
@@ -158,10 +160,10 @@ async def _hazard_page(request: Request, session: Any, case_id: str, *, status: 
     case = answer.json()
     services = services_of(request)
     history = await api.get(f"/cases/{case_id}/history")
-    version_id = await run_db(_version_id, services, case["campaign"], case["campaign_version"])
-    campaign = await run_db(_campaign, services, version_id)
+    forms, campaign = await run_db(_forms_of, services, session.principal, case_id)
+    if campaign is None:  # gone from the person's reach since the API's read
+        return refusal(request, Answer(404, {}, b""))
     case_type = campaign.cases[case["type"]]
-    forms = await run_db(_forms, services, session.principal, case_id)
     errors: dict[str, str] = {}
     if problem and failed:
         form = next((f for f in forms if f.trigger == failed), None)
@@ -186,11 +188,6 @@ def _actions(case_type: CaseType) -> dict[str, str]:
     for transition in case_type.transitions:
         names.setdefault(transition.trigger, transition.name)
     return names
-
-
-def _version_id(services: Services, campaign_id: str, number: int) -> int:
-    with services.db.read() as conn:
-        return by_number(conn, campaign_id, number).id
 
 
 def _labels(field: Any, campaign: Campaign) -> dict[str, str]:
@@ -249,8 +246,7 @@ def _registrable(services: Services) -> list[tuple[str, str]]:
     with services.db.read() as conn:
         for row in newest_versions(conn):
             model = services.registry.get(conn, row.id).loaded.campaign
-            today = local_date(services.now(), model.timezone)
-            if CASE_TYPE in model.cases and model.period_start <= today <= model.period_end:
+            if CASE_TYPE in model.cases and runs_on(model, services.now()):
                 found.append((model.id, model.title))
     return found
 

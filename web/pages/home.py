@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import services_of
-from api.services import Services, run_db
-from engine.dates import local_date
+from api.services import DEFAULT_TIMEZONE, Services, run_db
+from engine.dates import local_date, runs_on
 from engine.notices import kind_name
 from web.client import Api
 from web.render import render, subject_href
@@ -26,7 +26,7 @@ SOON_DAYS = 14  # the desk shows what falls due within two weeks
 async def desk(request: Request, session: SignedIn) -> Response:
     api = Api(request, session.principal)
     services = services_of(request)
-    today = local_date(services.now(), "Asia/Shanghai")
+    today = local_date(services.now(), DEFAULT_TIMEZONE)
     campaigns = await api.get("/campaigns")
     running, phases = await run_db(_running, services,
                                    campaigns.json() if campaigns.ok else [])
@@ -67,9 +67,9 @@ def _running(services: Services, campaigns: list[dict[str, Any]]
     with services.db.read() as conn:
         for summary in campaigns:
             model = services.registry.get(conn, summary["version_id"]).loaded.campaign
-            day = local_date(services.now(), model.timezone)  # where the campaign runs
-            if not model.period_start <= day <= model.period_end:
+            if not runs_on(model, services.now()):
                 continue
+            day = local_date(services.now(), model.timezone)  # where the campaign runs
             running.append(model.id)
             for phase in model.phases:
                 if phase.due >= day:

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import services_of
 from api.services import Services, run_db
 from engine.access import Principal
-from engine.dates import local_date
+from engine.dates import local_date, runs_on
 from web.client import Answer, Api
 from web.forms import FormField, field_errors, values_from_form
 from web.render import refusal, refused, render
@@ -238,9 +238,8 @@ def _with_reports(services: Services, campaigns: list[dict[str, Any]]
             model = services.registry.get(conn, item["version_id"]).loaded.campaign
             reports = [(r.id, r.name) for r in model.reports.values()]
             if reports:
-                today = local_date(services.now(), model.timezone)
                 found.append({**item, "timezone": model.timezone, "reports": reports,
-                              "running": model.period_start <= today <= model.period_end})
+                              "running": runs_on(model, services.now())})
         return found
 
 
